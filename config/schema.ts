@@ -1,0 +1,202 @@
+import { z } from 'zod'
+import { getAddress, isAddress } from 'viem'
+
+/**
+ * The configuration of a poolwarden network. Parsed once at start (config/load.ts), frozen,
+ * typed. Secrets are never in this file: the signer key comes from the env var named by
+ * `pool.signer.keyEnv` or from the file named by `${keyEnv}_FILE`.
+ */
+
+const HEX40 = /^0x[0-9a-fA-F]{40}$/
+
+/** An EVM address; mixed case must be a valid EIP-55 checksum. Normalised to checksum form. */
+export const address = z
+  .string({ error: 'expected an address string like "0x…" (40 hex digits)' })
+  .refine((s) => HEX40.test(s), {
+    error: (iss) => `malformed address ${JSON.stringify(iss.input)}: expected 0x followed by 40 hex digits`,
+  })
+  .refine((s) => !HEX40.test(s) || isAddress(s, { strict: true }), {
+    error: (iss) => `address ${JSON.stringify(iss.input)} has a wrong EIP-55 checksum: write it all lower-case or copy the checksummed form`,
+  })
+  .transform((s) => getAddress(s))
+
+export type Address = `0x${string}`
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'use lower-case letters, digits and dashes (e.g. "arbitrum", "aave-v3-wsteth")' })
+
+export const rpcEndpoint = z.object({
+  url: z.url({ error: 'expected an http(s) RPC URL, e.g. "https://eth.llamarpc.com"' }),
+  /** Rate limit of this endpoint: requests per second and concurrent requests. */
+  maxPerSecond: z.number().positive().default(10),
+  maxConcurrent: z.number().int().positive().default(4),
+})
+
+export const chain = z.object({
+  name,
+  chainId: z.number().int().positive(),
+  rpc: z.array(rpcEndpoint).min(1, { error: 'no RPC URL: add at least one { "url": "https://…" } to rpc' }),
+  /** Blocks after which a block is considered final (reorgs deeper than this are not expected). */
+  finalityDepth: z.number().int().nonnegative().default(2),
+  /** Expected block time; the watcher polls at this interval. */
+  blockTimeMs: z.number().int().positive().default(12_000),
+  /** Multicall3 address on this chain (canonical by default). */
+  multicall3: address.default('0xcA11bde05977b3631167028862bE2a173976CA11'),
+})
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'expected a date "YYYY-MM-DD"' })
+
+/** Static risk facts of a venue: the seed's parameter table plus audits and age. */
+export const riskFacts = z.object({
+  /** Commission taken from rewards, in basis points (Lido: 1000 = 10 %). */
+  commissionBps: z.number().int().min(0).max(10_000).default(0),
+  /** Validator uptime reliability, 0..1 (share of duties performed). */
+  uptime: z.number().min(0).max(1).default(1),
+  /** Number of independent audits. */
+  audits: z.number().int().nonnegative().default(0),
+  launchDate: isoDate.optional(),
+  /** Past slashing events: date and loss in bps of stake. */
+  slashing: z
+    .array(z.object({ date: isoDate, lossBps: z.number().min(0).max(10_000), note: z.string().optional() }))
+    .default([]),
+})
+
+export const caps = z.object({
+  /** Maximum position in the venue, in units of the venue's asset. */
+  maxAmount: z.number().nonnegative({ error: 'a cap cannot be negative: use 0 to forbid the venue or remove the cap' }).optional(),
+  /** Maximum share of the pool's collateral, in bps. */
+  maxShareBps: z.number().int().nonnegative({ error: 'a cap cannot be negative: use 0 to forbid the venue or remove the cap' }).max(10_000).optional(),
+})
+
+const venueCommon = {
+  id: name,
+  chain: name,
+  protocol: z.string().min(1),
+  /** Chainlink-style AggregatorV3 giving the LST price in its backing asset (peg). */
+  pegFeed: address.optional(),
+  risk: riskFacts.default({ commissionBps: 0, uptime: 1, audits: 0, slashing: [] }),
+  caps: caps.default({}),
+}
+
+export const venue = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({
+      ...venueCommon,
+      kind: z.literal('erc4626'),
+      /** The vault. */
+      address,
+    }),
+    z.object({
+      ...venueCommon,
+      kind: z.literal('lst'),
+      /** The LST token. */
+      address,
+      /** How the LST publishes its exchange rate. */
+      rateMethod: z.enum(['stEthPerToken', 'getExchangeRate']),
+    }),
+    z.object({
+      ...venueCommon,
+      kind: z.literal('aave-v3'),
+      /** The Aave v3 Pool (where supply/withdraw go). */
+      address,
+      /** AaveProtocolDataProvider of the market. */
+      dataProvider: address,
+      /** The reserve's asset (the LST). */
+      asset: address,
+      /** The reserve's aToken (the pool's position). */
+      aToken: address,
+    }),
+  ],
+  { error: 'unknown venue kind: use one of "erc4626", "lst", "aave-v3"' },
+)
+
+export const collateral = z.object({
+  chain: name,
+  symbol: z.string().min(1),
+  token: address,
+  decimals: z.number().int().min(0).max(36).default(18),
+})
+
+export const pool = z.object({
+  /** The pool's account (holds collateral and positions). Public address only. */
+  account: address,
+  signer: z
+    .object({
+      /** Env var holding the signer's private key; `${keyEnv}_FILE` may name a file instead. */
+      keyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'an env var name like "POOLWARDEN_SIGNER_KEY"' }),
+    })
+    .default({ keyEnv: 'POOLWARDEN_SIGNER_KEY' }),
+  collateral: z.array(collateral).min(1),
+  shareToken: z.array(z.object({ chain: name, token: address })).default([]),
+})
+
+export const alerts = z.object({
+  /** Alert when APY falls this many bps below its trailing baseline. */
+  apyDropBps: z.number().positive().default(200),
+  /** The APY baseline is the median over this many previous samples. */
+  apyBaselineSamples: z.number().int().positive().default(20),
+  /** Alert when the LST trades this many bps below its backing. */
+  depegBps: z.number().positive().default(100),
+  /** Alert when withdrawable liquidity covers less than this share of the pool's position. */
+  liquidityCoverage: z.number().positive().default(1),
+  /** Alert after this many consecutive failed requests to one RPC URL. */
+  rpcFailures: z.number().int().positive().default(2),
+})
+
+export const watch = z.object({
+  /** Exchange-rate APYs are derived over this many blocks. */
+  apyWindowBlocks: z.number().int().positive().default(10),
+  /** At most this many missed blocks are back-filled after an outage (older ones are skipped and logged). */
+  backfillMaxBlocks: z.number().int().positive().default(2_000),
+  /** Maximum back-off between attempts when every RPC URL fails. */
+  maxBackoffMs: z.number().int().positive().default(30_000),
+})
+
+export const configSchema = z
+  .object({
+    profile: z.string().default('custom'),
+    store: z.object({ path: z.string().min(1) }).default({ path: '.devnet/poolwarden.sqlite' }),
+    chains: z.array(chain).min(1, { error: 'no chain: add at least one chain with its RPC URLs' }),
+    pool,
+    venues: z.array(venue).default([]),
+    alerts: alerts.default(alerts.parse({})),
+    watch: watch.default(watch.parse({})),
+    // ── Reserved sections, filled by later issues ─────────────────────────────────────────
+    /** strategy: risk weights, allocation constraints, approval threshold (decide-and-act issue). */
+    strategy: z.record(z.string(), z.unknown()).default({}),
+    /** governance: Snapshot spaces, Governors, tally policy (governance issue). */
+    governance: z.record(z.string(), z.unknown()).default({}),
+    /** telegram: bot, chats, users and roles (Telegram issue). */
+    telegram: z.record(z.string(), z.unknown()).default({}),
+  })
+  .superRefine((cfg, ctx) => {
+    const known = cfg.chains.map((c) => c.name)
+    const knownList = `(known: ${known.join(', ')})`
+    const seen = new Map<string, number>()
+    cfg.chains.forEach((c, i) => {
+      if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: ['chains', i, 'name'], message: `duplicate chain "${c.name}" (also chains[${seen.get(c.name)}]): give each chain one entry` })
+      else seen.set(c.name, i)
+    })
+    const ids = new Map<string, number>()
+    cfg.venues.forEach((v, i) => {
+      if (!known.includes(v.chain)) ctx.addIssue({ code: 'custom', path: ['venues', i, 'chain'], message: `unknown chain "${v.chain}" ${knownList}` })
+      const prev = ids.get(v.id)
+      if (prev !== undefined) ctx.addIssue({ code: 'custom', path: ['venues', i, 'id'], message: `duplicate venue id "${v.id}" (also venues[${prev}]): venue ids must be unique` })
+      else ids.set(v.id, i)
+    })
+    cfg.pool.collateral.forEach((c, i) => {
+      if (!known.includes(c.chain)) ctx.addIssue({ code: 'custom', path: ['pool', 'collateral', i, 'chain'], message: `unknown chain "${c.chain}" ${knownList}` })
+    })
+    cfg.pool.shareToken.forEach((c, i) => {
+      if (!known.includes(c.chain)) ctx.addIssue({ code: 'custom', path: ['pool', 'shareToken', i, 'chain'], message: `unknown chain "${c.chain}" ${knownList}` })
+    })
+  })
+
+export type ConfigInput = z.input<typeof configSchema>
+export type Config = z.output<typeof configSchema>
+export type ChainConfig = Config['chains'][number]
+export type VenueConfig = Config['venues'][number]
+export type VenueKind = VenueConfig['kind']
+export type RiskFacts = z.output<typeof riskFacts>

@@ -172,27 +172,70 @@ export const configSchema = z
     telegram: z.record(z.string(), z.unknown()).default({}),
   })
   .superRefine((cfg, ctx) => {
-    const known = cfg.chains.map((c) => c.name)
-    const knownList = `(known: ${known.join(', ')})`
-    const seen = new Map<string, number>()
-    cfg.chains.forEach((c, i) => {
-      if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: ['chains', i, 'name'], message: `duplicate chain "${c.name}" (also chains[${seen.get(c.name)}]): give each chain one entry` })
-      else seen.set(c.name, i)
-    })
-    const ids = new Map<string, number>()
-    cfg.venues.forEach((v, i) => {
-      if (!known.includes(v.chain)) ctx.addIssue({ code: 'custom', path: ['venues', i, 'chain'], message: `unknown chain "${v.chain}" ${knownList}` })
-      const prev = ids.get(v.id)
-      if (prev !== undefined) ctx.addIssue({ code: 'custom', path: ['venues', i, 'id'], message: `duplicate venue id "${v.id}" (also venues[${prev}]): venue ids must be unique` })
-      else ids.set(v.id, i)
-    })
-    cfg.pool.collateral.forEach((c, i) => {
-      if (!known.includes(c.chain)) ctx.addIssue({ code: 'custom', path: ['pool', 'collateral', i, 'chain'], message: `unknown chain "${c.chain}" ${knownList}` })
-    })
-    cfg.pool.shareToken.forEach((c, i) => {
-      if (!known.includes(c.chain)) ctx.addIssue({ code: 'custom', path: ['pool', 'shareToken', i, 'chain'], message: `unknown chain "${c.chain}" ${knownList}` })
-    })
+    for (const issue of crossFieldIssues(cfg)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })
   })
+
+/** A problem that involves several fields (a reference to a chain, a duplicate). */
+export interface CrossFieldIssue {
+  path: (string | number)[]
+  message: string
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const entries = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
+
+/**
+ * Cross-field checks: venues, collateral and share tokens name a configured chain; chain names,
+ * chain ids and venue ids are unique. Lenient on purpose: it reads whatever is there (raw JSON or
+ * a parsed config) and skips fields that are malformed, so the loader can run it even when the
+ * base schema fails and report every problem at once. The schema's superRefine uses it too, so
+ * both produce identical lines.
+ */
+export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
+  const out: CrossFieldIssue[] = []
+  if (!isRecord(input)) return out
+  const chains = entries(input.chains)
+  const known: string[] = []
+  const seenName = new Map<string, number>()
+  const seenId = new Map<number, number>()
+  chains.forEach((c, i) => {
+    if (!isRecord(c)) return
+    if (typeof c.name === 'string') {
+      const prev = seenName.get(c.name)
+      if (prev !== undefined) out.push({ path: ['chains', i, 'name'], message: `duplicate chain "${c.name}" (also chains[${prev}]): give each chain one entry` })
+      else {
+        seenName.set(c.name, i)
+        known.push(c.name)
+      }
+    }
+    if (typeof c.chainId === 'number') {
+      const prev = seenId.get(c.chainId)
+      if (prev !== undefined) out.push({ path: ['chains', i, 'chainId'], message: `duplicate chainId ${c.chainId} (also chains[${prev}]): one entry per chain, each with its own chainId` })
+      else seenId.set(c.chainId, i)
+    }
+  })
+  // Without any named chain every reference would be "unknown": the missing chains are reported instead.
+  const checkChain = known.length > 0
+  const knownList = `(known: ${known.join(', ')})`
+  const refersTo = (v: unknown, path: (string | number)[]) => {
+    if (checkChain && isRecord(v) && typeof v.chain === 'string' && !known.includes(v.chain)) {
+      out.push({ path: [...path, 'chain'], message: `unknown chain "${v.chain}" ${knownList}` })
+    }
+  }
+  const ids = new Map<string, number>()
+  entries(input.venues).forEach((v, i) => {
+    refersTo(v, ['venues', i])
+    if (!isRecord(v) || typeof v.id !== 'string') return
+    const prev = ids.get(v.id)
+    if (prev !== undefined) out.push({ path: ['venues', i, 'id'], message: `duplicate venue id "${v.id}" (also venues[${prev}]): venue ids must be unique` })
+    else ids.set(v.id, i)
+  })
+  if (isRecord(input.pool)) {
+    entries(input.pool.collateral).forEach((c, i) => refersTo(c, ['pool', 'collateral', i]))
+    entries(input.pool.shareToken).forEach((c, i) => refersTo(c, ['pool', 'shareToken', i]))
+  }
+  return out
+}
 
 export type ConfigInput = z.input<typeof configSchema>
 export type Config = z.output<typeof configSchema>

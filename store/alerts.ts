@@ -1,0 +1,211 @@
+import { StoreError } from './errors.js'
+import { idToDb, num, optIntFromDb, optIntToDb, optNum, optStr, str, timeToDb } from './convert.js'
+import type { Db } from './sqlite.js'
+import type { Alert, AlertKind, AlertSeverity, OpenCondition, RaiseInput, RaiseResult, ResolveInput, ResolveResult } from './types.js'
+
+/**
+ * The alert outbox and the open conditions. Every agent raises and resolves (append-only);
+ * the Telegram agent delivers undelivered rows in id order and marks them.
+ *
+ * A condition is keyed by `dedupKey`: `raise` writes an 'open' row only when the key is not
+ * open, `resolve` writes one 'recovery' row only when it is, and closes it. Both are atomic
+ * (one BEGIN IMMEDIATE transaction), so two processes raising the same key write one row.
+ */
+export interface AlertsQueries {
+  raise(input: RaiseInput): Promise<RaiseResult>
+  resolve(dedupKey: string, input: ResolveInput): Promise<ResolveResult>
+  /** Open conditions, oldest first, optionally filtered. */
+  open(filter?: { agent?: string; rule?: string; chain?: string }): Promise<OpenCondition[]>
+  isOpen(dedupKey: string): Promise<boolean>
+  /** Rows not yet delivered, oldest first. */
+  undelivered(limit?: number): Promise<Alert[]>
+  /** Marks a row delivered; false if it was already delivered or does not exist. */
+  markDelivered(id: number, at?: number): Promise<boolean>
+  /** Records a failed delivery attempt (the row stays undelivered). */
+  markFailed(id: number, error: string): Promise<void>
+  /** The newest `limit` rows, newest first. */
+  recent(limit?: number): Promise<Alert[]>
+  get(id: number): Promise<Alert | undefined>
+}
+
+const SEVERITIES: readonly AlertSeverity[] = ['info', 'warning', 'critical']
+
+interface AlertRow {
+  id: number
+  created_at: number
+  agent: string
+  chain: string | null
+  rule: string
+  subject: string
+  dedup_key: string
+  severity: string
+  kind: string
+  title: string
+  body: string
+  block_number: number | null
+  delivered_at: number | null
+  delivery_attempts: number
+  last_error: string | null
+}
+
+interface StateRow {
+  dedup_key: string
+  alert_id: number
+  agent: string
+  chain: string | null
+  rule: string
+  subject: string
+  severity: string
+  title: string
+  opened_at: number
+  opened_block: number | null
+}
+
+function alertFromRow(r: AlertRow): Alert {
+  return {
+    id: num(r.id),
+    createdAt: num(r.created_at),
+    agent: str(r.agent),
+    chain: optStr(r.chain),
+    rule: str(r.rule),
+    subject: str(r.subject),
+    dedupKey: str(r.dedup_key),
+    severity: r.severity as AlertSeverity,
+    kind: r.kind as AlertKind,
+    title: str(r.title),
+    body: str(r.body),
+    blockNumber: optIntFromDb(r.block_number, 'alerts.block_number'),
+    deliveredAt: optNum(r.delivered_at),
+    deliveryAttempts: num(r.delivery_attempts),
+    lastError: optStr(r.last_error),
+  }
+}
+
+function conditionFromRow(r: StateRow): OpenCondition {
+  return {
+    dedupKey: str(r.dedup_key),
+    alertId: num(r.alert_id),
+    agent: str(r.agent),
+    chain: optStr(r.chain),
+    rule: str(r.rule),
+    subject: str(r.subject),
+    severity: r.severity as AlertSeverity,
+    title: str(r.title),
+    openedAt: num(r.opened_at),
+    openedBlock: optIntFromDb(r.opened_block, 'alert_state.opened_block'),
+  }
+}
+
+const INSERT_ALERT = `INSERT INTO alerts (created_at, agent, chain, rule, subject, dedup_key, severity, kind, title, body, block_number, delivered_at, delivery_attempts)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)`
+
+function limitOf(limit: number | undefined, dflt: number): number {
+  return Math.max(0, Math.floor(limit ?? dflt))
+}
+
+export function createAlerts(db: Db): AlertsQueries {
+  const q: AlertsQueries = {
+    async raise(input) {
+      if (!input.dedupKey) throw new StoreError('store: raise: dedupKey is required')
+      if (!SEVERITIES.includes(input.severity)) throw new StoreError(`store: raise ${input.dedupKey}: severity must be one of ${SEVERITIES.join(', ')}`)
+      const at = timeToDb(input.at ?? Date.now(), 'raise at')
+      const block = optIntToDb(input.blockNumber, 'raise blockNumber')
+      return db.transaction(async () => {
+        const open = await db.get<{ alert_id: number }>('SELECT alert_id FROM alert_state WHERE dedup_key = ?', [input.dedupKey])
+        if (open) return { inserted: false, alertId: num(open.alert_id) }
+        const { lastId } = await db.run(INSERT_ALERT, [
+          at,
+          input.agent,
+          input.chain ?? null,
+          input.rule,
+          input.subject,
+          input.dedupKey,
+          input.severity,
+          'open',
+          input.title,
+          input.body ?? '',
+          block,
+        ])
+        await db.run(
+          `INSERT INTO alert_state (dedup_key, alert_id, agent, chain, rule, subject, severity, title, opened_at, opened_block)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [input.dedupKey, lastId, input.agent, input.chain ?? null, input.rule, input.subject, input.severity, input.title, at, block],
+        )
+        return { inserted: true, alertId: lastId }
+      })
+    },
+
+    async resolve(dedupKey, input) {
+      const at = timeToDb(input.at ?? Date.now(), 'resolve at')
+      const block = optIntToDb(input.blockNumber, 'resolve blockNumber')
+      return db.transaction(async () => {
+        const state = await db.get<StateRow>('SELECT * FROM alert_state WHERE dedup_key = ?', [dedupKey])
+        if (!state) return { inserted: false, alertId: null }
+        const { lastId } = await db.run(INSERT_ALERT, [
+          at,
+          input.agent,
+          state.chain,
+          state.rule,
+          state.subject,
+          dedupKey,
+          state.severity,
+          'recovery',
+          input.title ?? `Recovered: ${state.title}`,
+          input.body ?? '',
+          block,
+        ])
+        await db.run('DELETE FROM alert_state WHERE dedup_key = ?', [dedupKey])
+        return { inserted: true, alertId: lastId }
+      })
+    },
+
+    async open(filter = {}) {
+      const where: string[] = []
+      const params: string[] = []
+      for (const [col, val] of [
+        ['agent', filter.agent],
+        ['rule', filter.rule],
+        ['chain', filter.chain],
+      ] as const) {
+        if (val !== undefined) {
+          where.push(`${col} = ?`)
+          params.push(val)
+        }
+      }
+      const rows = await db.all<StateRow>(`SELECT * FROM alert_state ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at, alert_id`, params)
+      return rows.map(conditionFromRow)
+    },
+
+    async isOpen(dedupKey) {
+      return (await db.get('SELECT 1 AS one FROM alert_state WHERE dedup_key = ?', [dedupKey])) !== undefined
+    },
+
+    async undelivered(limit) {
+      const rows = await db.all<AlertRow>('SELECT * FROM alerts WHERE delivered_at IS NULL ORDER BY id LIMIT ?', [limitOf(limit, 100)])
+      return rows.map(alertFromRow)
+    },
+
+    async markDelivered(id, at) {
+      const res = await db.run('UPDATE alerts SET delivered_at = ?, delivery_attempts = delivery_attempts + 1, last_error = NULL WHERE id = ? AND delivered_at IS NULL', [
+        timeToDb(at ?? Date.now(), 'markDelivered at'),
+        idToDb(id, 'alert id'),
+      ])
+      return res.changes > 0
+    },
+
+    async markFailed(id, error) {
+      await db.run('UPDATE alerts SET delivery_attempts = delivery_attempts + 1, last_error = ? WHERE id = ? AND delivered_at IS NULL', [error, idToDb(id, 'alert id')])
+    },
+
+    async recent(limit) {
+      const rows = await db.all<AlertRow>('SELECT * FROM alerts ORDER BY id DESC LIMIT ?', [limitOf(limit, 50)])
+      return rows.map(alertFromRow)
+    },
+
+    async get(id) {
+      const row = await db.get<AlertRow>('SELECT * FROM alerts WHERE id = ?', [idToDb(id, 'alert id')])
+      return row ? alertFromRow(row) : undefined
+    },
+  }
+  return q
+}

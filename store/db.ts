@@ -1,0 +1,78 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import type { Logger } from '../core/logger.js'
+import { createAlerts, type AlertsQueries } from './alerts.js'
+import { createAudit, type AuditQueries } from './audit.js'
+import { createControls, type ControlsQueries } from './controls.js'
+import { createCursors, type CursorsQueries } from './cursors.js'
+import { createHeartbeats, type HeartbeatsQueries } from './heartbeats.js'
+import { migrate } from './migrate.js'
+import { createPositions, type PositionsQueries } from './positions.js'
+import { createSamples, type SamplesQueries } from './samples.js'
+import { openDb } from './sqlite.js'
+
+export interface OpenStoreOptions {
+  /** SQLite file; created with its parent directory if missing. */
+  path: string
+  logger?: Logger
+  /** SQLite busy_timeout, ms (default 5000). */
+  busyTimeoutMs?: number
+  /** Extra attempts when SQLITE_BUSY outlasts busy_timeout, before StoreBusyError (default 5). */
+  busyRetries?: number
+  /** Migrations directory (default store/migrations); for tests. */
+  migrationsDir?: string
+}
+
+/**
+ * The poolwarden store: one SQLite file in WAL mode shared by every agent process. Each query
+ * module is typed; no SQL leaves store/. Errors are StoreError (not retryable) or
+ * StoreBusyError (a RetryableError).
+ */
+export interface Store {
+  /** Absolute path of the database file. */
+  readonly path: string
+  readonly samples: SamplesQueries
+  readonly positions: PositionsQueries
+  readonly cursors: CursorsQueries
+  readonly alerts: AlertsQueries
+  readonly heartbeats: HeartbeatsQueries
+  readonly controls: ControlsQueries
+  readonly audit: AuditQueries
+  /**
+   * Runs `fn` in one BEGIN IMMEDIATE transaction: every store call made inside it (through the
+   * `tx` argument or `store` itself, found by async context) commits or rolls back together.
+   * Throwing rolls back and rethrows. Nested calls become savepoints. Keep `fn` short and free
+   * of network I/O: it holds the database's write lock.
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>
+  /** Waits for running statements, then closes the connection. Idempotent. */
+  close(): Promise<void>
+}
+
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  const memory = opts.path === ':memory:'
+  const path = memory ? opts.path : resolve(opts.path)
+  if (!memory) mkdirSync(dirname(path), { recursive: true })
+  const db = await openDb({ path, logger: opts.logger, busyTimeoutMs: opts.busyTimeoutMs, busyRetries: opts.busyRetries })
+  try {
+    await migrate(db, { dir: opts.migrationsDir, logger: opts.logger })
+  } catch (err) {
+    await db.close().catch(() => undefined)
+    throw err
+  }
+  const samples = createSamples(db)
+  const positions = createPositions(db)
+  const store: Store = {
+    path,
+    samples,
+    positions,
+    cursors: createCursors(db, samples, positions),
+    alerts: createAlerts(db),
+    heartbeats: createHeartbeats(db),
+    controls: createControls(db),
+    audit: createAudit(db),
+    transaction: (fn) => db.transaction(() => fn(store)),
+    close: () => db.close(),
+  }
+  return Object.freeze(store)
+}

@@ -1,0 +1,273 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import sqlite3 from 'sqlite3'
+import type { Logger } from '../core/logger.js'
+import { StoreBusyError, StoreError, isBusy, sqliteCode } from './errors.js'
+
+/**
+ * A small typed promise layer over one node-sqlite3 connection. Internal to store/: query
+ * modules use it; nothing outside store/ writes SQL.
+ *
+ * Concurrency model
+ * - Across processes (or several connections in one process), SQLite serialises writers:
+ *   `transaction()` starts with BEGIN IMMEDIATE, so a second writer waits in SQLite's busy
+ *   handler (busy_timeout) at BEGIN instead of failing later on lock upgrade.
+ * - Within this connection, a JS mutex makes each top-level statement or transaction run
+ *   alone, so a statement from unrelated async code never lands inside someone's transaction.
+ * - Calls made inside a transaction's callback (found through AsyncLocalStorage) join that
+ *   transaction; a nested `transaction()` becomes a SAVEPOINT.
+ * - SQLITE_BUSY left over after busy_timeout is retried a few times with back-off, then thrown
+ *   as StoreBusyError (a RetryableError). A busy statement has no effect, so retrying it is safe.
+ */
+
+export type SqlValue = string | number | null
+export type Params = readonly SqlValue[]
+
+export interface RunResult {
+  /** Rows changed by an INSERT/UPDATE/DELETE. */
+  changes: number
+  /** rowid of the last inserted row (meaningful after an INSERT only). */
+  lastId: number
+}
+
+export interface Db {
+  readonly path: string
+  run(sql: string, params?: Params): Promise<RunResult>
+  get<T>(sql: string, params?: Params): Promise<T | undefined>
+  all<T>(sql: string, params?: Params): Promise<T[]>
+  /** Several statements, no parameters (migrations). Not retried on BUSY. */
+  exec(sql: string): Promise<void>
+  /** BEGIN IMMEDIATE … COMMIT (ROLLBACK on throw); nested calls are savepoints. */
+  transaction<T>(fn: () => Promise<T>): Promise<T>
+  /** True when called from inside a transaction of this connection. */
+  inTransaction(): boolean
+  close(): Promise<void>
+}
+
+export interface OpenDbOptions {
+  path: string
+  logger?: Logger
+  /** SQLite busy handler wait, ms. */
+  busyTimeoutMs?: number
+  /** Extra attempts after a statement still reports SQLITE_BUSY once busy_timeout has passed. */
+  busyRetries?: number
+}
+
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve()
+  lock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn)
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    return run
+  }
+}
+
+interface TxContext {
+  db: SqliteDb
+  active: boolean
+  /** Serialises nested transactions started in parallel inside this one. */
+  nested: Mutex
+  depth: number
+}
+
+const txStorage = new AsyncLocalStorage<TxContext>()
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+function snippet(sql: string): string {
+  const s = sql.replace(/\s+/g, ' ').trim()
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s
+}
+
+class SqliteDb implements Db {
+  private readonly lock = new Mutex()
+  private closed = false
+  private savepointSeq = 0
+
+  constructor(
+    readonly path: string,
+    private readonly raw: sqlite3.Database,
+    private readonly logger: Logger | undefined,
+    private readonly busyRetries: number,
+  ) {}
+
+  // ── raw statements (callback API → promises), each retried on BUSY ──────────────────────
+
+  private rawRun(sql: string, params: Params): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      this.raw.run(sql, params as SqlValue[], function (this: sqlite3.RunResult, err: Error | null) {
+        if (err) reject(err)
+        else resolve({ changes: this.changes, lastId: this.lastID })
+      })
+    })
+  }
+
+  private rawGet<T>(sql: string, params: Params): Promise<T | undefined> {
+    return new Promise((resolve, reject) => {
+      this.raw.get<T>(sql, params as SqlValue[], (err: Error | null, row: T | undefined) => (err ? reject(err) : resolve(row)))
+    })
+  }
+
+  private rawAll<T>(sql: string, params: Params): Promise<T[]> {
+    return new Promise((resolve, reject) => {
+      this.raw.all<T>(sql, params as SqlValue[], (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows)))
+    })
+  }
+
+  private rawExec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.raw.exec(sql, (err: Error | null) => (err ? reject(err) : resolve()))
+    })
+  }
+
+  private wrap(err: unknown, sql: string): Error {
+    if (err instanceof StoreError || err instanceof StoreBusyError) return err
+    const code = sqliteCode(err)
+    const msg = err instanceof Error ? err.message : String(err)
+    if (isBusy(err)) return new StoreBusyError(`store: database busy (${msg}) in: ${snippet(sql)}`, { cause: err })
+    return new StoreError(`store: ${msg} in: ${snippet(sql)}`, { cause: err, code })
+  }
+
+  /** Runs one statement, retrying SQLITE_BUSY with back-off, mapping errors to our classes. */
+  private async retrying<T>(sql: string, op: () => Promise<T>, retry = true): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed) throw new StoreError(`store: ${this.path} is closed`)
+      try {
+        return await op()
+      } catch (err) {
+        if (retry && isBusy(err) && attempt < this.busyRetries) {
+          const wait = Math.min(1000, 25 * 2 ** attempt) + Math.floor(Math.random() * 25)
+          this.logger?.warn({ sql: snippet(sql), attempt: attempt + 1, waitMs: wait }, 'store: database busy, retrying')
+          await sleep(wait)
+          continue
+        }
+        throw this.wrap(err, sql)
+      }
+    }
+  }
+
+  private current(): TxContext | undefined {
+    const ctx = txStorage.getStore()
+    return ctx && ctx.db === this && ctx.active ? ctx : undefined
+  }
+
+  inTransaction(): boolean {
+    return this.current() !== undefined
+  }
+
+  /** Inside a transaction: run now. Outside: wait for the connection. */
+  private schedule<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.current()) return fn()
+    return this.lock.lock(fn)
+  }
+
+  // ── public API ─────────────────────────────────────────────────────────────────────────
+
+  run(sql: string, params: Params = []): Promise<RunResult> {
+    return this.schedule(() => this.retrying(sql, () => this.rawRun(sql, params)))
+  }
+
+  get<T>(sql: string, params: Params = []): Promise<T | undefined> {
+    return this.schedule(() => this.retrying(sql, () => this.rawGet<T>(sql, params)))
+  }
+
+  all<T>(sql: string, params: Params = []): Promise<T[]> {
+    return this.schedule(() => this.retrying(sql, () => this.rawAll<T>(sql, params)))
+  }
+
+  exec(sql: string): Promise<void> {
+    // A multi-statement script may have partly run when BUSY arrives: never retried.
+    return this.schedule(() => this.retrying(sql, () => this.rawExec(sql), false))
+  }
+
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    const outer = this.current()
+    if (outer) return outer.nested.lock(() => this.savepoint(outer, fn))
+    return this.lock.lock(async () => {
+      await this.retrying('BEGIN IMMEDIATE', () => this.rawRun('BEGIN IMMEDIATE', []))
+      const ctx: TxContext = { db: this, active: true, nested: new Mutex(), depth: 0 }
+      try {
+        const result = await txStorage.run(ctx, fn)
+        await this.retrying('COMMIT', () => this.rawRun('COMMIT', []))
+        return result
+      } catch (err) {
+        try {
+          await this.rawRun('ROLLBACK', [])
+        } catch {
+          /* SQLite may already have rolled back (e.g. after SQLITE_FULL); nothing to undo */
+        }
+        throw err
+      } finally {
+        ctx.active = false
+      }
+    })
+  }
+
+  private async savepoint<T>(outer: TxContext, fn: () => Promise<T>): Promise<T> {
+    const name = `sp_${++this.savepointSeq}`
+    await this.retrying(name, () => this.rawRun(`SAVEPOINT ${name}`, []))
+    const ctx: TxContext = { db: this, active: true, nested: new Mutex(), depth: outer.depth + 1 }
+    try {
+      const result = await txStorage.run(ctx, fn)
+      await this.retrying(name, () => this.rawRun(`RELEASE ${name}`, []))
+      return result
+    } catch (err) {
+      try {
+        await this.rawRun(`ROLLBACK TO ${name}`, [])
+        await this.rawRun(`RELEASE ${name}`, [])
+      } catch {
+        /* the outer transaction will roll back */
+      }
+      throw err
+    } finally {
+      ctx.active = false
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    return this.lock.lock(async () => {
+      if (this.closed) return
+      this.closed = true
+      await new Promise<void>((resolve, reject) => this.raw.close((err) => (err ? reject(this.wrap(err, 'close')) : resolve())))
+    })
+  }
+}
+
+function openRaw(path: string): Promise<sqlite3.Database> {
+  return new Promise((resolve, reject) => {
+    const raw: sqlite3.Database = new sqlite3.Database(path, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE, (err) => {
+      if (err) reject(new StoreError(`store: cannot open ${path}: ${err.message}`, { cause: err, code: sqliteCode(err) }))
+      else resolve(raw)
+    })
+  })
+}
+
+/**
+ * Opens one connection with the pragmas every poolwarden connection uses: WAL journal,
+ * busy_timeout, foreign keys on, synchronous=FULL (a committed intent survives power loss).
+ */
+export async function openDb(opts: OpenDbOptions): Promise<Db> {
+  const busyTimeoutMs = opts.busyTimeoutMs ?? 5000
+  const raw = await openRaw(opts.path)
+  // Every statement on this connection runs in issue order.
+  raw.serialize()
+  raw.configure('busyTimeout', busyTimeoutMs)
+  const db = new SqliteDb(opts.path, raw, opts.logger, opts.busyRetries ?? 5)
+  try {
+    await db.run(`PRAGMA busy_timeout = ${Math.floor(busyTimeoutMs)}`)
+    const mode = await db.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL')
+    const memory = opts.path === ':memory:' || opts.path === ''
+    if (!memory && mode?.journal_mode.toLowerCase() !== 'wal') {
+      throw new StoreError(`store: ${opts.path} could not switch to WAL (journal_mode=${mode?.journal_mode}); is it on a network filesystem?`)
+    }
+    await db.run('PRAGMA foreign_keys = ON')
+    await db.run('PRAGMA synchronous = FULL')
+  } catch (err) {
+    await db.close().catch(() => undefined)
+    throw err
+  }
+  return db
+}

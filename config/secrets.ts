@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs'
+import { ConfigError } from '../core/errors'
+import type { Config } from './schema'
+
+/**
+ * Secrets come from the environment or from a file named by `${NAME}_FILE` (Docker/systemd
+ * style), never from the config file. Values are trimmed. Errors name the variable and what is
+ * wrong, never the value (not even a prefix of it). Nothing here logs.
+ */
+
+declare const secretBrand: unique symbol
+/** A secret string read by `readSecret`. Do not log it or put it in errors. */
+export type Secret<Kind extends string = 'secret'> = string & { readonly [secretBrand]: Kind }
+/** The signer's private key: 0x + 64 hex digits, a valid secp256k1 scalar. */
+export type SignerKey = `0x${string}` & { readonly [secretBrand]: 'signer-key' }
+
+/**
+ * The pool account of config/profiles/mainnet.example.json: a documented placeholder, not anyone's
+ * account. `readSignerKey` refuses to hand out a key while the config still uses it, so nothing
+ * signs on behalf of (or sends withdrawals to) this address by mistake.
+ */
+export const EXAMPLE_PLACEHOLDER_ACCOUNT = '0x00000000000000000000000000000000DeaDBeef'
+
+type Env = Record<string, string | undefined>
+
+/** A secret could not be read or is malformed. The message names the variable, never the value. */
+export class SecretError extends ConfigError {
+  override name = 'SecretError'
+}
+
+export interface ReadSecretOptions<Kind extends string> {
+  /** Returns what is wrong with the (trimmed) value, or undefined when it is fine. Must not quote the value. */
+  validate?: (value: string) => string | undefined
+  /** What a valid value looks like, for the "not set" message (e.g. "a bot token from @BotFather"). */
+  describe?: string
+  /** Brand of the returned type. */
+  kind?: Kind
+}
+
+/**
+ * The secret in env var `name`, or in the file named by `${name}_FILE`. Exactly one of the two
+ * must be set. Throws SecretError (never containing the value).
+ */
+export function readSecret<Kind extends string = 'secret'>(name: string, env: Env = process.env, opts: ReadSecretOptions<Kind> = {}): Secret<Kind> {
+  const value = readRaw(name, env, opts.describe)
+  const problem = opts.validate?.(value)
+  if (problem) throw new SecretError([`secret ${name}: ${problem} (value not shown)`])
+  return value as Secret<Kind>
+}
+
+/** Like readSecret, but undefined when neither `name` nor `${name}_FILE` is set (optional features). */
+export function readOptionalSecret<Kind extends string = 'secret'>(name: string, env: Env = process.env, opts: ReadSecretOptions<Kind> = {}): Secret<Kind> | undefined {
+  if (!isSet(env[name]) && !isSet(env[`${name}_FILE`])) return undefined
+  return readSecret(name, env, opts)
+}
+
+/** secp256k1 group order: a private key is an integer in [1, n-1]. */
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
+
+/** What is wrong with a private key string, or undefined. Never quotes the key. */
+export function privateKeyProblem(value: string): string | undefined {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(value)) {
+    const hint = /^[0-9a-fA-F]{64}$/.test(value) ? ': add the 0x prefix' : ''
+    return `not a private key: expected 0x followed by 64 hex digits (got ${value.length} characters)${hint}`
+  }
+  const k = BigInt(value)
+  if (k === 0n || k >= SECP256K1_N) return 'not a private key: outside the secp256k1 range'
+  return undefined
+}
+
+/**
+ * The pool signer's private key, from env var `config.pool.signer.keyEnv` or the file named by
+ * `${keyEnv}_FILE`. Validated as 0x + 64 hex digits. Refused while `pool.account` is the example
+ * placeholder.
+ */
+export function readSignerKey(config: Pick<Config, 'pool'>, env: Env = process.env): SignerKey {
+  const name = config.pool.signer.keyEnv
+  if (config.pool.account.toLowerCase() === EXAMPLE_PLACEHOLDER_ACCOUNT.toLowerCase()) {
+    throw new SecretError([
+      `pool.account: still the example placeholder ${EXAMPLE_PLACEHOLDER_ACCOUNT}: set it to your pool's address before giving poolwarden a signer key`,
+    ])
+  }
+  const key = readSecret(name, env, { validate: privateKeyProblem, describe: '0x followed by 64 hex digits', kind: 'signer-key' })
+  return key as string as SignerKey
+}
+
+function readRaw(name: string, env: Env, describe = 'the secret'): string {
+  const fileVar = `${name}_FILE`
+  const direct = env[name]
+  const file = env[fileVar]
+  if (isSet(direct) && isSet(file)) {
+    throw new SecretError([`secret ${name}: both ${name} and ${fileVar} are set: keep one`])
+  }
+  if (isSet(file)) {
+    const path = file.trim()
+    let text: string
+    try {
+      text = readFileSync(path, 'utf8')
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'read error'
+      // The path is not secret; the error object is not attached (it holds nothing useful beyond the code).
+      throw new SecretError([`secret ${name}: cannot read the file named by ${fileVar} (${path}): ${code}`])
+    }
+    const value = text.trim()
+    if (!value) throw new SecretError([`secret ${name}: the file named by ${fileVar} (${path}) is empty`])
+    return value
+  }
+  if (isSet(direct)) return direct.trim()
+  throw new SecretError([`secret ${name}: not set: export ${name} (${describe}) or ${fileVar}=/path/to/a/file holding it`])
+}
+
+function isSet(v: string | undefined): v is string {
+  return v !== undefined && v.trim() !== ''
+}

@@ -1,0 +1,311 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { isAddress } from 'viem'
+import { ConfigError } from '../core/errors'
+import { closest, configProblems, formatConfigProblems, loadConfig, parseConfig, parseConfigText, resolveConfigPath } from './load'
+import { configSchema } from './schema'
+
+const EXAMPLE = join(import.meta.dirname, 'profiles', 'mainnet.example.json')
+const dir = mkdtempSync(join(tmpdir(), 'poolwarden-config-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const WSTETH = '0x7f39C581F595B53c5cb19bD0b3f8dA6c935E2Ca0'
+const ACCOUNT = '0x00000000000000000000000000000000DeaDBeef'
+
+/** A small valid config; tests break one thing at a time (raw JSON, so loosely typed on purpose). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function base(): Record<string, any> {
+  return {
+    chains: [
+      { name: 'ethereum', chainId: 1, rpc: [{ url: 'https://eth.example' }] },
+      { name: 'arbitrum', chainId: 42161, rpc: [{ url: 'https://arb.example' }] },
+      { name: 'base', chainId: 8453, rpc: [{ url: 'https://base.example' }] },
+    ],
+    pool: { account: ACCOUNT, collateral: [{ chain: 'ethereum', symbol: 'wstETH', token: WSTETH }] },
+    venues: [
+      { id: 'lido', chain: 'ethereum', protocol: 'lido', kind: 'lst', address: WSTETH, rateMethod: 'stEthPerToken' },
+      { id: 'vault', chain: 'ethereum', protocol: 'x', kind: 'erc4626', address: '0x775F661b0bD1739349b9A2A3EF60be277c5d2D29' },
+      { id: 'aave-arb', chain: 'arbitrum', protocol: 'aave-v3', kind: 'aave-v3', address: '0x794a61358D6845594F94dc1DB02A252b5b4814aD', dataProvider: '0x243Aa95cAC2a25651eda86e80bEe66114413c43b', asset: '0x5979D7b546E38E414F7E9822514be443A4800529', aToken: '0x513c7E3a9c69cA3e22550eF58AC1C0088e918FFf' },
+    ],
+  }
+}
+
+/** The problem lines of a config (without the "config: " prefix), asserting it throws ConfigError. */
+function problems(input: unknown): string[] {
+  try {
+    parseConfig(input)
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError)
+    const e = err as ConfigError
+    expect(e.message).toBe(e.problems.map((p) => `config: ${p}`).join('\n'))
+    return e.problems
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('mainnet example profile', () => {
+  it('parses, with every address in EIP-55 form', () => {
+    const cfg = loadConfig({ path: EXAMPLE })
+    expect(cfg.chains.map((c) => [c.name, c.chainId])).toEqual([['ethereum', 1], ['arbitrum', 42161], ['base', 8453]])
+    expect(cfg.chains.every((c) => c.rpc.length >= 2)).toBe(true)
+    expect(cfg.venues.map((v) => v.kind).sort()).toEqual(['aave-v3', 'aave-v3', 'aave-v3', 'erc4626', 'lst', 'lst'])
+    const text = readFileSync(EXAMPLE, 'utf8')
+    const addresses = text.match(/0x[0-9a-fA-F]{40}\b/g) ?? []
+    expect(addresses.length).toBeGreaterThan(20)
+    for (const a of addresses) expect(isAddress(a, { strict: true }), a).toBe(true)
+    for (const a of addresses) expect(a, 'written in checksum case').not.toBe(a.toLowerCase())
+  })
+
+  it('is reachable through POOLWARDEN_CONFIG', () => {
+    const cfg = loadConfig({ env: { POOLWARDEN_CONFIG: EXAMPLE } })
+    expect(cfg.profile).toBe('mainnet-example')
+  })
+})
+
+describe('loaded config', () => {
+  it('is deeply frozen', () => {
+    const cfg = parseConfig(base())
+    expect(Object.isFrozen(cfg)).toBe(true)
+    expect(Object.isFrozen(cfg.chains)).toBe(true)
+    expect(Object.isFrozen(cfg.chains[0]!.rpc[0])).toBe(true)
+    expect(Object.isFrozen(cfg.venues[0]!.risk.slashing)).toBe(true)
+    expect(() => {
+      ;(cfg.chains[0] as { name: string }).name = 'x'
+    }).toThrow(TypeError)
+  })
+
+  it('applies defaults and normalises addresses to checksum form', () => {
+    const input = base()
+    input.pool.account = ACCOUNT.toLowerCase()
+    const cfg = parseConfig(input)
+    expect(cfg.pool.account).toBe(ACCOUNT)
+    expect(cfg.pool.signer.keyEnv).toBe('POOLWARDEN_SIGNER_KEY')
+    expect(cfg.chains[0]!.finalityDepth).toBe(2)
+  })
+
+  it('ignores "//" comment keys anywhere', () => {
+    const input = base()
+    input['//'] = 'top comment'
+    input.venues[0]['// address'] = 'venue comment'
+    expect(() => parseConfig(input)).not.toThrow()
+  })
+})
+
+describe('config errors: one line per problem, path then problem then fix', () => {
+  it('unknown chain', () => {
+    const input = base()
+    input.venues[2].chain = 'arbitrun'
+    expect(problems(input)).toEqual(['venues[2].chain: unknown chain "arbitrun" (known: ethereum, arbitrum, base)'])
+  })
+
+  it('malformed address', () => {
+    const input = base()
+    input.venues[1].address = '0x1234'
+    expect(problems(input)).toEqual(['venues[1].address: malformed address "0x1234": expected 0x followed by 40 hex digits'])
+  })
+
+  it('bad checksum', () => {
+    const input = base()
+    input.pool.account = '0x00000000000000000000000000000000DEADBEEF'
+    expect(problems(input)).toEqual([
+      'pool.account: address "0x00000000000000000000000000000000DEADBEEF" has a wrong EIP-55 checksum: write it all lower-case or copy the checksummed form',
+    ])
+  })
+
+  it('missing RPC: absent and empty', () => {
+    const input = base()
+    delete input.chains[1].rpc
+    input.chains[2].rpc = []
+    expect(problems(input)).toEqual([
+      'chains[1].rpc: missing: add "rpc": [{ "url": "https://…" }] (at least one RPC URL)',
+      'chains[2].rpc: no RPC URL: add at least one { "url": "https://…" } to rpc',
+    ])
+  })
+
+  it('duplicate venue id', () => {
+    const input = base()
+    input.venues[2].id = 'lido'
+    expect(problems(input)).toEqual(['venues[2].id: duplicate venue id "lido" (also venues[0]): venue ids must be unique'])
+  })
+
+  it('duplicate chain', () => {
+    const input = base()
+    input.chains[2].name = 'ethereum'
+    input.chains[2].chainId = 1
+    expect(problems(input)).toEqual([
+      'chains[2].name: duplicate chain "ethereum" (also chains[0]): give each chain one entry',
+      'chains[2].chainId: duplicate chainId 1 (also chains[0]): one entry per chain, each with its own chainId',
+    ])
+  })
+
+  it('negative cap', () => {
+    const input = base()
+    input.venues[0].caps = { maxAmount: -5 }
+    expect(problems(input)).toEqual(['venues[0].caps.maxAmount: a cap cannot be negative: use 0 to forbid the venue or remove the cap'])
+  })
+
+  it('unknown venue kind', () => {
+    const input = base()
+    input.venues[1].kind = 'vault'
+    expect(problems(input)).toEqual(['venues[1].kind: unknown venue kind "vault": use one of "erc4626", "lst", "aave-v3"'])
+  })
+
+  it('missing venue kind', () => {
+    const input = base()
+    delete input.venues[1].kind
+    expect(problems(input)).toEqual(['venues[1].kind: missing: add "kind": one of "erc4626", "lst", "aave-v3"'])
+  })
+
+  it('unknown top-level key, with the closest known key', () => {
+    const input = base()
+    input.venue = input.venues
+    delete input.venues
+    expect(problems(input)).toEqual(['venue: unknown key "venue": did you mean "venues"?'])
+  })
+
+  it('unknown key without a near match lists the known keys', () => {
+    const input = base()
+    input.colour = 'blue'
+    expect(problems(input)).toEqual([
+      'colour: unknown key "colour" (known: profile, store, chains, pool, venues, alerts, watch, strategy, governance, telegram): remove it or fix its name',
+    ])
+  })
+
+  it('unknown nested key (a misspelt optional field would be silently ignored otherwise)', () => {
+    const input = base()
+    input.venues[0].pegfeed = WSTETH
+    expect(problems(input)).toEqual(['venues[0].pegfeed: unknown key "pegfeed": did you mean "pegFeed"?'])
+  })
+
+  it('missing required fields say what to add', () => {
+    expect(problems({ chains: base().chains })).toEqual([
+      'pool: missing: add "pool": { "account": "0x…", "collateral": [{ "chain": "…", "symbol": "wstETH", "token": "0x…" }] }',
+    ])
+    const input = base()
+    delete input.pool.account
+    delete input.venues[2].dataProvider
+    expect(problems(input)).toEqual([
+      `pool.account: missing: add "account": "0x…" (the pool's public address)`,
+      `venues[2].dataProvider: missing: add "dataProvider": "0x…" (the market's AaveProtocolDataProvider)`,
+    ])
+  })
+
+  it('wrong types name what was expected and what was found', () => {
+    const input = base()
+    input.chains[0].chainId = '1'
+    expect(problems(input)).toEqual(['chains[0].chainId: expected a number, got the string "1"'])
+  })
+
+  it('not an object', () => {
+    expect(problems([])).toEqual(['(top level): expected a JSON object { "chains": […], "pool": {…}, "venues": […] }, got a list'])
+  })
+
+  it('several problems at once: one line each, cross-field ones alongside base errors, no duplicates', () => {
+    const input = base()
+    input.chains[0].rpc = [] // base error
+    input.chains[1].chainId = -1 // base error
+    input.pool.account = '0xnope' // base error
+    input.venues[0].caps = { maxShareBps: -1 } // base error
+    input.venues[1].chain = 'arbitrun' // cross-field
+    input.venues[2].id = 'lido' // cross-field
+    input.pool.collateral[0].chain = 'optimism' // cross-field
+    input.venue = [] // unknown key
+    expect(problems(input)).toEqual([
+      'chains[0].rpc: no RPC URL: add at least one { "url": "https://…" } to rpc',
+      'chains[1].chainId: must be greater than 0, got number -1',
+      'pool.account: malformed address "0xnope": expected 0x followed by 40 hex digits',
+      'pool.collateral[0].chain: unknown chain "optimism" (known: ethereum, arbitrum, base)',
+      'venues[0].caps.maxShareBps: a cap cannot be negative: use 0 to forbid the venue or remove the cap',
+      'venues[1].chain: unknown chain "arbitrun" (known: ethereum, arbitrum, base)',
+      'venues[2].id: duplicate venue id "lido" (also venues[0]): venue ids must be unique',
+      'venue: unknown key "venue": did you mean "venues"?',
+    ])
+  })
+
+  it('cross-field problems alone (base schema passes) are not reported twice', () => {
+    const input = base()
+    input.venues[1].chain = 'arbitrun'
+    const result = configSchema.safeParse(input)
+    expect(result.success).toBe(false) // the schema's own superRefine found it too
+    expect(problems(input)).toEqual(['venues[1].chain: unknown chain "arbitrun" (known: ethereum, arbitrum, base)'])
+  })
+
+  it('no unknown-chain noise when the chains themselves are missing', () => {
+    const input = base()
+    delete input.chains
+    expect(problems(input)).toEqual(['chains: missing: add "chains": [{ "name": "ethereum", "chainId": 1, "rpc": [{ "url": "https://…" }] }]'])
+  })
+
+  it('formatConfigProblems formats a ZodError of the schema', () => {
+    const input = base()
+    input.venues[0].rateMethod = 'rate'
+    const result = configSchema.safeParse(input)
+    expect(result.success).toBe(false)
+    const lines = formatConfigProblems(result.error!, input)
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/^venues\[0\]\.rateMethod: /)
+    expect(configProblems(input)).toEqual(['venues[0].rateMethod: expected one of "stEthPerToken", "getExchangeRate", got the string "rate"'])
+  })
+})
+
+describe('invalid JSON reports file, line and column', () => {
+  const cases: [string, string, string][] = [
+    ['missing comma', '{\n  "profile": "x"\n  "chains": []\n}', 'bad.json:3:3: invalid JSON: expected \',\' or \'}\' after a property value, got \'"\' (a missing comma?)'],
+    ['trailing comma', '{\n  "chains": [1, 2,],\n}', "bad.json:2:19: invalid JSON: expected a value, got ']' (a trailing comma before it?)"],
+    ['missing value', '{\n  "profile": \n}', "bad.json:3:1: invalid JSON: a value is missing after ':' (got '}')"],
+    ['unterminated', '{\n  "profile": "x', 'bad.json:2:14: invalid JSON: unexpected end of file: a string is not closed with a double quote'],
+    ['single quotes', "{ 'a': 1 }", "bad.json:1:3: invalid JSON: expected a double-quoted property name, got '''"],
+  ]
+  for (const [name, text, line] of cases) {
+    it(name, () => {
+      const file = join(dir, 'bad.json')
+      writeFileSync(file, text)
+      let err: unknown
+      try {
+        loadConfig({ path: 'bad.json', cwd: dir })
+      } catch (e) {
+        err = e
+      }
+      expect(err).toBeInstanceOf(ConfigError)
+      expect((err as ConfigError).problems).toEqual([line])
+    })
+  }
+
+  it('a byte-order mark is accepted', () => {
+    expect(() => parseConfigText('\uFEFF' + JSON.stringify(base()))).not.toThrow()
+  })
+})
+
+describe('which file is loaded', () => {
+  it('option, then POOLWARDEN_CONFIG, then the devnet profile', () => {
+    expect(resolveConfigPath({ path: 'a.json', cwd: '/x', env: { POOLWARDEN_CONFIG: 'b.json' } })).toEqual({ path: '/x/a.json', from: 'option' })
+    expect(resolveConfigPath({ cwd: '/x', env: { POOLWARDEN_CONFIG: 'b.json' } })).toEqual({ path: '/x/b.json', from: 'env' })
+    expect(resolveConfigPath({ cwd: '/x', env: {} })).toEqual({ path: '/x/.devnet/config.json', from: 'devnet' })
+  })
+
+  it('a missing devnet config says to run npm start', () => {
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/config: no config at \.devnet\/config\.json: run `npm start` first to generate the devnet config/)
+  })
+
+  it('a missing named file says so and where the name came from', () => {
+    expect(() => loadConfig({ cwd: dir, env: { POOLWARDEN_CONFIG: 'nope.json' } })).toThrow('config: no config file at nope.json (from POOLWARDEN_CONFIG): check the path')
+  })
+
+  it('loads the devnet profile when present', () => {
+    const devnet = mkdtempSync(join(dir, 'devnet-'))
+    mkdirSync(join(devnet, '.devnet'), { recursive: true })
+    writeFileSync(join(devnet, '.devnet', 'config.json'), JSON.stringify({ ...base(), profile: 'devnet' }))
+    expect(loadConfig({ cwd: devnet, env: {} }).profile).toBe('devnet')
+  })
+})
+
+describe('closest', () => {
+  it('suggests only near keys', () => {
+    expect(closest('venue', ['venues', 'chains'])).toBe('venues')
+    expect(closest('Chains', ['venues', 'chains'])).toBe('chains')
+    expect(closest('telegarm', ['telegram', 'governance'])).toBe('telegram')
+    expect(closest('xyz', ['venues', 'chains'])).toBeUndefined()
+  })
+})

@@ -1,0 +1,173 @@
+import Bottleneck from 'bottleneck'
+import { createPublicClient, defineChain, fallback, http, type PublicClient } from 'viem'
+import type { ChainConfig } from '../config/schema'
+import { RpcUnavailableError } from '../core/errors'
+import type { Logger } from '../core/logger'
+
+/** Health of one RPC URL, as seen from the requests we send through it. */
+export interface EndpointState {
+  readonly index: number
+  /** Host only: URLs often carry API keys in their path or query; those never reach logs or alerts. */
+  readonly label: string
+  consecutiveFailures: number
+  /** While in the future, requests to this URL fail fast and the fallback moves on. */
+  openUntil: number
+  backoffMs: number
+  /** True once `failuresToAlert` consecutive failures were seen, until a success. */
+  down: boolean
+  lastError?: string
+}
+
+export type EndpointEvent =
+  | { type: 'down'; endpoint: EndpointState }
+  | { type: 'up'; endpoint: EndpointState }
+
+export interface ChainClient {
+  readonly name: string
+  readonly config: ChainConfig
+  readonly client: PublicClient
+  readonly endpoints: readonly EndpointState[]
+  /** HTTP requests that left this process (one JSON-RPC batch counts once), per endpoint. */
+  readonly httpRequests: number[]
+}
+
+export interface CreateChainClientOptions {
+  chain: ChainConfig
+  logger?: Logger
+  /** Consecutive failures of one URL before it is reported down. */
+  failuresToAlert?: number
+  /** First back-off of a failing URL; doubles up to `maxBackoffMs`. */
+  minBackoffMs?: number
+  maxBackoffMs?: number
+  /** Per-request HTTP timeout. */
+  timeoutMs?: number
+  onEndpointEvent?: (e: EndpointEvent) => void
+  now?: () => number
+}
+
+export function endpointLabel(url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.protocol}//${u.host}`
+  } catch {
+    return 'invalid-url'
+  }
+}
+
+/**
+ * viem client for one chain: a fallback transport over every configured URL, each URL behind its
+ * own bottleneck limiter and a circuit breaker (a failing URL is skipped without a network call
+ * until its back-off ends, then tried again first). JSON-RPC batching is on, so concurrent
+ * requests of one tick (block header + the multicall) travel in one HTTP request.
+ */
+export function createChainClient(opts: CreateChainClientOptions): ChainClient {
+  const { chain, logger } = opts
+  const now = opts.now ?? Date.now
+  const failuresToAlert = opts.failuresToAlert ?? 2
+  const minBackoff = opts.minBackoffMs ?? 500
+  const maxBackoff = opts.maxBackoffMs ?? 30_000
+  const httpRequests = chain.rpc.map(() => 0)
+
+  const endpoints: EndpointState[] = chain.rpc.map((rpc, index) => ({
+    index,
+    label: endpointLabel(rpc.url),
+    consecutiveFailures: 0,
+    openUntil: 0,
+    backoffMs: minBackoff,
+    down: false,
+  }))
+
+  const fail = (ep: EndpointState, reason: string) => {
+    ep.consecutiveFailures++
+    ep.lastError = reason
+    ep.openUntil = now() + ep.backoffMs
+    ep.backoffMs = Math.min(ep.backoffMs * 2, maxBackoff)
+    logger?.warn({ chain: chain.name, rpc: ep.label, failures: ep.consecutiveFailures, reason }, 'rpc endpoint failed')
+    if (!ep.down && ep.consecutiveFailures >= failuresToAlert) {
+      ep.down = true
+      opts.onEndpointEvent?.({ type: 'down', endpoint: ep })
+    }
+  }
+  const succeed = (ep: EndpointState) => {
+    const wasDown = ep.down
+    ep.consecutiveFailures = 0
+    ep.openUntil = 0
+    ep.backoffMs = minBackoff
+    ep.down = false
+    delete ep.lastError
+    if (wasDown) {
+      logger?.info({ chain: chain.name, rpc: ep.label }, 'rpc endpoint recovered')
+      opts.onEndpointEvent?.({ type: 'up', endpoint: ep })
+    }
+  }
+
+  const transports = chain.rpc.map((rpc, index) => {
+    const ep = endpoints[index]!
+    const limiter = new Bottleneck({ maxConcurrent: rpc.maxConcurrent, minTime: Math.ceil(1000 / rpc.maxPerSecond) })
+    const fetchFn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      if (ep.openUntil > now()) {
+        throw new RpcUnavailableError(`${ep.label} is backing off after ${ep.consecutiveFailures} failure(s)`)
+      }
+      let res: Response
+      try {
+        res = await limiter.schedule(() => {
+          httpRequests[index]!++
+          return fetch(input, init)
+        })
+      } catch (err) {
+        fail(ep, (err as Error).message)
+        throw err
+      }
+      if (!res.ok) {
+        fail(ep, `HTTP ${res.status}`)
+        return res
+      }
+      // A 200 with a body that is not JSON-RPC is garbage: count it against the URL.
+      const text = await res.text()
+      let body: unknown
+      try {
+        body = JSON.parse(text)
+      } catch {
+        fail(ep, 'malformed JSON response')
+        throw new RpcUnavailableError(`${ep.label} answered malformed JSON`)
+      }
+      const items = Array.isArray(body) ? body : [body]
+      if (!items.every((m) => m && typeof m === 'object' && (m as { jsonrpc?: unknown }).jsonrpc === '2.0')) {
+        fail(ep, 'response is not JSON-RPC 2.0')
+        throw new RpcUnavailableError(`${ep.label} answered something that is not JSON-RPC`)
+      }
+      succeed(ep)
+      return new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers })
+    }
+    return http(rpc.url, {
+      batch: { batchSize: 100, wait: 0 },
+      fetchFn,
+      retryCount: 0,
+      timeout: opts.timeoutMs ?? 10_000,
+      key: `rpc${index}`,
+    })
+  })
+
+  const viemChain = defineChain({
+    id: chain.chainId,
+    name: chain.name,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: chain.rpc.map((r) => r.url) } },
+    contracts: { multicall3: { address: chain.multicall3 } },
+  })
+
+  const client = createPublicClient({
+    chain: viemChain,
+    transport: fallback(transports, { rank: false, retryCount: 0 }),
+    pollingInterval: chain.blockTimeMs,
+    // Multicall batching is done explicitly by the venue reader (one aggregate3 per block).
+    batch: { multicall: false },
+  }) as PublicClient
+
+  return { name: chain.name, config: chain, client, endpoints, httpRequests }
+}
+
+/** True when every URL of the chain is in back-off. */
+export function allEndpointsDown(c: ChainClient): boolean {
+  return c.endpoints.every((e) => e.down)
+}

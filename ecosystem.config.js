@@ -1,0 +1,73 @@
+// PM2 apps of a poolwarden network. `npm start` drives this file through PM2's API; it also works
+// with a plain `pm2 start ecosystem.config.js` once the config exists. Synchronous on purpose:
+// PM2 loads it with require(), so it exports a named `apps` and must not use top-level await.
+//
+// Mode: live when POOLWARDEN_CONFIG names a config file; otherwise the embedded devnet
+// (three anvil chains, the market simulator, and the agents on `.devnet/config.json`).
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = dirname(fileURLToPath(import.meta.url))
+const devnet = !process.env.POOLWARDEN_CONFIG
+const configPath = resolve(root, process.env.POOLWARDEN_CONFIG ?? '.devnet/config.json')
+const devnetChains = JSON.parse(readFileSync(join(root, 'scripts/devnet-chains.json'), 'utf8'))
+const logDir = join(root, devnet ? '.devnet/logs' : 'logs')
+
+/** Chain names from the config (only names are needed here; agents validate the whole file). */
+function chainNames() {
+  if (existsSync(configPath)) {
+    const cfg = JSON.parse(readFileSync(configPath, 'utf8'))
+    if (Array.isArray(cfg.chains)) return cfg.chains.map((c) => c.name)
+  }
+  return devnet ? devnetChains.chains.map((c) => c.name) : []
+}
+
+const common = {
+  cwd: root,
+  interpreter: 'node',
+  node_args: ['--import', 'tsx'],
+  autorestart: true,
+  restart_delay: 2000,
+  max_memory_restart: '300M',
+  kill_timeout: 5000,
+  merge_logs: true,
+  time: false,
+}
+const agentEnv = { POOLWARDEN_CONFIG: configPath, NODE_ENV: devnet ? 'development' : 'production' }
+
+/** The devnet's own processes: anvil chains and the market simulator. */
+export const devnetApps = devnet
+  ? [
+      ...devnetChains.chains.map((c) => ({
+        name: `anvil-${c.name}`,
+        script: join(root, 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil'),
+        interpreter: 'none',
+        args: ['--host', '127.0.0.1', '--port', String(c.port), '--chain-id', String(c.chainId), '--block-time', String(devnetChains.blockTimeSeconds)],
+        autorestart: false,
+        cwd: root,
+        out_file: join(logDir, `anvil-${c.name}.log`),
+        error_file: join(logDir, `anvil-${c.name}.log`),
+      })),
+      {
+        ...common,
+        name: 'simulator',
+        script: 'devnet/simulator.main.ts',
+        env: { ...agentEnv, POOLWARDEN_SCENARIO: process.env.POOLWARDEN_SCENARIO ?? 'calm' },
+        out_file: join(logDir, 'simulator.log'),
+        error_file: join(logDir, 'simulator.log'),
+      },
+    ]
+  : []
+
+/** The agents: one watcher per chain. */
+export const agentApps = chainNames().map((chain) => ({
+  ...common,
+  name: `watcher-${chain}`,
+  script: 'agents/watcher.ts',
+  env: { ...agentEnv, POOLWARDEN_CHAIN: chain },
+  out_file: join(logDir, `watcher-${chain}.log`),
+  error_file: join(logDir, `watcher-${chain}.log`),
+}))
+
+export const apps = [...devnetApps, ...agentApps]

@@ -1,0 +1,20 @@
+/** `npm run status`: venues × chains (APY, TVL, utilisation, peg, pool position, last block, age) and open alerts, from the store. */
+import { loadConfig } from '../config/load'
+import { ConfigError, describeError } from '../core/errors'
+import { openStore } from '../store'
+import { buildStatus, renderStatus } from '../watch/statusReport'
+
+async function main() {
+  const config = loadConfig()
+  const store = await openStore({ path: config.store.path })
+  try {
+    console.log(renderStatus(await buildStatus(config, store)))
+  } finally {
+    await store.close()
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : `status: ${describeError(err)}`)
+  process.exit(1)
+})

@@ -1,0 +1,128 @@
+import type { Config, VenueConfig } from '../config/schema'
+
+export type Severity = 'info' | 'warning' | 'critical'
+
+/** A condition the watcher evaluates on every block; `active` opens an alert, inactive closes it. */
+export interface Condition {
+  dedupKey: string
+  rule: 'apy-drop' | 'depeg' | 'paused' | 'liquidity' | 'unavailable'
+  subject: string
+  severity: Severity
+  /** True: the condition holds. False: it is clear. Null: cannot tell at this block (keep state). */
+  active: boolean | null
+  title: string
+  body: string
+}
+
+/** What the rules see of one venue at one block. */
+export interface VenueFacts {
+  venue: VenueConfig
+  available: boolean
+  error: string | null
+  apy: number | null
+  /** APY the drop is measured against: median of earlier samples, frozen while an APY alert is open. */
+  apyBaseline: number | null
+  peg: number | null
+  paused: boolean | null
+  position: bigint | null
+  withdrawable: bigint | null
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)} %`
+
+export function median(xs: readonly number[]): number | null {
+  if (xs.length === 0) return null
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+/**
+ * Each rule opens at its threshold and closes only once the value is back past half of it
+ * (hysteresis), so noise around a threshold gives one alert, not a stream.
+ * `open` says which dedup keys are currently open (the store's alert state).
+ */
+export function evaluateVenue(f: VenueFacts, thresholds: Config['alerts'], open: (key: string) => boolean): Condition[] {
+  const v = f.venue
+  const out: Condition[] = []
+  const name = `${v.id} (${v.chain})`
+
+  out.push({
+    dedupKey: `unavailable:${v.chain}:${v.id}`,
+    rule: 'unavailable',
+    subject: v.id,
+    severity: 'warning',
+    active: !f.available,
+    title: f.available ? `${name} readable again` : `${name} unreadable`,
+    body: f.available ? 'venue calls succeed again' : `venue call reverted: ${f.error ?? 'unknown error'}`,
+  })
+  if (!f.available) return out
+
+  // APY drop against the baseline.
+  const dropKey = `apy-drop:${v.chain}:${v.id}`
+  if (f.apy === null || f.apyBaseline === null) {
+    out.push({ dedupKey: dropKey, rule: 'apy-drop', subject: v.id, severity: 'warning', active: null, title: '', body: '' })
+  } else {
+    const dropBps = (f.apyBaseline - f.apy) * 10_000
+    const isOpen = open(dropKey)
+    const active = isOpen ? dropBps > thresholds.apyDropBps / 2 : dropBps > thresholds.apyDropBps
+    out.push({
+      dedupKey: dropKey,
+      rule: 'apy-drop',
+      subject: v.id,
+      severity: 'warning',
+      active,
+      title: active ? `${name} APY dropped to ${pct(f.apy)}` : `${name} APY recovered to ${pct(f.apy)}`,
+      body: `APY ${pct(f.apy)} against a baseline of ${pct(f.apyBaseline)} (${dropBps.toFixed(0)} bps below; threshold ${thresholds.apyDropBps} bps)`,
+    })
+  }
+
+  // Depeg: keyed by the price feed, so venues sharing one LST feed raise one alert together.
+  if (v.pegFeed) {
+    const key = `depeg:${v.chain}:${v.pegFeed.toLowerCase()}`
+    if (f.peg === null) out.push({ dedupKey: key, rule: 'depeg', subject: v.pegFeed, severity: 'critical', active: null, title: '', body: '' })
+    else {
+      const offBps = (1 - f.peg) * 10_000
+      const active = open(key) ? offBps > thresholds.depegBps / 2 : offBps > thresholds.depegBps
+      out.push({
+        dedupKey: key,
+        rule: 'depeg',
+        subject: v.pegFeed,
+        severity: 'critical',
+        active,
+        title: active ? `LST depeg on ${v.chain}: ${f.peg.toFixed(4)}` : `LST back on peg on ${v.chain}: ${f.peg.toFixed(4)}`,
+        body: `market price ${f.peg.toFixed(6)} of backing (${offBps.toFixed(0)} bps off; threshold ${thresholds.depegBps} bps), feed ${v.pegFeed}`,
+      })
+    }
+  }
+
+  out.push({
+    dedupKey: `paused:${v.chain}:${v.id}`,
+    rule: 'paused',
+    subject: v.id,
+    severity: 'critical',
+    active: f.paused,
+    title: f.paused ? `${name} is paused` : `${name} unpaused`,
+    body: f.paused ? 'deposits and withdrawals are halted by the venue' : 'the venue accepts deposits and withdrawals again',
+  })
+
+  const liqKey = `liquidity:${v.chain}:${v.id}`
+  if (f.position === null || f.withdrawable === null || f.position === 0n) {
+    out.push({ dedupKey: liqKey, rule: 'liquidity', subject: v.id, severity: 'warning', active: f.position === 0n ? false : null, title: `${name} liquidity covers the position again`, body: '' })
+  } else {
+    // withdrawable < coverage × position, in integer arithmetic (coverage to 1e-6).
+    const cov = BigInt(Math.round(thresholds.liquidityCoverage * 1e6))
+    const active = f.withdrawable * 1_000_000n < f.position * cov
+    const ratio = Number((f.withdrawable * 10_000n) / f.position) / 100
+    out.push({
+      dedupKey: liqKey,
+      rule: 'liquidity',
+      subject: v.id,
+      severity: 'warning',
+      active,
+      title: active ? `${name} withdrawable liquidity below the pool's position` : `${name} liquidity covers the position again`,
+      body: `withdrawable now ${ratio.toFixed(2)} % of the pool's position`,
+    })
+  }
+  return out
+}

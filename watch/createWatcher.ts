@@ -1,0 +1,291 @@
+import type { Config, VenueConfig } from '../config/schema'
+import type { Logger } from '../core/logger'
+import { BlockNotYetAvailableError, describeError, isRetryable } from '../core/errors'
+import { sleep } from '../core/shutdown'
+import type { ChainClient, EndpointEvent } from '../chains/createChainClient'
+import { planReads, readBlock, type BlockRead } from '../chains/readBlock'
+import type { Store } from '../store'
+import type { SampleInput, PositionInput } from '../store/types'
+import { derivedApy, type RatePoint } from '../venues/apy'
+import { evaluateVenue, median, type Condition } from './alertRules'
+
+export interface WatcherDeps {
+  common: { config: Config; logger: Logger }
+  store: Store
+  chain: ChainClient
+  /** Agent name in heartbeats and alerts; default `watcher-<chain>`. */
+  agent?: string
+  now?: () => number
+}
+
+export type TickResult =
+  | { status: 'processed'; block: bigint; head: bigint; alerts: number }
+  | { status: 'waiting'; next: bigint }
+  | { status: 'failed'; error: string; retryable: boolean }
+
+export interface Watcher {
+  readonly agent: string
+  /** Processes the next block if it exists: read, store samples + cursor, raise/resolve alerts. */
+  tick(): Promise<TickResult>
+  /** Ticks until the signal aborts: paced by the chain's block time, backing off on failures. */
+  run(signal: AbortSignal): Promise<void>
+  /** For alerts about RPC endpoints; pass to createChainClient's `onEndpointEvent`. */
+  onEndpointEvent(e: EndpointEvent): void
+}
+
+/** Fewer previous APYs than this and the baseline is unknown (no APY-drop verdict yet). */
+const MIN_BASELINE_SAMPLES = 5
+
+interface VenueMemory {
+  rates: RatePoint[]
+  apys: number[]
+}
+
+export function createWatcher(deps: WatcherDeps): Watcher {
+  const { config, logger: baseLogger } = deps.common
+  const { store, chain } = deps
+  const agent = deps.agent ?? `watcher-${chain.name}`
+  const logger = baseLogger.child({ agent, chain: chain.name })
+  const now = deps.now ?? Date.now
+  const venues: VenueConfig[] = config.venues.filter((v) => v.chain === chain.name)
+  const pool = config.pool.account
+  const plan = planReads(venues, pool)
+  const window = config.watch.apyWindowBlocks
+  const baselineN = config.alerts.apyBaselineSamples
+
+  let cursor: { number: bigint; hash: `0x${string}` } | null | undefined // undefined: not loaded yet
+  const memory = new Map<string, VenueMemory>()
+  /** Baselines frozen when an APY-drop alert opened, by dedup key. */
+  const frozenBaseline = new Map<string, number>()
+  let openKeys = new Set<string>()
+  let hydrated = false
+  let consecutiveFailures = 0
+
+  async function hydrate(before: bigint): Promise<void> {
+    openKeys = new Set((await store.alerts.open({ agent })).map((c) => c.dedupKey))
+    const open = await store.alerts.open({ agent, rule: 'apy-drop' })
+    for (const v of venues) {
+      const rows = (await store.samples.recent(v.id, Math.max(window, baselineN) + 1, { availableOnly: true, beforeBlock: before })).reverse()
+      memory.set(v.id, {
+        rates: rows.filter((r) => r.exchangeRate !== null).map((r) => ({ blockNumber: r.blockNumber, blockTime: r.blockTime, exchangeRate: r.exchangeRate! })),
+        apys: rows.filter((r) => r.apy !== null).map((r) => r.apy!),
+      })
+      const cond = open.find((c) => c.subject === v.id && c.chain === chain.name)
+      if (cond?.openedBlock != null) {
+        const prior = await store.samples.recent(v.id, baselineN, { availableOnly: true, beforeBlock: cond.openedBlock })
+        const b = median(prior.filter((r) => r.apy !== null).map((r) => r.apy!))
+        if (b !== null) frozenBaseline.set(cond.dedupKey, b)
+      }
+    }
+    hydrated = true
+  }
+
+  async function headNumber(): Promise<bigint> {
+    return chain.client.getBlockNumber({ cacheTime: 0 })
+  }
+
+  function buildBlock(read: BlockRead): { samples: SampleInput[]; positions: PositionInput[]; conditions: Condition[] } {
+    const { block } = read
+    const samples: SampleInput[] = []
+    const positions: PositionInput[] = []
+    const conditions: Condition[] = []
+    read.readings.forEach((r, i) => {
+      const venue = plan[i]!.venue
+      const mem = memory.get(venue.id) ?? { rates: [], apys: [] }
+      memory.set(venue.id, mem)
+      let apy: number | null = r.publishedApy
+      if (r.available && r.exchangeRate !== null) {
+        const point: RatePoint = { blockNumber: block.number, blockTime: block.timestamp, exchangeRate: r.exchangeRate }
+        if (apy === null) apy = derivedApy(mem.rates, point, window)
+      }
+      const dropKey = `apy-drop:${chain.name}:${venue.id}`
+      const baseline =
+        frozenBaseline.get(dropKey) ?? (mem.apys.length >= Math.min(MIN_BASELINE_SAMPLES, baselineN) ? median(mem.apys.slice(-baselineN)) : null)
+      samples.push({
+        venueId: venue.id,
+        chain: chain.name,
+        blockNumber: block.number,
+        blockHash: block.hash,
+        blockTime: block.timestamp,
+        available: r.available,
+        error: r.error,
+        exchangeRate: r.exchangeRate,
+        apy,
+        tvl: r.tvl,
+        utilisation: r.utilisation,
+        withdrawable: r.withdrawable,
+        peg: r.peg,
+        paused: r.paused,
+      })
+      if (r.position !== null) positions.push({ chain: chain.name, venueId: venue.id, blockNumber: block.number, amount: r.position, shares: r.positionShares })
+      conditions.push(
+        ...evaluateVenue(
+          { venue, available: r.available, error: r.error, apy, apyBaseline: baseline, peg: r.peg, paused: r.paused, position: r.position, withdrawable: r.withdrawable },
+          config.alerts,
+          (k) => openKeys.has(k),
+        ),
+      )
+    })
+    return { samples, positions, conditions }
+  }
+
+  /** Remember this block's rates and APYs (after it is stored). */
+  function remember(samples: SampleInput[]): void {
+    for (const s of samples) {
+      const mem = memory.get(s.venueId)!
+      if (s.available && s.exchangeRate != null) {
+        mem.rates.push({ blockNumber: s.blockNumber, blockTime: s.blockTime, exchangeRate: s.exchangeRate })
+        if (mem.rates.length > window + 1) mem.rates.splice(0, mem.rates.length - window - 1)
+      }
+      // An APY inside an open drop is not part of the normal baseline.
+      const dropOpen = openKeys.has(`apy-drop:${s.chain}:${s.venueId}`)
+      if (s.apy != null && !dropOpen) {
+        mem.apys.push(s.apy)
+        if (mem.apys.length > baselineN) mem.apys.splice(0, mem.apys.length - baselineN)
+      }
+    }
+  }
+
+  async function applyConditions(conditions: Condition[], block: bigint): Promise<number> {
+    let written = 0
+    for (const c of conditions) {
+      if (c.active === null) continue
+      const isOpen = openKeys.has(c.dedupKey)
+      if (c.active && !isOpen) {
+        const res = await store.alerts.raise({ dedupKey: c.dedupKey, agent, chain: chain.name, rule: c.rule, subject: c.subject, severity: c.severity, title: c.title, body: c.body, blockNumber: block })
+        openKeys.add(c.dedupKey)
+        if (c.rule === 'apy-drop') {
+          // Freeze the baseline the drop was measured against until it recovers.
+          const b = median(memory.get(c.subject)?.apys.slice(-baselineN) ?? [])
+          if (b !== null) frozenBaseline.set(c.dedupKey, b)
+        }
+        if (res.inserted) written++
+      } else if (!c.active && isOpen) {
+        const res = await store.alerts.resolve(c.dedupKey, { agent, title: c.title, body: c.body, blockNumber: block })
+        openKeys.delete(c.dedupKey)
+        frozenBaseline.delete(c.dedupKey)
+        if (res.inserted) written++
+      }
+    }
+    return written
+  }
+
+  async function rpcAllAlert(active: boolean, detail: string): Promise<void> {
+    const key = `rpc-all:${chain.name}`
+    if (active && !openKeys.has(key)) {
+      await store.alerts.raise({ dedupKey: key, agent, chain: chain.name, rule: 'rpc', subject: chain.name, severity: 'critical', title: `${chain.name}: no RPC endpoint answers`, body: `watching is behind until an RPC URL answers; missed blocks are back-filled (${detail})` })
+      openKeys.add(key)
+    } else if (!active && openKeys.has(key)) {
+      await store.alerts.resolve(key, { agent, title: `${chain.name}: RPC reachable again`, body: 'missed blocks are being back-filled' })
+      openKeys.delete(key)
+    }
+  }
+
+  const tick = async (): Promise<TickResult> => {
+    try {
+      if (cursor === undefined) {
+        const c = await store.cursors.get(chain.name)
+        cursor = c ? { number: c.blockNumber, hash: c.blockHash } : null
+      }
+      let next: bigint
+      if (cursor === null) {
+        next = await headNumber() // a new watcher starts at the head
+      } else {
+        next = cursor.number + 1n
+      }
+      if (!hydrated) await hydrate(next)
+
+      let read: BlockRead
+      try {
+        read = await readBlock(chain, plan, next)
+      } catch (err) {
+        if (err instanceof BlockNotYetAvailableError) {
+          consecutiveFailures = 0
+          await rpcAllAlert(false, '')
+          return { status: 'waiting', next }
+        }
+        throw err
+      }
+
+      // Too far behind after an outage: skip what is beyond the back-fill horizon, loudly.
+      if (read.head - next > BigInt(config.watch.backfillMaxBlocks)) {
+        const jumpTo = read.head - BigInt(config.watch.backfillMaxBlocks)
+        logger.warn({ from: String(next), to: String(jumpTo) }, 'gap larger than backfillMaxBlocks: skipping blocks')
+        await store.alerts.raise({ dedupKey: `gap:${chain.name}:${next}`, agent, chain: chain.name, rule: 'gap', subject: chain.name, severity: 'warning', title: `${chain.name}: skipped blocks ${next}..${jumpTo - 1n}`, body: `the outage outlasted watch.backfillMaxBlocks (${config.watch.backfillMaxBlocks})` })
+        cursor = { number: jumpTo - 1n, hash: '0x' }
+        return { status: 'waiting', next: jumpTo }
+      }
+
+      // Reorg: the new block does not build on the one we stored. Rewind past the finality depth.
+      if (cursor && cursor.hash !== '0x' && read.block.parentHash !== cursor.hash) {
+        const depth = BigInt(Math.max(1, chain.config.finalityDepth))
+        const target = cursor.number - depth
+        const header = await chain.client.getBlock({ blockNumber: target })
+        logger.warn({ block: String(next), rewindTo: String(target) }, 'reorg detected: rewinding')
+        await store.cursors.rewind(chain.name, target, header.hash)
+        cursor = { number: target, hash: header.hash }
+        hydrated = false
+        memory.clear()
+        return { status: 'waiting', next: target + 1n }
+      }
+
+      const { samples, positions, conditions } = buildBlock(read)
+      const alerts = await store.transaction(async () => {
+        await store.cursors.commitBlock({ chain: chain.name, blockNumber: read.block.number, blockHash: read.block.hash, samples, positions })
+        return applyConditions(conditions, read.block.number)
+      })
+      remember(samples)
+      cursor = { number: read.block.number, hash: read.block.hash }
+      consecutiveFailures = 0
+      await rpcAllAlert(false, '')
+      await store.heartbeats.beat(agent, { chain: chain.name, block: String(read.block.number), head: String(read.head), lag: Number(read.head - read.block.number), venues: venues.length })
+      return { status: 'processed', block: read.block.number, head: read.head, alerts }
+    } catch (err) {
+      consecutiveFailures++
+      const error = describeError(err)
+      const retryable = isRetryable(err)
+      logger.warn({ err: error, failures: consecutiveFailures }, 'watch tick failed')
+      if (consecutiveFailures >= config.alerts.rpcFailures && chain.endpoints.every((e) => e.down || e.openUntil > now())) {
+        await rpcAllAlert(true, error).catch((e) => logger.error({ err: describeError(e) }, 'could not record alert'))
+      }
+      // After a failure the in-memory view may be stale: reload cursor and state next time.
+      cursor = undefined
+      hydrated = false
+      return { status: 'failed', error, retryable }
+    }
+  }
+
+  const run = async (signal: AbortSignal): Promise<void> => {
+    const blockMs = chain.config.blockTimeMs
+    let failures = 0
+    while (!signal.aborted) {
+      const r = await tick()
+      if (r.status === 'processed') {
+        failures = 0
+        if (r.head > r.block) continue // back-fill without waiting
+        await sleep(blockMs, signal)
+      } else if (r.status === 'waiting') {
+        failures = 0
+        await sleep(Math.max(50, Math.floor(blockMs / 10)), signal)
+      } else {
+        failures++
+        const backoff = Math.min(config.watch.maxBackoffMs, 250 * 2 ** Math.min(failures, 12))
+        await sleep(backoff, signal)
+      }
+    }
+  }
+
+  const onEndpointEvent = (e: EndpointEvent): void => {
+    const key = `rpc:${chain.name}:${e.endpoint.index}`
+    const write =
+      e.type === 'down'
+        ? store.alerts.raise({ dedupKey: key, agent, chain: chain.name, rule: 'rpc', subject: e.endpoint.label, severity: 'warning', title: `${chain.name}: RPC ${e.endpoint.label} unreachable`, body: `${e.endpoint.consecutiveFailures} consecutive failures (${e.endpoint.lastError ?? 'unknown'}); using the next URL` })
+        : store.alerts.resolve(key, { agent, title: `${chain.name}: RPC ${e.endpoint.label} answers again`, body: 'back in rotation' })
+    write.then(
+      () => (e.type === 'down' ? openKeys.add(key) : openKeys.delete(key)),
+      (err) => logger.error({ err: describeError(err) }, 'could not record RPC alert'),
+    )
+  }
+
+  return { agent, tick, run, onEndpointEvent }
+}

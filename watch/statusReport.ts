@@ -1,0 +1,87 @@
+import { formatUnits } from 'viem'
+import type { Config } from '../config/schema'
+import type { Store } from '../store'
+import type { Heartbeat, OpenCondition, Sample } from '../store/types'
+
+export interface StatusRow {
+  chain: string
+  venue: string
+  kind: string
+  apy: string
+  tvl: string
+  utilisation: string
+  peg: string
+  position: string
+  withdrawable: string
+  state: string
+  block: string
+  age: string
+}
+
+export interface StatusReport {
+  rows: StatusRow[]
+  alerts: OpenCondition[]
+  heartbeats: Heartbeat[]
+  generatedAt: number
+}
+
+const fmtPct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)}%`)
+const fmtAmount = (x: bigint | null, decimals: number) => {
+  if (x === null) return '—'
+  const n = Number(formatUnits(x, decimals))
+  return n >= 1000 ? n.toLocaleString('en-US', { maximumFractionDigits: 0 }) : n.toFixed(3)
+}
+export const fmtAge = (ms: number) => (ms < 0 ? '—' : ms < 120_000 ? `${Math.round(ms / 1000)}s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)}m` : `${Math.round(ms / 3_600_000)}h`)
+
+/** The venues × chains table and open alerts, from the store only (never from the chains). */
+export async function buildStatus(config: Config, store: Store, now = Date.now()): Promise<StatusReport> {
+  const latest = new Map<string, Sample>((await store.samples.latestPerVenue()).map((s) => [s.venueId, s]))
+  const positions = new Map((await store.positions.latestPerVenue()).map((p) => [p.venueId, p]))
+  const decimalsOf = (chain: string) => config.pool.collateral.find((c) => c.chain === chain)?.decimals ?? 18
+  const rows = config.venues.map((v): StatusRow => {
+    const s = latest.get(v.id)
+    const d = decimalsOf(v.chain)
+    const state = !s ? 'no sample' : !s.available ? 'UNAVAILABLE' : s.paused ? 'PAUSED' : 'ok'
+    return {
+      chain: v.chain,
+      venue: v.id,
+      kind: v.kind,
+      apy: fmtPct(s?.apy ?? null),
+      tvl: fmtAmount(s?.tvl ?? null, d),
+      utilisation: fmtPct(s?.utilisation ?? null),
+      peg: s?.peg == null ? '—' : s.peg.toFixed(4),
+      position: fmtAmount(positions.get(v.id)?.amount ?? null, d),
+      withdrawable: fmtAmount(s?.withdrawable ?? null, d),
+      state,
+      block: s ? String(s.blockNumber) : '—',
+      age: s ? fmtAge(now - s.blockTime * 1000) : '—',
+    }
+  })
+  return { rows, alerts: await store.alerts.open(), heartbeats: await store.heartbeats.all(), generatedAt: now }
+}
+
+/** Plain-text table: the first thing a newcomer sees. */
+export function renderStatus(r: StatusReport): string {
+  const headers: Record<keyof StatusRow, string> = {
+    chain: 'CHAIN', venue: 'VENUE', kind: 'KIND', apy: 'APY', tvl: 'TVL', utilisation: 'UTIL', peg: 'PEG', position: 'POOL POSITION', withdrawable: 'WITHDRAWABLE', state: 'STATE', block: 'BLOCK', age: 'AGE',
+  }
+  const keys = Object.keys(headers) as (keyof StatusRow)[]
+  const width = Object.fromEntries(keys.map((k) => [k, Math.max(headers[k].length, ...r.rows.map((row) => row[k].length))])) as Record<keyof StatusRow, number>
+  const numeric = new Set<keyof StatusRow>(['apy', 'tvl', 'utilisation', 'peg', 'position', 'withdrawable', 'block', 'age'])
+  const line = (cells: Record<keyof StatusRow, string>) => keys.map((k) => (numeric.has(k) ? cells[k].padStart(width[k]) : cells[k].padEnd(width[k]))).join('  ').trimEnd()
+  const out = [line(headers), ...r.rows.map(line)]
+  out.push('')
+  if (r.alerts.length === 0) out.push('Open alerts: none')
+  else {
+    out.push(`Open alerts (${r.alerts.length}):`)
+    for (const a of r.alerts) out.push(`  [${a.severity.toUpperCase()}] ${a.title}${a.openedBlock !== null ? ` (since block ${a.openedBlock})` : ''} — ${fmtAge(r.generatedAt - a.openedAt)} ago`)
+  }
+  out.push('')
+  out.push('Agents:')
+  if (r.heartbeats.length === 0) out.push('  no heartbeat yet')
+  for (const h of r.heartbeats) {
+    const info = h.info as { block?: string; lag?: number } | null
+    out.push(`  ${h.agent.padEnd(20)} last beat ${fmtAge(r.generatedAt - h.beatAt).padStart(4)} ago  pid ${h.pid}${info?.block ? `  block ${info.block}` : ''}${info?.lag ? `  lag ${info.lag}` : ''}`)
+  }
+  return out.join('\n')
+}

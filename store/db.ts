@@ -15,10 +15,11 @@ export interface OpenStoreOptions {
   /** SQLite file; created with its parent directory if missing. */
   path: string
   logger?: Logger
-  /** SQLite busy_timeout, ms (default 5000). */
+  /**
+   * How long a statement may wait for another process's write lock before StoreBusyError, ms
+   * (default 5000). SQLite's own busy_timeout is set to a ≤100 ms slice of it; see sqlite.ts.
+   */
   busyTimeoutMs?: number
-  /** Extra attempts when SQLITE_BUSY outlasts busy_timeout, before StoreBusyError (default 5). */
-  busyRetries?: number
   /** Migrations directory (default store/migrations); for tests. */
   migrationsDir?: string
 }
@@ -53,7 +54,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const memory = opts.path === ':memory:'
   const path = memory ? opts.path : resolve(opts.path)
   if (!memory) mkdirSync(dirname(path), { recursive: true })
-  const db = await openDb({ path, logger: opts.logger, busyTimeoutMs: opts.busyTimeoutMs, busyRetries: opts.busyRetries })
+  const db = await openDb({ path, logger: opts.logger, busyTimeoutMs: opts.busyTimeoutMs })
   try {
     await migrate(db, { dir: opts.migrationsDir, logger: opts.logger })
   } catch (err) {

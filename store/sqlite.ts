@@ -15,8 +15,14 @@ import { StoreBusyError, StoreError, isBusy, sqliteCode } from './errors.js'
  *   alone, so a statement from unrelated async code never lands inside someone's transaction.
  * - Calls made inside a transaction's callback (found through AsyncLocalStorage) join that
  *   transaction; a nested `transaction()` becomes a SAVEPOINT.
- * - SQLITE_BUSY left over after busy_timeout is retried a few times with back-off, then thrown
- *   as StoreBusyError (a RetryableError). A busy statement has no effect, so retrying it is safe.
+ * - Waiting for the lock is split: SQLite's busy_timeout is a short slice (≤ 100 ms) and the
+ *   rest of the budget (`busyTimeoutMs`, default 5000) is spent in JS back-off between
+ *   attempts. node-sqlite3 runs statements on libuv's thread pool (4 threads by default) and
+ *   SQLite's busy handler sleeps on that thread: with one long busy_timeout, four waiting
+ *   connections in one process starve the thread the lock holder needs for its COMMIT and
+ *   everyone waits the full timeout (observed: 6 stores opening at once took 5 s). Past the
+ *   budget, SQLITE_BUSY is thrown as StoreBusyError (a RetryableError). A statement that got
+ *   SQLITE_BUSY had no effect, so retrying it is safe.
  */
 
 export type SqlValue = string | number | null
@@ -46,11 +52,12 @@ export interface Db {
 export interface OpenDbOptions {
   path: string
   logger?: Logger
-  /** SQLite busy handler wait, ms. */
+  /** How long a statement may wait for another connection's lock before StoreBusyError, ms. */
   busyTimeoutMs?: number
-  /** Extra attempts after a statement still reports SQLITE_BUSY once busy_timeout has passed. */
-  busyRetries?: number
 }
+
+/** Longest time one attempt blocks a libuv thread in SQLite's busy handler. */
+const BUSY_SLICE_MS = 100
 
 class Mutex {
   private tail: Promise<unknown> = Promise.resolve()
@@ -90,7 +97,7 @@ class SqliteDb implements Db {
     readonly path: string,
     private readonly raw: sqlite3.Database,
     private readonly logger: Logger | undefined,
-    private readonly busyRetries: number,
+    private readonly busyTimeoutMs: number,
   ) {}
 
   // ── raw statements (callback API → promises), each retried on BUSY ──────────────────────
@@ -130,16 +137,18 @@ class SqliteDb implements Db {
     return new StoreError(`store: ${msg} in: ${snippet(sql)}`, { cause: err, code })
   }
 
-  /** Runs one statement, retrying SQLITE_BUSY with back-off, mapping errors to our classes. */
+  /** Runs one statement, retrying SQLITE_BUSY with back-off within the budget, mapping errors. */
   private async retrying<T>(sql: string, op: () => Promise<T>, retry = true): Promise<T> {
+    const started = Date.now()
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw new StoreError(`store: ${this.path} is closed`)
       try {
         return await op()
       } catch (err) {
-        if (retry && isBusy(err) && attempt < this.busyRetries) {
-          const wait = Math.min(1000, 25 * 2 ** attempt) + Math.floor(Math.random() * 25)
-          this.logger?.warn({ sql: snippet(sql), attempt: attempt + 1, waitMs: wait }, 'store: database busy, retrying')
+        const elapsed = Date.now() - started
+        if (retry && isBusy(err) && elapsed < this.busyTimeoutMs) {
+          const wait = Math.min(100, 5 * 2 ** Math.min(attempt, 5), this.busyTimeoutMs - elapsed) + Math.floor(Math.random() * 10)
+          if (attempt > 0 && attempt % 20 === 0) this.logger?.debug({ sql: snippet(sql), attempt, elapsedMs: elapsed }, 'store: database busy, still waiting')
           await sleep(wait)
           continue
         }
@@ -247,17 +256,18 @@ function openRaw(path: string): Promise<sqlite3.Database> {
 
 /**
  * Opens one connection with the pragmas every poolwarden connection uses: WAL journal,
- * busy_timeout, foreign keys on, synchronous=FULL (a committed intent survives power loss).
+ * busy_timeout (a slice of the wait budget, see above), foreign keys on, synchronous=FULL (a committed intent survives power loss).
  */
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
-  const busyTimeoutMs = opts.busyTimeoutMs ?? 5000
+  const busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))
+  const slice = Math.min(busyTimeoutMs, BUSY_SLICE_MS)
   const raw = await openRaw(opts.path)
   // Every statement on this connection runs in issue order.
   raw.serialize()
-  raw.configure('busyTimeout', busyTimeoutMs)
-  const db = new SqliteDb(opts.path, raw, opts.logger, opts.busyRetries ?? 5)
+  raw.configure('busyTimeout', slice)
+  const db = new SqliteDb(opts.path, raw, opts.logger, busyTimeoutMs)
   try {
-    await db.run(`PRAGMA busy_timeout = ${Math.floor(busyTimeoutMs)}`)
+    await db.run(`PRAGMA busy_timeout = ${slice}`)
     const mode = await db.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL')
     const memory = opts.path === ':memory:' || opts.path === ''
     if (!memory && mode?.journal_mode.toLowerCase() !== 'wal') {

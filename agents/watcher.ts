@@ -24,15 +24,15 @@ async function main(): Promise<void> {
   const store = await openStore({ path: config.store.path, logger })
   shutdown.onShutdown(() => store.close())
 
-  let watcher: Watcher | undefined
   const chain = createChainClient({
     chain: chainConfig,
     logger,
     failuresToAlert: config.alerts.rpcFailures,
     maxBackoffMs: config.watch.maxBackoffMs,
-    onEndpointEvent: (e) => watcher?.onEndpointEvent(e),
+    // Endpoint events only happen during requests, after the watcher exists.
+    onEndpointEvent: (e) => watcher.onEndpointEvent(e),
   })
-  watcher = createWatcher({ common: { config, logger }, store, chain, agent })
+  const watcher: Watcher = createWatcher({ common: { config, logger }, store, chain, agent })
   logger.info({ venues: config.venues.filter((v) => v.chain === chainConfig.name).length, rpc: chain.endpoints.map((e) => e.label) }, 'watcher started')
   await watcher.run(shutdown.signal)
   logger.info('watcher stopped')

@@ -150,7 +150,7 @@ function issuesToProblems(issues: readonly z.core.$ZodIssue[], input: unknown): 
 function issueText(iss: z.core.$ZodIssue, input: unknown): string {
   const at = lookup(input, iss.path)
   if (at.missing) return missingText(iss.path, iss)
-  if (iss.code === 'invalid_union' && 'discriminator' in iss && typeof iss.discriminator === 'string') {
+  if (input !== undefined && iss.code === 'invalid_union' && 'discriminator' in iss && typeof iss.discriminator === 'string') {
     const options = ((iss as { options?: unknown[] }).options ?? []).map((o) => JSON.stringify(o)).join(', ')
     return `unknown venue ${iss.discriminator} ${JSON.stringify(at.value)}: use one of ${options}`
   }

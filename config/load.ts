@@ -139,12 +139,7 @@ export function formatPath(path: Path): string {
 }
 
 function issuesToProblems(issues: readonly z.core.$ZodIssue[], input: unknown): Problem[] {
-  const out: Problem[] = []
-  for (const iss of issues) {
-    // A union reports its branches' issues nested; the schema has only the venue union, handled below.
-    out.push({ path: iss.path, text: issueText(iss, input) })
-  }
-  return out
+  return issues.map((iss) => ({ path: iss.path, text: issueText(iss, input) }))
 }
 
 function issueText(iss: z.core.$ZodIssue, input: unknown): string {

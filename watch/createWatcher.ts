@@ -266,7 +266,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
         await sleep(blockMs, signal)
       } else if (r.status === 'waiting') {
         failures = 0
-        await sleep(Math.max(50, Math.floor(blockMs / 10)), signal)
+        await sleep(Math.max(250, Math.floor(blockMs / 4)), signal)
       } else {
         failures++
         const backoff = Math.min(config.watch.maxBackoffMs, 250 * 2 ** Math.min(failures, 12))

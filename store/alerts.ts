@@ -97,7 +97,15 @@ function conditionFromRow(r: StateRow): OpenCondition {
 }
 
 const INSERT_ALERT = `INSERT INTO alerts (created_at, agent, chain, rule, subject, dedup_key, severity, kind, title, body, block_number, delivered_at, delivery_attempts)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)`
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)
+  RETURNING id`
+
+/** INSERT … RETURNING id (portable to PostgreSQL, unlike sqlite's lastID). */
+async function insertAlert(db: Db, params: (string | number | null)[]): Promise<number> {
+  const row = await db.get<{ id: number }>(INSERT_ALERT, params)
+  if (!row) throw new StoreError('store: INSERT INTO alerts returned no id')
+  return num(row.id)
+}
 
 function limitOf(limit: number | undefined, dflt: number): number {
   return Math.max(0, Math.floor(limit ?? dflt))
@@ -113,7 +121,7 @@ export function createAlerts(db: Db): AlertsQueries {
       return db.transaction(async () => {
         const open = await db.get<{ alert_id: number }>('SELECT alert_id FROM alert_state WHERE dedup_key = ?', [input.dedupKey])
         if (open) return { inserted: false, alertId: num(open.alert_id) }
-        const { lastId } = await db.run(INSERT_ALERT, [
+        const lastId = await insertAlert(db, [
           at,
           input.agent,
           input.chain ?? null,
@@ -141,7 +149,7 @@ export function createAlerts(db: Db): AlertsQueries {
       return db.transaction(async () => {
         const state = await db.get<StateRow>('SELECT * FROM alert_state WHERE dedup_key = ?', [dedupKey])
         if (!state) return { inserted: false, alertId: null }
-        const { lastId } = await db.run(INSERT_ALERT, [
+        const lastId = await insertAlert(db, [
           at,
           input.agent,
           state.chain,

@@ -25,13 +25,13 @@ function fromRow(r: AuditRow): AuditEntry {
 export function createAudit(db: Db): AuditQueries {
   return {
     async append({ actor, action, detail = {}, at }) {
-      const res = await db.run('INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?)', [
+      const row = await db.get<{ id: number }>('INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?) RETURNING id', [
         timeToDb(at ?? Date.now(), 'audit at'),
         actor,
         action,
         jsonToDb(detail),
       ])
-      return res.lastId
+      return num(row?.id)
     },
 
     async recent(limit = 50, filter = {}) {

@@ -147,8 +147,9 @@ describe('transactions', () => {
     expect((await store.audit.recent()).map((e) => e.action)).toEqual(['outside'])
   })
 
-  it('a closed store says so', async () => {
+  it('a closed store says so; closing inside a transaction is refused', async () => {
     const store = await openStore({ path: await freshPath() })
+    await expect(store.transaction(() => store.close())).rejects.toThrow(/inside a transaction/)
     await store.close()
     await store.close()
     await expect(store.audit.recent()).rejects.toThrow(/closed/)
@@ -182,8 +183,7 @@ describe('concurrent writers', () => {
   })
 
   it('separate OS processes write concurrently', async () => {
-    const path = await freshPath()
-    await open(path) // create the directory and schema first is not required, but cheap
+    const path = await freshPath() // not created yet: the processes race to create and migrate it
     const writer = fileURLToPath(new URL('./testing-fixtures/concurrent-writer.ts', import.meta.url))
     const N = 20
     await Promise.all(['p1', 'p2', 'p3'].map((name) => run(process.execPath, ['--import', 'tsx', writer, path, name, String(N)], { timeout: 30_000 })))

@@ -45,6 +45,8 @@ interface AppliedRow {
  * re-checks `schema_migrations` first: several processes opening the store at once serialise
  * on the write lock and each migration is applied exactly once. A failing migration rolls back
  * entirely (SQLite DDL is transactional) and is not recorded. Returns the versions applied here.
+ * A migration file must therefore not contain BEGIN/COMMIT of its own (trigger bodies are fine),
+ * and an applied migration is never edited: add the next number instead.
  */
 export async function migrate(db: Db, opts: { dir?: string; logger?: Logger } = {}): Promise<number[]> {
   const migrations = loadMigrations(opts.dir)

@@ -237,6 +237,7 @@ class SqliteDb implements Db {
 
   close(): Promise<void> {
     if (this.closed) return Promise.resolve()
+    if (this.current()) return Promise.reject(new StoreError('store: close() called inside a transaction (it would wait for itself)'))
     return this.lock.lock(async () => {
       if (this.closed) return
       this.closed = true

@@ -1,0 +1,44 @@
+import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
+import type { Hex } from 'viem'
+
+/**
+ * Anvil's well-known development accounts (mnemonic "test test … junk", m/44'/60'/0'/0/i),
+ * funded with 10 000 ETH on every devnet chain. PUBLIC test keys: they live in devnet/ only and
+ * must never hold anything of value. Live code gets its keys from env (config.pool.signer.keyEnv).
+ */
+export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk'
+
+export const ANVIL_KEYS = [
+  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
+  '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
+  '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
+  '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6',
+  '0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a',
+  '0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba',
+  '0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e',
+  '0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356',
+  '0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97',
+  '0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6',
+] as const satisfies readonly Hex[]
+
+/** Roles of the dev accounts on the devnet. */
+export const ROLES = {
+  /** #0 deploys and owns every devnet contract; also supplies "other users'" liquidity. */
+  deployer: 0,
+  /** #1 the pool's account (config.pool.account); its key is what POOLWARDEN_SIGNER_KEY holds on the devnet. */
+  pool: 1,
+  /** #2..#5 hold pool shares (governance weights). */
+  delegators: [2, 3, 4, 5],
+  /** #9 the market simulator's account (SimController operator), so it never races the deployer's nonces. */
+  operator: 9,
+} as const
+
+export function devKey(index: number): Hex {
+  const k = ANVIL_KEYS[index]
+  if (!k) throw new Error(`no anvil dev key #${index} (0..${ANVIL_KEYS.length - 1})`)
+  return k
+}
+
+export function devAccount(index: number): PrivateKeyAccount {
+  return privateKeyToAccount(devKey(index))
+}

@@ -1,0 +1,470 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  getAddress,
+  http,
+  maxUint256,
+  parseEther,
+  type Abi,
+  type Address,
+  type Chain,
+  type Hash,
+  type PublicClient,
+  type TransactionReceipt,
+} from 'viem'
+import type { PrivateKeyAccount } from 'viem/accounts'
+import { configSchema, type Config, type ConfigInput } from '../config/schema'
+import { MULTICALL3_ADDRESS, erc4626Abi, aavePoolAbi } from '../venues/abis'
+import { devAccount, ROLES } from './accounts'
+import { poolShareAbi, simAaveMarketAbi, simLstAbi } from './abis'
+import { getArtifact, type Artifacts } from './compile'
+import { bpsToRay, bpsToWad, checkScenario, type AaveBase, type LstBase, type Scenario, type VaultBase } from './market'
+import { rpcRequest } from './anvil'
+
+/**
+ * Deploys the devnet world on already running anvil chains: per chain a SimController, the pool's
+ * collateral LST (SimWstETH), a second LST (SimRETH), a price feed per LST, two ERC-4626 vaults and
+ * one Aave-v3-style market over wstETH, the pool share token; Multicall3 at its canonical address.
+ * Funds the pool account (anvil #1) and deposits into every venue; "other users'" liquidity comes
+ * from the deployer (#0); pool shares go to delegators #2..#5 (self-delegated).
+ * Returns the Deployment (addresses, base market parameters) and a config valid under configSchema.
+ */
+
+// ── shapes ───────────────────────────────────────────────────────────────────────────────────
+
+export interface DevnetChainSpec {
+  name: string
+  chainId: number
+  url: string
+}
+
+export type SimVenue =
+  | { id: string; kind: 'lst'; symbol: 'wstETH' | 'rETH'; token: Address; feed: Address; rateMethod: 'stEthPerToken' | 'getExchangeRate'; base: LstBase }
+  | { id: string; kind: 'erc4626'; vault: Address; asset: Address; base: VaultBase }
+  | { id: string; kind: 'aave-v3'; market: Address; aToken: Address; asset: Address; base: AaveBase }
+
+export interface ChainDeployment {
+  name: string
+  chainId: number
+  url: string
+  /** Block number at the end of the deployment. The simulator's run loop maps scenario index i to block originBlock + i. */
+  originBlock: number
+  multicall3: Address
+  controller: Address
+  /** The pool's collateral on this chain (wstETH). */
+  collateral: Address
+  tokens: { wstETH: Address; rETH: Address }
+  /** SimPriceFeed per LST: market price in the backing asset, 18 decimals. */
+  feeds: { wstETH: Address; rETH: Address }
+  poolShare: Address
+  venues: SimVenue[]
+  /** The pool's position per venue right after deployment, in wei of the venue's asset (decimal strings). */
+  poolPositions: Record<string, string>
+  /** Pool shares minted per delegator (wei, decimal strings); each delegator self-delegated. */
+  shareHolders: Record<Address, string>
+}
+
+export interface Deployment {
+  version: 1
+  deployedAt: string
+  accounts: { deployer: Address; pool: Address; operator: Address; delegators: Address[] }
+  chains: Record<string, ChainDeployment>
+}
+
+export interface DeployResult {
+  deployment: Deployment
+  config: Config
+}
+
+export interface DeployOptions {
+  chains: DevnetChainSpec[]
+  artifacts: Artifacts
+  /** Checked against the deployed venues (unknown venue ids, wrong kinds) before returning. */
+  scenario?: Scenario
+  /** Store path written into the config (default .devnet/poolwarden.sqlite). */
+  storePath?: string
+  /** Block time the agents expect (config chains[].blockTimeMs; default 1000 as under npm start). */
+  blockTimeMs?: number
+  onProgress?: (e: { chain: string; step: string }) => void
+}
+
+// ── defaults ─────────────────────────────────────────────────────────────────────────────────
+
+export const DEFAULT_DEVNET_CHAINS = [
+  { name: 'ethereum', chainId: 31337 },
+  { name: 'arbitrum', chainId: 31338 },
+  { name: 'base', chainId: 31339 },
+] as const
+
+/** The default three chains on ports basePort, basePort+1, basePort+2 of 127.0.0.1. */
+export function defaultChainSpecs(basePort = 8545, host = '127.0.0.1'): DevnetChainSpec[] {
+  return DEFAULT_DEVNET_CHAINS.map((c, i) => ({ name: c.name, chainId: c.chainId, url: `http://${host}:${basePort + i}/` }))
+}
+
+/** A viem chain for a devnet chain (Multicall3 at its canonical address). */
+export function devnetChain(spec: { name: string; chainId: number; url: string }): Chain {
+  return defineChain({
+    id: spec.chainId,
+    name: spec.name,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [spec.url] } },
+    contracts: { multicall3: { address: MULTICALL3_ADDRESS } },
+  })
+}
+
+/**
+ * Market and funding profile per chain position (cycled): base APRs differ a little between
+ * chains, amounts shrink on the L2s. Amounts in whole tokens.
+ */
+const PROFILES = [
+  { scale: 1, wsteth: 300, reth: 272, core: { apr: 420, idle: 3_500 }, boost: { apr: 690, idle: 3_000 }, aave: { apr: 240, borrow: 360, util: 6_500 } },
+  { scale: 0.6, wsteth: 296, reth: 268, core: { apr: 455, idle: 3_500 }, boost: { apr: 740, idle: 3_000 }, aave: { apr: 265, borrow: 390, util: 7_000 } },
+  { scale: 0.4, wsteth: 304, reth: 276, core: { apr: 440, idle: 3_500 }, boost: { apr: 715, idle: 3_000 }, aave: { apr: 225, borrow: 340, util: 6_800 } },
+] as const
+
+/** Initial exchange rates (backing per token), like mainnet's order of magnitude. */
+const RATE = { wstETH: parseEther('1.2093'), rETH: parseEther('1.1382') }
+
+/** Whole-token amounts before scaling. */
+const FUNDING = {
+  deployerWstEth: 10_000,
+  poolWstEth: 1_000,
+  poolREth: 60,
+  other: { core: 400, boost: 300, aave: 900 },
+  pool: { core: 150, boost: 80, aave: 120 },
+}
+
+/** Pool shares per chain position: delegator account index → whole shares. */
+const SHARES: ReadonlyArray<Record<number, number>> = [
+  { 2: 400, 3: 250, 4: 100 },
+  { 3: 150, 4: 200, 5: 120 },
+  { 2: 100, 5: 300 },
+]
+
+export const venueIds = (chain: string) => ({
+  wstETH: `${chain}-wsteth`,
+  rETH: `${chain}-reth`,
+  core: `${chain}-vault-core`,
+  boost: `${chain}-vault-boost`,
+  aave: `${chain}-aave`,
+})
+
+const whole = (n: number) => parseEther(String(n))
+
+// ── transactions ─────────────────────────────────────────────────────────────────────────────
+
+class ChainSession {
+  readonly public: PublicClient
+  readonly chain: Chain
+  constructor(readonly spec: DevnetChainSpec) {
+    this.chain = devnetChain(spec)
+    this.public = createPublicClient({ chain: this.chain, transport: http(spec.url), pollingInterval: 50 })
+  }
+
+  wallet(account: PrivateKeyAccount) {
+    return createWalletClient({ account, chain: this.chain, transport: http(this.spec.url), pollingInterval: 50 })
+  }
+
+  async receipt(hash: Promise<Hash> | Hash, what: string): Promise<TransactionReceipt> {
+    const r = await this.public.waitForTransactionReceipt({ hash: await hash, pollingInterval: 50 })
+    if (r.status !== 'success') throw new Error(`${this.spec.name}: ${what} reverted (tx ${r.transactionHash})`)
+    return r
+  }
+
+  async deploy(account: PrivateKeyAccount, artifacts: Artifacts, name: string, args: readonly unknown[]): Promise<Address> {
+    const a = getArtifact(artifacts, name)
+    const hash = this.wallet(account).deployContract({ abi: a.abi as Abi, bytecode: a.bytecode, args: args as unknown[] })
+    const r = await this.receipt(hash, `deploy ${name}`)
+    if (!r.contractAddress) throw new Error(`${this.spec.name}: deploy ${name}: no contract address`)
+    return getAddress(r.contractAddress)
+  }
+
+  async write(account: PrivateKeyAccount, what: string, req: { address: Address; abi: Abi; functionName: string; args: readonly unknown[] }): Promise<TransactionReceipt> {
+    const hash = this.wallet(account).writeContract({ ...req, args: req.args as unknown[] } as never)
+    return this.receipt(hash as Promise<Hash>, what)
+  }
+
+  rpc<T>(method: string, params: unknown[] = []): Promise<T> {
+    return rpcRequest<T>(this.spec.url, method, params)
+  }
+
+  /**
+   * Runs `fn` in automine mode (one block per transaction, so each transaction sees the previous
+   * ones' state), then restores the chain's interval mining if it had one.
+   */
+  async withAutomine<T>(fn: () => Promise<T>): Promise<T> {
+    const auto = await this.rpc<boolean>('anvil_getAutomine')
+    if (auto) return fn()
+    const interval = await this.rpc<number | null>('anvil_getIntervalMining').catch(() => null)
+    await this.rpc('evm_setAutomine', [true])
+    try {
+      return await fn()
+    } finally {
+      if (interval) await this.rpc('evm_setIntervalMining', [interval])
+      else await this.rpc('evm_setAutomine', [false])
+    }
+  }
+}
+
+// ── deployment of one chain ──────────────────────────────────────────────────────────────────
+
+async function deployChain(spec: DevnetChainSpec, position: number, artifacts: Artifacts, progress: (step: string) => void): Promise<ChainDeployment> {
+  const s = new ChainSession(spec)
+  const actualId = await s.public.getChainId()
+  if (actualId !== spec.chainId) throw new Error(`${spec.name}: ${spec.url} has chain id ${actualId}, expected ${spec.chainId}`)
+  const p = PROFILES[position % PROFILES.length]!
+  const scale = p.scale
+  const amount = (n: number) => whole(Math.round(n * scale * 1000) / 1000)
+  const deployer = devAccount(ROLES.deployer)
+  const pool = devAccount(ROLES.pool)
+  const operator = devAccount(ROLES.operator)
+  const ids = venueIds(spec.name)
+
+  return s.withAutomine(async () => {
+    progress('multicall3')
+    await s.rpc('anvil_setCode', [MULTICALL3_ADDRESS, getArtifact(artifacts, 'Multicall3').deployedBytecode])
+
+    progress('contracts')
+    const D = deployer.address
+    const controller = await s.deploy(deployer, artifacts, 'SimController', [D, operator.address])
+    const wst = await s.deploy(deployer, artifacts, 'SimWstETH', [D, RATE.wstETH, bpsToWad(p.wsteth)])
+    const reth = await s.deploy(deployer, artifacts, 'SimRETH', [D, RATE.rETH, bpsToWad(p.reth)])
+    const feedSt = await s.deploy(deployer, artifacts, 'SimPriceFeed', ['STETH / ETH', D, parseEther('1')])
+    const feedR = await s.deploy(deployer, artifacts, 'SimPriceFeed', ['RETH / ETH (market / backing)', D, parseEther('1')])
+    const core = await s.deploy(deployer, artifacts, 'SimVault', [wst, 'Sim Core wstETH Vault', 'scwstETH', D, bpsToWad(p.core.apr), BigInt(p.core.idle)])
+    const boost = await s.deploy(deployer, artifacts, 'SimVault', [wst, 'Sim Boost wstETH Vault', 'sbwstETH', D, bpsToWad(p.boost.apr), BigInt(p.boost.idle)])
+    const aave = await s.deploy(deployer, artifacts, 'SimAaveMarket', [
+      wst,
+      'Aave Sim wstETH',
+      'aSimwstETH',
+      D,
+      bpsToRay(p.aave.apr),
+      bpsToRay(p.aave.borrow),
+      BigInt(p.aave.util),
+    ])
+    const aToken = await s.public.readContract({ address: aave, abi: simAaveMarketAbi, functionName: 'aToken' })
+    const share = await s.deploy(deployer, artifacts, 'PoolShare', ['Poolwarden Pool Share', 'pwSHARE', D])
+
+    progress('wiring')
+    const lstAbi = simLstAbi as Abi
+    for (const addr of [wst, reth, feedSt, feedR, core, boost, aave]) {
+      await s.write(deployer, `setController ${addr}`, { address: addr, abi: lstAbi, functionName: 'setController', args: [controller] })
+    }
+    for (const minter of [core, boost, aave]) {
+      await s.write(deployer, `setMinter ${minter}`, { address: wst, abi: lstAbi, functionName: 'setMinter', args: [minter, true] })
+    }
+
+    progress('funding')
+    const mint = (token: Address, to: Address, amt: bigint) => s.write(deployer, `mint ${to}`, { address: token, abi: lstAbi, functionName: 'mint', args: [to, amt] })
+    await mint(wst, D, amount(FUNDING.deployerWstEth))
+    await mint(wst, pool.address, amount(FUNDING.poolWstEth))
+    await mint(reth, pool.address, amount(FUNDING.poolREth))
+
+    const supplyAll = async (who: PrivateKeyAccount, a: { core: number; boost: number; aave: number }) => {
+      for (const spender of [core, boost, aave]) {
+        await s.write(who, `approve ${spender}`, { address: wst, abi: lstAbi, functionName: 'approve', args: [spender, maxUint256] })
+      }
+      await s.write(who, 'deposit core', { address: core, abi: erc4626Abi, functionName: 'deposit', args: [amount(a.core), who.address] })
+      await s.write(who, 'deposit boost', { address: boost, abi: erc4626Abi, functionName: 'deposit', args: [amount(a.boost), who.address] })
+      await s.write(who, 'supply aave', { address: aave, abi: aavePoolAbi, functionName: 'supply', args: [wst, amount(a.aave), who.address, 0] })
+    }
+    await supplyAll(deployer, FUNDING.other)
+    await supplyAll(pool, FUNDING.pool)
+
+    progress('pool shares')
+    const holders: Record<Address, string> = {}
+    for (const [idx, n] of Object.entries(SHARES[position % SHARES.length]!)) {
+      const holder = devAccount(Number(idx))
+      await s.write(deployer, `mint shares ${holder.address}`, { address: share, abi: poolShareAbi as Abi, functionName: 'mint', args: [holder.address, whole(n)] })
+      await s.write(holder, 'delegate', { address: share, abi: poolShareAbi as Abi, functionName: 'delegate', args: [holder.address] })
+      holders[holder.address] = whole(n).toString()
+    }
+
+    const originBlock = Number(await s.public.getBlockNumber())
+    const lstBase = (apr: number): LstBase => ({ aprBps: apr, priceBps: 10_000 })
+    const venues: SimVenue[] = [
+      { id: ids.wstETH, kind: 'lst', symbol: 'wstETH', token: wst, feed: feedSt, rateMethod: 'stEthPerToken', base: lstBase(p.wsteth) },
+      { id: ids.rETH, kind: 'lst', symbol: 'rETH', token: reth, feed: feedR, rateMethod: 'getExchangeRate', base: lstBase(p.reth) },
+      { id: ids.core, kind: 'erc4626', vault: core, asset: wst, base: { aprBps: p.core.apr, idleBps: p.core.idle } },
+      { id: ids.boost, kind: 'erc4626', vault: boost, asset: wst, base: { aprBps: p.boost.apr, idleBps: p.boost.idle } },
+      { id: ids.aave, kind: 'aave-v3', market: aave, aToken, asset: wst, base: { aprBps: p.aave.apr, borrowAprBps: p.aave.borrow, utilisationBps: p.aave.util } },
+    ]
+    const poolIdleWst = amount(FUNDING.poolWstEth) - amount(FUNDING.pool.core) - amount(FUNDING.pool.boost) - amount(FUNDING.pool.aave)
+    progress('done')
+    return {
+      name: spec.name,
+      chainId: spec.chainId,
+      url: spec.url,
+      originBlock,
+      multicall3: MULTICALL3_ADDRESS,
+      controller,
+      collateral: wst,
+      tokens: { wstETH: wst, rETH: reth },
+      feeds: { wstETH: feedSt, rETH: feedR },
+      poolShare: share,
+      venues,
+      poolPositions: {
+        [ids.wstETH]: poolIdleWst.toString(),
+        [ids.rETH]: amount(FUNDING.poolREth).toString(),
+        [ids.core]: amount(FUNDING.pool.core).toString(),
+        [ids.boost]: amount(FUNDING.pool.boost).toString(),
+        [ids.aave]: amount(FUNDING.pool.aave).toString(),
+      },
+      shareHolders: holders,
+    }
+  })
+}
+
+// ── config ───────────────────────────────────────────────────────────────────────────────────
+
+type VenueInput = NonNullable<ConfigInput['venues']>[number]
+
+/** Static risk facts and caps of the devnet venues: plausible, and different per venue. */
+function venueConfig(c: ChainDeployment, v: SimVenue, position: number): VenueInput {
+  const l2 = position > 0
+  const common = { id: v.id, chain: c.name }
+  switch (v.kind) {
+    case 'lst':
+      return v.symbol === 'wstETH'
+        ? {
+            ...common,
+            kind: 'lst',
+            protocol: 'lido',
+            address: v.token,
+            rateMethod: v.rateMethod,
+            pegFeed: v.feed,
+            risk: {
+              commissionBps: 1_000,
+              uptime: 0.998,
+              audits: 14,
+              launchDate: l2 ? '2022-08-31' : '2021-02-17',
+              slashing: [{ date: '2023-10-11', lossBps: 0.05, note: '20 validators of one node operator slashed' }],
+            },
+            caps: {},
+          }
+        : {
+            ...common,
+            kind: 'lst',
+            protocol: 'rocket-pool',
+            address: v.token,
+            rateMethod: v.rateMethod,
+            pegFeed: v.feed,
+            risk: { commissionBps: 1_400, uptime: 0.995, audits: 9, launchDate: l2 ? '2022-10-05' : '2021-11-09', slashing: [] },
+            caps: { maxShareBps: 3_000 },
+          }
+    case 'erc4626': {
+      const boost = v.id.endsWith('-boost')
+      return {
+        ...common,
+        kind: 'erc4626',
+        protocol: boost ? 'sim-boost-vault' : 'sim-core-vault',
+        address: v.vault,
+        pegFeed: c.feeds.wstETH,
+        risk: boost
+          ? { commissionBps: 2_000, uptime: 0.99, audits: 1, launchDate: '2024-09-16', slashing: [{ date: '2025-03-02', lossBps: 25, note: 'strategy loss on a leveraged position' }] }
+          : { commissionBps: 1_000, uptime: 0.999, audits: 4, launchDate: '2023-06-12', slashing: [] },
+        caps: boost ? { maxShareBps: 2_000, maxAmount: 400 } : { maxShareBps: 5_000 },
+      }
+    }
+    case 'aave-v3':
+      return {
+        ...common,
+        kind: 'aave-v3',
+        protocol: 'aave-v3',
+        address: v.market,
+        dataProvider: v.market,
+        asset: v.asset,
+        aToken: v.aToken,
+        pegFeed: c.feeds.wstETH,
+        risk: { commissionBps: 1_500, uptime: 1, audits: 20, launchDate: l2 ? '2022-03-16' : '2023-01-27', slashing: [] },
+        caps: { maxShareBps: 4_000 },
+      }
+  }
+}
+
+/** The poolwarden config of a deployment (validated with configSchema). */
+export function buildDevnetConfig(deployment: Deployment, opts: { storePath?: string; blockTimeMs?: number } = {}): Config {
+  const chains = Object.values(deployment.chains)
+  const input: ConfigInput = {
+    profile: 'devnet',
+    store: { path: opts.storePath ?? '.devnet/poolwarden.sqlite' },
+    chains: chains.map((c) => ({
+      name: c.name,
+      chainId: c.chainId,
+      rpc: [{ url: c.url, maxPerSecond: 100, maxConcurrent: 8 }],
+      // anvil never reorganises.
+      finalityDepth: 0,
+      blockTimeMs: opts.blockTimeMs ?? 1_000,
+      multicall3: c.multicall3,
+    })),
+    pool: {
+      account: deployment.accounts.pool,
+      signer: { keyEnv: 'POOLWARDEN_SIGNER_KEY' },
+      collateral: chains.map((c) => ({ chain: c.name, symbol: 'wstETH', token: c.collateral, decimals: 18 })),
+      shareToken: chains.map((c) => ({ chain: c.name, token: c.poolShare })),
+    },
+    venues: chains.flatMap((c, i) => c.venues.map((v) => venueConfig(c, v, i))),
+  }
+  return configSchema.parse(input)
+}
+
+// ── entry points ─────────────────────────────────────────────────────────────────────────────
+
+export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
+  const names = new Set<string>()
+  for (const c of opts.chains) {
+    if (names.has(c.name)) throw new Error(`deployDevnet: chain "${c.name}" given twice`)
+    names.add(c.name)
+  }
+  const deployed = await Promise.all(
+    opts.chains.map((spec, i) => deployChain(spec, i, opts.artifacts, (step) => opts.onProgress?.({ chain: spec.name, step }))),
+  )
+  const deployment: Deployment = {
+    version: 1,
+    deployedAt: new Date().toISOString(),
+    accounts: {
+      deployer: devAccount(ROLES.deployer).address,
+      pool: devAccount(ROLES.pool).address,
+      operator: devAccount(ROLES.operator).address,
+      delegators: ROLES.delegators.map((i) => devAccount(i).address),
+    },
+    chains: Object.fromEntries(deployed.map((c) => [c.name, c])),
+  }
+  if (opts.scenario) {
+    const problems = checkScenario(opts.scenario, simVenues(deployment))
+    if (problems.length > 0) throw new Error(problems.join('\n'))
+  }
+  const config = buildDevnetConfig(deployment, { storePath: opts.storePath, blockTimeMs: opts.blockTimeMs })
+  return { deployment, config }
+}
+
+/** Every simulated venue of a deployment, all chains. */
+export function simVenues(deployment: Deployment): SimVenue[] {
+  return Object.values(deployment.chains).flatMap((c) => c.venues)
+}
+
+/** Writes the config (e.g. .devnet/config.json) and deployment.json beside it. */
+export async function writeDevnetConfig(result: DeployResult, configPath = '.devnet/config.json'): Promise<{ configPath: string; deploymentPath: string }> {
+  const dir = path.dirname(configPath)
+  const deploymentPath = path.join(dir, 'deployment.json')
+  await mkdir(dir, { recursive: true })
+  await writeFile(configPath, `${JSON.stringify(result.config, null, 2)}\n`)
+  await writeFile(deploymentPath, `${JSON.stringify(result.deployment, null, 2)}\n`)
+  return { configPath, deploymentPath }
+}
+
+export async function readDeployment(file = '.devnet/deployment.json'): Promise<Deployment> {
+  let json: unknown
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'))
+  } catch (err) {
+    throw new Error(`cannot read the devnet deployment ${file}: ${(err as Error).message} (start the devnet first: npm start)`)
+  }
+  const d = json as Deployment
+  if (d?.version !== 1 || typeof d.chains !== 'object') throw new Error(`${file}: not a devnet deployment (version ${String(d?.version)})`)
+  return d
+}
+

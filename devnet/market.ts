@@ -1,0 +1,362 @@
+import { z } from 'zod'
+
+/**
+ * The market model of the devnet: PURE (no I/O). A scenario (JSON, see scenarios/) plus the
+ * deployed venues' base parameters give every venue's market parameters at any block index —
+ * deterministic from the scenario's seed, computed in O(shocks) per (venue, index) without
+ * replaying history, so a restarted simulator continues exactly where it was.
+ *
+ * Parameters = base + drift + noise, then shocks:
+ * - drift: smooth value noise (random knots every `drift.periodBlocks`, smoothstep between them),
+ *   amplitude `drift.*`;
+ * - noise: white, triangular on [−noise.*, +noise.*];
+ * both bounded, so a calm market stays well inside the alert thresholds (config alerts:
+ * apyDropBps 200, depegBps 100): max APR move = drift + noise amplitudes (defaults 15 + 4 bps).
+ * - shocks act on one venue for [start, start + duration) and then end (the parameter returns to
+ *   its modelled value): `depeg` (price −dropBps), `pause`, `apyCollapse` (APR → aprBps),
+ *   `utilisationSpike` (aave utilisation → utilisationBps, or a vault's idle share → idleBps),
+ *   `slash` (the LST's exchange rate is cut by lossBps once, at `start`; the loss is permanent, the
+ *   APR is untouched, so an exchange-rate APY is depressed for one APY window and recovers).
+ *
+ * Randomness: a counter-based PRNG (an integer hash of seed, venue id, channel and index), i.e.
+ * a seeded PRNG with random access.
+ */
+
+// ── scenario ─────────────────────────────────────────────────────────────────────────────────
+
+const venueId = z.string().min(1)
+const shockCommon = {
+  venue: venueId,
+  /** First block index of the shock. */
+  start: z.number().int().nonnegative(),
+  /** Blocks it lasts; it ends at index start + duration. */
+  duration: z.number().int().positive(),
+  note: z.string().optional(),
+}
+
+export const shockSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ ...shockCommon, kind: z.literal('depeg'), dropBps: z.number().positive().max(10_000).default(300) }),
+    z.object({ ...shockCommon, kind: z.literal('pause') }),
+    z.object({ ...shockCommon, kind: z.literal('apyCollapse'), aprBps: z.number().nonnegative().default(5) }),
+    z.object({
+      ...shockCommon,
+      kind: z.literal('utilisationSpike'),
+      /** aave-v3: utilisation during the spike. */
+      utilisationBps: z.number().min(0).max(10_000).default(9_900),
+      /** erc4626: idle share during the spike. */
+      idleBps: z.number().min(0).max(10_000).default(10),
+    }),
+    z.object({ ...shockCommon, kind: z.literal('slash'), lossBps: z.number().positive().max(10_000).default(50) }),
+  ],
+  { error: 'unknown shock kind: use one of "depeg", "pause", "apyCollapse", "utilisationSpike", "slash"' },
+)
+
+const nonneg = (d: number) => z.number().nonnegative().default(d)
+
+export const scenarioSchema = z.object({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  seed: z.union([z.number().int(), z.string().min(1)]),
+  /** Suggested number of blocks to run (tests and benchmarks step this far). */
+  blocks: z.number().int().positive().optional(),
+  noise: z
+    .object({ aprBps: nonneg(4), pegBps: nonneg(3), utilisationBps: nonneg(150), idleBps: nonneg(150) })
+    .default({ aprBps: 4, pegBps: 3, utilisationBps: 150, idleBps: 150 }),
+  drift: z
+    .object({
+      aprBps: nonneg(15),
+      pegBps: nonneg(2),
+      utilisationBps: nonneg(300),
+      idleBps: nonneg(200),
+      periodBlocks: z.number().int().positive().default(120),
+    })
+    .default({ aprBps: 15, pegBps: 2, utilisationBps: 300, idleBps: 200, periodBlocks: 120 }),
+  /** Per-venue base parameters replacing the deployment's. */
+  overrides: z
+    .record(
+      venueId,
+      z.object({
+        aprBps: z.number().nonnegative().optional(),
+        priceBps: z.number().positive().optional(),
+        idleBps: z.number().min(0).max(10_000).optional(),
+        utilisationBps: z.number().min(0).max(10_000).optional(),
+        borrowAprBps: z.number().nonnegative().optional(),
+      }),
+    )
+    .default({}),
+  shocks: z.array(shockSchema).default([]),
+})
+
+export type ScenarioInput = z.input<typeof scenarioSchema>
+export type Scenario = z.output<typeof scenarioSchema>
+export type Shock = Scenario['shocks'][number]
+export type ShockKind = Shock['kind']
+
+export function parseScenario(json: unknown): Scenario {
+  const r = scenarioSchema.safeParse(json)
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `scenario: ${i.path.join('.') || '(root)'}: ${i.message}`)
+    throw new Error(lines.join('\n'))
+  }
+  return r.data
+}
+
+// ── venues (base parameters come from the deployment) ────────────────────────────────────────
+
+export interface LstBase {
+  /** Staking APR. */
+  aprBps: number
+  /** Market price in the backing asset, bps of peg (10 000 = on peg). */
+  priceBps: number
+}
+export interface VaultBase {
+  aprBps: number
+  /** Share of assets that can be withdrawn. */
+  idleBps: number
+}
+export interface AaveBase {
+  /** Supply APR (liquidityRate). */
+  aprBps: number
+  borrowAprBps: number
+  utilisationBps: number
+}
+
+export type VenueModel =
+  | { id: string; kind: 'lst'; base: LstBase }
+  | { id: string; kind: 'erc4626'; base: VaultBase }
+  | { id: string; kind: 'aave-v3'; base: AaveBase }
+
+export interface LstParams {
+  id: string
+  kind: 'lst'
+  aprBps: number
+  priceBps: number
+  /** Exchange-rate cut to apply at this index (0 almost always). */
+  slashBps: number
+  shocks: ShockKind[]
+}
+export interface VaultParams {
+  id: string
+  kind: 'erc4626'
+  aprBps: number
+  idleBps: number
+  paused: boolean
+  shocks: ShockKind[]
+}
+export interface AaveParams {
+  id: string
+  kind: 'aave-v3'
+  aprBps: number
+  borrowAprBps: number
+  utilisationBps: number
+  paused: boolean
+  shocks: ShockKind[]
+}
+export type VenueParams = LstParams | VaultParams | AaveParams
+
+/** Which venue kinds each shock applies to. */
+export const SHOCK_TARGETS: Record<ShockKind, ReadonlyArray<VenueModel['kind']>> = {
+  depeg: ['lst'],
+  pause: ['erc4626', 'aave-v3'],
+  apyCollapse: ['lst', 'erc4626', 'aave-v3'],
+  utilisationSpike: ['aave-v3', 'erc4626'],
+  slash: ['lst'],
+}
+
+/** Problems of a scenario against the deployed venues (empty = fine). */
+export function checkScenario(s: Scenario, venues: readonly VenueModel[]): string[] {
+  const byId = new Map(venues.map((v) => [v.id, v]))
+  const known = `(known: ${venues.map((v) => v.id).join(', ')})`
+  const problems: string[] = []
+  for (const id of Object.keys(s.overrides)) if (!byId.has(id)) problems.push(`scenario ${s.name}: overrides.${id}: unknown venue ${known}`)
+  s.shocks.forEach((sh, i) => {
+    const v = byId.get(sh.venue)
+    if (!v) return void problems.push(`scenario ${s.name}: shocks[${i}].venue: unknown venue "${sh.venue}" ${known}`)
+    if (!SHOCK_TARGETS[sh.kind].includes(v.kind)) {
+      problems.push(`scenario ${s.name}: shocks[${i}]: a ${sh.kind} shock needs a ${SHOCK_TARGETS[sh.kind].join(' or ')} venue, "${sh.venue}" is ${v.kind}`)
+    }
+    s.shocks.forEach((other, j) => {
+      if (j > i && other.venue === sh.venue && overlaps(sh, other)) {
+        problems.push(`scenario ${s.name}: shocks[${i}] and shocks[${j}] overlap on venue "${sh.venue}"`)
+      }
+    })
+  })
+  return problems
+}
+
+function overlaps(a: Shock, b: Shock): boolean {
+  return a.start < b.start + b.duration && b.start < a.start + a.duration
+}
+
+export interface ShockWindow {
+  kind: ShockKind
+  venue: string
+  start: number
+  /** First index after the shock (exclusive). */
+  end: number
+  shock: Shock
+}
+
+/** Shocks as index windows, in start order. */
+export function shockWindows(s: Scenario): ShockWindow[] {
+  return s.shocks
+    .map((shock) => ({ kind: shock.kind, venue: shock.venue, start: shock.start, end: shock.start + shock.duration, shock }))
+    .sort((a, b) => a.start - b.start)
+}
+
+/** Shocks of a venue active at `index`. */
+export function activeShocks(s: Scenario, venue: string, index: number): Shock[] {
+  return s.shocks.filter((sh) => sh.venue === venue && index >= sh.start && index < sh.start + sh.duration)
+}
+
+/** How many blocks a run of the scenario should take: `blocks`, else 30 past the last shock (min 100). */
+export function scenarioLength(s: Scenario): number {
+  if (s.blocks !== undefined) return s.blocks
+  const lastEnd = Math.max(0, ...s.shocks.map((sh) => sh.start + sh.duration))
+  return Math.max(100, lastEnd + 30)
+}
+
+/**
+ * Combined exchange-rate cut (bps) of the slash shocks of `venue` starting in [from, to]: the
+ * simulator applies it when it catches up over skipped indexes, so no slash is lost or repeated.
+ */
+export function slashBpsBetween(s: Scenario, venue: string, from: number, to: number): number {
+  let keep = 1
+  for (const sh of s.shocks) {
+    if (sh.kind === 'slash' && sh.venue === venue && sh.start >= from && sh.start <= to) keep *= 1 - sh.lossBps / 10_000
+  }
+  return (1 - keep) * 10_000
+}
+
+// ── randomness ───────────────────────────────────────────────────────────────────────────────
+
+/** FNV-1a, 32 bits. */
+export function hashString(str: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < str.length; i++) {
+    h ^= str.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return h >>> 0
+}
+
+/** Integer hash of a tuple (murmur3 finaliser per word), 32 bits. */
+export function hash32(...words: number[]): number {
+  let h = 0x9e3779b9
+  for (const w of words) {
+    h = Math.imul(h ^ (w | 0), 0x85ebca6b)
+    h ^= h >>> 13
+    h = Math.imul(h, 0xc2b2ae35)
+    h ^= h >>> 16
+  }
+  return h >>> 0
+}
+
+/** Uniform in [0, 1) for the tuple. */
+export function uniform(...words: number[]): number {
+  return hash32(...words) / 4_294_967_296
+}
+
+/** mulberry32: a small sequential seeded PRNG (uniform in [0, 1)), for callers that want a stream. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+  }
+}
+
+const CHANNEL = { apr: 1, price: 2, idle: 3, utilisation: 4, borrow: 5 } as const
+type Channel = keyof typeof CHANNEL
+
+function seedOf(s: Scenario): number {
+  return typeof s.seed === 'number' ? s.seed >>> 0 : hashString(s.seed)
+}
+
+/** White noise, triangular on [−amp, amp]. */
+function noise(seed: number, venue: number, ch: Channel, index: number, amp: number): number {
+  if (amp === 0) return 0
+  const c = CHANNEL[ch]
+  return (uniform(seed, venue, c, index, 1) + uniform(seed, venue, c, index, 2) - 1) * amp
+}
+
+/** Smooth drift in [−amp, amp]: random knots every `period` blocks, smoothstep in between. */
+function drift(seed: number, venue: number, ch: Channel, index: number, amp: number, period: number): number {
+  if (amp === 0) return 0
+  const c = CHANNEL[ch] + 100
+  const k = Math.floor(index / period)
+  const f = (index - k * period) / period
+  const a = uniform(seed, venue, c, k) * 2 - 1
+  const b = uniform(seed, venue, c, k + 1) * 2 - 1
+  const t = f * f * (3 - 2 * f)
+  return (a + (b - a) * t) * amp
+}
+
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x))
+
+// ── parameters at an index ───────────────────────────────────────────────────────────────────
+
+/** Market parameters of one venue at block index `index` (≥ 0). */
+export function venueParamsAt(s: Scenario, venue: VenueModel, index: number): VenueParams {
+  if (!Number.isInteger(index) || index < 0) throw new Error(`block index must be an integer ≥ 0, got ${index}`)
+  const seed = seedOf(s)
+  const vh = hashString(venue.id)
+  const ov = s.overrides[venue.id] ?? {}
+  const P = s.drift.periodBlocks
+  const wander = (ch: Channel, driftAmp: number, noiseAmp: number) => drift(seed, vh, ch, index, driftAmp, P) + noise(seed, vh, ch, index, noiseAmp)
+  const active = activeShocks(s, venue.id, index)
+  const shocks = active.map((sh) => sh.kind)
+  const find = <K extends ShockKind>(kind: K) => active.find((sh): sh is Extract<Shock, { kind: K }> => sh.kind === kind)
+
+  const baseApr = ov.aprBps ?? venue.base.aprBps
+  const collapse = find('apyCollapse')
+  const aprBps = collapse ? collapse.aprBps : Math.max(0, baseApr + wander('apr', s.drift.aprBps, s.noise.aprBps))
+
+  switch (venue.kind) {
+    case 'lst': {
+      const depeg = find('depeg')
+      const price = (ov.priceBps ?? venue.base.priceBps) + wander('price', s.drift.pegBps, s.noise.pegBps) - (depeg?.dropBps ?? 0)
+      return { id: venue.id, kind: 'lst', aprBps, priceBps: Math.max(0, price), slashBps: slashBpsBetween(s, venue.id, index, index), shocks }
+    }
+    case 'erc4626': {
+      const spike = find('utilisationSpike')
+      const idle = spike ? spike.idleBps : clamp((ov.idleBps ?? venue.base.idleBps) + wander('idle', s.drift.idleBps, s.noise.idleBps), 0, 10_000)
+      return { id: venue.id, kind: 'erc4626', aprBps, idleBps: idle, paused: find('pause') !== undefined, shocks }
+    }
+    case 'aave-v3': {
+      const spike = find('utilisationSpike')
+      const util = spike
+        ? spike.utilisationBps
+        : clamp((ov.utilisationBps ?? venue.base.utilisationBps) + wander('utilisation', s.drift.utilisationBps, s.noise.utilisationBps), 0, 9_500)
+      const borrow = Math.max(0, (ov.borrowAprBps ?? venue.base.borrowAprBps) + wander('borrow', s.drift.aprBps, s.noise.aprBps))
+      return { id: venue.id, kind: 'aave-v3', aprBps, borrowAprBps: borrow, utilisationBps: util, paused: find('pause') !== undefined, shocks }
+    }
+  }
+}
+
+/** Parameters of every venue at `index`. */
+export function marketAt(s: Scenario, venues: readonly VenueModel[], index: number): VenueParams[] {
+  return venues.map((v) => venueParamsAt(s, v, index))
+}
+
+// ── conversions to on-chain units ────────────────────────────────────────────────────────────
+
+/** bps (may be fractional) → 1e18-scaled fraction. */
+export function bpsToWad(bps: number): bigint {
+  return BigInt(Math.round(bps * 1e6)) * 100_000_000n
+}
+
+/** bps (may be fractional) → 1e27-scaled fraction (Aave rays). */
+export function bpsToRay(bps: number): bigint {
+  return bpsToWad(bps) * 1_000_000_000n
+}
+
+/** Integer bps for on-chain bps fields (rounded, clamped to 0..10 000). */
+export function bpsInt(bps: number): bigint {
+  return BigInt(clamp(Math.round(bps), 0, 10_000))
+}

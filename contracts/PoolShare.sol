@@ -28,8 +28,9 @@ contract PoolShare is ERC20, ERC20Permit, ERC20Votes, Ownable {
         return uint48(block.timestamp);
     }
 
+    /// `view` as declared by IERC6372 (the ABI callers expect), although constant here.
     // solhint-disable-next-line func-name-mixedcase
-    function CLOCK_MODE() public pure override returns (string memory) {
+    function CLOCK_MODE() public view override returns (string memory) {
         return "mode=timestamp";
     }
 

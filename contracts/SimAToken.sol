@@ -23,6 +23,7 @@ contract SimAToken is IERC20Metadata {
 
     mapping(address => uint256) internal _scaled;
     uint256 internal _scaledTotal;
+    uint8 internal _decimals = 18;
     mapping(address => mapping(address => uint256)) public allowance;
 
     error OnlyPool(address caller);
@@ -41,8 +42,9 @@ contract SimAToken is IERC20Metadata {
         _;
     }
 
-    function decimals() external pure returns (uint8) {
-        return 18;
+    /// `view` like Aave's aToken (its decimals are storage there).
+    function decimals() external view returns (uint8) {
+        return _decimals;
     }
 
     function _index() internal view returns (uint256) {

@@ -10,6 +10,7 @@ contract SimPriceFeed is SimControlled {
     uint80 public latestRound;
     int256 public latestAnswer;
     uint256 public latestTimestamp;
+    uint8 internal _decimals = 18;
 
     event AnswerUpdated(int256 indexed current, uint256 indexed roundId, uint256 updatedAt);
 
@@ -18,8 +19,9 @@ contract SimPriceFeed is SimControlled {
         _set(answer_);
     }
 
-    function decimals() external pure returns (uint8) {
-        return 18;
+    /// `view` like Chainlink's aggregator proxies.
+    function decimals() external view returns (uint8) {
+        return _decimals;
     }
 
     function version() external pure returns (uint256) {

@@ -21,7 +21,7 @@ import { MULTICALL3_ADDRESS, erc4626Abi, aavePoolAbi } from '../venues/abis'
 import { devAccount, ROLES } from './accounts'
 import { poolShareAbi, simAaveMarketAbi, simLstAbi } from './abis'
 import { getArtifact, type Artifacts } from './compile'
-import { bpsToRay, bpsToWad, checkScenario, type AaveBase, type LstBase, type Scenario, type VaultBase } from './market'
+import { bpsToRay, bpsToWad, checkScenario, type AaveBase, type LstBase, type Scenario, type VaultBase, type VenueModel } from './market'
 import { rpcRequest } from './anvil'
 
 /**
@@ -154,6 +154,27 @@ export const venueIds = (chain: string) => ({
 
 const whole = (n: number) => parseEther(String(n))
 
+/** The venues of the chain at `position` with their base market parameters (before deployment). */
+function venueModels(chain: string, position: number) {
+  const p = PROFILES[position % PROFILES.length]!
+  const ids = venueIds(chain)
+  return {
+    wstETH: { id: ids.wstETH, kind: 'lst' as const, base: { aprBps: p.wsteth, priceBps: 10_000 } },
+    rETH: { id: ids.rETH, kind: 'lst' as const, base: { aprBps: p.reth, priceBps: 10_000 } },
+    core: { id: ids.core, kind: 'erc4626' as const, base: { aprBps: p.core.apr, idleBps: p.core.idle } },
+    boost: { id: ids.boost, kind: 'erc4626' as const, base: { aprBps: p.boost.apr, idleBps: p.boost.idle } },
+    aave: { id: ids.aave, kind: 'aave-v3' as const, base: { aprBps: p.aave.apr, borrowAprBps: p.aave.borrow, utilisationBps: p.aave.util } },
+  }
+}
+
+/**
+ * The venue models a deployment on these chains will have (ids and base parameters), without
+ * deploying: for checking scenarios offline (market.test.ts).
+ */
+export function devnetVenueModels(chains: readonly string[] = DEFAULT_DEVNET_CHAINS.map((c) => c.name)): VenueModel[] {
+  return chains.flatMap((name, i) => Object.values(venueModels(name, i)))
+}
+
 // ── transactions ─────────────────────────────────────────────────────────────────────────────
 
 class ChainSession {
@@ -161,7 +182,7 @@ class ChainSession {
   readonly chain: Chain
   constructor(readonly spec: DevnetChainSpec) {
     this.chain = devnetChain(spec)
-    this.public = createPublicClient({ chain: this.chain, transport: http(spec.url), pollingInterval: 50 })
+    this.public = createPublicClient({ chain: this.chain, transport: http(spec.url), pollingInterval: 50, cacheTime: 0 })
   }
 
   wallet(account: PrivateKeyAccount) {
@@ -221,8 +242,6 @@ async function deployChain(spec: DevnetChainSpec, position: number, artifacts: A
   const deployer = devAccount(ROLES.deployer)
   const pool = devAccount(ROLES.pool)
   const operator = devAccount(ROLES.operator)
-  const ids = venueIds(spec.name)
-
   return s.withAutomine(async () => {
     progress('multicall3')
     await s.rpc('anvil_setCode', [MULTICALL3_ADDRESS, getArtifact(artifacts, 'Multicall3').deployedBytecode])
@@ -284,13 +303,13 @@ async function deployChain(spec: DevnetChainSpec, position: number, artifacts: A
     }
 
     const originBlock = Number(await s.public.getBlockNumber())
-    const lstBase = (apr: number): LstBase => ({ aprBps: apr, priceBps: 10_000 })
+    const m = venueModels(spec.name, position)
     const venues: SimVenue[] = [
-      { id: ids.wstETH, kind: 'lst', symbol: 'wstETH', token: wst, feed: feedSt, rateMethod: 'stEthPerToken', base: lstBase(p.wsteth) },
-      { id: ids.rETH, kind: 'lst', symbol: 'rETH', token: reth, feed: feedR, rateMethod: 'getExchangeRate', base: lstBase(p.reth) },
-      { id: ids.core, kind: 'erc4626', vault: core, asset: wst, base: { aprBps: p.core.apr, idleBps: p.core.idle } },
-      { id: ids.boost, kind: 'erc4626', vault: boost, asset: wst, base: { aprBps: p.boost.apr, idleBps: p.boost.idle } },
-      { id: ids.aave, kind: 'aave-v3', market: aave, aToken, asset: wst, base: { aprBps: p.aave.apr, borrowAprBps: p.aave.borrow, utilisationBps: p.aave.util } },
+      { ...m.wstETH, symbol: 'wstETH', token: wst, feed: feedSt, rateMethod: 'stEthPerToken' },
+      { ...m.rETH, symbol: 'rETH', token: reth, feed: feedR, rateMethod: 'getExchangeRate' },
+      { ...m.core, vault: core, asset: wst },
+      { ...m.boost, vault: boost, asset: wst },
+      { ...m.aave, market: aave, aToken, asset: wst },
     ]
     const poolIdleWst = amount(FUNDING.poolWstEth) - amount(FUNDING.pool.core) - amount(FUNDING.pool.boost) - amount(FUNDING.pool.aave)
     progress('done')
@@ -307,11 +326,11 @@ async function deployChain(spec: DevnetChainSpec, position: number, artifacts: A
       poolShare: share,
       venues,
       poolPositions: {
-        [ids.wstETH]: poolIdleWst.toString(),
-        [ids.rETH]: amount(FUNDING.poolREth).toString(),
-        [ids.core]: amount(FUNDING.pool.core).toString(),
-        [ids.boost]: amount(FUNDING.pool.boost).toString(),
-        [ids.aave]: amount(FUNDING.pool.aave).toString(),
+        [m.wstETH.id]: poolIdleWst.toString(),
+        [m.rETH.id]: amount(FUNDING.poolREth).toString(),
+        [m.core.id]: amount(FUNDING.pool.core).toString(),
+        [m.boost.id]: amount(FUNDING.pool.boost).toString(),
+        [m.aave.id]: amount(FUNDING.pool.aave).toString(),
       },
       shareHolders: holders,
     }

@@ -227,7 +227,8 @@ export function slashBpsBetween(s: Scenario, venue: string, from: number, to: nu
   for (const sh of s.shocks) {
     if (sh.kind === 'slash' && sh.venue === venue && sh.start >= from && sh.start <= to) keep *= 1 - sh.lossBps / 10_000
   }
-  return (1 - keep) * 10_000
+  // Rounded to 1e-6 bps so a single cut is exactly its lossBps.
+  return Math.round((1 - keep) * 1e10) / 1e6
 }
 
 // ── randomness ───────────────────────────────────────────────────────────────────────────────

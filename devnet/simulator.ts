@@ -101,7 +101,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     const chain = devnetChain({ name: dep.name, chainId: dep.chainId, url })
     return {
       dep,
-      public: c.publicClient ?? createPublicClient({ chain, transport: http(url), pollingInterval: 50 }),
+      public: c.publicClient ?? createPublicClient({ chain, transport: http(url), pollingInterval: 50, cacheTime: 0 }),
       wallet: c.walletClient ?? createWalletClient({ account: devAccount(ROLES.operator), chain, transport: http(url) }),
     }
   })

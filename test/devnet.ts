@@ -1,0 +1,158 @@
+import { afterEach, beforeEach, inject } from 'vitest'
+import {
+  createPublicClient,
+  createTestClient,
+  createWalletClient,
+  http,
+  type Account,
+  type Chain,
+  type Hex,
+  type PublicClient,
+  type TestClient,
+  type Transport,
+  type WalletClient,
+} from 'viem'
+import type { PrivateKeyAccount } from 'viem/accounts'
+import type { Config } from '../config/schema'
+import { devAccount, devKey, ROLES } from '../devnet/accounts'
+import { devnetChain, type Deployment, type SimVenue } from '../devnet/deploy'
+import type { Scenario } from '../devnet/market'
+import { loadScenario } from '../devnet/scenario'
+import { createSimulator, type Simulator, type SimulatorOptions } from '../devnet/simulator'
+
+/**
+ * Test helpers over the devnet started by test/devnet.globalSetup.ts.
+ *
+ *   const devnet = useDevnet()          // also: snapshot before each test, revert after it
+ *   const { public: client } = devnet.chain('ethereum')
+ *   await devnet.mine('ethereum', 5)
+ *   const sim = await devnet.simulator('stress'); await sim.step(0)
+ */
+
+/** What the global setup provides (JSON-serialisable). */
+export interface DevnetContext {
+  config: Config
+  deployment: Deployment
+  chains: Array<{ name: string; chainId: number; url: string; port: number }>
+  timings: { anvilMs: number; compileMs: number; deployMs: number }
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    devnet: DevnetContext
+  }
+}
+
+export interface DevnetChain {
+  name: string
+  chainId: number
+  url: string
+  chain: Chain
+  public: PublicClient
+  test: TestClient<'anvil', Transport, Chain>
+  /** A wallet client for a dev account (index into anvil's accounts, or an account); default the pool (#1). */
+  wallet(account?: number | PrivateKeyAccount): WalletClient<Transport, Chain, Account>
+}
+
+export interface Devnet extends DevnetContext {
+  chain(name: string): DevnetChain
+  /** Every chain, in config order. */
+  allChains(): DevnetChain[]
+  accounts: { deployer: PrivateKeyAccount; pool: PrivateKeyAccount; operator: PrivateKeyAccount; delegators: PrivateKeyAccount[] }
+  /** The pool's signer key on the devnet (anvil #1): what POOLWARDEN_SIGNER_KEY holds for agents under test. */
+  poolKey: Hex
+  /** A deployed venue by id, with its chain. */
+  venue(id: string): SimVenue & { chain: string }
+  /** evm_snapshot on every chain (pushes one level). */
+  snapshot(): Promise<void>
+  /** evm_revert on every chain to the latest snapshot (pops it). */
+  revert(): Promise<void>
+  /** Mines `n` blocks (default 1) on one chain, one second apart. */
+  mine(chain: string, n?: number): Promise<void>
+  /** A market simulator over this devnet for a scenario (name, path or parsed). */
+  simulator(scenario?: string | Scenario, opts?: Partial<Omit<SimulatorOptions, 'deployment' | 'scenario'>>): Promise<Simulator>
+}
+
+let cached: Devnet | undefined
+
+function build(ctx: DevnetContext): Devnet {
+  const chains = new Map<string, DevnetChain>()
+  for (const c of ctx.chains) {
+    const chain = devnetChain(c)
+    const transport = http(c.url)
+    chains.set(c.name, {
+      name: c.name,
+      chainId: c.chainId,
+      url: c.url,
+      chain,
+      // cacheTime 0: a block number read after a revert must not come from a cache.
+      public: createPublicClient({ chain, transport, pollingInterval: 50, cacheTime: 0 }),
+      test: createTestClient({ mode: 'anvil', chain, transport }),
+      wallet: (account = ROLES.pool) =>
+        createWalletClient({ account: typeof account === 'number' ? devAccount(account) : account, chain, transport, pollingInterval: 50, cacheTime: 0 }),
+    })
+  }
+  const stacks = new Map<string, Hex[]>(ctx.chains.map((c) => [c.name, []]))
+  const chainOf = (name: string): DevnetChain => {
+    const c = chains.get(name)
+    if (!c) throw new Error(`devnet: unknown chain "${name}" (known: ${[...chains.keys()].join(', ')})`)
+    return c
+  }
+  return {
+    ...ctx,
+    chain: chainOf,
+    allChains: () => [...chains.values()],
+    accounts: {
+      deployer: devAccount(ROLES.deployer),
+      pool: devAccount(ROLES.pool),
+      operator: devAccount(ROLES.operator),
+      delegators: ROLES.delegators.map((i) => devAccount(i)),
+    },
+    poolKey: devKey(ROLES.pool),
+    venue(id) {
+      for (const c of Object.values(ctx.deployment.chains)) {
+        const v = c.venues.find((x) => x.id === id)
+        if (v) return { ...v, chain: c.name }
+      }
+      throw new Error(`devnet: unknown venue "${id}"`)
+    },
+    async snapshot() {
+      await Promise.all(
+        [...chains.values()].map(async (c) => {
+          stacks.get(c.name)!.push(await c.test.snapshot())
+        }),
+      )
+    },
+    async revert() {
+      await Promise.all(
+        [...chains.values()].map(async (c) => {
+          const id = stacks.get(c.name)!.pop()
+          if (!id) throw new Error(`devnet: revert on ${c.name} without a snapshot`)
+          await c.test.revert({ id })
+        }),
+      )
+    },
+    async mine(name, n = 1) {
+      await chainOf(name).test.mine({ blocks: n, interval: 1 })
+    },
+    async simulator(scenario = 'calm', opts = {}) {
+      const s = typeof scenario === 'string' ? await loadScenario(scenario) : scenario
+      return createSimulator({ ...opts, deployment: ctx.deployment, scenario: s })
+    },
+  }
+}
+
+/**
+ * The devnet of this test run. With `isolate` (default), every test runs between an
+ * evm_snapshot (beforeEach) and an evm_revert (afterEach) on all chains, so tests see the freshly
+ * deployed world and leave nothing behind. Call it at the top of a test file or describe block.
+ */
+export function useDevnet(opts: { isolate?: boolean } = {}): Devnet {
+  cached ??= build(inject('devnet'))
+  const devnet = cached
+  if (opts.isolate !== false) {
+    beforeEach(() => devnet.snapshot())
+    afterEach(() => devnet.revert())
+  }
+  return devnet
+}

@@ -139,7 +139,13 @@ contract SimAaveMarket is SimControlled {
             uint40 lastUpdateTimestampOut
         )
     {
-        // Unknown asset: all zeros, as Aave's data provider answers. Unused values stay zero.
+        // No stable debt, no unbacked supply, nothing accrued to a treasury.
+        unbacked = 0;
+        accruedToTreasuryScaled = 0;
+        totalStableDebt = 0;
+        stableBorrowRate = 0;
+        averageStableBorrowRate = 0;
+        // Unknown asset: all zeros, as Aave's data provider answers.
         if (asset_ == ASSET) {
             totalATokenOut = totalAToken();
             totalVariableDebtOut = (totalATokenOut * utilisationBps) / BPS;

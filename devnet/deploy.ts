@@ -438,6 +438,11 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
     if (names.has(c.name)) throw new Error(`deployDevnet: chain "${c.name}" given twice`)
     names.add(c.name)
   }
+  // Refuse a scenario that does not fit before deploying anything (venue ids are known up front).
+  if (opts.scenario) {
+    const problems = checkScenario(opts.scenario, devnetVenueModels(opts.chains.map((c) => c.name)))
+    if (problems.length > 0) throw new Error(problems.join('\n'))
+  }
   const deployed = await Promise.all(
     opts.chains.map((spec, i) => deployChain(spec, i, opts.artifacts, (step) => opts.onProgress?.({ chain: spec.name, step }))),
   )
@@ -451,10 +456,6 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
       delegators: ROLES.delegators.map((i) => devAccount(i).address),
     },
     chains: Object.fromEntries(deployed.map((c) => [c.name, c])),
-  }
-  if (opts.scenario) {
-    const problems = checkScenario(opts.scenario, simVenues(deployment))
-    if (problems.length > 0) throw new Error(problems.join('\n'))
   }
   const config = buildDevnetConfig(deployment, { storePath: opts.storePath, blockTimeMs: opts.blockTimeMs })
   return { deployment, config }

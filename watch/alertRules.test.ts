@@ -8,7 +8,7 @@ const venue = {
   id: 'vault-a', chain: 'ethereum', kind: 'erc4626', protocol: 'sim', address: '0x0000000000000000000000000000000000000001', pegFeed: feed,
   risk: { commissionBps: 0, uptime: 1, audits: 0, slashing: [] }, caps: {},
 } as VenueConfig
-const base: VenueFacts = { venue, available: true, error: null, apy: 0.04, apyBaseline: 0.04, peg: 1, paused: false, position: 100n, withdrawable: 100n }
+const base: VenueFacts = { venue, available: true, error: null, apy: 0.04, apyBaseline: 0.04, rateChangeBps: 0.01, peg: 1, paused: false, position: 100n, withdrawable: 100n }
 const rule = (f: Partial<VenueFacts>, open: string[] = []) => {
   const out = evaluateVenue({ ...base, ...f }, thresholds, (k) => open.includes(k))
   return Object.fromEntries(out.map((c) => [c.rule, c]))
@@ -17,7 +17,7 @@ const rule = (f: Partial<VenueFacts>, open: string[] = []) => {
 describe('evaluateVenue', () => {
   it('is quiet for a healthy venue', () => {
     const r = rule({})
-    expect(Object.values(r).map((c) => c.active)).toEqual([false, false, false, false, false])
+    expect(Object.values(r).map((c) => c.active)).toEqual([false, false, false, false, false, false])
   })
   it('opens an APY drop past the threshold and closes it only past half of it (hysteresis)', () => {
     expect(rule({ apy: 0.0199 })['apy-drop']!.active).toBe(true)
@@ -25,6 +25,14 @@ describe('evaluateVenue', () => {
     // Open: 150 bps below is still active; 90 bps below clears.
     expect(rule({ apy: 0.025 }, ['apy-drop:ethereum:vault-a'])['apy-drop']!.active).toBe(true)
     expect(rule({ apy: 0.031 }, ['apy-drop:ethereum:vault-a'])['apy-drop']!.active).toBe(false)
+  })
+  it('alerts a falling exchange rate as slashing, and holds the APY verdict meanwhile', () => {
+    const r = rule({ rateChangeBps: -50, apy: -0.9 })
+    expect(r.slashing!.active).toBe(true)
+    expect(r.slashing!.severity).toBe('critical')
+    expect(r['apy-drop']!.active).toBeNull()
+    expect(rule({ rateChangeBps: 0.001 }).slashing!.active).toBe(false)
+    expect(rule({ rateChangeBps: null }).slashing!.active).toBeNull()
   })
   it('cannot tell an APY drop without a baseline', () => {
     expect(rule({ apyBaseline: null })['apy-drop']!.active).toBeNull()

@@ -5,7 +5,7 @@ export type Severity = 'info' | 'warning' | 'critical'
 /** A condition the watcher evaluates on every block; `active` opens an alert, inactive closes it. */
 export interface Condition {
   dedupKey: string
-  rule: 'apy-drop' | 'depeg' | 'paused' | 'liquidity' | 'unavailable'
+  rule: 'apy-drop' | 'depeg' | 'paused' | 'liquidity' | 'unavailable' | 'slashing'
   subject: string
   severity: Severity
   /** True: the condition holds. False: it is clear. Null: cannot tell at this block (keep state). */
@@ -22,6 +22,8 @@ export interface VenueFacts {
   apy: number | null
   /** APY the drop is measured against: median of earlier samples, frozen while an APY alert is open. */
   apyBaseline: number | null
+  /** Exchange-rate change since the previous sample, in bps (negative: the rate fell — slashing); null without one. */
+  rateChangeBps: number | null
   peg: number | null
   paused: boolean | null
   position: bigint | null
@@ -58,9 +60,22 @@ export function evaluateVenue(f: VenueFacts, thresholds: Config['alerts'], open:
   })
   if (!f.available) return out
 
+  // A falling exchange rate is a loss of principal (slashing), not a low yield: its own alert,
+  // which clears once the rate grows again. The APY-drop verdict waits meanwhile.
+  const fell = f.rateChangeBps !== null && f.rateChangeBps < 0
+  out.push({
+    dedupKey: `slashing:${v.chain}:${v.id}`,
+    rule: 'slashing',
+    subject: v.id,
+    severity: 'critical',
+    active: f.rateChangeBps === null ? null : fell,
+    title: fell ? `${name} exchange rate fell ${(-f.rateChangeBps!).toFixed(2)} bps (slashing?)` : `${name} exchange rate grows again`,
+    body: fell ? 'the venue lost principal since the previous block: slashing or a loss event' : 'the exchange rate rose since the previous block',
+  })
+
   // APY drop against the baseline.
   const dropKey = `apy-drop:${v.chain}:${v.id}`
-  if (f.apy === null || f.apyBaseline === null) {
+  if (fell || f.apy === null || f.apyBaseline === null) {
     out.push({ dedupKey: dropKey, rule: 'apy-drop', subject: v.id, severity: 'warning', active: null, title: '', body: '' })
   } else {
     const dropBps = (f.apyBaseline - f.apy) * 10_000

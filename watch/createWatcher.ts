@@ -94,7 +94,10 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       const mem = memory.get(venue.id) ?? { rates: [], apys: [] }
       memory.set(venue.id, mem)
       let apy: number | null = r.publishedApy
+      let rateChangeBps: number | null = null
       if (r.available && r.exchangeRate !== null) {
+        const prev = mem.rates.at(-1)
+        if (prev && prev.exchangeRate > 0n) rateChangeBps = Number(((r.exchangeRate - prev.exchangeRate) * 10n ** 10n) / prev.exchangeRate) / 1e6
         const point: RatePoint = { blockNumber: block.number, blockTime: block.timestamp, exchangeRate: r.exchangeRate }
         if (apy === null) apy = derivedApy(mem.rates, point, window)
       }
@@ -120,7 +123,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       if (r.position !== null) positions.push({ chain: chain.name, venueId: venue.id, blockNumber: block.number, amount: r.position, shares: r.positionShares })
       conditions.push(
         ...evaluateVenue(
-          { venue, available: r.available, error: r.error, apy, apyBaseline: baseline, peg: r.peg, paused: r.paused, position: r.position, withdrawable: r.withdrawable },
+          { venue, available: r.available, error: r.error, apy, apyBaseline: baseline, rateChangeBps, peg: r.peg, paused: r.paused, position: r.position, withdrawable: r.withdrawable },
           config.alerts,
           (k) => openKeys.has(k),
         ),
@@ -139,7 +142,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       }
       // An APY inside an open drop is not part of the normal baseline.
       const dropOpen = openKeys.has(`apy-drop:${s.chain}:${s.venueId}`)
-      if (s.apy != null && !dropOpen) {
+      if (s.apy != null && s.apy >= 0 && !dropOpen) {
         mem.apys.push(s.apy)
         if (mem.apys.length > baselineN) mem.apys.splice(0, mem.apys.length - baselineN)
       }

@@ -7,6 +7,9 @@ import { loadConfig } from '../config/load'
 import { anvilArgs, AnvilStartError, findFreePort, rpcRequest, startAnvil } from './anvil'
 import { compileContracts } from './compile'
 import { deployDevnet, readDeployment, writeDevnetConfig } from './deploy'
+import { simControllerAbi } from './abis'
+import { createSimulator } from './simulator'
+import { createPublicClient, http } from 'viem'
 import { loadScenario } from './scenario'
 
 const alive = (pid: number) => {
@@ -50,8 +53,8 @@ describe('anvil processes', () => {
   })
 })
 
-describe('deploying on an interval-mining chain (npm start)', () => {
-  it('deploys fast in automine, restores 1 s blocks, writes a config the loader accepts', async () => {
+describe('npm start mode: a chain with 1 s interval mining', () => {
+  it('deploys fast in automine, restores 1 s blocks, writes a config the loader accepts; the simulator updates every block', async () => {
     const port = await findFreePort(19700)
     const node = await startAnvil({ port, chainId: 31337, blockTime: 1 })
     const dir = await mkdtemp(path.join(os.tmpdir(), 'poolwarden-deploy-'))
@@ -69,6 +72,26 @@ describe('deploying on an interval-mining chain (npm start)', () => {
       const { configPath, deploymentPath } = await writeDevnetConfig(result, path.join(dir, 'config.json'))
       expect(loadConfig({ path: configPath })).toEqual(result.config)
       expect(await readDeployment(deploymentPath)).toEqual(result.deployment)
+      // The simulator's run loop: an update in every block, for that block's index, none reverted.
+      const dep = result.deployment.chains.ethereum!
+      const client = createPublicClient({ transport: http(node.url), cacheTime: 0 })
+      const stress = await loadScenario('stress')
+      const ethOnly = { ...stress, shocks: stress.shocks.filter((sh) => sh.venue.startsWith('ethereum-')) }
+      const sim = createSimulator({ deployment: result.deployment, scenario: ethOnly, startBlock: 28, pollMs: 20 })
+      const from = await client.getBlockNumber()
+      const nonce0 = await client.getTransactionCount({ address: result.deployment.accounts.operator })
+      const ac = new AbortController()
+      const running = sim.run(ac.signal)
+      await new Promise((r) => setTimeout(r, 4_500))
+      ac.abort()
+      await running
+      const logs = await client.getContractEvents({ address: dep.controller, abi: simControllerAbi, eventName: 'Updated', fromBlock: from + 1n })
+      const updates = logs.map((l) => ({ block: Number(l.blockNumber), index: Number(l.args.index) }))
+      expect(updates.length).toBeGreaterThanOrEqual(3)
+      for (const u of updates) expect(u.index).toBe(u.block - dep.originBlock + 28)
+      expect(await client.getTransactionCount({ address: result.deployment.accounts.operator })).toBe(nonce0 + updates.length)
+      expect(Number(await client.getBlockNumber()) - updates[0]!.block + 1).toBe(updates.length)
+
       // A scenario naming venues the deployment lacks is refused.
       await expect(deployDevnet({ chains: [{ name: 'ethereum', chainId: 31337, url: node.url }], artifacts, scenario: await loadScenario('stress') })).rejects.toThrow(/unknown venue "arbitrum-aave"/)
     } finally {

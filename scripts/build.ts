@@ -1,0 +1,46 @@
+/**
+ * Bundles the PM2 apps into dist/ with esbuild: one ESM file per app, tree-shaken, so each agent
+ * process loads only what it runs (about 85 MB resident instead of ~160 MB under tsx).
+ * Files the modules read at run time beside themselves are copied next to the bundles.
+ */
+import { build } from 'esbuild'
+import { cpSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { ROOT } from './lib/pm2'
+
+export const BUNDLES = {
+  watcher: 'agents/watcher.ts',
+  simulator: 'devnet/simulator.main.ts',
+} as const
+
+export async function buildApps(): Promise<void> {
+  const out = join(ROOT, 'dist')
+  rmSync(out, { recursive: true, force: true })
+  await build({
+    entryPoints: Object.fromEntries(Object.entries(BUNDLES).map(([name, file]) => [name, join(ROOT, file)])),
+    outdir: out,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'linked',
+    // Native or worker-based packages stay in node_modules.
+    external: ['sqlite3', 'pino'],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: 'warning',
+  })
+  cpSync(join(ROOT, 'store/migrations'), join(out, 'migrations'), { recursive: true })
+  cpSync(join(ROOT, 'devnet/scenarios'), join(out, 'scenarios'), { recursive: true })
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  const t0 = Date.now()
+  buildApps().then(
+    () => console.log(`built dist/ in ${Date.now() - t0} ms`),
+    (err) => {
+      console.error(err)
+      process.exit(1)
+    },
+  )
+}

@@ -1,5 +1,5 @@
 import Bottleneck from 'bottleneck'
-import { createPublicClient, defineChain, fallback, http, type PublicClient } from 'viem'
+import { createPublicClient, defineChain, fallback, http, shouldThrow as viemShouldThrow, type PublicClient } from 'viem'
 import type { ChainConfig } from '../config/schema'
 import { RpcUnavailableError } from '../core/errors'
 import type { Logger } from '../core/logger'
@@ -29,6 +29,11 @@ export interface ChainClient {
   readonly endpoints: readonly EndpointState[]
   /** HTTP requests that left this process (one JSON-RPC batch counts once), per endpoint. */
   readonly httpRequests: number[]
+  /**
+   * Asks every URL that is down and past its back-off for the head (eth_blockNumber), so a URL the
+   * fallback no longer reaches is still seen to recover. Never throws.
+   */
+  probeDown(): Promise<void>
 }
 
 export interface CreateChainClientOptions {
@@ -158,13 +163,38 @@ export function createChainClient(opts: CreateChainClientOptions): ChainClient {
 
   const client = createPublicClient({
     chain: viemChain,
-    transport: fallback(transports, { rank: false, retryCount: 0 }),
+    transport: fallback(transports, {
+      rank: false,
+      retryCount: 0,
+      // A node that answers "invalid params" (e.g. a block beyond its head) is alive and right:
+      // asking the next URL would only cost a request. Node trouble still moves on.
+      shouldThrow: (err) => viemShouldThrow(err) || (err as { code?: unknown }).code === -32602,
+    }),
     pollingInterval: chain.blockTimeMs,
     // Multicall batching is done explicitly by the venue reader (one aggregate3 per block).
     batch: { multicall: false },
   }) as PublicClient
 
-  return { name: chain.name, config: chain, client, endpoints, httpRequests }
+  let probing = false
+  const probeDown = async (): Promise<void> => {
+    if (probing) return
+    probing = true
+    try {
+      await Promise.all(
+        endpoints
+          .filter((ep) => ep.down && ep.openUntil <= now())
+          .map((ep) =>
+            transports[ep.index]!({ chain: viemChain, retryCount: 0 })
+              .request({ method: 'eth_blockNumber' })
+              .catch(() => undefined),
+          ),
+      )
+    } finally {
+      probing = false
+    }
+  }
+
+  return { name: chain.name, config: chain, client, endpoints, httpRequests, probeDown }
 }
 
 /** True when every URL of the chain is in back-off. */

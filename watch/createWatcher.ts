@@ -185,6 +185,8 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   }
 
   const tick = async (): Promise<TickResult> => {
+    // URLs the fallback skips are probed on their own schedule, so their recovery is noticed.
+    void chain.probeDown()
     try {
       if (cursor === undefined) {
         const c = await store.cursors.get(chain.name)

@@ -185,6 +185,18 @@ describe('watcher on the devnet', () => {
     }
   })
 
+  it('polls for the next block with one request even with several URLs (a node that says "not yet" is final)', async () => {
+    const a = await startRpcProxy(devnet.chain('base').url, 'pass')
+    const b = await startRpcProxy(devnet.chain('base').url, 'pass')
+    proxies.push(a, b)
+    const { watcher } = makeWatcher(configWith({ chain: 'base', urls: [a.url, b.url] }), 'base')
+    await watcher.tick()
+    const before = a.requests
+    for (let i = 0; i < 3; i++) expect((await watcher.tick()).status).toBe('waiting')
+    expect(a.requests - before).toBe(3)
+    expect(b.requests).toBe(0)
+  })
+
   it('restarts from the stored cursor without losing or repeating a block', async () => {
     const config = configWith()
     const w1 = makeWatcher(config, 'base').watcher

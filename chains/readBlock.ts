@@ -1,4 +1,4 @@
-import { type Address, type Hex, encodeFunctionData, decodeFunctionResult, numberToHex, type Abi } from 'viem'
+import { type Address, type Hex, encodeFunctionData, decodeFunctionResult, multicall3Abi, numberToHex, type Abi } from 'viem'
 import { aggregatorV3Abi } from '../venues/abis'
 import type { VenueConfig } from '../config/schema'
 import { adapterFor } from '../venues/adapters'
@@ -6,34 +6,6 @@ import type { CallResult, VenueCall, VenueReading } from '../venues/types'
 import { BlockNotYetAvailableError, RetryableError } from '../core/errors'
 import type { ChainClient } from './createChainClient'
 
-const multicall3Abi = [
-  {
-    type: 'function',
-    name: 'aggregate3',
-    stateMutability: 'payable',
-    inputs: [
-      {
-        name: 'calls',
-        type: 'tuple[]',
-        components: [
-          { name: 'target', type: 'address' },
-          { name: 'allowFailure', type: 'bool' },
-          { name: 'callData', type: 'bytes' },
-        ],
-      },
-    ],
-    outputs: [
-      {
-        name: 'returnData',
-        type: 'tuple[]',
-        components: [
-          { name: 'success', type: 'bool' },
-          { name: 'returnData', type: 'bytes' },
-        ],
-      },
-    ],
-  },
-] as const
 
 export interface BlockHeader {
   number: bigint

@@ -1,7 +1,7 @@
 import { formatUnits } from 'viem'
 import type { Config } from '../config/schema'
 import type { Store } from '../store'
-import type { Heartbeat, OpenCondition, Sample } from '../store/types'
+import type { Alert, Heartbeat, OpenCondition, Sample } from '../store/types'
 
 export interface StatusRow {
   chain: string
@@ -21,6 +21,8 @@ export interface StatusRow {
 export interface StatusReport {
   rows: StatusRow[]
   alerts: OpenCondition[]
+  /** The newest outbox rows (openings and recoveries), newest first. */
+  recent: Alert[]
   heartbeats: Heartbeat[]
   generatedAt: number
 }
@@ -57,7 +59,7 @@ export async function buildStatus(config: Config, store: Store, now = Date.now()
       age: s ? fmtAge(now - s.blockTime * 1000) : '—',
     }
   })
-  return { rows, alerts: await store.alerts.open(), heartbeats: await store.heartbeats.all(), generatedAt: now }
+  return { rows, alerts: await store.alerts.open(), recent: await store.alerts.recent(8), heartbeats: await store.heartbeats.all(), generatedAt: now }
 }
 
 /** Plain-text table: the first thing a newcomer sees. */
@@ -75,6 +77,11 @@ export function renderStatus(r: StatusReport): string {
   else {
     out.push(`Open alerts (${r.alerts.length}):`)
     for (const a of r.alerts) out.push(`  [${a.severity.toUpperCase()}] ${a.title}${a.openedBlock !== null ? ` (since block ${a.openedBlock})` : ''} — ${fmtAge(r.generatedAt - a.openedAt)} ago`)
+  }
+  if (r.recent.length > 0) {
+    out.push('')
+    out.push('Recent alerts:')
+    for (const a of r.recent) out.push(`  ${a.kind === 'open' ? '▲' : '▼'} [${a.severity.toUpperCase()}] ${a.title}${a.blockNumber !== null ? ` (block ${a.blockNumber})` : ''} — ${fmtAge(r.generatedAt - a.createdAt)} ago`)
   }
   out.push('')
   out.push('Agents:')

@@ -2,11 +2,14 @@ import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type { Logger } from '../core/logger.js'
 import { createAlerts, type AlertsQueries } from './alerts.js'
+import { createApprovals, type ApprovalsQueries } from './approvals.js'
 import { createAudit, type AuditQueries } from './audit.js'
 import { createControls, type ControlsQueries } from './controls.js'
 import { createCursors, type CursorsQueries } from './cursors.js'
 import { createHeartbeats, type HeartbeatsQueries } from './heartbeats.js'
+import { createIntents, type IntentsQueries } from './intents.js'
 import { migrate } from './migrate.js'
+import { createPlans, type PlansQueries } from './plans.js'
 import { createPositions, type PositionsQueries } from './positions.js'
 import { createSamples, type SamplesQueries } from './samples.js'
 import { openDb } from './sqlite.js'
@@ -39,6 +42,12 @@ export interface Store {
   readonly heartbeats: HeartbeatsQueries
   readonly controls: ControlsQueries
   readonly audit: AuditQueries
+  /** Plans and their steps (strategist; executor for execution states). */
+  readonly plans: PlansQueries
+  /** Committee decisions on plans (plan CLI, Telegram agent). */
+  readonly approvals: ApprovalsQueries
+  /** Transaction intents, their attempts and nonces (executor). */
+  readonly intents: IntentsQueries
   /**
    * Runs `fn` in one BEGIN IMMEDIATE transaction: every store call made inside it (through the
    * `tx` argument or `store` itself, found by async context) commits or rolls back together.
@@ -72,6 +81,9 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     heartbeats: createHeartbeats(db),
     controls: createControls(db),
     audit: createAudit(db),
+    plans: createPlans(db),
+    approvals: createApprovals(db),
+    intents: createIntents(db),
     transaction: (fn) => db.transaction(() => fn(store)),
     close: () => db.close(),
   }

@@ -212,3 +212,200 @@ export interface AuditEntry {
   action: string
   detail: unknown
 }
+
+// ── plans, steps, approvals ─────────────────────────────────────────────────────────────────
+
+export type PlanStatus = 'proposed' | 'awaiting_approval' | 'approved' | 'executing' | 'completed' | 'failed' | 'rejected' | 'superseded'
+export type PlanStepKind = 'withdraw' | 'deposit' | 'bridge' | 'redeem'
+export type PlanStepStatus = 'pending' | 'sent' | 'confirmed' | 'failed' | 'skipped'
+
+export interface PlanStepInput {
+  kind: PlanStepKind
+  chain: string
+  venueId: string
+  /** Raw units of the venue's asset. */
+  amount: bigint
+  /** JSON (bigints become decimal strings). */
+  detail?: unknown
+}
+
+export interface PlanInput {
+  /** e.g. `p-<chain>-<block>-<n>`. */
+  id: string
+  /** The chain every step is on; null for a multi-chain plan. */
+  chain: string | null
+  /** Initial status (default 'proposed'). */
+  status?: Extract<PlanStatus, 'proposed' | 'awaiting_approval' | 'approved'>
+  /** The block each chain's samples were read at. */
+  basedOnBlock: Readonly<Record<string, bigint>>
+  /** Raw units of the collateral moved. */
+  totalAmount: bigint
+  /** Raw units gained over the strategy's horizon (may be negative). */
+  expectedGain: bigint
+  /** Raw units (gas, slippage, queues) of executing the plan. */
+  cost: bigint
+  needsApproval: boolean
+  /** M of the committee's M-of-N (0 when no approval is needed). */
+  approvalsRequired: number
+  /** Scores, constraints, costs behind the plan: opaque to the store (JSON). */
+  explanation?: unknown
+  /** In execution order; `idx` is the position in this array. */
+  steps: readonly PlanStepInput[]
+  /** ms; defaults to now. */
+  at?: number
+}
+
+export interface Plan {
+  id: string
+  createdAt: number
+  updatedAt: number
+  chain: string | null
+  status: PlanStatus
+  basedOnBlock: Record<string, bigint>
+  totalAmount: bigint
+  expectedGain: bigint
+  cost: bigint
+  needsApproval: boolean
+  approvalsRequired: number
+  explanation: unknown
+  error: string | null
+}
+
+export interface PlanStep {
+  planId: string
+  idx: number
+  kind: PlanStepKind
+  chain: string
+  venueId: string
+  amount: bigint
+  status: PlanStepStatus
+  detail: unknown
+  error: string | null
+  updatedAt: number
+}
+
+export interface PlanWithSteps {
+  plan: Plan
+  steps: PlanStep[]
+}
+
+export type ApprovalDecision = 'approve' | 'reject'
+export type ApprovalVia = 'cli' | 'telegram'
+
+export interface ApprovalInput {
+  planId: string
+  /** Committee member (e.g. a Telegram username or the CLI's --as). */
+  member: string
+  decision: ApprovalDecision
+  via: ApprovalVia
+  /** ms; defaults to now. */
+  at?: number
+}
+
+export interface Approval {
+  planId: string
+  member: string
+  decision: ApprovalDecision
+  at: number
+  via: ApprovalVia
+}
+
+export interface ApprovalCount {
+  approve: number
+  reject: number
+}
+
+// ── intents (exactly-once transactions) ─────────────────────────────────────────────────────
+
+/**
+ * created → signed (nonce + raw tx stored) → broadcast → mined → confirmed (after the chain's
+ * finality depth), or failed (pre-flight revert, or a reverted receipt once final). A stuck tx is
+ * replaced inside its intent: the intent keeps its status and nonce, the old attempt becomes
+ * 'replaced' in intent_attempts.
+ */
+export type IntentStatus = 'created' | 'signed' | 'broadcast' | 'mined' | 'confirmed' | 'failed'
+export type AttemptStatus = 'signed' | 'broadcast' | 'replaced' | 'mined'
+
+export interface IntentInput {
+  /** Idempotency key: `<plan id>:<step idx>:<n>`. */
+  key: string
+  chain: string
+  from: Hex
+  to: Hex
+  data: Hex
+  /** wei; default 0. */
+  value?: bigint
+  at?: number
+}
+
+export interface Intent {
+  key: string
+  chain: string
+  /** Lower-case. */
+  from: Hex
+  /** Lower-case. */
+  to: Hex
+  data: Hex
+  value: bigint
+  status: IntentStatus
+  nonce: bigint | null
+  /** The current attempt's signed transaction (the mined one once mined). */
+  rawTx: Hex | null
+  txHash: Hex | null
+  gasLimit: bigint | null
+  maxFeePerGas: bigint | null
+  maxPriorityFeePerGas: bigint | null
+  gasUsed: bigint | null
+  effectiveGasPrice: bigint | null
+  blockNumber: bigint | null
+  blockHash: Hex | null
+  receiptStatus: 'success' | 'reverted' | null
+  error: string | null
+  /** Signed attempts so far (1 + replacements). */
+  attempts: number
+  createdAt: number
+  updatedAt: number
+}
+
+export interface IntentAttempt {
+  intentKey: string
+  /** 1 for the first signed tx, 2… for replacements. */
+  n: number
+  txHash: Hex
+  rawTx: Hex
+  nonce: bigint
+  gasLimit: bigint
+  maxFeePerGas: bigint
+  maxPriorityFeePerGas: bigint
+  status: AttemptStatus
+  broadcastBlock: bigint | null
+  error: string | null
+  createdAt: number
+  updatedAt: number
+}
+
+/** A transaction signed by the caller for a nonce the store chose. */
+export interface SignedTx {
+  rawTx: Hex
+  txHash: Hex
+  gasLimit: bigint
+  maxFeePerGas: bigint
+  maxPriorityFeePerGas: bigint
+}
+
+export interface MinedInput {
+  /** The attempt that was mined (any attempt of the intent). */
+  txHash: Hex
+  blockNumber: bigint
+  blockHash: Hex
+  receiptStatus: 'success' | 'reverted'
+  gasUsed: bigint
+  effectiveGasPrice: bigint
+}
+
+export interface NonceRow {
+  chain: string
+  address: Hex
+  nextNonce: bigint
+  updatedAt: number
+}

@@ -1,0 +1,511 @@
+import { keccak256, parseEther, type Abi, type Address, type Hex, type LocalAccount, type TransactionReceipt } from 'viem'
+import type { ChainClient } from '../chains/createChainClient'
+import type { Config } from '../config/schema'
+import { describeError, RpcUnavailableError } from '../core/errors'
+import type { Logger } from '../core/logger'
+import { sleep } from '../core/shutdown'
+import type { Store } from '../store'
+import type { Intent, IntentAttempt, SignedTx } from '../store/types'
+import { GasBalanceLowError, IntentFailedError, IntentMismatchError, NonceConsumedError, PreflightRevertError, TxRevertedError, TxStuckError } from './errors'
+import { padGas, replacementFees, requiredBalance, type Fees } from './fees'
+import { classifyBroadcastError, isRevert, isTransient, revertReason } from './nodeErrors'
+
+/**
+ * Exactly-once transaction sending (DESIGN "Money and votes: exactly once").
+ *
+ *   send({ key, to, data })
+ *     intent row 'created' (the key is the idempotency key: an existing intent is resumed)
+ *     → pre-flight eth_call (a revert fails the intent with its decoded reason; nothing is sent)
+ *     → gas estimate ×1.5 + 50k, EIP-1559 fees, gas balance check (below the critical level:
+ *       alert, the intent stays 'created', GasBalanceLowError)
+ *     → one store transaction: nonce from the store, sign, raw tx + hash + nonce stored ('signed')
+ *     → broadcast ('broadcast') → receipt ('mined'; any attempt's receipt counts)
+ *     → the chain's finalityDepth blocks later: 'confirmed', or 'failed' for a reverted receipt.
+ *
+ * A signed intent is only ever rebroadcast with its stored raw tx; the one exception is a stuck
+ * tx (no receipt `stuckAfterBlocks` blocks after its broadcast), replaced by a tx with the same
+ * nonce and fees raised ≥ 12.5 % (both kept as attempts; whichever is mined wins). `reconcile()`
+ * drives every open intent of the account to a final state after a restart; `send()` does the same
+ * first, so a new nonce never waits behind an unresolved one. One sender per chain and account;
+ * calls on one sender run one at a time, and two processes racing on one intent are settled by
+ * the store's compare-and-set (only one signs).
+ */
+
+export type TxPoint = 'created' | 'signed' | 'broadcast' | 'replaced' | 'mined' | 'confirmed'
+
+export interface TxSenderHooks {
+  /** Called (and awaited) right after each stored state change: tests stop a process here. */
+  at?(point: TxPoint, intent: Intent): void | Promise<void>
+}
+
+export interface TxSenderOptions {
+  /** Agent name for alerts and logs (default "executor"). */
+  agent?: string
+  /** Receipt and head polling interval (default a quarter of the chain's block time, 50..1000 ms). */
+  pollIntervalMs?: number
+  /** Blocks without a receipt after a broadcast before the tx is replaced with higher fees (default 5). */
+  stuckAfterBlocks?: number
+  /** Fee raise of a replacement, % (default 25; at least 12.5, as geth requires). */
+  feeBumpPercent?: number
+  /**
+   * Below this balance (wei) nothing new is signed: an alert is raised and intents stay queued
+   * (default 0.05 ETH). Wire from config when it has an execution section.
+   */
+  criticalGasBalance?: bigint
+  /** Signed attempts (first + replacements) before a stuck tx raises an alert and send() gives up for now (default 6). */
+  maxAttempts?: number
+  /** RPC attempts for a transient failure before RpcUnavailableError (default 4). */
+  rpcAttempts?: number
+  hooks?: TxSenderHooks
+  /** Ends waiting loops (RetryableError 'aborted'); intents stay where they are. */
+  signal?: AbortSignal
+}
+
+export interface TxSenderDeps {
+  common: { config: Config; logger: Logger }
+  store: Store
+  /** The chain to send on. */
+  chain: ChainClient
+  /** The signer (viem LocalAccount from the signer key: `privateKeyToAccount(readSignerKey(config))`). */
+  account: LocalAccount
+  options?: TxSenderOptions
+}
+
+export interface SendRequest {
+  /** Idempotency key: `<plan id>:<step idx>:<n>`. */
+  key: string
+  to: Address
+  data: Hex
+  /** wei (default 0). */
+  value?: bigint
+  /** ABI whose custom errors decode a revert reason (the venue errors of execution/abis.ts are always known). */
+  abi?: Abi
+}
+
+export interface ReconcileResult {
+  key: string
+  status: Intent['status']
+  error?: string
+}
+
+export interface TxSender {
+  readonly chain: string
+  readonly address: Address
+  /**
+   * Sends the call exactly once under `key` and resolves with the confirmed intent. Throws
+   * PreflightRevertError / TxRevertedError / NonceConsumedError (IntentFailedError: the intent is
+   * final and failed), IntentMismatchError (the key exists for another call), or a RetryableError
+   * (GasBalanceLowError, TxStuckError, RpcUnavailableError): then the intent stays where it is
+   * and calling send() again with the same key resumes it.
+   */
+  send(request: SendRequest): Promise<Intent>
+  /**
+   * Drives every intent of this account and chain that holds a signed tx (signed, broadcast,
+   * mined) to confirmed or failed: receipt found, or the same raw tx broadcast again (replaced
+   * if stuck). Created intents are left for send(). Throws only retryable errors.
+   */
+  reconcile(): Promise<ReconcileResult[]>
+}
+
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve()
+  lock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn)
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    return run
+  }
+}
+
+export const gasAlertKey = (chain: string, address: string) => `gas-balance:${chain}:${address.toLowerCase()}`
+export const stuckAlertKey = (key: string) => `tx-stuck:${key}`
+
+export function createTxSender(deps: TxSenderDeps): TxSender {
+  const { store, chain, account } = deps
+  const opts = deps.options ?? {}
+  const agent = opts.agent ?? 'executor'
+  const client = chain.client
+  const chainId = chain.config.chainId
+  const address = account.address
+  const logger = deps.common.logger.child({ agent, chain: chain.name })
+  const pollMs = opts.pollIntervalMs ?? Math.min(1000, Math.max(50, Math.floor(chain.config.blockTimeMs / 4)))
+  const stuckAfter = BigInt(opts.stuckAfterBlocks ?? 5)
+  const bumpPercent = opts.feeBumpPercent ?? 25
+  const critical = opts.criticalGasBalance ?? parseEther('0.05')
+  const maxAttempts = opts.maxAttempts ?? 6
+  const rpcAttempts = Math.max(1, opts.rpcAttempts ?? 4)
+  const finality = BigInt(chain.config.finalityDepth)
+  const signal = opts.signal
+  const mutex = new Mutex()
+  replacementFees({ maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }, { maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }, bumpPercent) // validates the percent now
+
+  const hook = async (point: TxPoint, intent: Intent) => {
+    await opts.hooks?.at?.(point, intent)
+  }
+
+  const checkAborted = () => {
+    if (signal?.aborted) throw new RpcUnavailableError(`${chain.name}: tx sender stopped (${String(signal.reason ?? 'aborted')})`)
+  }
+
+  /** An RPC read, retried on transient failures with back-off. */
+  async function rpc<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      checkAborted()
+      try {
+        return await fn()
+      } catch (err) {
+        if (!isTransient(err)) throw err
+        if (attempt >= rpcAttempts) throw new RpcUnavailableError(`${chain.name}: ${what}: ${describeError(err)}`, { cause: err })
+        await sleep(Math.min(2000, 100 * 2 ** attempt), signal)
+      }
+    }
+  }
+
+  const head = () => rpc('eth_blockNumber', () => client.getBlockNumber({ cacheTime: 0 }))
+
+  async function receiptOf(hash: Hex): Promise<TransactionReceipt | null> {
+    try {
+      return await rpc('eth_getTransactionReceipt', () => client.getTransactionReceipt({ hash }))
+    } catch (err) {
+      if ((err as { name?: string }).name === 'TransactionReceiptNotFoundError') return null
+      throw err
+    }
+  }
+
+  /** The receipt of any attempt of the intent (newest first), if one was mined. */
+  async function findReceipt(attempts: readonly IntentAttempt[]): Promise<TransactionReceipt | null> {
+    for (const a of [...attempts].reverse()) {
+      const r = await receiptOf(a.txHash)
+      if (r) return r
+    }
+    return null
+  }
+
+  async function recordMined(intent: Intent, r: TransactionReceipt): Promise<Intent> {
+    await store.intents.markMined(intent.key, {
+      txHash: r.transactionHash,
+      blockNumber: r.blockNumber,
+      blockHash: r.blockHash,
+      receiptStatus: r.status === 'success' ? 'success' : 'reverted',
+      gasUsed: r.gasUsed,
+      effectiveGasPrice: r.effectiveGasPrice,
+    })
+    const next = await reload(intent.key)
+    if (next.status === 'mined') {
+      logger.info({ tx: intent.key, hash: r.transactionHash, block: Number(r.blockNumber), status: r.status }, 'tx mined')
+      await hook('mined', next)
+    }
+    return next
+  }
+
+  async function reload(key: string): Promise<Intent> {
+    const i = await store.intents.get(key)
+    if (!i) throw new IntentMismatchError(`intent ${key} disappeared from the store`)
+    return i
+  }
+
+  // ── gas balance ──────────────────────────────────────────────────────────────────────────
+
+  async function raiseGasAlert(balance: bigint | null, required: bigint): Promise<void> {
+    const res = await store.alerts.raise({
+      dedupKey: gasAlertKey(chain.name, address),
+      agent,
+      chain: chain.name,
+      rule: 'gas-balance',
+      subject: address,
+      severity: 'critical',
+      title: `Executor gas balance low on ${chain.name}`,
+      body: `${address} holds ${balance ?? 'too little'} wei; ${required} wei is needed to send (critical level ${critical} wei). Transactions stay queued until it is funded.`,
+    })
+    if (res.inserted) logger.error({ balance: balance?.toString(), required: required.toString() }, 'gas balance below the critical level: nothing is sent')
+  }
+
+  /** Throws GasBalanceLowError (after raising the alert) unless the balance covers the tx and the critical level. */
+  async function ensureGas(gas: bigint, fees: Fees, value: bigint): Promise<void> {
+    const balance = await rpc('eth_getBalance', () => client.getBalance({ address }))
+    const need = requiredBalance(gas, fees, value)
+    const required = need > critical ? need : critical
+    if (balance < required) {
+      await raiseGasAlert(balance, required)
+      throw new GasBalanceLowError(chain.name, balance, required)
+    }
+    const key = gasAlertKey(chain.name, address)
+    if (await store.alerts.isOpen(key)) {
+      await store.alerts.resolve(key, { agent, body: `${address} holds ${balance} wei again.` })
+      logger.info({ balance: balance.toString() }, 'gas balance restored')
+    }
+  }
+
+  // ── the state machine ────────────────────────────────────────────────────────────────────
+
+  const signTx = async (intent: Intent, nonce: bigint, gas: bigint, fees: Fees): Promise<SignedTx> => {
+    const rawTx = await account.signTransaction({
+      type: 'eip1559',
+      chainId,
+      nonce: Number(nonce),
+      to: intent.to,
+      data: intent.data,
+      value: intent.value,
+      gas,
+      maxFeePerGas: fees.maxFeePerGas,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+    })
+    return { rawTx, txHash: keccak256(rawTx), gasLimit: gas, ...fees }
+  }
+
+  /** created → signed (or failed on a pre-flight revert). */
+  async function signNew(intent: Intent, abi: Abi | undefined): Promise<Intent> {
+    const call = { account: address, to: intent.to, data: intent.data, value: intent.value }
+    let gasEstimate: bigint
+    try {
+      await rpc('eth_call', () => client.call(call))
+      gasEstimate = await rpc('eth_estimateGas', () => client.estimateGas(call))
+    } catch (err) {
+      if (!isRevert(err)) throw err
+      const reason = revertReason(err, abi)
+      await store.intents.markFailed(intent.key, `pre-flight reverted: ${reason}`, { from: 'created' })
+      logger.warn({ tx: intent.key, reason }, 'pre-flight call reverted: nothing sent')
+      throw new PreflightRevertError(intent.key, reason, { cause: err })
+    }
+    const gas = padGas(gasEstimate)
+    const est = await rpc('fee estimate', () => client.estimateFeesPerGas())
+    const fees: Fees = { maxFeePerGas: est.maxFeePerGas, maxPriorityFeePerGas: est.maxPriorityFeePerGas }
+    await ensureGas(gas, fees, intent.value)
+    const chainNonce = await rpc('eth_getTransactionCount', () => client.getTransactionCount({ address, blockTag: 'pending' }))
+    const res = await store.intents.sign(intent.key, { minNonce: BigInt(chainNonce), sign: (nonce) => signTx(intent, nonce, gas, fees) })
+    if (res.signed) {
+      logger.info({ tx: intent.key, nonce: Number(res.intent.nonce), hash: res.intent.txHash, gas: gas.toString() }, 'tx signed')
+      await hook('signed', res.intent)
+    }
+    return res.intent
+  }
+
+  /**
+   * signed → broadcast (or mined, when a receipt already exists: a crash after the broadcast).
+   * `fresh`: signed a moment ago by this process, so no receipt can exist yet.
+   */
+  async function broadcast(intent: Intent, fresh = false): Promise<Intent> {
+    const attempts = await store.intents.attempts(intent.key)
+    if (!fresh) {
+      const found = await findReceipt(attempts)
+      if (found) return recordMined(intent, found)
+    }
+    const raw = intent.rawTx!
+    const hash = intent.txHash!
+    const at = await head()
+    try {
+      await rpc('eth_sendRawTransaction', () => client.sendRawTransaction({ serializedTransaction: raw }))
+    } catch (err) {
+      const kind = classifyBroadcastError(err)
+      const msg = describeError(err)
+      switch (kind) {
+        case 'known':
+        case 'replacement-underpriced': // an earlier attempt with this nonce is pending: wait for it (or replace later)
+          break
+        case 'nonce-too-low': {
+          // Mined meanwhile (this attempt or another): look again; otherwise the wait below
+          // finds out whether the nonce went to a foreign tx.
+          const again = await findReceipt(attempts)
+          if (again) return recordMined(intent, again)
+          await store.intents.recordError(intent.key, msg, { txHash: hash })
+          break
+        }
+        case 'insufficient-funds': {
+          // Signed while funded, refused now: stays signed, rebroadcast once funded.
+          await store.intents.recordError(intent.key, msg, { txHash: hash })
+          const required = requiredBalance(intent.gasLimit!, { maxFeePerGas: intent.maxFeePerGas!, maxPriorityFeePerGas: 0n }, intent.value)
+          await raiseGasAlert(null, required)
+          throw new GasBalanceLowError(chain.name, 0n, required)
+        }
+        case 'transient':
+          throw err
+        case 'fee-too-low':
+        case 'rejected':
+          // Not in any mempool: the stuck-tx clock starts now and a fee-bumped replacement follows.
+          await store.intents.recordError(intent.key, msg, { txHash: hash })
+          logger.warn({ tx: intent.key, hash, kind, error: msg }, 'broadcast refused')
+          break
+      }
+    }
+    if (await store.intents.markBroadcast(intent.key, hash, { headBlock: at })) {
+      const next = await reload(intent.key)
+      logger.info({ tx: intent.key, hash, head: Number(at) }, 'tx broadcast')
+      await hook('broadcast', next)
+      return next
+    }
+    return reload(intent.key)
+  }
+
+  /** broadcast → mined, replacing the tx when it is stuck. */
+  async function awaitReceipt(intent: Intent): Promise<Intent> {
+    let consumedSince: bigint | undefined
+    for (;;) {
+      checkAborted()
+      const attempts = await store.intents.attempts(intent.key)
+      const r = await findReceipt(attempts)
+      if (r) return recordMined(intent, r)
+      const now = await head()
+      const current = attempts.find((a) => a.txHash === intent.txHash)
+      const since = current?.broadcastBlock ?? now
+      // A nonce consumed at the latest block by a tx that is none of ours: final once the
+      // chain's finality depth has passed over it with still no receipt of ours.
+      const latestNonce = BigInt(await rpc('eth_getTransactionCount', () => client.getTransactionCount({ address, blockTag: 'latest' })))
+      if (intent.nonce !== null && latestNonce > intent.nonce) {
+        // Seen on two polls and final: then no receipt of ours can still appear.
+        if (consumedSince !== undefined && now >= consumedSince + finality) {
+          const again = await findReceipt(attempts)
+          if (again) return recordMined(intent, again)
+          const why = `nonce ${intent.nonce} was consumed by a transaction that is none of this intent's ${attempts.length} attempt(s)`
+          await store.intents.markFailed(intent.key, why, { from: ['signed', 'broadcast'] })
+          logger.error({ tx: intent.key, nonce: Number(intent.nonce) }, why)
+          return reload(intent.key)
+        }
+        consumedSince ??= now
+      } else consumedSince = undefined
+      if (now >= since + stuckAfter) return replaceStuck(intent)
+      await sleep(pollMs, signal)
+    }
+  }
+
+  /** Same nonce, higher fees. */
+  async function replaceStuck(intent: Intent): Promise<Intent> {
+    if (intent.attempts >= maxAttempts) {
+      const alertKey = stuckAlertKey(intent.key)
+      await store.alerts.raise({
+        dedupKey: alertKey,
+        agent,
+        chain: chain.name,
+        rule: 'tx-stuck',
+        subject: intent.key,
+        severity: 'critical',
+        title: `Transaction ${intent.key} stuck on ${chain.name}`,
+        body: `Nonce ${intent.nonce} is unmined after ${intent.attempts} attempts (last ${intent.txHash}, max fee ${intent.maxFeePerGas} wei). Last error: ${intent.error ?? 'none'}.`,
+      })
+      throw new TxStuckError(`intent ${intent.key}: unmined after ${intent.attempts} attempts; an operator should look`)
+    }
+    const est = await rpc('fee estimate', () => client.estimateFeesPerGas())
+    const fees = replacementFees(
+      { maxFeePerGas: intent.maxFeePerGas!, maxPriorityFeePerGas: intent.maxPriorityFeePerGas! },
+      { maxFeePerGas: est.maxFeePerGas, maxPriorityFeePerGas: est.maxPriorityFeePerGas },
+      bumpPercent,
+    )
+    await ensureGas(intent.gasLimit!, fees, intent.value)
+    const signed = await signTx(intent, intent.nonce!, intent.gasLimit!, fees)
+    if (!(await store.intents.replace(intent.key, intent.txHash!, signed))) return reload(intent.key)
+    const next = await reload(intent.key)
+    logger.warn({ tx: intent.key, nonce: Number(intent.nonce), old: intent.txHash, hash: signed.txHash, maxFeePerGas: fees.maxFeePerGas.toString() }, 'stuck tx replaced with higher fees')
+    await hook('replaced', next)
+    return next
+  }
+
+  /** mined → confirmed | failed after the finality depth; back to broadcast on a reorg. */
+  async function awaitFinality(intent: Intent): Promise<Intent> {
+    for (;;) {
+      checkAborted()
+      const now = await head()
+      if (now >= intent.blockNumber! + finality) {
+        const r = await receiptOf(intent.txHash!)
+        if (!r || r.blockHash !== intent.blockHash) {
+          logger.warn({ tx: intent.key, hash: intent.txHash, block: Number(intent.blockNumber) }, 'receipt gone or moved (reorg): back to broadcast')
+          await store.intents.markUnmined(intent.key)
+          if (r) return recordMined(await reload(intent.key), r)
+          await rpc('eth_sendRawTransaction', () => client.sendRawTransaction({ serializedTransaction: intent.rawTx! })).catch(() => undefined)
+          return reload(intent.key)
+        }
+        if (intent.receiptStatus === 'success') {
+          await store.intents.markConfirmed(intent.key)
+          const next = await reload(intent.key)
+          logger.info({ tx: intent.key, hash: intent.txHash }, 'tx confirmed')
+          await hook('confirmed', next)
+          return next
+        }
+        await store.intents.markFailed(intent.key, `reverted in block ${intent.blockNumber} (tx ${intent.txHash})`, { from: 'mined' })
+        logger.error({ tx: intent.key, hash: intent.txHash, block: Number(intent.blockNumber) }, 'tx reverted')
+        return reload(intent.key)
+      }
+      await sleep(pollMs, signal)
+    }
+  }
+
+  function failure(intent: Intent): IntentFailedError {
+    if (intent.receiptStatus === 'reverted' && intent.txHash && intent.blockNumber !== null) return new TxRevertedError(intent.key, intent.txHash, intent.blockNumber)
+    const error = intent.error ?? 'failed'
+    if (error.startsWith('pre-flight reverted: ')) return new PreflightRevertError(intent.key, error.slice('pre-flight reverted: '.length))
+    if (error.startsWith('nonce ')) return new NonceConsumedError(`intent ${intent.key}: ${error}`, intent.key)
+    return new IntentFailedError(`intent ${intent.key}: ${error}`, intent.key)
+  }
+
+  /** Drives one intent to confirmed (returned) or failed (thrown). */
+  async function drive(start: Intent, abi?: Abi): Promise<Intent> {
+    let intent = start
+    let fresh = false
+    for (;;) {
+      checkAborted()
+      switch (intent.status) {
+        case 'created':
+          intent = await signNew(intent, abi)
+          fresh = intent.status === 'signed' && intent.attempts === 1
+          break
+        case 'signed':
+          intent = await broadcast(intent, fresh)
+          fresh = false
+          break
+        case 'broadcast':
+          intent = await awaitReceipt(intent)
+          break
+        case 'mined':
+          intent = await awaitFinality(intent)
+          break
+        case 'confirmed':
+          return intent
+        case 'failed':
+          throw failure(intent)
+      }
+    }
+  }
+
+  /**
+   * Every intent holding a signed tx, by nonce (only those below `below` when given, the nonce of
+   * the intent about to be driven); non-retryable outcomes are results, retryable ones throw.
+   */
+  async function settleOpen(except?: string, below?: bigint | null): Promise<ReconcileResult[]> {
+    const results: ReconcileResult[] = []
+    for (const intent of await store.intents.open(chain.name, address)) {
+      if (intent.key === except) continue
+      if (below !== undefined && below !== null && intent.nonce !== null && intent.nonce >= below) continue
+      try {
+        const done = await drive(intent)
+        results.push({ key: done.key, status: done.status })
+      } catch (err) {
+        if (!(err instanceof IntentFailedError)) throw err
+        results.push({ key: intent.key, status: 'failed', error: err.message })
+      }
+    }
+    return results
+  }
+
+  return {
+    chain: chain.name,
+    address,
+
+    send(req) {
+      return mutex.lock(async () => {
+        const value = req.value ?? 0n
+        const { inserted, intent } = await store.intents.create({ key: req.key, chain: chain.name, from: address, to: req.to, data: req.data, value })
+        if (intent.to !== req.to.toLowerCase() || intent.data !== req.data.toLowerCase() || intent.value !== value || intent.chain !== chain.name || intent.from !== address.toLowerCase()) {
+          throw new IntentMismatchError(`intent ${req.key} exists for another call (to ${intent.to} on ${intent.chain}): an idempotency key names one call only`)
+        }
+        if (inserted) await hook('created', intent)
+        // A new nonce never waits behind an unresolved older one.
+        if (intent.status !== 'confirmed' && intent.status !== 'failed') await settleOpen(intent.key, intent.nonce)
+        return drive(await reload(intent.key), req.abi)
+      })
+    },
+
+    reconcile() {
+      return mutex.lock(() => settleOpen())
+    },
+  }
+}

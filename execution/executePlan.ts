@@ -1,0 +1,240 @@
+import { getAddress, type Address } from 'viem'
+import type { ChainClient } from '../chains/createChainClient'
+import type { Config, VenueConfig } from '../config/schema'
+import { BaseError, describeError } from '../core/errors'
+import type { Logger } from '../core/logger'
+import type { Store } from '../store'
+import type { Intent, Plan, PlanStep } from '../store/types'
+import { erc4626Abi } from '../venues/abis'
+import { erc20ApproveAbi } from './abis'
+import { buildStepCalls, type StepPlan } from './buildStepCalls'
+import { checkPositionChange } from './checkPositionChange'
+import type { TxSender } from './createTxSender'
+import { IntentFailedError, IntentMismatchError, PositionMismatchError, UnsupportedStepError } from './errors'
+import { readPosition } from './readPosition'
+
+/**
+ * Executes an approved plan step by step, exactly once, resumable after a crash at any point.
+ *
+ * approved → executing (compare-and-set: a superseded or rejected plan is not touched). Then for
+ * each step in order, skipping those already confirmed:
+ *   - build its calls (buildStepCalls); the collateral LST venue is "idle": no transaction;
+ *   - before every send: `controls.isPaused(agent)` → return 'paused', the plan stays executing;
+ *   - the step goes pending → sent, each call is sent through the chain's TxSender under the
+ *     key `<plan>:<step>:<n>` (an approve only when the allowance is short and the step's main
+ *     call has no intent yet, so a restart never approves twice);
+ *   - verify: the pool's position in the venue at the main tx's block minus the block before
+ *     equals ±amount within tolerance (interest accrued, share rounding);
+ *   - the step goes sent → confirmed with its txs and readings in the step's detail.
+ * A pre-flight revert, a reverted tx, a failed verification or an unsupported step fails the
+ * step and the plan (remaining steps stay pending) and raises a critical alert. Retryable
+ * errors (gas balance low, RPC down, stuck tx) are thrown: the plan stays executing and the next
+ * call resumes it. When every step is confirmed: executing → completed.
+ */
+
+export type PlanPoint = 'step-start' | 'step-txs-confirmed' | 'step-done'
+
+export interface ExecutePlanHooks {
+  /** Called (and awaited) at each step boundary: tests stop a process here. */
+  at?(point: PlanPoint, ctx: { planId: string; stepIdx: number }): void | Promise<void>
+}
+
+export interface ExecutePlanDeps {
+  common: { config: Config; logger: Logger }
+  store: Store
+  /** Chain clients by chain name (allowance and position reads). */
+  chains: Readonly<Record<string, ChainClient>>
+  /** Tx senders by chain name, each signing for `config.pool.account`. */
+  senders: Readonly<Record<string, TxSender>>
+  /** Agent name: pause control `pause:<agent>`, alerts, audit (default "executor"). */
+  agent?: string
+  /** Verification tolerance on the step amount, bps (default 10). */
+  toleranceBps?: number
+  /** Verification tolerance on the position before, ppm (default 100). */
+  accrualPpm?: number
+  /** Refuse (fail) an approved plan whose samples are more than this many blocks behind the head (default: no check). */
+  maxPlanAgeBlocks?: number
+  hooks?: ExecutePlanHooks
+}
+
+export interface ExecutePlanInput extends ExecutePlanDeps {
+  /** The plan to execute (its id; the store's rows are authoritative). */
+  plan: Pick<Plan, 'id'>
+  /** Its steps, if already read (informational: statuses are re-read from the store). */
+  steps?: readonly PlanStep[]
+}
+
+export type ExecutePlanResult =
+  | { status: 'completed'; plan: Plan; steps: PlanStep[] }
+  | { status: 'failed'; plan: Plan; steps: PlanStep[]; stepIdx: number | null; error: string }
+  | { status: 'paused'; plan: Plan; steps: PlanStep[]; stepIdx: number }
+  | { status: 'not-executable'; plan: Plan; steps: PlanStep[]; reason: string }
+
+/** Wiring problem: the senders do not sign for the pool, or a chain has no sender. */
+export class ExecutorSetupError extends BaseError {
+  override name = 'ExecutorSetupError'
+}
+
+export const planFailedAlertKey = (planId: string) => `plan-failed:${planId}`
+
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
+
+interface SentTx {
+  n: number
+  label: string
+  hash: string | null
+  block: string | null
+}
+
+export async function executePlan(input: ExecutePlanInput): Promise<ExecutePlanResult> {
+  const { store, common } = input
+  const { config } = common
+  const agent = input.agent ?? 'executor'
+  const planId = input.plan.id
+  const logger = common.logger.child({ agent, plan: planId })
+  const pool = getAddress(config.pool.account)
+
+  const load = async () => {
+    const found = await store.plans.getWithSteps(planId)
+    if (!found) throw new ExecutorSetupError(`plan ${planId} is not in the store`)
+    return found
+  }
+  let { plan, steps } = await load()
+
+  const result = async <S extends ExecutePlanResult['status']>(status: S, extra: object = {}): Promise<ExecutePlanResult> => {
+    ;({ plan, steps } = await load())
+    return { status, plan, steps, ...extra } as ExecutePlanResult
+  }
+
+  const fail = async (step: PlanStep | null, error: string): Promise<ExecutePlanResult> => {
+    if (step) await store.plans.setStepStatus(planId, step.idx, 'failed', { from: ['pending', 'sent'], error })
+    await store.plans.transition(planId, ['approved', 'executing'], 'failed', { error })
+    await store.alerts.raise({
+      dedupKey: planFailedAlertKey(planId),
+      agent,
+      chain: step?.chain ?? plan.chain,
+      rule: 'plan-failed',
+      subject: planId,
+      severity: 'critical',
+      title: step ? `Plan ${planId} failed at step ${step.idx} (${step.kind} ${step.venueId})` : `Plan ${planId} failed`,
+      body: `${error}${step ? '\nRemaining steps stay pending.' : ''}`,
+    })
+    await store.audit.append({ actor: agent, action: 'plan-failed', detail: { plan: planId, step: step?.idx ?? null, error } })
+    logger.error({ step: step?.idx, error }, 'plan failed')
+    return result('failed', { stepIdx: step?.idx ?? null, error })
+  }
+
+  // ── start or resume ──────────────────────────────────────────────────────────────────────
+  if (plan.status === 'completed') return result('completed')
+  if (plan.status === 'approved') {
+    if (input.maxPlanAgeBlocks !== undefined) {
+      for (const [chainName, block] of Object.entries(plan.basedOnBlock)) {
+        const c = input.chains[chainName]
+        if (!c) continue
+        const now = await c.client.getBlockNumber({ cacheTime: 0 })
+        if (now - block > BigInt(input.maxPlanAgeBlocks)) {
+          return fail(null, `stale plan: computed from ${chainName} block ${block}, the head is ${now} (more than ${input.maxPlanAgeBlocks} blocks)`)
+        }
+      }
+    }
+    if (await store.plans.transition(planId, 'approved', 'executing')) {
+      logger.info({ steps: steps.length }, 'plan execution started')
+      await store.audit.append({ actor: agent, action: 'plan-executing', detail: { plan: planId } })
+    }
+    ;({ plan, steps } = await load())
+  }
+  if (plan.status === 'failed') return result('failed', { stepIdx: steps.find((s) => s.status === 'failed')?.idx ?? null, error: plan.error ?? 'failed' })
+  if (plan.status !== 'executing') return result('not-executable', { reason: `plan is ${plan.status}` })
+
+  for (const s of steps) {
+    if (!input.senders[s.chain] || !input.chains[s.chain]) throw new ExecutorSetupError(`plan ${planId} step ${s.idx}: no sender or chain client for chain "${s.chain}"`)
+    if (!same(input.senders[s.chain]!.address, pool)) throw new ExecutorSetupError(`the ${s.chain} sender signs for ${input.senders[s.chain]!.address}, not the pool account ${pool}`)
+  }
+
+  // ── steps ────────────────────────────────────────────────────────────────────────────────
+  for (const step of steps) {
+    if (step.status === 'confirmed' || step.status === 'skipped') continue
+    if (step.status === 'failed') return fail(step, step.error ?? `step ${step.idx} failed`)
+    await input.hooks?.at?.('step-start', { planId, stepIdx: step.idx })
+    const stepLog = logger.child({ step: step.idx, chain: step.chain })
+    const chain = input.chains[step.chain]!
+    const sender = input.senders[step.chain]!
+
+    let built: StepPlan
+    let venue: VenueConfig | undefined
+    try {
+      venue = config.venues.find((v) => v.id === step.venueId)
+      if (!venue) throw new UnsupportedStepError(`venue "${step.venueId}" is not in the config`)
+      if (venue.chain !== step.chain) throw new UnsupportedStepError(`venue ${venue.id} is on ${venue.chain}, the step says ${step.chain}`)
+      const collateral = config.pool.collateral.find((c) => c.chain === step.chain)?.token
+      if (!collateral) throw new UnsupportedStepError(`no pool collateral configured on ${step.chain}`)
+      const vaultAsset =
+        venue.kind === 'erc4626' && step.kind === 'deposit' ? await chain.client.readContract({ address: venue.address, abi: erc4626Abi, functionName: 'asset' }) : undefined
+      built = buildStepCalls({ venue, kind: step.kind, amount: step.amount, pool, collateral, vaultAsset })
+    } catch (err) {
+      if (err instanceof UnsupportedStepError) return fail(step, err.message)
+      throw err
+    }
+
+    if (built.kind === 'idle') {
+      await store.plans.setStepStatus(planId, step.idx, 'confirmed', { from: ['pending', 'sent'], mergeDetail: { idle: true, note: built.reason } })
+      stepLog.info(built.reason)
+      await input.hooks?.at?.('step-done', { planId, stepIdx: step.idx })
+      continue
+    }
+
+    const sent: SentTx[] = []
+    let main: Intent | undefined
+    for (const [n, call] of built.calls.entries()) {
+      const key = `${planId}:${step.idx}:${n}`
+      if (call.allowance && !(await store.intents.get(key))) {
+        // Never approve once the main call has an intent (a restart after it consumed the allowance).
+        const later = await Promise.all(built.calls.slice(n + 1).map((_, j) => store.intents.get(`${planId}:${step.idx}:${n + 1 + j}`)))
+        if (later.some((i) => i !== undefined)) continue
+        const allowance = await chain.client.readContract({ address: call.allowance.token, abi: erc20ApproveAbi, functionName: 'allowance', args: [pool, call.allowance.spender] })
+        if (allowance >= call.allowance.amount) continue
+      }
+      if (await store.controls.isPaused(agent)) {
+        stepLog.info({ key }, 'executor paused: stopping before the send')
+        return result('paused', { stepIdx: step.idx })
+      }
+      await store.plans.setStepStatus(planId, step.idx, 'sent', { from: 'pending' })
+      let intent: Intent
+      try {
+        intent = await sender.send({ key, to: call.to, data: call.data, abi: call.abi })
+      } catch (err) {
+        if (err instanceof IntentFailedError || err instanceof IntentMismatchError) return fail(step, `${call.label}: ${err.message}`)
+        throw err
+      }
+      sent.push({ n, label: call.label, hash: intent.txHash, block: intent.blockNumber?.toString() ?? null })
+      if (n === built.main) main = intent
+    }
+    await input.hooks?.at?.('step-txs-confirmed', { planId, stepIdx: step.idx })
+
+    // ── verify at the main tx's block ──────────────────────────────────────────────────────
+    if (!main?.blockNumber) return fail(step, 'internal: the main call has no mined block')
+    const block = main.blockNumber
+    let before: bigint
+    let after: bigint
+    try {
+      ;[before, after] = await Promise.all([readPosition(chain.client, venue!, pool, block - 1n), readPosition(chain.client, venue!, pool, block)])
+    } catch (err) {
+      throw new PositionMismatchError(`step ${step.idx}: cannot read the position in ${step.venueId} at block ${block}: ${describeError(err)}`, { cause: err })
+    }
+    const check = checkPositionChange({ kind: step.kind as 'deposit' | 'withdraw', amount: step.amount, before, after, toleranceBps: input.toleranceBps, accrualPpm: input.accrualPpm })
+    const detail = { txs: sent, verifiedAtBlock: block.toString(), before: before.toString(), after: after.toString(), change: check.actual.toString() }
+    if (!check.ok) {
+      await store.plans.mergeStepDetail(planId, step.idx, detail)
+      return fail(step, `position in ${step.venueId} changed by ${check.actual} at block ${block}, expected ${check.expected} ± ${check.tolerance}`)
+    }
+    await store.plans.setStepStatus(planId, step.idx, 'confirmed', { from: 'sent', mergeDetail: detail })
+    stepLog.info({ block: Number(block), change: check.actual.toString() }, 'step confirmed')
+    await input.hooks?.at?.('step-done', { planId, stepIdx: step.idx })
+  }
+
+  if (await store.plans.transition(planId, 'executing', 'completed')) {
+    await store.audit.append({ actor: agent, action: 'plan-completed', detail: { plan: planId } })
+    logger.info('plan completed')
+  }
+  return result('completed')
+}

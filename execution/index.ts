@@ -1,0 +1,39 @@
+export { erc20ApproveAbi, venueErrorsAbi } from './abis'
+export { buildStepCalls, type StepCall, type StepCallsInput, type StepPlan } from './buildStepCalls'
+export { checkPositionChange, type PositionCheck, type PositionCheckInput } from './checkPositionChange'
+export {
+  createTxSender,
+  gasAlertKey,
+  stuckAlertKey,
+  type ReconcileResult,
+  type SendRequest,
+  type TxPoint,
+  type TxSender,
+  type TxSenderDeps,
+  type TxSenderHooks,
+  type TxSenderOptions,
+} from './createTxSender'
+export {
+  GasBalanceLowError,
+  IntentFailedError,
+  IntentMismatchError,
+  NonceConsumedError,
+  PositionMismatchError,
+  PreflightRevertError,
+  TxRevertedError,
+  TxStuckError,
+  UnsupportedStepError,
+} from './errors'
+export {
+  executePlan,
+  ExecutorSetupError,
+  planFailedAlertKey,
+  type ExecutePlanDeps,
+  type ExecutePlanHooks,
+  type ExecutePlanInput,
+  type ExecutePlanResult,
+  type PlanPoint,
+} from './executePlan'
+export { bump, MIN_FEE_BUMP_PERCENT, padGas, replacementFees, requiredBalance, type Fees } from './fees'
+export { classifyBroadcastError, isRevert, isTransient, revertReason, type BroadcastErrorKind } from './nodeErrors'
+export { readPosition } from './readPosition'

@@ -1,0 +1,83 @@
+/**
+ * Test runner (child process) for the kill test: executes one plan against the configured chains
+ * with the real store, senders and executePlan, printing every hook point it passes as
+ * `POINT <name>`. When the point named by POOLWARDEN_DIE_AT is reached it prints `DIE <name>`
+ * and stops there (nothing else runs) until the test SIGKILLs it.
+ *
+ * env: POOLWARDEN_CONFIG (config file), POOLWARDEN_SIGNER_KEY (pool key), POOLWARDEN_PLAN (plan id),
+ *      POOLWARDEN_DIE_AT (optional point name), POOLWARDEN_POLL_MS (default 50).
+ * Point names: `<tx point>:<intent key>` (created, signed, broadcast, replaced, mined, confirmed)
+ * and `<plan point>:<step idx>` (step-start, step-txs-confirmed, step-done).
+ * Exit: 0 completed, 3 failed, 4 paused or not executable, 1 error. Last line: `RESULT <status>`.
+ */
+import { privateKeyToAccount } from 'viem/accounts'
+import { createChainClient, type ChainClient } from '../../chains/createChainClient'
+import { loadConfig } from '../../config/load'
+import { readSignerKey } from '../../config/secrets'
+import { describeError } from '../../core/errors'
+import { createLogger } from '../../core/logger'
+import { openStore } from '../../store'
+import { createTxSender, type TxSender } from '../createTxSender'
+import { executePlan } from '../executePlan'
+
+const dieAt = process.env.POOLWARDEN_DIE_AT
+const pollIntervalMs = Number(process.env.POOLWARDEN_POLL_MS ?? 50)
+
+async function point(name: string): Promise<void> {
+  process.stdout.write(`POINT ${name}\n`)
+  if (name === dieAt) {
+    process.stdout.write(`DIE ${name}\n`)
+    // Stop the world here: the test kills this process with SIGKILL.
+    await new Promise(() => undefined)
+  }
+}
+
+async function main(): Promise<number> {
+  const planId = process.env.POOLWARDEN_PLAN
+  if (!planId) throw new Error('POOLWARDEN_PLAN is not set')
+  const config = loadConfig()
+  const logger = createLogger({ agent: 'executor-test' }, process.env.LOG_LEVEL ?? 'silent')
+  const store = await openStore({ path: config.store.path, logger })
+  try {
+    const found = await store.plans.getWithSteps(planId)
+    if (!found) throw new Error(`plan ${planId} not in the store`)
+    const account = privateKeyToAccount(readSignerKey(config))
+    const names = [...new Set(found.steps.map((s) => s.chain))]
+    const chains: Record<string, ChainClient> = {}
+    const senders: Record<string, TxSender> = {}
+    for (const name of names) {
+      const chainConfig = config.chains.find((c) => c.name === name)
+      if (!chainConfig) throw new Error(`chain ${name} not in the config`)
+      chains[name] = createChainClient({ chain: chainConfig, logger })
+      senders[name] = createTxSender({
+        common: { config, logger },
+        store,
+        chain: chains[name],
+        account,
+        options: { pollIntervalMs, hooks: { at: (p, intent) => point(`${p}:${intent.key}`) } },
+      })
+    }
+    for (const s of Object.values(senders)) await s.reconcile()
+    const res = await executePlan({
+      common: { config, logger },
+      store,
+      chains,
+      senders,
+      plan: found.plan,
+      steps: found.steps,
+      hooks: { at: (p, ctx) => point(`${p}:${ctx.stepIdx}`) },
+    })
+    process.stdout.write(`RESULT ${res.status}${res.status === 'failed' ? ` ${res.error}` : ''}\n`)
+    return res.status === 'completed' ? 0 : res.status === 'failed' ? 3 : 4
+  } finally {
+    await store.close()
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stdout.write(`RESULT error ${describeError(err)}\n`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,476 @@
+import {
+  type AllocationInput,
+  type AllocationVenue,
+  type Limits,
+  type Violation,
+  checkAllocation,
+  isExcluded,
+  limitsOf,
+  movedOf,
+} from './constraints'
+import { perYear, stepCost, unitCost } from './costs'
+import { solveLp, type LpRow, type LpStatus } from './lp'
+import { gasPerStepOf } from './policy'
+
+export type { AllocationChain, AllocationInput, AllocationVenue } from './constraints'
+
+/**
+ * The target allocation: the amount per venue that maximises the pool's risk-adjusted yield net of
+ * amortised move costs, under every constraint. PURE and deterministic.
+ *
+ * It is a linear program, solved exactly (lp.ts). Amounts are normalised to shares of the pool's
+ * collateral. Per movable venue v there are two variables, d_v (deposit) and w_v (withdrawal), so
+ * target_v = current_v + d_v − w_v, and
+ *
+ *   maximise  Σ_v (s_v − k⁺_v)·d_v − (s_v + k⁻_v + h)·w_v                (per year)
+ *     s_v   score (risk-adjusted APY);  excluded venues: −1 (drain first), no deposits
+ *     k±_v  linear move cost (slippage, withdrawal queue) × 365 / horizonDays;  0 for idle
+ *     h     hysteresisBps / 1e4: every unit moved must gain at least this per year
+ *   subject to
+ *     Σ_{v∈chain} d_v − w_v = 0                      each chain's collateral is fixed (no bridging yet)
+ *     0 ≤ d_v ≤ cap_v − current_v                    venue caps: min(maxAmount, maxShareBps·pool)
+ *     0 ≤ w_v ≤ min(current_v, withdrawable_v)       idle: ≤ current − minIdleBps·chain total
+ *     Σ_{v∈chain, not idle} d_v − w_v ≤ chainCap − invested        maxChainShareBps
+ *     Σ_{v∈protocol, not idle} d_v − w_v ≤ protocolCap − invested  maxProtocolShareBps
+ *     Σ_v w_v ≤ maxMovePerPeriodBps·pool − moved this period        move budget (hard)
+ *   venues that are stuck (paused, unreadable) or in cooldown have no variables: they keep their
+ *   position.
+ *
+ * A limit the current allocation already breaches (a cap lowered, a buffer spent) is never made
+ * worse, and bringing it back within the limit earns a large bonus (M per unit), so breaches are
+ * reduced first, as far as liquidity and the move budget allow; the budget itself is never exceeded.
+ *
+ * Gas is a fixed cost per step, which no LP expresses: after the LP, venues whose change does not
+ * pay for its gas even at the chain's widest score spread (|change| × (max − min score) below the
+ * amortised gas: dust) are frozen and the LP is solved again (kept if it is better); a whole plan whose gain does not cover its costs is not made (hold).
+ *
+ * Rounding to raw units: changes are rounded down (a deposit never exceeds its bound; the dust of
+ * a withdrawal lands in idle), the LP works with margins of a few raw units on every limit, and the
+ * result is checked exactly (constraints.ts) before it is returned; should the check ever fail,
+ * the current allocation is returned with a warning.
+ */
+
+const M = 1_000
+const DRAIN_SCORE = -1
+const SNAP = 1e-12
+
+export type BindingKind =
+  | 'stuck'
+  | 'cooldown'
+  | 'excluded'
+  | 'cap'
+  | 'share-cap'
+  | 'liquidity'
+  | 'min-idle'
+  | 'chain-cap'
+  | 'protocol-cap'
+  | 'move-budget'
+  | 'hysteresis'
+  | 'gas'
+  | 'breach'
+
+export interface Binding {
+  constraint: BindingKind
+  detail: string
+}
+
+export interface VenueTarget {
+  venueId: string
+  chain: string
+  protocol: string
+  kind: AllocationVenue['kind']
+  idle: boolean
+  current: bigint
+  target: bigint
+  delta: bigint
+  /** The score used (−Infinity when excluded). */
+  score: number
+  /** Constraints that hold this venue where it is (for `plan show`). */
+  binding: Binding[]
+}
+
+export interface ShadowPrices {
+  /** Annual yield (fraction) one more unit of each limit would bring: 0 when not binding. */
+  chainCap: Record<string, number>
+  protocolCap: Record<string, number>
+  moveBudget: number
+  /** Marginal value of collateral on each chain (the dual of its conservation row). */
+  chain: Record<string, number>
+}
+
+export interface Allocation {
+  /** One per input venue, ordered by chain then venue id. */
+  targets: VenueTarget[]
+  /** Risk-adjusted yield per year (collateral units) of the current and the target allocation; excluded venues count 0. */
+  currentYield: number
+  targetYield: number
+  /** targetYield − currentYield. */
+  gainPerYear: number
+  /** One-off cost of the steps (gas, slippage, queue), collateral units. */
+  oneOffCost: number
+  /** oneOffCost spread over the horizon, per year. */
+  amortisedCostPerYear: number
+  /** targetYield − amortisedCostPerYear: what the allocation maximises (hysteresis aside). */
+  objective: number
+  /** Collateral moved (collateral units, all chains) and what the budget still allowed. */
+  moved: number
+  moveBudget: number
+  shadowPrices: ShadowPrices
+  warnings: string[]
+  /** optimal: the LP's allocation is the target; hold: nothing worth its costs; empty: no collateral; else the LP failed (hold, with a warning). */
+  solver: { status: LpStatus | 'hold' | 'empty'; iterations: number; solves: number }
+}
+
+interface Col {
+  venue: number
+  sign: 1 | -1
+  /** Most a unit of this step can gain per year (the chain's score spread); Infinity for a breach fix. */
+  unitValue: number
+}
+
+interface Solved {
+  delta: Float64Array
+  objective: number
+  status: LpStatus
+  iterations: number
+  /** Most each venue's change can gain (normalised, per year): |change| × the chain's score spread. */
+  value: Float64Array
+  rowDual: Map<string, number>
+}
+
+/** The allocation for `input`. See the module comment. */
+export function allocate(input: AllocationInput): Allocation {
+  const L = limitsOf(input)
+  const { policy } = input
+  const venues = [...input.venues].sort((a, b) => cmp(a.chain, b.chain) || cmp(a.id, b.id))
+  const n = venues.length
+  const chains = [...input.chains].sort((a, b) => cmp(a.name, b.name))
+  const idleOf = new Map(chains.map((c) => [c.name, c.idleVenueId]))
+  const P = Number(L.poolTotal)
+  const human = (rawD: bigint | number) => Number(rawD) / 10 ** L.decimals
+  const Ph = human(L.poolTotal)
+  const nrm = (raw: bigint, chain: string) => Number(raw * L.scale.get(chain)!) / P
+  const toRawDelta = (x: number, chain: string) => BigInt(Math.floor((x * P) / Number(L.scale.get(chain)!)))
+  const isIdle = (v: AllocationVenue) => L.idleIds.has(v.id)
+  const lpScore = (v: AllocationVenue) => (isIdle(v) ? (Number.isFinite(v.score) ? v.score : 0) : isExcluded(v) ? DRAIN_SCORE : v.score)
+  const best = new Map<string, number>()
+  for (const v of venues) if (!isExcluded(v)) best.set(v.chain, Math.max(best.get(v.chain) ?? 0, v.score))
+  const A = perYear(policy)
+  const h = policy.allocation.hysteresisBps / 10_000
+  const warnings: string[] = []
+  const idleScore = new Map(chains.map((c) => [c.name, lpScore(venues.find((v) => v.id === c.idleVenueId)!)]))
+  const spread = new Map<string, number>()
+  for (const c of chains) {
+    const ss = venues.filter((v) => v.chain === c.name && !L.fixed.has(v.id)).map(lpScore)
+    spread.set(c.name, ss.length ? Math.max(...ss) - Math.min(...ss) : 0)
+  }
+
+  // One raw unit of the coarsest chain, normalised; margins keep rounding inside every limit.
+  let unit = 0
+  for (const c of chains) unit = Math.max(unit, Number(L.scale.get(c.name)!) / (P || 1))
+  const margin = 1e-12 + 4 * unit
+
+  const lo = new Array<bigint>(n)
+  const hi = new Array<bigint>(n)
+  for (let i = 0; i < n; i++) {
+    const v = venues[i]!
+    const total = L.chainTotal.get(v.chain)!
+    const wAvail = v.current - (v.withdrawable != null && v.withdrawable < v.current ? v.withdrawable : v.current)
+    if (L.fixed.has(v.id)) {
+      lo[i] = hi[i] = v.current
+    } else if (isIdle(v)) {
+      const min = L.minIdle.get(v.chain)!
+      lo[i] = v.current < min ? v.current : wAvail > min ? wAvail : min
+      hi[i] = total
+    } else {
+      lo[i] = wAvail
+      const cap = L.venueCap.get(v.id)
+      hi[i] = isExcluded(v) ? v.current : cap ? (cap.raw < v.current ? v.current : cap.raw) : total
+    }
+  }
+
+  const solve = (frozen: ReadonlySet<number>): Solved => {
+    const c: number[] = []
+    const ub: number[] = []
+    const cols: Col[] = []
+    const add = (venue: number, sign: 1 | -1, unitValue: number, cost: number, upper: number) => {
+      if (!(upper > 0)) return
+      cols.push({ venue, sign, unitValue })
+      c.push(cost)
+      ub.push(upper)
+    }
+    for (let i = 0; i < n; i++) {
+      if (frozen.has(i)) continue
+      const v = venues[i]!
+      if (L.fixed.has(v.id)) continue
+      const s = lpScore(v)
+      const idle = isIdle(v)
+      const kDep = idle ? 0 : unitCost(policy, v.kind, 'deposit', best.get(v.chain) ?? 0) * A
+      const kWd = idle ? 0 : unitCost(policy, v.kind, 'withdraw', best.get(v.chain) ?? 0) * A
+      const cur = v.current
+      const sp = spread.get(v.chain)!
+      if (idle) {
+        const min = L.minIdle.get(v.chain)!
+        if (cur < min) add(i, 1, Infinity, s + M, nrm(min - cur, v.chain))
+        add(i, 1, sp, s, nrm(hi[i]!, v.chain))
+        add(i, -1, sp, -s - h, nrm(cur - lo[i]!, v.chain) - margin)
+      } else {
+        const cap = L.venueCap.get(v.id)
+        const room = hi[i]! - cur
+        add(i, 1, sp, s - kDep, cap && room > 0n ? nrm(room, v.chain) - margin : nrm(room, v.chain))
+        const wMax = nrm(cur - lo[i]!, v.chain)
+        const breach = cap && cur > cap.raw ? Math.min(nrm(cur - cap.raw, v.chain) + margin, wMax) : 0
+        add(i, -1, Infinity, -s - kWd - h + M, breach)
+        add(i, -1, sp, -s - kWd - h, wMax - breach)
+      }
+    }
+    const nv = cols.length
+    const rows: LpRow[] = []
+    const rowNames: string[] = []
+    const byVenue = (pred: (v: AllocationVenue) => boolean) => {
+      const cs: number[] = []
+      const cf: number[] = []
+      cols.forEach((col, j) => {
+        if (pred(venues[col.venue]!)) {
+          cs.push(j)
+          cf.push(col.sign)
+        }
+      })
+      return { cs, cf }
+    }
+    for (const ch of chains) {
+      const { cs, cf } = byVenue((v) => v.chain === ch.name)
+      if (cs.length) {
+        rows.push({ cols: cs, coefs: cf, sense: 'eq', rhs: 0 })
+        rowNames.push(`chain:${ch.name}`)
+      }
+    }
+    // Group caps (invested = not idle). A breached group gets a reduction variable with bonus M.
+    const group = (name: string, key: (v: AllocationVenue) => boolean, cap: bigint, scaleOf: (v: AllocationVenue) => bigint) => {
+      let now = 0n
+      let room = 0n
+      for (let i = 0; i < n; i++) {
+        const v = venues[i]!
+        if (isIdle(v) || !key(v)) continue
+        now += v.current * scaleOf(v)
+        room += (hi[i]! - v.current) * scaleOf(v)
+      }
+      if (now + room <= cap) return
+      const { cs, cf } = byVenue((v) => !isIdle(v) && key(v))
+      if (!cs.length) return
+      const colsR = [...cs]
+      const coefsR = [...cf]
+      let rhs: number
+      if (now > cap) {
+        c.push(M)
+        ub.push(Number(now - cap) / P)
+        colsR.push(c.length - 1)
+        coefsR.push(1)
+        rhs = 0
+      } else rhs = Math.max(0, Number(cap - now) / P - margin)
+      rows.push({ cols: colsR, coefs: coefsR, sense: 'le', rhs })
+      rowNames.push(name)
+    }
+    for (const ch of chains) group(`chain-cap:${ch.name}`, (v) => v.chain === ch.name, L.chainCap.get(ch.name)!, (v) => L.scale.get(v.chain)!)
+    for (const [p, cap] of [...L.protocolCap].sort(([a], [b]) => cmp(a, b))) group(`protocol-cap:${p}`, (v) => v.protocol === p, cap, (v) => L.scale.get(v.chain)!)
+    {
+      const cs: number[] = []
+      let room = 0
+      cols.forEach((col, j) => {
+        if (col.sign < 0) {
+          cs.push(j)
+          room += ub[j]!
+        }
+      })
+      const budget = Number(L.budget) / P
+      if (cs.length && room > budget - (n + 2) * unit - 1e-12) {
+        rows.push({ cols: cs, coefs: cs.map(() => 1), sense: 'le', rhs: Math.max(0, budget - (n + 2) * unit - 1e-12) })
+        rowNames.push('budget')
+      }
+    }
+    const r = solveLp({ c, upper: ub, rows })
+    const delta = new Float64Array(n)
+    const value = new Float64Array(n)
+    for (let j = 0; j < nv; j++) {
+      const col = cols[j]!
+      const x = r.x[j]!
+      delta[col.venue] = delta[col.venue]! + col.sign * x
+      if (x > 0) value[col.venue] = value[col.venue]! + x * col.unitValue
+    }
+    for (let i = 0; i < n; i++) if (Math.abs(delta[i]!) < SNAP) delta[i] = 0
+    const rowDual = new Map<string, number>()
+    rowNames.forEach((name, i) => rowDual.set(name, r.duals[i]!))
+    return { delta, objective: r.objective, status: r.status, iterations: r.iterations, value, rowDual }
+  }
+
+  const gasN = (v: AllocationVenue) => (gasPerStepOf(policy, v.chain) / (Ph || 1)) * A
+  const withGas = (s: Solved) => {
+    let f = s.objective
+    for (let i = 0; i < n; i++) if (s.delta[i] !== 0 && !isIdle(venues[i]!)) f -= gasN(venues[i]!)
+    return f
+  }
+
+  let iterations = 0
+  let solves = 0
+  const frozen = new Set<number>()
+  let sol: Solved | null = null
+  let outcome: Allocation['solver']['status'] = 'empty'
+  if (P > 0) {
+    sol = solve(frozen)
+    iterations += sol.iterations
+    solves++
+    if (sol.status !== 'optimal') warnings.push(`LP ${sol.status}: holding the current allocation`)
+    // Fixed gas per step: freeze changes that do not pay for their gas, then re-solve.
+    for (let round = 0; round < 3 && sol.status === 'optimal'; round++) {
+      const cand: number[] = []
+      for (let i = 0; i < n; i++) {
+        const v = venues[i]!
+        if (sol.delta[i] !== 0 && !isIdle(v) && sol.value[i]! < gasN(v)) cand.push(i)
+      }
+      if (!cand.length) break
+      const next = solve(new Set([...frozen, ...cand]))
+      iterations += next.iterations
+      solves++
+      if (next.status !== 'optimal' || withGas(next) <= withGas(sol)) break
+      for (const i of cand) frozen.add(i)
+      sol = next
+    }
+    outcome = sol.status
+    if (sol.status !== 'optimal') sol = null
+    else if (withGas(sol) <= 0) {
+      sol = null // not worth its costs: hold
+      outcome = 'hold'
+    }
+  }
+
+  // ── rounding to raw units ──
+  let target = new Map<string, bigint>(venues.map((v) => [v.id, v.current]))
+  if (sol) {
+    const sums = new Map<string, bigint>()
+    for (let i = 0; i < n; i++) {
+      const v = venues[i]!
+      if (isIdle(v)) continue
+      let t = v.current + (sol.delta[i] === 0 ? 0n : toRawDelta(sol.delta[i]!, v.chain))
+      if (t > hi[i]!) t = hi[i]!
+      if (t < lo[i]!) t = lo[i]!
+      target.set(v.id, t)
+      sums.set(v.chain, (sums.get(v.chain) ?? 0n) + t)
+    }
+    for (const ch of chains) target.set(ch.idleVenueId, L.chainTotal.get(ch.name)! - (sums.get(ch.name) ?? 0n))
+    const violations = checkAllocation(input, target, L)
+    if (violations.length) {
+      warnings.push(`rounding breached ${violations.map(fmtViolation).join('; ')}: holding the current allocation`)
+      target = new Map(venues.map((v) => [v.id, v.current]))
+      sol = null
+      outcome = 'hold'
+    }
+  }
+
+  // ── report ──
+  const hOf = (raw: bigint, chain: string) => human(raw * L.scale.get(chain)!)
+  let currentYield = 0
+  let targetYield = 0
+  let oneOffCost = 0
+  let moved = 0n
+  for (const v of venues) {
+    const t = target.get(v.id)!
+    const s = isExcluded(v) && !isIdle(v) ? 0 : lpScore(v)
+    currentYield += s * hOf(v.current, v.chain)
+    targetYield += s * hOf(t, v.chain)
+    if (t !== v.current && !isIdle(v)) {
+      const direction = t > v.current ? 'deposit' : 'withdraw'
+      oneOffCost += stepCost(policy, { chain: v.chain, kind: v.kind, direction, amount: hOf(t > v.current ? t - v.current : v.current - t, v.chain), bestScore: best.get(v.chain) ?? 0 }).total
+    }
+  }
+  for (const ch of chains) moved += movedOf(venues, target, ch.name) * L.scale.get(ch.name)!
+  const duals = sol?.rowDual ?? new Map<string, number>()
+  const shadowPrices: ShadowPrices = { chainCap: {}, protocolCap: {}, moveBudget: duals.get('budget') ?? 0, chain: {} }
+  for (const ch of chains) {
+    shadowPrices.chain[ch.name] = duals.get(`chain:${ch.name}`) ?? 0
+    shadowPrices.chainCap[ch.name] = duals.get(`chain-cap:${ch.name}`) ?? 0
+  }
+  for (const p of [...L.protocolCap.keys()].sort(cmp)) shadowPrices.protocolCap[p] = duals.get(`protocol-cap:${p}`) ?? 0
+
+  const targets = venues.map((v, i): VenueTarget => {
+    const t = target.get(v.id)!
+    return {
+      venueId: v.id,
+      chain: v.chain,
+      protocol: v.protocol,
+      kind: v.kind,
+      idle: isIdle(v),
+      current: v.current,
+      target: t,
+      delta: t - v.current,
+      score: isIdle(v) ? lpScore(v) : isExcluded(v) ? -Infinity : v.score,
+      binding: bindingsOf(i),
+    }
+  })
+
+  function bindingsOf(i: number): Binding[] {
+    const v = venues[i]!
+    const t = target.get(v.id)!
+    const fixed = L.fixed.get(v.id)
+    if (fixed) return [{ constraint: fixed.constraint, detail: fixed.detail }]
+    const out: Binding[] = []
+    const idle = isIdle(v)
+    const dust = BigInt(Math.ceil(margin * P)) / L.scale.get(v.chain)! + BigInt(n) + 1n
+    const excluded = !idle && isExcluded(v)
+    const sIdle = idleScore.get(v.chain)!
+    const gainIn = v.score - sIdle
+    const kIn = unitCost(policy, v.kind, 'deposit', best.get(v.chain) ?? 0) * A
+    const kOut = unitCost(policy, v.kind, 'withdraw', best.get(v.chain) ?? 0) * A
+    const wantsIn = !idle && !excluded && gainIn > h + kIn && t < hi[i]!
+    const wantsOut = !idle && (excluded || -gainIn > h + kOut) && t > 0n
+    if (excluded) out.push({ constraint: 'excluded', detail: v.excluded ?? 'score −∞' })
+    const cap = L.venueCap.get(v.id)
+    if (cap && v.current > cap.raw) out.push({ constraint: 'breach', detail: `held ${v.current} above its ${cap.by} ${cap.raw} before this plan` })
+    if (cap && t + dust >= cap.raw && t <= cap.raw + dust) out.push({ constraint: cap.by, detail: cap.by === 'cap' ? 'at its maxAmount cap' : 'at its maxShareBps cap' })
+    if (!idle && lo[i]! > 0n && t <= lo[i]! + dust && (t < v.current || wantsOut)) out.push({ constraint: 'liquidity', detail: `only ${v.current - lo[i]!} of ${v.current} withdrawable now` })
+    if (idle && t <= L.minIdle.get(v.chain)! + dust) out.push({ constraint: 'min-idle', detail: `idle at the ${policy.allocation.minIdleBps} bps buffer` })
+    if (frozen.has(i)) out.push({ constraint: 'gas', detail: 'the change would not pay for its gas over the horizon' })
+    const moving = t !== v.current || wantsIn
+    if (!idle && moving && (shadowPrices.chainCap[v.chain] ?? 0) > 1e-12) {
+      out.push({ constraint: 'chain-cap', detail: `chain ${v.chain} at its invested cap (one unit more would earn ${bpsOf(shadowPrices.chainCap[v.chain]!)}/yr)` })
+    }
+    if (!idle && moving && (shadowPrices.protocolCap[v.protocol] ?? 0) > 1e-12) {
+      out.push({ constraint: 'protocol-cap', detail: `protocol ${v.protocol} at its cap (one unit more would earn ${bpsOf(shadowPrices.protocolCap[v.protocol]!)}/yr)` })
+    }
+    if (shadowPrices.moveBudget > 1e-12 && (moving || wantsOut)) {
+      out.push({ constraint: 'move-budget', detail: `the period's move budget is used up (one unit more would earn ${bpsOf(shadowPrices.moveBudget)}/yr)` })
+    }
+    if (!idle && !excluded && t === v.current && gainIn !== 0) {
+      const k = gainIn > 0 ? kIn : kOut
+      const room = gainIn > 0 ? t < hi[i]! : t > lo[i]!
+      if (room && Math.abs(gainIn) <= h + k) {
+        out.push({ constraint: 'hysteresis', detail: `a move would change the yield by ${bpsOf(Math.abs(gainIn))}/yr per unit: not more than the ${policy.allocation.hysteresisBps} bps hysteresis + ${bpsOf(k)} costs` })
+      }
+    }
+    return out
+  }
+
+  const budgetH = human(L.budget)
+  return {
+    targets,
+    currentYield,
+    targetYield,
+    gainPerYear: targetYield - currentYield,
+    oneOffCost,
+    amortisedCostPerYear: oneOffCost * A,
+    objective: targetYield - oneOffCost * A,
+    moved: human(moved),
+    moveBudget: budgetH,
+    shadowPrices,
+    warnings,
+    solver: { status: outcome, iterations, solves },
+  }
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+const bpsOf = (x: number) => `${(x * 1e4).toFixed(1)} bps`
+const fmtViolation = (v: Violation) => `${v.constraint} ${v.subject} (${v.detail})`
+
+/** Targets as a map venue id → raw amount (for checkAllocation and buildPlan). */
+export const targetMap = (a: Allocation): Map<string, bigint> => new Map(a.targets.map((t) => [t.venueId, t.target]))
+
+export type { Limits }

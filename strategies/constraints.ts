@@ -1,0 +1,240 @@
+import type { VenueKind } from '../config/schema'
+import { BaseError } from '../core/errors'
+import { chainShareCapBps, cooldownBlocksOf, protocolShareCapBps, type StrategyPolicy } from './policy'
+
+/**
+ * The allocation problem's input and its hard constraints, exactly, in bigint. `allocate` solves
+ * it; `checkAllocation` verifies any allocation against it (tests, and the allocator itself before
+ * returning). Every amount is raw units of the chain's collateral token; caps given in collateral
+ * units (policy, venue config) are converted with the chain's decimals and rounded down (a cap) or
+ * up (the idle buffer), so the rounding never loosens a constraint.
+ */
+
+export interface AllocationVenue {
+  id: string
+  chain: string
+  protocol: string
+  kind: VenueKind
+  /** The pool's position now, raw units of the chain's collateral (a venue holding another asset, e.g. rETH, is valued in collateral by the caller). */
+  current: bigint
+  /** Risk-adjusted APY (fraction, from scoreVenue); −Infinity or `excluded` = may not receive collateral. */
+  score: number
+  excluded?: string | null
+  /** Paused or unreadable: the position cannot move. */
+  stuck?: boolean
+  /** What can be withdrawn now (raw); null/undefined = all of the position. */
+  withdrawable?: bigint | null
+  /** Block (of the venue's chain) of the last step in this venue; null = never. */
+  lastMovedBlock?: bigint | null
+  /** From the venue config: `maxAmount` in collateral units, `maxShareBps` of the pool's collateral. */
+  caps?: { maxAmount?: number | undefined; maxShareBps?: number | undefined }
+}
+
+export interface AllocationChain {
+  name: string
+  /** Decimals of the chain's collateral token. */
+  decimals: number
+  /** The chain's collateral LST venue: idle collateral, the liquidity buffer; every step goes through it. */
+  idleVenueId: string
+  /** Current block of the chain (cooldowns are counted in it). */
+  blockNumber: bigint
+  /** Collateral moved on this chain during the current period (raw), counted against the move budget. */
+  movedThisPeriod?: bigint
+  // The chain's total is Σ current positions and stays fixed here (one conservation row per chain in
+  // the LP). Bridging (a later issue) adds transfer variables between these rows; nothing else changes.
+}
+
+export interface AllocationInput {
+  chains: readonly AllocationChain[]
+  venues: readonly AllocationVenue[]
+  policy: StrategyPolicy
+}
+
+export class AllocationInputError extends BaseError {
+  override name = 'AllocationInputError'
+}
+
+export const pow10 = (n: number): bigint => 10n ** BigInt(n)
+
+/** floor(x · 10^decimals) for a non-negative amount in token units (exact on the double's decimal expansion). */
+export function toRaw(x: number, decimals: number): bigint {
+  if (!Number.isFinite(x) || x < 0) throw new RangeError(`toRaw: ${x}`)
+  if (x >= 1e21) return BigInt(Math.floor(x)) * pow10(decimals)
+  const [int, frac = ''] = x.toFixed(Math.min(100, Math.max(decimals, 0) + 2)).split('.')
+  return BigInt(int!) * pow10(decimals) + (decimals > 0 ? BigInt(frac.slice(0, decimals).padEnd(decimals, '0')) : 0n)
+}
+
+const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b
+
+/** The derived, exact constants of an input: pool total, caps, buffers, budget. */
+export interface Limits {
+  /** Common decimals for cross-chain sums (max of the chains'). */
+  decimals: number
+  /** raw × scale[chain] = amount in common decimals. */
+  scale: Map<string, bigint>
+  /** Pool collateral, common decimals. */
+  poolTotal: bigint
+  chainTotal: Map<string, bigint>
+  /** Venue caps (raw, own chain), Infinity-free: undefined = no cap. */
+  venueCap: Map<string, { raw: bigint; by: 'cap' | 'share-cap' } | undefined>
+  minIdle: Map<string, bigint>
+  /** Invested (non-idle) collateral per chain / per protocol, common decimals. */
+  chainCap: Map<string, bigint>
+  protocolCap: Map<string, bigint>
+  /** What may still move this period, common decimals. */
+  budget: bigint
+  /** Why a venue cannot move at all (stuck, cooldown, chain frozen), by venue id. */
+  fixed: Map<string, { constraint: 'stuck' | 'cooldown'; detail: string }>
+  idleIds: Set<string>
+}
+
+/** Validates the input's shape and derives the exact limits. Throws AllocationInputError. */
+export function limitsOf(input: AllocationInput): Limits {
+  const { policy } = input
+  const problems: string[] = []
+  const chains = new Map(input.chains.map((c) => [c.name, c]))
+  if (chains.size !== input.chains.length) problems.push('duplicate chain name')
+  const ids = new Set<string>()
+  for (const v of input.venues) {
+    if (ids.has(v.id)) problems.push(`duplicate venue id "${v.id}"`)
+    ids.add(v.id)
+    if (!chains.has(v.chain)) problems.push(`venue "${v.id}": unknown chain "${v.chain}"`)
+    if (v.current < 0n) problems.push(`venue "${v.id}": negative position`)
+    if (v.withdrawable != null && v.withdrawable < 0n) problems.push(`venue "${v.id}": negative withdrawable`)
+  }
+  const idleIds = new Set<string>()
+  for (const c of input.chains) {
+    const idle = input.venues.find((v) => v.id === c.idleVenueId)
+    if (!idle) problems.push(`chain "${c.name}": idle venue "${c.idleVenueId}" is not among the venues`)
+    else if (idle.chain !== c.name) problems.push(`chain "${c.name}": idle venue "${c.idleVenueId}" is on chain "${idle.chain}"`)
+    idleIds.add(c.idleVenueId)
+    if (!Number.isInteger(c.decimals) || c.decimals < 0 || c.decimals > 36) problems.push(`chain "${c.name}": decimals ${c.decimals}`)
+  }
+  if (problems.length) throw new AllocationInputError(`allocation input: ${problems.join('; ')}`)
+
+  const decimals = Math.max(0, ...input.chains.map((c) => c.decimals))
+  const scale = new Map(input.chains.map((c) => [c.name, pow10(decimals - c.decimals)]))
+  const chainTotal = new Map(input.chains.map((c) => [c.name, 0n]))
+  for (const v of input.venues) chainTotal.set(v.chain, chainTotal.get(v.chain)! + v.current)
+  let poolTotal = 0n
+  for (const c of input.chains) poolTotal += chainTotal.get(c.name)! * scale.get(c.name)!
+
+  const venueCap = new Map<string, { raw: bigint; by: 'cap' | 'share-cap' } | undefined>()
+  for (const v of input.venues) {
+    if (idleIds.has(v.id)) {
+      venueCap.set(v.id, undefined)
+      continue
+    }
+    const c = chains.get(v.chain)!
+    let cap: { raw: bigint; by: 'cap' | 'share-cap' } | undefined
+    if (v.caps?.maxAmount !== undefined) cap = { raw: toRaw(v.caps.maxAmount, c.decimals), by: 'cap' }
+    if (v.caps?.maxShareBps !== undefined) {
+      const raw = (poolTotal * BigInt(Math.round(v.caps.maxShareBps * 100))) / 1_000_000n / scale.get(v.chain)!
+      if (!cap || raw < cap.raw) cap = { raw, by: 'share-cap' }
+    }
+    venueCap.set(v.id, cap)
+  }
+  const minIdle = new Map(input.chains.map((c) => [c.name, ceilDiv(chainTotal.get(c.name)! * BigInt(policy.allocation.minIdleBps), 10_000n)]))
+  const chainCap = new Map(input.chains.map((c) => [c.name, (poolTotal * BigInt(chainShareCapBps(policy, c.name))) / 10_000n]))
+  const protocolCap = new Map<string, bigint>()
+  for (const v of input.venues) if (!idleIds.has(v.id)) protocolCap.set(v.protocol, (poolTotal * BigInt(protocolShareCapBps(policy, v.protocol))) / 10_000n)
+  let budget = (poolTotal * BigInt(policy.allocation.maxMovePerPeriodBps)) / 10_000n
+  for (const c of input.chains) budget -= (c.movedThisPeriod ?? 0n) * scale.get(c.name)!
+  if (budget < 0n) budget = 0n
+
+  const fixed = new Map<string, { constraint: 'stuck' | 'cooldown'; detail: string }>()
+  const frozenChains = new Map<string, string>()
+  for (const c of input.chains) {
+    const idle = input.venues.find((v) => v.id === c.idleVenueId)!
+    if (idle.stuck) frozenChains.set(c.name, `idle venue ${idle.id} cannot move (paused or unreadable): the chain is frozen`)
+  }
+  for (const v of input.venues) {
+    const c = chains.get(v.chain)!
+    const frozen = frozenChains.get(v.chain)
+    if (v.stuck) fixed.set(v.id, { constraint: 'stuck', detail: v.excluded ? `cannot be withdrawn: ${v.excluded}` : 'paused or unreadable: the position cannot move' })
+    else if (frozen) fixed.set(v.id, { constraint: 'stuck', detail: frozen })
+    else if (!idleIds.has(v.id) && v.lastMovedBlock != null) {
+      const cd = BigInt(cooldownBlocksOf(policy, v.id))
+      const until = v.lastMovedBlock + cd
+      if (c.blockNumber < until) fixed.set(v.id, { constraint: 'cooldown', detail: `moved at block ${v.lastMovedBlock}; cooldown until block ${until}` })
+    }
+  }
+  return { decimals, scale, poolTotal, chainTotal, venueCap, minIdle, chainCap, protocolCap, budget, fixed, idleIds }
+}
+
+export const isExcluded = (v: AllocationVenue): boolean => !!v.excluded || !Number.isFinite(v.score)
+
+/** Collateral moved on a chain: Σ of what leaves positions (= Σ of what enters them). */
+export function movedOf(venues: readonly AllocationVenue[], target: ReadonlyMap<string, bigint>, chain: string): bigint {
+  let moved = 0n
+  for (const v of venues) {
+    if (v.chain !== chain) continue
+    const t = target.get(v.id) ?? v.current
+    if (t < v.current) moved += v.current - t
+  }
+  return moved
+}
+
+export interface Violation {
+  constraint: 'conservation' | 'negative' | 'fixed' | 'excluded' | 'liquidity' | 'venue-cap' | 'min-idle' | 'chain-cap' | 'protocol-cap' | 'move-budget' | 'unknown-venue'
+  subject: string
+  detail: string
+}
+
+/**
+ * Every hard constraint of an allocation `target` (venue id → raw amount; missing = unchanged).
+ * A limit the current allocation already breaches is checked as "no worse than now".
+ */
+export function checkAllocation(input: AllocationInput, target: ReadonlyMap<string, bigint>, limits: Limits = limitsOf(input)): Violation[] {
+  const out: Violation[] = []
+  const L = limits
+  const t = (v: AllocationVenue) => target.get(v.id) ?? v.current
+  const known = new Set(input.venues.map((v) => v.id))
+  for (const id of target.keys()) if (!known.has(id)) out.push({ constraint: 'unknown-venue', subject: id, detail: 'not an input venue' })
+  for (const c of input.chains) {
+    let sum = 0n
+    for (const v of input.venues) if (v.chain === c.name) sum += t(v)
+    if (sum !== L.chainTotal.get(c.name)) out.push({ constraint: 'conservation', subject: c.name, detail: `targets sum to ${sum}, chain holds ${L.chainTotal.get(c.name)}` })
+  }
+  for (const v of input.venues) {
+    const x = t(v)
+    const idle = L.idleIds.has(v.id)
+    if (x < 0n) out.push({ constraint: 'negative', subject: v.id, detail: `target ${x}` })
+    if (L.fixed.has(v.id) && x !== v.current) out.push({ constraint: 'fixed', subject: v.id, detail: `${L.fixed.get(v.id)!.detail}, yet ${v.current} → ${x}` })
+    if (!idle && isExcluded(v) && x > v.current) out.push({ constraint: 'excluded', subject: v.id, detail: `excluded (${v.excluded ?? 'score −∞'}), yet ${v.current} → ${x}` })
+    if (v.withdrawable != null && v.current - x > v.withdrawable) out.push({ constraint: 'liquidity', subject: v.id, detail: `withdraws ${v.current - x}, only ${v.withdrawable} withdrawable` })
+    const cap = L.venueCap.get(v.id)
+    if (cap) {
+      const lim = v.current > cap.raw ? v.current : cap.raw
+      if (x > lim) out.push({ constraint: 'venue-cap', subject: v.id, detail: `target ${x} above ${cap.by} ${cap.raw}${v.current > cap.raw ? ` (now ${v.current})` : ''}` })
+    }
+    if (idle) {
+      const min = L.minIdle.get(v.chain)!
+      const lim = v.current < min ? v.current : min
+      if (x < lim) out.push({ constraint: 'min-idle', subject: v.id, detail: `idle ${x} below buffer ${min}` })
+    }
+  }
+  const groupCheck = (constraint: 'chain-cap' | 'protocol-cap', key: (v: AllocationVenue) => string, caps: Map<string, bigint>) => {
+    const now = new Map<string, bigint>()
+    const next = new Map<string, bigint>()
+    for (const v of input.venues) {
+      if (L.idleIds.has(v.id)) continue
+      const s = L.scale.get(v.chain)!
+      const k = key(v)
+      now.set(k, (now.get(k) ?? 0n) + v.current * s)
+      next.set(k, (next.get(k) ?? 0n) + t(v) * s)
+    }
+    for (const [k, cap] of caps) {
+      const n = now.get(k) ?? 0n
+      const x = next.get(k) ?? 0n
+      const lim = n > cap ? n : cap
+      if (x > lim) out.push({ constraint, subject: k, detail: `invested ${x} above cap ${cap}${n > cap ? ` (now ${n})` : ''}` })
+    }
+  }
+  groupCheck('chain-cap', (v) => v.chain, L.chainCap)
+  groupCheck('protocol-cap', (v) => v.protocol, L.protocolCap)
+  let moved = 0n
+  for (const c of input.chains) moved += movedOf(input.venues, target, c.name) * L.scale.get(c.name)!
+  if (moved > L.budget) out.push({ constraint: 'move-budget', subject: 'pool', detail: `moves ${moved}, budget left ${L.budget}` })
+  return out
+}

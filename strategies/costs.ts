@@ -1,0 +1,39 @@
+import type { VenueKind } from '../config/schema'
+import { gasPerStepOf, type StrategyPolicy } from './policy'
+
+/**
+ * One-off cost of a step (a deposit into or a withdrawal from a venue), in collateral units. The
+ * chain's idle collateral venue is never a step (moving in or out of it is the other half of a
+ * step), so it costs nothing.
+ *
+ *   gas       policy costs.gasPerStep (per chain)
+ *   slippage  amount × costs.byKind[kind].slippageBps / 1e4          (deposits and withdrawals)
+ *   queue     amount × withdrawalDelayDays / 365 × max(0, bestScore)  (withdrawals: yield forgone
+ *             while queued, at the best score of the chain — a conservative estimate)
+ */
+export interface StepCost {
+  gas: number
+  slippage: number
+  queue: number
+  total: number
+}
+
+export function stepCost(
+  policy: StrategyPolicy,
+  step: { chain: string; kind: VenueKind; direction: 'deposit' | 'withdraw'; amount: number; bestScore: number },
+): StepCost {
+  const k = policy.costs.byKind[step.kind]
+  const gas = gasPerStepOf(policy, step.chain)
+  const slippage = (step.amount * k.slippageBps) / 10_000
+  const queue = step.direction === 'withdraw' ? ((step.amount * k.withdrawalDelayDays) / 365) * Math.max(0, step.bestScore) : 0
+  return { gas, slippage, queue, total: gas + slippage + queue }
+}
+
+/** Linear (per unit moved) part of a step's cost, in collateral units per unit. */
+export function unitCost(policy: StrategyPolicy, kind: VenueKind, direction: 'deposit' | 'withdraw', bestScore: number): number {
+  const k = policy.costs.byKind[kind]
+  return k.slippageBps / 10_000 + (direction === 'withdraw' ? (k.withdrawalDelayDays / 365) * Math.max(0, bestScore) : 0)
+}
+
+/** One-off costs are spread over the horizon: multiply by this to get a cost per year. */
+export const perYear = (policy: StrategyPolicy): number => 365 / policy.allocation.horizonDays

@@ -1,0 +1,192 @@
+import { z } from 'zod'
+
+/**
+ * The strategy policy: config's `strategy` section. Every field has a default, so `{}` is a valid
+ * policy (`strategyPolicySchema.parse({})`). Amounts are in units of the collateral token (e.g.
+ * wstETH, not wei); rates and shares in basis points; blocks in the venue's own chain.
+ *
+ * Nested objects use `.prefault({})`, so a partial section (`{ "allocation": { "minIdleBps": 300 } }`)
+ * gets every other default. Plain `z.object`s: config/load.ts walks them to refuse unknown keys.
+ */
+
+const bps = z.number().min(0).max(10_000)
+const bpsInt = z.number().int().min(0).max(10_000)
+const weight = z.number().min(0)
+
+/** Per venue kind, whether the sample APY is already net of the venue's commission. */
+const perKind = (d: boolean) =>
+  z
+    .object({ lst: z.boolean().default(d), erc4626: z.boolean().default(d), 'aave-v3': z.boolean().default(d) })
+    .prefault({})
+
+export const riskPolicySchema = z.object({
+  /** Gross APY = mean of the APYs of the last N available samples; volatility = their stdev. */
+  apyWindowSamples: z.number().int().positive().default(20),
+  /**
+   * Per venue kind: is the sample APY already net of `risk.commissionBps`? True for every kind the
+   * adapters read today: an LST's exchange rate grows after the protocol's fee, an ERC-4626 share
+   * price after the vault's fees, Aave's liquidity rate after the reserve factor. Set a kind to
+   * false when its samples carry the rate before commission: then net = gross × (1 − commission).
+   */
+  commissionInApy: perKind(true),
+  /**
+   * Per venue kind: does the sample APY already reflect `risk.uptime`? False by default: uptime is
+   * a long-run reliability figure that a window of samples does not show, so expected rewards are
+   * scaled by it (rewards ∝ uptime). Set true to stop the scaling where that double counts.
+   */
+  uptimeInApy: perKind(false),
+  slashing: z
+    .object({
+      /** Annual penalty = weight × Σ lossBps × 0.5^(age / halfLifeDays). */
+      weight: weight.default(1),
+      halfLifeDays: z.number().positive().default(365),
+    })
+    .prefault({}),
+  depeg: z
+    .object({
+      /** Penalty = weight × peg gap in bps (1 − price/backing). */
+      weight: weight.default(1),
+      /** A larger gap excludes the venue (it is drained if it can be withdrawn). */
+      excludeAboveBps: bps.default(500),
+    })
+    .prefault({}),
+  liquidity: z
+    .object({
+      /** Penalty when nothing of the pool's position can be withdrawn now; linear in the uncovered share. */
+      maxPenaltyBps: weight.default(100),
+    })
+    .prefault({}),
+  volatility: z
+    .object({
+      /** Penalty = weight × stdev of the window's APYs, in bps. */
+      weight: weight.default(1),
+    })
+    .prefault({}),
+  utilisation: z
+    .object({
+      /** Utilisation above this starts to cost (exit risk)… */
+      fromBps: bps.default(9_000),
+      /** …linearly up to this penalty at 100 %. */
+      maxPenaltyBps: weight.default(200),
+    })
+    .prefault({}),
+  concentration: z
+    .object({
+      /** Holding up to this share of the venue's TVL is free… */
+      freeShareBps: bps.default(1_000),
+      /** …then linearly up to this penalty at 100 % of TVL. */
+      maxPenaltyBps: weight.default(100),
+    })
+    .prefault({}),
+  age: z
+    .object({
+      /** A protocol this old (days since launch) is no longer penalised for youth… */
+      matureDays: z.number().positive().default(730),
+      /** …the penalty falls linearly from this on launch day. */
+      maxPenaltyBps: weight.default(100),
+      /** Penalty when no launch date is configured. */
+      unknownPenaltyBps: weight.default(50),
+    })
+    .prefault({}),
+  audits: z
+    .object({
+      /** This many audits remove the penalty… */
+      enough: z.number().int().positive().default(3),
+      /** …which is this with no audit, falling linearly. */
+      maxPenaltyBps: weight.default(50),
+    })
+    .prefault({}),
+})
+
+/** Move costs of one venue kind: slippage of a deposit or a withdrawal, and a withdrawal queue. */
+const kindCosts = (slippageBps: number) =>
+  z
+    .object({
+      /** Charged on each deposit and each withdrawal of this kind (e.g. a swap into another LST). */
+      slippageBps: bps.default(slippageBps),
+      /** Days a withdrawal waits in a queue, earning nothing (costed at the chain's best score). */
+      withdrawalDelayDays: z.number().min(0).default(0),
+    })
+    .prefault({})
+
+export const costPolicySchema = z.object({
+  /** Gas per step (one deposit or one withdrawal), in collateral units, unless the chain is listed below. */
+  gasPerStep: z.number().min(0).default(0.0002),
+  gasPerStepByChain: z.record(z.string(), z.number().min(0)).default({}),
+  /** Per venue kind. The chain's idle collateral venue costs nothing (it is the collateral itself). */
+  byKind: z
+    .object({
+      /** lst venues other than the idle collateral (e.g. rETH next to wstETH) are reached by a swap. */
+      lst: kindCosts(5),
+      erc4626: kindCosts(0),
+      'aave-v3': kindCosts(0),
+    })
+    .prefault({}),
+})
+
+export const allocationPolicySchema = z.object({
+  /** Max share of the pool's collateral invested in the venues of one chain (idle excluded). */
+  maxChainShareBps: bpsInt.default(10_000),
+  maxChainShareBpsByChain: z.record(z.string(), bpsInt).default({}),
+  /** Max share of the pool's collateral in the venues of one protocol (all chains; idle excluded). */
+  maxProtocolShareBps: bpsInt.default(10_000),
+  maxProtocolShareBpsByProtocol: z.record(z.string(), bpsInt).default({}),
+  /** Liquidity buffer: this share of each chain's collateral stays idle (in the chain's collateral LST venue). */
+  minIdleBps: bpsInt.default(500),
+  /** At most this share of the pool's collateral moves per period (what already moved counts). */
+  maxMovePerPeriodBps: bpsInt.default(2_500),
+  periodBlocks: z.number().int().positive().default(7_200),
+  /** One-off move costs are amortised over this horizon. */
+  horizonDays: z.number().positive().default(30),
+  /** A move must improve the risk-adjusted yield by at least this, in bps per year of the moved amount. */
+  hysteresisBps: bps.default(10),
+  /** A venue moved less than this many blocks ago (its chain's blocks) is not moved again. */
+  cooldownBlocks: z.number().int().nonnegative().default(100),
+  cooldownBlocksByVenue: z.record(z.string(), z.number().int().nonnegative()).default({}),
+})
+
+export const committeeSchema = z
+  .object({
+    /** Who may approve (ids as the approval CLI / Telegram bot records them). */
+    members: z.array(z.string().min(1)).default([]),
+    /** Approvals needed (M of N). */
+    required: z.number().int().positive().default(1),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>()
+    c.members.forEach((m, i) => {
+      if (seen.has(m)) ctx.addIssue({ code: 'custom', path: ['members', i], message: `duplicate committee member "${m}": list each member once` })
+      seen.add(m)
+    })
+    if (c.members.length > 0 && c.required > c.members.length) {
+      ctx.addIssue({ code: 'custom', path: ['required'], message: `${c.required} approvals required but only ${c.members.length} members: lower "required" or add members` })
+    }
+  })
+
+export const strategyPolicySchema = z.object({
+  risk: riskPolicySchema.prefault({}),
+  allocation: allocationPolicySchema.prefault({}),
+  costs: costPolicySchema.prefault({}),
+  /** A plan moving more than this (collateral units, all chains) needs committee approval. */
+  approvalThreshold: z.number().min(0).default(100),
+  committee: committeeSchema.prefault({}),
+  /** Plans from samples older than this many blocks (behind the chain's head) are refused. */
+  maxSampleAgeBlocks: z.number().int().nonnegative().default(10),
+})
+
+export type StrategyPolicy = z.output<typeof strategyPolicySchema>
+export type StrategyPolicyInput = z.input<typeof strategyPolicySchema>
+export type RiskPolicy = StrategyPolicy['risk']
+export type AllocationPolicy = StrategyPolicy['allocation']
+export type CostPolicy = StrategyPolicy['costs']
+
+/** The policy with every default (what `"strategy": {}` gives). */
+export const defaultStrategyPolicy = (): StrategyPolicy => strategyPolicySchema.parse({})
+
+// ── lookups with their fallbacks ─────────────────────────────────────────────────────────────
+
+export const chainShareCapBps = (p: StrategyPolicy, chain: string): number => p.allocation.maxChainShareBpsByChain[chain] ?? p.allocation.maxChainShareBps
+export const protocolShareCapBps = (p: StrategyPolicy, protocol: string): number =>
+  p.allocation.maxProtocolShareBpsByProtocol[protocol] ?? p.allocation.maxProtocolShareBps
+export const cooldownBlocksOf = (p: StrategyPolicy, venueId: string): number => p.allocation.cooldownBlocksByVenue[venueId] ?? p.allocation.cooldownBlocks
+export const gasPerStepOf = (p: StrategyPolicy, chain: string): number => p.costs.gasPerStepByChain[chain] ?? p.costs.gasPerStep

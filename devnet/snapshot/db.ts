@@ -1,0 +1,64 @@
+import sqlite3 from 'sqlite3'
+
+/**
+ * The local hub's own SQLite file (not the poolwarden store): a minimal promise layer over one
+ * sqlite3 connection. The hub serialises its writes itself (one sequencer message at a time).
+ */
+export type SqlValue = string | number | null
+
+export interface HubDb {
+  run(sql: string, params?: SqlValue[]): Promise<number>
+  get<T>(sql: string, params?: SqlValue[]): Promise<T | undefined>
+  all<T>(sql: string, params?: SqlValue[]): Promise<T[]>
+  exec(sql: string): Promise<void>
+  close(): Promise<void>
+}
+
+export async function openHubDb(path: string): Promise<HubDb> {
+  const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
+    const db = new sqlite3.Database(path, (err) => (err ? reject(err) : resolve(db)))
+  })
+  const db: HubDb = {
+    run: (sql, params = []) =>
+      new Promise((resolve, reject) =>
+        raw.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
+          if (err) reject(err)
+          else resolve(this.changes)
+        }),
+      ),
+    get: <T>(sql: string, params: SqlValue[] = []) =>
+      new Promise<T | undefined>((resolve, reject) => raw.get<T>(sql, params, (err, row) => (err ? reject(err) : resolve(row)))),
+    all: <T>(sql: string, params: SqlValue[] = []) =>
+      new Promise<T[]>((resolve, reject) => raw.all<T>(sql, params, (err, rows) => (err ? reject(err) : resolve(rows)))),
+    exec: (sql) => new Promise((resolve, reject) => raw.exec(sql, (err) => (err ? reject(err) : resolve()))),
+    close: () => new Promise((resolve, reject) => raw.close((err) => (err ? reject(err) : resolve()))),
+  }
+  await db.exec(`
+    PRAGMA journal_mode = WAL;
+    PRAGMA busy_timeout = 2000;
+    CREATE TABLE IF NOT EXISTS spaces (
+      id TEXT PRIMARY KEY, name TEXT NOT NULL, about TEXT NOT NULL DEFAULT '', network TEXT NOT NULL,
+      symbol TEXT NOT NULL, admins TEXT NOT NULL DEFAULT '[]', members TEXT NOT NULL DEFAULT '[]', created INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS proposals (
+      id TEXT PRIMARY KEY, space TEXT NOT NULL REFERENCES spaces(id), author TEXT NOT NULL, title TEXT NOT NULL,
+      body TEXT NOT NULL DEFAULT '', discussion TEXT NOT NULL DEFAULT '', choices TEXT NOT NULL, type TEXT NOT NULL,
+      start INTEGER NOT NULL, "end" INTEGER NOT NULL, snapshot TEXT NOT NULL, network TEXT NOT NULL, symbol TEXT NOT NULL,
+      quorum REAL NOT NULL DEFAULT 0, privacy TEXT NOT NULL DEFAULT '', app TEXT NOT NULL DEFAULT '',
+      scores TEXT NOT NULL DEFAULT '[]', scores_total REAL NOT NULL DEFAULT 0, scores_updated INTEGER NOT NULL DEFAULT 0,
+      votes INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS proposals_space_created ON proposals (space, created);
+    CREATE TABLE IF NOT EXISTS votes (
+      id TEXT PRIMARY KEY, ipfs TEXT NOT NULL, voter TEXT NOT NULL, space TEXT NOT NULL, proposal TEXT NOT NULL,
+      choice TEXT NOT NULL, reason TEXT NOT NULL, app TEXT NOT NULL, metadata TEXT NOT NULL, vp REAL NOT NULL,
+      created INTEGER NOT NULL, sig TEXT NOT NULL, UNIQUE (voter, proposal, space)
+    );
+    CREATE INDEX IF NOT EXISTS votes_proposal_created ON votes (proposal, created);
+    CREATE TABLE IF NOT EXISTS messages (
+      id TEXT PRIMARY KEY, ipfs TEXT NOT NULL, address TEXT NOT NULL, timestamp INTEGER NOT NULL, space TEXT NOT NULL,
+      type TEXT NOT NULL, sig TEXT NOT NULL, received INTEGER NOT NULL
+    );
+  `)
+  return db
+}

@@ -207,7 +207,8 @@ function diff(a: unknown, b: unknown, path: string, out: string[]): void {
  * Re-derives the pool's vote from a receipt alone (JSON text or parsed object): recomputes
  * every weight, every signal's status, the scores, the Snapshot choice, the fractional split and
  * the calldata, and lists every field where the receipt disagrees. Signature checks are taken
- * from the receipt (`verifyReceiptSignatures` in governance/verify re-checks EOA signatures).
+ * from the receipt as recorded (re-checking them needs the signed messages, which receipts do
+ * not carry yet).
  * Throws ReceiptError when the receipt does not parse.
  */
 export function recomputeFromReceipt(json: string | unknown): Recomputation {

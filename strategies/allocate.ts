@@ -45,7 +45,8 @@ export type { AllocationChain, AllocationInput, AllocationVenue } from './constr
  * amortised gas: dust) are frozen and the LP is solved again (kept if it is better); a whole plan whose gain does not cover its costs is not made (hold).
  *
  * Rounding to raw units: changes are rounded down (a deposit never exceeds its bound; the dust of
- * a withdrawal lands in idle), the LP works with margins of a few raw units on every limit, and the
+ * a withdrawal lands in idle), the LP keeps 1e-12 of the pool off every limit (float error) and
+ * leaves the move budget one raw unit per venue (the rounded-down withdrawals), and the
  * result is checked exactly (constraints.ts) before it is returned; should the check ever fail,
  * the current allocation is returned with a warning.
  */
@@ -53,6 +54,10 @@ export type { AllocationChain, AllocationInput, AllocationVenue } from './constr
 const M = 1_000
 const DRAIN_SCORE = -1
 const SNAP = 1e-12
+/** Steps whose best-case gain is below this many times their gas are tried frozen, one by one… */
+const GAS_DOUBT = 20
+/** …at most this many (each try is a solve), fewer on large pools. */
+const gasTriesFor = (venues: number) => (venues <= 50 ? 8 : venues <= 500 ? 3 : 1)
 
 export type BindingKind =
   | 'stuck'
@@ -124,7 +129,7 @@ export interface Allocation {
 interface Col {
   venue: number
   sign: 1 | -1
-  /** Most a unit of this step can gain per year (the chain's score spread); Infinity for a breach fix. */
+  /** Most a unit of this step can gain per year (the chain's score spread); Infinity for a breach fix or a drain (never frozen for gas). */
   unitValue: number
 }
 
@@ -145,7 +150,6 @@ export function allocate(input: AllocationInput): Allocation {
   const venues = [...input.venues].sort((a, b) => cmp(a.chain, b.chain) || cmp(a.id, b.id))
   const n = venues.length
   const chains = [...input.chains].sort((a, b) => cmp(a.name, b.name))
-  const idleOf = new Map(chains.map((c) => [c.name, c.idleVenueId]))
   const P = Number(L.poolTotal)
   const human = (rawD: bigint | number) => Number(rawD) / 10 ** L.decimals
   const Ph = human(L.poolTotal)
@@ -161,14 +165,18 @@ export function allocate(input: AllocationInput): Allocation {
   const idleScore = new Map(chains.map((c) => [c.name, lpScore(venues.find((v) => v.id === c.idleVenueId)!)]))
   const spread = new Map<string, number>()
   for (const c of chains) {
-    const ss = venues.filter((v) => v.chain === c.name && !L.fixed.has(v.id)).map(lpScore)
+    const ss = venues.filter((v) => v.chain === c.name && !L.fixed.has(v.id) && (isIdle(v) || !isExcluded(v))).map(lpScore)
     spread.set(c.name, ss.length ? Math.max(...ss) - Math.min(...ss) : 0)
   }
 
-  // One raw unit of the coarsest chain, normalised; margins keep rounding inside every limit.
+  // The budget keeps one raw unit per venue (its chain's, normalised) for the rounded-down
+  // withdrawals, plus float error; every other limit keeps a float-error margin only: rounding
+  // down never moves toward them.
+  const rawUnit = (chain: string) => Number(L.scale.get(chain)!) / (P || 1)
   let unit = 0
-  for (const c of chains) unit = Math.max(unit, Number(L.scale.get(c.name)!) / (P || 1))
-  const margin = 1e-12 + 4 * unit
+  for (const c of chains) unit = Math.max(unit, rawUnit(c.name))
+  const budgetMargin = venues.reduce((s, v) => s + rawUnit(v.chain), 2 * unit) + 1e-12
+  const margin = 1e-12
 
   const lo = new Array<bigint>(n)
   const hi = new Array<bigint>(n)
@@ -221,7 +229,7 @@ export function allocate(input: AllocationInput): Allocation {
         const wMax = nrm(cur - lo[i]!, v.chain)
         const breach = cap && cur > cap.raw ? Math.min(nrm(cur - cap.raw, v.chain) + margin, wMax) : 0
         add(i, -1, Infinity, -s - kWd - h + M, breach)
-        add(i, -1, sp, -s - kWd - h, wMax - breach)
+        add(i, -1, isExcluded(v) ? Infinity : sp, -s - kWd - h, wMax - breach)
       }
     }
     const nv = cols.length
@@ -283,8 +291,8 @@ export function allocate(input: AllocationInput): Allocation {
         }
       })
       const budget = Number(L.budget) / P
-      if (cs.length && room > budget - (n + 2) * unit - 1e-12) {
-        rows.push({ cols: cs, coefs: cs.map(() => 1), sense: 'le', rhs: Math.max(0, budget - (n + 2) * unit - 1e-12) })
+      if (cs.length && room > budget - budgetMargin) {
+        rows.push({ cols: cs, coefs: cs.map(() => 1), sense: 'le', rhs: Math.max(0, budget - budgetMargin) })
         rowNames.push('budget')
       }
     }
@@ -312,6 +320,7 @@ export function allocate(input: AllocationInput): Allocation {
 
   let iterations = 0
   let solves = 0
+  const gasTries = gasTriesFor(n)
   const frozen = new Set<number>()
   let sol: Solved | null = null
   let outcome: Allocation['solver']['status'] = 'empty'
@@ -334,6 +343,25 @@ export function allocate(input: AllocationInput): Allocation {
       if (next.status !== 'optimal' || withGas(next) <= withGas(sol)) break
       for (const i of cand) frozen.add(i)
       sol = next
+    }
+    // Then steps that may pay for their gas only on paper: freeze them one at a time, smallest
+    // first, while that helps (a few tries: each is a solve).
+    if (sol.status === 'optimal' && gasTries > 0) {
+      const cand: number[] = []
+      for (let i = 0; i < n; i++) {
+        const v = venues[i]!
+        if (sol.delta[i] !== 0 && !isIdle(v) && !frozen.has(i) && sol.value[i]! < GAS_DOUBT * gasN(v)) cand.push(i)
+      }
+      cand.sort((a, b) => sol!.value[a]! - sol!.value[b]! || a - b)
+      for (const i of cand.slice(0, gasTries)) {
+        const next = solve(new Set([...frozen, i]))
+        iterations += next.iterations
+        solves++
+        if (next.status === 'optimal' && withGas(next) > withGas(sol)) {
+          frozen.add(i)
+          sol = next
+        }
+      }
     }
     outcome = sol.status
     if (sol.status !== 'optimal') sol = null

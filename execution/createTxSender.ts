@@ -8,7 +8,7 @@ import type { Store } from '../store'
 import type { Intent, IntentAttempt, SignedTx } from '../store/types'
 import { GasBalanceLowError, IntentFailedError, IntentMismatchError, NonceConsumedError, PreflightRevertError, TxRevertedError, TxStuckError } from './errors'
 import { padGas, replacementFees, requiredBalance, type Fees } from './fees'
-import { classifyBroadcastError, isRevert, isTransient, revertReason } from './nodeErrors'
+import { classifyBroadcastError, isRevert, isTransient, nodeMessage, revertReason } from './nodeErrors'
 
 /**
  * Exactly-once transaction sending (DESIGN "Money and votes: exactly once").
@@ -195,6 +195,9 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
     const next = await reload(intent.key)
     if (next.status === 'mined') {
       logger.info({ tx: intent.key, hash: r.transactionHash, block: Number(r.blockNumber), status: r.status }, 'tx mined')
+      if (next.attempts >= maxAttempts && (await store.alerts.isOpen(stuckAlertKey(intent.key)))) {
+        await store.alerts.resolve(stuckAlertKey(intent.key), { agent, body: `Mined in block ${r.blockNumber} (tx ${r.transactionHash}).` })
+      }
       await hook('mined', next)
     }
     return next
@@ -299,7 +302,7 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
       await rpc('eth_sendRawTransaction', () => client.sendRawTransaction({ serializedTransaction: raw }))
     } catch (err) {
       const kind = classifyBroadcastError(err)
-      const msg = describeError(err)
+      const msg = nodeMessage(err)
       switch (kind) {
         case 'known':
         case 'replacement-underpriced': // an earlier attempt with this nonce is pending: wait for it (or replace later)
@@ -322,8 +325,12 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
         case 'transient':
           throw err
         case 'fee-too-low':
+          // Refused for its fee, so in no mempool: replace it now (same nonce, so never twice).
+          await store.intents.recordError(intent.key, msg, { txHash: hash })
+          logger.warn({ tx: intent.key, hash, error: msg }, 'broadcast refused: fee below the base fee')
+          return replaceStuck(intent)
         case 'rejected':
-          // Not in any mempool: the stuck-tx clock starts now and a fee-bumped replacement follows.
+          // Not in the node's pool: the stuck-tx clock starts now and a fee-bumped replacement follows.
           await store.intents.recordError(intent.key, msg, { txHash: hash })
           logger.warn({ tx: intent.key, hash, kind, error: msg }, 'broadcast refused')
           break

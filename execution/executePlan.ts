@@ -1,4 +1,4 @@
-import { getAddress, type Address } from 'viem'
+import { getAddress } from 'viem'
 import type { ChainClient } from '../chains/createChainClient'
 import type { Config, VenueConfig } from '../config/schema'
 import { BaseError, describeError } from '../core/errors'

@@ -35,5 +35,5 @@ export {
   type PlanPoint,
 } from './executePlan'
 export { bump, MIN_FEE_BUMP_PERCENT, padGas, replacementFees, requiredBalance, type Fees } from './fees'
-export { classifyBroadcastError, isRevert, isTransient, revertReason, type BroadcastErrorKind } from './nodeErrors'
+export { classifyBroadcastError, isRevert, isTransient, nodeMessage, revertReason, type BroadcastErrorKind } from './nodeErrors'
 export { readPosition } from './readPosition'

@@ -1,5 +1,5 @@
 import { decodeErrorResult, type Abi, type Hex } from 'viem'
-import { isRetryable } from '../core/errors'
+import { describeError, isRetryable } from '../core/errors'
 import { venueErrorsAbi } from './abis'
 
 /**
@@ -53,6 +53,14 @@ export function errorText(err: unknown): string {
     .filter((s): s is string => typeof s === 'string')
     .join(' | ')
     .toLowerCase()
+}
+
+/** What the node said (viem keeps it in `details`), else the error's own message chain. */
+export function nodeMessage(err: unknown): string {
+  for (const e of chain(err)) {
+    if (typeof e.details === 'string' && e.details) return e.details
+  }
+  return describeError(err)
 }
 
 const TRANSIENT_NAMES = new Set(['HttpRequestError', 'TimeoutError', 'WebSocketRequestError', 'SocketClosedError', 'RpcUnavailableError', 'LimitExceededRpcError'])

@@ -1,5 +1,7 @@
 import { z } from 'zod'
 import { getAddress, isAddress } from 'viem'
+import { governanceConfig } from '../governance/policy'
+import { strategyPolicySchema } from '../strategies/policy'
 
 /**
  * The configuration of a poolwarden network. Parsed once at start (config/load.ts), frozen,
@@ -164,10 +166,10 @@ export const configSchema = z
     alerts: alerts.default(alerts.parse({})),
     watch: watch.default(watch.parse({})),
     // ── Reserved sections, filled by later issues ─────────────────────────────────────────
-    /** strategy: risk weights, allocation constraints, approval threshold (decide-and-act issue). */
-    strategy: z.record(z.string(), z.unknown()).default({}),
-    /** governance: Snapshot spaces, Governors, tally policy (governance issue). */
-    governance: z.record(z.string(), z.unknown()).default({}),
+    /** strategy: risk weights, allocation constraints, costs, approval threshold and committee (strategies/policy.ts). */
+    strategy: strategyPolicySchema.prefault({}),
+    /** governance: Snapshot hub and tally policy (governance/policy.ts); spaces and Governors come with the governor agent. */
+    governance: governanceConfig.prefault({}),
     /** telegram: bot, chats, users and roles (Telegram issue). */
     telegram: z.record(z.string(), z.unknown()).default({}),
   })

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest'
+import type { Sample } from '../store/types'
+import { strategyPolicySchema, type StrategyPolicyInput } from './policy'
+import { explainScore, scoreVenue, type ScoreVenue } from './risk'
+
+const DAY = 86_400
+const NOW = Date.parse('2026-01-01T00:00:00Z') / 1000
+const E18 = 10n ** 18n
+
+function sample(i: number, o: Partial<Sample> = {}): Sample {
+  return {
+    venueId: 'v',
+    chain: 'eth',
+    blockNumber: BigInt(100 + i),
+    blockHash: '0x00',
+    blockTime: NOW - 100 + i,
+    available: true,
+    error: null,
+    exchangeRate: E18,
+    apy: 0.05,
+    tvl: 1_000n * E18,
+    utilisation: null,
+    withdrawable: null,
+    peg: null,
+    paused: null,
+    createdAt: 0,
+    ...o,
+  }
+}
+
+const venue = (risk: Partial<ScoreVenue['risk']> = {}, kind: ScoreVenue['kind'] = 'erc4626'): ScoreVenue => ({
+  id: 'v',
+  chain: 'eth',
+  kind,
+  protocol: 'p',
+  risk: { commissionBps: 1_000, uptime: 1, audits: 3, launchDate: '2020-01-01', slashing: [], ...risk },
+})
+const policy = (p: StrategyPolicyInput = {}) => strategyPolicySchema.parse(p)
+
+describe('scoreVenue', () => {
+  it('gross APY is the mean of the window; a mature, audited, liquid venue keeps it (commission already in the APY)', () => {
+    const s = scoreVenue({ venue: venue(), samples: [0.04, 0.05, 0.06].map((apy, i) => sample(i, { apy })), position: 0n, now: NOW }, policy({ risk: { volatility: { weight: 0 } } }))
+    expect(s.grossApy).toBeCloseTo(0.05, 12)
+    expect(s.score).toBeCloseTo(0.05, 12)
+    expect(s.components.commission!.penaltyBps).toBe(0)
+    expect(s.components.commission!.why).toMatch(/already taken/)
+    expect(s.excluded).toBeNull()
+  })
+
+  it('commission: net = gross × (1 − commission) where the kind’s APY is gross; uptime scales rewards', () => {
+    const p = policy({ risk: { commissionInApy: { erc4626: false }, volatility: { weight: 0 } } })
+    const s = scoreVenue({ venue: venue({ commissionBps: 1_000, uptime: 0.99 }), samples: [sample(0, { apy: 0.05 })], position: 0n, now: NOW }, p)
+    expect(s.components.commission!.penaltyBps).toBeCloseTo(50, 9) // 10 % of 5 %
+    expect(s.components.uptime!.penaltyBps).toBeCloseTo(4.5, 9) // 1 % of 4.5 %
+    expect(s.score).toBeCloseTo(0.05 * 0.9 * 0.99, 12)
+    const netted = scoreVenue({ venue: venue({ uptime: 0.99 }), samples: [sample(0, { apy: 0.05 })], position: 0n, now: NOW }, policy({ risk: { uptimeInApy: { erc4626: true }, volatility: { weight: 0 } } }))
+    expect(netted.score).toBeCloseTo(0.05, 12)
+  })
+
+  it('every risk penalty, with its reason', () => {
+    const v = venue({ audits: 1, launchDate: '2025-01-01', slashing: [{ date: '2025-01-01', lossBps: 20 }] })
+    const samples = [sample(0, { apy: 0.04 }), sample(1, { apy: 0.06, peg: 0.99, utilisation: 0.95, withdrawable: 25n * E18, tvl: 200n * E18 })]
+    const s = scoreVenue({ venue: v, samples, position: 110n * E18, now: NOW }, policy())
+    const c = s.components
+    expect(c.slashing!.penaltyBps).toBeCloseTo(10, 9) // 20 bps a half-life ago
+    expect(c.depeg!.penaltyBps).toBeCloseTo(100, 6)
+    expect(c.liquidity!.penaltyBps).toBeCloseTo(100 * (1 - 25 / 110), 6)
+    expect(c.volatility!.penaltyBps).toBeCloseTo(Math.SQRT2 * 100, 6) // stdev of 4 % and 6 %
+    expect(c.utilisation!.penaltyBps).toBeCloseTo(100, 6) // halfway from 90 % to 100 %
+    expect(c.concentration!.penaltyBps).toBeCloseTo((100 * (0.55 - 0.1)) / 0.9, 6)
+    expect(c.age!.penaltyBps).toBeCloseTo(50, 9) // one year of two
+    expect(c.audits!.penaltyBps).toBeCloseTo((50 * 2) / 3, 9)
+    const penalties = ['slashing', 'depeg', 'liquidity', 'volatility', 'utilisation', 'concentration', 'age', 'audits'].reduce((a, k) => a + c[k]!.penaltyBps, 0)
+    expect(s.score).toBeCloseTo(0.05 - penalties / 1e4, 12)
+    for (const comp of Object.values(c)) expect(comp.why.length).toBeGreaterThan(3)
+    const text = explainScore(s)
+    expect(text).toMatch(/depeg .*trades 100\.0 bps under its backing/)
+    expect(text).toMatch(/slashing/)
+  })
+
+  it('the asset’s own yield compounds onto the venue’s', () => {
+    const s = scoreVenue({ venue: venue(), samples: [sample(0, { apy: 0.02 })], position: 0n, now: NOW, assetApy: 0.03 }, policy())
+    expect(s.score).toBeCloseTo(1.02 * 1.03 - 1, 12)
+    expect(s.components.assetYield!.penaltyBps).toBeLessThan(0)
+  })
+
+  it('unknown launch date and missing readings', () => {
+    const s = scoreVenue({ venue: venue({ launchDate: undefined }), samples: [sample(0, { tvl: null })], position: 5n, now: NOW }, policy())
+    expect(s.components.age!.penaltyBps).toBe(50)
+    expect(s.components.concentration!.why).toMatch(/no TVL/)
+    expect(s.components.liquidity!.why).toMatch(/no liquidity reading/)
+  })
+
+  it('only the last apyWindowSamples count', () => {
+    const samples = [0.5, 0.5, 0.01, 0.03].map((apy, i) => sample(i, { apy }))
+    const s = scoreVenue({ venue: venue(), samples: [...samples].reverse(), position: 0n, now: NOW }, policy({ risk: { apyWindowSamples: 2 } }))
+    expect(s.grossApy).toBeCloseTo(0.02, 12)
+  })
+
+  it('excluded: paused and unavailable are stuck; a deep depeg is not (it can be drained); no sample, no APY', () => {
+    const p = policy()
+    const paused = scoreVenue({ venue: venue(), samples: [sample(0), sample(1, { paused: true })], position: 1n, now: NOW }, p)
+    expect(paused.score).toBe(-Infinity)
+    expect(paused.excluded).toMatch(/paused/)
+    expect(paused.stuck).toBe(true)
+    const down = scoreVenue({ venue: venue(), samples: [sample(0, { available: false, error: 'reverted', apy: null })], position: 1n, now: NOW }, p)
+    expect(down.excluded).toMatch(/unavailable.*reverted/)
+    expect(down.stuck).toBe(true)
+    const depeg = scoreVenue({ venue: venue(), samples: [sample(0, { peg: 0.94, withdrawable: E18 })], position: E18, now: NOW }, p)
+    expect(depeg.excluded).toMatch(/depeg 600\.0 bps beyond 500 bps/)
+    expect(depeg.stuck).toBe(false)
+    expect(depeg.withdrawable).toBe(E18)
+    expect(scoreVenue({ venue: venue(), samples: [], position: 0n, now: NOW }, p).excluded).toBe('no sample yet')
+    expect(scoreVenue({ venue: venue(), samples: [sample(0, { apy: null })], position: 0n, now: NOW }, p).excluded).toMatch(/no APY/)
+  })
+
+  it('slashing weight halves every half-life; future-dated events count in full', () => {
+    const v = venue({ slashing: [{ date: '2024-01-01', lossBps: 40 }, { date: '2027-01-01', lossBps: 1 }] })
+    const s = scoreVenue({ venue: v, samples: [sample(0)], position: 0n, now: NOW }, policy())
+    const ageDays = (NOW - Date.parse('2024-01-01T00:00:00Z') / 1000) / DAY
+    expect(s.components.slashing!.penaltyBps).toBeCloseTo(40 * Math.pow(0.5, ageDays / 365) + 1, 9)
+  })
+})

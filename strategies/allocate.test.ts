@@ -166,6 +166,19 @@ describe('allocate: hand-checked cases', () => {
     expect(checkAllocation(input, targetMap(a))).toEqual([])
   })
 
+  it('a breach smaller than one step’s amortised gas is dust: left alone, not made worse', () => {
+    const venues = (idle: number) => [
+      { id: 'idle', kind: 'lst' as const, current: idle, score: 0.03 },
+      { id: 'a', current: 100 - idle, score: 0.05 },
+    ]
+    // Buffer 10; gas 0.01 × 365/30 ≈ 0.12 units: a shortfall of 0.05 stays, one of 1 is repaired.
+    const policy = frictionless({ allocation: { minIdleBps: 1_000 }, costs: { gasPerStep: 0.01 } })
+    const dust = allocate(mkInput({ venues: venues(9.95), policy }))
+    expect(dust.targets.every((t) => t.delta === 0n)).toBe(true)
+    const real = allocate(mkInput({ venues: venues(9), policy }))
+    expect(amt(real, 'idle')).toBeCloseTo(10, 9)
+  })
+
   it('gas: a change too small to pay for its gas is not made', () => {
     const venues = [
       { id: 'idle', kind: 'lst' as const, current: 1_000, score: 0.03 },

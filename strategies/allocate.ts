@@ -39,6 +39,8 @@ export type { AllocationChain, AllocationInput, AllocationVenue } from './constr
  * A limit the current allocation already breaches (a cap lowered, a buffer spent) is never made
  * worse, and bringing it back within the limit earns a large bonus (M per unit), so breaches are
  * reduced first, as far as liquidity and the move budget allow; the budget itself is never exceeded.
+ * A breach smaller than one step's gas × 365 / horizonDays (collateral units) is dust: not made
+ * worse, but not worth a transaction to repair.
  *
  * Gas is a fixed cost per step, which no LP expresses: after the LP, venues whose change does not
  * pay for its gas even at the chain's widest score spread (|change| × (max − min score) below the
@@ -162,6 +164,8 @@ export function allocate(input: AllocationInput): Allocation {
   const A = perYear(policy)
   const h = policy.allocation.hysteresisBps / 10_000
   const warnings: string[] = []
+  /** One step's gas, amortised per year, normalised: also the smallest breach worth repairing. */
+  const repairMin = (chain: string) => (gasPerStepOf(policy, chain) / (Ph || 1)) * A
   const idleScore = new Map(chains.map((c) => [c.name, lpScore(venues.find((v) => v.id === c.idleVenueId)!)]))
   const spread = new Map<string, number>()
   for (const c of chains) {
@@ -219,7 +223,7 @@ export function allocate(input: AllocationInput): Allocation {
       const sp = spread.get(v.chain)!
       if (idle) {
         const min = L.minIdle.get(v.chain)!
-        if (cur < min) add(i, 1, Infinity, s + M, nrm(min - cur, v.chain))
+        if (cur < min && nrm(min - cur, v.chain) > repairMin(v.chain)) add(i, 1, Infinity, s + M, nrm(min - cur, v.chain))
         add(i, 1, sp, s, nrm(hi[i]!, v.chain))
         add(i, -1, sp, -s - h, nrm(cur - lo[i]!, v.chain) - margin)
       } else {
@@ -227,7 +231,7 @@ export function allocate(input: AllocationInput): Allocation {
         const room = hi[i]! - cur
         add(i, 1, sp, s - kDep, cap && room > 0n ? nrm(room, v.chain) - margin : nrm(room, v.chain))
         const wMax = nrm(cur - lo[i]!, v.chain)
-        const breach = cap && cur > cap.raw ? Math.min(nrm(cur - cap.raw, v.chain) + margin, wMax) : 0
+        const breach = cap && cur > cap.raw && nrm(cur - cap.raw, v.chain) > repairMin(v.chain) ? Math.min(nrm(cur - cap.raw, v.chain) + margin, wMax) : 0
         add(i, -1, Infinity, -s - kWd - h + M, breach)
         add(i, -1, isExcluded(v) ? Infinity : sp, -s - kWd - h, wMax - breach)
       }
@@ -254,7 +258,7 @@ export function allocate(input: AllocationInput): Allocation {
       }
     }
     // Group caps (invested = not idle). A breached group gets a reduction variable with bonus M.
-    const group = (name: string, key: (v: AllocationVenue) => boolean, cap: bigint, scaleOf: (v: AllocationVenue) => bigint) => {
+    const group = (name: string, key: (v: AllocationVenue) => boolean, cap: bigint, scaleOf: (v: AllocationVenue) => bigint, dustN: number) => {
       let now = 0n
       let room = 0n
       for (let i = 0; i < n; i++) {
@@ -269,18 +273,18 @@ export function allocate(input: AllocationInput): Allocation {
       const colsR = [...cs]
       const coefsR = [...cf]
       let rhs: number
-      if (now > cap) {
+      if (now > cap && Number(now - cap) / P > dustN) {
         c.push(M)
         ub.push(Number(now - cap) / P)
         colsR.push(c.length - 1)
         coefsR.push(1)
         rhs = 0
-      } else rhs = Math.max(0, Number(cap - now) / P - margin)
+      } else rhs = now > cap ? 0 : Math.max(0, Number(cap - now) / P - margin)
       rows.push({ cols: colsR, coefs: coefsR, sense: 'le', rhs })
       rowNames.push(name)
     }
-    for (const ch of chains) group(`chain-cap:${ch.name}`, (v) => v.chain === ch.name, L.chainCap.get(ch.name)!, (v) => L.scale.get(v.chain)!)
-    for (const [p, cap] of [...L.protocolCap].sort(([a], [b]) => cmp(a, b))) group(`protocol-cap:${p}`, (v) => v.protocol === p, cap, (v) => L.scale.get(v.chain)!)
+    for (const ch of chains) group(`chain-cap:${ch.name}`, (v) => v.chain === ch.name, L.chainCap.get(ch.name)!, (v) => L.scale.get(v.chain)!, repairMin(ch.name))
+    for (const [p, cap] of [...L.protocolCap].sort(([a], [b]) => cmp(a, b))) group(`protocol-cap:${p}`, (v) => v.protocol === p, cap, (v) => L.scale.get(v.chain)!, (policy.costs.gasPerStep * A) / (Ph || 1))
     {
       const cs: number[] = []
       let room = 0
@@ -311,7 +315,7 @@ export function allocate(input: AllocationInput): Allocation {
     return { delta, objective: r.objective, status: r.status, iterations: r.iterations, value, rowDual }
   }
 
-  const gasN = (v: AllocationVenue) => (gasPerStepOf(policy, v.chain) / (Ph || 1)) * A
+  const gasN = (v: AllocationVenue) => repairMin(v.chain)
   const withGas = (s: Solved) => {
     let f = s.objective
     for (let i = 0; i < n; i++) if (s.delta[i] !== 0 && !isIdle(venues[i]!)) f -= gasN(venues[i]!)

@@ -18,7 +18,9 @@ import { scoreVenue, type VenueScore } from './risk'
  *
  * - strategy: every `rebalanceEvery` steps (from the first full window), scores from the samples
  *   seen so far, `allocate` with the policy (move budget per period, cooldowns, hysteresis),
- *   `buildPlan` for the steps and their costs, which are paid from the chain's idle collateral.
+ *   `buildPlan` for the steps and their costs: slippage and queue costs come off the collateral
+ *   that moved (what arrives is smaller), gas is paid from outside the positions (the native token)
+ *   and subtracted from the strategy's final value.
  * - hold: the initial positions, never moved.
  * - oracle: at the same times (and at step 0), knows each venue's realised yield until the next
  *   rebalance and allocates on it under the same caps, buffer and stuck venues, with no move budget,
@@ -62,7 +64,7 @@ export interface BacktestLeg {
   annualisedYield: number
   rebalances: number
   steps: number
-  /** Move costs paid, collateral units. */
+  /** Move costs paid (gas, slippage, queue), collateral units. */
   costs: number
   moved: number
 }
@@ -119,7 +121,8 @@ export function backtest(input: BacktestInput): BacktestResult {
     for (const [id, x] of p) p.set(id, x * growth[k]!.get(id)!)
   }
 
-  const leg = (): BacktestLeg & { positions: Positions } => ({ positions: new Map(initial), finalValue: 0, gain: 0, annualisedYield: 0, rebalances: 0, steps: 0, costs: 0, moved: 0 })
+  type Running = BacktestLeg & { positions: Positions; gas: number }
+  const leg = (): Running => ({ positions: new Map(initial), gas: 0, finalValue: 0, gain: 0, annualisedYield: 0, rebalances: 0, steps: 0, costs: 0, moved: 0 })
   const strat = leg()
   const hold = leg()
   const oracle = leg()
@@ -209,10 +212,10 @@ export function backtest(input: BacktestInput): BacktestResult {
           if (w > 0n || d > 0n) moves.push({ chain: c.name, block: chainBlock.get(c.name)!, raw: w > d ? w : d })
         }
         apply(strat, a)
-        // Costs are paid from the chain's idle collateral.
         for (const s of plan.steps) {
-          const idle = input.chains.find((c) => c.name === s.chain)!.idleVenueId
-          strat.positions.set(idle, strat.positions.get(idle)! - s.cost)
+          const lands = s.kind === 'deposit' ? s.venueId : input.chains.find((c) => c.name === s.chain)!.idleVenueId
+          strat.positions.set(lands, strat.positions.get(lands)! - s.costs.slippage - s.costs.queue)
+          strat.gas += s.costs.gas
           strat.costs += s.cost
         }
       }
@@ -247,7 +250,7 @@ export function backtest(input: BacktestInput): BacktestResult {
     }
   }
 
-  function apply(l: BacktestLeg & { positions: Positions }, a: Allocation) {
+  function apply(l: Running, a: Allocation) {
     const changed = a.targets.filter((t) => t.delta !== 0n)
     if (!changed.length) return
     l.rebalances++
@@ -263,9 +266,9 @@ export function backtest(input: BacktestInput): BacktestResult {
 
   const initialValue = total(initial)
   const years = seconds / YEAR
-  const finish = (l: BacktestLeg & { positions: Positions }): BacktestLeg => {
-    const finalValue = total(l.positions)
-    const { positions: _p, ...rest } = l
+  const finish = (l: Running): BacktestLeg => {
+    const finalValue = total(l.positions) - l.gas
+    const { positions: _p, gas: _g, ...rest } = l
     return {
       ...rest,
       finalValue,

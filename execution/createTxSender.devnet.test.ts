@@ -237,7 +237,7 @@ describe('tx sender (devnet)', () => {
     })
     const done = await s.send({ key: 'k', ...depositCall(parseEther('1')) })
     expect(done.status).toBe('confirmed')
-    expect(seen).toEqual(['created', 'signed', 'broadcast', 'mined', 'confirmed'])
+    expect(seen).toEqual(['created', 'signed', 'sent', 'broadcast', 'mined', 'confirmed'])
   })
 
   it('nonce consumed by a foreign tx: the intent fails (NonceConsumedError), its tx can never land', async () => {

@@ -31,7 +31,11 @@ import { classifyBroadcastError, isRevert, isTransient, nodeMessage, revertReaso
  * the store's compare-and-set (only one signs).
  */
 
-export type TxPoint = 'created' | 'signed' | 'broadcast' | 'replaced' | 'mined' | 'confirmed'
+/**
+ * Hook points, each right after the state change it names: 'sent' is the one window where the
+ * chain is ahead of the store (the node accepted the raw tx; the store still says signed).
+ */
+export type TxPoint = 'created' | 'signed' | 'sent' | 'broadcast' | 'replaced' | 'mined' | 'confirmed'
 
 export interface TxSenderHooks {
   /** Called (and awaited) right after each stored state change: tests stop a process here. */
@@ -298,8 +302,10 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
     const raw = intent.rawTx!
     const hash = intent.txHash!
     const at = await head()
+    let accepted = false
     try {
       await rpc('eth_sendRawTransaction', () => client.sendRawTransaction({ serializedTransaction: raw }))
+      accepted = true
     } catch (err) {
       const kind = classifyBroadcastError(err)
       const msg = nodeMessage(err)
@@ -336,6 +342,7 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
           break
       }
     }
+    if (accepted) await hook('sent', intent)
     if (await store.intents.markBroadcast(intent.key, hash, { headBlock: at })) {
       const next = await reload(intent.key)
       logger.info({ tx: intent.key, hash, head: Number(at) }, 'tx broadcast')

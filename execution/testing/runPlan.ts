@@ -21,9 +21,11 @@ import { createTxSender, type TxSender } from '../createTxSender'
 import { executePlan } from '../executePlan'
 
 const dieAt = process.env.POOLWARDEN_DIE_AT
+const trace = process.env.POOLWARDEN_TRACE ? (label: string) => process.stdout.write(`TRACE ${label} ${Math.round(performance.now())}\n`) : () => undefined
 const pollIntervalMs = Number(process.env.POOLWARDEN_POLL_MS ?? 50)
 
 async function point(name: string): Promise<void> {
+  trace(name)
   process.stdout.write(`POINT ${name}\n`)
   if (name === dieAt) {
     process.stdout.write(`DIE ${name}\n`)
@@ -35,9 +37,12 @@ async function point(name: string): Promise<void> {
 async function main(): Promise<number> {
   const planId = process.env.POOLWARDEN_PLAN
   if (!planId) throw new Error('POOLWARDEN_PLAN is not set')
+  trace('main')
   const config = loadConfig()
+  trace('config')
   const logger = createLogger({ agent: 'executor-test' }, process.env.LOG_LEVEL ?? 'silent')
   const store = await openStore({ path: config.store.path, logger })
+  trace('store')
   try {
     const found = await store.plans.getWithSteps(planId)
     if (!found) throw new Error(`plan ${planId} not in the store`)
@@ -57,7 +62,9 @@ async function main(): Promise<number> {
         options: { pollIntervalMs, hooks: { at: (p, intent) => point(`${p}:${intent.key}`) } },
       })
     }
+    trace('senders')
     for (const s of Object.values(senders)) await s.reconcile()
+    trace('reconciled')
     const res = await executePlan({
       common: { config, logger },
       store,

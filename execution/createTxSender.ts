@@ -7,7 +7,7 @@ import { sleep } from '../core/shutdown'
 import type { Store } from '../store'
 import type { Intent, IntentAttempt, SignedTx } from '../store/types'
 import { GasBalanceLowError, IntentFailedError, IntentMismatchError, NonceConsumedError, PreflightRevertError, TxRevertedError, TxStuckError } from './errors'
-import { padGas, replacementFees, requiredBalance, type Fees } from './fees'
+import { MIN_FEE_BUMP_PERCENT, padGas, replacementFees, requiredBalance, type Fees } from './fees'
 import { classifyBroadcastError, isRevert, isTransient, nodeMessage, revertReason } from './nodeErrors'
 
 /**
@@ -143,7 +143,7 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
   const finality = BigInt(chain.config.finalityDepth)
   const signal = opts.signal
   const mutex = new Mutex()
-  replacementFees({ maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }, { maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }, bumpPercent) // validates the percent now
+  if (!(bumpPercent >= MIN_FEE_BUMP_PERCENT)) throw new RangeError(`feeBumpPercent ${bumpPercent}: nodes refuse a replacement raised by less than ${MIN_FEE_BUMP_PERCENT} %`)
 
   const hook = async (point: TxPoint, intent: Intent) => {
     await opts.hooks?.at?.(point, intent)

@@ -201,18 +201,20 @@ export function allocate(input: AllocationInput): Allocation {
     }
   }
 
-  const solve = (frozen: ReadonlySet<number>): Solved => {
-    const c: number[] = []
-    const ub: number[] = []
-    const cols: Col[] = []
+  // ── the LP's columns and rows, built once; each solve drops the frozen venues' columns ──
+  const chainIndex = new Map(chains.map((c, k) => [c.name, k]))
+  const protocols = [...L.protocolCap.keys()].sort(cmp)
+  const protIndex = new Map(protocols.map((p, k) => [p, k]))
+  interface Spec extends Col {
+    cost: number
+    upper: number
+  }
+  const specs: Spec[] = []
+  {
     const add = (venue: number, sign: 1 | -1, unitValue: number, cost: number, upper: number) => {
-      if (!(upper > 0)) return
-      cols.push({ venue, sign, unitValue })
-      c.push(cost)
-      ub.push(upper)
+      if (upper > 0) specs.push({ venue, sign, unitValue, cost, upper })
     }
     for (let i = 0; i < n; i++) {
-      if (frozen.has(i)) continue
       const v = venues[i]!
       if (L.fixed.has(v.id)) continue
       const s = lpScore(v)
@@ -236,69 +238,99 @@ export function allocate(input: AllocationInput): Allocation {
         add(i, -1, isExcluded(v) ? Infinity : sp, -s - kWd - h, wMax - breach)
       }
     }
+  }
+  // Group caps on invested collateral (idle excluded): rows only where the cap can bind. A breached
+  // group gets a reduction variable with bonus M (unless the breach is dust); its rhs is then 0.
+  interface Group {
+    name: string
+    rhs: number
+    /** Upper bound of the reduction variable (0 = none). */
+    reduce: number
+  }
+  const groupOf = (name: string, members: readonly number[] | undefined, cap: bigint, dustN: number): Group | null => {
+    let now = 0n
+    let room = 0n
+    for (const i of members ?? []) {
+      const v = venues[i]!
+      const sc = L.scale.get(v.chain)!
+      now += v.current * sc
+      room += (hi[i]! - v.current) * sc
+    }
+    if (now + room <= cap) return null
+    const breach = now > cap ? Number(now - cap) / P : 0
+    return { name, rhs: now > cap ? 0 : Math.max(0, Number(cap - now) / P - margin), reduce: breach > dustN ? breach : 0 }
+  }
+  const investedByChain = new Map<string, number[]>()
+  const investedByProt = new Map<string, number[]>()
+  venues.forEach((v, i) => {
+    if (isIdle(v)) return
+    if (!investedByChain.has(v.chain)) investedByChain.set(v.chain, [])
+    investedByChain.get(v.chain)!.push(i)
+    if (!investedByProt.has(v.protocol)) investedByProt.set(v.protocol, [])
+    investedByProt.get(v.protocol)!.push(i)
+  })
+  const chainGroups = chains.map((ch) => groupOf(`chain-cap:${ch.name}`, investedByChain.get(ch.name), L.chainCap.get(ch.name)!, repairMin(ch.name)))
+  const protGroups = protocols.map((p) => groupOf(`protocol-cap:${p}`, investedByProt.get(p), L.protocolCap.get(p)!, (policy.costs.gasPerStep * A) / (Ph || 1)))
+
+  const solve = (frozen: ReadonlySet<number>): Solved => {
+    const c: number[] = []
+    const ub: number[] = []
+    const cols: Col[] = []
+    const nc = chains.length
+    const chainRow: { cs: number[]; cf: number[] }[] = chains.map(() => ({ cs: [], cf: [] }))
+    const chainCapRow: { cs: number[]; cf: number[] }[] = chains.map(() => ({ cs: [], cf: [] }))
+    const protRow: { cs: number[]; cf: number[] }[] = protocols.map(() => ({ cs: [], cf: [] }))
+    const budgetCols: number[] = []
+    let budgetRoom = 0
+    for (const sp of specs) {
+      if (frozen.has(sp.venue)) continue
+      const j = cols.length
+      cols.push(sp)
+      c.push(sp.cost)
+      ub.push(sp.upper)
+      const v = venues[sp.venue]!
+      const ci = chainIndex.get(v.chain)!
+      chainRow[ci]!.cs.push(j)
+      chainRow[ci]!.cf.push(sp.sign)
+      if (!isIdle(v)) {
+        chainCapRow[ci]!.cs.push(j)
+        chainCapRow[ci]!.cf.push(sp.sign)
+        const pi = protIndex.get(v.protocol)
+        if (pi !== undefined) {
+          protRow[pi]!.cs.push(j)
+          protRow[pi]!.cf.push(sp.sign)
+        }
+      }
+      if (sp.sign < 0) {
+        budgetCols.push(j)
+        budgetRoom += sp.upper
+      }
+    }
     const nv = cols.length
     const rows: LpRow[] = []
     const rowNames: string[] = []
-    const byVenue = (pred: (v: AllocationVenue) => boolean) => {
-      const cs: number[] = []
-      const cf: number[] = []
-      cols.forEach((col, j) => {
-        if (pred(venues[col.venue]!)) {
-          cs.push(j)
-          cf.push(col.sign)
-        }
-      })
-      return { cs, cf }
+    for (let k = 0; k < nc; k++) {
+      if (!chainRow[k]!.cs.length) continue
+      rows.push({ cols: chainRow[k]!.cs, coefs: chainRow[k]!.cf, sense: 'eq', rhs: 0 })
+      rowNames.push(`chain:${chains[k]!.name}`)
     }
-    for (const ch of chains) {
-      const { cs, cf } = byVenue((v) => v.chain === ch.name)
-      if (cs.length) {
-        rows.push({ cols: cs, coefs: cf, sense: 'eq', rhs: 0 })
-        rowNames.push(`chain:${ch.name}`)
-      }
-    }
-    // Group caps (invested = not idle). A breached group gets a reduction variable with bonus M.
-    const group = (name: string, key: (v: AllocationVenue) => boolean, cap: bigint, scaleOf: (v: AllocationVenue) => bigint, dustN: number) => {
-      let now = 0n
-      let room = 0n
-      for (let i = 0; i < n; i++) {
-        const v = venues[i]!
-        if (isIdle(v) || !key(v)) continue
-        now += v.current * scaleOf(v)
-        room += (hi[i]! - v.current) * scaleOf(v)
-      }
-      if (now + room <= cap) return
-      const { cs, cf } = byVenue((v) => !isIdle(v) && key(v))
-      if (!cs.length) return
-      const colsR = [...cs]
-      const coefsR = [...cf]
-      let rhs: number
-      if (now > cap && Number(now - cap) / P > dustN) {
+    const groupRow = (g: Group | null, r: { cs: number[]; cf: number[] }) => {
+      if (!g || !r.cs.length) return
+      if (g.reduce > 0) {
         c.push(M)
-        ub.push(Number(now - cap) / P)
-        colsR.push(c.length - 1)
-        coefsR.push(1)
-        rhs = 0
-      } else rhs = now > cap ? 0 : Math.max(0, Number(cap - now) / P - margin)
-      rows.push({ cols: colsR, coefs: coefsR, sense: 'le', rhs })
-      rowNames.push(name)
-    }
-    for (const ch of chains) group(`chain-cap:${ch.name}`, (v) => v.chain === ch.name, L.chainCap.get(ch.name)!, (v) => L.scale.get(v.chain)!, repairMin(ch.name))
-    for (const [p, cap] of [...L.protocolCap].sort(([a], [b]) => cmp(a, b))) group(`protocol-cap:${p}`, (v) => v.protocol === p, cap, (v) => L.scale.get(v.chain)!, (policy.costs.gasPerStep * A) / (Ph || 1))
-    {
-      const cs: number[] = []
-      let room = 0
-      cols.forEach((col, j) => {
-        if (col.sign < 0) {
-          cs.push(j)
-          room += ub[j]!
-        }
-      })
-      const budget = Number(L.budget) / P
-      if (cs.length && room > budget - budgetMargin) {
-        rows.push({ cols: cs, coefs: cs.map(() => 1), sense: 'le', rhs: Math.max(0, budget - budgetMargin) })
-        rowNames.push('budget')
+        ub.push(g.reduce)
+        r.cs.push(c.length - 1)
+        r.cf.push(1)
       }
+      rows.push({ cols: r.cs, coefs: r.cf, sense: 'le', rhs: g.rhs })
+      rowNames.push(g.name)
+    }
+    chainGroups.forEach((g, k) => groupRow(g, chainCapRow[k]!))
+    protGroups.forEach((g, k) => groupRow(g, protRow[k]!))
+    const budget = Number(L.budget) / P
+    if (budgetCols.length && budgetRoom > budget - budgetMargin) {
+      rows.push({ cols: budgetCols, coefs: budgetCols.map(() => 1), sense: 'le', rhs: Math.max(0, budget - budgetMargin) })
+      rowNames.push('budget')
     }
     const r = solveLp({ c, upper: ub, rows })
     const delta = new Float64Array(n)

@@ -5,8 +5,11 @@
  * and stops there (nothing else runs) until the test SIGKILLs it.
  *
  * env: POOLWARDEN_CONFIG (config file), POOLWARDEN_SIGNER_KEY (pool key), POOLWARDEN_PLAN (plan id),
- *      POOLWARDEN_DIE_AT (optional point name), POOLWARDEN_POLL_MS (default 50).
- * Point names: `<tx point>:<intent key>` (created, signed, broadcast, replaced, mined, confirmed)
+ *      POOLWARDEN_DIE_AT (optional point name), POOLWARDEN_POLL_MS (default 50),
+ *      POOLWARDEN_WAIT_GO=1: load, then wait for a line `GO [<die-at point>]` on stdin before doing
+ *      anything (the test starts the next process while the current one runs: module loading
+ *      is most of a restart's time).
+ * Point names: `<tx point>:<intent key>` (created, signed, sent, broadcast, replaced, mined, confirmed)
  * and `<plan point>:<step idx>` (step-start, step-txs-confirmed, step-done).
  * Exit: 0 completed, 3 failed, 4 paused or not executable, 1 error. Last line: `RESULT <status>`.
  */
@@ -20,7 +23,7 @@ import { openStore } from '../../store'
 import { createTxSender, type TxSender } from '../createTxSender'
 import { executePlan } from '../executePlan'
 
-const dieAt = process.env.POOLWARDEN_DIE_AT
+let dieAt = process.env.POOLWARDEN_DIE_AT
 const trace = process.env.POOLWARDEN_TRACE ? (label: string) => process.stdout.write(`TRACE ${label} ${Math.round(performance.now())}\n`) : () => undefined
 const pollIntervalMs = Number(process.env.POOLWARDEN_POLL_MS ?? 50)
 
@@ -81,7 +84,29 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
+/** Resolves on the first stdin line `GO [point]` (sets the die-at point). */
+function waitForGo(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let buf = ''
+    const onData = (d: Buffer) => {
+      buf += d.toString()
+      const nl = buf.indexOf('\n')
+      if (nl < 0) return
+      process.stdin.off('data', onData)
+      process.stdin.pause()
+      const [cmd, arg] = buf.slice(0, nl).trim().split(/\s+/)
+      if (cmd !== 'GO') return reject(new Error(`expected GO on stdin, got ${cmd}`))
+      if (arg) dieAt = arg
+      resolve()
+    }
+    process.stdin.on('data', onData)
+    process.stdin.once('end', () => reject(new Error('stdin closed before GO')))
+  })
+}
+
+;(process.env.POOLWARDEN_WAIT_GO ? waitForGo() : Promise.resolve())
+  .then(main)
+  .then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stdout.write(`RESULT error ${describeError(err)}\n`)

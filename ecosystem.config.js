@@ -74,4 +74,25 @@ export const agentApps = chainNames().map((chain) => ({
   error_file: join(logDir, `watcher-${chain}.log`),
 }))
 
+agentApps.push(
+  {
+    ...common,
+    name: 'strategist',
+    ...node('strategist.mjs'),
+    env: agentEnv,
+    out_file: join(logDir, 'strategist.log'),
+    error_file: join(logDir, 'strategist.log'),
+  },
+  {
+    ...common,
+    name: 'executor',
+    ...node('executor.mjs'),
+    // Devnet: the pool's key (a well-known anvil key) from a file `npm start` writes; live: the
+    // operator provides POOLWARDEN_SIGNER_KEY or POOLWARDEN_SIGNER_KEY_FILE in the environment.
+    env: devnet ? { ...agentEnv, POOLWARDEN_SIGNER_KEY_FILE: join(root, '.devnet/signer.key') } : agentEnv,
+    out_file: join(logDir, 'executor.log'),
+    error_file: join(logDir, 'executor.log'),
+  },
+)
+
 export const apps = [...devnetApps, ...agentApps]

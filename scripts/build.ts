@@ -10,6 +10,8 @@ import { ROOT } from './lib/pm2'
 
 export const BUNDLES = {
   watcher: 'agents/watcher.ts',
+  strategist: 'agents/strategist.ts',
+  executor: 'agents/executor.ts',
   simulator: 'devnet/simulator.main.ts',
 } as const
 

@@ -5,7 +5,8 @@
  * waits for the first samples and prints the status table.
  * Live (POOLWARDEN_CONFIG set): validates the config and starts the agents only.
  */
-import { existsSync, readFileSync, rmSync, mkdirSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs'
+import { devKey, ROLES } from '../devnet/accounts'
 import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load'
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
     }
     // A new devnet every start: chains begin empty, so the old store and config are stale.
     const devDir = join(ROOT, '.devnet')
-    for (const f of ['poolwarden.sqlite', 'poolwarden.sqlite-wal', 'poolwarden.sqlite-shm', 'config.json', 'deployment.json']) rmSync(join(devDir, f), { force: true })
+    for (const f of ['poolwarden.sqlite', 'poolwarden.sqlite-wal', 'poolwarden.sqlite-shm', 'config.json', 'deployment.json', 'signer.key']) rmSync(join(devDir, f), { force: true })
     rmSync(join(devDir, 'logs'), { recursive: true, force: true })
     mkdirSync(join(devDir, 'logs'), { recursive: true })
 
@@ -104,6 +105,8 @@ async function main(): Promise<void> {
       },
     })
     const written = await writeDevnetConfig(result, join(devDir, 'config.json'))
+    // The pool's signer on the devnet is anvil's well-known account #1; live keys never touch disk here.
+    writeFileSync(join(devDir, 'signer.key'), `${devKey(ROLES.pool)}\n`, { mode: 0o600 })
     step(`deployed ${result.config.venues.length} venues on ${specs.length} chains; config at ${relative(process.cwd(), written.configPath)}`)
 
     await buildApps()

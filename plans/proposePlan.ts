@@ -1,0 +1,160 @@
+import type { Config } from '../config/schema'
+import type { Logger } from '../core/logger'
+import type { Store } from '../store'
+import type { Plan as StoredPlan, PlanStep as StoredStep } from '../store/types'
+import { allocate, type Allocation } from '../strategies/allocate'
+import type { AllocationVenue } from '../strategies/constraints'
+import { planFromAllocation, StaleSamplesError, type Plan } from '../strategies/plan'
+import { scoreVenue, type VenueScore } from '../strategies/risk'
+import { toExplanation } from './explanation'
+
+export type ProposeOutcome =
+  | { chain: string; status: 'created'; planId: string; plan: Plan; superseded: string[] }
+  | { chain: string; status: 'unchanged'; planId: string }
+  | { chain: string; status: 'hold'; superseded: string[]; reason: string }
+  | { chain: string; status: 'skipped'; reason: string }
+
+const OPEN: StoredPlan['status'][] = ['proposed', 'awaiting_approval', 'approved']
+
+/** The chain's collateral LST venue: idle collateral, the liquidity buffer. */
+export function idleVenueOf(config: Config, chain: string): string | undefined {
+  const token = config.pool.collateral.find((c) => c.chain === chain)?.token.toLowerCase()
+  return config.venues.find((v) => v.chain === chain && v.kind === 'lst' && v.address.toLowerCase() === token)?.id
+}
+
+/** Same steps (kind, venue) and amounts within 1 % (accrual moves amounts a little every block). */
+export function sameSteps(a: readonly Pick<StoredStep, 'kind' | 'venueId' | 'amount'>[], b: readonly Pick<StoredStep, 'kind' | 'venueId' | 'amount'>[]): boolean {
+  if (a.length !== b.length) return false
+  return a.every((x, i) => {
+    const y = b[i]!
+    if (x.kind !== y.kind || x.venueId !== y.venueId) return false
+    const diff = x.amount > y.amount ? x.amount - y.amount : y.amount - x.amount
+    const big = x.amount > y.amount ? x.amount : y.amount
+    return diff * 100n <= big
+  })
+}
+
+/**
+ * The strategist's decision for one chain, from the store only: score every venue on its recent
+ * samples, allocate under the policy's constraints, turn the allocation into ordered steps, and
+ * write the plan (approved below the approval threshold, else awaiting approval) unless an open
+ * plan already says the same. Open plans that no longer match are superseded. Each new plan
+ * raises an alert.
+ */
+export async function proposePlan(deps: { config: Config; store: Store; logger: Logger; agent?: string }, chain: string, opts: { headBlock?: bigint } = {}): Promise<ProposeOutcome> {
+  const { config, store } = deps
+  const agent = deps.agent ?? 'strategist'
+  const policy = config.strategy
+  const idle = idleVenueOf(config, chain)
+  if (!idle) return { chain, status: 'skipped', reason: `no lst venue holds the collateral token of ${chain}` }
+  const cursor = await store.cursors.get(chain)
+  if (!cursor) return { chain, status: 'skipped', reason: 'no samples yet' }
+  if ((await store.plans.list({ status: 'executing', chain, limit: 1 })).length > 0) return { chain, status: 'skipped', reason: 'a plan is executing' }
+  const collateral = config.pool.collateral.find((c) => c.chain === chain)!
+  const venues = config.venues.filter((v) => v.chain === chain)
+
+  // Moves of completed or running plans: cooldowns and the period's move budget.
+  const recent = await store.plans.list({ status: ['completed', 'executing'], chain, limit: 50 })
+  const lastMoved = new Map<string, bigint>()
+  let movedThisPeriod = 0n
+  for (const p of recent) {
+    const at = p.basedOnBlock[chain] ?? 0n
+    for (const s of await store.plans.steps(p.id)) {
+      if (s.venueId === idle) continue
+      if ((lastMoved.get(s.venueId) ?? -1n) < at) lastMoved.set(s.venueId, at)
+      if (s.kind === 'withdraw' && cursor.blockNumber - at < BigInt(policy.allocation.periodBlocks)) movedThisPeriod += s.amount
+    }
+  }
+
+  const scores: VenueScore[] = []
+  const allocVenues: AllocationVenue[] = []
+  for (const v of venues) {
+    const samples = await store.samples.recent(v.id, policy.risk.apyWindowSamples, { beforeBlock: cursor.blockNumber + 1n })
+    const position = (await store.positions.latest(v.id))?.amount ?? 0n
+    const now = samples[0]?.blockTime ?? 0
+    const score = scoreVenue({ venue: { id: v.id, chain, kind: v.kind, protocol: v.protocol, risk: v.risk }, samples, position, now }, policy)
+    scores.push(score)
+    // An LST other than the collateral holds another asset: swaps are not part of rebalancing.
+    const otherAsset = v.kind === 'lst' && v.id !== idle
+    allocVenues.push({
+      id: v.id,
+      chain,
+      protocol: v.protocol,
+      kind: v.kind,
+      current: position,
+      score: score.score,
+      excluded: otherAsset ? 'holds another asset than the collateral (no swaps)' : score.excluded,
+      stuck: otherAsset || score.stuck,
+      withdrawable: score.withdrawable,
+      lastMovedBlock: lastMoved.get(v.id) ?? null,
+      caps: v.caps,
+    })
+  }
+
+  let allocation: Allocation
+  let plan: Plan
+  try {
+    allocation = allocate({ chains: [{ name: chain, decimals: collateral.decimals, idleVenueId: idle, blockNumber: cursor.blockNumber, movedThisPeriod }], venues: allocVenues, policy })
+    plan = planFromAllocation(allocation, {
+      scores,
+      chains: [{ name: chain, decimals: collateral.decimals, idleVenueId: idle, sampleBlock: cursor.blockNumber, headBlock: opts.headBlock ?? cursor.blockNumber, symbol: collateral.symbol }],
+      policy,
+    })
+  } catch (err) {
+    if (err instanceof StaleSamplesError) return { chain, status: 'skipped', reason: err.message }
+    throw err
+  }
+
+  const open = await store.plans.list({ status: OPEN, chain })
+  const closeSuperseded = async (ids: string[]) => {
+    for (const sid of ids) await store.alerts.resolve(`plan:${sid}`, { agent, title: `Plan ${sid} superseded`, body: 'newer samples changed the target allocation' })
+  }
+  if (plan.steps.length === 0) {
+    const superseded = open.length ? await store.plans.supersedeOpen(chain) : []
+    await closeSuperseded(superseded)
+    return { chain, status: 'hold', superseded, reason: allocation.solver.status === 'hold' ? 'no move is worth its costs' : `allocation ${allocation.solver.status}` }
+  }
+  for (const p of open) {
+    if (sameSteps(await store.plans.steps(p.id), plan.steps)) return { chain, status: 'unchanged', planId: p.id }
+  }
+
+  const id = `p-${chain}-${cursor.blockNumber}`
+  // Collateral moved: every step goes through idle, so the larger of the two sides.
+  const side = (k: 'withdraw' | 'deposit') => plan.steps.filter((s) => s.kind === k).reduce((a, s) => a + s.amount, 0n)
+  const totalAmount = side('withdraw') > side('deposit') ? side('withdraw') : side('deposit')
+  const unit = 10 ** collateral.decimals
+  const { inserted, superseded } = await store.transaction(async () => {
+    const superseded = await store.plans.supersedeOpen(chain)
+    const r = await store.plans.create({
+      id,
+      chain,
+      status: plan.needsApproval ? 'awaiting_approval' : 'approved',
+      basedOnBlock: { [chain]: cursor.blockNumber },
+      totalAmount,
+      expectedGain: BigInt(Math.round(((plan.expectedGainPerYear * plan.horizonDays) / 365) * unit)),
+      cost: BigInt(Math.round(plan.totalCost * unit)),
+      needsApproval: plan.needsApproval,
+      approvalsRequired: plan.needsApproval ? plan.approval.required : 0,
+      explanation: toExplanation(plan, allocation),
+      steps: plan.steps.map((s) => ({ kind: s.kind, chain: s.chain, venueId: s.venueId, amount: s.amount, detail: { why: s.why } })),
+    })
+    if (r.inserted) {
+      await store.alerts.raise({
+        dedupKey: `plan:${id}`,
+        agent,
+        chain,
+        rule: 'plan',
+        subject: id,
+        severity: plan.needsApproval ? 'warning' : 'info',
+        title: `New plan ${id}: ${plan.steps.length} step(s), ${plan.moved.toFixed(3)} ${collateral.symbol} moved${plan.needsApproval ? ` — needs ${plan.approval.required} committee approval(s)` : ', executing'}`,
+        body: `expected +${plan.expectedGainPerYear.toFixed(4)} ${collateral.symbol}/year, cost ${plan.totalCost.toFixed(4)}, net over ${plan.horizonDays} d ${plan.netBenefit.toFixed(4)}; \`npm run plan -- show ${id}\``,
+        blockNumber: cursor.blockNumber,
+      })
+    }
+    return { inserted: r.inserted, superseded }
+  })
+  await closeSuperseded(superseded)
+  if (!inserted) return { chain, status: 'unchanged', planId: id }
+  deps.logger.info({ plan: id, steps: plan.steps.length, needsApproval: plan.needsApproval, superseded }, 'plan proposed')
+  return { chain, status: 'created', planId: id, plan, superseded }
+}

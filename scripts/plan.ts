@@ -1,0 +1,92 @@
+/**
+ * `npm run plan -- list | show <id> [--verbose] | approve <id> --as <member> | reject <id> --as <member> | dry-run [chain]`
+ * Committee approvals write exactly the rows the Telegram bot will write (plans/decide.ts).
+ */
+import { formatUnits } from 'viem'
+import { parseArgs } from 'node:util'
+import { loadConfig } from '../config/load'
+import { ConfigError, describeError } from '../core/errors'
+import { createLogger } from '../core/logger'
+import { recordDecision } from '../plans/decide'
+import { planFromExplanation } from '../plans/explanation'
+import { openStore, type Store } from '../store'
+import type { Config } from '../config/schema'
+import { renderPlan } from '../strategies/plan'
+
+const USAGE = 'usage: npm run plan -- list | show <id> [--verbose] | approve <id> --as <member> | reject <id> --as <member>'
+const ID = /^[A-Za-z0-9:_-]{1,80}$/
+
+async function main() {
+  const { positionals, values } = parseArgs({ allowPositionals: true, options: { as: { type: 'string' }, verbose: { type: 'boolean', short: 'v' }, limit: { type: 'string' } } })
+  const [cmd, id] = positionals
+  if (!cmd) throw new ConfigError([USAGE])
+  if (id !== undefined && !ID.test(id)) throw new ConfigError([`plan id ${JSON.stringify(id.slice(0, 40))}: not a plan id (letters, digits, - : _ only)`])
+  const config = loadConfig()
+  const store = await openStore({ path: config.store.path, logger: createLogger({ cli: 'plan' }, 'warn') })
+  try {
+    switch (cmd) {
+      case 'list':
+        return await list(store, config, Number(values.limit ?? 20))
+      case 'show':
+        if (!id) throw new ConfigError([`show: which plan? ${USAGE}`])
+        return await show(store, config, id, !!values.verbose)
+      case 'approve':
+      case 'reject': {
+        if (!id) throw new ConfigError([`${cmd}: which plan? ${USAGE}`])
+        if (!values.as) throw new ConfigError([`${cmd}: --as <member> is required (committee: ${config.strategy.committee.members.join(', ') || 'none configured'})`])
+        const r = await recordDecision(store, { planId: id, member: values.as, decision: cmd, via: 'cli', committee: config.strategy.committee })
+        console.log(r.message)
+        if (r.outcome === 'refused') process.exitCode = 2
+        return
+      }
+      default:
+        throw new ConfigError([`unknown command "${cmd}": ${USAGE}`])
+    }
+  } finally {
+    await store.close()
+  }
+}
+
+const units = (config: Config, chain: string | null) => config.pool.collateral.find((c) => c.chain === chain) ?? { decimals: 18, symbol: 'units' }
+
+async function list(store: Store, config: Config, limit: number) {
+  const plans = await store.plans.list({ limit })
+  if (plans.length === 0) return console.log('no plans yet')
+  console.log(['ID'.padEnd(24), 'STATUS'.padEnd(18), 'STEPS', 'MOVED'.padStart(12), 'APPROVALS'.padStart(10), 'CREATED'].join('  '))
+  for (const p of plans) {
+    const u = units(config, p.chain)
+    const steps = await store.plans.steps(p.id)
+    const count = await store.approvals.count(p.id)
+    const moved = `${Number(formatUnits(p.totalAmount, u.decimals)).toFixed(3)}`
+    const appr = p.needsApproval ? `${count.approve}/${p.approvalsRequired}` : '—'
+    console.log([p.id.padEnd(24), p.status.padEnd(18), String(steps.length).padStart(5), moved.padStart(12), appr.padStart(10), new Date(p.createdAt).toISOString()].join('  '))
+  }
+}
+
+async function show(store: Store, config: Config, id: string, verbose: boolean) {
+  const found = await store.plans.getWithSteps(id)
+  if (!found) throw new ConfigError([`no plan "${id}": \`npm run plan -- list\` shows the plans`])
+  const { plan, steps } = found
+  const approvals = await store.approvals.list(id)
+  console.log(`Plan ${plan.id} — ${plan.status}${plan.error ? ` (${plan.error})` : ''}`)
+  console.log(`based on ${Object.entries(plan.basedOnBlock).map(([c, b]) => `${c} block ${b}`).join(', ')}; created ${new Date(plan.createdAt).toISOString()}`)
+  if (plan.needsApproval) {
+    console.log(`committee: ${approvals.filter((a) => a.decision === 'approve').length}/${plan.approvalsRequired} approvals${approvals.length ? ` — ${approvals.map((a) => `${a.member} ${a.decision} (${a.via})`).join(', ')}` : ''}`)
+  }
+  console.log('steps:')
+  const u = units(config, plan.chain)
+  for (const s of steps) console.log(`  ${s.idx}. ${s.kind.padEnd(8)} ${Number(formatUnits(s.amount, u.decimals)).toFixed(4).padStart(12)} ${u.symbol} ${s.venueId.padEnd(22)} ${s.status}${s.error ? ` — ${s.error}` : ''}`)
+  const e = planFromExplanation(plan.explanation)
+  if (e) {
+    console.log()
+    console.log(renderPlan(e.plan, { verbose }))
+    if (e.allocation.warnings.length) console.log(`warnings: ${e.allocation.warnings.join('; ')}`)
+    console.log(`allocation: risk-adjusted yield ${e.allocation.currentYield.toFixed(4)} → ${e.allocation.targetYield.toFixed(4)} ${u.symbol}/year; moved ${e.allocation.moved.toFixed(4)} of a budget of ${e.allocation.moveBudget.toFixed(4)}`)
+    if (!verbose) console.log('(--verbose: every venue\'s score components)')
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : `plan: ${describeError(err)}`)
+  process.exit(1)
+})

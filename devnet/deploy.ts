@@ -429,8 +429,8 @@ export function buildDevnetConfig(deployment: Deployment, opts: { storePath?: st
     // The simulated venues accrue every second, so one block of exchange-rate growth is an exact
     // APY (live profiles use a day of blocks: LST rates move once per oracle report).
     watch: { apyWindowBlocks: 1 },
-    // Three committee members, two approvals for plans moving more than 50 wstETH.
-    strategy: { approvalThreshold: 50, committee: { members: ['alice', 'bob', 'carol'], required: 2 } },
+    // Three committee members, two approvals for plans moving more than 150 wstETH.
+    strategy: { approvalThreshold: 150, committee: { members: ['alice', 'bob', 'carol'], required: 2 } },
   }
   return configSchema.parse(input)
 }

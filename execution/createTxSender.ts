@@ -230,8 +230,8 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
   }
 
   /** Throws GasBalanceLowError (after raising the alert) unless the balance covers the tx and the critical level. */
-  async function ensureGas(gas: bigint, fees: Fees, value: bigint): Promise<void> {
-    const balance = await rpc('eth_getBalance', () => client.getBalance({ address }))
+  async function ensureGas(gas: bigint, fees: Fees, value: bigint, known?: bigint): Promise<void> {
+    const balance = known ?? (await rpc('eth_getBalance', () => client.getBalance({ address })))
     const need = requiredBalance(gas, fees, value)
     const required = need > critical ? need : critical
     if (balance < required) {
@@ -265,10 +265,17 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
   /** created → signed (or failed on a pre-flight revert). */
   async function signNew(intent: Intent, abi: Abi | undefined): Promise<Intent> {
     const call = { account: address, to: intent.to, data: intent.data, value: intent.value }
-    let gasEstimate: bigint
+    // One batched round trip (the chain client batches concurrent requests): the pre-flight
+    // call, its gas, fees, balance and the account's pending nonce.
+    let gasEstimate: bigint, est: Fees, balance: bigint, chainNonce: number
     try {
-      await rpc('eth_call', () => client.call(call))
-      gasEstimate = await rpc('eth_estimateGas', () => client.estimateGas(call))
+      ;[, gasEstimate, est, balance, chainNonce] = await Promise.all([
+        rpc('eth_call', () => client.call(call)),
+        rpc('eth_estimateGas', () => client.estimateGas(call)),
+        rpc('fee estimate', () => client.estimateFeesPerGas()),
+        rpc('eth_getBalance', () => client.getBalance({ address })),
+        rpc('eth_getTransactionCount', () => client.getTransactionCount({ address, blockTag: 'pending' })),
+      ])
     } catch (err) {
       if (!isRevert(err)) throw err
       const reason = revertReason(err, abi)
@@ -277,10 +284,8 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
       throw new PreflightRevertError(intent.key, reason, { cause: err })
     }
     const gas = padGas(gasEstimate)
-    const est = await rpc('fee estimate', () => client.estimateFeesPerGas())
     const fees: Fees = { maxFeePerGas: est.maxFeePerGas, maxPriorityFeePerGas: est.maxPriorityFeePerGas }
-    await ensureGas(gas, fees, intent.value)
-    const chainNonce = await rpc('eth_getTransactionCount', () => client.getTransactionCount({ address, blockTag: 'pending' }))
+    await ensureGas(gas, fees, intent.value, balance)
     const res = await store.intents.sign(intent.key, { minNonce: BigInt(chainNonce), sign: (nonce) => signTx(intent, nonce, gas, fees) })
     if (res.signed) {
       logger.info({ tx: intent.key, nonce: Number(res.intent.nonce), hash: res.intent.txHash, gas: gas.toString() }, 'tx signed')
@@ -355,12 +360,21 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
   /** broadcast → mined, replacing the tx when it is stuck. */
   async function awaitReceipt(intent: Intent): Promise<Intent> {
     let consumedSince: bigint | undefined
+    let lastHead: bigint | undefined
     for (;;) {
       checkAborted()
       const attempts = await store.intents.attempts(intent.key)
       const r = await findReceipt(attempts)
       if (r) return recordMined(intent, r)
       const now = await head()
+      // Without a new block only the receipt can have changed (one request per poll then),
+      // unless a consumed nonce is being confirmed.
+      const newHead = now !== lastHead
+      lastHead = now
+      if (!newHead && consumedSince === undefined) {
+        await sleep(pollMs, signal)
+        continue
+      }
       const current = attempts.find((a) => a.txHash === intent.txHash)
       const since = current?.broadcastBlock ?? now
       // A nonce consumed at the latest block by a tx that is none of ours: final once the
@@ -378,7 +392,7 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
         }
         consumedSince ??= now
       } else consumedSince = undefined
-      if (now >= since + stuckAfter) return replaceStuck(intent)
+      if (newHead && now >= since + stuckAfter) return replaceStuck(intent)
       await sleep(pollMs, signal)
     }
   }

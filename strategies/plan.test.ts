@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { allocate } from './allocate'
 import { buildPlan, PlanInputError, planFromAllocation, renderPlan, StaleSamplesError, type PlanChain } from './plan'
 import { strategyPolicySchema } from './policy'
+import { randomPool } from './random'
 import type { VenueScore } from './risk'
 import { frictionless, mkInput } from './testing'
 
@@ -106,5 +107,34 @@ describe('buildPlan', () => {
     expect(plan.steps[0]!.binding.map((b) => b.constraint)).toContain('cap')
     expect(plan.steps[0]!.why).toMatch(/\[cap: at its maxAmount cap\]/)
     expect(plan.expectedGainPerYear).toBeCloseTo(a.gainPerYear, 6)
+  })
+
+  it('property: over random pools, withdrawals precede deposits, amounts are the deltas, idle never goes negative', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const input = randomPool(seed, { chains: 1 + (seed % 3), venuesPerChain: 3 + (seed % 6), feasible: seed % 2 === 0, troubleRate: 0.1 })
+      const a = allocate(input)
+      const chains = input.chains.map((c) => chain({ name: c.name, idleVenueId: c.idleVenueId, sampleBlock: c.blockNumber, headBlock: c.blockNumber }))
+      const scores = input.venues.map((v) => ({ ...score(v.id, v.score, v.excluded ?? null), chain: v.chain }))
+      const plan = planFromAllocation(a, { scores, chains, policy: input.policy })
+      const firstDeposit = plan.steps.findIndex((s) => s.kind === 'deposit')
+      if (firstDeposit >= 0) expect(plan.steps.slice(firstDeposit).every((s) => s.kind === 'deposit')).toBe(true)
+      expect(plan.steps.map((s) => s.index)).toEqual(plan.steps.map((_, i) => i))
+      const byVenue = new Map(a.targets.map((t) => [t.venueId, t]))
+      for (const s of plan.steps) {
+        const t = byVenue.get(s.venueId)!
+        expect(s.amount).toBe(s.kind === 'withdraw' ? -t.delta : t.delta)
+        expect(s.amount > 0n).toBe(true)
+      }
+      expect(plan.steps.length).toBe(a.targets.filter((t) => !t.idle && t.delta !== 0n).length)
+      for (const c of input.chains) {
+        let idle = byVenue.get(c.idleVenueId)!.current
+        for (const s of plan.steps.filter((x) => x.chain === c.name)) {
+          idle += s.kind === 'withdraw' ? s.amount : -s.amount
+          expect(idle >= 0n, `seed ${seed}`).toBe(true)
+        }
+        expect(idle).toBe(byVenue.get(c.idleVenueId)!.target)
+      }
+      expect(plan.expectedGainPerYear).toBeCloseTo(a.gainPerYear, 6)
+    }
   })
 })

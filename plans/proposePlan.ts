@@ -41,9 +41,13 @@ export function sameSteps(a: readonly Pick<StoredStep, 'kind' | 'venueId' | 'amo
  * plan already says the same. Open plans that no longer match are superseded. Each new plan
  * raises an alert.
  */
-export async function proposePlan(deps: { config: Config; store: Store; logger: Logger; agent?: string }, chain: string, opts: { headBlock?: bigint } = {}): Promise<ProposeOutcome> {
+export type Computed =
+  | { status: 'computed'; chain: string; plan: Plan; allocation: Allocation; sampleBlock: bigint; idle: string; symbol: string; decimals: number }
+  | { status: 'skipped'; chain: string; reason: string }
+
+/** Reads the store and computes the chain's plan without writing anything (the dry run). */
+export async function computePlan(deps: { config: Config; store: Store }, chain: string, opts: { headBlock?: bigint } = {}): Promise<Computed> {
   const { config, store } = deps
-  const agent = deps.agent ?? 'strategist'
   const policy = config.strategy
   const idle = idleVenueOf(config, chain)
   if (!idle) return { chain, status: 'skipped', reason: `no lst venue holds the collateral token of ${chain}` }
@@ -105,6 +109,17 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
     throw err
   }
 
+  return { status: 'computed', chain, plan, allocation, sampleBlock: cursor.blockNumber, idle, symbol: collateral.symbol, decimals: collateral.decimals }
+}
+
+export async function proposePlan(deps: { config: Config; store: Store; logger: Logger; agent?: string }, chain: string, opts: { headBlock?: bigint } = {}): Promise<ProposeOutcome> {
+  const { store } = deps
+  const agent = deps.agent ?? 'strategist'
+  const c = await computePlan(deps, chain, opts)
+  if (c.status === 'skipped') return c
+  const { plan, allocation } = c
+  const cursor = { blockNumber: c.sampleBlock }
+  const collateral = { decimals: c.decimals, symbol: c.symbol }
   const open = await store.plans.list({ status: OPEN, chain })
   const closeSuperseded = async (ids: string[]) => {
     for (const sid of ids) await store.alerts.resolve(`plan:${sid}`, { agent, title: `Plan ${sid} superseded`, body: 'newer samples changed the target allocation' })

@@ -8,12 +8,13 @@ import { loadConfig } from '../config/load'
 import { ConfigError, describeError } from '../core/errors'
 import { createLogger } from '../core/logger'
 import { recordDecision } from '../plans/decide'
+import { computePlan } from '../plans/proposePlan'
 import { planFromExplanation } from '../plans/explanation'
 import { openStore, type Store } from '../store'
 import type { Config } from '../config/schema'
 import { renderPlan } from '../strategies/plan'
 
-const USAGE = 'usage: npm run plan -- list | show <id> [--verbose] | approve <id> --as <member> | reject <id> --as <member>'
+const USAGE = 'usage: npm run plan -- list | show <id> [--verbose] | approve <id> --as <member> | reject <id> --as <member> | dry-run [chain] [--verbose]'
 const ID = /^[A-Za-z0-9:_-]{1,80}$/
 
 async function main() {
@@ -37,6 +38,17 @@ async function main() {
         const r = await recordDecision(store, { planId: id, member: values.as, decision: cmd, via: 'cli', committee: config.strategy.committee })
         console.log(r.message)
         if (r.outcome === 'refused') process.exitCode = 2
+        return
+      }
+      case 'dry-run': {
+        // What the strategist would propose now, from the store's latest samples; nothing is written.
+        for (const c of config.chains.filter((c) => !id || c.name === id)) {
+          const r = await computePlan({ config, store }, c.name)
+          console.log(`── ${c.name}`)
+          if (r.status === 'skipped') console.log(`no plan: ${r.reason}`)
+          else if (r.plan.steps.length === 0) console.log('no move: the current allocation is the best one worth its costs')
+          else console.log(renderPlan(r.plan, { verbose: !!values.verbose }))
+        }
         return
       }
       default:

@@ -478,7 +478,7 @@ export function allocate(input: AllocationInput): Allocation {
     if (fixed) return [{ constraint: fixed.constraint, detail: fixed.detail }]
     const out: Binding[] = []
     const idle = isIdle(v)
-    const dust = BigInt(Math.ceil(margin * P)) / L.scale.get(v.chain)! + BigInt(n) + 1n
+    const dust = BigInt(Math.ceil((margin + budgetMargin) * P)) / L.scale.get(v.chain)! + 2n * BigInt(n) + 2n
     const excluded = !idle && isExcluded(v)
     const sIdle = idleScore.get(v.chain)!
     const gainIn = v.score - sIdle

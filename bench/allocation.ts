@@ -22,7 +22,7 @@
 import { cpus, loadavg } from 'node:os'
 import { allocate, targetMap } from '../strategies/allocate'
 import { allocationObjective, allocationUpperBound } from '../strategies/bound'
-import { type AllocationInput, checkAllocation, isExcluded, limitsOf, movedOf } from '../strategies/constraints'
+import { type AllocationInput, checkAllocation, isExcluded, limitsOf } from '../strategies/constraints'
 import { perYear, unitCost } from '../strategies/costs'
 import { randomPool } from '../strategies/random'
 
@@ -155,39 +155,66 @@ export function greedy(input: AllocationInput): Map<string, bigint> {
   const A = perYear(policy)
   const t = new Map(input.venues.map((v) => [v.id, v.current]))
   const idleOf = new Map(input.chains.map((c) => [c.name, c.idleVenueId]))
-  const idleScore = (chain: string) => input.venues.find((v) => v.id === idleOf.get(chain))!.score
-  let budget = L.budget
-  const invested = (key: (v: (typeof input.venues)[number]) => boolean) =>
-    input.venues.filter((v) => !L.idleIds.has(v.id) && key(v)).reduce((s, v) => s + t.get(v.id)! * L.scale.get(v.chain)!, 0n)
+  const scoreOf = new Map(input.venues.map((v) => [v.id, v.score]))
+  const idleScore = (chain: string) => scoreOf.get(idleOf.get(chain)!)!
+  // Running totals (common decimals): invested per chain and protocol, moved per chain.
+  const invChain = new Map<string, bigint>()
+  const invProt = new Map<string, bigint>()
+  for (const v of input.venues) {
+    if (L.idleIds.has(v.id)) continue
+    const x = v.current * L.scale.get(v.chain)!
+    invChain.set(v.chain, (invChain.get(v.chain) ?? 0n) + x)
+    invProt.set(v.protocol, (invProt.get(v.protocol) ?? 0n) + x)
+  }
+  const withdrawn = new Map<string, bigint>()
+  const deposited = new Map<string, bigint>()
+  const movedNow = () => {
+    let m = 0n
+    for (const c of input.chains) {
+      const w = withdrawn.get(c.name) ?? 0n
+      const d = deposited.get(c.name) ?? 0n
+      m += (w > d ? w : d) * L.scale.get(c.name)!
+    }
+    return m
+  }
+  const move = (v: (typeof input.venues)[number], x: bigint) => {
+    const sc = L.scale.get(v.chain)!
+    const idle = idleOf.get(v.chain)!
+    t.set(v.id, t.get(v.id)! + x)
+    t.set(idle, t.get(idle)! - x)
+    invChain.set(v.chain, invChain.get(v.chain)! + x * sc)
+    invProt.set(v.protocol, invProt.get(v.protocol)! + x * sc)
+    if (x < 0n) withdrawn.set(v.chain, (withdrawn.get(v.chain) ?? 0n) - x)
+    else deposited.set(v.chain, (deposited.get(v.chain) ?? 0n) + x)
+  }
   const movable = input.venues.filter((v) => !L.idleIds.has(v.id) && !L.fixed.has(v.id))
+  const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
   // Out: excluded first, then worst score.
-  const outs = movable.filter((v) => isExcluded(v) || v.score < idleScore(v.chain) - h - unitCost(policy, v.kind, 'withdraw', 0) * A).sort((a, b) => (isExcluded(a) ? -1 : a.score) - (isExcluded(b) ? -1 : b.score) || (a.id < b.id ? -1 : 1))
+  const outs = movable
+    .filter((v) => isExcluded(v) || v.score < idleScore(v.chain) - h - unitCost(policy, v.kind, 'withdraw', 0) * A)
+    .sort((a, b) => (isExcluded(a) ? -1 : a.score) - (isExcluded(b) ? -1 : b.score) || byId(a, b))
   for (const v of outs) {
     const sc = L.scale.get(v.chain)!
     let x = v.withdrawable != null && v.withdrawable < v.current ? v.withdrawable : v.current
-    if (x * sc > budget) x = budget / sc
-    if (x <= 0n) continue
-    t.set(v.id, v.current - x)
-    t.set(idleOf.get(v.chain)!, t.get(idleOf.get(v.chain)!)! + x)
-    budget -= x * sc
+    const room = (L.budget - movedNow()) / sc
+    if (room < x) x = room
+    if (x > 0n) move(v, -x)
   }
-  // In: best score first.
-  const ins = movable.filter((v) => !isExcluded(v) && v.score > idleScore(v.chain) + h + unitCost(policy, v.kind, 'deposit', 0) * A).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
+  // In: best score first, each as large as every limit allows.
+  const ins = movable.filter((v) => !isExcluded(v) && v.score > idleScore(v.chain) + h + unitCost(policy, v.kind, 'deposit', 0) * A).sort((a, b) => b.score - a.score || byId(a, b))
   for (const v of ins) {
     const sc = L.scale.get(v.chain)!
-    const idle = idleOf.get(v.chain)!
-    let x = t.get(idle)! - L.minIdle.get(v.chain)!
+    let x = t.get(idleOf.get(v.chain)!)! - L.minIdle.get(v.chain)!
     const cap = L.venueCap.get(v.id)
     if (cap && cap.raw - t.get(v.id)! < x) x = cap.raw - t.get(v.id)!
-    const chainRoom = (L.chainCap.get(v.chain)! - invested((u) => u.chain === v.chain)) / sc
-    const protRoom = (L.protocolCap.get(v.protocol)! - invested((u) => u.protocol === v.protocol)) / sc
-    // Moving from idle spends budget too (idle's outflow).
-    const moved = input.chains.reduce((s, c) => s + movedOf(input.venues, t, c.name) * L.scale.get(c.name)!, 0n)
-    const budgetRoom = (L.budget - moved) / sc
-    for (const r of [chainRoom, protRoom, budgetRoom]) if (r < x) x = r
-    if (x <= 0n) continue
-    t.set(v.id, t.get(v.id)! + x)
-    t.set(idle, t.get(idle)! - x)
+    const limits = [
+      (L.chainCap.get(v.chain)! - invChain.get(v.chain)!) / sc,
+      (L.protocolCap.get(v.protocol)! - invProt.get(v.protocol)!) / sc,
+      // Deposits funded by this chain's withdrawals are free; beyond them idle's outflow spends budget.
+      (L.budget - movedNow()) / sc + ((withdrawn.get(v.chain) ?? 0n) > (deposited.get(v.chain) ?? 0n) ? (withdrawn.get(v.chain) ?? 0n) - (deposited.get(v.chain) ?? 0n) : 0n),
+    ]
+    for (const r of limits) if (r < x) x = r
+    if (x > 0n) move(v, x)
   }
   return t
 }

@@ -7,12 +7,18 @@ import { startLocalDevnet } from '../devnet/local'
 import { benchMemory } from './memory'
 import { benchRpcRequests } from './rpcRequests'
 import { benchShockToAlert } from './shockToAlert'
+import { benchShockToPlan } from './shockToPlan'
+import { benchAllocation, formatAllocationBench } from './allocation'
 
 const only = process.argv.slice(2)
 const want = (name: string) => only.length === 0 || only.includes(name)
 
 async function main() {
-  if (want('rpc') || want('alert')) {
+  if (want('allocation')) {
+    console.log('\n## Allocation (200 venues × 10 chains; targets: under 100 ms, within 0.1 % of the optimum)')
+    for (const line of formatAllocationBench(benchAllocation())) console.log(line)
+  }
+  if (want('rpc') || want('alert') || want('plan')) {
     const devnet = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_BENCH_PORT ?? 28545) })
     try {
       if (want('rpc')) {
@@ -27,6 +33,12 @@ async function main() {
         const figures = await benchShockToAlert(devnet)
         console.log('\n## Blocks from a shock to its alert (stress scenario; target: the shock\'s own block, before the next block)')
         for (const f of figures) console.log(`${f.shock.padEnd(34)} ${String(f.blocks).padStart(2)} block(s)  ${String(f.ms).padStart(5)} ms after the shock block was mined   ${f.alert}`)
+      }
+      if (want('plan')) {
+        console.log('\n## Blocks from a yield shock to the plan and to its first tx (targets: plan within 1 block, first tx mined within 3)')
+        for (const f of await benchShockToPlan(devnet)) {
+          console.log(`${f.shock}: shock at block ${f.shockBlock}; plan from samples of block +${f.toPlan ?? 'none'}; first rebalance tx mined at block +${f.toFirstTx ?? 'none'}`)
+        }
       }
     } finally {
       await devnet.stop()

@@ -63,33 +63,46 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
   let movedThisPeriod = 0n
   for (const p of recent) {
     const at = p.basedOnBlock[chain] ?? 0n
+    const sides = { withdraw: 0n, deposit: 0n }
     for (const s of await store.plans.steps(p.id)) {
-      if (s.venueId === idle) continue
+      if (s.venueId === idle || (s.kind !== 'withdraw' && s.kind !== 'deposit')) continue
       if ((lastMoved.get(s.venueId) ?? -1n) < at) lastMoved.set(s.venueId, at)
-      if (s.kind === 'withdraw' && cursor.blockNumber - at < BigInt(policy.allocation.periodBlocks)) movedThisPeriod += s.amount
+      sides[s.kind] += s.amount
     }
+    // What left positions, idle included: the larger side of the plan.
+    if (cursor.blockNumber - at < BigInt(policy.allocation.periodBlocks)) movedThisPeriod += sides.withdraw > sides.deposit ? sides.withdraw : sides.deposit
   }
 
   const scores: VenueScore[] = []
   const allocVenues: AllocationVenue[] = []
+  const read = async (id: string) => ({
+    samples: await store.samples.recent(id, policy.risk.apyWindowSamples, { beforeBlock: cursor.blockNumber + 1n }),
+    position: (await store.positions.latest(id))?.amount ?? 0n,
+  })
+  const score = (v: (typeof venues)[number], r: Awaited<ReturnType<typeof read>>, assetApy?: number) =>
+    scoreVenue({ venue: { id: v.id, chain, kind: v.kind, protocol: v.protocol, risk: v.risk }, samples: r.samples, position: r.position, now: r.samples[0]?.blockTime ?? 0, assetApy }, policy)
+  // Idle first: vaults and lending markets over the collateral earn their APY on top of the
+  // collateral's own staking yield, which idle earns alone.
+  const idleVenue = venues.find((v) => v.id === idle)!
+  const idleRead = await read(idle)
+  const idleScore = score(idleVenue, idleRead)
   for (const v of venues) {
-    const samples = await store.samples.recent(v.id, policy.risk.apyWindowSamples, { beforeBlock: cursor.blockNumber + 1n })
-    const position = (await store.positions.latest(v.id))?.amount ?? 0n
-    const now = samples[0]?.blockTime ?? 0
-    const score = scoreVenue({ venue: { id: v.id, chain, kind: v.kind, protocol: v.protocol, risk: v.risk }, samples, position, now }, policy)
-    scores.push(score)
-    // An LST other than the collateral holds another asset: swaps are not part of rebalancing.
-    const otherAsset = v.kind === 'lst' && v.id !== idle
+    // An LST other than the collateral holds another asset (valued in its own units): swaps are
+    // not part of rebalancing, so it stays out of the allocation.
+    if (v.kind === 'lst' && v.id !== idle) continue
+    const r = v.id === idle ? idleRead : await read(v.id)
+    const s = v.id === idle ? idleScore : score(v, r, idleScore.grossApy ?? 0)
+    scores.push(s)
     allocVenues.push({
       id: v.id,
       chain,
       protocol: v.protocol,
       kind: v.kind,
-      current: position,
-      score: score.score,
-      excluded: otherAsset ? 'holds another asset than the collateral (no swaps)' : score.excluded,
-      stuck: otherAsset || score.stuck,
-      withdrawable: score.withdrawable,
+      current: r.position,
+      score: s.score,
+      excluded: s.excluded,
+      stuck: s.stuck,
+      withdrawable: s.withdrawable,
       lastMovedBlock: lastMoved.get(v.id) ?? null,
       caps: v.caps,
     })

@@ -22,6 +22,8 @@ const perKind = (d: boolean) =>
 export const riskPolicySchema = z.object({
   /** Gross APY = mean of the APYs of the last N available samples; volatility = their stdev. */
   apyWindowSamples: z.number().int().positive().default(20),
+  /** Gross APY = min(window mean, latest APY): a fall counts at once, a rise as the window fills. */
+  pessimisticGross: z.boolean().default(true),
   /**
    * Per venue kind: is the sample APY already net of `risk.commissionBps`? True for every kind the
    * adapters read today: an LST's exchange rate grows after the protocol's fee, an ERC-4626 share

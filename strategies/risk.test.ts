@@ -38,6 +38,15 @@ const venue = (risk: Partial<ScoreVenue['risk']> = {}, kind: ScoreVenue['kind'] 
 const policy = (p: StrategyPolicyInput = {}) => strategyPolicySchema.parse(p)
 
 describe('scoreVenue', () => {
+  it('believes a fall at once and a rise only through the window (pessimistic gross APY)', () => {
+    const samples = [0.07, 0.07, 0.07, 0.07, 0.0005].map((apy, i) => sample(i, { apy }))
+    const p = policy({ risk: { volatility: { weight: 0 } } })
+    expect(scoreVenue({ venue: venue(), samples, position: 0n, now: NOW }, p).grossApy).toBeCloseTo(0.0005, 12)
+    const rise = [0.03, 0.03, 0.03, 0.09].map((apy, i) => sample(i, { apy }))
+    expect(scoreVenue({ venue: venue(), samples: rise, position: 0n, now: NOW }, p).grossApy).toBeCloseTo(0.045, 12)
+    const plain = policy({ risk: { volatility: { weight: 0 }, pessimisticGross: false } })
+    expect(scoreVenue({ venue: venue(), samples, position: 0n, now: NOW }, plain).grossApy).toBeCloseTo(0.0561, 12)
+  })
   it('gross APY is the mean of the window; a mature, audited, liquid venue keeps it (commission already in the APY)', () => {
     const s = scoreVenue({ venue: venue(), samples: [0.04, 0.05, 0.06].map((apy, i) => sample(i, { apy })), position: 0n, now: NOW }, policy({ risk: { volatility: { weight: 0 } } }))
     expect(s.grossApy).toBeCloseTo(0.05, 12)

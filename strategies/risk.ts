@@ -6,7 +6,8 @@ import type { StrategyPolicy } from './policy'
  * Risk-adjusted score of a venue: an expected annual yield (a fraction, like an APY) after the
  * venue's fees and an annual penalty for each risk. PURE: samples, facts and `now` come in as data.
  *
- *   g        = mean APY of the last `risk.apyWindowSamples` available samples          (grossApy)
+ *   g        = mean APY of the last `risk.apyWindowSamples` available samples, or the latest
+ *              APY when lower (risk.pessimisticGross, default on)                       (grossApy)
  *   net      = g − c·max(g, 0)          c = commissionBps / 1e4; only if the kind's APY is not
  *                                       already net of commission (policy risk.commissionInApy)
  *   rewards  = net − (1 − u)·max(net, 0)   u = uptime (rewards ∝ uptime); unless risk.uptimeInApy
@@ -107,8 +108,11 @@ export function scoreVenue(input: ScoreInput, policy: StrategyPolicy): VenueScor
   // ── yield ──
   const window = samples.filter((s) => s.available && s.apy !== null && Number.isFinite(s.apy)).slice(-r.apyWindowSamples)
   const apys = window.map((s) => s.apy as number)
-  const g = apys.length ? apys.reduce((a, b) => a + b, 0) / apys.length : null
-  const sd = apys.length > 1 ? Math.sqrt(apys.reduce((a, b) => a + (b - g!) ** 2, 0) / (apys.length - 1)) : 0
+  const mean = apys.length ? apys.reduce((a, b) => a + b, 0) / apys.length : null
+  const sd = apys.length > 1 ? Math.sqrt(apys.reduce((a, b) => a + (b - mean!) ** 2, 0) / (apys.length - 1)) : 0
+  // Believe a fall at once, a rise only as the window fills: a collapsing venue is left in the
+  // block the collapse shows, while one good block does not attract collateral.
+  const g = mean === null ? null : r.pessimisticGross ? Math.min(mean, apys[apys.length - 1]!) : mean
 
   const c = venue.risk.commissionBps / 10_000
   const netted = r.commissionInApy[venue.kind]

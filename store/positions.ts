@@ -11,8 +11,8 @@ export interface PositionsQueries {
   upsertMany(positions: readonly PositionInput[]): Promise<void>
   /** The newest position of each venue (optionally of one chain). */
   latestPerVenue(opts?: { chain?: string }): Promise<Position[]>
-  /** The newest position of one venue. */
-  latest(venueId: string): Promise<Position | undefined>
+  /** The newest position of one venue (at or before `atBlock` when given). */
+  latest(venueId: string, opts?: { atBlock?: bigint }): Promise<Position | undefined>
 }
 
 interface PositionRow {
@@ -70,8 +70,11 @@ export function createPositions(db: Db): PositionsQueries {
       return rows.map(fromRow)
     },
 
-    async latest(venueId) {
-      const row = await db.get<PositionRow>('SELECT * FROM positions WHERE venue_id = ? ORDER BY block_number DESC LIMIT 1', [venueId])
+    async latest(venueId, opts = {}) {
+      const row =
+        opts.atBlock === undefined
+          ? await db.get<PositionRow>('SELECT * FROM positions WHERE venue_id = ? ORDER BY block_number DESC LIMIT 1', [venueId])
+          : await db.get<PositionRow>('SELECT * FROM positions WHERE venue_id = ? AND block_number <= ? ORDER BY block_number DESC LIMIT 1', [venueId, intToDb(opts.atBlock, 'atBlock')])
       return row ? fromRow(row) : undefined
     },
   }

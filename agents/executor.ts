@@ -2,6 +2,7 @@
  * Executor agent: reconciles every open transaction intent at start, then executes approved plans
  * step by step, exactly once (execution/), honouring the pause controls. Thin wiring.
  */
+import { parseEther } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { createChainClient, type ChainClient } from '../chains/createChainClient'
 import { loadConfig } from '../config/load'
@@ -29,7 +30,14 @@ async function main(): Promise<void> {
   const senders: Record<string, TxSender> = {}
   for (const c of config.chains) {
     chains[c.name] = createChainClient({ chain: c, logger })
-    senders[c.name] = createTxSender({ common, store, chain: chains[c.name]!, account, options: { agent: AGENT, signal: shutdown.signal } })
+    senders[c.name] = createTxSender({ common, store, chain: chains[c.name]!, account, options: {
+        agent: AGENT,
+        signal: shutdown.signal,
+        criticalGasBalance: parseEther(String(config.execution.criticalGasBalanceEth)),
+        stuckAfterBlocks: config.execution.stuckAfterBlocks,
+        feeBumpPercent: config.execution.feeBumpPercent,
+      },
+    })
   }
   for (const s of Object.values(senders)) {
     const r = await s.reconcile().catch((err) => (logger.warn({ chain: s.chain, err: describeError(err) }, 'reconcile failed; retried later'), []))

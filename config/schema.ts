@@ -156,6 +156,15 @@ export const watch = z.object({
   maxBackoffMs: z.number().int().positive().default(30_000),
 })
 
+export const execution = z.object({
+  /** Below this native balance (ETH) of the pool account on a chain nothing is sent: alert, intents stay queued. */
+  criticalGasBalanceEth: z.number().nonnegative().default(0.05),
+  /** Blocks without a receipt after a broadcast before the tx is replaced with higher fees (same nonce). */
+  stuckAfterBlocks: z.number().int().positive().default(5),
+  /** Fee raise of a replacement, % (geth needs at least 12.5). */
+  feeBumpPercent: z.number().min(12.5, { error: 'a replacement needs at least 12.5 % more fees (geth): use 12.5 or more' }).max(500).default(25),
+})
+
 export const configSchema = z
   .object({
     profile: z.string().default('custom'),
@@ -165,6 +174,7 @@ export const configSchema = z
     venues: z.array(venue).default([]),
     alerts: alerts.default(alerts.parse({})),
     watch: watch.default(watch.parse({})),
+    execution: execution.prefault({}),
     // ── Reserved sections, filled by later issues ─────────────────────────────────────────
     /** strategy: risk weights, allocation constraints, costs, approval threshold and committee (strategies/policy.ts). */
     strategy: strategyPolicySchema.prefault({}),

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { mulberry32 } from '../core/random'
 
 /**
  * The market model of the devnet: PURE (no I/O). A scenario (JSON, see scenarios/) plus the
@@ -260,17 +261,8 @@ export function uniform(...words: number[]): number {
   return hash32(...words) / 4_294_967_296
 }
 
-/** mulberry32: a small sequential seeded PRNG (uniform in [0, 1)), for callers that want a stream. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
+/** mulberry32 (core/random.ts): a sequential seeded PRNG, for callers that want a stream. */
+export { mulberry32 }
 
 const CHANNEL = { apr: 1, price: 2, idle: 3, utilisation: 4, borrow: 5 } as const
 type Channel = keyof typeof CHANNEL

@@ -1,16 +1,8 @@
 import type { Address, Delegator, Signal, VotingType } from './types.js'
+import { mulberry32 } from '../core/random.js'
 
 /** Seeded PRNG (mulberry32) for reproducible random signals in tests and benchmarks. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export const rng = mulberry32
 
 const int = (r: () => number, n: number) => Math.floor(r() * n)
 

@@ -2,23 +2,14 @@ import type { VenueKind } from '../config/schema'
 import type { AllocationChain, AllocationInput, AllocationVenue } from './constraints'
 import { pow10 } from './constraints'
 import { strategyPolicySchema, type StrategyPolicyInput } from './policy'
+import { mulberry32 } from '../core/random'
 
 /**
  * Seeded random pools for property tests and the allocation benchmark. PURE: the same seed gives
  * the same pool. Not used by live code.
  */
 
-/** mulberry32: a small, fast, well-mixed 32-bit PRNG. Returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { mulberry32 }
 
 export interface RandomPoolOptions {
   chains: number

@@ -9,6 +9,7 @@ import type { Intent, IntentAttempt, SignedTx } from '../store/types'
 import { GasBalanceLowError, IntentFailedError, IntentMismatchError, NonceConsumedError, PreflightRevertError, TxRevertedError, TxStuckError } from './errors'
 import { MIN_FEE_BUMP_PERCENT, padGas, replacementFees, requiredBalance, type Fees } from './fees'
 import { classifyBroadcastError, isRevert, isTransient, nodeMessage, revertReason } from './nodeErrors'
+import { Mutex } from '../core/mutex'
 
 /**
  * Exactly-once transaction sending (DESIGN "Money and votes: exactly once").
@@ -111,17 +112,6 @@ export interface TxSender {
   reconcile(): Promise<ReconcileResult[]>
 }
 
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve()
-  lock<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn)
-    this.tail = run.then(
-      () => undefined,
-      () => undefined,
-    )
-    return run
-  }
-}
 
 export const gasAlertKey = (chain: string, address: string) => `gas-balance:${chain}:${address.toLowerCase()}`
 export const stuckAlertKey = (key: string) => `tx-stuck:${key}`

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import sqlite3 from 'sqlite3'
 import type { Logger } from '../core/logger.js'
 import { StoreBusyError, StoreError, isBusy, sqliteCode } from './errors.js'
+import { Mutex } from '../core/mutex.js'
 
 /**
  * A small typed promise layer over one node-sqlite3 connection. Internal to store/: query
@@ -59,17 +60,6 @@ export interface OpenDbOptions {
 /** Longest time one attempt blocks a libuv thread in SQLite's busy handler. */
 const BUSY_SLICE_MS = 100
 
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve()
-  lock<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn)
-    this.tail = run.then(
-      () => undefined,
-      () => undefined,
-    )
-    return run
-  }
-}
 
 interface TxContext {
   db: SqliteDb

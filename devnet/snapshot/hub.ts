@@ -5,6 +5,7 @@ import { buildSchema, graphql, type GraphQLSchema } from 'graphql'
 import { getAddress, hashTypedData } from 'viem'
 import { SNAPSHOT_DOMAIN, verifyVoteEnvelope, voteKindOf, voteTypesFor } from '../../governance/verify.js'
 import { openHubDb, type SqlValue } from './db.js'
+import { Mutex } from '../../core/mutex'
 
 /**
  * A local Snapshot-compatible hub for the devnet and tests.
@@ -313,17 +314,6 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text)
 }
 
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve()
-  lock<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn)
-    this.tail = run.then(
-      () => undefined,
-      () => undefined,
-    )
-    return run
-  }
-}
 
 export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
   const db = await openHubDb(opts.dbPath)

@@ -3,8 +3,8 @@ import type { Logger } from '../core/logger'
 import type { Store } from '../store'
 import type { Plan as StoredPlan, PlanStep as StoredStep } from '../store/types'
 import { allocate, type Allocation } from '../strategies/allocate'
-import type { AllocationVenue } from '../strategies/constraints'
-import { planFromAllocation, StaleSamplesError, type Plan } from '../strategies/plan'
+import type { AllocationChain, AllocationVenue } from '../strategies/constraints'
+import { buildPlan, StaleSamplesError, type Plan } from '../strategies/plan'
 import { scoreVenue, type VenueScore } from '../strategies/risk'
 import { toExplanation } from './explanation'
 
@@ -45,15 +45,19 @@ export type Computed =
   | { status: 'computed'; chain: string; plan: Plan; allocation: Allocation; sampleBlock: bigint; idle: string; symbol: string; decimals: number }
   | { status: 'skipped'; chain: string; reason: string }
 
-/** Reads the store and computes the chain's plan without writing anything (the dry run). */
-export async function computePlan(deps: { config: Config; store: Store }, chain: string, opts: { headBlock?: bigint } = {}): Promise<Computed> {
-  const { config, store } = deps
+interface ChainView {
+  chain: AllocationChain & { sampleBlock: bigint; symbol: string }
+  venues: AllocationVenue[]
+  scores: VenueScore[]
+}
+
+/** One chain's side of the allocation, from the store: scores, positions, cooldowns, the period's moves. */
+async function readChain(config: Config, store: Store, chain: string): Promise<ChainView | string> {
   const policy = config.strategy
   const idle = idleVenueOf(config, chain)
-  if (!idle) return { chain, status: 'skipped', reason: `no lst venue holds the collateral token of ${chain}` }
+  if (!idle) return `no lst venue holds the collateral token of ${chain}`
   const cursor = await store.cursors.get(chain)
-  if (!cursor) return { chain, status: 'skipped', reason: 'no samples yet' }
-  if ((await store.plans.list({ status: 'executing', chain, limit: 1 })).length > 0) return { chain, status: 'skipped', reason: 'a plan is executing' }
+  if (!cursor) return 'no samples yet'
   const collateral = config.pool.collateral.find((c) => c.chain === chain)!
   const venues = config.venues.filter((v) => v.chain === chain)
 
@@ -83,9 +87,8 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
     scoreVenue({ venue: { id: v.id, chain, kind: v.kind, protocol: v.protocol, risk: v.risk }, samples: r.samples, position: r.position, now: r.samples[0]?.blockTime ?? 0, assetApy }, policy)
   // Idle first: vaults and lending markets over the collateral earn their APY on top of the
   // collateral's own staking yield, which idle earns alone.
-  const idleVenue = venues.find((v) => v.id === idle)!
   const idleRead = await read(idle)
-  const idleScore = score(idleVenue, idleRead)
+  const idleScore = score(venues.find((v) => v.id === idle)!, idleRead)
   for (const v of venues) {
     // An LST other than the collateral holds another asset (valued in its own units): swaps are
     // not part of rebalancing, so it stays out of the allocation.
@@ -107,22 +110,51 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
       caps: v.caps,
     })
   }
+  return {
+    chain: { name: chain, decimals: collateral.decimals, idleVenueId: idle, blockNumber: cursor.blockNumber, movedThisPeriod, sampleBlock: cursor.blockNumber, symbol: collateral.symbol },
+    venues: allocVenues,
+    scores,
+  }
+}
+
+/**
+ * Reads the store and computes the chain's plan without writing anything (the dry run). The
+ * allocation is solved for the whole pool — every chain with samples, each chain's total fixed —
+ * so share caps (per venue, chain, protocol) are shares of the pool's collateral; the plan keeps
+ * the steps of `chain`.
+ */
+export async function computePlan(deps: { config: Config; store: Store }, chain: string, opts: { headBlock?: bigint } = {}): Promise<Computed> {
+  const { config, store } = deps
+  const policy = config.strategy
+  if ((await store.plans.list({ status: 'executing', chain, limit: 1 })).length > 0) return { chain, status: 'skipped', reason: 'a plan is executing' }
+  const own = await readChain(config, store, chain)
+  if (typeof own === 'string') return { chain, status: 'skipped', reason: own }
+  const views = [own]
+  for (const c of config.chains) {
+    if (c.name === chain) continue
+    const v = await readChain(config, store, c.name)
+    if (typeof v !== 'string') views.push(v)
+  }
 
   let allocation: Allocation
   let plan: Plan
   try {
-    allocation = allocate({ chains: [{ name: chain, decimals: collateral.decimals, idleVenueId: idle, blockNumber: cursor.blockNumber, movedThisPeriod }], venues: allocVenues, policy })
-    plan = planFromAllocation(allocation, {
-      scores,
-      chains: [{ name: chain, decimals: collateral.decimals, idleVenueId: idle, sampleBlock: cursor.blockNumber, headBlock: opts.headBlock ?? cursor.blockNumber, symbol: collateral.symbol }],
+    allocation = allocate({ chains: views.map((v) => v.chain), venues: views.flatMap((v) => v.venues), policy })
+    const mine = allocation.targets.filter((t) => t.chain === chain)
+    plan = buildPlan({
+      current: new Map(mine.map((t) => [t.venueId, t.current])),
+      target: new Map(mine.map((t) => [t.venueId, t.target])),
+      venues: mine.map((t) => ({ id: t.venueId, chain: t.chain, kind: t.kind, protocol: t.protocol })),
+      binding: Object.fromEntries(mine.map((t) => [t.venueId, t.binding])),
+      scores: own.scores,
+      chains: [{ name: chain, decimals: own.chain.decimals, idleVenueId: own.chain.idleVenueId, sampleBlock: own.chain.sampleBlock, headBlock: opts.headBlock ?? own.chain.sampleBlock, symbol: own.chain.symbol }],
       policy,
     })
   } catch (err) {
     if (err instanceof StaleSamplesError) return { chain, status: 'skipped', reason: err.message }
     throw err
   }
-
-  return { status: 'computed', chain, plan, allocation, sampleBlock: cursor.blockNumber, idle, symbol: collateral.symbol, decimals: collateral.decimals }
+  return { status: 'computed', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals }
 }
 
 export async function proposePlan(deps: { config: Config; store: Store; logger: Logger; agent?: string }, chain: string, opts: { headBlock?: bigint } = {}): Promise<ProposeOutcome> {

@@ -65,6 +65,26 @@ export interface ChainDeployment {
   poolPositions: Record<string, string>
   /** Pool shares minted per delegator (wei, decimal strings); each delegator self-delegated. */
   shareHolders: Record<Address, string>
+  /**
+   * The upstream DAO on this chain (the first chain only): its ERC20Votes token, in which the pool
+   * holds self-delegated weight, and its OpenZeppelin Governor with fractional counting.
+   * Optional: deployments written before it existed have none.
+   */
+  dao?: DaoDeployment
+}
+
+export interface DaoDeployment {
+  /** DaoToken (ERC20Votes, timestamp clock). */
+  token: Address
+  /** PoolGovernor (GovernorCountingFractional; clock from the token: timestamps). */
+  governor: Address
+  /** Voting delay and period in seconds (the governor's clock is the token's timestamp clock). */
+  votingDelay: number
+  votingPeriod: number
+  /** Quorum, percent of the total supply at the snapshot. */
+  quorumPercent: number
+  /** DAO tokens minted per holder (wei, decimal strings), the pool among them; every holder self-delegated. */
+  holders: Record<Address, string>
 }
 
 export interface Deployment {
@@ -153,6 +173,11 @@ export const venueIds = (chain: string) => ({
 })
 
 const whole = (n: number) => parseEther(String(n))
+
+/** The upstream DAO (first chain): dev account index → whole DAO tokens (the pool and two other holders). */
+const DAO_HOLDERS: Record<number, number> = { [ROLES.pool]: 1_000, 6: 600, 7: 400 }
+/** Governor settings: short, for tests (seconds: the governor runs on the token's timestamp clock). */
+const DAO_GOVERNOR = { votingDelay: 2, votingPeriod: 3_600, quorumPercent: 4 }
 
 /** The venues of the chain at `position` with their base market parameters (before deployment). */
 function venueModels(chain: string, position: number) {
@@ -302,6 +327,12 @@ async function deployChain(spec: DevnetChainSpec, position: number, artifacts: A
       holders[holder.address] = whole(n).toString()
     }
 
+    let dao: DaoDeployment | undefined
+    if (position === 0) {
+      progress('dao governor')
+      dao = await deployDao(s, artifacts, deployer)
+    }
+
     const originBlock = Number(await s.public.getBlockNumber())
     const m = venueModels(spec.name, position)
     const venues: SimVenue[] = [
@@ -333,8 +364,25 @@ async function deployChain(spec: DevnetChainSpec, position: number, artifacts: A
         [m.aave.id]: amount(FUNDING.pool.aave).toString(),
       },
       shareHolders: holders,
+      ...(dao ? { dao } : {}),
     }
   })
+}
+
+/** The upstream DAO: token minted to DAO_HOLDERS (each self-delegates), then its governor. */
+async function deployDao(s: ChainSession, artifacts: Artifacts, deployer: PrivateKeyAccount): Promise<DaoDeployment> {
+  const tokenAbi = getArtifact(artifacts, 'DaoToken').abi
+  const token = await s.deploy(deployer, artifacts, 'DaoToken', ['Sim DAO', 'simDAO', deployer.address])
+  const holders: Record<Address, string> = {}
+  for (const [idx, n] of Object.entries(DAO_HOLDERS)) {
+    const holder = devAccount(Number(idx))
+    await s.write(deployer, `mint dao ${holder.address}`, { address: token, abi: tokenAbi, functionName: 'mint', args: [holder.address, whole(n)] })
+    await s.write(holder, 'delegate dao', { address: token, abi: tokenAbi, functionName: 'delegate', args: [holder.address] })
+    holders[holder.address] = whole(n).toString()
+  }
+  const g = DAO_GOVERNOR
+  const governor = await s.deploy(deployer, artifacts, 'PoolGovernor', [token, g.votingDelay, g.votingPeriod, BigInt(g.quorumPercent)])
+  return { token, governor, ...g, holders }
 }
 
 // ── config ───────────────────────────────────────────────────────────────────────────────────

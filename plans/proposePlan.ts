@@ -22,15 +22,19 @@ export function idleVenueOf(config: Config, chain: string): string | undefined {
   return config.venues.find((v) => v.chain === chain && v.kind === 'lst' && v.address.toLowerCase() === token)?.id
 }
 
-/** Same steps (kind, venue) and amounts within 1 % (accrual moves amounts a little every block). */
+/**
+ * Same steps (kind, venue) with amounts within 1 % of the step or 0.1 % of the plan's largest step
+ * (accrual moves amounts a little every block; small steps must not make every block a new plan).
+ */
 export function sameSteps(a: readonly Pick<StoredStep, 'kind' | 'venueId' | 'amount'>[], b: readonly Pick<StoredStep, 'kind' | 'venueId' | 'amount'>[]): boolean {
   if (a.length !== b.length) return false
+  const largest = [...a, ...b].reduce((m, s) => (s.amount > m ? s.amount : m), 0n)
   return a.every((x, i) => {
     const y = b[i]!
     if (x.kind !== y.kind || x.venueId !== y.venueId) return false
     const diff = x.amount > y.amount ? x.amount - y.amount : y.amount - x.amount
     const big = x.amount > y.amount ? x.amount : y.amount
-    return diff * 100n <= big
+    return diff * 100n <= big || diff * 1000n <= largest
   })
 }
 
@@ -154,6 +158,11 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
     if (err instanceof StaleSamplesError) return { chain, status: 'skipped', reason: err.message }
     throw err
   }
+  // A deposit of dust (under a millionth of the plan's largest step) is not worth a transaction:
+  // it stays idle. (Withdrawals are kept: the deposits after them count on what they bring.)
+  const largest = plan.steps.reduce((m, st) => (st.amount > m ? st.amount : m), 0n)
+  const kept = plan.steps.filter((st) => !(st.kind === 'deposit' && st.amount * 1_000_000n < largest))
+  if (kept.length !== plan.steps.length) plan = { ...plan, steps: kept.map((st, index) => ({ ...st, index })) }
   return { status: 'computed', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals }
 }
 

@@ -1,0 +1,5 @@
+export { governorAbi, PROPOSAL_STATES, type ProposalState } from './abi.js'
+export { GovernorVoteError, ProposalNotActiveYetError } from './errors.js'
+export { readGovernorProposal, type GovernorProposal } from './readGovernorProposal.js'
+export { readCastVotes } from './readCastVotes.js'
+export { castFractionalVote, type CastFractionalVoteArgs, type CastFractionalVoteResult } from './castFractionalVote.js'

@@ -530,6 +530,7 @@ export async function startBotApi(options: BotApiOptions = {}): Promise<BotApiSe
       if (!handler) throw new ApiError(404, 'Not Found: method not found')
       record.params = await readParams(req, url)
       callLog.push(record)
+      notify()
       if (fault && (fault.method === '*' || fault.method.toLowerCase() === method)) {
         const f = fault
         f.left -= 1

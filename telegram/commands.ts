@@ -1,0 +1,24 @@
+import type { BotCommand } from 'grammy/types'
+
+/** The command list registered with Telegram (setMyCommands), in the order /help shows it. */
+export const COMMANDS: readonly BotCommand[] = [
+  { command: 'status', description: 'agents, heartbeats and pauses' },
+  { command: 'yields', description: 'venue yields [chain]' },
+  { command: 'positions', description: 'pool positions per venue' },
+  { command: 'plans', description: 'open plans' },
+  { command: 'plan', description: 'why a plan: scores, costs, constraints <id>' },
+  { command: 'approve', description: 'approve a plan <id>' },
+  { command: 'reject', description: 'reject a plan <id>' },
+  { command: 'pause', description: 'pause [agent|all]' },
+  { command: 'resume', description: 'resume [agent|all]' },
+  { command: 'proposals', description: 'governance proposals' },
+  { command: 'tally', description: 'a proposal tally <id>' },
+  { command: 'alerts', description: 'open alerts' },
+  { command: 'mute', description: 'mute an alert rule <rule> <duration>' },
+  { command: 'help', description: 'this list' },
+]
+
+/** The /help text: one line per command. */
+export function helpText(commands: readonly BotCommand[] = COMMANDS): string {
+  return ['poolwarden commands:', ...commands.map((c) => `/${c.command} — ${c.description}`)].join('\n')
+}

@@ -1,0 +1,49 @@
+import { autoRetry } from '@grammyjs/auto-retry'
+import { Bot, GrammyError, HttpError } from 'grammy'
+import type { Logger } from '../core/logger.js'
+import { COMMANDS, helpText } from './commands.js'
+
+/**
+ * Builds the grammY bot: `apiRoot` points it at api.telegram.org (live) or the devnet's local Bot
+ * API server; retries on `retry_after` and network errors come from grammY's auto-retry plugin.
+ * Registers /help and /status only; the rest of the commands, authorisation and the store are
+ * wired by the agent.
+ */
+export interface CreateBotDeps {
+  token: string
+  /** Default api.telegram.org; no trailing slash. */
+  apiRoot?: string
+  logger: Logger
+  /** The /status text; the agent supplies one that reads the store. */
+  status?: () => string | Promise<string>
+  /** auto-retry: give up when Telegram asks to wait longer than this (seconds). */
+  maxRetryDelaySeconds?: number
+}
+
+export function createBot({ token, apiRoot, logger, status, maxRetryDelaySeconds = 60 }: CreateBotDeps): Bot {
+  const bot = new Bot(token, { client: apiRoot ? { apiRoot } : {} })
+  bot.api.config.use(autoRetry({ maxDelaySeconds: maxRetryDelaySeconds, maxRetryAttempts: 5 }))
+
+  bot.command(['help', 'start'], (ctx) => ctx.reply(helpText()))
+  bot.command('status', async (ctx) => ctx.reply(status ? await status() : 'status: no source wired'))
+
+  bot.catch((err) => {
+    logger.error({ update: err.ctx.update.update_id, err: describeBotError(err.error, token) }, 'telegram: handler failed')
+  })
+  return bot
+}
+
+/** Registers the command list with Telegram. */
+export async function registerCommands(bot: Bot): Promise<void> {
+  await bot.api.setMyCommands([...COMMANDS])
+}
+
+/** A loggable description of a bot error: never the token (HttpError causes carry the request URL). */
+export function describeBotError(error: unknown, token: string): Record<string, unknown> {
+  const redact = (s: string) => (token ? s.split(token).join('[token]') : s)
+  if (error instanceof GrammyError) {
+    return { kind: 'telegram', method: error.method, code: error.error_code, description: redact(error.description), retryAfter: error.parameters.retry_after }
+  }
+  if (error instanceof HttpError) return { kind: 'network', message: redact(error.message), cause: redact(String(error.error)) }
+  return { kind: 'handler', message: redact(error instanceof Error ? error.message : String(error)) }
+}

@@ -30,6 +30,8 @@ import { rpcRequest } from './anvil'
  * one Aave-v3-style market over wstETH, the pool share token; Multicall3 at its canonical address.
  * Funds the pool account (anvil #1) and deposits into every venue; "other users'" liquidity comes
  * from the deployer (#0); pool shares go to delegators #2..#5 (self-delegated).
+ * On the first chain only, the upstream DAO (ChainDeployment.dao): a DaoToken held by the pool and
+ * accounts #6, #7 (all self-delegated) and its PoolGovernor (fractional counting, timestamp clock).
  * Returns the Deployment (addresses, base market parameters) and a config valid under configSchema.
  */
 

@@ -1,7 +1,7 @@
 import { autoRetry } from '@grammyjs/auto-retry'
 import { Bot, GrammyError, InlineKeyboard } from 'grammy'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { startBotApi, type BotApiServer } from './botApi.js'
+import { htmlProblem, plainFromHtml, startBotApi, type BotApiServer } from './botApi.js'
 
 const ALICE = { id: 1001, username: 'alice' }
 const BOB = { id: 1002, username: 'bob' }
@@ -281,5 +281,53 @@ describe('local Bot API server on the wire', () => {
     const { json } = await pending
     expect(Date.now() - t0).toBeLessThan(2_000)
     expect(json.result).toMatchObject([{ message: { text: '/help', from: { id: BOB.id }, chat: { id: BOB.id, type: 'private' } } }])
+  })
+})
+
+describe('local Bot API server: formatting, blocked chats, flood control', () => {
+  it('checks HTML like Telegram and returns the plain text', async () => {
+    server.addChat({ id: ALICE.id })
+    const bot = makeBot()
+    const message = await bot.api.sendMessage(ALICE.id, '<b>Depeg</b> wstETH &lt; 0.99 <a href="https://x">why</a>', { parse_mode: 'HTML' })
+    expect(message.text).toBe('Depeg wstETH < 0.99 why')
+    expect(server.sent(ALICE.id)[0]?.text).toBe('<b>Depeg</b> wstETH &lt; 0.99 <a href="https://x">why</a>')
+    await expect(bot.api.sendMessage(ALICE.id, 'apy < 3%', { parse_mode: 'HTML' })).rejects.toMatchObject({
+      error_code: 400,
+      description: expect.stringMatching(/^Bad Request: can't parse entities: /),
+    })
+    expect(htmlProblem('<b><i>x</b></i>')).toMatch(/Unmatched end tag/)
+    expect(htmlProblem('<blink>x</blink>')).toMatch(/Unsupported start tag "blink"/)
+    expect(htmlProblem('<b>open')).toMatch(/Can't find end tag/)
+    expect(htmlProblem('a &amp; b &#8212; &quot;c&quot;')).toBeNull()
+    expect(plainFromHtml('a &amp; b &#8212; &#x41;')).toBe('a & b \u2014 A')
+    // Markdown is passed through as sent.
+    expect((await bot.api.sendMessage(ALICE.id, '*bold*', { parse_mode: 'MarkdownV2' })).text).toBe('*bold*')
+  })
+
+  it('a chat that blocked the bot answers 403 and nothing is recorded as sent', async () => {
+    server.addChat({ id: ALICE.id })
+    server.blockChat(ALICE.id)
+    const bot = makeBot()
+    await expect(bot.api.sendMessage(ALICE.id, 'x')).rejects.toMatchObject({
+      error_code: 403,
+      description: 'Forbidden: bot was blocked by the user',
+    })
+    expect(server.sent()).toEqual([])
+    server.blockChat(ALICE.id, false)
+    await expect(bot.api.sendMessage(ALICE.id, 'x')).resolves.toMatchObject({ text: 'x' })
+  })
+
+  it('flood control: beyond the per-chat limit a 429 with retry_after, other chats unaffected', async () => {
+    await server.close()
+    server = await startBotApi({ chats: [{ id: ALICE.id, type: 'private', first_name: 'alice' }, { id: -500, type: 'group', title: 'committee' }], floodControl: { perChat: { limit: 2, windowMs: 3_000 } } })
+    const bot = makeBot()
+    await bot.api.sendMessage(ALICE.id, '1')
+    await bot.api.sendMessage(ALICE.id, '2')
+    const err = await bot.api.sendMessage(ALICE.id, '3').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(GrammyError)
+    expect((err as GrammyError).parameters.retry_after).toBeGreaterThanOrEqual(1)
+    expect((err as GrammyError).parameters.retry_after).toBeLessThanOrEqual(3)
+    await expect(bot.api.sendMessage(-500, 'group ok')).resolves.toMatchObject({ chat: { id: -500, type: 'group' } })
+    expect(server.sent(ALICE.id).map((s) => s.text)).toEqual(['1', '2'])
   })
 })

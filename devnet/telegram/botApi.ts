@@ -30,7 +30,14 @@ import type {
  * getUpdates request"), sendMessage, editMessageText, answerCallbackQuery, setMyCommands,
  * getMyCommands, deleteMyCommands.
  *
- * Test hooks: injectMessage, injectCallback, sent, callbackAnswers, calls, setFault, waitFor, addChat.
+ * Refusals as Telegram words them: unknown chat (400 "chat not found"; chats become known when
+ * they write to the bot, or by `chats`/`addChat`), empty or over-4096 text, unknown parse_mode,
+ * HTML that Telegram cannot parse (400 "can't parse entities: ..."; the returned Message carries
+ * the plain text, `sent()` the text as sent), callback_data over 64 bytes, edits that change
+ * nothing, a blocked chat (403), optional flood control (429 with retry_after).
+ *
+ * Test hooks: injectMessage, injectCallback, sent, callbackAnswers, calls, setFault, waitFor,
+ * addChat, blockChat.
  * `close()` answers every pending long poll with an empty batch and drops all connections.
  */
 
@@ -43,6 +50,12 @@ export interface BotApiOptions {
   bot?: { id?: number; username?: string; first_name?: string }
   /** Chats the bot may write to before anyone wrote to it (otherwise: "chat not found"). */
   chats?: Chat[]
+  /**
+   * Flood control like Telegram's: at most `perChat.limit` messages (sendMessage and
+   * editMessageText) per chat per `perChat.windowMs`, and `global.limit` per `global.windowMs`;
+   * beyond it 429 with `retry_after` = seconds until the window frees. Off by default.
+   */
+  floodControl?: { perChat?: { limit: number; windowMs: number }; global?: { limit: number; windowMs: number } }
 }
 
 export interface SentMessage {
@@ -97,6 +110,8 @@ export interface BotApiServer {
   /** The next `times` (default 1) calls of `method` ('*' = any) fail with this error; null clears. */
   setFault(fault: BotApiFault | null): void
   addChat(chat: Partial<Chat> & { id: number }): void
+  /** The user blocked the bot (or the bot left the chat): sends there answer 403; `false` undoes it. */
+  blockChat(chatId: number, blocked?: boolean): void
   /** Resolves once `predicate()` is true (checked after every call and injection); rejects after `timeoutMs`. */
   waitFor(predicate: () => boolean, timeoutMs?: number): Promise<void>
   close(): Promise<void>
@@ -160,6 +175,34 @@ export async function startBotApi(options: BotApiOptions = {}): Promise<BotApiSe
   const watchers = new Set<() => void>()
   let fault: (BotApiFault & { left: number }) | null = null
   let closed = false
+  const blocked = new Set<number>()
+  const sendTimes = new Map<number | 'global', number[]>()
+
+  /** Flood control: records a send, or throws 429 with the seconds until the window frees. */
+  function admitSend(chatId: number): void {
+    const fc = options.floodControl
+    if (!fc) return
+    const t = Date.now()
+    const rules: [number | 'global', { limit: number; windowMs: number } | undefined][] = [
+      [chatId, fc.perChat],
+      ['global', fc.global],
+    ]
+    for (const [key, rule] of rules) {
+      if (!rule) continue
+      const times = (sendTimes.get(key) ?? []).filter((x) => x > t - rule.windowMs)
+      sendTimes.set(key, times)
+      if (times.length >= rule.limit) {
+        const retryAfter = Math.max(1, Math.ceil(((times[0] ?? t) + rule.windowMs - t) / 1000))
+        throw new ApiError(429, `Too Many Requests: retry after ${retryAfter}`, { retry_after: retryAfter })
+      }
+    }
+    for (const [key, rule] of rules) if (rule) sendTimes.get(key)?.push(t)
+  }
+
+  function checkNotBlocked(chat: Chat): void {
+    if (!blocked.has(chat.id)) return
+    throw new ApiError(403, chat.type === 'private' ? 'Forbidden: bot was blocked by the user' : 'Forbidden: bot was kicked from the group chat')
+  }
 
   for (const chat of options.chats ?? []) addChat(chat)
 
@@ -233,7 +276,7 @@ export async function startBotApi(options: BotApiOptions = {}): Promise<BotApiSe
       chat,
       date: s.date,
       ...(s.edit_date !== undefined ? { edit_date: s.edit_date } : {}),
-      text: s.text,
+      text: s.parse_mode === 'HTML' ? plainFromHtml(s.text) : s.text,
       ...(s.reply_markup ? { reply_markup: s.reply_markup } : {}),
     } as Message
   }
@@ -281,10 +324,14 @@ export async function startBotApi(options: BotApiOptions = {}): Promise<BotApiSe
     return text
   }
 
-  function checkParseMode(params: Record<string, unknown>): string | undefined {
+  function checkParseMode(params: Record<string, unknown>, text: string): string | undefined {
     const mode = str(params, 'parse_mode')
     if (mode === undefined || mode === '') return undefined
     if (!PARSE_MODES.has(mode)) throw badRequest(`unsupported parse_mode`)
+    if (mode === 'HTML') {
+      const problem = htmlProblem(text)
+      if (problem) throw badRequest(`can't parse entities: ${problem}`)
+    }
     return mode
   }
 
@@ -374,9 +421,11 @@ export async function startBotApi(options: BotApiOptions = {}): Promise<BotApiSe
     },
     sendmessage: (p) => {
       const chat = chatFor(p)
+      checkNotBlocked(chat)
       const text = checkText(str(p, 'text'))
-      const parse_mode = checkParseMode(p)
+      const parse_mode = checkParseMode(p, text)
       const reply_markup = checkMarkup(p)
+      admitSend(chat.id)
       const s: SentMessage = {
         message_id: newMessageId(chat.id),
         chat_id: chat.id,
@@ -396,14 +445,16 @@ export async function startBotApi(options: BotApiOptions = {}): Promise<BotApiSe
       const messageId = int(p, 'message_id', true)
       const s = sentByKey.get(`${chat.id}:${messageId}`)
       if (!s) throw badRequest('message to edit not found')
+      checkNotBlocked(chat)
       const text = checkText(str(p, 'text'))
-      const parse_mode = checkParseMode(p)
+      const parse_mode = checkParseMode(p, text)
       const reply_markup = checkMarkup(p)
       if (text === s.text && JSON.stringify(reply_markup) === JSON.stringify(s.reply_markup)) {
         throw badRequest(
           'message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message',
         )
       }
+      admitSend(chat.id)
       s.history.push(s.text)
       s.text = text
       if (parse_mode) s.parse_mode = parse_mode
@@ -606,6 +657,10 @@ export async function startBotApi(options: BotApiOptions = {}): Promise<BotApiSe
     addChat(chat) {
       addChat(chat)
     },
+    blockChat(chatId, isBlocked = true) {
+      if (isBlocked) blocked.add(chatId)
+      else blocked.delete(chatId)
+    },
     waitFor(predicate, timeoutMs = 5_000) {
       if (predicate()) return Promise.resolve()
       return new Promise<void>((resolve, reject) => {
@@ -633,4 +688,47 @@ export async function startBotApi(options: BotApiOptions = {}): Promise<BotApiSe
       })
     },
   }
+}
+
+const HTML_TAGS = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'span', 'tg-spoiler', 'a', 'code', 'pre', 'blockquote', 'tg-emoji'])
+
+/**
+ * Telegram's HTML parse mode, checked the way it refuses: only its tags, properly nested, `<`, `>`
+ * and `&` escaped elsewhere (named entities lt, gt, amp, quot and numeric ones). Returns the
+ * problem, or null.
+ */
+export function htmlProblem(text: string): string | null {
+  const stack: string[] = []
+  const token = /<(\/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?)>|&(#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);|[<>&]/g
+  for (const m of text.matchAll(token)) {
+    const at = Buffer.byteLength(text.slice(0, m.index ?? 0))
+    const [whole, closing, rawTag, , entity] = m
+    if (rawTag !== undefined) {
+      const tag = rawTag.toLowerCase()
+      if (!HTML_TAGS.has(tag)) return `Unsupported start tag "${tag}" at byte offset ${at}`
+      if (closing) {
+        if (stack.pop() !== tag) return `Unmatched end tag at byte offset ${at}, expected "</${stack.at(-1) ?? ''}>", found "</${tag}>"`
+      } else {
+        stack.push(tag)
+      }
+    } else if (entity !== undefined) {
+      if (!entity.startsWith('#') && !['lt', 'gt', 'amp', 'quot'].includes(entity)) {
+        return `Unsupported HTML entity "&${entity};" at byte offset ${at}`
+      }
+    } else {
+      // Telegram's docs: every <, > and & outside a tag or entity must be escaped.
+      return `Unexpected "${whole}" at byte offset ${at}`
+    }
+  }
+  if (stack.length > 0) return `Can't find end tag corresponding to start tag "${stack.at(-1)}"`
+  return null
+}
+
+/** The plain text Telegram returns for an HTML message: tags removed, entities decoded. */
+export function plainFromHtml(text: string): string {
+  return text
+    .replace(/<[^<>]*>/g, '')
+    .replace(/&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);/g, (_, e: string) =>
+      e === 'lt' ? '<' : e === 'gt' ? '>' : e === 'amp' ? '&' : e === 'quot' ? '"' : String.fromCodePoint(e.startsWith('#x') ? parseInt(e.slice(2), 16) : Number(e.slice(1))),
+    )
 }

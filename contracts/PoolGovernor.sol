@@ -12,7 +12,7 @@ import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 /// fractional counting (support 255 + 48-byte params; `usedVotes` allows topping up a partial vote).
 ///
 /// Clock: GovernorVotes reads `clock()` / `CLOCK_MODE()` from the token, so the governor runs in the
-/// token's mode (DaoToken: timestamp). Voting delay and period are therefore in SECONDS; they are
+/// token's mode (the DAO token is a PoolShare: timestamp). Voting delay and period are therefore in SECONDS; they are
 /// constructor arguments so tests can use short ones. No timelock: `execute` runs the calls itself.
 contract PoolGovernor is Governor, GovernorSettings, GovernorCountingFractional, GovernorVotes, GovernorVotesQuorumFraction {
     constructor(IVotes token_, uint48 votingDelay_, uint32 votingPeriod_, uint256 quorumPercent_)

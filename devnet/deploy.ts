@@ -30,7 +30,7 @@ import { rpcRequest } from './anvil'
  * one Aave-v3-style market over wstETH, the pool share token; Multicall3 at its canonical address.
  * Funds the pool account (anvil #1) and deposits into every venue; "other users'" liquidity comes
  * from the deployer (#0); pool shares go to delegators #2..#5 (self-delegated).
- * On the first chain only, the upstream DAO (ChainDeployment.dao): a DaoToken held by the pool and
+ * On the first chain only, the upstream DAO (ChainDeployment.dao): an ERC20Votes token (the PoolShare contract under another name) held by the pool and
  * accounts #6, #7 (all self-delegated) and its PoolGovernor (fractional counting, timestamp clock).
  * Returns the Deployment (addresses, base market parameters) and a config valid under configSchema.
  */
@@ -76,7 +76,7 @@ export interface ChainDeployment {
 }
 
 export interface DaoDeployment {
-  /** DaoToken (ERC20Votes, timestamp clock). */
+  /** The DAO's token: a PoolShare contract (ERC20Votes, timestamp clock) named "Sim DAO". */
   token: Address
   /** PoolGovernor (GovernorCountingFractional; clock from the token: timestamps). */
   governor: Address
@@ -373,8 +373,8 @@ async function deployChain(spec: DevnetChainSpec, position: number, artifacts: A
 
 /** The upstream DAO: token minted to DAO_HOLDERS (each self-delegates), then its governor. */
 async function deployDao(s: ChainSession, artifacts: Artifacts, deployer: PrivateKeyAccount): Promise<DaoDeployment> {
-  const tokenAbi = getArtifact(artifacts, 'DaoToken').abi
-  const token = await s.deploy(deployer, artifacts, 'DaoToken', ['Sim DAO', 'simDAO', deployer.address])
+  const tokenAbi = getArtifact(artifacts, 'PoolShare').abi
+  const token = await s.deploy(deployer, artifacts, 'PoolShare', ['Sim DAO', 'simDAO', deployer.address])
   const holders: Record<Address, string> = {}
   for (const [idx, n] of Object.entries(DAO_HOLDERS)) {
     const holder = devAccount(Number(idx))

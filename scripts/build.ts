@@ -3,9 +3,9 @@
  * process loads only what it runs (about 85 MB resident instead of ~160 MB under tsx).
  * Files the modules read at run time beside themselves are copied next to the bundles.
  */
-import { build } from 'esbuild'
-import { cpSync, rmSync } from 'node:fs'
+import { cpSync } from 'node:fs'
 import { join } from 'node:path'
+import { bundle } from './lib/bundle'
 import { ROOT } from './lib/pm2'
 
 export const BUNDLES = {
@@ -17,22 +17,7 @@ export const BUNDLES = {
 
 export async function buildApps(): Promise<void> {
   const out = join(ROOT, 'dist')
-  rmSync(out, { recursive: true, force: true })
-  await build({
-    entryPoints: Object.fromEntries(Object.entries(BUNDLES).map(([name, file]) => [name, join(ROOT, file)])),
-    outdir: out,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    sourcemap: 'linked',
-    // Native or worker-based packages stay in node_modules.
-    external: ['sqlite3', 'pino'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    logLevel: 'warning',
-  })
-  cpSync(join(ROOT, 'store/migrations'), join(out, 'migrations'), { recursive: true })
+  await bundle(BUNDLES, out)
   cpSync(join(ROOT, 'devnet/scenarios'), join(out, 'scenarios'), { recursive: true })
 }
 

@@ -1,7 +1,7 @@
-import { build } from 'esbuild'
-import { cpSync, mkdirSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { bundle } from '../../scripts/lib/bundle'
 
 /**
  * Bundles execution/testing/runPlan.ts with esbuild into `.devnet/test-build/<name>/` (inside
@@ -13,20 +13,6 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 export async function bundleRunner(name = `runPlan-${process.pid}`): Promise<{ file: string; remove(): void }> {
   const dir = join(ROOT, '.devnet', 'test-build', name)
-  rmSync(dir, { recursive: true, force: true })
-  mkdirSync(dir, { recursive: true })
-  await build({
-    entryPoints: { runPlan: join(ROOT, 'execution/testing/runPlan.ts') },
-    outdir: dir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['sqlite3', 'pino'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    logLevel: 'warning',
-  })
-  cpSync(join(ROOT, 'store/migrations'), join(dir, 'migrations'), { recursive: true })
+  await bundle({ runPlan: 'execution/testing/runPlan.ts' }, dir)
   return { file: join(dir, 'runPlan.mjs'), remove: () => rmSync(dir, { recursive: true, force: true }) }
 }

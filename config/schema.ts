@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { getAddress, isAddress } from 'viem'
 import { governanceConfig } from '../governance/policy'
 import { strategyPolicySchema } from '../strategies/policy'
+import { telegramConfig, telegramCrossFieldIssues } from '../telegram/config'
 
 /**
  * The configuration of a poolwarden network. Parsed once at start (config/load.ts), frozen,
@@ -180,8 +181,8 @@ export const configSchema = z
     strategy: strategyPolicySchema.prefault({}),
     /** governance: Snapshot hub and tally policy (governance/policy.ts); spaces and Governors come with the governor agent. */
     governance: governanceConfig.prefault({}),
-    /** telegram: bot, chats, users and roles (Telegram issue). */
-    telegram: z.record(z.string(), z.unknown()).default({}),
+    /** telegram: bot, users and roles, alert chats, delivery limits (telegram/config.ts). */
+    telegram: telegramConfig.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     for (const issue of crossFieldIssues(cfg)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })
@@ -246,6 +247,7 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
     entries(input.pool.collateral).forEach((c, i) => refersTo(c, ['pool', 'collateral', i]))
     entries(input.pool.shareToken).forEach((c, i) => refersTo(c, ['pool', 'shareToken', i]))
   }
+  out.push(...telegramCrossFieldIssues(input))
   return out
 }
 

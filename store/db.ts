@@ -13,6 +13,7 @@ import { createPlans, type PlansQueries } from './plans.js'
 import { createPositions, type PositionsQueries } from './positions.js'
 import { createSamples, type SamplesQueries } from './samples.js'
 import { openDb } from './sqlite.js'
+import { createTelegram, type TelegramQueries } from './telegram.js'
 
 export interface OpenStoreOptions {
   /** SQLite file; created with its parent directory if missing. */
@@ -48,6 +49,8 @@ export interface Store {
   readonly approvals: ApprovalsQueries
   /** Transaction intents, their attempts and nonces (executor). */
   readonly intents: IntentsQueries
+  /** Inline-button callbacks and per-chat alert delivery (Telegram agent). */
+  readonly telegram: TelegramQueries
   /**
    * Runs `fn` in one BEGIN IMMEDIATE transaction: every store call made inside it (through the
    * `tx` argument or `store` itself, found by async context) commits or rolls back together.
@@ -84,6 +87,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     plans: createPlans(db),
     approvals: createApprovals(db),
     intents: createIntents(db),
+    telegram: createTelegram(db),
     transaction: (fn) => db.transaction(() => fn(store)),
     close: () => db.close(),
   }

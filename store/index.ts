@@ -11,3 +11,4 @@ export { OPEN_PLAN_STATUSES, PLAN_STATUSES, PLAN_STEP_KINDS, PLAN_STEP_STATUSES,
 export type { PositionsQueries } from './positions.js'
 export type { SamplesQueries } from './samples.js'
 export type * from './types.js'
+export type { Callback, CallbackInput, CallbackKind, ConsumeResult, Delivery, DeliveryStatus, TelegramQueries } from './telegram.js'

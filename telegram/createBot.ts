@@ -1,5 +1,6 @@
 import { autoRetry } from '@grammyjs/auto-retry'
-import { Bot, GrammyError, HttpError } from 'grammy'
+import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler'
+import { Bot, GrammyError, HttpError, type Middleware } from 'grammy'
 import type { Logger } from '../core/logger.js'
 import { COMMANDS, helpText } from './commands.js'
 
@@ -18,14 +19,27 @@ export interface CreateBotDeps {
   status?: () => string | Promise<string>
   /** auto-retry: give up when Telegram asks to wait longer than this (seconds). */
   maxRetryDelaySeconds?: number
+  /** auto-retry: attempts per call (default 5). */
+  maxRetryAttempts?: number
+  /** Per-chat and global send limits (transformer-throttler); off when omitted. */
+  throttle?: APIThrottlerOptions
+  /** Installed before /help and /status (authorisation runs here). */
+  middleware?: Middleware[]
+  /** Register the built-in /help and /status (default true; the full bot registers its own). */
+  builtins?: boolean
 }
 
-export function createBot({ token, apiRoot, logger, status, maxRetryDelaySeconds = 60 }: CreateBotDeps): Bot {
+export function createBot({ token, apiRoot, logger, status, maxRetryDelaySeconds = 60, maxRetryAttempts = 5, throttle, middleware = [], builtins = true }: CreateBotDeps): Bot {
   const bot = new Bot(token, { client: apiRoot ? { apiRoot } : {} })
-  bot.api.config.use(autoRetry({ maxDelaySeconds: maxRetryDelaySeconds, maxRetryAttempts: 5 }))
+  bot.api.config.use(autoRetry({ maxDelaySeconds: maxRetryDelaySeconds, maxRetryAttempts }))
+  // Installed last, so it is the outermost transformer: a retry waiting for retry_after keeps the chat's slot (order kept).
+  if (throttle) bot.api.config.use(apiThrottler(throttle))
+  for (const m of middleware) bot.use(m)
 
-  bot.command(['help', 'start'], (ctx) => ctx.reply(helpText()))
-  bot.command('status', async (ctx) => ctx.reply(status ? await status() : 'status: no source wired'))
+  if (builtins) {
+    bot.command(['help', 'start'], (ctx) => ctx.reply(helpText()))
+    bot.command('status', async (ctx) => ctx.reply(status ? await status() : 'status: no source wired'))
+  }
 
   bot.catch((err) => {
     logger.error({ update: err.ctx.update.update_id, err: describeBotError(err.error, token) }, 'telegram: handler failed')

@@ -117,7 +117,10 @@ export interface BotApiServer {
   close(): Promise<void>
 }
 
-export const DEVNET_BOT_TOKEN = '7000000001:devnet-local-bot-token'
+import { DEVNET_BOT_TOKEN } from '../../telegram/config.js'
+
+/** The token the local server accepts by default (defined with the telegram config's devnet mode). */
+export { DEVNET_BOT_TOKEN }
 
 /** A Bot API refusal: answered as `{ ok: false, error_code, description, parameters? }`. */
 class ApiError extends Error {

@@ -1,0 +1,154 @@
+import { formatUnits } from 'viem'
+import type { Config } from '../config/schema.js'
+import { planFromExplanation } from '../plans/explanation.js'
+import { OPEN_PLAN_STATUSES, type Store } from '../store/index.js'
+import type { Plan } from '../store/types.js'
+import { renderPlan } from '../strategies/plan.js'
+import { buildStatus, fmtAge } from '../watch/statusReport.js'
+import { formatDuration } from './args.js'
+
+/**
+ * The read commands' replies, as plain text from the store (the watcher's status report, the
+ * plans and their stored explanations): never from the chains. Each fits a Telegram message.
+ */
+
+/** Telegram's limit is 4096 characters; leave room for a note. */
+export const MAX_REPLY = 4000
+
+export function clip(text: string, max = MAX_REPLY): string {
+  if (text.length <= max) return text
+  const cut = text.lastIndexOf('\n', max - 40)
+  return `${text.slice(0, cut > 0 ? cut : max - 40)}\n… (cut: ${text.length - (cut > 0 ? cut : max - 40)} more characters)`
+}
+
+/** An agent whose heartbeat is older than this is shown as stale. */
+const STALE_MS = 60_000
+export const MUTE_PREFIX = 'mute:'
+
+export interface Mute {
+  rule: string
+  until: number
+  setBy: string
+}
+
+/** Active mutes (expired ones are left out). */
+export async function activeMutes(store: Store, now: number): Promise<Mute[]> {
+  const out: Mute[] = []
+  for (const c of await store.controls.list(MUTE_PREFIX)) {
+    const until = (c.value as { until?: unknown } | null)?.until
+    if (typeof until === 'number' && until > now) out.push({ rule: c.key.slice(MUTE_PREFIX.length), until, setBy: c.setBy })
+  }
+  return out
+}
+
+export async function statusText(config: Config, store: Store, now: number): Promise<string> {
+  const beats = await store.heartbeats.all()
+  const pauses = (await store.controls.list('pause:')).filter((c) => c.value !== false && c.value !== null)
+  const mutes = await activeMutes(store, now)
+  const open = await store.alerts.open()
+  const plans = await store.plans.list({ status: OPEN_PLAN_STATUSES, limit: 50 })
+  const lines = ['Agents:']
+  if (beats.length === 0) lines.push('  no heartbeat yet')
+  for (const h of beats) {
+    const age = now - h.beatAt
+    const info = h.info as { paused?: boolean; block?: string } | null
+    lines.push(`  ${age > STALE_MS ? '✗' : '✓'} ${h.agent} — beat ${fmtAge(age)} ago${age > STALE_MS ? ' (STALE)' : ''}${info?.paused ? ' — paused' : ''}${info?.block ? ` — block ${info.block}` : ''}`)
+  }
+  lines.push('', pauses.length ? `Pauses: ${pauses.map((p) => `${p.key.slice('pause:'.length)} (by ${p.setBy}, ${fmtAge(now - p.setAt)} ago)`).join(', ')}` : 'Pauses: none')
+  if (mutes.length) lines.push(`Mutes: ${mutes.map((m) => `${m.rule} for ${formatDuration(m.until - now)}`).join(', ')}`)
+  const critical = open.filter((a) => a.severity === 'critical').length
+  lines.push(`Open alerts: ${open.length}${critical ? ` (${critical} critical)` : ''} — /alerts`)
+  const awaiting = plans.filter((p) => p.status === 'awaiting_approval').length
+  lines.push(`Open plans: ${plans.length}${awaiting ? ` (${awaiting} awaiting the committee)` : ''} — /plans`)
+  lines.push(`Chains: ${config.chains.map((c) => c.name).join(', ')}`)
+  return clip(lines.join('\n'))
+}
+
+export async function yieldsText(config: Config, store: Store, chain: string | undefined, now: number): Promise<string> {
+  const report = await buildStatus(config, store, now)
+  const rows = report.rows.filter((r) => !chain || r.chain === chain)
+  if (rows.length === 0) return chain ? `no venue on ${chain}` : 'no venues configured'
+  const lines = [`Yields${chain ? ` on ${chain}` : ''} (from the store):`]
+  let last = ''
+  for (const r of rows) {
+    if (r.chain !== last) lines.push(`${r.chain}:`)
+    last = r.chain
+    const extra = [r.utilisation !== '—' ? `util ${r.utilisation}` : '', r.peg !== '—' ? `peg ${r.peg}` : '', r.state !== 'ok' ? r.state : ''].filter(Boolean).join(', ')
+    lines.push(`  ${r.venue}: APY ${r.apy}, TVL ${r.tvl}${extra ? `, ${extra}` : ''} (block ${r.block}, ${r.age})`)
+  }
+  return clip(lines.join('\n'))
+}
+
+export async function positionsText(config: Config, store: Store, now: number): Promise<string> {
+  const report = await buildStatus(config, store, now)
+  const positions = new Map((await store.positions.latestPerVenue()).map((p) => [p.venueId, p]))
+  const lines = ['Pool positions:']
+  for (const c of config.chains) {
+    const coll = config.pool.collateral.find((x) => x.chain === c.name)
+    const d = coll?.decimals ?? 18
+    const rows = report.rows.filter((r) => r.chain === c.name)
+    let total = 0n
+    const venueLines: string[] = []
+    for (const r of rows) {
+      const p = positions.get(r.venue)
+      if (!p || p.amount === 0n) continue
+      total += p.amount
+      venueLines.push(`  ${r.venue}: ${r.position} ${coll?.symbol ?? ''} (withdrawable ${r.withdrawable}, APY ${r.apy})`)
+    }
+    lines.push(`${c.name}: ${Number(formatUnits(total, d)).toFixed(3)} ${coll?.symbol ?? ''} in venues`)
+    lines.push(...(venueLines.length ? venueLines : ['  nothing deposited']))
+  }
+  return clip(lines.join('\n'))
+}
+
+const units = (config: Config, chain: string | null) => config.pool.collateral.find((c) => c.chain === chain) ?? { decimals: 18, symbol: 'units' }
+const amount = (config: Config, chain: string | null, x: bigint, digits = 3) => `${Number(formatUnits(x, units(config, chain).decimals)).toFixed(digits)} ${units(config, chain).symbol}`
+
+export function planLine(config: Config, p: Plan, approvals: number): string {
+  return `${p.id} — ${p.status.replace('_', ' ')}, moves ${amount(config, p.chain, p.totalAmount)}${p.needsApproval ? `, approvals ${approvals}/${p.approvalsRequired}` : ''}`
+}
+
+export async function plansText(config: Config, store: Store): Promise<string> {
+  const open = await store.plans.list({ status: OPEN_PLAN_STATUSES, limit: 20 })
+  const recent = (await store.plans.list({ limit: 10 })).filter((p) => !open.some((o) => o.id === p.id)).slice(0, 5)
+  if (open.length === 0 && recent.length === 0) return 'no plans yet'
+  const lines: string[] = [open.length ? 'Open plans:' : 'Open plans: none']
+  for (const p of open) lines.push(`  ${planLine(config, p, (await store.approvals.count(p.id)).approve)}`)
+  if (recent.length) {
+    lines.push('Recent:')
+    for (const p of recent) lines.push(`  ${planLine(config, p, (await store.approvals.count(p.id)).approve)}`)
+  }
+  lines.push('', '/plan <id> shows why; committee: /approve <id>, /reject <id>')
+  return clip(lines.join('\n'))
+}
+
+/** The `npm run plan -- show` view: header, committee, steps, and the stored why. Undefined when unknown. */
+export async function planText(config: Config, store: Store, id: string): Promise<string | undefined> {
+  const found = await store.plans.getWithSteps(id)
+  if (!found) return undefined
+  const { plan, steps } = found
+  const approvals = await store.approvals.list(id)
+  const lines = [`Plan ${plan.id} — ${plan.status.replace('_', ' ')}${plan.error ? ` (${plan.error})` : ''}`]
+  lines.push(`based on ${Object.entries(plan.basedOnBlock).map(([c, b]) => `${c} block ${b}`).join(', ')}; moves ${amount(config, plan.chain, plan.totalAmount)}; cost ${amount(config, plan.chain, plan.cost, 4)}`)
+  if (plan.needsApproval) {
+    const yes = approvals.filter((a) => a.decision === 'approve').length
+    lines.push(`committee: ${yes}/${plan.approvalsRequired} approvals${approvals.length ? ` — ${approvals.map((a) => `${a.member} ${a.decision} (${a.via})`).join(', ')}` : ''}`)
+  }
+  lines.push('steps:')
+  for (const s of steps) lines.push(`  ${s.idx}. ${s.kind} ${amount(config, plan.chain, s.amount, 4)} ${s.venueId} — ${s.status}${s.error ? ` (${s.error})` : ''}`)
+  const e = planFromExplanation(plan.explanation)
+  if (e) {
+    lines.push('', renderPlan(e.plan, { verbose: false }))
+    if (e.allocation.warnings.length) lines.push(`warnings: ${e.allocation.warnings.join('; ')}`)
+  }
+  return clip(lines.join('\n'))
+}
+
+export async function alertsText(store: Store, now: number): Promise<string> {
+  const open = await store.alerts.open()
+  const mutes = await activeMutes(store, now)
+  const lines = open.length ? [`Open alerts (${open.length}):`] : ['Open alerts: none']
+  for (const a of open) lines.push(`  [${a.severity.toUpperCase()}] ${a.title} — ${a.rule}, ${fmtAge(now - a.openedAt)} ago`)
+  if (mutes.length) lines.push('', `Muted: ${mutes.map((m) => `${m.rule} for ${formatDuration(m.until - now)} (by ${m.setBy})`).join(', ')}`)
+  return clip(lines.join('\n'))
+}

@@ -111,6 +111,7 @@ export function createTelegramBot(deps: TelegramBotDeps): Bot {
     logger,
     maxRetryDelaySeconds: t.rateLimits.maxRetryAfterSeconds,
     maxRetryAttempts: deps.maxRetryAttempts,
+    retryTransient: false,
     middleware: [gate],
     builtins: false,
     throttle: throttleOptions(t.rateLimits),

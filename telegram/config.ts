@@ -145,7 +145,7 @@ export function telegramCrossFieldIssues(input: unknown): TelegramIssue[] {
     }
   }
   if (t.mode === 'devnet' && t.enabled === true && t.apiRoot === undefined) {
-    out.push({ path: ['telegram', 'apiRoot'], message: 'missing: devnet mode needs the local Bot API server\'s "apiRoot" (e.g. "http://127.0.0.1:8581")' })
+    out.push({ path: ['telegram', 'mode'], message: 'devnet mode needs "apiRoot": add the local Bot API server\'s URL (e.g. "http://127.0.0.1:8581")' })
   }
   return out
 }

@@ -21,6 +21,12 @@ export interface CreateBotDeps {
   maxRetryDelaySeconds?: number
   /** auto-retry: attempts per call (default 5). */
   maxRetryAttempts?: number
+  /**
+   * auto-retry also retries network errors and 5xx inside the call (default true). The full bot
+   * turns it off: its outbox loop retries those itself on the next round, so one chat's outage
+   * never holds up the others or the heartbeat.
+   */
+  retryTransient?: boolean
   /** Per-chat and global send limits (transformer-throttler); off when omitted. */
   throttle?: APIThrottlerOptions
   /** Installed before /help and /status (authorisation runs here). */
@@ -29,9 +35,9 @@ export interface CreateBotDeps {
   builtins?: boolean
 }
 
-export function createBot({ token, apiRoot, logger, status, maxRetryDelaySeconds = 60, maxRetryAttempts = 5, throttle, middleware = [], builtins = true }: CreateBotDeps): Bot {
+export function createBot({ token, apiRoot, logger, status, maxRetryDelaySeconds = 60, maxRetryAttempts = 5, retryTransient = true, throttle, middleware = [], builtins = true }: CreateBotDeps): Bot {
   const bot = new Bot(token, { client: apiRoot ? { apiRoot } : {} })
-  bot.api.config.use(autoRetry({ maxDelaySeconds: maxRetryDelaySeconds, maxRetryAttempts }))
+  bot.api.config.use(autoRetry({ maxDelaySeconds: maxRetryDelaySeconds, maxRetryAttempts, rethrowHttpErrors: !retryTransient, rethrowInternalServerErrors: !retryTransient }))
   // Installed last, so it is the outermost transformer: a retry waiting for retry_after keeps the chat's slot (order kept).
   if (throttle) bot.api.config.use(apiThrottler(throttle))
   for (const m of middleware) bot.use(m)

@@ -1,4 +1,5 @@
 import type { Bot } from 'grammy'
+import type { InlineKeyboardMarkup } from 'grammy/types'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { recordDecision } from '../plans/decide'
 import { pauseKey, PAUSE_ALL } from '../store'
@@ -45,7 +46,7 @@ async function press(from: Who, chatId: number, messageId: number, data: string)
   return h.server.callbackAnswers()[before]!.text ?? ''
 }
 
-const buttons = (m: { reply_markup?: { inline_keyboard: { callback_data?: string }[][] } }) => (m.reply_markup?.inline_keyboard.flat() ?? []).map((b) => b.callback_data!)
+const buttons = (m: { reply_markup?: InlineKeyboardMarkup }) => (m.reply_markup?.inline_keyboard.flat() ?? []).map((b) => ('callback_data' in b ? b.callback_data : '') ?? '')
 
 describe('read commands', () => {
   it('answers every read command from the store and audits each', async () => {

@@ -119,7 +119,7 @@ describe('delivery', () => {
     const lastError = (await store.alerts.undelivered())[0]!.lastError!
     expect(lastError).not.toContain(server.token.split(':')[1])
     // The server is back (same port): delivered.
-    server = await startBotApi({ port, chats: [{ id: OPS_CHAT, type: 'supergroup' }, { id: OPERATOR.id, type: 'private' }] })
+    server = await startBotApi({ port, chats: [{ id: OPS_CHAT, type: 'supergroup', title: 'ops' }, { id: OPERATOR.id, type: 'private', first_name: 'olga' }] })
     expect(await delivery.tick()).toMatchObject({ sent: 1, delivered: 1 })
   })
 

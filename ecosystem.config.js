@@ -61,6 +61,15 @@ export const devnetApps = devnet
         out_file: join(logDir, 'simulator.log'),
         error_file: join(logDir, 'simulator.log'),
       },
+      {
+        // The local Telegram Bot API server (port from telegram.apiRoot in the devnet config).
+        ...common,
+        name: 'telegram-api',
+        ...node('telegram-api.mjs'),
+        env: agentEnv,
+        out_file: join(logDir, 'telegram-api.log'),
+        error_file: join(logDir, 'telegram-api.log'),
+      },
     ]
   : []
 
@@ -92,6 +101,15 @@ agentApps.push(
     env: devnet ? { ...agentEnv, POOLWARDEN_SIGNER_KEY_FILE: join(root, '.devnet/signer.key') } : agentEnv,
     out_file: join(logDir, 'executor.log'),
     error_file: join(logDir, 'executor.log'),
+  },
+  {
+    ...common,
+    name: 'telegram',
+    ...node('telegram.mjs'),
+    // Live: POOLWARDEN_TELEGRAM_TOKEN (or _FILE) from the environment; the devnet needs none.
+    env: agentEnv,
+    out_file: join(logDir, 'telegram.log'),
+    error_file: join(logDir, 'telegram.log'),
   },
 )
 

@@ -454,6 +454,35 @@ function venueConfig(c: ChainDeployment, v: SimVenue, position: number): VenueIn
   }
 }
 
+/** The devnet's local Telegram Bot API server (PM2 app `telegram-api`). */
+export const DEVNET_TELEGRAM_PORT = 8581
+
+/**
+ * Telegram on the devnet: the local Bot API server, no token; an operator, the committee (alice,
+ * bob, carol) and a viewer as users (`npm run chat -- --as <name>`); alerts to the operator's
+ * chat (warning and critical at once, info as a digest), plans with approve/reject buttons to
+ * the committee's group.
+ */
+export function devnetTelegramConfig(port = DEVNET_TELEGRAM_PORT): NonNullable<ConfigInput['telegram']> {
+  return {
+    enabled: true,
+    mode: 'devnet',
+    apiRoot: `http://127.0.0.1:${port}`,
+    users: [
+      { id: 100001, name: 'operator', role: 'operator' },
+      { id: 100002, name: 'alice', role: 'committee' },
+      { id: 100003, name: 'bob', role: 'committee' },
+      { id: 100004, name: 'carol', role: 'committee' },
+      { id: 100005, name: 'viewer', role: 'viewer' },
+    ],
+    chats: [
+      { id: 100001, name: 'operator', alerts: ['warning', 'critical'], digest: true },
+      { id: -100100, name: 'committee', alerts: ['warning', 'critical'], digest: false, rules: ['plan', 'plan-failed'] },
+    ],
+    delivery: { pollMs: 1_000, dedupWindowSeconds: 600, digestIntervalSeconds: 60 },
+  }
+}
+
 /** The poolwarden config of a deployment (validated with configSchema). */
 export function buildDevnetConfig(deployment: Deployment, opts: { storePath?: string; blockTimeMs?: number } = {}): Config {
   const chains = Object.values(deployment.chains)
@@ -481,6 +510,7 @@ export function buildDevnetConfig(deployment: Deployment, opts: { storePath?: st
     watch: { apyWindowBlocks: 1 },
     // Three committee members, two approvals for plans moving more than 150 wstETH.
     strategy: { approvalThreshold: 150, committee: { members: ['alice', 'bob', 'carol'], required: 2 } },
+    telegram: devnetTelegramConfig(),
   }
   return configSchema.parse(input)
 }

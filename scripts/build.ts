@@ -13,6 +13,8 @@ export const BUNDLES = {
   strategist: 'agents/strategist.ts',
   executor: 'agents/executor.ts',
   simulator: 'devnet/simulator.main.ts',
+  telegram: 'agents/telegram.ts',
+  'telegram-api': 'devnet/telegram/main.ts',
 } as const
 
 export async function buildApps(): Promise<void> {

@@ -37,6 +37,8 @@ export const telegramChat = z.object({
   alerts: z.array(z.enum(ALERT_SEVERITIES, { error: 'unknown severity: use "info", "warning" or "critical"' })).default(['warning', 'critical']),
   /** Low-severity (info) alerts arrive here as one digest every `delivery.digestIntervalSeconds`. */
   digest: z.boolean().default(true),
+  /** Only alerts of these rules (e.g. ["plan", "plan-failed"] for a committee group); all when omitted. */
+  rules: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, { error: 'an alert rule name like "plan" or "apy-drop"' })).min(1).optional(),
 })
 
 export const telegramDelivery = z.object({

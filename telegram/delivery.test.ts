@@ -161,6 +161,14 @@ describe('delivery', () => {
     expect(await delivery.tick()).toMatchObject({ sent: 2, suppressed: 0 })
   })
 
+  it('sends a rules-filtered chat only its rules', async () => {
+    const { delivery } = await setup({ chats: [{ id: OPS_CHAT, alerts: ['warning', 'critical'], rules: ['plan'] }] })
+    await raise({ rule: 'apy-drop', title: 'not for the committee' })
+    await raise({ rule: 'plan', title: 'a plan' })
+    expect(await delivery.tick()).toMatchObject({ sent: 1, skipped: 1, delivered: 2 })
+    expect(texts(OPS_CHAT).map((t) => t.split('\n')[0])).toEqual(['⚠️ <b>WARNING</b> · a plan'])
+  })
+
   it('respects mutes until they expire', async () => {
     const { delivery } = await setup()
     await store.controls.set('mute:apy-drop', { until: T0 + 3_600_000 }, 'telegram:olga', T0)

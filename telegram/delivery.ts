@@ -146,6 +146,10 @@ export function createAlertDelivery(deps: AlertDeliveryDeps): { tick(): Promise<
       for (const chat of t.chats) {
         const fate = fates.get(chat.id)
         if ((fate && fate !== 'pending') || waiting.has(chat.id)) continue
+        if (chat.rules && !chat.rules.includes(a.rule)) {
+          await settle(a, chat, 'skipped')
+          continue
+        }
         if (muted.has(a.rule)) {
           await settle(a, chat, 'muted')
           continue

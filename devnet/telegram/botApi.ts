@@ -36,6 +36,10 @@ import type {
  * the plain text, `sent()` the text as sent), callback_data over 64 bytes, edits that change
  * nothing, a blocked chat (403), optional flood control (429 with retry_after).
  *
+ * Over HTTP for other processes (`npm run chat`): POST /_devnet/inject/message {from, chat?, text},
+ * POST /_devnet/inject/callback {from, chat?, messageId, data}, GET /_devnet/sent?chat_id=,
+ * GET /_devnet/answers (answers as `{ ok, result }`).
+ *
  * Test hooks: injectMessage, injectCallback, sent, callbackAnswers, calls, setFault, waitFor,
  * addChat, blockChat.
  * `close()` answers every pending long poll with an empty batch and drops all connections.
@@ -571,8 +575,40 @@ export async function startBotApi(options: BotApiOptions = {}): Promise<BotApiSe
     })
   }
 
+  /** The test hooks over HTTP, for `npm run chat` and other processes (127.0.0.1 only, like the server). */
+  async function handleDevnet(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const hooksNow = hooks
+    try {
+      const path = url.pathname.slice('/_devnet/'.length)
+      if (req.method === 'GET' && path === 'sent') {
+        const chat = url.searchParams.get('chat_id')
+        return send(res, 200, { ok: true, result: hooksNow.sent(chat === null ? undefined : Number(chat)) })
+      }
+      if (req.method === 'GET' && path === 'answers') return send(res, 200, { ok: true, result: hooksNow.callbackAnswers() })
+      if (req.method === 'POST' && (path === 'inject/message' || path === 'inject/callback')) {
+        const body = (await readParams(req, url)) as Record<string, unknown>
+        const from = body.from as { id?: unknown } | undefined
+        if (!from || typeof from.id !== 'number') throw badRequest('from.id (a number) is required')
+        if (path === 'inject/message') {
+          if (typeof body.text !== 'string' || body.text === '') throw badRequest('text is required')
+          return send(res, 200, { ok: true, result: hooksNow.injectMessage(body as unknown as Parameters<BotApiServer['injectMessage']>[0]) })
+        }
+        if (typeof body.messageId !== 'number' || typeof body.data !== 'string') throw badRequest('messageId (a number) and data (a string) are required')
+        try {
+          return send(res, 200, { ok: true, result: hooksNow.injectCallback(body as unknown as Parameters<BotApiServer['injectCallback']>[0]) })
+        } catch (e) {
+          throw badRequest(e instanceof Error ? e.message : String(e))
+        }
+      }
+      throw new ApiError(404, 'Not Found: devnet hook not found')
+    } catch (e) {
+      sendError(res, e instanceof ApiError ? e : new ApiError(500, 'Internal Server Error'))
+    }
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    if (url.pathname.startsWith('/_devnet/')) return handleDevnet(req, res, url)
     const match = /^\/bot([^/]+)\/([A-Za-z_]+)$/.exec(url.pathname)
     if (!match) return sendError(res, new ApiError(404, 'Not Found'))
     if (match[1] !== token) return sendError(res, new ApiError(401, 'Unauthorized'))
@@ -616,7 +652,7 @@ export async function startBotApi(options: BotApiOptions = {}): Promise<BotApiSe
   })
   const port = (server.address() as AddressInfo).port
 
-  return {
+  const hooks: BotApiServer = {
     url: `http://127.0.0.1:${port}`,
     port,
     token,
@@ -691,6 +727,7 @@ export async function startBotApi(options: BotApiOptions = {}): Promise<BotApiSe
       })
     },
   }
+  return hooks
 }
 
 const HTML_TAGS = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'span', 'tg-spoiler', 'a', 'code', 'pre', 'blockquote', 'tg-emoji'])

@@ -6,6 +6,7 @@ import { createApprovals, type ApprovalsQueries } from './approvals.js'
 import { createAudit, type AuditQueries } from './audit.js'
 import { createControls, type ControlsQueries } from './controls.js'
 import { createCursors, type CursorsQueries } from './cursors.js'
+import { createGovernance, type GovernanceQueries } from './governance.js'
 import { createHeartbeats, type HeartbeatsQueries } from './heartbeats.js'
 import { createIntents, type IntentsQueries } from './intents.js'
 import { migrate } from './migrate.js'
@@ -48,6 +49,8 @@ export interface Store {
   readonly approvals: ApprovalsQueries
   /** Transaction intents, their attempts and nonces (executor). */
   readonly intents: IntentsQueries
+  /** Governance: proposals, signals, tallies, casts, notifications (governor agent). */
+  readonly governance: GovernanceQueries
   /**
    * Runs `fn` in one BEGIN IMMEDIATE transaction: every store call made inside it (through the
    * `tx` argument or `store` itself, found by async context) commits or rolls back together.
@@ -84,6 +87,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     plans: createPlans(db),
     approvals: createApprovals(db),
     intents: createIntents(db),
+    governance: createGovernance(db),
     transaction: (fn) => db.transaction(() => fn(store)),
     close: () => db.close(),
   }

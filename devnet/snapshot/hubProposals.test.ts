@@ -80,7 +80,7 @@ describe('local hub: signed Proposal messages (Client712.proposal)', () => {
   it('an admin of an onlyMembers space proposes; the proposal is served with the message hash as id; the envelope re-verifies', async () => {
     const receipt = await propose(pool)
     const message = { ...proposalMessage(), from: pool.address, labels: [], privacy: '' }
-    expect(receipt.id).toBe(hashTypedData({ domain: SNAPSHOT_DOMAIN, types: PROPOSAL_TYPES, primaryType: 'Proposal', message }))
+    expect(receipt.id).toBe(hashTypedData({ domain: SNAPSHOT_DOMAIN, types: PROPOSAL_TYPES, primaryType: 'Proposal', message: message as never }))
     const res = await fetch(hub.graphqlUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -94,7 +94,7 @@ describe('local hub: signed Proposal messages (Client712.proposal)', () => {
     })
     const envelope = (await (await fetch(`${hub.url}/ipfs/${receipt.ipfs}`)).json()) as { address: string; sig: Hex; data: { message: typeof message } }
     expect(envelope.address).toBe(pool.address)
-    expect(await recoverTypedDataAddress({ domain: SNAPSHOT_DOMAIN, types: PROPOSAL_TYPES, primaryType: 'Proposal', message: envelope.data.message, signature: envelope.sig })).toBe(pool.address)
+    expect(await recoverTypedDataAddress({ domain: SNAPSHOT_DOMAIN, types: PROPOSAL_TYPES, primaryType: 'Proposal', message: envelope.data.message as never, signature: envelope.sig })).toBe(pool.address)
     expect((await fetch(`${hub.url}/ipfs/bafkreinope`)).status).toBe(404)
   })
 
@@ -135,14 +135,14 @@ describe('local hub: signed Proposal messages (Client712.proposal)', () => {
 
   it('refuses a tampered message, a forged author and a duplicate', async () => {
     const message = { ...proposalMessage({ title: 'dup' }), from: pool.address, labels: [], privacy: '' }
-    const sig = await pool.signTypedData({ domain: SNAPSHOT_DOMAIN, types: PROPOSAL_TYPES, primaryType: 'Proposal', message })
+    const sig = await pool.signTypedData({ domain: SNAPSHOT_DOMAIN, types: PROPOSAL_TYPES, primaryType: 'Proposal', message: message as never })
     const envelope = { address: pool.address, sig, data: { domain: SNAPSHOT_DOMAIN, types: PROPOSAL_TYPES, message } }
     const post = async (body: unknown) => {
       const r = await fetch(hub.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
       return { status: r.status, body: (await r.json()) as unknown }
     }
     expect(await post({ ...envelope, data: { ...envelope.data, message: { ...message, end: clock + 601 } } })).toEqual({ status: 400, body: refusal('signature validation failed') })
-    const bobSig = await bob.signTypedData({ domain: SNAPSHOT_DOMAIN, types: PROPOSAL_TYPES, primaryType: 'Proposal', message })
+    const bobSig = await bob.signTypedData({ domain: SNAPSHOT_DOMAIN, types: PROPOSAL_TYPES, primaryType: 'Proposal', message: message as never })
     expect(await post({ ...envelope, sig: bobSig })).toEqual({ status: 400, body: refusal('signature validation failed') })
     expect((await post(envelope)).status).toBe(200)
     expect(await post(envelope)).toEqual({ status: 400, body: refusal('duplicate message') })
@@ -150,7 +150,7 @@ describe('local hub: signed Proposal messages (Client712.proposal)', () => {
 
   it('accepts a contract signer through the EIP-1271 hook (proposal and vote), and nothing else for it', async () => {
     const message = { ...proposalMessage({ title: 'by contract', space: OPEN }), from: WALLET, labels: [], privacy: '' }
-    const sig = await owner.signTypedData({ domain: SNAPSHOT_DOMAIN, types: PROPOSAL_TYPES, primaryType: 'Proposal', message })
+    const sig = await owner.signTypedData({ domain: SNAPSHOT_DOMAIN, types: PROPOSAL_TYPES, primaryType: 'Proposal', message: message as never })
     const post = async (body: unknown) => {
       const r = await fetch(hub.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
       return { status: r.status, body: (await r.json()) as Record<string, unknown> }

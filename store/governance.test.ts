@@ -33,17 +33,17 @@ describe('store.governance', () => {
     const first = await g.upsertProposal(proposal(1), 10)
     expect(first.inserted).toBe(true)
     expect(first.proposal).toMatchObject({ status: 'seen', signalId: null, choices: ['A', 'B'], snapshotTime: 901, createdAt: 10 })
-    await g.setMirror(first.proposal.key, '0xsig1', 1_990, 11)
+    await g.setMirror(first.proposal.key, '0xsig1', { start: 1_001, end: 1_990 }, 11)
     const again = await g.upsertProposal(proposal(1, { title: 'renamed', end: 2_500 }), 12)
     expect(again.inserted).toBe(false)
-    expect(again.proposal).toMatchObject({ title: 'renamed', end: 2_500, signalId: '0xsig1', signalEnd: 1_990, status: 'mirrored', createdAt: 10, updatedAt: 12 })
-    await expect(g.setMirror('nope', 'x', 1)).rejects.toThrow(/no governance proposal nope/)
+    expect(again.proposal).toMatchObject({ title: 'renamed', end: 2_500, signalId: '0xsig1', signalStart: 1_001, signalEnd: 1_990, status: 'mirrored', createdAt: 10, updatedAt: 12 })
+    await expect(g.setMirror('nope', 'x', { start: 0, end: 1 })).rejects.toThrow(/no governance proposal nope/)
   })
 
   it('finds a proposal by key, upstream id or signalling id; lists newest end first', async () => {
     const g = store.governance
     for (const n of [1, 2, 3]) await g.upsertProposal(proposal(n))
-    await g.setMirror(proposal(2).key, '0xmirror2', 5)
+    await g.setMirror(proposal(2).key, '0xmirror2', { start: 1, end: 5 })
     expect((await g.findProposal('0xp1'))?.key).toBe(proposal(1).key)
     expect((await g.findProposal('0xmirror2'))?.key).toBe(proposal(2).key)
     expect((await g.findProposal(proposal(3).key))?.upstreamId).toBe('0xp3')
@@ -69,7 +69,7 @@ describe('store.governance', () => {
   it('stores tallies and serves the latest receipt by proposal id, signalling id or #tally', async () => {
     const g = store.governance
     const key = (await g.upsertProposal(proposal(1))).proposal.key
-    await g.setMirror(key, '0xsig', 1_900)
+    await g.setMirror(key, '0xsig', { start: 1_000, end: 1_900 })
     const t1 = await g.addTally({ proposalKey: key, status: 'quorum-not-reached', receipt: { n: 1 }, hash: '0x01' }, 100)
     const t2 = await g.addTally({ proposalKey: key, status: 'ok', receipt: { n: 2, big: 5n }, hash: '0x02' }, 200)
     expect(t2.id).toBeGreaterThan(t1.id)

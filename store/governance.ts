@@ -33,6 +33,7 @@ export interface GovProposal {
   snapshot: string
   snapshotTime: number | null
   signalId: string | null
+  signalStart: number | null
   signalEnd: number | null
   status: GovProposalStatus
   error: string | null
@@ -40,7 +41,7 @@ export interface GovProposal {
   updatedAt: number
 }
 
-export type GovProposalInput = Omit<GovProposal, 'signalId' | 'signalEnd' | 'status' | 'error' | 'createdAt' | 'updatedAt'>
+export type GovProposalInput = Omit<GovProposal, 'signalId' | 'signalStart' | 'signalEnd' | 'status' | 'error' | 'createdAt' | 'updatedAt'>
 
 export interface GovSignal {
   voteId: string
@@ -103,7 +104,7 @@ export interface GovernanceQueries {
   findProposal(id: string): Promise<GovProposal | undefined>
   /** Newest first (by upstream end). `open`: not closed/failed. */
   listProposals(opts?: { limit?: number; open?: boolean }): Promise<GovProposal[]>
-  setMirror(key: string, signalId: string, signalEnd: number, at?: number): Promise<void>
+  setMirror(key: string, signalId: string, window: { start: number; end: number }, at?: number): Promise<void>
   setProposalStatus(key: string, status: GovProposalStatus, error?: string | null, at?: number): Promise<void>
   /** Replaces the stored signals of a proposal with this collection (one transaction). */
   replaceSignals(proposalKey: string, signals: readonly GovSignal[], at?: number): Promise<void>
@@ -142,6 +143,7 @@ interface ProposalRow {
   snapshot: string
   snapshot_time: number | null
   signal_id: string | null
+  signal_start: number | null
   signal_end: number | null
   status: string
   error: string | null
@@ -202,6 +204,7 @@ const proposalFromRow = (r: ProposalRow): GovProposal => ({
   snapshot: str(r.snapshot),
   snapshotTime: optNum(r.snapshot_time),
   signalId: optStr(r.signal_id),
+  signalStart: optNum(r.signal_start),
   signalEnd: optNum(r.signal_end),
   status: r.status as GovProposalStatus,
   error: optStr(r.error),
@@ -305,10 +308,10 @@ export function createGovernance(db: Db): GovernanceQueries {
       return rows.map(proposalFromRow)
     },
 
-    async setMirror(key, signalId, signalEnd, at = Date.now()) {
+    async setMirror(key, signalId, window, at = Date.now()) {
       const res = await db.run(
-        "UPDATE gov_proposals SET signal_id = ?, signal_end = ?, status = CASE WHEN status = 'seen' THEN 'mirrored' ELSE status END, updated_at = ? WHERE key = ?",
-        [signalId, intOf(signalEnd, 'signalEnd'), timeToDb(at, 'setMirror at'), key],
+        "UPDATE gov_proposals SET signal_id = ?, signal_start = ?, signal_end = ?, status = CASE WHEN status = 'seen' THEN 'mirrored' ELSE status END, updated_at = ? WHERE key = ?",
+        [signalId, intOf(window.start, 'signal start'), intOf(window.end, 'signal end'), timeToDb(at, 'setMirror at'), key],
       )
       if (res.changes === 0) throw new StoreError(`store: setMirror: no governance proposal ${key}`)
     },

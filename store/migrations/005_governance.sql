@@ -20,6 +20,7 @@ CREATE TABLE gov_proposals (
   snapshot       TEXT    NOT NULL,                 -- Snapshot block number, or the Governor's snapshot timepoint
   snapshot_time  INTEGER,                          -- unix seconds of the snapshot (weights are read at it)
   signal_id      TEXT,                             -- the mirrored proposal in the pool's signalling space
+  signal_start   INTEGER,
   signal_end     INTEGER,
   status         TEXT    NOT NULL CHECK (status IN ('seen', 'mirrored', 'cast', 'closed', 'failed')),
   error          TEXT,

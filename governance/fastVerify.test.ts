@@ -197,6 +197,26 @@ describe('fastVerify', () => {
     }
   })
 
+  it('reads the Vote types exactly as verify.ts does (EIP712Domain entry, field order, extra keys)', async () => {
+    const good = await envelope('vote-array', [2])
+    const fields = voteTypesFor('vote-array').Vote.map((f) => ({ ...f }))
+    const variants: [string, unknown, boolean][] = [
+      ['with an EIP712Domain entry', { EIP712Domain: [{ name: 'name', type: 'string' }], Vote: fields }, true],
+      ['with an undefined extra key (JSON drops it)', { Vote: fields.map((f) => ({ ...f, extra: undefined })) }, true],
+      ['keys as { type, name }', { Vote: fields.map((f) => ({ type: f.type, name: f.name })) }, false],
+      ['fields reordered', { Vote: [fields[1], fields[0], ...fields.slice(2)] }, false],
+      ['a field missing', { Vote: fields.slice(1) }, false],
+      ['another primary type beside Vote', { Vote: fields, Other: [] }, false],
+      ['Vote only on the prototype', Object.create({ Vote: fields }) as unknown, false],
+      ['Vote not an array', { Vote: { ...fields } }, false],
+      ['types null', null, false],
+    ]
+    const envs = variants.map(([, types]) => ({ ...good, data: { ...good.data, types } }))
+    const v = new FastVerifier({ workers: 0 })
+    const res = await expectAgreement(envs, v, true)
+    expect(res.map((r) => r.ok)).toEqual(variants.map((x) => x[2]))
+  })
+
   it('keeps malformed envelopes off the fast path and forged ones on it', async () => {
     const good = await envelope('vote', 1)
     const forged = { ...(await envelope('vote', 1, { account: bob, over: { from: alice.address } })), address: alice.address }

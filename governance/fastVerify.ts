@@ -188,6 +188,37 @@ const STRING_FIELDS = ['from', 'space', 'proposal', 'reason', 'app', 'metadata']
 const isUint = (v: unknown, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max
 const UINT32_MAX = 2 ** 32 - 1
 
+const KIND_OF_CHOICE_TYPE: Record<string, VoteKind> = { uint32: 'vote', 'uint32[]': 'vote-array', string: 'vote-string' }
+const FIELDS = voteTypes.Vote.map((f) => f.name)
+
+/**
+ * verify.ts's `voteKindOf` (which compares JSON serialisations) without serialising: plain
+ * `{ name, type }` objects in the Vote order are recognised directly; anything else is left to
+ * `voteKindOf` itself.
+ */
+function kindOfTypes(types: unknown): VoteKind | null {
+  if (typeof types !== 'object' || types === null) return null
+  return plainKindOf(types as Record<string, unknown>) ?? voteKindOf(types)
+}
+
+function plainKindOf(types: Record<string, unknown>): VoteKind | null {
+  const keys = Object.keys(types)
+  if (!(keys.length === 1 ? keys[0] === 'Vote' : keys.length === 2 && keys.includes('Vote') && keys.includes('EIP712Domain'))) return null
+  const vote = types.Vote
+  if (!Array.isArray(vote) || Object.getPrototypeOf(vote) !== Array.prototype) return null
+  if (vote.length !== FIELDS.length || Object.keys(vote).length !== FIELDS.length) return null
+  const kind = KIND_OF_CHOICE_TYPE[(vote[4] as { type?: unknown } | undefined)?.type as string]
+  if (!kind) return null
+  const expected = voteTypesFor(kind).Vote
+  for (let i = 0; i < FIELDS.length; i++) {
+    const f = vote[i] as Record<string, unknown>
+    if (typeof f !== 'object' || f === null || Object.getPrototypeOf(f) !== Object.prototype) return null
+    const k = Object.keys(f)
+    if (k.length !== 2 || k[0] !== 'name' || k[1] !== 'type' || f.name !== expected[i]!.name || f.type !== expected[i]!.type) return null
+  }
+  return kind
+}
+
 /**
  * The envelope in fast-path form, or null to leave it to verify.ts. Returns non-null only when
  * every check of `verifyVoteEnvelope` before signature recovery passes (same rules, tested).
@@ -205,7 +236,7 @@ export function fastShape(envelope: unknown): FastEnvelope | null {
   if (Object.keys(d).filter((k) => k !== 'chainId').length !== 2) return null
   const chainId = d.chainId
   if (chainId !== undefined && !isUint(chainId, Number.MAX_SAFE_INTEGER)) return null
-  const kind = voteKindOf(types)
+  const kind = kindOfTypes(types)
   if (!kind) return null
   if (typeof message !== 'object' || message === null) return null
   const m = message as Record<string, unknown>

@@ -25,7 +25,7 @@ import { getArtifact, type Artifacts } from './compile'
 import { bpsToRay, bpsToWad, checkScenario, type AaveBase, type LstBase, type Scenario, type VaultBase, type VenueModel } from './market'
 import { rpcRequest } from './anvil'
 import { simWallet1271Abi } from './governance/abis'
-import { DEVNET_GOVERNANCE_POLICY, DEVNET_HUB_URL, GOV_ROLES, WALLET_SHARES } from './governance/constants'
+import { DEVNET_GOVERNANCE_POLICY, DEVNET_HUB_URL, DEVNET_SPACES, GOV_ROLES, WALLET_SHARES } from './governance/constants'
 
 /**
  * Deploys the devnet world on already running anvil chains: per chain a SimController, the pool's
@@ -500,8 +500,12 @@ function venueConfig(c: ChainDeployment, v: SimVenue, position: number): VenueIn
 }
 
 /** The poolwarden config of a deployment (validated with configSchema). */
-export function buildDevnetConfig(deployment: Deployment, opts: { storePath?: string; blockTimeMs?: number } = {}): Config {
+export function buildDevnetConfig(
+  deployment: Deployment,
+  opts: { storePath?: string; blockTimeMs?: number; spaces?: { upstream: string; signals: string } } = {},
+): Config {
   const chains = Object.values(deployment.chains)
+  const spaces = opts.spaces ?? DEVNET_SPACES
   const input: ConfigInput = {
     profile: 'devnet',
     store: { path: opts.storePath ?? '.devnet/poolwarden.sqlite' },
@@ -526,8 +530,18 @@ export function buildDevnetConfig(deployment: Deployment, opts: { storePath?: st
     watch: { apyWindowBlocks: 1 },
     // Three committee members, two approvals for plans moving more than 150 wstETH.
     strategy: { approvalThreshold: 150, committee: { members: ['alice', 'bob', 'carol'], required: 2 } },
-    // The local Snapshot hub (PM2 app snapshot-hub; devnet/governance/README.md).
-    governance: { snapshot: { graphqlUrl: `${DEVNET_HUB_URL}/graphql`, sequencerUrl: DEVNET_HUB_URL }, policy: { ...DEVNET_GOVERNANCE_POLICY } },
+    // The governance world (devnet/governance/README.md): the local Snapshot hub (PM2 app
+    // snapshot-hub), the upstream DAO's space and Governor, the pool's signalling space.
+    governance: {
+      snapshot: { graphqlUrl: `${DEVNET_HUB_URL}/graphql`, sequencerUrl: DEVNET_HUB_URL, ipfsUrl: `${DEVNET_HUB_URL}/ipfs/` },
+      upstream: {
+        spaces: [spaces.upstream],
+        governors: chains.flatMap((c) => (c.dao ? [{ chain: c.name, address: c.dao.governor }] : [])),
+      },
+      signalling: { space: spaces.signals, chain: (chains.find((c) => c.dao) ?? chains[0])?.name },
+      policy: { ...DEVNET_GOVERNANCE_POLICY },
+      pollSeconds: 5,
+    },
   }
   return configSchema.parse(input)
 }
@@ -566,7 +580,7 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
       chains: walletChains.filter((c) => c.wallet1271 === address).map((c) => c.name),
     })),
   }
-  const config = buildDevnetConfig(deployment, { storePath: opts.storePath, blockTimeMs: opts.blockTimeMs })
+  const config = buildDevnetConfig(deployment, { storePath: opts.storePath, blockTimeMs: opts.blockTimeMs, spaces: opts.scenario?.governance?.spaces })
   return { deployment, config }
 }
 

@@ -13,6 +13,8 @@ export const BUNDLES = {
   strategist: 'agents/strategist.ts',
   executor: 'agents/executor.ts',
   simulator: 'devnet/simulator.main.ts',
+  'snapshot-hub': 'devnet/snapshot/hub.main.ts',
+  delegators: 'devnet/governance/delegators.main.ts',
 } as const
 
 export async function buildApps(): Promise<void> {

@@ -57,7 +57,7 @@ export interface SignatureBenchResult {
   /** How the signals were obtained and how long it took (s). */
   generation: { cached: boolean; seconds: number; file: string }
   /** Cold: fresh verifier (no cache, workers started inside the timing). */
-  fast: { verifyS: number; tallyS: number; totalS: number; workers: number; keccak: string; valid: number }
+  fast: { verifyS: number; tallyS: number; totalS: number; verifyCpuS: number; totalCpuS: number; workers: number; keccak: string; valid: number }
   /** The same signals again on the warm verifier (every recovery a cache hit). */
   warm: { totalS: number; cacheHits: number }
   /** Per-vote loops over `sample` signals, extrapolated to all. */
@@ -150,9 +150,11 @@ function envelopeOf(row: Row): VoteEnvelope {
 
 /** Verify every envelope, then tally the proposal with the delegators' weights. */
 async function verifiedTally(verifier: FastVerifier, envelopes: readonly VoteEnvelope[], delegators: readonly Delegator[]) {
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   const checks = await verifier.verify(envelopes)
   const t1 = performance.now()
+  const c1 = process.cpuUsage(c0)
   const signals: Signal[] = envelopes.map((e, i) => {
     const v = checks[i]!
     const m = e.data.message as unknown as VoteMessage
@@ -169,7 +171,17 @@ async function verifiedTally(verifier: FastVerifier, envelopes: readonly VoteEnv
   })
   const result = tally({ proposal: PROPOSAL, delegators, signals, policy: { silent: 'not-cast', quorumBps: 1000 }, onchain: { poolWeight: 10n ** 24n, support: ['for', 'against', 'abstain', 'abstain'] } })
   const t2 = performance.now()
-  return { verifyS: (t1 - t0) / 1000, tallyS: (t2 - t1) / 1000, totalS: (t2 - t0) / 1000, valid: checks.filter((c) => c.ok).length, result }
+  const c2 = process.cpuUsage(c0)
+  const cpu = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6
+  return {
+    verifyS: (t1 - t0) / 1000,
+    tallyS: (t2 - t1) / 1000,
+    totalS: (t2 - t0) / 1000,
+    verifyCpuS: cpu(c1),
+    totalCpuS: cpu(c2),
+    valid: checks.filter((c) => c.ok).length,
+    result,
+  }
 }
 
 export async function benchSignatures(opts: { signals?: number; sample?: number } = {}): Promise<SignatureBenchResult> {
@@ -219,6 +231,8 @@ export async function benchSignatures(opts: { signals?: number; sample?: number 
         verifyS: cold.verifyS,
         tallyS: cold.tallyS,
         totalS: cold.totalS,
+        verifyCpuS: cold.verifyCpuS,
+        totalCpuS: cold.totalCpuS,
         workers: availableParallelism(),
         keccak: verifier.stats.keccak,
         valid: cold.valid,
@@ -247,6 +261,7 @@ export function formatSignatureBench(r: SignatureBenchResult): string[] {
     `signals: ${k(r.signals)} (one weighted proposal, ${k(r.signals)} delegators); ${r.cpus} CPUs, load ${r.load.toFixed(2)}`,
     `signal generation (native secp256k1, not timed below): ${r.generation.cached ? 'loaded from cache' : 'generated and cached'} in ${s(r.generation.seconds)} (${r.generation.file})`,
     `poolwarden: verify ${k(r.signals)} signatures + tally        : ${s(r.fast.totalS)}  (verify ${s(r.fast.verifyS)} on ${r.fast.workers} worker threads, keccak ${r.fast.keccak}; tally ${s(r.fast.tallyS)}; ${k(r.tally.counted)} counted, status ${r.tally.status})   (target < ${r.targetS} s)`,
+    `  CPU time of the process (all threads)                      : ${s(r.fast.totalCpuS)} (verify ${s(r.fast.verifyCpuS)}); wall time is what counts, CPU shows how much a busy machine took away`,
     `poolwarden: same tally again, verifier cache warm           : ${s(r.warm.totalS)}  (${k(r.warm.cacheHits)} cache hits)`,
     `per-vote loop, snapshot.js utils.verify (1 core)            : ${k(r.loops.snapshotJsPerSec)} sig/s over ${k(r.loops.sample)} → EXTRAPOLATED ${s(r.loops.snapshotJsS)} for ${k(r.signals)} (+ tally ${s(r.fast.tallyS)} = ${s(loopTotal)})`,
     `per-vote loop, viem verifyTypedData (1 core)                : ${k(r.loops.viemPerSec)} sig/s over ${k(r.loops.sample)} → EXTRAPOLATED ${s(r.loops.viemS)} for ${k(r.signals)}`,

@@ -70,6 +70,24 @@ export const devnetApps = devnet
         out_file: join(logDir, 'telegram-api.log'),
         error_file: join(logDir, 'telegram-api.log'),
       },
+      // The local Snapshot hub on 127.0.0.1:3300 (devnet/snapshot/hub.main.ts) and the scenario's
+      // delegators: seed the governance world, then vote on the signalling space over time.
+      {
+        ...common,
+        name: 'snapshot-hub',
+        ...node('snapshot-hub.mjs'),
+        env: { ...agentEnv, POOLWARDEN_SCENARIO: process.env.POOLWARDEN_SCENARIO ?? 'calm' },
+        out_file: join(logDir, 'snapshot-hub.log'),
+        error_file: join(logDir, 'snapshot-hub.log'),
+      },
+      {
+        ...common,
+        name: 'delegators',
+        ...node('delegators.mjs'),
+        env: { ...agentEnv, POOLWARDEN_SCENARIO: process.env.POOLWARDEN_SCENARIO ?? 'calm' },
+        out_file: join(logDir, 'delegators.log'),
+        error_file: join(logDir, 'delegators.log'),
+      },
     ]
   : []
 

@@ -9,6 +9,7 @@ import { benchRpcRequests } from './rpcRequests'
 import { benchShockToAlert } from './shockToAlert'
 import { benchShockToPlan } from './shockToPlan'
 import { benchAllocation, formatAllocationBench } from './allocation'
+import { signatureBenchSection } from './signatures'
 
 const only = process.argv.slice(2)
 const want = (name: string) => only.length === 0 || only.includes(name)
@@ -18,6 +19,7 @@ async function main() {
     console.log('\n## Allocation (200 venues × 10 chains; targets: under 100 ms, within 0.1 % of the optimum)')
     for (const line of formatAllocationBench(benchAllocation())) console.log(line)
   }
+  if (want('signatures')) for (const line of await signatureBenchSection()) console.log(line)
   if (want('rpc') || want('alert') || want('plan')) {
     const devnet = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_BENCH_PORT ?? 28545) })
     try {

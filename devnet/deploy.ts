@@ -4,6 +4,7 @@ import {
   createPublicClient,
   createWalletClient,
   defineChain,
+  encodeFunctionData,
   getAddress,
   http,
   maxUint256,
@@ -23,6 +24,8 @@ import { poolShareAbi, simAaveMarketAbi, simLstAbi } from './abis'
 import { getArtifact, type Artifacts } from './compile'
 import { bpsToRay, bpsToWad, checkScenario, type AaveBase, type LstBase, type Scenario, type VaultBase, type VenueModel } from './market'
 import { rpcRequest } from './anvil'
+import { simWallet1271Abi } from './governance/abis'
+import { DEVNET_GOVERNANCE_POLICY, DEVNET_HUB_URL, DEVNET_SPACES, GOV_ROLES, WALLET_SHARES } from './governance/constants'
 
 /**
  * Deploys the devnet world on already running anvil chains: per chain a SimController, the pool's
@@ -32,6 +35,8 @@ import { rpcRequest } from './anvil'
  * from the deployer (#0); pool shares go to delegators #2..#5 (self-delegated).
  * On the first chain only, the upstream DAO (ChainDeployment.dao): an ERC20Votes token (the PoolShare contract under another name) held by the pool and
  * accounts #6, #7 (all self-delegated) and its PoolGovernor (fractional counting, timestamp clock).
+ * A contract delegator too: SimWallet1271 (EIP-1271, owner #8, same address on every chain) holds
+ * self-delegated pool shares on the first two chains (ChainDeployment.wallet1271, shareHolders).
  * Returns the Deployment (addresses, base market parameters) and a config valid under configSchema.
  */
 
@@ -65,8 +70,10 @@ export interface ChainDeployment {
   venues: SimVenue[]
   /** The pool's position per venue right after deployment, in wei of the venue's asset (decimal strings). */
   poolPositions: Record<string, string>
-  /** Pool shares minted per delegator (wei, decimal strings); each delegator self-delegated. */
+  /** Pool shares minted per delegator (wei, decimal strings); each delegator self-delegated. The EIP-1271 wallet is one of them where it holds shares. */
   shareHolders: Record<Address, string>
+  /** The EIP-1271 wallet delegator (SimWallet1271, owner dev #8) where it is deployed and holds shares. */
+  wallet1271?: Address
   /**
    * The upstream DAO on this chain (the first chain only): its ERC20Votes token, in which the pool
    * holds self-delegated weight, and its OpenZeppelin Governor with fractional counting.
@@ -94,6 +101,8 @@ export interface Deployment {
   deployedAt: string
   accounts: { deployer: Address; pool: Address; operator: Address; delegators: Address[] }
   chains: Record<string, ChainDeployment>
+  /** Contract delegators (EIP-1271 wallets) holding pool shares: address (the same on every chain it is on), owner, chains. Optional in older files. */
+  contractDelegators?: Array<{ address: Address; owner: Address; chains: string[] }>
 }
 
 export interface DeployResult {
@@ -110,6 +119,8 @@ export interface DeployOptions {
   storePath?: string
   /** Block time the agents expect (config chains[].blockTimeMs; default 1000 as under npm start). */
   blockTimeMs?: number
+  /** The PoolGovernor's voting delay/period in seconds (default: the scenario's governance.governor, else 2 s / 3600 s). */
+  daoGovernor?: { votingDelay: number; votingPeriod: number }
   onProgress?: (e: { chain: string; step: string }) => void
 }
 
@@ -259,7 +270,13 @@ class ChainSession {
 
 // ── deployment of one chain ──────────────────────────────────────────────────────────────────
 
-async function deployChain(spec: DevnetChainSpec, position: number, artifacts: Artifacts, progress: (step: string) => void): Promise<ChainDeployment> {
+async function deployChain(
+  spec: DevnetChainSpec,
+  position: number,
+  artifacts: Artifacts,
+  progress: (step: string) => void,
+  daoGovernor: { votingDelay: number; votingPeriod: number },
+): Promise<ChainDeployment> {
   const s = new ChainSession(spec)
   const actualId = await s.public.getChainId()
   if (actualId !== spec.chainId) throw new Error(`${spec.name}: ${spec.url} has chain id ${actualId}, expected ${spec.chainId}`)
@@ -328,11 +345,18 @@ async function deployChain(spec: DevnetChainSpec, position: number, artifacts: A
       await s.write(holder, 'delegate', { address: share, abi: poolShareAbi as Abi, functionName: 'delegate', args: [holder.address] })
       holders[holder.address] = whole(n).toString()
     }
+    const walletShares = WALLET_SHARES[position % WALLET_SHARES.length] ?? 0
+    let wallet1271: Address | undefined
+    if (walletShares > 0) {
+      progress('eip-1271 wallet delegator')
+      wallet1271 = await deployWalletDelegator(s, artifacts, share, whole(walletShares))
+      holders[wallet1271] = whole(walletShares).toString()
+    }
 
     let dao: DaoDeployment | undefined
     if (position === 0) {
       progress('dao governor')
-      dao = await deployDao(s, artifacts, deployer)
+      dao = await deployDao(s, artifacts, deployer, daoGovernor)
     }
 
     const originBlock = Number(await s.public.getBlockNumber())
@@ -366,13 +390,34 @@ async function deployChain(spec: DevnetChainSpec, position: number, artifacts: A
         [m.aave.id]: amount(FUNDING.pool.aave).toString(),
       },
       shareHolders: holders,
+      ...(wallet1271 ? { wallet1271 } : {}),
       ...(dao ? { dao } : {}),
     }
   })
 }
 
+/**
+ * The EIP-1271 wallet delegator: deployed by its owner (#8), whose first transaction it is on a
+ * fresh chain, so its address is the same on every chain; pool shares minted to it; the owner
+ * makes it self-delegate through `execute`.
+ */
+async function deployWalletDelegator(s: ChainSession, artifacts: Artifacts, share: Address, amount: bigint): Promise<Address> {
+  const owner = devAccount(GOV_ROLES.walletOwner)
+  const deployer = devAccount(ROLES.deployer)
+  const wallet = await s.deploy(owner, artifacts, 'SimWallet1271', [owner.address])
+  await s.write(deployer, `mint shares ${wallet}`, { address: share, abi: poolShareAbi as Abi, functionName: 'mint', args: [wallet, amount] })
+  const delegate = encodeFunctionData({ abi: poolShareAbi, functionName: 'delegate', args: [wallet] })
+  await s.write(owner, 'wallet delegate', { address: wallet, abi: simWallet1271Abi as Abi, functionName: 'execute', args: [share, 0n, delegate] })
+  return wallet
+}
+
 /** The upstream DAO: token minted to DAO_HOLDERS (each self-delegates), then its governor. */
-async function deployDao(s: ChainSession, artifacts: Artifacts, deployer: PrivateKeyAccount): Promise<DaoDeployment> {
+async function deployDao(
+  s: ChainSession,
+  artifacts: Artifacts,
+  deployer: PrivateKeyAccount,
+  settings: { votingDelay: number; votingPeriod: number },
+): Promise<DaoDeployment> {
   const tokenAbi = getArtifact(artifacts, 'PoolShare').abi
   const token = await s.deploy(deployer, artifacts, 'PoolShare', ['Sim DAO', 'simDAO', deployer.address])
   const holders: Record<Address, string> = {}
@@ -382,7 +427,7 @@ async function deployDao(s: ChainSession, artifacts: Artifacts, deployer: Privat
     await s.write(holder, 'delegate dao', { address: token, abi: tokenAbi, functionName: 'delegate', args: [holder.address] })
     holders[holder.address] = whole(n).toString()
   }
-  const g = DAO_GOVERNOR
+  const g = { ...DAO_GOVERNOR, ...settings }
   const governor = await s.deploy(deployer, artifacts, 'PoolGovernor', [token, g.votingDelay, g.votingPeriod, BigInt(g.quorumPercent)])
   return { token, governor, ...g, holders }
 }
@@ -484,8 +529,12 @@ export function devnetTelegramConfig(port = DEVNET_TELEGRAM_PORT): NonNullable<C
 }
 
 /** The poolwarden config of a deployment (validated with configSchema). */
-export function buildDevnetConfig(deployment: Deployment, opts: { storePath?: string; blockTimeMs?: number } = {}): Config {
+export function buildDevnetConfig(
+  deployment: Deployment,
+  opts: { storePath?: string; blockTimeMs?: number; spaces?: { upstream: string; signals: string } } = {},
+): Config {
   const chains = Object.values(deployment.chains)
+  const spaces = opts.spaces ?? DEVNET_SPACES
   const input: ConfigInput = {
     profile: 'devnet',
     store: { path: opts.storePath ?? '.devnet/poolwarden.sqlite' },
@@ -511,6 +560,18 @@ export function buildDevnetConfig(deployment: Deployment, opts: { storePath?: st
     // Three committee members, two approvals for plans moving more than 150 wstETH.
     strategy: { approvalThreshold: 150, committee: { members: ['alice', 'bob', 'carol'], required: 2 } },
     telegram: devnetTelegramConfig(),
+    // The governance world (devnet/governance/README.md): the local Snapshot hub (PM2 app
+    // snapshot-hub), the upstream DAO's space and Governor, the pool's signalling space.
+    governance: {
+      snapshot: { graphqlUrl: `${DEVNET_HUB_URL}/graphql`, sequencerUrl: DEVNET_HUB_URL, ipfsUrl: `${DEVNET_HUB_URL}/ipfs/` },
+      upstream: {
+        spaces: [spaces.upstream],
+        governors: chains.flatMap((c) => (c.dao ? [{ chain: c.name, address: c.dao.governor }] : [])),
+      },
+      signalling: { space: spaces.signals, chain: (chains.find((c) => c.dao) ?? chains[0])?.name },
+      policy: { ...DEVNET_GOVERNANCE_POLICY },
+      pollSeconds: 5,
+    },
   }
   return configSchema.parse(input)
 }
@@ -528,9 +589,11 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
     const problems = checkScenario(opts.scenario, devnetVenueModels(opts.chains.map((c) => c.name)))
     if (problems.length > 0) throw new Error(problems.join('\n'))
   }
+  const daoGovernor = opts.daoGovernor ?? opts.scenario?.governance?.governor ?? { votingDelay: DAO_GOVERNOR.votingDelay, votingPeriod: DAO_GOVERNOR.votingPeriod }
   const deployed = await Promise.all(
-    opts.chains.map((spec, i) => deployChain(spec, i, opts.artifacts, (step) => opts.onProgress?.({ chain: spec.name, step }))),
+    opts.chains.map((spec, i) => deployChain(spec, i, opts.artifacts, (step) => opts.onProgress?.({ chain: spec.name, step }), daoGovernor)),
   )
+  const walletChains = deployed.filter((c) => c.wallet1271)
   const deployment: Deployment = {
     version: 1,
     deployedAt: new Date().toISOString(),
@@ -541,8 +604,13 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
       delegators: ROLES.delegators.map((i) => devAccount(i).address),
     },
     chains: Object.fromEntries(deployed.map((c) => [c.name, c])),
+    contractDelegators: [...new Set(walletChains.map((c) => c.wallet1271!))].map((address) => ({
+      address,
+      owner: devAccount(GOV_ROLES.walletOwner).address,
+      chains: walletChains.filter((c) => c.wallet1271 === address).map((c) => c.name),
+    })),
   }
-  const config = buildDevnetConfig(deployment, { storePath: opts.storePath, blockTimeMs: opts.blockTimeMs })
+  const config = buildDevnetConfig(deployment, { storePath: opts.storePath, blockTimeMs: opts.blockTimeMs, spaces: opts.scenario?.governance?.spaces })
   return { deployment, config }
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { mulberry32 } from '../core/random'
+import { checkGovernanceScenario, governanceScenarioSchema } from './governance/scenario'
 
 /**
  * The market model of the devnet: PURE (no I/O). A scenario (JSON, see scenarios/) plus the
@@ -88,6 +89,8 @@ export const scenarioSchema = z.object({
     )
     .default({}),
   shocks: z.array(shockSchema).default([]),
+  /** The governance world of the devnet (devnet/governance/scenario.ts); optional. */
+  governance: governanceScenarioSchema.optional(),
 })
 
 export type ScenarioInput = z.input<typeof scenarioSchema>
@@ -101,6 +104,8 @@ export function parseScenario(json: unknown): Scenario {
     const lines = r.error.issues.map((i) => `scenario: ${i.path.join('.') || '(root)'}: ${i.message}`)
     throw new Error(lines.join('\n'))
   }
+  const problems = r.data.governance ? checkGovernanceScenario(r.data.governance) : []
+  if (problems.length > 0) throw new Error(problems.join('\n'))
   return r.data
 }
 

@@ -31,6 +31,8 @@ export const snapshotHubSchema = z.object({
   sequencerUrl: z.url().default('https://seq.snapshot.org'),
   /** Env var holding a hub API key (raises the rate limit); `${apiKeyEnv}_FILE` may name a file. */
   apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).default('SNAPSHOT_API_KEY'),
+  /** IPFS gateway serving the hub's pinned signed messages by cid (signals are re-verified from them). */
+  ipfsUrl: z.url().default('https://ipfs.snapshot.box/ipfs/'),
   /** Requests allowed per window without / with an API key. */
   rateLimit: z
     .object({
@@ -41,14 +43,44 @@ export const snapshotHubSchema = z.object({
     .default({ windowMs: 20_000, requests: 60, requestsWithKey: 600 }),
 })
 
+const chainName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'a configured chain name, e.g. "ethereum"' })
+const evmAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/, { error: 'expected an address: 0x followed by 40 hex digits' })
+
+/** An upstream on-chain Governor (OpenZeppelin, GovernorCountingFractional) where the pool holds weight. */
+export const upstreamGovernorSchema = z.object({
+  chain: chainName,
+  address: evmAddress,
+  /** First block of the ProposalCreated / vote event scans (narrow it on a live chain). */
+  fromBlock: z.number().int().nonnegative().default(0),
+})
+
+export const upstreamSchema = z.object({
+  /** Snapshot spaces whose proposals the pool votes on (e.g. "aave.eth"). */
+  spaces: z.array(z.string().min(1)).default([]),
+  governors: z.array(upstreamGovernorSchema).default([]),
+})
+
+export const signallingSchema = z.object({
+  /** The pool's own Snapshot space where delegators signal (the agent mirrors proposals into it). */
+  space: z.string().min(1).default('poolwarden-signals.eth'),
+  /** The chain whose block numbers are the signalling proposals' snapshot (default: the first chain). */
+  chain: chainName.optional(),
+})
+
 export const governanceConfig = z.object({
   policy: tallyPolicySchema.default(tallyPolicySchema.parse({})),
   snapshot: snapshotHubSchema.default(snapshotHubSchema.parse({})),
+  /** What the pool votes on. Empty (the default): the governor agent idles. */
+  upstream: upstreamSchema.default({ spaces: [], governors: [] }),
+  signalling: signallingSchema.default({ space: 'poolwarden-signals.eth' }),
+  /** Seconds between two rounds of the governor agent. */
+  pollSeconds: z.number().positive().default(30),
 })
 
 export type TallyPolicyConfig = z.output<typeof tallyPolicySchema>
 export type SnapshotHubConfig = z.output<typeof snapshotHubSchema>
 export type GovernanceConfig = z.output<typeof governanceConfig>
+export type UpstreamGovernorConfig = z.output<typeof upstreamGovernorSchema>
 
 /** The tally's policy from the config section. */
 export function tallyPolicyOf(cfg: TallyPolicyConfig): TallyPolicy {

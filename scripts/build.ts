@@ -15,6 +15,8 @@ export const BUNDLES = {
   simulator: 'devnet/simulator.main.ts',
   telegram: 'agents/telegram.ts',
   'telegram-api': 'devnet/telegram/main.ts',
+  'snapshot-hub': 'devnet/snapshot/hub.main.ts',
+  delegators: 'devnet/governance/delegators.main.ts',
 } as const
 
 export async function buildApps(): Promise<void> {

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     }
     // A new devnet every start: chains begin empty, so the old store and config are stale.
     const devDir = join(ROOT, '.devnet')
-    for (const f of ['poolwarden.sqlite', 'poolwarden.sqlite-wal', 'poolwarden.sqlite-shm', 'config.json', 'deployment.json', 'signer.key']) rmSync(join(devDir, f), { force: true })
+    for (const f of ['poolwarden.sqlite', 'poolwarden.sqlite-wal', 'poolwarden.sqlite-shm', 'config.json', 'deployment.json', 'signer.key', 'snapshot-hub.sqlite', 'snapshot-hub.sqlite-wal', 'snapshot-hub.sqlite-shm']) rmSync(join(devDir, f), { force: true })
     rmSync(join(devDir, 'logs'), { recursive: true, force: true })
     mkdirSync(join(devDir, 'logs'), { recursive: true })
 

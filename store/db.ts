@@ -6,6 +6,7 @@ import { createApprovals, type ApprovalsQueries } from './approvals.js'
 import { createAudit, type AuditQueries } from './audit.js'
 import { createControls, type ControlsQueries } from './controls.js'
 import { createCursors, type CursorsQueries } from './cursors.js'
+import { createGovernance, type GovernanceQueries } from './governance.js'
 import { createHeartbeats, type HeartbeatsQueries } from './heartbeats.js'
 import { createIntents, type IntentsQueries } from './intents.js'
 import { migrate } from './migrate.js'
@@ -51,6 +52,8 @@ export interface Store {
   readonly intents: IntentsQueries
   /** Inline-button callbacks and per-chat alert delivery (Telegram agent). */
   readonly telegram: TelegramQueries
+  /** Governance: proposals, signals, tallies, casts, notifications (governor agent). */
+  readonly governance: GovernanceQueries
   /**
    * Runs `fn` in one BEGIN IMMEDIATE transaction: every store call made inside it (through the
    * `tx` argument or `store` itself, found by async context) commits or rolls back together.
@@ -88,6 +91,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     approvals: createApprovals(db),
     intents: createIntents(db),
     telegram: createTelegram(db),
+    governance: createGovernance(db),
     transaction: (fn) => db.transaction(() => fn(store)),
     close: () => db.close(),
   }

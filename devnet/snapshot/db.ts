@@ -38,7 +38,8 @@ export async function openHubDb(path: string): Promise<HubDb> {
     PRAGMA busy_timeout = 2000;
     CREATE TABLE IF NOT EXISTS spaces (
       id TEXT PRIMARY KEY, name TEXT NOT NULL, about TEXT NOT NULL DEFAULT '', network TEXT NOT NULL,
-      symbol TEXT NOT NULL, admins TEXT NOT NULL DEFAULT '[]', members TEXT NOT NULL DEFAULT '[]', created INTEGER NOT NULL
+      symbol TEXT NOT NULL, admins TEXT NOT NULL DEFAULT '[]', members TEXT NOT NULL DEFAULT '[]', created INTEGER NOT NULL,
+      settings TEXT NOT NULL DEFAULT '{}'
     );
     CREATE TABLE IF NOT EXISTS proposals (
       id TEXT PRIMARY KEY, space TEXT NOT NULL REFERENCES spaces(id), author TEXT NOT NULL, title TEXT NOT NULL,
@@ -46,7 +47,7 @@ export async function openHubDb(path: string): Promise<HubDb> {
       start INTEGER NOT NULL, "end" INTEGER NOT NULL, snapshot TEXT NOT NULL, network TEXT NOT NULL, symbol TEXT NOT NULL,
       quorum REAL NOT NULL DEFAULT 0, privacy TEXT NOT NULL DEFAULT '', app TEXT NOT NULL DEFAULT '',
       scores TEXT NOT NULL DEFAULT '[]', scores_total REAL NOT NULL DEFAULT 0, scores_updated INTEGER NOT NULL DEFAULT 0,
-      votes INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL
+      votes INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL, ipfs TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX IF NOT EXISTS proposals_space_created ON proposals (space, created);
     CREATE TABLE IF NOT EXISTS votes (
@@ -57,8 +58,9 @@ export async function openHubDb(path: string): Promise<HubDb> {
     CREATE INDEX IF NOT EXISTS votes_proposal_created ON votes (proposal, created);
     CREATE TABLE IF NOT EXISTS messages (
       id TEXT PRIMARY KEY, ipfs TEXT NOT NULL, address TEXT NOT NULL, timestamp INTEGER NOT NULL, space TEXT NOT NULL,
-      type TEXT NOT NULL, sig TEXT NOT NULL, received INTEGER NOT NULL
+      type TEXT NOT NULL, sig TEXT NOT NULL, received INTEGER NOT NULL, envelope TEXT NOT NULL DEFAULT '{}'
     );
+    CREATE INDEX IF NOT EXISTS messages_ipfs ON messages (ipfs);
   `)
   return db
 }

@@ -2,8 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import snapshot from '@snapshot-labs/snapshot.js'
 import { buildSchema, graphql, type GraphQLSchema } from 'graphql'
-import { getAddress, hashTypedData } from 'viem'
-import { SNAPSHOT_DOMAIN, verifyVoteEnvelope, voteKindOf, voteTypesFor } from '../../governance/verify.js'
+import { getAddress, hashTypedData, isAddress, keccak256, recoverTypedDataAddress, toHex, type Address, type Hex } from 'viem'
+import { SNAPSHOT_DOMAIN, verifyVoteEnvelope, voteKindFor, voteKindOf, voteTypesFor, type VoteKind } from '../../governance/verify.js'
+import type { VotingType } from '../../governance/types.js'
 import { openHubDb, type SqlValue } from './db.js'
 import { Mutex } from '../../core/mutex'
 
@@ -26,8 +27,30 @@ import { Mutex } from '../../core/mutex'
  *   function) → "no voting power"; an earlier timestamp than the voter's stored vote → "already
  *   voted at later time". A later vote replaces the earlier one. Errors are HTTP 400
  *   `{ error: 'client_error', error_description }`, success `{ id, ipfs, relayer: { address, receipt } }`.
- * - State lives in its own SQLite file. Spaces and proposals are created by the scenario through
- *   `createSpace` / `createProposal` (no signed proposal messages).
+ *   The same endpoint takes signed `Proposal` messages (snapshot.js `Client712.proposal`, the
+ *   EIP-712 Proposal type of snapshot.js 0.17) with the sequencer's proposal rules, in its order
+ *   and with its error strings after the common checks above: "wrong proposal format" (title
+ *   1..256 chars, body ≤ 10 000, discussion empty or an http(s) URL ≤ 256, choices ≥ 1 of 1..256
+ *   chars, labels ≤ 10 unique alphanumerics ≤ 8, a voting type the hub can score, start/end in
+ *   [1e9, 2e9], app ≤ 24, privacy ""), "proposal end date must be in the future", "wrong
+ *   choices for basic type voting" (2 or 3), "wrong proposal period" (end ≤ start: stricter than
+ *   the sequencer, which leaves it to the UI), the space's voting settings ("invalid voting
+ *   delay" / "invalid voting period" / "invalid voting type"), "only space authors can propose"
+ *   (a space with `onlyMembers`: the author must be an admin or member), "proposal snapshot must
+ *   be in past" (when a `blockNumber` function is given for the space's network). The answer's
+ *   id is the message's EIP-712 hash, the proposal's id as on the real hub.
+ * - Contract signers (EIP-1271): when `contractSignature` is given, a signature that does not
+ *   recover to the address is asked of it (it calls `isValidSignature(hash, sig)` on the space's
+ *   network); without it only EOA signatures are valid.
+ * - `GET /ipfs/<cid>`: the signed envelope `{ address, sig, data }` of an accepted message, as an
+ *   IPFS gateway serves the real hub's pinned messages (for re-verifying signatures).
+ * - State lives in its own SQLite file. Spaces are created with `createSpace`; proposals with
+ *   `createProposal` (unsigned, for seeding) or signed messages.
+ * - Test/devnet hooks, never part of a real hub: `injectVote` stores a vote row as given, with no
+ *   checks at all (forged or tampered signatures, votes outside the window…), so tests can feed
+ *   a reader what the sequencer would refuse; with `devnetApi: true` the same hooks answer over
+ *   HTTP: `POST /_devnet/space` (HubSpace), `/_devnet/proposal` (HubProposalInput),
+ *   `/_devnet/vote` (InjectVoteInput).
  */
 
 export interface HubSpace {
@@ -38,6 +61,10 @@ export interface HubSpace {
   symbol?: string
   admins?: string[]
   members?: string[]
+  /** Only admins and members may propose (the sequencer's `filters.onlyMembers`). */
+  onlyMembers?: boolean
+  /** The space's voting settings the sequencer enforces on proposals (seconds; type). */
+  voting?: { delay?: number; period?: number; type?: string }
 }
 
 export interface HubProposalInput {
@@ -114,6 +141,41 @@ export interface HubOptions {
   maxFutureSeconds?: number
   maxPastSeconds?: number
   fault?: FaultHook
+  /** Current block number of a network (space.network): "proposal snapshot must be in past". */
+  blockNumber?: (network: string) => Promise<number>
+  /**
+   * EIP-1271 check of a signature that does not recover to its address: undefined when the
+   * address holds no code on the network (an EOA: the signature is simply invalid).
+   */
+  contractSignature?: ContractSignatureFn
+  /** Serve the test hooks over HTTP (`POST /_devnet/space|proposal|vote`). */
+  devnetApi?: boolean
+}
+
+export type ContractSignatureFn = (args: { network: string; address: Address; hash: Hex; sig: Hex }) => Promise<boolean | undefined>
+
+/** A vote stored by `injectVote` exactly as given (no signature, window, choice or vp checks). */
+export interface InjectVoteInput {
+  voter: string
+  proposal: string
+  choice: unknown
+  /** The message timestamp (default: now). */
+  created?: number
+  sig?: string
+  reason?: string
+  app?: string
+  /** The signed metadata string (default "{}"). */
+  metadata?: string
+  /** Default 1. */
+  vp?: number
+  /** Default: a hash of the other fields. */
+  id?: string
+  /**
+   * The envelope served at /ipfs/<cid>. Default: the Vote message these fields make for the
+   * proposal's type, with `sig` — i.e. what a signer would have sent, so a forged `sig` fails
+   * a re-verification exactly as it would on a real hub.
+   */
+  envelope?: unknown
 }
 
 export interface SnapshotHub {
@@ -126,6 +188,10 @@ export interface SnapshotHub {
   createProposal(p: HubProposalInput): Promise<HubProposal>
   getProposal(id: string): Promise<HubProposal | undefined>
   listVotes(proposal: string): Promise<HubVote[]>
+  /** TEST/DEVNET HOOK: stores a vote raw (see InjectVoteInput); replaces the voter's vote on that proposal. */
+  injectVote(v: InjectVoteInput): Promise<HubVote>
+  /** The signed envelope of an accepted (or injected) message by its IPFS cid. */
+  getEnvelope(ipfs: string): Promise<unknown>
   /** Replace the fault hook (undefined removes it). */
   setFault(hook: FaultHook | undefined): void
   close(): Promise<void>
@@ -230,6 +296,30 @@ const SDL = /* GraphQL */ `
 const MAX_FIRST = 1000
 const MAX_SKIP = 5000
 
+/** snapshot.js 0.17 `proposalTypes` (what `Client712.proposal` signs). */
+export const PROPOSAL_TYPES = {
+  Proposal: [
+    { name: 'from', type: 'string' },
+    { name: 'space', type: 'string' },
+    { name: 'timestamp', type: 'uint64' },
+    { name: 'type', type: 'string' },
+    { name: 'title', type: 'string' },
+    { name: 'body', type: 'string' },
+    { name: 'discussion', type: 'string' },
+    { name: 'choices', type: 'string[]' },
+    { name: 'labels', type: 'string[]' },
+    { name: 'start', type: 'uint64' },
+    { name: 'end', type: 'uint64' },
+    { name: 'snapshot', type: 'uint64' },
+    { name: 'plugins', type: 'string' },
+    { name: 'privacy', type: 'string' },
+    { name: 'app', type: 'string' },
+  ],
+} as const
+
+const isProposalTypes = (types: Record<string, unknown>) =>
+  Object.keys(types).length === 1 && JSON.stringify(types.Proposal) === JSON.stringify(PROPOSAL_TYPES.Proposal)
+
 class ClientError extends Error {}
 
 interface ProposalRow {
@@ -254,6 +344,7 @@ interface ProposalRow {
   scores_updated: number
   votes: number
   created: number
+  ipfs: string
 }
 
 interface VoteRow {
@@ -280,9 +371,15 @@ interface SpaceRow {
   admins: string
   members: string
   created: number
+  settings: string
 }
 
-const proposalOf = (r: ProposalRow): HubProposal => ({
+interface SpaceSettings {
+  onlyMembers?: boolean
+  voting?: { delay?: number; period?: number; type?: string }
+}
+
+const proposalOf = ({ ipfs: _ipfs, ...r }: ProposalRow): HubProposal => ({
   ...r,
   choices: JSON.parse(r.choices) as string[],
   scores: JSON.parse(r.scores) as number[],
@@ -347,7 +444,7 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
     const p = proposalOf(r)
     return {
       ...p,
-      ipfs: ipfsOf(`0x${Buffer.from(p.id).toString('hex').padEnd(64, '0')}`),
+      ipfs: r.ipfs || ipfsOf(`0x${Buffer.from(p.id).toString('hex').padEnd(64, '0')}`),
       state: stateOf(p),
       scores_state: stateOf(p) === 'closed' ? 'final' : 'pending',
       link: `https://snapshot.box/#/s:${p.space}/proposal/${p.id}`,
@@ -458,6 +555,24 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
     ])
   }
 
+  const settingsOf = (s: SpaceRow): SpaceSettings => safeJson(s.settings) as SpaceSettings
+
+  /** EIP-1271 fallback for a signature that did not recover to its address. */
+  async function contractSigned(network: string, address: string, hash: Hex, sig: string): Promise<boolean> {
+    if (!opts.contractSignature || !isAddress(address, { strict: false }) || !/^0x[0-9a-fA-F]*$/.test(sig)) return false
+    try {
+      return (await opts.contractSignature({ network, address: getAddress(address), hash, sig: sig as Hex })) === true
+    } catch {
+      return false
+    }
+  }
+
+  async function storeMessage(m: { id: string; ipfs: string; address: string; ts: number; space: string; type: string; sig: string; envelope: unknown }): Promise<void> {
+    await db.run('INSERT INTO messages (id, ipfs, address, timestamp, space, type, sig, received, envelope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+      m.id, m.ipfs, m.address, m.ts, m.space, m.type, m.sig, now(), JSON.stringify(m.envelope),
+    ])
+  }
+
   /** The sequencer: one message, the sequencer's checks in its order. */
   async function ingest(body: unknown): Promise<unknown> {
     const env = body as { address?: unknown; sig?: unknown; data?: { domain?: unknown; types?: unknown; message?: unknown } }
@@ -477,24 +592,33 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
     if (typeof ts !== 'number' || ts > t + maxFuture || ts < t - maxPast) throw new ClientError('wrong timestamp')
     if (domain.name !== SNAPSHOT_DOMAIN.name || domain.version !== SNAPSHOT_DOMAIN.version) throw new ClientError('wrong domain')
     const kind = voteKindOf(types)
-    if (!kind) throw new ClientError('wrong types')
-    if (typeof message.space !== 'string' || !(await getSpaceRow(message.space))) throw new ClientError('unknown space')
+    const isProposal = !kind && isProposalTypes(types)
+    if (!kind && !isProposal) throw new ClientError('wrong types')
+    const spaceRow = typeof message.space === 'string' ? await getSpaceRow(message.space) : undefined
+    if (!spaceRow) throw new ClientError('unknown space')
     if (env.address !== message.from) throw new ClientError('wrong from')
-    const verified = await verifyVoteEnvelope({ address: env.address, sig: env.sig, data: { domain, types, message } })
-    if (!verified.ok) throw new ClientError('signature validation failed')
+    const envelope = { address: env.address, sig: env.sig, data: { domain, types, message } }
+    if (isProposal) return ingestProposal(envelope, spaceRow, ts, t)
+
+    let choice: unknown
+    const verified = await verifyVoteEnvelope(envelope)
+    let id: Hex
+    try {
+      id = hashTypedData({ domain: domain as { name: string; version: string; chainId?: number }, types: voteTypesFor(kind!), primaryType: 'Vote', message: message as never })
+    } catch {
+      throw new ClientError('signature validation failed')
+    }
+    if (verified.ok) choice = verified.choice
+    else if (await contractSigned(spaceRow.network, env.address, id, env.sig)) {
+      choice = message.choice
+      if (kind === 'vote-string') choice = typeof message.choice === 'string' ? safeJson(message.choice, undefined) : undefined
+    } else throw new ClientError('signature validation failed')
     if (typeof message.metadata === 'string' && message.metadata.length > 2000) throw new ClientError('too large metadata')
-    const id = hashTypedData({
-      domain: domain as { name: string; version: string; chainId?: number },
-      types: voteTypesFor(kind),
-      primaryType: 'Vote',
-      message: message as never,
-    })
     if (await db.get('SELECT id FROM messages WHERE id = ?', [id])) throw new ClientError('duplicate message')
     const row = await getProposalRow(String(message.proposal))
     if (!row || row.space !== message.space) throw new ClientError('unknown proposal')
     const proposal = proposalOf(row)
     if (ts > proposal.end || proposal.start > ts || t > proposal.end || proposal.start > t) throw new ClientError('not in voting window')
-    const choice = verified.choice
     const Voting = snapshot.utils.voting[proposal.type as 'basic'] as unknown as { isValidChoice(c: unknown, choices: string[]): boolean } | undefined
     if (!Voting || !Voting.isValidChoice(choice, proposal.choices)) throw new ClientError('invalid choice')
     const voter = getAddress(env.address)
@@ -510,34 +634,16 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
       if (previous.created === ts && id.localeCompare(previous.id) <= 0) throw new ClientError('already voted same time with lower index')
     }
     const ipfs = ipfsOf(id)
-    const values: SqlValue[] = [
-      id,
-      ipfs,
-      voter,
-      proposal.space,
-      proposal.id,
-      JSON.stringify(choice),
-      typeof message.reason === 'string' ? message.reason : '',
-      typeof message.app === 'string' ? message.app : '',
-      JSON.stringify(typeof message.metadata === 'string' ? safeJson(message.metadata) : {}),
-      vp,
-      ts,
-      env.sig,
-    ]
     await db.exec('BEGIN IMMEDIATE')
     try {
-      if (previous) await db.run('DELETE FROM votes WHERE voter = ? AND proposal = ? AND space = ?', [voter, proposal.id, proposal.space])
-      await db.run('INSERT INTO votes (id, ipfs, voter, space, proposal, choice, reason, app, metadata, vp, created, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', values)
-      await db.run('INSERT INTO messages (id, ipfs, address, timestamp, space, type, sig, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-        id,
-        ipfs,
-        voter,
-        ts,
-        proposal.space,
-        'vote',
-        env.sig,
-        t,
-      ])
+      await putVote({
+        id, ipfs, voter, space: proposal.space, proposal: proposal.id, choice,
+        reason: typeof message.reason === 'string' ? message.reason : '',
+        app: typeof message.app === 'string' ? message.app : '',
+        metadata: typeof message.metadata === 'string' ? safeJson(message.metadata) : {},
+        vp, created: ts, sig: env.sig,
+      })
+      await storeMessage({ id, ipfs, address: voter, ts, space: proposal.space, type: 'vote', sig: env.sig, envelope })
       await updateScores(proposal)
       await db.exec('COMMIT')
     } catch (err) {
@@ -547,9 +653,152 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
     return { id, ipfs, relayer: { address: '0x0000000000000000000000000000000000000000', receipt: `local:${id.slice(2, 18)}` } }
   }
 
+  /** Replaces the voter's vote on the proposal (inside the caller's transaction). */
+  async function putVote(v: HubVote): Promise<void> {
+    await db.run('DELETE FROM votes WHERE voter = ? AND proposal = ? AND space = ?', [v.voter, v.proposal, v.space])
+    await db.run('INSERT INTO votes (id, ipfs, voter, space, proposal, choice, reason, app, metadata, vp, created, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+      v.id, v.ipfs, v.voter, v.space, v.proposal, JSON.stringify(v.choice), v.reason, v.app, JSON.stringify(v.metadata ?? {}), v.vp, v.created, v.sig,
+    ])
+  }
+
+  /** A signed Proposal message: the sequencer's proposal rules (see the header). */
+  async function ingestProposal(envelope: { address: string; sig: string; data: { domain: Record<string, unknown>; message: Record<string, unknown> } }, spaceRow: SpaceRow, ts: number, t: number): Promise<unknown> {
+    const { domain, message: m } = envelope.data
+    let id: Hex
+    try {
+      id = hashTypedData({ domain: domain as { name: string; version: string; chainId?: number }, types: PROPOSAL_TYPES, primaryType: 'Proposal', message: m as never })
+    } catch {
+      throw new ClientError('signature validation failed')
+    }
+    let signer: string | undefined
+    try {
+      signer = await recoverTypedDataAddress({ domain: domain as { name: string }, types: PROPOSAL_TYPES, primaryType: 'Proposal', message: m as never, signature: envelope.sig as Hex })
+    } catch {
+      signer = undefined
+    }
+    const eoaOk = signer !== undefined && signer.toLowerCase() === envelope.address.toLowerCase()
+    if (!eoaOk && !(await contractSigned(spaceRow.network, envelope.address, id, envelope.sig))) throw new ClientError('signature validation failed')
+    if (await db.get('SELECT id FROM messages WHERE id = ?', [id])) throw new ClientError('duplicate message')
+
+    const str = (v: unknown, min: number, max: number) => typeof v === 'string' && v.length >= min && v.length <= max
+    const inRange = (v: unknown) => typeof v === 'number' && v >= 1e9 && v <= 2e9
+    const labels = m.labels as unknown
+    const formatOk =
+      str(m.title, 1, 256) &&
+      str(m.body, 0, 10_000) &&
+      str(m.discussion, 0, 256) &&
+      (m.discussion === '' || /^https?:\/\/\S+$/.test(m.discussion as string)) &&
+      Array.isArray(m.choices) && m.choices.length >= 1 && m.choices.every((c) => str(c, 1, 256)) &&
+      Array.isArray(labels) && labels.length <= 10 && new Set(labels).size === labels.length && labels.every((l) => typeof l === 'string' && /^[a-zA-Z0-9]{1,8}$/.test(l)) &&
+      typeof m.type === 'string' && VOTING_TYPES_SCORED.includes(m.type) &&
+      inRange(m.start) && inRange(m.end) && typeof m.snapshot === 'number' &&
+      str(m.app, 0, 24) && m.privacy === ''
+    if (!formatOk) throw new ClientError('wrong proposal format')
+    const start = m.start as number
+    const end = m.end as number
+    const type = m.type as string
+    const choices = m.choices as string[]
+    if (end <= t) throw new ClientError('proposal end date must be in the future')
+    if (type === 'basic' && choices.length !== 2 && choices.length !== 3) throw new ClientError('wrong choices for basic type voting')
+    if (end <= start) throw new ClientError('wrong proposal period')
+    const settings = settingsOf(spaceRow)
+    if (settings.voting?.delay && start !== ts + settings.voting.delay) throw new ClientError('invalid voting delay')
+    if (settings.voting?.period && end - start !== settings.voting.period) throw new ClientError('invalid voting period')
+    if (settings.voting?.type && type !== settings.voting.type) throw new ClientError('invalid voting type')
+    const authors = [...(JSON.parse(spaceRow.admins) as string[]), ...(JSON.parse(spaceRow.members) as string[])].map((a) => a.toLowerCase())
+    if (settings.onlyMembers && !authors.includes(envelope.address.toLowerCase())) throw new ClientError('only space authors can propose')
+    if (opts.blockNumber) {
+      let current: number
+      try {
+        current = await opts.blockNumber(spaceRow.network)
+      } catch {
+        throw new ClientError('unable to fetch current block number')
+      }
+      if ((m.snapshot as number) > current) throw new ClientError('proposal snapshot must be in past')
+    }
+    const ipfs = ipfsOf(id)
+    const author = getAddress(envelope.address)
+    await db.exec('BEGIN IMMEDIATE')
+    try {
+      await db.run(
+        `INSERT INTO proposals (id, space, author, title, body, discussion, choices, type, start, "end", snapshot, network, symbol, quorum, app, scores, created, ipfs)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [id, spaceRow.id, author, m.title as string, m.body as string, m.discussion as string, JSON.stringify(choices), type, start, end,
+          String(m.snapshot), spaceRow.network, spaceRow.symbol, 0, kebab(m.app as string), JSON.stringify(choices.map(() => 0)), ts, ipfs],
+      )
+      await storeMessage({ id, ipfs, address: author, ts, space: spaceRow.id, type: 'proposal', sig: envelope.sig, envelope })
+      await db.exec('COMMIT')
+    } catch (err) {
+      await db.exec('ROLLBACK')
+      throw err
+    }
+    return { id, ipfs, relayer: { address: '0x0000000000000000000000000000000000000000', receipt: `local:${id.slice(2, 18)}` } }
+  }
+
+  /** TEST/DEVNET HOOK: a vote row exactly as given. */
+  async function injectVote(input: InjectVoteInput): Promise<HubVote> {
+    const row = await getProposalRow(input.proposal)
+    if (!row) throw new ClientError(`unknown proposal ${input.proposal}`)
+    const created = input.created ?? now()
+    const kind: VoteKind = voteKindFor(row.type as VotingType)
+    const message = {
+      from: input.voter,
+      space: row.space,
+      timestamp: created,
+      proposal: row.id,
+      choice: kind === 'vote-string' ? JSON.stringify(input.choice) : input.choice,
+      reason: input.reason ?? '',
+      app: input.app ?? '',
+      metadata: input.metadata ?? '{}',
+    }
+    const sig = input.sig ?? '0x'
+    const envelope = input.envelope ?? { address: input.voter, sig, data: { domain: SNAPSHOT_DOMAIN, types: voteTypesFor(kind), message } }
+    const id = input.id ?? keccak256(toHex(JSON.stringify({ injected: envelope })))
+    const ipfs = ipfsOf(id)
+    const vote: HubVote = {
+      id, ipfs, voter: input.voter, space: row.space, proposal: row.id, choice: input.choice, reason: message.reason, app: message.app,
+      metadata: safeJson(message.metadata), vp: input.vp ?? 1, created, sig,
+    }
+    await writes.lock(async () => {
+      await db.exec('BEGIN IMMEDIATE')
+      try {
+        await putVote(vote)
+        await db.run('DELETE FROM messages WHERE id = ?', [id])
+        await storeMessage({ id, ipfs, address: input.voter, ts: created, space: row.space, type: 'vote', sig, envelope })
+        await updateScores(proposalOf(row)).catch(() => undefined)
+        await db.exec('COMMIT')
+      } catch (err) {
+        await db.exec('ROLLBACK')
+        throw err
+      }
+    })
+    return vote
+  }
+
+  async function getEnvelope(ipfs: string): Promise<unknown> {
+    const r = await db.get<{ envelope: string }>('SELECT envelope FROM messages WHERE ipfs = ?', [ipfs])
+    return r ? (JSON.parse(r.envelope) as unknown) : undefined
+  }
+
+  const devnetRoutes: Record<string, (body: unknown) => Promise<unknown>> = {
+    '/_devnet/space': async (b) => {
+      await api.createSpace(b as HubSpace)
+      return { ok: true }
+    },
+    '/_devnet/proposal': (b) => api.createProposal(b as HubProposalInput),
+    '/_devnet/vote': (b) => injectVote(b as InjectVoteInput),
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!
-    if (req.method !== 'POST' || (path !== '/' && path !== '/graphql')) {
+    if (req.method === 'GET' && path.startsWith('/ipfs/')) {
+      const envelope = await getEnvelope(decodeURIComponent(path.slice('/ipfs/'.length)))
+      if (envelope === undefined) send(res, 404, { error: 'not_found', error_description: 'unknown cid' })
+      else send(res, 200, envelope)
+      return
+    }
+    const devnetRoute = opts.devnetApi ? devnetRoutes[path] : undefined
+    if (req.method !== 'POST' || (path !== '/' && path !== '/graphql' && !devnetRoute)) {
       send(res, 404, { error: 'not_found', error_description: `${req.method} ${path} is not served` })
       return
     }
@@ -563,6 +812,14 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
     const injected = fault?.({ path, body })
     if (injected) {
       send(res, injected.status, injected.body, injected.headers)
+      return
+    }
+    if (devnetRoute) {
+      try {
+        send(res, 200, await devnetRoute(body))
+      } catch (err) {
+        send(res, 400, { error: 'client_error', error_description: (err as Error).message })
+      }
       return
     }
     if (path === '/graphql') {
@@ -597,14 +854,15 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
   const port = (server.address() as AddressInfo).port
   const url = `http://127.0.0.1:${port}`
 
-  return {
+  const api: SnapshotHub = {
     url,
     graphqlUrl: `${url}/graphql`,
     port,
     async createSpace(s) {
       await db.run(
-        'INSERT INTO spaces (id, name, about, network, symbol, admins, members, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-        [s.id, s.name ?? s.id, s.about ?? '', s.network ?? '1', s.symbol ?? 'VOTE', JSON.stringify(s.admins ?? []), JSON.stringify(s.members ?? []), now()],
+        'INSERT INTO spaces (id, name, about, network, symbol, admins, members, created, settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+        [s.id, s.name ?? s.id, s.about ?? '', s.network ?? '1', s.symbol ?? 'VOTE', JSON.stringify(s.admins ?? []), JSON.stringify(s.members ?? []), now(),
+          JSON.stringify({ onlyMembers: s.onlyMembers ?? false, ...(s.voting ? { voting: s.voting } : {}) })],
       )
     },
     async createProposal(p) {
@@ -632,6 +890,8 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
     setFault(hook) {
       fault = hook
     },
+    injectVote,
+    getEnvelope,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
@@ -640,12 +900,26 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
       await db.close()
     },
   }
+  return api
 }
 
-function safeJson(s: string): unknown {
+function safeJson(s: string, fallback: unknown = {}): unknown {
   try {
     return JSON.parse(s)
   } catch {
-    return {}
+    return fallback
   }
+}
+
+/** The voting types the hub scores (snapshot.js utils.voting; the sequencer also knows "custom"). */
+const VOTING_TYPES_SCORED: unknown[] = Object.keys(snapshot.utils.voting)
+
+/** The sequencer stores `app` in kebab-case (lodash kebabCase, for the plain names apps use). */
+function kebab(s: string): string {
+  return s
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .split(/[^a-zA-Z0-9]+/)
+    .filter(Boolean)
+    .join('-')
+    .toLowerCase()
 }

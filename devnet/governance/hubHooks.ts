@@ -1,0 +1,80 @@
+import { createPublicClient, formatEther, http, type Address, type PublicClient } from 'viem'
+import { poolShareAbi } from '../abis'
+import type { Deployment } from '../deploy'
+import type { ContractSignatureFn, HubProposal, VpFunction } from '../snapshot/hub'
+import { simWallet1271Abi } from './abis'
+
+/**
+ * What the local hub needs from the devnet chains, as the real hub gets it from its RPCs and
+ * score API: the current block of a space's network, EIP-1271 checks of contract signers, and
+ * voting power per space — the signalling space counts pool shares summed over every chain, the
+ * upstream space the DAO token on the first chain; both at the timestamp of the proposal's
+ * snapshot block (the tokens run on timestamps). The hub's vp is indicative (it gates "no voting
+ * power" and scores); the governor agent computes its own weights from chain reads.
+ */
+export interface HubChainHooks {
+  blockNumber(network: string): Promise<number>
+  contractSignature: ContractSignatureFn
+  vp: VpFunction
+}
+
+const MAGIC = '0x1626ba7e'
+
+export function hubChainHooks(deployment: Deployment, spaces: { upstream: string; signals: string }): HubChainHooks {
+  const chains = Object.values(deployment.chains)
+  const clients = new Map<string, PublicClient>(chains.map((c) => [String(c.chainId), createPublicClient({ transport: http(c.url), cacheTime: 0 })]))
+  const client = (network: string) => {
+    const c = clients.get(network)
+    if (!c) throw new Error(`no devnet chain with id ${network}`)
+    return c
+  }
+  const dao = chains.find((c) => c.dao)
+
+  /** Votes of `voter` on `token` at timestamp `t` (getPastVotes needs a past timepoint: else current votes). */
+  async function votesAt(c: PublicClient, token: Address, voter: Address, t: number | undefined): Promise<bigint> {
+    if (t !== undefined) {
+      try {
+        return await c.readContract({ address: token, abi: poolShareAbi, functionName: 'getPastVotes', args: [voter, BigInt(t)] })
+      } catch {
+        // ERC5805FutureLookup: the snapshot is the current second.
+      }
+    }
+    return c.readContract({ address: token, abi: poolShareAbi, functionName: 'getVotes', args: [voter] })
+  }
+
+  async function snapshotTime(p: HubProposal): Promise<number | undefined> {
+    const n = Number(p.snapshot)
+    if (!Number.isInteger(n) || n <= 0) return undefined
+    try {
+      return Number((await client(p.network).getBlock({ blockNumber: BigInt(n) })).timestamp)
+    } catch {
+      return undefined
+    }
+  }
+
+  return {
+    blockNumber: async (network) => Number(await client(network).getBlockNumber()),
+    async contractSignature({ network, address, hash, sig }) {
+      const c = client(network)
+      const code = await c.getCode({ address })
+      if (!code || code === '0x') return undefined
+      try {
+        return (await c.readContract({ address, abi: simWallet1271Abi, functionName: 'isValidSignature', args: [hash, sig] })) === MAGIC
+      } catch {
+        return false
+      }
+    },
+    async vp({ voter, space, proposal }) {
+      const t = await snapshotTime(proposal)
+      let total = 0n
+      if (space === spaces.signals) {
+        for (const c of chains) total += await votesAt(client(String(c.chainId)), c.poolShare, voter as Address, t)
+      } else if (space === spaces.upstream && dao?.dao) {
+        total = await votesAt(client(String(dao.chainId)), dao.dao.token, voter as Address, t)
+      } else {
+        return 0
+      }
+      return Number(formatEther(total))
+    },
+  }
+}

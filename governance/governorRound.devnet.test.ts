@@ -1,0 +1,378 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { encodeFunctionData, keccak256, toHex, type Address, type PublicClient } from 'viem'
+import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { configSchema, type Config, type ConfigInput } from '../config/schema'
+import { devAccount } from '../devnet/accounts'
+import { poolShareAbi } from '../devnet/abis'
+import { startHub, type SnapshotHub } from '../devnet/snapshot/hub'
+import { chainClient, sender, silentLogger, testConfig } from '../execution/testing/devnetHelpers'
+import type { Store } from '../store'
+import { openTempStore } from '../store/testing'
+import { useDevnet } from '../test/devnet'
+import { apportion } from './apportion'
+import { topUp } from './fractional'
+import { createGovernorRound, governorKey, snapshotKey, type GovernorRoundDeps } from './governorRound'
+import { governorAbi } from './onchain/abi'
+import { recomputeFromReceipt, type Receipt } from './receipt'
+import { createSnapshotClient, type SnapshotClient } from './snapshotClient'
+import type { VotingType } from './types'
+import { SNAPSHOT_DOMAIN, voteKindFor, voteTypesFor, type VoteEnvelope } from './verify'
+
+const devnet = useDevnet()
+const UPSTREAM = 'upstream-dao.eth'
+const SIGNALS = 'poolwarden-signals.eth'
+const dao = devnet.deployment.chains.ethereum!.dao!
+const pool = devnet.accounts.pool
+const [d2, d3, d4, d5] = devnet.accounts.delegators as [PrivateKeyAccount, PrivateKeyAccount, PrivateKeyAccount, PrivateKeyAccount]
+const e18 = 10n ** 18n
+/** Pool shares of a holder at deployment, summed over every chain. */
+const sharesOf = (a: string) => Object.values(devnet.deployment.chains).reduce((s, c) => s + BigInt(c.shareHolders[a as Address] ?? 0), 0n)
+const W = { d2: sharesOf(d2.address), d3: sharesOf(d3.address), d4: sharesOf(d4.address), d5: sharesOf(d5.address) }
+const TOTAL = [...new Set(Object.values(devnet.deployment.chains).flatMap((c) => Object.keys(c.shareHolders)))].reduce((s, a) => s + sharesOf(a), 0n)
+/** The EIP-1271 wallet delegator (a contract holding pool shares; its owner signs for it). */
+const wallet = devnet.deployment.contractDelegators![0]!
+const walletOwner = devAccount(8)
+const WW = sharesOf(wallet.address)
+const POOL_DAO_WEIGHT = BigInt(dao.holders[pool.address]!)
+
+let clock: number
+let hub: SnapshotHub
+let store: Store
+let cleanupStore: () => Promise<void>
+let dir: string
+let config: Config
+let hubClient: SnapshotClient
+
+beforeEach(async () => {
+  clock = Math.floor(Date.now() / 1000)
+  dir = await mkdtemp(join(tmpdir(), 'gov-round-'))
+  ;({ store, cleanup: cleanupStore } = await openTempStore())
+  const eth = devnet.chain('ethereum').public
+  hub = await startHub({
+    dbPath: join(dir, 'hub.sqlite'),
+    now: () => clock,
+    blockNumber: async () => Number(await eth.getBlockNumber({ cacheTime: 0 })),
+  })
+  await hub.createSpace({ id: UPSTREAM, network: '31337', symbol: 'simDAO' })
+  await hub.createSpace({ id: SIGNALS, network: '31337', symbol: 'pwSHARE', admins: [pool.address], onlyMembers: true })
+  const base = structuredClone(testConfig(devnet)) as ConfigInput
+  base.governance = {
+    snapshot: { graphqlUrl: hub.graphqlUrl, sequencerUrl: hub.url, ipfsUrl: `${hub.url}/ipfs/` },
+    upstream: { spaces: [UPSTREAM], governors: [{ chain: 'ethereum', address: dao.governor }] },
+    signalling: { space: SIGNALS, chain: 'ethereum' },
+    policy: { mirrorBufferSeconds: 1800, castWindowSeconds: 3600, silentDelegators: 'not-cast', signalQuorumBps: 0 },
+  }
+  config = configSchema.parse(base)
+  hubClient = createSnapshotClient({ graphqlUrl: hub.graphqlUrl, backoffMs: () => 10, rateLimit: { requests: 10_000, windowMs: 1_000 } })
+})
+
+afterEach(async () => {
+  await hub.close()
+  await cleanupStore()
+  await rm(dir, { recursive: true, force: true })
+})
+
+function roundOf(over: Partial<GovernorRoundDeps> = {}) {
+  const clients: Record<string, PublicClient> = Object.fromEntries(devnet.allChains().map((c) => [c.name, c.public]))
+  return createGovernorRound({
+    config,
+    store,
+    logger: silentLogger,
+    hub: hubClient,
+    account: pool,
+    clients,
+    senders: { ethereum: sender(devnet, config, store, chainClient(config, 'ethereum'), { agent: 'governor' }) },
+    now: () => clock,
+    ...over,
+  })
+}
+
+/** A signed Snapshot vote envelope, as snapshot.js Client712.vote makes it. */
+async function signVote(account: PrivateKeyAccount, v: { space: string; proposal: string; type: VotingType; choice: unknown; timestamp?: number }): Promise<VoteEnvelope> {
+  const kind = voteKindFor(v.type)
+  const message = {
+    from: account.address,
+    space: v.space,
+    timestamp: v.timestamp ?? clock,
+    proposal: v.proposal,
+    choice: kind === 'vote-string' ? JSON.stringify(v.choice) : v.choice,
+    reason: '',
+    app: 'test',
+    metadata: '{}',
+  }
+  const types = voteTypesFor(kind)
+  const sig = await account.signTypedData({ domain: SNAPSHOT_DOMAIN, types, primaryType: 'Vote', message: message as never })
+  return { address: account.address, sig, data: { domain: { ...SNAPSHOT_DOMAIN }, types, message } }
+}
+
+async function post(env: unknown): Promise<{ status: number; body: { id?: string; error_description?: string } }> {
+  const res = await fetch(hub.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(env) })
+  return { status: res.status, body: (await res.json()) as { id?: string; error_description?: string } }
+}
+
+/** The wallet's signal: its owner signs the Vote of the wallet's address; stored by the hub as given. */
+async function walletSignal(proposal: string, type: VotingType, choice: unknown) {
+  const kind = voteKindFor(type)
+  const message = { from: wallet.address, space: SIGNALS, timestamp: clock, proposal, choice: kind === 'vote-string' ? JSON.stringify(choice) : choice, reason: '', app: 'test', metadata: '{}' }
+  const types = voteTypesFor(kind)
+  const sig = await walletOwner.signTypedData({ domain: SNAPSHOT_DOMAIN, types, primaryType: 'Vote', message: message as never })
+  await hub.injectVote({ voter: wallet.address, proposal, choice, created: clock, sig, app: 'test', envelope: { address: wallet.address, sig, data: { domain: SNAPSHOT_DOMAIN, types, message } } })
+}
+
+/** A delegator signals through the sequencer (must be accepted). */
+async function signal(account: PrivateKeyAccount, proposal: string, type: VotingType, choice: unknown, timestamp = clock) {
+  const r = await post(await signVote(account, { space: SIGNALS, proposal, type, choice, timestamp }))
+  expect(r, JSON.stringify(r.body)).toMatchObject({ status: 200 })
+  return r.body.id!
+}
+
+async function upstreamProposal(type: VotingType, choices: string[], over: { end?: number } = {}) {
+  const head = await devnet.chain('ethereum').public.getBlockNumber({ cacheTime: 0 })
+  await devnet.mine('ethereum', 1)
+  return hub.createProposal({
+    space: UPSTREAM,
+    author: devAccount(6).address,
+    title: `Upstream ${type}`,
+    choices,
+    type,
+    start: clock - 60,
+    end: over.end ?? clock + 7200,
+    snapshot: Number(head),
+  })
+}
+
+const receiptOf = async (key: string) => (await store.governance.latestTally(key))!.receipt as Receipt
+
+describe('governor round: Snapshot upstream (devnet chains + local hub)', () => {
+  it('mirrors, refuses and counts bad signals, weighs from chain reads across chains, casts the split, re-casts on signal change', async () => {
+    const up = await upstreamProposal('weighted', ['A', 'B', 'C'])
+    const key = snapshotKey(UPSTREAM, up.id)
+    // Shares minted after the snapshot never count: #5 gets 1000 more on arbitrum later.
+    const round = roundOf()
+
+    // ── round 1: discovered and mirrored; no signals yet; not in the cast window ──
+    const r1 = await round()
+    expect(r1.errors).toEqual([])
+    expect(r1.discovered).toEqual([key])
+    expect(r1.mirrored).toEqual([key])
+    const p = (await store.governance.getProposal(key))!
+    expect(p).toMatchObject({ status: 'mirrored', signalStart: clock, signalEnd: up.end - 1800 })
+    const mirror = (await hub.getProposal(p.signalId!))!
+    expect(mirror).toMatchObject({ space: SIGNALS, type: 'weighted', choices: ['A', 'B', 'C'], end: up.end - 1800, author: pool.address })
+    expect(mirror.body).toContain(`poolwarden-mirror: ${key}`)
+    expect(r1.cast).toEqual([])
+    // Idempotent: a second round mirrors nothing new.
+    expect((await round()).mirrored).toEqual([])
+
+    const arb = devnet.chain('arbitrum')
+    const head = await arb.public.getBlock({ blockTag: 'latest' })
+    const snapTime = (await devnet.chain('ethereum').public.getBlock({ blockNumber: BigInt(up.snapshot) })).timestamp
+    await arb.test.setNextBlockTimestamp({ timestamp: (head.timestamp > snapTime ? head.timestamp : snapTime) + 100n })
+    const mint = await arb.wallet(devnet.accounts.deployer).writeContract({ address: devnet.deployment.chains.arbitrum!.poolShare, abi: poolShareAbi, functionName: 'mint', args: [d5.address, 1000n * e18] })
+    await arb.public.waitForTransactionReceipt({ hash: mint, pollingInterval: 20 })
+
+    // ── signals: good ones through the sequencer, bad ones injected ──
+    const sid = p.signalId!
+    const older = await signVote(d2, { space: SIGNALS, proposal: sid, type: 'weighted', choice: { 2: 1 }, timestamp: clock })
+    expect((await post(older)).status).toBe(200)
+    const olderRow = (await hub.listVotes(sid))[0]!
+    clock += 5
+    await signal(d2, sid, 'weighted', { 1: 1 }) // revote: the earlier one is a duplicate
+    await signal(d3, sid, 'weighted', { 1: 1, 2: 1 })
+    await signal(d4, sid, 'weighted', { 3: 1 })
+    await walletSignal(sid, 'weighted', { 2: 1 }) // EIP-1271
+    // forged: #5's vote signed by another key
+    const mallory = privateKeyToAccount(generatePrivateKey())
+    const forged = await signVote(mallory, { space: SIGNALS, proposal: sid, type: 'weighted', choice: { 2: 1 } })
+    await hub.injectVote({ voter: d5.address, proposal: sid, choice: { 2: 1 }, created: clock, sig: forged.sig, app: 'test' })
+    // tampered: #6 signed {1:1}; the stored message says {2:1}
+    const six = devAccount(6)
+    const t = await signVote(six, { space: SIGNALS, proposal: sid, type: 'weighted', choice: { 1: 1 } })
+    const tampered = { ...t, data: { ...t.data, message: { ...t.data.message, choice: JSON.stringify({ 2: 1 }) } } }
+    await hub.injectVote({ voter: six.address, proposal: sid, choice: { 2: 1 }, created: clock, sig: t.sig, app: 'test', envelope: tampered })
+    // out of window: validly signed after the signalling end
+    const seven = devAccount(7)
+    const late = await signVote(seven, { space: SIGNALS, proposal: sid, type: 'weighted', choice: { 1: 1 }, timestamp: p.signalEnd! + 5 })
+    await hub.injectVote({ voter: seven.address, proposal: sid, choice: { 1: 1 }, created: p.signalEnd! + 5, sig: late.sig, app: 'test', envelope: late })
+    // invalid choice for the type: validly signed
+    const eight = devAccount(8)
+    const bad = await signVote(eight, { space: SIGNALS, proposal: sid, type: 'weighted', choice: { 9: 1 } })
+    await hub.injectVote({ voter: eight.address, proposal: sid, choice: { 9: 1 }, created: clock, sig: bad.sig, app: 'test', envelope: bad })
+    // zero weight: a valid vote by an account without pool shares (the hub's vp says 1)
+    const nobody = privateKeyToAccount(generatePrivateKey())
+    await post(await signVote(nobody, { space: SIGNALS, proposal: sid, type: 'weighted', choice: { 2: 1 } }))
+    // The hub also serves (fault hook) the superseded duplicate and a malformed row beside the real rows.
+    const rows = await hub.listVotes(sid)
+    const asGql = (v: typeof olderRow) => ({ id: v.id, voter: v.voter, choice: v.choice, vp: v.vp, created: v.created, reason: v.reason, ipfs: v.ipfs, app: v.app })
+    hub.setFault(({ path, body }) =>
+      path === '/graphql' && String((body as { query?: string }).query).includes('votes(')
+        ? { status: 200, body: { data: { votes: [asGql(olderRow), ...rows.map(asGql), { id: 'garbage', voter: 'not-an-address', created: 'yesterday' }] } } }
+        : undefined,
+    )
+
+    // ── round 2: still before the cast window: tallied, nothing cast ──
+    const r2 = await round()
+    expect(r2.errors).toEqual([])
+    expect(r2.cast).toEqual([])
+    const receipt = await receiptOf(key)
+    const statusOf = (voter: string) => receipt.signals.filter((s) => s.voter.toLowerCase() === voter.toLowerCase()).map((s) => s.status).sort()
+    expect(statusOf(d2.address)).toEqual(['counted', 'superseded'])
+    expect(statusOf(d3.address)).toEqual(['counted'])
+    expect(statusOf(d4.address)).toEqual(['counted'])
+    expect(statusOf(d5.address)).toEqual(['invalid-signature'])
+    expect(statusOf(six.address)).toEqual(['invalid-signature'])
+    expect(statusOf(seven.address)).toEqual(['outside-window'])
+    expect(statusOf(eight.address)).toEqual(['invalid-choice'])
+    expect(statusOf(nobody.address)).toEqual(['zero-weight'])
+    expect(receipt.signals.find((s) => s.voter === wallet.address)).toMatchObject({ status: 'counted', sigCheck: { ok: true, method: 'eip1271' } })
+    expect(receipt.signals.find((s) => s.id === 'garbage')).toMatchObject({ status: 'invalid-signature', sigCheck: { ok: false, error: expect.stringMatching(/^malformed hub vote/) } })
+    // weights: pool shares at the snapshot, summed over every chain (the later mint is not in)
+    const w = Object.fromEntries(receipt.delegators.map((d) => [d.address.toLowerCase(), d]))
+    expect(w[d2.address.toLowerCase()]!.weightByChain).toEqual({ ethereum: (400n * e18).toString(), base: (100n * e18).toString() })
+    expect(w[d5.address.toLowerCase()]!.weight).toBe(W.d5.toString())
+    expect(receipt.result.totalWeight).toBe(TOTAL.toString())
+    const scores = [W.d2 + W.d3 / 2n, W.d3 / 2n + WW, W.d4]
+    expect(receipt.result.scores).toEqual(scores.map(String))
+    expect(recomputeFromReceipt(receipt).ok).toBe(true)
+    const stored = await store.governance.listSignals(key)
+    expect(stored.filter((s) => s.status !== 'counted' && s.status !== 'superseded').every((s) => s.refusal)).toBe(true)
+    hub.setFault(undefined)
+
+    // ── round 3: in the cast window: the pool's vote lands upstream with the split ──
+    clock = up.end - 3000
+    const r3 = await round()
+    expect(r3.errors).toEqual([])
+    expect(r3.cast).toHaveLength(1)
+    const poolVotes = () => hub.listVotes(up.id).then((vs) => vs.filter((v) => v.voter === pool.address))
+    const props = (xs: bigint[]) => Object.fromEntries(apportion(1_000_000n, xs).flatMap((v, i) => (v > 0n ? [[String(i + 1), Number(v)]] : [])))
+    expect((await poolVotes()).map((v) => v.choice)).toEqual([props(scores)])
+    expect((await store.alerts.undelivered()).map((a) => a.dedupKey)).toEqual(
+      expect.arrayContaining([`gov:new:${key}`, `gov:remind2h:${key}`, `gov:cast:${key}:snapshot:0`]),
+    )
+    // nothing moved: no second vote
+    expect((await round()).cast).toEqual([])
+
+    // ── signals move: #4 changes its mind; the pool re-casts with a later timestamp ──
+    clock += 10
+    await signal(d4, sid, 'weighted', { 2: 1 })
+    const r4 = await round()
+    expect(r4.errors).toEqual([])
+    expect(r4.cast.map((c) => c.castKey)).toEqual([`${key}:snapshot:1`])
+    const after = await poolVotes()
+    expect(after.map((v) => v.choice)).toEqual([props([scores[0]!, scores[1]! + W.d4, 0n])])
+    const casts = await store.governance.listCasts(key, 'snapshot')
+    expect(casts.map((c) => c.status)).toEqual(['accepted', 'accepted'])
+    expect((casts[1]!.payload as { timestamp: number }).timestamp).toBeGreaterThan((casts[0]!.payload as { timestamp: number }).timestamp)
+    expect(await store.governance.wasNotified(`gov:changed:${key}:snapshot:1`)).toBe(true)
+  })
+
+  it('killed after signing: the same signed payload is resubmitted, never a second different vote', async () => {
+    const up = await upstreamProposal('single-choice', ['Yes', 'No'], { end: clock + 3000 })
+    const key = snapshotKey(UPSTREAM, up.id)
+    await roundOf()()
+    const sid = (await store.governance.getProposal(key))!.signalId!
+    await signal(d2, sid, 'single-choice', 1)
+    let kills = 0
+    const dying = roundOf({ hooks: { afterSnapshotSign: () => { kills++; throw new Error('killed after sign') } } })
+    const r1 = await dying()
+    expect(kills).toBe(1)
+    expect(r1.errors.map((e) => e.error)).toEqual([expect.stringContaining('killed after sign')])
+    const [cast] = await store.governance.listCasts(key, 'snapshot')
+    expect(cast).toMatchObject({ status: 'signed' })
+    expect(await hub.listVotes(up.id)).toEqual([])
+    // The post had reached the hub before the process died (the answer was lost).
+    expect((await post(cast!.envelope)).status).toBe(200)
+    // Signals move meanwhile: the restarted agent still finishes the stored cast first.
+    clock += 5
+    await signal(d3, sid, 'single-choice', 2)
+    await signal(d4, sid, 'single-choice', 2)
+    const r2 = await roundOf()()
+    expect(r2.errors).toEqual([])
+    expect(r2.cast[0]).toMatchObject({ castKey: `${key}:snapshot:0`, result: expect.stringContaining('duplicate') })
+    const votes = await hub.listVotes(up.id)
+    expect(votes).toHaveLength(1)
+    expect(votes[0]!.sig).toBe((cast!.envelope as VoteEnvelope).sig)
+    const again = await store.governance.getCast(`${key}:snapshot:0`)
+    expect(again).toMatchObject({ status: 'accepted', envelope: cast!.envelope })
+    // Next round: the moved signals are a re-cast (a new, later vote), not a second vote of the old cast.
+    const r3 = await roundOf()()
+    expect(r3.cast.map((c) => c.castKey)).toEqual([`${key}:snapshot:1`])
+    expect((await hub.listVotes(up.id)).map((v) => v.choice)).toEqual([2])
+  })
+
+  it('backs off on hub 429 and refuses a malformed hub answer without crashing', async () => {
+    await upstreamProposal('basic', ['For', 'Against', 'Abstain'])
+    let throttled = 0
+    hub.setFault(({ path }) => (path === '/graphql' && throttled++ < 3 ? { status: 429, body: { error: 'too many requests' }, headers: { 'retry-after': '0' } } : undefined))
+    const r1 = await roundOf()()
+    expect(throttled).toBeGreaterThan(3)
+    expect(r1.errors).toEqual([])
+    expect(r1.mirrored).toHaveLength(1)
+    hub.setFault(({ path }) => (path === '/graphql' ? { status: 200, body: { data: { proposals: 'nope', votes: 7, space: 3 } } } : undefined))
+    const r2 = await roundOf()()
+    expect(r2.errors.length).toBeGreaterThan(0)
+    expect(r2.errors.map((e) => e.error).join('\n')).toMatch(/hub: data/)
+    hub.setFault(undefined)
+    expect((await roundOf()()).errors).toEqual([])
+  })
+})
+
+describe('governor round: on-chain Governor (GovernorCountingFractional)', () => {
+  const c = () => devnet.chain('ethereum')
+  async function propose(description: string): Promise<bigint> {
+    const targets: Address[] = [dao.token]
+    const calldatas = [encodeFunctionData({ abi: [{ type: 'function', name: 'name', inputs: [], outputs: [{ type: 'string' }], stateMutability: 'view' }], functionName: 'name' })]
+    const hash = await c().wallet(6).writeContract({ address: dao.governor, abi: governorAbi, functionName: 'propose', args: [targets, [0n], calldatas, description] })
+    await c().public.waitForTransactionReceipt({ hash, pollingInterval: 20 })
+    await devnet.mine('ethereum', dao.votingDelay + 1)
+    return c().public.readContract({ address: dao.governor, abi: governorAbi, functionName: 'hashProposal', args: [targets, [0n], calldatas, keccak256(toHex(description))] })
+  }
+  const totals = async (id: bigint) => {
+    const [against, forVotes, abstain] = await c().public.readContract({ address: dao.governor, abi: governorAbi, functionName: 'proposalVotes', args: [id] })
+    return { against, for: forVotes, abstain }
+  }
+
+  it('mirrors a Governor proposal, casts the exact fractional split, tops up when signals move', async () => {
+    const id = await propose('Raise the fee\nlonger text')
+    const key = governorKey('ethereum', dao.governor, id)
+    const round = roundOf()
+    const r1 = await round()
+    expect(r1.errors).toEqual([])
+    expect(r1.discovered).toEqual([key])
+    const p = (await store.governance.getProposal(key))!
+    expect(p).toMatchObject({ type: 'basic', choices: ['For', 'Against', 'Abstain'], title: 'Raise the fee' })
+    const sid = p.signalId!
+    await signal(d2, sid, 'basic', 1) // For
+    await signal(d3, sid, 'basic', 2) // Against
+    await signal(d4, sid, 'basic', 3) // Abstain; #5 silent: not cast
+    const r2 = await round()
+    expect(r2.errors).toEqual([])
+    expect(r2.cast).toHaveLength(1)
+    const [against, forV, abstain] = apportion(POOL_DAO_WEIGHT, [W.d3, W.d2, W.d4, TOTAL - W.d2 - W.d3 - W.d4])
+    const first = { against: against!, for: forV!, abstain: abstain! }
+    expect(await totals(id)).toEqual(first)
+    expect(first.against + first.for + first.abstain).toBeLessThan(POOL_DAO_WEIGHT)
+    const receipt = await receiptOf(key)
+    expect(receipt.result.calldata).toMatch(/^0x/)
+    expect(recomputeFromReceipt(receipt).ok).toBe(true)
+    expect((await round()).cast).toEqual([])
+
+    clock += 5
+    await signal(d5, sid, 'basic', 1)
+    await walletSignal(sid, 'basic', 2) // EIP-1271: Against
+    const r3 = await round()
+    expect(r3.errors).toEqual([])
+    expect(r3.cast.map((x) => x.castKey)).toEqual([`${key}:governor:1`])
+    expect(TOTAL).toBe(W.d2 + W.d3 + W.d4 + W.d5 + WW) // everyone signalled now
+    const [ta, tf, tb] = apportion(POOL_DAO_WEIGHT, [W.d3 + WW, W.d2 + W.d5, W.d4, 0n])
+    const { delta } = topUp({ against: ta!, for: tf!, abstain: tb! }, first, POOL_DAO_WEIGHT)
+    const now = await totals(id)
+    expect(now).toEqual({ against: first.against + delta.against, for: first.for + delta.for, abstain: first.abstain + delta.abstain })
+    expect(now.against + now.for + now.abstain).toBe(POOL_DAO_WEIGHT)
+    const used = await c().public.readContract({ address: dao.governor, abi: governorAbi, functionName: 'usedVotes', args: [id, pool.address] })
+    expect(used).toBe(POOL_DAO_WEIGHT)
+  })
+})

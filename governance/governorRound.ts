@@ -1,0 +1,521 @@
+import snapshot from '@snapshot-labs/snapshot.js'
+import { getAddress, keccak256, toHex, type LocalAccount, type PublicClient } from 'viem'
+import type { Config } from '../config/schema.js'
+import { ConfigError, describeError, RetryableError } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
+import type { TxSender } from '../execution/createTxSender.js'
+import type { GovCast, GovProposal, GovProposalInput, Store } from '../store/index.js'
+import { castSnapshotVote, type SnapshotVoteRequest } from './castSnapshot.js'
+import { collectSignals, contractVerifier, ipfsFetcher, type VerifyEoa } from './collectSignals.js'
+import { governorAbi } from './onchain/abi.js'
+import { castFractionalVote } from './onchain/castFractionalVote.js'
+import { readGovernorProposal } from './onchain/readGovernorProposal.js'
+import { tallyPolicyOf, type UpstreamGovernorConfig } from './policy.js'
+import { buildReceipt, receiptToJson, type Receipt, type VoteTargets } from './receipt.js'
+import type { SnapshotClient } from './snapshotClient.js'
+import { tally, type TallyInput } from './tally.js'
+import { VOTING_TYPES, type SnapshotChoice, type VotingType } from './types.js'
+import { ethersSignerFromViem } from './viemSigner.js'
+import { blockAtTimestamp, readShareWeights } from './weights.js'
+
+/**
+ * One round of the governor agent (all the logic; agents/governor.ts only loops over it):
+ *
+ *  1. discover upstream proposals — Snapshot spaces (hub GraphQL) and on-chain Governors
+ *     (ProposalCreated events, read at one block) — and record new ones (alert: new proposal);
+ *  2. mirror each into the pool's signalling space (a signed Proposal message through
+ *     snapshot.js Client712), ending `mirrorBufferSeconds` before the upstream end; idempotent:
+ *     the mirror's body names the upstream key and an existing mirror is found before creating;
+ *  3. collect the signals and check every signature ourselves (governance/collectSignals);
+ *  4. weigh delegators by pool shares at the upstream snapshot time summed over every chain
+ *     (governance/weights: chain reads, never the hub's vp), tally (pure), store the receipt when
+ *     it changed;
+ *  5. inside the cast window (`castWindowSeconds` before the upstream end) cast the pool's vote
+ *     — Snapshot: governance/castSnapshot (recorded before signing, the signed payload
+ *     resubmitted as the only retry); Governor: castFractionalVote (support 255, 48-byte
+ *     params, top-up through usedVotes) — and re-cast when the tally's vote moves;
+ *  6. alerts: 24 h and 2 h reminders before the signalling end, quorum not reached, vote cast,
+ *     outcome changed near the end.
+ * Bad input (malformed hub data, forged signals…) is refused and counted; a failure on one
+ * proposal is recorded and never stops the others.
+ */
+
+export const AGENT = 'governor'
+
+export interface GovernorRoundDeps {
+  config: Config
+  store: Store
+  logger: Logger
+  hub: SnapshotClient
+  /** The pool's key (signs mirrors and Snapshot votes). */
+  account: LocalAccount
+  /** A public client per configured chain (shares are read on every chain with a share token). */
+  clients: Record<string, PublicClient>
+  /** The pool's exactly-once tx sender per Governor chain. */
+  senders: Record<string, TxSender>
+  /** Wall clock, unix seconds (default Date.now). */
+  now?: () => number
+  /** Batch EOA verification (default governance/verify one by one; the agent passes the fast verifier). */
+  verifyEoa?: VerifyEoa
+  fetchEnvelope?: (cid: string) => Promise<unknown>
+  hooks?: { afterSnapshotSign?: (cast: GovCast) => void | Promise<void> }
+}
+
+export interface RoundReport {
+  discovered: string[]
+  mirrored: string[]
+  tallied: { key: string; status: string; tallyId: number | null; changed: boolean }[]
+  cast: { key: string; target: 'snapshot' | 'governor'; castKey: string; result: string }[]
+  errors: { key: string; error: string }[]
+}
+
+const BASIC_CHOICES = ['For', 'Against', 'Abstain']
+const HOUR = 3600
+const MIRROR_MARK = 'poolwarden-mirror:'
+
+export const snapshotKey = (space: string, id: string) => `snapshot:${space}:${id}`
+export const governorKey = (chain: string, governor: string, id: bigint | string) => `governor:${chain}:${governor.toLowerCase()}:${String(id)}`
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`
+  }
+  return JSON.stringify(v)
+}
+
+/** keccak256 of the receipt's JSON text: stored beside it, and what tells a changed tally. */
+export const receiptHash = (r: Receipt) => keccak256(toHex(receiptToJson(r)))
+
+export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<RoundReport> {
+  const { config, store, logger, hub, account } = deps
+  const gov = config.governance
+  const g = store.governance
+  const now = deps.now ?? (() => Math.floor(Date.now() / 1000))
+  const policy = gov.policy
+  const chainsByName = new Map(config.chains.map((c) => [c.name, c]))
+  const signallingChain = gov.signalling.chain ?? config.chains[0]!.name
+  const problems: string[] = []
+  for (const [i, gv] of gov.upstream.governors.entries()) {
+    if (!chainsByName.has(gv.chain)) problems.push(`governance.upstream.governors[${i}].chain: unknown chain "${gv.chain}" (known: ${[...chainsByName.keys()].join(', ')})`)
+    else if (!deps.senders[gv.chain]) problems.push(`governance.upstream.governors[${i}]: no tx sender for chain "${gv.chain}"`)
+  }
+  if (!chainsByName.has(signallingChain)) problems.push(`governance.signalling.chain: unknown chain "${signallingChain}"`)
+  if (problems.length) throw new ConfigError(problems)
+  const client = (chain: string) => {
+    const c = deps.clients[chain]
+    if (!c) throw new ConfigError([`no client for chain "${chain}"`])
+    return c
+  }
+  const fetchEnvelope = deps.fetchEnvelope ?? ipfsFetcher(gov.snapshot.ipfsUrl)
+  const governorOf = (p: GovProposal): UpstreamGovernorConfig | undefined =>
+    gov.upstream.governors.find((x) => x.chain === p.chain && x.address.toLowerCase() === p.governor)
+  const spaceNetworks = new Map<string, string | null>()
+
+  // ── 1. discovery ──────────────────────────────────────────────────────────────────────────
+  async function chainOfNetwork(network: string | null | undefined): Promise<string | undefined> {
+    if (!network) return undefined
+    return config.chains.find((c) => String(c.chainId) === network)?.name
+  }
+
+  async function blockTime(chain: string, block: bigint): Promise<number | null> {
+    const c = client(chain)
+    const head = await c.getBlockNumber({ cacheTime: 0 })
+    if (block > head) return null
+    return Number((await c.getBlock({ blockNumber: block })).timestamp)
+  }
+
+  async function discoverSnapshot(report: RoundReport): Promise<void> {
+    for (const space of gov.upstream.spaces) {
+      try {
+        if (!spaceNetworks.has(space)) spaceNetworks.set(space, (await hub.space(space))?.network ?? null)
+        const chain = await chainOfNetwork(spaceNetworks.get(space))
+        const proposals = await hub.proposals({ spaces: [space], state: 'all', first: 50, orderDirection: 'desc' })
+        for (const p of proposals) {
+          if (p.end < now()) continue
+          if (!(VOTING_TYPES as readonly string[]).includes(p.type)) {
+            logger.warn({ space, proposal: p.id, type: p.type }, 'unsupported voting type: not mirrored')
+            continue
+          }
+          const snapshotTime = chain && p.snapshot ? await blockTime(chain, BigInt(p.snapshot)) : null
+          await record(report, {
+            key: snapshotKey(space, p.id),
+            source: 'snapshot',
+            space,
+            chain: chain ?? null,
+            governor: null,
+            upstreamId: p.id,
+            type: p.type,
+            title: p.title,
+            choices: p.choices,
+            start: p.start,
+            end: p.end,
+            snapshot: p.snapshot ?? '',
+            // Without a configured chain for the space's network, weights are read at the proposal's start.
+            snapshotTime: snapshotTime ?? (chain ? null : p.start),
+          })
+        }
+      } catch (err) {
+        report.errors.push({ key: `space:${space}`, error: describeError(err) })
+      }
+    }
+  }
+
+  async function discoverGovernors(report: RoundReport): Promise<void> {
+    for (const gv of gov.upstream.governors) {
+      try {
+        const c = client(gv.chain)
+        const address = getAddress(gv.address)
+        const head = await c.getBlock({ blockTag: 'latest' })
+        const events = await c.getContractEvents({ address, abi: governorAbi, eventName: 'ProposalCreated', fromBlock: BigInt(gv.fromBlock), toBlock: head.number })
+        const chainBlockMs = chainsByName.get(gv.chain)!.blockTimeMs
+        for (const ev of events) {
+          const id = ev.args.proposalId
+          if (id === undefined) continue
+          const key = governorKey(gv.chain, address, id)
+          const known = await g.getProposal(key)
+          if (known && (known.status === 'closed' || known.status === 'failed')) continue
+          const read = await readGovernorProposal({ client: c, governor: address, proposalId: id, account: account.address, blockNumber: head.number })
+          if (!['Pending', 'Active'].includes(read.state)) {
+            if (known) await g.setProposalStatus(key, 'closed')
+            continue
+          }
+          // Wall-clock times of the Governor's timepoints (its clock: timestamps, or blocks).
+          const chainNow = Number(head.timestamp)
+          const toWall = (timepoint: bigint) =>
+            read.clockMode.includes('timestamp')
+              ? now() + (Number(timepoint) - chainNow)
+              : now() + Math.round(((Number(timepoint) - Number(head.number)) * chainBlockMs) / 1000)
+          const snapshotTime = read.clockMode.includes('timestamp')
+            ? Number(read.snapshot)
+            : await blockTime(gv.chain, read.snapshot)
+          const description = ev.args.description ?? ''
+          await record(report, {
+            key,
+            source: 'governor',
+            space: null,
+            chain: gv.chain,
+            governor: address.toLowerCase(),
+            upstreamId: id.toString(),
+            type: 'basic',
+            title: (description.split('\n')[0] || `Proposal ${id}`).slice(0, 200),
+            choices: BASIC_CHOICES,
+            start: toWall(read.snapshot),
+            end: toWall(read.deadline),
+            snapshot: read.snapshot.toString(),
+            snapshotTime: snapshotTime !== null && snapshotTime <= chainNow ? snapshotTime : null,
+          })
+        }
+      } catch (err) {
+        report.errors.push({ key: `governor:${gv.chain}:${gv.address}`, error: describeError(err) })
+      }
+    }
+  }
+
+  async function record(report: RoundReport, p: GovProposalInput): Promise<void> {
+    const { inserted } = await g.upsertProposal(p)
+    if (!inserted) return
+    report.discovered.push(p.key)
+    await g.notifyOnce({
+      key: `gov:new:${p.key}`,
+      agent: AGENT,
+      rule: 'gov-new-proposal',
+      subject: p.key,
+      severity: 'info',
+      chain: p.chain,
+      title: `New ${p.source === 'snapshot' ? `Snapshot proposal in ${p.space}` : `Governor proposal on ${p.chain}`}: ${p.title}`,
+      body: `Voting ends ${new Date(p.end * 1000).toISOString()}. Delegators signal in ${gov.signalling.space}.`,
+    })
+  }
+
+  // ── 2. mirror ─────────────────────────────────────────────────────────────────────────────
+  async function mirror(report: RoundReport, p: GovProposal): Promise<GovProposal | undefined> {
+    if (p.signalId) return p
+    const t = now()
+    const end = p.end - policy.mirrorBufferSeconds
+    if (end <= t) {
+      await g.setProposalStatus(p.key, 'failed', `too late to mirror: the signalling end ${end} is past (buffer ${policy.mirrorBufferSeconds} s)`)
+      return undefined
+    }
+    const space = gov.signalling.space
+    // An earlier round may have created the mirror and died before recording it.
+    const existing = (await hub.proposals({ spaces: [space], state: 'all', first: 100, orderDirection: 'desc' })).find(
+      (x) => x.author.toLowerCase() === account.address.toLowerCase() && (x.body ?? '').includes(`${MIRROR_MARK} ${p.key}`),
+    )
+    let id = existing?.id
+    let start = existing?.start ?? t
+    let signalEnd = existing?.end ?? end
+    if (!id) {
+      const sc = client(signallingChain)
+      const chainHead = await sc.getBlock({ blockTag: 'latest' })
+      const at = p.snapshotTime !== null ? Math.min(p.snapshotTime, Number(chainHead.timestamp)) : Number(chainHead.timestamp)
+      const snapshotBlock = (await blockAtTimestamp(sc, at)) ?? chainHead.number
+      const upstream = p.source === 'snapshot' ? `Snapshot ${p.space} ${p.upstreamId}` : `Governor ${p.governor} on ${p.chain}, proposal ${p.upstreamId}`
+      const client712 = new snapshot.Client712(gov.snapshot.sequencerUrl)
+      start = t
+      signalEnd = end
+      const r = (await client712.proposal(ethersSignerFromViem(account) as never, account.address, {
+        space,
+        type: p.type,
+        title: `[signal] ${p.title}`.slice(0, 256),
+        body: `How should the pool vote on ${upstream}? Signal here; the pool votes with every delegator's share.\n\n${MIRROR_MARK} ${p.key}`,
+        discussion: '',
+        choices: p.choices,
+        labels: [],
+        start,
+        end: signalEnd,
+        snapshot: Number(snapshotBlock),
+        plugins: '{}',
+        app: 'poolwarden',
+        timestamp: t,
+      } as never)) as { id?: unknown }
+      if (typeof r?.id !== 'string') throw new Error(`sequencer answered no proposal id: ${JSON.stringify(r).slice(0, 200)}`)
+      id = r.id
+    }
+    await g.setMirror(p.key, id, { start, end: signalEnd })
+    report.mirrored.push(p.key)
+    return g.getProposal(p.key)
+  }
+
+  // ── 3–4. signals, weights, tally ──────────────────────────────────────────────────────────
+  async function tallyOf(report: RoundReport, p: GovProposal) {
+    if (!p.signalId || p.signalStart === null || p.signalEnd === null) return undefined
+    if (p.snapshotTime === null) return undefined // weights not readable yet (snapshot in the future)
+    const signals = await collectSignals({
+      hub,
+      proposalId: p.signalId,
+      space: gov.signalling.space,
+      fetchEnvelope,
+      verifyEoa: deps.verifyEoa,
+      verifyContract: contractVerifier(client(signallingChain)),
+    })
+    const shareChains = config.pool.shareToken.map((s) => ({
+      chain: s.chain,
+      client: client(s.chain),
+      token: s.token,
+      multicall3: chainsByName.get(s.chain)!.multicall3,
+    }))
+    const weights = await readShareWeights({ chains: shareChains, time: p.snapshotTime, extra: signals.map((s) => s.voter) })
+    let onchain: TallyInput['onchain']
+    const targets: VoteTargets = {}
+    if (p.source === 'snapshot') targets.snapshot = { space: p.space!, proposal: p.upstreamId }
+    else {
+      const gv = governorOf(p)
+      if (!gv) return undefined
+      const read = await readGovernorProposal({ client: client(gv.chain), governor: getAddress(gv.address), proposalId: BigInt(p.upstreamId), account: account.address })
+      if (read.weight !== null) onchain = { poolWeight: read.weight }
+      targets.governor = { chainId: chainsByName.get(gv.chain)!.chainId, address: getAddress(gv.address), proposalId: BigInt(p.upstreamId), reason: `poolwarden: delegators' signal ${p.signalId}` }
+    }
+    const input: TallyInput = {
+      proposal: { id: p.signalId, type: p.type as VotingType, choices: p.choices, start: p.signalStart, end: p.signalEnd },
+      delegators: weights.delegators,
+      signals,
+      policy: tallyPolicyOf(policy),
+      ...(onchain ? { onchain } : {}),
+    }
+    const result = tally(input)
+    const receipt = buildReceipt(input, onchain || p.source === 'snapshot' ? targets : {}, result)
+    const hash = receiptHash(receipt)
+    const latest = await g.latestTally(p.key)
+    let tallyId = latest?.id ?? null
+    const changed = latest?.hash !== hash
+    if (changed) {
+      await store.transaction(async () => {
+        await g.replaceSignals(
+          p.key,
+          result.signals.map((o, i) => ({
+            voteId: o.signal.id ?? `signal-${i}`,
+            voter: o.signal.voter,
+            choice: o.signal.choice,
+            timestamp: o.signal.timestamp,
+            sig: o.signal.sig ?? null,
+            sigOk: o.signal.sigCheck.ok,
+            sigMethod: o.signal.sigCheck.method,
+            status: o.status,
+            refusal: o.status === 'counted' || o.status === 'superseded' ? null : (o.signal.sigCheck.error ?? o.status),
+            weight: o.weight.toString(),
+          })),
+        )
+        tallyId = (await g.addTally({ proposalKey: p.key, status: result.status, receipt, hash })).id
+      })
+    }
+    report.tallied.push({ key: p.key, status: result.status, tallyId, changed })
+    return { receipt, result, tallyId }
+  }
+
+  // ── 5. casting ────────────────────────────────────────────────────────────────────────────
+  async function castOnSnapshot(report: RoundReport, p: GovProposal, vote: NonNullable<Receipt['result']['snapshotVote']>, tallyId: number | null) {
+    const casts = await g.listCasts(p.key, 'snapshot')
+    const last = casts.at(-1)
+    const lastAccepted = casts.filter((c) => c.status === 'accepted').at(-1)
+    const run = async (key: string, req: SnapshotVoteRequest) => {
+      const r = await castSnapshotVote({
+        governance: g,
+        sequencerUrl: gov.snapshot.sequencerUrl,
+        account,
+        key,
+        proposalKey: p.key,
+        tallyId,
+        vote: req,
+        afterSign: deps.hooks?.afterSnapshotSign,
+      })
+      report.cast.push({ key: p.key, target: 'snapshot', castKey: key, result: r.duplicate ? `${r.id} (duplicate: already taken)` : r.id })
+      return r
+    }
+    // An unfinished cast is finished first, with its stored payload (never signed again).
+    if (last && ['created', 'signed', 'submitted'].includes(last.status)) {
+      await run(last.key, last.payload as SnapshotVoteRequest)
+      await afterCast(p, last.key, casts.length > 1)
+      return
+    }
+    const prev = (lastAccepted?.payload ?? null) as (SnapshotVoteRequest & { timestamp: number }) | null
+    if (prev && (!policy.recast || canonical(prev.choice) === canonical(vote.choice))) return
+    if (last?.status === 'failed' && canonical((last.payload as SnapshotVoteRequest).choice) === canonical(vote.choice)) return
+    const key = `${p.key}:snapshot:${casts.length}`
+    await run(key, {
+      space: vote.space,
+      proposal: vote.proposal,
+      type: vote.type,
+      choice: vote.choice as SnapshotChoice,
+      reason: `poolwarden: delegators' signal ${p.signalId}`,
+      app: 'poolwarden',
+      // A revote must be later than the vote it replaces.
+      timestamp: Math.max(now(), (prev?.timestamp ?? 0) + 1),
+    })
+    await afterCast(p, key, !!prev)
+  }
+
+  async function castOnGovernor(report: RoundReport, p: GovProposal, split: NonNullable<Receipt['result']['onchain']>, tallyId: number | null) {
+    const gv = governorOf(p)!
+    const casts = await g.listCasts(p.key, 'governor')
+    const last = casts.at(-1)
+    const lastAccepted = casts.filter((c) => c.status === 'accepted').at(-1)
+    const want = { against: split.against, for: split.for, abstain: split.abstain }
+    type Payload = typeof want & { intentKey: string }
+    let key: string
+    let payload: Payload
+    if (last && ['created', 'signed', 'submitted'].includes(last.status)) {
+      key = last.key
+      payload = last.payload as Payload
+    } else {
+      const prev = lastAccepted?.payload as Payload | undefined
+      const same = (x: Payload | undefined) => !!x && x.against === want.against && x.for === want.for && x.abstain === want.abstain
+      if (prev && (!policy.recast || same(prev))) return
+      if (last?.status === 'failed' && same(last.payload as Payload)) return
+      key = `${p.key}:governor:${casts.length}`
+      payload = { ...want, intentKey: `gov:${p.chain}:${p.upstreamId}:${casts.length}` }
+      await g.createCast({ key, proposalKey: p.key, target: 'governor', tallyId, payload })
+    }
+    await g.markCastSubmitted(key)
+    try {
+      const r = await castFractionalVote({
+        sender: deps.senders[gv.chain]!,
+        client: client(gv.chain),
+        intents: store.intents,
+        governor: getAddress(gv.address),
+        proposalId: BigInt(p.upstreamId),
+        split: { against: BigInt(payload.against), for: BigInt(payload.for), abstain: BigInt(payload.abstain) },
+        reason: `poolwarden: delegators' signal ${p.signalId}`,
+        key: payload.intentKey,
+        fromBlock: BigInt(gv.fromBlock),
+      })
+      const txHash = r.status === 'nothing-to-cast' ? null : r.intent.txHash
+      await g.markCastAccepted(key, { resultId: r.status === 'nothing-to-cast' ? 'nothing-to-cast' : payload.intentKey, txHash })
+      report.cast.push({ key: p.key, target: 'governor', castKey: key, result: r.status === 'nothing-to-cast' ? 'nothing-to-cast' : `${r.status} ${txHash ?? ''}`.trim() })
+      if (r.status !== 'nothing-to-cast') await afterCast(p, key, casts.filter((c) => c.status === 'accepted').length > 0)
+    } catch (err) {
+      if (!(err instanceof RetryableError)) await g.markCastFailed(key, describeError(err))
+      throw err
+    }
+  }
+
+  async function afterCast(p: GovProposal, castKey: string, recast: boolean): Promise<void> {
+    await g.setProposalStatus(p.key, 'cast')
+    await g.notifyOnce({
+      key: `gov:cast:${castKey}`,
+      agent: AGENT,
+      rule: 'gov-vote-cast',
+      subject: p.key,
+      severity: 'info',
+      chain: p.chain,
+      title: `${recast ? 'Vote re-cast' : 'Vote cast'}: ${p.title}`,
+      body: `The pool's ${p.source === 'snapshot' ? `Snapshot vote in ${p.space}` : `vote on the Governor (${p.chain})`} is in. \`npm run tally -- ${p.upstreamId}\` shows the receipt.`,
+    })
+    if (recast) {
+      await g.notifyOnce({
+        key: `gov:changed:${castKey}`,
+        agent: AGENT,
+        rule: 'gov-outcome-changed',
+        subject: p.key,
+        severity: 'warning',
+        chain: p.chain,
+        title: `Outcome changed near the end: ${p.title}`,
+        body: `Signals moved after the pool's vote; the pool re-cast before the deadline ${new Date(p.end * 1000).toISOString()}.`,
+      })
+    }
+  }
+
+  // ── 6. reminders ──────────────────────────────────────────────────────────────────────────
+  async function remind(p: GovProposal): Promise<void> {
+    if (p.signalEnd === null) return
+    const left = p.signalEnd - now()
+    if (left <= 0) return
+    const which = left <= 2 * HOUR ? '2h' : left <= 24 * HOUR ? '24h' : null
+    if (!which) return
+    await g.notifyOnce({
+      key: `gov:remind${which}:${p.key}`,
+      agent: AGENT,
+      rule: 'gov-reminder',
+      subject: p.key,
+      severity: 'info',
+      chain: p.chain,
+      title: `Signalling ends in ${which === '2h' ? 'under 2 h' : 'under 24 h'}: ${p.title}`,
+      body: `Signal in ${gov.signalling.space} on ${p.signalId}.`,
+    })
+  }
+
+  // ── the round ─────────────────────────────────────────────────────────────────────────────
+  return async function round(): Promise<RoundReport> {
+    const report: RoundReport = { discovered: [], mirrored: [], tallied: [], cast: [], errors: [] }
+    await discoverSnapshot(report)
+    await discoverGovernors(report)
+    for (const stored of await g.listProposals({ open: true, limit: 500 })) {
+      try {
+        if (stored.end < now()) {
+          await g.setProposalStatus(stored.key, 'closed')
+          continue
+        }
+        const p = await mirror(report, stored)
+        if (!p) continue
+        await remind(p)
+        const t = await tallyOf(report, p)
+        if (!t) continue
+        const inWindow = now() >= p.end - policy.castWindowSeconds && now() >= p.start
+        if (!inWindow) continue
+        if (t.result.status === 'quorum-not-reached') {
+          await g.notifyOnce({
+            key: `gov:quorum:${p.key}`,
+            agent: AGENT,
+            rule: 'gov-quorum',
+            subject: p.key,
+            severity: 'warning',
+            chain: p.chain,
+            title: `Signal quorum not reached: ${p.title}`,
+            body: `${t.result.signalledWeight} of ${t.result.totalWeight} share wei signalled; quorum ${policy.signalQuorumBps} bps. The pool does not vote unless more delegators signal.`,
+          })
+        }
+        if (t.result.status !== 'ok') continue
+        const r = t.receipt.result
+        if (p.source === 'snapshot' && r.snapshotVote) await castOnSnapshot(report, p, r.snapshotVote, t.tallyId)
+        if (p.source === 'governor' && r.onchain) await castOnGovernor(report, p, r.onchain, t.tallyId)
+      } catch (err) {
+        report.errors.push({ key: stored.key, error: describeError(err) })
+        logger.warn({ proposal: stored.key, err: describeError(err) }, 'governance round: proposal skipped this round')
+      }
+    }
+    return report
+  }
+}

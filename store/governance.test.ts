@@ -1,0 +1,119 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Store } from './db.js'
+import { getReceipt, listProposals, type GovProposalInput } from './governance.js'
+import { openTempStore } from './testing.js'
+
+let store: Store
+let cleanup: () => Promise<void>
+beforeEach(async () => {
+  ;({ store, cleanup } = await openTempStore())
+})
+afterEach(() => cleanup())
+
+const proposal = (n: number, over: Partial<GovProposalInput> = {}): GovProposalInput => ({
+  key: `snapshot:upstream-dao.eth:0xp${n}`,
+  source: 'snapshot',
+  space: 'upstream-dao.eth',
+  chain: null,
+  governor: null,
+  upstreamId: `0xp${n}`,
+  type: 'single-choice',
+  title: `Proposal ${n}`,
+  choices: ['A', 'B'],
+  start: 1_000 + n,
+  end: 2_000 + n,
+  snapshot: String(100 + n),
+  snapshotTime: 900 + n,
+  ...over,
+})
+
+describe('store.governance', () => {
+  it('upserts proposals: a second sighting refreshes times and keeps the mirror and status', async () => {
+    const g = store.governance
+    const first = await g.upsertProposal(proposal(1), 10)
+    expect(first.inserted).toBe(true)
+    expect(first.proposal).toMatchObject({ status: 'seen', signalId: null, choices: ['A', 'B'], snapshotTime: 901, createdAt: 10 })
+    await g.setMirror(first.proposal.key, '0xsig1', { start: 1_001, end: 1_990 }, 11)
+    const again = await g.upsertProposal(proposal(1, { title: 'renamed', end: 2_500 }), 12)
+    expect(again.inserted).toBe(false)
+    expect(again.proposal).toMatchObject({ title: 'renamed', end: 2_500, signalId: '0xsig1', signalStart: 1_001, signalEnd: 1_990, status: 'mirrored', createdAt: 10, updatedAt: 12 })
+    await expect(g.setMirror('nope', 'x', { start: 0, end: 1 })).rejects.toThrow(/no governance proposal nope/)
+  })
+
+  it('finds a proposal by key, upstream id or signalling id; lists newest end first', async () => {
+    const g = store.governance
+    for (const n of [1, 2, 3]) await g.upsertProposal(proposal(n))
+    await g.setMirror(proposal(2).key, '0xmirror2', { start: 1, end: 5 })
+    expect((await g.findProposal('0xp1'))?.key).toBe(proposal(1).key)
+    expect((await g.findProposal('0xmirror2'))?.key).toBe(proposal(2).key)
+    expect((await g.findProposal(proposal(3).key))?.upstreamId).toBe('0xp3')
+    expect(await g.findProposal('0xunknown')).toBeUndefined()
+    await g.setProposalStatus(proposal(3).key, 'closed')
+    expect((await g.listProposals()).map((p) => p.upstreamId)).toEqual(['0xp3', '0xp2', '0xp1'])
+    expect((await g.listProposals({ open: true, limit: 1 })).map((p) => p.upstreamId)).toEqual(['0xp2'])
+  })
+
+  it('replaces the signals of a proposal as a whole', async () => {
+    const g = store.governance
+    const key = (await g.upsertProposal(proposal(1))).proposal.key
+    const s = (id: string, voter: string, over = {}) => ({
+      voteId: id, voter, choice: { 1: 2, 2: 1 }, timestamp: 1_500, sig: '0xabc', sigOk: true, sigMethod: 'eoa' as const, status: 'counted', refusal: null, weight: '1000000000000000000000', ...over,
+    })
+    await g.replaceSignals(key, [s('v1', '0xa'), s('v2', '0xb', { sigOk: false, status: 'invalid-signature', refusal: 'signature is not by 0xb' })])
+    expect(await g.listSignals(key)).toHaveLength(2)
+    await g.replaceSignals(key, [s('v3', '0xc', { timestamp: 1_400 })])
+    const now = await g.listSignals(key)
+    expect(now).toEqual([s('v3', '0xc', { timestamp: 1_400 })])
+  })
+
+  it('stores tallies and serves the latest receipt by proposal id, signalling id or #tally', async () => {
+    const g = store.governance
+    const key = (await g.upsertProposal(proposal(1))).proposal.key
+    await g.setMirror(key, '0xsig', { start: 1_000, end: 1_900 })
+    const t1 = await g.addTally({ proposalKey: key, status: 'quorum-not-reached', receipt: { n: 1 }, hash: '0x01' }, 100)
+    const t2 = await g.addTally({ proposalKey: key, status: 'ok', receipt: { n: 2, big: 5n }, hash: '0x02' }, 200)
+    expect(t2.id).toBeGreaterThan(t1.id)
+    expect((await getReceipt(store, '0xp1'))?.tally).toMatchObject({ id: t2.id, receipt: { n: 2, big: '5' }, hash: '0x02', createdAt: 200 })
+    expect((await getReceipt(store, '0xsig'))?.tally.id).toBe(t2.id)
+    expect((await getReceipt(store, `#${t1.id}`))?.tally.receipt).toEqual({ n: 1 })
+    expect(await getReceipt(store, '#999')).toBeUndefined()
+    expect(await getReceipt(store, 'nothing')).toBeUndefined()
+    const listed = await listProposals(store, { limit: 5 })
+    expect(listed).toHaveLength(1)
+    expect(listed[0]).toMatchObject({ upstreamId: '0xp1', tallyStatus: 'ok', tallyAt: 200 })
+  })
+
+  it('casts: the row exists before signing, one signed payload per key, resubmits counted', async () => {
+    const g = store.governance
+    const key = (await g.upsertProposal(proposal(1))).proposal.key
+    const c = await g.createCast({ key: `${key}:snapshot:0`, proposalKey: key, target: 'snapshot', payload: { choice: 1 } })
+    expect(c.inserted).toBe(true)
+    expect(c.cast).toMatchObject({ status: 'created', envelope: null, attempts: 0, payload: { choice: 1 } })
+    const again = await g.createCast({ key: `${key}:snapshot:0`, proposalKey: key, target: 'snapshot', payload: { choice: 2 } })
+    expect(again).toMatchObject({ inserted: false, cast: { payload: { choice: 1 } } })
+    const env = { address: '0xa', sig: '0x01', data: { message: { choice: 1 } } }
+    expect((await g.markCastSigned(c.cast.key, env)).status).toBe('signed')
+    // The same payload again is fine (idempotent); a different one is refused.
+    expect((await g.markCastSigned(c.cast.key, env)).envelope).toEqual(env)
+    await expect(g.markCastSigned(c.cast.key, { ...env, sig: '0x02' })).rejects.toThrow(/different signed payload/)
+    await g.markCastSubmitted(c.cast.key)
+    await g.markCastSubmitted(c.cast.key)
+    await g.markCastAccepted(c.cast.key, { resultId: '0xvote' })
+    expect(await g.getCast(c.cast.key)).toMatchObject({ status: 'accepted', attempts: 2, resultId: '0xvote', envelope: env })
+    await g.createCast({ key: `${key}:governor:0`, proposalKey: key, target: 'governor', payload: { for: '1' } })
+    await g.markCastFailed(`${key}:governor:0`, 'reverted')
+    expect((await g.listCasts(key)).map((x) => [x.target, x.status])).toEqual([['snapshot', 'accepted'], ['governor', 'failed']])
+    expect((await g.listCasts(key, 'governor')).map((x) => x.error)).toEqual(['reverted'])
+  })
+
+  it('notifyOnce writes one alert outbox row per key, ever', async () => {
+    const g = store.governance
+    const n = { key: 'gov:new:0xp1', agent: 'governor', rule: 'gov-new-proposal', subject: '0xp1', severity: 'info' as const, title: 'New proposal' }
+    expect(await g.notifyOnce(n)).toBe(true)
+    expect(await g.notifyOnce({ ...n, title: 'again' })).toBe(false)
+    expect(await g.wasNotified(n.key)).toBe(true)
+    const rows = await store.alerts.undelivered()
+    expect(rows.map((r) => [r.dedupKey, r.title, r.kind])).toEqual([['gov:new:0xp1', 'New proposal', 'open']])
+    expect(await store.alerts.open()).toEqual([]) // a notification is not an open condition
+  })
+})

@@ -1,0 +1,481 @@
+import { StoreError } from './errors.js'
+import { jsonFromDb, jsonToDb, num, optNum, optStr, str, timeToDb } from './convert.js'
+import type { Db } from './sqlite.js'
+
+/**
+ * Governance rows (written by the governor agent; read by the tally CLI and the Telegram agent):
+ * upstream proposals and their mirrors, collected signals, tally receipts, the pool's casts and
+ * one-shot notifications. See migrations/005_governance.sql.
+ *
+ * Casting is exactly-once by construction: `createCast` writes the row before anything is
+ * signed (an existing key is returned as is), `markCastSigned` stores the signed payload before
+ * it is submitted, and only that stored payload is ever submitted again.
+ */
+
+export const GOV_PROPOSAL_STATUSES = ['seen', 'mirrored', 'cast', 'closed', 'failed'] as const
+export type GovProposalStatus = (typeof GOV_PROPOSAL_STATUSES)[number]
+export type GovSource = 'snapshot' | 'governor'
+export const GOV_CAST_STATUSES = ['created', 'signed', 'submitted', 'accepted', 'failed'] as const
+export type GovCastStatus = (typeof GOV_CAST_STATUSES)[number]
+
+export interface GovProposal {
+  key: string
+  source: GovSource
+  space: string | null
+  chain: string | null
+  governor: string | null
+  upstreamId: string
+  type: string
+  title: string
+  choices: string[]
+  start: number
+  end: number
+  snapshot: string
+  snapshotTime: number | null
+  signalId: string | null
+  signalStart: number | null
+  signalEnd: number | null
+  status: GovProposalStatus
+  error: string | null
+  createdAt: number
+  updatedAt: number
+}
+
+export type GovProposalInput = Omit<GovProposal, 'signalId' | 'signalStart' | 'signalEnd' | 'status' | 'error' | 'createdAt' | 'updatedAt'>
+
+export interface GovSignal {
+  voteId: string
+  voter: string
+  choice: unknown
+  timestamp: number
+  sig: string | null
+  sigOk: boolean
+  sigMethod: 'eoa' | 'eip1271' | 'none'
+  /** The tally's verdict (counted, superseded, invalid-signature, …). */
+  status: string
+  refusal: string | null
+  /** wei, decimal. */
+  weight: string
+}
+
+export interface GovTally {
+  id: number
+  proposalKey: string
+  status: string
+  receipt: unknown
+  hash: string
+  createdAt: number
+}
+
+export interface GovCast {
+  key: string
+  proposalKey: string
+  target: GovSource
+  tallyId: number | null
+  payload: unknown
+  envelope: unknown
+  status: GovCastStatus
+  resultId: string | null
+  txHash: string | null
+  error: string | null
+  attempts: number
+  createdAt: number
+  updatedAt: number
+}
+
+export interface NotifyInput {
+  /** One notification per key, ever. */
+  key: string
+  agent: string
+  rule: string
+  subject: string
+  severity: 'info' | 'warning' | 'critical'
+  title: string
+  body?: string
+  chain?: string | null
+  at?: number
+}
+
+export interface GovernanceQueries {
+  /** Inserts a proposal seen upstream; an existing key keeps its mirror and status (times/title refreshed). Returns the row and whether it is new. */
+  upsertProposal(p: GovProposalInput, at?: number): Promise<{ proposal: GovProposal; inserted: boolean }>
+  getProposal(key: string): Promise<GovProposal | undefined>
+  /** By key, upstream id or mirrored signalling id (newest first when ambiguous). */
+  findProposal(id: string): Promise<GovProposal | undefined>
+  /** Newest first (by upstream end). `open`: not closed/failed. */
+  listProposals(opts?: { limit?: number; open?: boolean }): Promise<GovProposal[]>
+  setMirror(key: string, signalId: string, window: { start: number; end: number }, at?: number): Promise<void>
+  setProposalStatus(key: string, status: GovProposalStatus, error?: string | null, at?: number): Promise<void>
+  /** Replaces the stored signals of a proposal with this collection (one transaction). */
+  replaceSignals(proposalKey: string, signals: readonly GovSignal[], at?: number): Promise<void>
+  listSignals(proposalKey: string): Promise<GovSignal[]>
+  addTally(t: { proposalKey: string; status: string; receipt: unknown; hash: string }, at?: number): Promise<GovTally>
+  latestTally(proposalKey: string): Promise<GovTally | undefined>
+  getTally(id: number): Promise<GovTally | undefined>
+  /** Writes the cast row (status created) unless the key exists; returns the stored row either way. */
+  createCast(c: { key: string; proposalKey: string; target: GovSource; tallyId?: number | null; payload: unknown }, at?: number): Promise<{ cast: GovCast; inserted: boolean }>
+  getCast(key: string): Promise<GovCast | undefined>
+  /** created → signed with the signed payload (refused when a different payload is already stored). */
+  markCastSigned(key: string, envelope: unknown, at?: number): Promise<GovCast>
+  /** Records a submission attempt of the stored payload (status submitted, attempts + 1). */
+  markCastSubmitted(key: string, at?: number): Promise<void>
+  markCastAccepted(key: string, r: { resultId?: string | null; txHash?: string | null }, at?: number): Promise<void>
+  markCastFailed(key: string, error: string, at?: number): Promise<void>
+  /** Casts of a proposal, oldest first (optionally one target). */
+  listCasts(proposalKey: string, target?: GovSource): Promise<GovCast[]>
+  /** Writes one alert outbox row for `key` unless it was written before. True when written now. */
+  notifyOnce(n: NotifyInput): Promise<boolean>
+  wasNotified(key: string): Promise<boolean>
+}
+
+interface ProposalRow {
+  key: string
+  source: string
+  space: string | null
+  chain: string | null
+  governor: string | null
+  upstream_id: string
+  type: string
+  title: string
+  choices: string
+  start: number
+  end: number
+  snapshot: string
+  snapshot_time: number | null
+  signal_id: string | null
+  signal_start: number | null
+  signal_end: number | null
+  status: string
+  error: string | null
+  created_at: number
+  updated_at: number
+}
+
+interface SignalRow {
+  vote_id: string
+  voter: string
+  choice: string
+  timestamp: number
+  sig: string | null
+  sig_ok: number
+  sig_method: string
+  status: string
+  refusal: string | null
+  weight: string
+}
+
+interface TallyRow {
+  id: number
+  proposal_key: string
+  status: string
+  receipt: string
+  hash: string
+  created_at: number
+}
+
+interface CastRow {
+  key: string
+  proposal_key: string
+  target: string
+  tally_id: number | null
+  payload: string
+  envelope: string | null
+  status: string
+  result_id: string | null
+  tx_hash: string | null
+  error: string | null
+  attempts: number
+  created_at: number
+  updated_at: number
+}
+
+const proposalFromRow = (r: ProposalRow): GovProposal => ({
+  key: str(r.key),
+  source: r.source as GovSource,
+  space: optStr(r.space),
+  chain: optStr(r.chain),
+  governor: optStr(r.governor),
+  upstreamId: str(r.upstream_id),
+  type: str(r.type),
+  title: str(r.title),
+  choices: jsonFromDb(r.choices) as string[],
+  start: num(r.start),
+  end: num(r.end),
+  snapshot: str(r.snapshot),
+  snapshotTime: optNum(r.snapshot_time),
+  signalId: optStr(r.signal_id),
+  signalStart: optNum(r.signal_start),
+  signalEnd: optNum(r.signal_end),
+  status: r.status as GovProposalStatus,
+  error: optStr(r.error),
+  createdAt: num(r.created_at),
+  updatedAt: num(r.updated_at),
+})
+
+const signalFromRow = (r: SignalRow): GovSignal => ({
+  voteId: str(r.vote_id),
+  voter: str(r.voter),
+  choice: jsonFromDb(r.choice),
+  timestamp: num(r.timestamp),
+  sig: optStr(r.sig),
+  sigOk: num(r.sig_ok) === 1,
+  sigMethod: r.sig_method as GovSignal['sigMethod'],
+  status: str(r.status),
+  refusal: optStr(r.refusal),
+  weight: str(r.weight),
+})
+
+const tallyFromRow = (r: TallyRow): GovTally => ({
+  id: num(r.id),
+  proposalKey: str(r.proposal_key),
+  status: str(r.status),
+  receipt: jsonFromDb(r.receipt),
+  hash: str(r.hash),
+  createdAt: num(r.created_at),
+})
+
+const castFromRow = (r: CastRow): GovCast => ({
+  key: str(r.key),
+  proposalKey: str(r.proposal_key),
+  target: r.target as GovSource,
+  tallyId: optNum(r.tally_id),
+  payload: jsonFromDb(r.payload),
+  envelope: r.envelope === null ? null : jsonFromDb(r.envelope),
+  status: r.status as GovCastStatus,
+  resultId: optStr(r.result_id),
+  txHash: optStr(r.tx_hash),
+  error: optStr(r.error),
+  attempts: num(r.attempts),
+  createdAt: num(r.created_at),
+  updatedAt: num(r.updated_at),
+})
+
+const limitOf = (limit: number | undefined, dflt: number) => Math.max(0, Math.floor(limit ?? dflt))
+const intOf = (v: number, field: string) => {
+  if (!Number.isSafeInteger(v)) throw new StoreError(`store: ${field} must be an integer, got ${v}`)
+  return v
+}
+
+export function createGovernance(db: Db): GovernanceQueries {
+  const getProposal = async (key: string) => {
+    const r = await db.get<ProposalRow>('SELECT * FROM gov_proposals WHERE key = ?', [key])
+    return r ? proposalFromRow(r) : undefined
+  }
+  const getCast = async (key: string) => {
+    const r = await db.get<CastRow>('SELECT * FROM gov_casts WHERE key = ?', [key])
+    return r ? castFromRow(r) : undefined
+  }
+  const requireCast = async (key: string) => {
+    const c = await getCast(key)
+    if (!c) throw new StoreError(`store: no governance cast ${key}`)
+    return c
+  }
+  return {
+    async upsertProposal(p, at = Date.now()) {
+      const t = timeToDb(at, 'upsertProposal at')
+      return db.transaction(async () => {
+        const before = await getProposal(p.key)
+        if (!before) {
+          await db.run(
+            `INSERT INTO gov_proposals (key, source, space, chain, governor, upstream_id, type, title, choices, start, "end", snapshot, snapshot_time, status, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'seen', ?, ?)`,
+            [p.key, p.source, p.space, p.chain, p.governor?.toLowerCase() ?? null, p.upstreamId, p.type, p.title, jsonToDb(p.choices),
+              intOf(p.start, 'start'), intOf(p.end, 'end'), p.snapshot, p.snapshotTime, t, t],
+          )
+        } else {
+          await db.run(
+            'UPDATE gov_proposals SET title = ?, start = ?, "end" = ?, snapshot = ?, snapshot_time = ?, updated_at = ? WHERE key = ?',
+            [p.title, intOf(p.start, 'start'), intOf(p.end, 'end'), p.snapshot, p.snapshotTime, t, p.key],
+          )
+        }
+        return { proposal: (await getProposal(p.key))!, inserted: !before }
+      })
+    },
+
+    getProposal,
+
+    async findProposal(id) {
+      const r = await db.get<ProposalRow>(
+        'SELECT * FROM gov_proposals WHERE key = ? OR upstream_id = ? OR signal_id = ? ORDER BY "end" DESC, key LIMIT 1',
+        [id, id, id],
+      )
+      return r ? proposalFromRow(r) : undefined
+    },
+
+    async listProposals(opts = {}) {
+      const where = opts.open ? "WHERE status NOT IN ('closed', 'failed')" : ''
+      const rows = await db.all<ProposalRow>(`SELECT * FROM gov_proposals ${where} ORDER BY "end" DESC, key LIMIT ?`, [limitOf(opts.limit, 50)])
+      return rows.map(proposalFromRow)
+    },
+
+    async setMirror(key, signalId, window, at = Date.now()) {
+      const res = await db.run(
+        "UPDATE gov_proposals SET signal_id = ?, signal_start = ?, signal_end = ?, status = CASE WHEN status = 'seen' THEN 'mirrored' ELSE status END, updated_at = ? WHERE key = ?",
+        [signalId, intOf(window.start, 'signal start'), intOf(window.end, 'signal end'), timeToDb(at, 'setMirror at'), key],
+      )
+      if (res.changes === 0) throw new StoreError(`store: setMirror: no governance proposal ${key}`)
+    },
+
+    async setProposalStatus(key, status, error = null, at = Date.now()) {
+      if (!GOV_PROPOSAL_STATUSES.includes(status)) throw new StoreError(`store: proposal status must be one of ${GOV_PROPOSAL_STATUSES.join(', ')}`)
+      await db.run('UPDATE gov_proposals SET status = ?, error = ?, updated_at = ? WHERE key = ?', [status, error, timeToDb(at, 'status at'), key])
+    },
+
+    async replaceSignals(proposalKey, signals, at = Date.now()) {
+      const t = timeToDb(at, 'replaceSignals at')
+      await db.transaction(async () => {
+        await db.run('DELETE FROM gov_signals WHERE proposal_key = ?', [proposalKey])
+        for (const s of signals) {
+          await db.run(
+            `INSERT INTO gov_signals (proposal_key, vote_id, voter, choice, timestamp, sig, sig_ok, sig_method, status, refusal, weight, collected_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (proposal_key, vote_id) DO NOTHING`,
+            [proposalKey, s.voteId, s.voter, jsonToDb(s.choice ?? null), intOf(s.timestamp, 'signal timestamp'), s.sig, s.sigOk ? 1 : 0, s.sigMethod, s.status, s.refusal, s.weight, t],
+          )
+        }
+      })
+    },
+
+    async listSignals(proposalKey) {
+      const rows = await db.all<SignalRow>('SELECT * FROM gov_signals WHERE proposal_key = ? ORDER BY timestamp, vote_id', [proposalKey])
+      return rows.map(signalFromRow)
+    },
+
+    async addTally(t, at = Date.now()) {
+      const row = await db.get<TallyRow>(
+        'INSERT INTO gov_tallies (proposal_key, status, receipt, hash, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
+        [t.proposalKey, t.status, jsonToDb(t.receipt), t.hash, timeToDb(at, 'addTally at')],
+      )
+      if (!row) throw new StoreError('store: INSERT INTO gov_tallies returned nothing')
+      return tallyFromRow(row)
+    },
+
+    async latestTally(proposalKey) {
+      const r = await db.get<TallyRow>('SELECT * FROM gov_tallies WHERE proposal_key = ? ORDER BY id DESC LIMIT 1', [proposalKey])
+      return r ? tallyFromRow(r) : undefined
+    },
+
+    async getTally(id) {
+      const r = await db.get<TallyRow>('SELECT * FROM gov_tallies WHERE id = ?', [intOf(id, 'tally id')])
+      return r ? tallyFromRow(r) : undefined
+    },
+
+    async createCast(c, at = Date.now()) {
+      const t = timeToDb(at, 'createCast at')
+      return db.transaction(async () => {
+        const existing = await getCast(c.key)
+        if (existing) return { cast: existing, inserted: false }
+        await db.run(
+          `INSERT INTO gov_casts (key, proposal_key, target, tally_id, payload, status, attempts, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, 'created', 0, ?, ?)`,
+          [c.key, c.proposalKey, c.target, c.tallyId ?? null, jsonToDb(c.payload), t, t],
+        )
+        return { cast: (await getCast(c.key))!, inserted: true }
+      })
+    },
+
+    getCast,
+
+    async markCastSigned(key, envelope, at = Date.now()) {
+      return db.transaction(async () => {
+        const c = await requireCast(key)
+        const text = jsonToDb(envelope)
+        if (c.envelope !== null) {
+          if (jsonToDb(c.envelope) !== text) throw new StoreError(`store: cast ${key} already holds a different signed payload: only the stored one may be submitted`)
+          return c
+        }
+        if (c.status !== 'created') throw new StoreError(`store: cast ${key} is ${c.status}, not created`)
+        await db.run("UPDATE gov_casts SET envelope = ?, status = 'signed', updated_at = ? WHERE key = ?", [text, timeToDb(at, 'signed at'), key])
+        return (await getCast(key))!
+      })
+    },
+
+    async markCastSubmitted(key, at = Date.now()) {
+      const res = await db.run(
+        "UPDATE gov_casts SET status = CASE WHEN status IN ('created', 'signed', 'submitted') THEN 'submitted' ELSE status END, attempts = attempts + 1, updated_at = ? WHERE key = ?",
+        [timeToDb(at, 'submitted at'), key],
+      )
+      if (res.changes === 0) throw new StoreError(`store: no governance cast ${key}`)
+    },
+
+    async markCastAccepted(key, r, at = Date.now()) {
+      const res = await db.run("UPDATE gov_casts SET status = 'accepted', result_id = ?, tx_hash = ?, error = NULL, updated_at = ? WHERE key = ?", [
+        r.resultId ?? null,
+        r.txHash ?? null,
+        timeToDb(at, 'accepted at'),
+        key,
+      ])
+      if (res.changes === 0) throw new StoreError(`store: no governance cast ${key}`)
+    },
+
+    async markCastFailed(key, error, at = Date.now()) {
+      const res = await db.run("UPDATE gov_casts SET status = 'failed', error = ?, updated_at = ? WHERE key = ?", [error, timeToDb(at, 'failed at'), key])
+      if (res.changes === 0) throw new StoreError(`store: no governance cast ${key}`)
+    },
+
+    async listCasts(proposalKey, target) {
+      const rows = await db.all<CastRow>(
+        `SELECT * FROM gov_casts WHERE proposal_key = ? ${target ? 'AND target = ?' : ''} ORDER BY created_at, key`,
+        target ? [proposalKey, target] : [proposalKey],
+      )
+      return rows.map(castFromRow)
+    },
+
+    async notifyOnce(n) {
+      const at = timeToDb(n.at ?? Date.now(), 'notify at')
+      return db.transaction(async () => {
+        if (await db.get('SELECT 1 AS one FROM gov_notifications WHERE key = ?', [n.key])) return false
+        const row = await db.get<{ id: number }>(
+          `INSERT INTO alerts (created_at, agent, chain, rule, subject, dedup_key, severity, kind, title, body, block_number, delivered_at, delivery_attempts)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, NULL, NULL, 0) RETURNING id`,
+          [at, n.agent, n.chain ?? null, n.rule, n.subject, n.key, n.severity, n.title, n.body ?? ''],
+        )
+        if (!row) throw new StoreError('store: INSERT INTO alerts returned no id')
+        await db.run('INSERT INTO gov_notifications (key, alert_id, at) VALUES (?, ?, ?)', [n.key, num(row.id), at])
+        return true
+      })
+    },
+
+    async wasNotified(key) {
+      return (await db.get('SELECT 1 AS one FROM gov_notifications WHERE key = ?', [key])) !== undefined
+    },
+  }
+}
+
+// ── read helpers for other agents (Telegram /proposals and /tally) ────────────────────────────
+
+/** The newest proposals (by upstream end), with their latest tally status when there is one. */
+export async function listProposals(
+  store: { governance: GovernanceQueries },
+  opts: { limit?: number; open?: boolean } = {},
+): Promise<(GovProposal & { tallyStatus: string | null; tallyAt: number | null })[]> {
+  const proposals = await store.governance.listProposals(opts)
+  return Promise.all(
+    proposals.map(async (p) => {
+      const t = await store.governance.latestTally(p.key)
+      return { ...p, tallyStatus: t?.status ?? null, tallyAt: t?.createdAt ?? null }
+    }),
+  )
+}
+
+/**
+ * The latest receipt of a proposal — `id` is a proposal key, an upstream proposal id, a mirrored
+ * signalling id, or `#<tally id>` for one stored tally — or undefined.
+ */
+export async function getReceipt(
+  store: { governance: GovernanceQueries },
+  id: string,
+): Promise<{ proposal: GovProposal; tally: GovTally } | undefined> {
+  const g = store.governance
+  const m = /^#(\d+)$/.exec(id)
+  if (m) {
+    const tally = await g.getTally(Number(m[1]))
+    if (!tally) return undefined
+    const proposal = await g.getProposal(tally.proposalKey)
+    return proposal ? { proposal, tally } : undefined
+  }
+  const proposal = await g.findProposal(id)
+  if (!proposal) return undefined
+  const tally = await g.latestTally(proposal.key)
+  return tally ? { proposal, tally } : undefined
+}

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { getAddress, isAddress } from 'viem'
 import { governanceConfig } from '../governance/policy'
 import { strategyPolicySchema } from '../strategies/policy'
+import { wormholeConfig } from './wormhole'
 
 /**
  * The configuration of a poolwarden network. Parsed once at start (config/load.ts), frozen,
@@ -182,6 +183,8 @@ export const configSchema = z
     governance: governanceConfig.prefault({}),
     /** telegram: bot, chats, users and roles (Telegram issue). */
     telegram: z.record(z.string(), z.unknown()).default({}),
+    /** wormhole: network, VAA API, core/token bridges and the LST per chain (config/wormhole.ts); absent = no cross-chain moves. */
+    wormhole: wormholeConfig.optional(),
   })
   .superRefine((cfg, ctx) => {
     for (const issue of crossFieldIssues(cfg)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })
@@ -246,6 +249,7 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
     entries(input.pool.collateral).forEach((c, i) => refersTo(c, ['pool', 'collateral', i]))
     entries(input.pool.shareToken).forEach((c, i) => refersTo(c, ['pool', 'shareToken', i]))
   }
+  if (isRecord(input.wormhole)) entries(input.wormhole.chains).forEach((c, i) => refersTo(c, ['wormhole', 'chains', i]))
   return out
 }
 

@@ -23,6 +23,7 @@ import { poolShareAbi, simAaveMarketAbi, simLstAbi } from './abis'
 import { getArtifact, type Artifacts } from './compile'
 import { bpsToRay, bpsToWad, checkScenario, type AaveBase, type LstBase, type Scenario, type VaultBase, type VenueModel } from './market'
 import { rpcRequest } from './anvil'
+import { DEVNET_WORMHOLE_FINALITY, attestAndWrap, deployWormholeContracts, registerTokenBridges, type WormholeChainDeployment } from './wormhole/deploy'
 
 /**
  * Deploys the devnet world on already running anvil chains: per chain a SimController, the pool's
@@ -73,6 +74,8 @@ export interface ChainDeployment {
    * Optional: deployments written before it existed have none.
    */
   dao?: DaoDeployment
+  /** Wormhole on this chain (core bridge, token bridge, the LST there); devnet/wormhole/deploy.ts. */
+  wormhole?: WormholeChainDeployment
 }
 
 export interface DaoDeployment {
@@ -110,8 +113,13 @@ export interface DeployOptions {
   storePath?: string
   /** Block time the agents expect (config chains[].blockTimeMs; default 1000 as under npm start). */
   blockTimeMs?: number
+  /** Base URL of the local Wormhole guardian's API written into the config (default http://127.0.0.1:7071). */
+  guardianUrl?: string
   onProgress?: (e: { chain: string; step: string }) => void
 }
+
+/** Where `npm start` runs the local Wormhole guardian's API. */
+export const DEFAULT_GUARDIAN_URL = 'http://127.0.0.1:7071'
 
 // ── defaults ─────────────────────────────────────────────────────────────────────────────────
 
@@ -204,7 +212,7 @@ export function devnetVenueModels(chains: readonly string[] = DEFAULT_DEVNET_CHA
 
 // ── transactions ─────────────────────────────────────────────────────────────────────────────
 
-class ChainSession {
+export class ChainSession {
   readonly public: PublicClient
   readonly chain: Chain
   constructor(readonly spec: DevnetChainSpec) {
@@ -455,8 +463,9 @@ function venueConfig(c: ChainDeployment, v: SimVenue, position: number): VenueIn
 }
 
 /** The poolwarden config of a deployment (validated with configSchema). */
-export function buildDevnetConfig(deployment: Deployment, opts: { storePath?: string; blockTimeMs?: number } = {}): Config {
+export function buildDevnetConfig(deployment: Deployment, opts: { storePath?: string; blockTimeMs?: number; guardianUrl?: string } = {}): Config {
   const chains = Object.values(deployment.chains)
+  const whChains = chains.filter((c): c is ChainDeployment & { wormhole: WormholeChainDeployment } => c.wormhole !== undefined)
   const input: ConfigInput = {
     profile: 'devnet',
     store: { path: opts.storePath ?? '.devnet/poolwarden.sqlite' },
@@ -481,6 +490,24 @@ export function buildDevnetConfig(deployment: Deployment, opts: { storePath?: st
     watch: { apyWindowBlocks: 1 },
     // Three committee members, two approvals for plans moving more than 150 wstETH.
     strategy: { approvalThreshold: 150, committee: { members: ['alice', 'bob', 'carol'], required: 2 } },
+    ...(whChains.length > 1
+      ? {
+          wormhole: {
+            network: 'Devnet' as const,
+            api: opts.guardianUrl ?? DEFAULT_GUARDIAN_URL,
+            lstHomeChain: whChains.find((c) => c.wormhole.lstHome)?.name ?? whChains[0]!.name,
+            chains: whChains.map((c) => ({
+              chain: c.name,
+              wormholeChain: c.wormhole.wormholeChain,
+              wormholeChainId: c.wormhole.wormholeChainId,
+              coreBridge: c.wormhole.coreBridge,
+              tokenBridge: c.wormhole.tokenBridge,
+              lst: c.wormhole.lst,
+              finality: DEVNET_WORMHOLE_FINALITY,
+            })),
+          },
+        }
+      : {}),
   }
   return configSchema.parse(input)
 }
@@ -501,6 +528,7 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
   const deployed = await Promise.all(
     opts.chains.map((spec, i) => deployChain(spec, i, opts.artifacts, (step) => opts.onProgress?.({ chain: spec.name, step }))),
   )
+  if (deployed.length > 1) await deployWormhole(deployed, opts)
   const deployment: Deployment = {
     version: 1,
     deployedAt: new Date().toISOString(),
@@ -512,8 +540,37 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
     },
     chains: Object.fromEntries(deployed.map((c) => [c.name, c])),
   }
-  const config = buildDevnetConfig(deployment, { storePath: opts.storePath, blockTimeMs: opts.blockTimeMs })
+  const config = buildDevnetConfig(deployment, { storePath: opts.storePath, blockTimeMs: opts.blockTimeMs, guardianUrl: opts.guardianUrl })
   return { deployment, config }
+}
+
+/**
+ * Wormhole on every chain (devnet/wormhole/deploy.ts): core bridge and token bridge, the token
+ * bridges registered with each other, the first chain's collateral LST attested and wrapped on the
+ * others. Sets `wormhole` on each ChainDeployment.
+ */
+async function deployWormhole(deployed: ChainDeployment[], opts: DeployOptions): Promise<void> {
+  const deployer = devAccount(ROLES.deployer)
+  const sessions = deployed.map((c) => new ChainSession({ name: c.name, chainId: c.chainId, url: c.url }))
+  const progress = (chain: string, step: string) => opts.onProgress?.({ chain, step })
+  const automineAll = <T>(fn: () => Promise<T>): Promise<T> => sessions.reduceRight<() => Promise<T>>((inner, s) => () => s.withAutomine(inner), fn)()
+  await automineAll(async () => {
+    const whs = await Promise.all(
+      sessions.map((s, i) => {
+        progress(s.spec.name, 'wormhole')
+        return deployWormholeContracts(s, i, opts.artifacts, deployer)
+      }),
+    )
+    const all = sessions.map((s, i) => ({ s, wh: whs[i]! }))
+    progress(deployed[0]!.name, 'wormhole: register chains')
+    await registerTokenBridges(all, deployer)
+    const home = deployed[0]!
+    progress(home.name, 'wormhole: attest LST')
+    const wrapped = await attestAndWrap(all[0]!, all.slice(1), home.collateral, deployer)
+    deployed.forEach((c, i) => {
+      c.wormhole = { ...whs[i]!, lst: i === 0 ? home.collateral : wrapped[c.name]!, lstHome: i === 0 }
+    })
+  })
 }
 
 /** Every simulated venue of a deployment, all chains. */

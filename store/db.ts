@@ -12,6 +12,7 @@ import { migrate } from './migrate.js'
 import { createPlans, type PlansQueries } from './plans.js'
 import { createPositions, type PositionsQueries } from './positions.js'
 import { createSamples, type SamplesQueries } from './samples.js'
+import { createTransfers, type TransfersQueries } from './transfers.js'
 import { openDb } from './sqlite.js'
 
 export interface OpenStoreOptions {
@@ -48,6 +49,8 @@ export interface Store {
   readonly approvals: ApprovalsQueries
   /** Transaction intents, their attempts and nonces (executor). */
   readonly intents: IntentsQueries
+  /** Cross-chain transfers and their states (executor). */
+  readonly transfers: TransfersQueries
   /**
    * Runs `fn` in one BEGIN IMMEDIATE transaction: every store call made inside it (through the
    * `tx` argument or `store` itself, found by async context) commits or rolls back together.
@@ -84,6 +87,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     plans: createPlans(db),
     approvals: createApprovals(db),
     intents: createIntents(db),
+    transfers: createTransfers(db),
     transaction: (fn) => db.transaction(() => fn(store)),
     close: () => db.close(),
   }

@@ -12,8 +12,12 @@ import type { WormholeChainConfig, WormholeConfig } from '../config/wormhole'
  * core bridge and token bridge addresses of `config.wormhole`. Live and devnet alike: only the
  * config differs.
  *
- * SDK quirk: the overrides are written into the SDK's global per-network config, so one process
- * should use one config per network (the latest call wins).
+ * SDK quirks: the overrides are written into the SDK's global per-network config, so one process
+ * should use one config per network (the latest call wins). And the SDK finds the Wormhole chain
+ * of an RPC connection from its EIP-155 chain id through a fixed table (`chainFromRpc`, used by
+ * `ChainContext.parseTransaction` and the protocols' `fromRpc`): the chains of the config are
+ * added in front of that table, so chains the table does not know for the network (the devnet's
+ * anvil ids 31337–31339; a new L2) resolve too.
  */
 export function createWormhole(config: Pick<Config, 'chains' | 'wormhole'>): Wormhole<Network> {
   const w = requireWormhole(config)
@@ -22,8 +26,21 @@ export function createWormhole(config: Pick<Config, 'chains' | 'wormhole'>): Wor
     const chain = config.chains.find((x) => x.name === c.chain)
     if (!chain) throw new Error(`config: wormhole.chains: unknown chain "${c.chain}"`)
     chains[c.wormholeChain] = { rpc: chain.rpc[0]!.url, contracts: { coreBridge: c.coreBridge, tokenBridge: c.tokenBridge } }
+    knownEvmChains.set(BigInt(chain.chainId), [w.network, c.wormholeChain as WormholeChain])
   }
+  installChainIdLookup()
   return new Wormhole(w.network, [EvmPlatform], { api: w.api, chains } as never)
+}
+
+/** EIP-155 chain id → [network, Wormhole chain] of the configured chains. */
+const knownEvmChains = new Map<bigint, [Network, WormholeChain]>()
+let installed = false
+
+function installChainIdLookup(): void {
+  if (installed) return
+  installed = true
+  const original = EvmPlatform.chainFromChainId.bind(EvmPlatform)
+  EvmPlatform.chainFromChainId = ((id: string) => knownEvmChains.get(BigInt(id)) ?? original(id)) as typeof EvmPlatform.chainFromChainId
 }
 
 export function requireWormhole(config: Pick<Config, 'wormhole'>): WormholeConfig {

@@ -98,6 +98,8 @@ export const venue = z.discriminatedUnion(
       address,
       /** How the LST publishes its exchange rate. */
       rateMethod: z.enum(['stEthPerToken', 'getExchangeRate']),
+      /** Where to read the exchange rate when the held token has none (a bridged LST: an L2 rate oracle). Default: `address`. */
+      rateSource: address.optional(),
     }),
     z.object({
       ...venueCommon,
@@ -164,6 +166,8 @@ export const execution = z.object({
   stuckAfterBlocks: z.number().int().positive().default(5),
   /** Fee raise of a replacement, % (geth needs at least 12.5). */
   feeBumpPercent: z.number().min(12.5, { error: 'a replacement needs at least 12.5 % more fees (geth): use 12.5 or more' }).max(500).default(25),
+  /** A cross-chain transfer not landed this long after it started raises an alert (it keeps waiting; funds are never given up). */
+  bridgeStuckAfterSeconds: z.number().int().positive().default(1_800),
 })
 
 export const configSchema = z

@@ -11,6 +11,8 @@ import { ConfigError, describeError } from '../core/errors'
 import { createLogger } from '../core/logger'
 import { createShutdown, sleep } from '../core/shutdown'
 import { createTxSender, executePlan, type TxSender } from '../execution'
+import type { BridgePort } from '../execution/bridge'
+import { createSdkBridgePort } from '../execution/bridgeSdk'
 import { openStore } from '../store'
 
 const AGENT = 'executor'
@@ -43,8 +45,11 @@ async function main(): Promise<void> {
     const r = await s.reconcile().catch((err) => (logger.warn({ chain: s.chain, err: describeError(err) }, 'reconcile failed; retried later'), []))
     if (r.length) logger.info({ chain: s.chain, intents: r }, 'reconciled open intents')
   }
+  // Cross-chain steps go through the Wormhole token bridge when the config has a wormhole section.
+  const bridgePort: BridgePort | undefined = config.wormhole ? createSdkBridgePort(config) : undefined
+  const bridge = bridgePort ? { port: bridgePort, options: { signal: shutdown.signal, stuckAfterSeconds: config.execution.bridgeStuckAfterSeconds, waitMs: 30_000 } } : undefined
   const pollMs = Math.max(250, Math.min(...config.chains.map((c) => c.blockTimeMs)) / 2)
-  logger.info({ signer: account.address }, 'executor started')
+  logger.info({ signer: account.address, wormhole: !!bridgePort }, 'executor started')
   while (!shutdown.signal.aborted) {
     const paused = await store.controls.isPaused(AGENT)
     let last: string | undefined
@@ -54,7 +59,7 @@ async function main(): Promise<void> {
         if (shutdown.signal.aborted) break
         try {
           const r = await executePlan({
-            common, store, chains, senders, agent: AGENT, plan: p,
+            common, store, chains, senders, agent: AGENT, plan: p, bridge,
             // Plans the committee approved are checked step by step instead: their samples age while the committee decides.
             maxPlanAgeBlocks: p.needsApproval ? undefined : config.strategy.maxSampleAgeBlocks,
           })

@@ -3,6 +3,7 @@ import { getAddress, isAddress } from 'viem'
 import { governanceConfig } from '../governance/policy'
 import { strategyPolicySchema } from '../strategies/policy'
 import { telegramConfig, telegramCrossFieldIssues } from '../telegram/config'
+import { wormholeConfig } from './wormhole'
 
 /**
  * The configuration of a poolwarden network. Parsed once at start (config/load.ts), frozen,
@@ -98,6 +99,8 @@ export const venue = z.discriminatedUnion(
       address,
       /** How the LST publishes its exchange rate. */
       rateMethod: z.enum(['stEthPerToken', 'getExchangeRate']),
+      /** Where to read the exchange rate when the held token has none (a bridged LST: an L2 rate oracle). Default: `address`. */
+      rateSource: address.optional(),
     }),
     z.object({
       ...venueCommon,
@@ -164,6 +167,8 @@ export const execution = z.object({
   stuckAfterBlocks: z.number().int().positive().default(5),
   /** Fee raise of a replacement, % (geth needs at least 12.5). */
   feeBumpPercent: z.number().min(12.5, { error: 'a replacement needs at least 12.5 % more fees (geth): use 12.5 or more' }).max(500).default(25),
+  /** A cross-chain transfer not landed this long after it started raises an alert (it keeps waiting; funds are never given up). */
+  bridgeStuckAfterSeconds: z.number().int().positive().default(1_800),
 })
 
 export const configSchema = z
@@ -183,6 +188,8 @@ export const configSchema = z
     governance: governanceConfig.prefault({}),
     /** telegram: bot, users and roles, alert chats, delivery limits (telegram/config.ts). */
     telegram: telegramConfig.prefault({}),
+    /** wormhole: network, VAA API, core/token bridges and the LST per chain (config/wormhole.ts); absent = no cross-chain moves. */
+    wormhole: wormholeConfig.optional(),
   })
   .superRefine((cfg, ctx) => {
     for (const issue of crossFieldIssues(cfg)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })
@@ -248,6 +255,7 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
     entries(input.pool.shareToken).forEach((c, i) => refersTo(c, ['pool', 'shareToken', i]))
   }
   out.push(...telegramCrossFieldIssues(input))
+  if (isRecord(input.wormhole)) entries(input.wormhole.chains).forEach((c, i) => refersTo(c, ['wormhole', 'chains', i]))
   return out
 }
 

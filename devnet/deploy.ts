@@ -26,6 +26,7 @@ import { bpsToRay, bpsToWad, checkScenario, type AaveBase, type LstBase, type Sc
 import { rpcRequest } from './anvil'
 import { simWallet1271Abi } from './governance/abis'
 import { DEVNET_GOVERNANCE_POLICY, DEVNET_HUB_URL, DEVNET_SPACES, GOV_ROLES, WALLET_SHARES } from './governance/constants'
+import { DEVNET_WORMHOLE_FINALITY, attestAndWrap, deployWormholeContracts, registerTokenBridges, type WormholeChainDeployment } from './wormhole/deploy'
 
 /**
  * Deploys the devnet world on already running anvil chains: per chain a SimController, the pool's
@@ -80,6 +81,8 @@ export interface ChainDeployment {
    * Optional: deployments written before it existed have none.
    */
   dao?: DaoDeployment
+  /** Wormhole on this chain (core bridge, token bridge, the LST there); devnet/wormhole/deploy.ts. */
+  wormhole?: WormholeChainDeployment
 }
 
 export interface DaoDeployment {
@@ -121,8 +124,13 @@ export interface DeployOptions {
   blockTimeMs?: number
   /** The PoolGovernor's voting delay/period in seconds (default: the scenario's governance.governor, else 2 s / 3600 s). */
   daoGovernor?: { votingDelay: number; votingPeriod: number }
+  /** Base URL of the local Wormhole guardian's API written into the config (default http://127.0.0.1:7071). */
+  guardianUrl?: string
   onProgress?: (e: { chain: string; step: string }) => void
 }
+
+/** Where `npm start` runs the local Wormhole guardian's API. */
+export const DEFAULT_GUARDIAN_URL = 'http://127.0.0.1:7071'
 
 // ── defaults ─────────────────────────────────────────────────────────────────────────────────
 
@@ -215,7 +223,7 @@ export function devnetVenueModels(chains: readonly string[] = DEFAULT_DEVNET_CHA
 
 // ── transactions ─────────────────────────────────────────────────────────────────────────────
 
-class ChainSession {
+export class ChainSession {
   readonly public: PublicClient
   readonly chain: Chain
   constructor(readonly spec: DevnetChainSpec) {
@@ -531,10 +539,11 @@ export function devnetTelegramConfig(port = DEVNET_TELEGRAM_PORT): NonNullable<C
 /** The poolwarden config of a deployment (validated with configSchema). */
 export function buildDevnetConfig(
   deployment: Deployment,
-  opts: { storePath?: string; blockTimeMs?: number; spaces?: { upstream: string; signals: string } } = {},
+  opts: { storePath?: string; blockTimeMs?: number; spaces?: { upstream: string; signals: string }; guardianUrl?: string } = {},
 ): Config {
   const chains = Object.values(deployment.chains)
   const spaces = opts.spaces ?? DEVNET_SPACES
+  const whChains = chains.filter((c): c is ChainDeployment & { wormhole: WormholeChainDeployment } => c.wormhole !== undefined)
   const input: ConfigInput = {
     profile: 'devnet',
     store: { path: opts.storePath ?? '.devnet/poolwarden.sqlite' },
@@ -572,6 +581,24 @@ export function buildDevnetConfig(
       policy: { ...DEVNET_GOVERNANCE_POLICY },
       pollSeconds: 5,
     },
+    ...(whChains.length > 1
+      ? {
+          wormhole: {
+            network: 'Devnet' as const,
+            api: opts.guardianUrl ?? DEFAULT_GUARDIAN_URL,
+            lstHomeChain: whChains.find((c) => c.wormhole.lstHome)?.name ?? whChains[0]!.name,
+            chains: whChains.map((c) => ({
+              chain: c.name,
+              wormholeChain: c.wormhole.wormholeChain,
+              wormholeChainId: c.wormhole.wormholeChainId,
+              coreBridge: c.wormhole.coreBridge,
+              tokenBridge: c.wormhole.tokenBridge,
+              lst: c.wormhole.lst,
+              finality: DEVNET_WORMHOLE_FINALITY,
+            })),
+          },
+        }
+      : {}),
   }
   return configSchema.parse(input)
 }
@@ -594,6 +621,7 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
     opts.chains.map((spec, i) => deployChain(spec, i, opts.artifacts, (step) => opts.onProgress?.({ chain: spec.name, step }), daoGovernor)),
   )
   const walletChains = deployed.filter((c) => c.wallet1271)
+  if (deployed.length > 1) await deployWormhole(deployed, opts)
   const deployment: Deployment = {
     version: 1,
     deployedAt: new Date().toISOString(),
@@ -610,8 +638,42 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
       chains: walletChains.filter((c) => c.wallet1271 === address).map((c) => c.name),
     })),
   }
-  const config = buildDevnetConfig(deployment, { storePath: opts.storePath, blockTimeMs: opts.blockTimeMs, spaces: opts.scenario?.governance?.spaces })
+  const config = buildDevnetConfig(deployment, {
+    storePath: opts.storePath,
+    blockTimeMs: opts.blockTimeMs,
+    spaces: opts.scenario?.governance?.spaces,
+    guardianUrl: opts.guardianUrl,
+  })
   return { deployment, config }
+}
+
+/**
+ * Wormhole on every chain (devnet/wormhole/deploy.ts): core bridge and token bridge, the token
+ * bridges registered with each other, the first chain's collateral LST attested and wrapped on the
+ * others. Sets `wormhole` on each ChainDeployment.
+ */
+async function deployWormhole(deployed: ChainDeployment[], opts: DeployOptions): Promise<void> {
+  const deployer = devAccount(ROLES.deployer)
+  const sessions = deployed.map((c) => new ChainSession({ name: c.name, chainId: c.chainId, url: c.url }))
+  const progress = (chain: string, step: string) => opts.onProgress?.({ chain, step })
+  const automineAll = <T>(fn: () => Promise<T>): Promise<T> => sessions.reduceRight<() => Promise<T>>((inner, s) => () => s.withAutomine(inner), fn)()
+  await automineAll(async () => {
+    const whs = await Promise.all(
+      sessions.map((s, i) => {
+        progress(s.spec.name, 'wormhole')
+        return deployWormholeContracts(s, i, opts.artifacts, deployer)
+      }),
+    )
+    const all = sessions.map((s, i) => ({ s, wh: whs[i]! }))
+    progress(deployed[0]!.name, 'wormhole: register chains')
+    await registerTokenBridges(all, deployer)
+    const home = deployed[0]!
+    progress(home.name, 'wormhole: attest LST')
+    const wrapped = await attestAndWrap(all[0]!, all.slice(1), home.collateral, deployer)
+    deployed.forEach((c, i) => {
+      c.wormhole = { ...whs[i]!, lst: i === 0 ? home.collateral : wrapped[c.name]!, lstHome: i === 0 }
+    })
+  })
 }
 
 /** Every simulated venue of a deployment, all chains. */

@@ -9,6 +9,7 @@ import { erc4626Abi } from '../venues/abis'
 import { erc20ApproveAbi } from './abis'
 import { buildStepCalls, type StepPlan } from './buildStepCalls'
 import { checkPositionChange } from './checkPositionChange'
+import { markPlanTransfersDeposited, runBridgeStep, runRedeemStep, type BridgeOptions, type BridgePort } from './bridge'
 import type { TxSender } from './createTxSender'
 import { IntentFailedError, IntentMismatchError, PositionMismatchError, UnsupportedStepError } from './errors'
 import { readPosition } from './readPosition'
@@ -30,6 +31,12 @@ import { readPosition } from './readPosition'
  * step and the plan (remaining steps stay pending) and raises a critical alert. Retryable
  * errors (gas balance low, RPC down, stuck tx) are thrown: the plan stays executing and the next
  * call resumes it. When every step is confirmed: executing → completed.
+ *
+ * Cross-chain steps (execution/bridge.ts, needs `bridge`): a `bridge` step sends the transfer on
+ * its source chain (approve + transferTokens intents) and is confirmed once the funds are in
+ * flight; a `redeem` step waits for the VAA, verifies it and redeems it on its chain exactly once
+ * (BridgeWaitingError, retryable, while waiting: the plan stays executing). When the plan
+ * completes its redeemed transfers become `deposited`.
  */
 
 export type PlanPoint = 'step-start' | 'step-txs-confirmed' | 'step-done'
@@ -55,6 +62,8 @@ export interface ExecutePlanDeps {
   /** Refuse (fail) an approved plan whose samples are more than this many blocks behind the head (default: no check). */
   maxPlanAgeBlocks?: number
   hooks?: ExecutePlanHooks
+  /** Wormhole token bridge for bridge and redeem steps (absent: such steps fail the plan). */
+  bridge?: { port: BridgePort; options?: BridgeOptions }
 }
 
 export interface ExecutePlanInput extends ExecutePlanDeps {
@@ -160,6 +169,27 @@ export async function executePlan(input: ExecutePlanInput): Promise<ExecutePlanR
     const chain = input.chains[step.chain]!
     const sender = input.senders[step.chain]!
 
+    if (step.kind === 'bridge' || step.kind === 'redeem') {
+      if (!input.bridge) return fail(step, `${step.kind} step: no Wormhole bridge configured for the executor`)
+      if (await store.controls.isPaused(agent)) {
+        stepLog.info('executor paused: stopping before the cross-chain step')
+        return result('paused', { stepIdx: step.idx })
+      }
+      await store.plans.setStepStatus(planId, step.idx, 'sent', { from: 'pending' })
+      const deps = { common, store, senders: input.senders, port: input.bridge.port, agent, options: input.bridge.options }
+      const redeemIdx = step.kind === 'bridge' ? (steps.find((s) => s.kind === 'redeem' && (s.detail as { bridgeStep?: number } | null)?.bridgeStep === step.idx)?.idx ?? null) : null
+      const r = step.kind === 'bridge' ? await runBridgeStep(deps, planId, step, redeemIdx) : await runRedeemStep(deps, planId, step)
+      if (r.status === 'failed') return fail(step, r.error)
+      const t = r.transfer
+      await store.plans.setStepStatus(planId, step.idx, 'confirmed', {
+        from: 'sent',
+        mergeDetail: { transferId: t.id, state: t.state, ...(step.kind === 'bridge' ? { sourceTx: t.sourceTx, sequence: t.sequence?.toString() ?? null } : { destTx: t.destTx }) },
+      })
+      stepLog.info({ transfer: t.id, state: t.state }, `${step.kind} step confirmed`)
+      await input.hooks?.at?.('step-done', { planId, stepIdx: step.idx })
+      continue
+    }
+
     let built: StepPlan
     let venue: VenueConfig | undefined
     try {
@@ -232,6 +262,8 @@ export async function executePlan(input: ExecutePlanInput): Promise<ExecutePlanR
     await input.hooks?.at?.('step-done', { planId, stepIdx: step.idx })
   }
 
+  const deposited = await markPlanTransfersDeposited(store, planId)
+  if (deposited.length) logger.info({ transfers: deposited }, 'transfers deposited')
   if (await store.plans.transition(planId, 'executing', 'completed')) {
     await store.audit.append({ actor: agent, action: 'plan-completed', detail: { plan: planId } })
     logger.info('plan completed')

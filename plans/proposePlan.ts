@@ -3,7 +3,7 @@ import type { Logger } from '../core/logger'
 import type { Store } from '../store'
 import type { Plan as StoredPlan, PlanStep as StoredStep } from '../store/types'
 import { allocate, type Allocation } from '../strategies/allocate'
-import type { AllocationChain, AllocationVenue } from '../strategies/constraints'
+import type { AllocationChain, AllocationRoute, AllocationVenue } from '../strategies/constraints'
 import { buildPlan, StaleSamplesError, type Plan } from '../strategies/plan'
 import { scoreVenue, type VenueScore } from '../strategies/risk'
 import { toExplanation } from './explanation'
@@ -46,8 +46,38 @@ export function sameSteps(a: readonly Pick<StoredStep, 'kind' | 'venueId' | 'amo
  * raises an alert.
  */
 export type Computed =
-  | { status: 'computed'; chain: string; plan: Plan; allocation: Allocation; sampleBlock: bigint; idle: string; symbol: string; decimals: number }
+  | {
+      status: 'computed'
+      chain: string
+      /** chain: the steps of `chain` only; pool: a cross-chain plan (every chain's steps, withdraw → bridge → redeem → deposit). */
+      scope: 'chain' | 'pool'
+      plan: Plan
+      allocation: Allocation
+      sampleBlock: bigint
+      idle: string
+      symbol: string
+      decimals: number
+    }
   | { status: 'skipped'; chain: string; reason: string }
+
+/** Bridge routes: every ordered pair of the chains in config.wormhole (none without it). */
+export function bridgeRoutesOf(config: Config, chains: readonly string[]): AllocationRoute[] {
+  const wh = new Set((config.wormhole?.chains ?? []).map((c) => c.chain))
+  const names = chains.filter((c) => wh.has(c))
+  return names.flatMap((from) => names.filter((to) => to !== from).map((to) => ({ from, to })))
+}
+
+/** Plan steps as stored: a bridge step carries its transfer; a redeem step also names its bridge step. */
+export function storedSteps(plan: Plan): { kind: Plan['steps'][number]['kind']; chain: string; venueId: string; amount: bigint; detail: Record<string, unknown> }[] {
+  return plan.steps.map((s) => {
+    const detail: Record<string, unknown> = { why: s.why }
+    if (s.transfer) {
+      detail.transfer = { from: s.transfer.from, to: s.transfer.to, amount: s.transfer.amount.toString(), received: s.transfer.received.toString() }
+      if (s.kind === 'redeem') detail.bridgeStep = plan.steps.find((b) => b.kind === 'bridge' && b.transfer?.from === s.transfer!.from && b.transfer?.to === s.transfer!.to)?.index
+    }
+    return { kind: s.kind, chain: s.chain, venueId: s.venueId, amount: s.amount, detail }
+  })
+}
 
 interface ChainView {
   chain: AllocationChain & { sampleBlock: bigint; symbol: string }
@@ -66,14 +96,14 @@ async function readChain(config: Config, store: Store, chain: string): Promise<C
   const venues = config.venues.filter((v) => v.chain === chain)
 
   // Moves of completed or running plans: cooldowns and the period's move budget.
-  const recent = await store.plans.list({ status: ['completed', 'executing'], chain, limit: 50 })
+  const recent = [...(await store.plans.list({ status: ['completed', 'executing'], chain, limit: 50 })), ...(await store.plans.list({ status: ['completed', 'executing'], chain: null, limit: 50 }))]
   const lastMoved = new Map<string, bigint>()
   let movedThisPeriod = 0n
   for (const p of recent) {
     const at = p.basedOnBlock[chain] ?? 0n
     const sides = { withdraw: 0n, deposit: 0n }
     for (const s of await store.plans.steps(p.id)) {
-      if (s.venueId === idle || (s.kind !== 'withdraw' && s.kind !== 'deposit')) continue
+      if (s.chain !== chain || s.venueId === idle || (s.kind !== 'withdraw' && s.kind !== 'deposit')) continue
       if ((lastMoved.get(s.venueId) ?? -1n) < at) lastMoved.set(s.venueId, at)
       sides[s.kind] += s.amount
     }
@@ -131,6 +161,7 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
   const { config, store } = deps
   const policy = config.strategy
   if ((await store.plans.list({ status: 'executing', chain, limit: 1 })).length > 0) return { chain, status: 'skipped', reason: 'a plan is executing' }
+  if ((await store.plans.list({ status: 'executing', chain: null, limit: 1 })).length > 0) return { chain, status: 'skipped', reason: 'a cross-chain plan is executing' }
   const own = await readChain(config, store, chain)
   if (typeof own === 'string') return { chain, status: 'skipped', reason: own }
   const views = [own]
@@ -140,10 +171,32 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
     if (typeof v !== 'string') views.push(v)
   }
 
+  // Funds in flight (bridged, not yet redeemed) count in the pool on their destination chain.
+  const inFlight = await store.transfers.inFlightByChain()
+  for (const v of views) if (inFlight.get(v.chain.name)) v.chain.inFlight = inFlight.get(v.chain.name)
+  const routes = inFlight.size ? [] : bridgeRoutesOf(config, views.map((v) => v.chain.name))
+
   let allocation: Allocation
   let plan: Plan
   try {
-    allocation = allocate({ chains: views.map((v) => v.chain), venues: views.flatMap((v) => v.venues), policy })
+    allocation = allocate({ chains: views.map((v) => v.chain), venues: views.flatMap((v) => v.venues), policy, routes })
+    if (allocation.transfers.length) {
+      // A cross-chain plan: every chain's steps, withdraw → bridge → redeem → deposit.
+      for (const c of config.chains) {
+        if (c.name !== chain && (await store.plans.list({ status: 'executing', chain: c.name, limit: 1 })).length > 0) return { chain, status: 'skipped', reason: `a plan is executing on ${c.name}` }
+      }
+      plan = buildPlan({
+        current: new Map(allocation.targets.map((t) => [t.venueId, t.current])),
+        target: new Map(allocation.targets.map((t) => [t.venueId, t.target])),
+        venues: allocation.targets.map((t) => ({ id: t.venueId, chain: t.chain, kind: t.kind, protocol: t.protocol })),
+        binding: Object.fromEntries(allocation.targets.map((t) => [t.venueId, t.binding])),
+        transfers: allocation.transfers,
+        scores: views.flatMap((v) => v.scores),
+        chains: views.map((v) => ({ name: v.chain.name, decimals: v.chain.decimals, idleVenueId: v.chain.idleVenueId, sampleBlock: v.chain.sampleBlock, headBlock: v.chain.name === chain ? (opts.headBlock ?? v.chain.sampleBlock) : v.chain.sampleBlock, symbol: v.chain.symbol })),
+        policy,
+      })
+      return { status: 'computed', scope: 'pool', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals }
+    }
     const mine = allocation.targets.filter((t) => t.chain === chain)
     plan = buildPlan({
       current: new Map(mine.map((t) => [t.venueId, t.current])),
@@ -163,23 +216,32 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
   const largest = plan.steps.reduce((m, st) => (st.amount > m ? st.amount : m), 0n)
   const kept = plan.steps.filter((st) => !(st.kind === 'deposit' && st.amount * 1_000_000n < largest))
   if (kept.length !== plan.steps.length) plan = { ...plan, steps: kept.map((st, index) => ({ ...st, index })) }
-  return { status: 'computed', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals }
+  return { status: 'computed', scope: 'chain', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals }
 }
 
 export async function proposePlan(deps: { config: Config; store: Store; logger: Logger; agent?: string }, chain: string, opts: { headBlock?: bigint } = {}): Promise<ProposeOutcome> {
-  const { store } = deps
+  const { store, config } = deps
   const agent = deps.agent ?? 'strategist'
   const c = await computePlan(deps, chain, opts)
   if (c.status === 'skipped') return c
   const { plan, allocation } = c
   const cursor = { blockNumber: c.sampleBlock }
   const collateral = { decimals: c.decimals, symbol: c.symbol }
-  const open = await store.plans.list({ status: OPEN, chain })
+  const pool = c.scope === 'pool'
+  const planChain = pool ? null : chain
+  const open = await store.plans.list({ status: OPEN, chain: planChain })
+  /** The other scope's open plans are stale: the pool's decision changed between one chain and all. */
+  const supersedeOthers = async () => {
+    const ids: string[] = []
+    if (pool) for (const ch of config.chains) ids.push(...(await store.plans.supersedeOpen(ch.name)))
+    else ids.push(...(await store.plans.supersedeOpen(null)))
+    return ids
+  }
   const closeSuperseded = async (ids: string[]) => {
     for (const sid of ids) await store.alerts.resolve(`plan:${sid}`, { agent, title: `Plan ${sid} superseded`, body: 'newer samples changed the target allocation' })
   }
   if (plan.steps.length === 0) {
-    const superseded = open.length ? await store.plans.supersedeOpen(chain) : []
+    const superseded = [...(open.length ? await store.plans.supersedeOpen(planChain) : []), ...(await supersedeOthers())]
     await closeSuperseded(superseded)
     return { chain, status: 'hold', superseded, reason: allocation.solver.status === 'hold' ? 'no move is worth its costs' : `allocation ${allocation.solver.status}` }
   }
@@ -187,25 +249,26 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
     if (sameSteps(await store.plans.steps(p.id), plan.steps)) return { chain, status: 'unchanged', planId: p.id }
   }
 
-  const id = `p-${chain}-${cursor.blockNumber}`
+  const id = pool ? `p-pool-${chain}-${cursor.blockNumber}` : `p-${chain}-${cursor.blockNumber}`
   // Collateral moved: every step goes through idle, so the larger of the two sides.
   const side = (k: 'withdraw' | 'deposit') => plan.steps.filter((s) => s.kind === k).reduce((a, s) => a + s.amount, 0n)
-  const totalAmount = side('withdraw') > side('deposit') ? side('withdraw') : side('deposit')
+  // A cross-chain plan spans decimals: its moved collateral in this chain's units.
+  const totalAmount = pool ? BigInt(Math.round(plan.moved * 10 ** collateral.decimals)) : side('withdraw') > side('deposit') ? side('withdraw') : side('deposit')
   const unit = 10 ** collateral.decimals
   const { inserted, superseded } = await store.transaction(async () => {
-    const superseded = await store.plans.supersedeOpen(chain)
+    const superseded = [...(await store.plans.supersedeOpen(planChain)), ...(await supersedeOthers())]
     const r = await store.plans.create({
       id,
-      chain,
+      chain: planChain,
       status: plan.needsApproval ? 'awaiting_approval' : 'approved',
-      basedOnBlock: { [chain]: cursor.blockNumber },
+      basedOnBlock: pool ? Object.fromEntries(plan.basedOn.map((b) => [b.chain, b.sampleBlock])) : { [chain]: cursor.blockNumber },
       totalAmount,
       expectedGain: BigInt(Math.round(((plan.expectedGainPerYear * plan.horizonDays) / 365) * unit)),
       cost: BigInt(Math.round(plan.totalCost * unit)),
       needsApproval: plan.needsApproval,
       approvalsRequired: plan.needsApproval ? plan.approval.required : 0,
       explanation: toExplanation(plan, allocation),
-      steps: plan.steps.map((s) => ({ kind: s.kind, chain: s.chain, venueId: s.venueId, amount: s.amount, detail: { why: s.why } })),
+      steps: storedSteps(plan),
     })
     if (r.inserted) {
       await store.alerts.raise({
@@ -215,7 +278,7 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
         rule: 'plan',
         subject: id,
         severity: plan.needsApproval ? 'warning' : 'info',
-        title: `New plan ${id}: ${plan.steps.length} step(s), ${plan.moved.toFixed(3)} ${collateral.symbol} moved${plan.needsApproval ? ` — needs ${plan.approval.required} committee approval(s)` : ', executing'}`,
+        title: `New ${pool ? 'cross-chain ' : ''}plan ${id}: ${plan.steps.length} step(s), ${plan.moved.toFixed(3)} ${collateral.symbol} moved${pool ? ` (${allocation.transfers.map((t) => `${t.from} → ${t.to}`).join(', ')})` : ''}${plan.needsApproval ? ` — needs ${plan.approval.required} committee approval(s)` : ', executing'}`,
         body: `expected +${plan.expectedGainPerYear.toFixed(4)} ${collateral.symbol}/year, cost ${plan.totalCost.toFixed(4)}, net over ${plan.horizonDays} d ${plan.netBenefit.toFixed(4)}; \`npm run plan -- show ${id}\``,
         blockNumber: cursor.blockNumber,
       })

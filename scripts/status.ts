@@ -3,12 +3,14 @@ import { loadConfig } from '../config/load'
 import { ConfigError, describeError } from '../core/errors'
 import { openStore } from '../store'
 import { buildStatus, renderStatus } from '../watch/statusReport'
+import { buildBridgeStatus, renderBridgeStatus } from '../execution/bridgeStatus'
 
 async function main() {
   const config = loadConfig()
   const store = await openStore({ path: config.store.path })
   try {
     console.log(renderStatus(await buildStatus(config, store)))
+    if (config.wormhole) console.log(`\n${renderBridgeStatus(await buildBridgeStatus(config, store))}`)
   } finally {
     await store.close()
   }

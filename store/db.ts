@@ -13,6 +13,7 @@ import { migrate } from './migrate.js'
 import { createPlans, type PlansQueries } from './plans.js'
 import { createPositions, type PositionsQueries } from './positions.js'
 import { createSamples, type SamplesQueries } from './samples.js'
+import { createTransfers, type TransfersQueries } from './transfers.js'
 import { openDb } from './sqlite.js'
 import { createTelegram, type TelegramQueries } from './telegram.js'
 
@@ -54,6 +55,8 @@ export interface Store {
   readonly telegram: TelegramQueries
   /** Governance: proposals, signals, tallies, casts, notifications (governor agent). */
   readonly governance: GovernanceQueries
+  /** Cross-chain transfers and their states (executor). */
+  readonly transfers: TransfersQueries
   /**
    * Runs `fn` in one BEGIN IMMEDIATE transaction: every store call made inside it (through the
    * `tx` argument or `store` itself, found by async context) commits or rolls back together.
@@ -92,6 +95,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     intents: createIntents(db),
     telegram: createTelegram(db),
     governance: createGovernance(db),
+    transfers: createTransfers(db),
     transaction: (fn) => db.transaction(() => fn(store)),
     close: () => db.close(),
   }

@@ -1,6 +1,9 @@
 import {
   type AllocationInput,
+  type AllocationTransfer,
   type AllocationVenue,
+  bridgeReceived,
+  bridgeSendable,
   type Limits,
   type Violation,
   checkAllocation,
@@ -8,11 +11,11 @@ import {
   limitsOf,
   movedOf,
 } from './constraints'
-import { perYear, stepCost, unitCost } from './costs'
+import { bridgeCost, bridgeFixedCost, bridgeUnitCost, perYear, stepCost, unitCost, type BridgeCost } from './costs'
 import { solveLp, type LpRow, type LpStatus } from './lp'
 import { gasPerStepOf } from './policy'
 
-export type { AllocationChain, AllocationInput, AllocationVenue } from './constraints'
+export type { AllocationChain, AllocationInput, AllocationRoute, AllocationTransfer, AllocationVenue } from './constraints'
 
 /**
  * The target allocation: the amount per venue that maximises the pool's risk-adjusted yield net of
@@ -27,7 +30,10 @@ export type { AllocationChain, AllocationInput, AllocationVenue } from './constr
  *     k±_v  linear move cost (slippage, withdrawal queue) × 365 / horizonDays;  0 for idle
  *     h     hysteresisBps / 1e4: every unit moved must gain at least this per year
  *   subject to
- *     Σ_{v∈chain} d_v − w_v = 0                      each chain's collateral is fixed (no bridging yet)
+ *     Σ_{v∈chain} d_v − w_v + Σ_{r from chain} t_r − Σ_{r to chain} t_r = 0     conservation per chain
+ *     (t_r ≥ 0: collateral bridged over route r, idle to idle, costing (feeBps + delay × best score
+ *     on the destination) × 365 / horizonDays per unit, plus a fixed cost per transfer — gas on both
+ *     sides and the fixed fee — handled like gas below; no routes: each chain's collateral is fixed)
  *     0 ≤ d_v ≤ cap_v − current_v                    venue caps: min(maxAmount, maxShareBps·pool)
  *     0 ≤ w_v ≤ min(current_v, withdrawable_v)       idle: ≤ current − minIdleBps·chain total
  *     Σ_{v∈chain, not idle} d_v − w_v ≤ chainCap − invested        maxChainShareBps
@@ -105,9 +111,18 @@ export interface ShadowPrices {
   chain: Record<string, number>
 }
 
+/** A transfer the allocation makes, with its one-off cost (collateral units). */
+export interface TransferTarget extends AllocationTransfer {
+  cost: BridgeCost
+}
+
 export interface Allocation {
   /** One per input venue, ordered by chain then venue id. */
   targets: VenueTarget[]
+  /** Cross-chain transfers (idle of `from` → idle of `to`), ordered by (from, to); empty without routes. */
+  transfers: TransferTarget[]
+  /** Collateral in flight per chain (raw, arriving there): counted in the pool, not allocated. */
+  inFlight: Record<string, bigint>
   /** Risk-adjusted yield per year (collateral units) of the current and the target allocation; excluded venues count 0. */
   currentYield: number
   targetYield: number
@@ -137,6 +152,8 @@ interface Col {
 
 interface Solved {
   delta: Float64Array
+  /** Normalised amount per route (0 when frozen or unused). */
+  flow: Float64Array
   objective: number
   status: LpStatus
   iterations: number
@@ -152,6 +169,7 @@ export function allocate(input: AllocationInput): Allocation {
   const venues = [...input.venues].sort((a, b) => cmp(a.chain, b.chain) || cmp(a.id, b.id))
   const n = venues.length
   const chains = [...input.chains].sort((a, b) => cmp(a.name, b.name))
+  const chainsByName = new Map(chains.map((c) => [c.name, c]))
   const P = Number(L.poolTotal)
   const human = (rawD: bigint | number) => Number(rawD) / 10 ** L.decimals
   const Ph = human(L.poolTotal)
@@ -172,6 +190,32 @@ export function allocate(input: AllocationInput): Allocation {
     const ss = venues.filter((v) => v.chain === c.name && !L.fixed.has(v.id) && (isIdle(v) || !isExcluded(v))).map(lpScore)
     spread.set(c.name, ss.length ? Math.max(...ss) - Math.min(...ss) : 0)
   }
+  // ── bridge routes: between chains whose idle venue can move ──
+  const routes = [...(input.routes ?? [])]
+    .filter((r) => !L.fixed.has(chainsByName.get(r.from)!.idleVenueId) && !L.fixed.has(chainsByName.get(r.to)!.idleVenueId))
+    .sort((a, b) => cmp(a.from, b.from) || cmp(a.to, b.to))
+  if (routes.length) {
+    // A withdrawal on one chain may pay off in a venue of another: a step's best case spans the
+    // chains it can reach.
+    const reach = new Set(routes.flatMap((r) => [r.from, r.to]))
+    const movable = venues.filter((v) => reach.has(v.chain) && !L.fixed.has(v.id) && (isIdle(v) || !isExcluded(v))).map(lpScore)
+    const gMax = Math.max(...movable)
+    const gMin = Math.min(...movable)
+    for (const c of chains) {
+      if (!reach.has(c.name)) continue
+      const ss = venues.filter((v) => v.chain === c.name && !L.fixed.has(v.id) && (isIdle(v) || !isExcluded(v))).map(lpScore)
+      if (ss.length) spread.set(c.name, Math.max(spread.get(c.name)!, gMax - Math.min(...ss), Math.max(...ss) - gMin))
+    }
+  }
+  /** Most a chain can hold after transfers into it (raw, its own units): its collateral plus every source's. */
+  const reachTotal = new Map<string, bigint>()
+  for (const c of chains) {
+    let t = L.chainTotal.get(c.name)!
+    for (const r of routes) if (r.to === c.name) t += (L.chainTotal.get(r.from)! * L.scale.get(r.from)!) / L.scale.get(c.name)!
+    reachTotal.set(c.name, t)
+  }
+  /** A transfer's fixed cost (gas both sides, fixed fee), amortised per year, normalised. */
+  const routeFixed = (k: number) => (bridgeFixedCost(policy, routes[k]!.from, routes[k]!.to) / (Ph || 1)) * A
 
   // The budget keeps one raw unit per venue (its chain's, normalised) for the rounded-down
   // withdrawals, plus float error; every other limit keeps a float-error margin only: rounding
@@ -186,7 +230,7 @@ export function allocate(input: AllocationInput): Allocation {
   const hi = new Array<bigint>(n)
   for (let i = 0; i < n; i++) {
     const v = venues[i]!
-    const total = L.chainTotal.get(v.chain)!
+    const total = reachTotal.get(v.chain)!
     const wAvail = v.current - (v.withdrawable != null && v.withdrawable < v.current ? v.withdrawable : v.current)
     if (L.fixed.has(v.id)) {
       lo[i] = hi[i] = v.current
@@ -272,7 +316,7 @@ export function allocate(input: AllocationInput): Allocation {
   const chainGroups = chains.map((ch) => groupOf(`chain-cap:${ch.name}`, investedByChain.get(ch.name), L.chainCap.get(ch.name)!, repairMin(ch.name)))
   const protGroups = protocols.map((p) => groupOf(`protocol-cap:${p}`, investedByProt.get(p), L.protocolCap.get(p)!, (policy.costs.gasPerStep * A) / (Ph || 1)))
 
-  const solve = (frozen: ReadonlySet<number>): Solved => {
+  const solve = (frozen: ReadonlySet<number>, frozenRoutes: ReadonlySet<number> = new Set()): Solved => {
     const c: number[] = []
     const ub: number[] = []
     const cols: Col[] = []
@@ -307,6 +351,20 @@ export function allocate(input: AllocationInput): Allocation {
       }
     }
     const nv = cols.length
+    // Transfer columns: +1 in the source chain's row, −1 in the destination's.
+    const routeCol: number[] = []
+    routes.forEach((r, k) => {
+      const upper = nrm(L.chainTotal.get(r.from)!, r.from)
+      if (frozenRoutes.has(k) || upper <= 0) return routeCol.push(-1)
+      const j = c.length
+      routeCol.push(j)
+      c.push(-bridgeUnitCost(policy, best.get(r.to) ?? 0) * A)
+      ub.push(upper)
+      chainRow[chainIndex.get(r.from)!]!.cs.push(j)
+      chainRow[chainIndex.get(r.from)!]!.cf.push(1)
+      chainRow[chainIndex.get(r.to)!]!.cs.push(j)
+      chainRow[chainIndex.get(r.to)!]!.cf.push(-1)
+    })
     const rows: LpRow[] = []
     const rowNames: string[] = []
     for (let k = 0; k < nc; k++) {
@@ -342,15 +400,20 @@ export function allocate(input: AllocationInput): Allocation {
       if (x > 0) value[col.venue] = value[col.venue]! + x * col.unitValue
     }
     for (let i = 0; i < n; i++) if (Math.abs(delta[i]!) < SNAP) delta[i] = 0
+    const flow = new Float64Array(routes.length)
+    routeCol.forEach((j, k) => {
+      if (j >= 0 && r.x[j]! >= SNAP) flow[k] = r.x[j]!
+    })
     const rowDual = new Map<string, number>()
     rowNames.forEach((name, i) => rowDual.set(name, r.duals[i]!))
-    return { delta, objective: r.objective, status: r.status, iterations: r.iterations, value, rowDual }
+    return { delta, flow, objective: r.objective, status: r.status, iterations: r.iterations, value, rowDual }
   }
 
   const gasN = (v: AllocationVenue) => repairMin(v.chain)
   const withGas = (s: Solved) => {
     let f = s.objective
     for (let i = 0; i < n; i++) if (s.delta[i] !== 0 && !isIdle(venues[i]!)) f -= gasN(venues[i]!)
+    for (let k = 0; k < routes.length; k++) if (s.flow[k]! > 0) f -= routeFixed(k)
     return f
   }
 
@@ -358,6 +421,7 @@ export function allocate(input: AllocationInput): Allocation {
   let solves = 0
   const gasTries = gasTriesFor(n)
   const frozen = new Set<number>()
+  const frozenRoutes = new Set<number>()
   let sol: Solved | null = null
   let outcome: Allocation['solver']['status'] = 'empty'
   if (P > 0) {
@@ -373,7 +437,7 @@ export function allocate(input: AllocationInput): Allocation {
         if (sol.delta[i] !== 0 && !isIdle(v) && sol.value[i]! < gasN(v)) cand.push(i)
       }
       if (!cand.length) break
-      const next = solve(new Set([...frozen, ...cand]))
+      const next = solve(new Set([...frozen, ...cand]), frozenRoutes)
       iterations += next.iterations
       solves++
       if (next.status !== 'optimal' || withGas(next) <= withGas(sol)) break
@@ -390,13 +454,35 @@ export function allocate(input: AllocationInput): Allocation {
       }
       cand.sort((a, b) => sol!.value[a]! - sol!.value[b]! || a - b)
       for (const i of cand.slice(0, gasTries)) {
-        const next = solve(new Set([...frozen, i]))
+        const next = solve(new Set([...frozen, i]), frozenRoutes)
         iterations += next.iterations
         solves++
         if (next.status === 'optimal' && withGas(next) > withGas(sol)) {
           frozen.add(i)
           sol = next
         }
+      }
+    }
+    // Transfers have a fixed cost too (gas on both chains, fixed fee): a route is closed when the
+    // allocation without it is better net of every fixed cost; repeated while one helps.
+    for (let changed = true; changed && sol.status === 'optimal'; ) {
+      changed = false
+      let bestNext: Solved | null = null
+      let bestK = -1
+      for (let k = 0; k < routes.length; k++) {
+        if (!(sol.flow[k]! > 0)) continue
+        const next = solve(frozen, new Set([...frozenRoutes, k]))
+        iterations += next.iterations
+        solves++
+        if (next.status === 'optimal' && withGas(next) > withGas(bestNext ?? sol)) {
+          bestNext = next
+          bestK = k
+        }
+      }
+      if (bestNext) {
+        frozenRoutes.add(bestK)
+        sol = bestNext
+        changed = true
       }
     }
     outcome = sol.status
@@ -409,7 +495,23 @@ export function allocate(input: AllocationInput): Allocation {
 
   // ── rounding to raw units ──
   let target = new Map<string, bigint>(venues.map((v) => [v.id, v.current]))
+  let transfers: AllocationTransfer[] = []
   if (sol) {
+    const decimalsOf = (c: string) => chainsByName.get(c)!.decimals
+    const flowRaw = new Map<string, bigint>()
+    /** Per destination: what the LP counted on arriving (raw) minus what the bridge carries. */
+    const bridgeDust = new Map<string, bigint>()
+    routes.forEach((r, k) => {
+      if (!(sol!.flow[k]! > 0)) return
+      const counted = toRawDelta(sol!.flow[k]!, r.to)
+      const amount = bridgeSendable(toRawDelta(sol!.flow[k]!, r.from), decimalsOf(r.from), decimalsOf(r.to))
+      if (amount <= 0n) return
+      const received = bridgeReceived(amount, decimalsOf(r.from), decimalsOf(r.to))
+      transfers.push({ from: r.from, to: r.to, amount, received })
+      flowRaw.set(r.from, (flowRaw.get(r.from) ?? 0n) - amount)
+      flowRaw.set(r.to, (flowRaw.get(r.to) ?? 0n) + received)
+      if (counted > received) bridgeDust.set(r.to, (bridgeDust.get(r.to) ?? 0n) + counted - received)
+    })
     const sums = new Map<string, bigint>()
     for (let i = 0; i < n; i++) {
       const v = venues[i]!
@@ -420,11 +522,33 @@ export function allocate(input: AllocationInput): Allocation {
       target.set(v.id, t)
       sums.set(v.chain, (sums.get(v.chain) ?? 0n) + t)
     }
-    for (const ch of chains) target.set(ch.idleVenueId, L.chainTotal.get(ch.name)! - (sums.get(ch.name) ?? 0n))
-    const violations = checkAllocation(input, target, L)
+    for (const ch of chains) {
+      let idle = L.chainTotal.get(ch.name)! + (flowRaw.get(ch.name) ?? 0n) - (sums.get(ch.name) ?? 0n)
+      // A transfer rounded down to the bridge's decimals brings a little less than the LP counted
+      // on: the chain's deposits give it back, largest first, so idle neither drops below its
+      // buffer nor falls further than the LP moved it (the move budget).
+      const idleAt = venues.findIndex((v) => v.id === ch.idleVenueId)
+      let short = lo[idleAt]! - idle
+      if ((bridgeDust.get(ch.name) ?? 0n) > short) short = bridgeDust.get(ch.name)!
+      if (short > 0n && flowRaw.has(ch.name)) {
+        const deps = venues
+          .filter((v) => v.chain === ch.name && !isIdle(v) && target.get(v.id)! > v.current)
+          .sort((a, b) => (target.get(b.id)! - b.current > target.get(a.id)! - a.current ? 1 : -1) || cmp(a.id, b.id))
+        for (const v of deps) {
+          if (short <= 0n) break
+          const take = target.get(v.id)! - v.current < short ? target.get(v.id)! - v.current : short
+          target.set(v.id, target.get(v.id)! - take)
+          idle += take
+          short -= take
+        }
+      }
+      target.set(ch.idleVenueId, idle)
+    }
+    const violations = checkAllocation(input, target, L, transfers)
     if (violations.length) {
       warnings.push(`rounding breached ${violations.map(fmtViolation).join('; ')}: holding the current allocation`)
       target = new Map(venues.map((v) => [v.id, v.current]))
+      transfers = []
       sol = null
       outcome = 'hold'
     }
@@ -446,6 +570,11 @@ export function allocate(input: AllocationInput): Allocation {
       oneOffCost += stepCost(policy, { chain: v.chain, kind: v.kind, direction, amount: hOf(t > v.current ? t - v.current : v.current - t, v.chain), bestScore: best.get(v.chain) ?? 0 }).total
     }
   }
+  const transferTargets: TransferTarget[] = transfers.map((x) => {
+    const cost = bridgeCost(policy, { from: x.from, to: x.to, amount: hOf(x.amount, x.from), bestScoreTo: best.get(x.to) ?? 0 })
+    oneOffCost += cost.total
+    return { ...x, cost }
+  })
   for (const ch of chains) moved += movedOf(venues, target, ch.name) * L.scale.get(ch.name)!
   const duals = sol?.rowDual ?? new Map<string, number>()
   const shadowPrices: ShadowPrices = { chainCap: {}, protocolCap: {}, moveBudget: duals.get('budget') ?? 0, chain: {} }
@@ -516,6 +645,8 @@ export function allocate(input: AllocationInput): Allocation {
   const budgetH = human(L.budget)
   return {
     targets,
+    transfers: transferTargets,
+    inFlight: Object.fromEntries(chains.filter((c) => (c.inFlight ?? 0n) > 0n).map((c) => [c.name, c.inFlight!])),
     currentYield,
     targetYield,
     gainPerYear: targetYield - currentYield,

@@ -40,14 +40,54 @@ export interface AllocationChain {
   blockNumber: bigint
   /** Collateral moved on this chain during the current period (raw), counted against the move budget. */
   movedThisPeriod?: bigint
-  // The chain's total is Σ current positions and stays fixed here (one conservation row per chain in
-  // the LP). Bridging (a later issue) adds transfer variables between these rows; nothing else changes.
+  /**
+   * Collateral in flight TO this chain (bridged, not yet redeemed), raw units of this chain: a venue
+   * of its own — counted in the pool's collateral (share caps), never allocated or moved.
+   */
+  inFlight?: bigint
+  // The chain's total is Σ current positions (one conservation row per chain in the LP); bridge
+  // routes add transfer variables between these rows.
+}
+
+/** A bridge route the allocator may use: collateral leaves `from`'s idle venue and lands in `to`'s. */
+export interface AllocationRoute {
+  from: string
+  to: string
+}
+
+/** A transfer between chains: `amount` raw units of `from`'s collateral leave, `received` raw units of `to`'s arrive. */
+export interface AllocationTransfer {
+  from: string
+  to: string
+  amount: bigint
+  received: bigint
 }
 
 export interface AllocationInput {
   chains: readonly AllocationChain[]
   venues: readonly AllocationVenue[]
   policy: StrategyPolicy
+  /** Bridge routes (none: each chain's collateral is fixed). */
+  routes?: readonly AllocationRoute[]
+}
+
+/** The token bridge carries at most 8 decimals (Wormhole normalises amounts; wrapped tokens have min(decimals, 8)). */
+export const BRIDGE_MAX_DECIMALS = 8
+
+/** Decimals a transfer between two chains is carried in: the coarser side, at most 8. */
+export const bridgeDecimals = (fromDecimals: number, toDecimals: number): number => Math.min(fromDecimals, toDecimals, BRIDGE_MAX_DECIMALS)
+
+/** What arrives for `amount` raw units of `from` (rounded down to the bridge's decimals), in raw units of `to`. */
+export function bridgeReceived(amount: bigint, fromDecimals: number, toDecimals: number): bigint {
+  const d = bridgeDecimals(fromDecimals, toDecimals)
+  const carried = amount / pow10(fromDecimals - d)
+  return carried * pow10(toDecimals - d)
+}
+
+/** `amount` rounded down to what the bridge carries (the rest stays on the source chain). */
+export function bridgeSendable(amount: bigint, fromDecimals: number, toDecimals: number): bigint {
+  const unit = pow10(fromDecimals - bridgeDecimals(fromDecimals, toDecimals))
+  return (amount / unit) * unit
 }
 
 export class AllocationInputError extends BaseError {
@@ -72,7 +112,7 @@ export interface Limits {
   decimals: number
   /** raw × scale[chain] = amount in common decimals. */
   scale: Map<string, bigint>
-  /** Pool collateral, common decimals. */
+  /** Pool collateral (in flight included), common decimals. */
   poolTotal: bigint
   chainTotal: Map<string, bigint>
   /** Venue caps (raw, own chain), Infinity-free: undefined = no cap. */
@@ -110,6 +150,11 @@ export function limitsOf(input: AllocationInput): Limits {
     idleIds.add(c.idleVenueId)
     if (!Number.isInteger(c.decimals) || c.decimals < 0 || c.decimals > 36) problems.push(`chain "${c.name}": decimals ${c.decimals}`)
   }
+  for (const r of input.routes ?? []) {
+    if (!chains.has(r.from) || !chains.has(r.to)) problems.push(`route ${r.from} → ${r.to}: unknown chain`)
+    else if (r.from === r.to) problems.push(`route ${r.from} → ${r.to}: same chain`)
+  }
+  for (const c of input.chains) if ((c.inFlight ?? 0n) < 0n) problems.push(`chain "${c.name}": negative in-flight amount`)
   if (problems.length) throw new AllocationInputError(`allocation input: ${problems.join('; ')}`)
 
   const decimals = Math.max(0, ...input.chains.map((c) => c.decimals))
@@ -117,7 +162,7 @@ export function limitsOf(input: AllocationInput): Limits {
   const chainTotal = new Map(input.chains.map((c) => [c.name, 0n]))
   for (const v of input.venues) chainTotal.set(v.chain, chainTotal.get(v.chain)! + v.current)
   let poolTotal = 0n
-  for (const c of input.chains) poolTotal += chainTotal.get(c.name)! * scale.get(c.name)!
+  for (const c of input.chains) poolTotal += (chainTotal.get(c.name)! + (c.inFlight ?? 0n)) * scale.get(c.name)!
 
   const venueCap = new Map<string, { raw: bigint; by: 'cap' | 'share-cap' } | undefined>()
   for (const v of input.venues) {
@@ -176,7 +221,7 @@ export function movedOf(venues: readonly AllocationVenue[], target: ReadonlyMap<
 }
 
 export interface Violation {
-  constraint: 'conservation' | 'negative' | 'fixed' | 'excluded' | 'liquidity' | 'venue-cap' | 'min-idle' | 'chain-cap' | 'protocol-cap' | 'move-budget' | 'unknown-venue'
+  constraint: 'conservation' | 'transfer' | 'negative' | 'fixed' | 'excluded' | 'liquidity' | 'venue-cap' | 'min-idle' | 'chain-cap' | 'protocol-cap' | 'move-budget' | 'unknown-venue'
   subject: string
   detail: string
 }
@@ -185,16 +230,34 @@ export interface Violation {
  * Every hard constraint of an allocation `target` (venue id → raw amount; missing = unchanged).
  * A limit the current allocation already breaches is checked as "no worse than now".
  */
-export function checkAllocation(input: AllocationInput, target: ReadonlyMap<string, bigint>, limits: Limits = limitsOf(input)): Violation[] {
+export function checkAllocation(
+  input: AllocationInput,
+  target: ReadonlyMap<string, bigint>,
+  limits: Limits = limitsOf(input),
+  transfers: readonly AllocationTransfer[] = [],
+): Violation[] {
   const out: Violation[] = []
   const L = limits
   const t = (v: AllocationVenue) => target.get(v.id) ?? v.current
   const known = new Set(input.venues.map((v) => v.id))
   for (const id of target.keys()) if (!known.has(id)) out.push({ constraint: 'unknown-venue', subject: id, detail: 'not an input venue' })
+  const flow = new Map<string, bigint>()
+  const decimalsOf = new Map(input.chains.map((c) => [c.name, c.decimals]))
+  for (const x of transfers) {
+    const subject = `${x.from}→${x.to}`
+    if (!(input.routes ?? []).some((r) => r.from === x.from && r.to === x.to)) out.push({ constraint: 'transfer', subject, detail: 'not an offered route' })
+    else if (x.amount <= 0n) out.push({ constraint: 'transfer', subject, detail: `amount ${x.amount}` })
+    else if (x.received !== bridgeReceived(x.amount, decimalsOf.get(x.from)!, decimalsOf.get(x.to)!) || x.amount !== bridgeSendable(x.amount, decimalsOf.get(x.from)!, decimalsOf.get(x.to)!)) {
+      out.push({ constraint: 'transfer', subject, detail: `${x.amount} sent does not arrive as ${x.received} (bridge decimals)` })
+    }
+    flow.set(x.from, (flow.get(x.from) ?? 0n) - x.amount)
+    flow.set(x.to, (flow.get(x.to) ?? 0n) + x.received)
+  }
   for (const c of input.chains) {
     let sum = 0n
     for (const v of input.venues) if (v.chain === c.name) sum += t(v)
-    if (sum !== L.chainTotal.get(c.name)) out.push({ constraint: 'conservation', subject: c.name, detail: `targets sum to ${sum}, chain holds ${L.chainTotal.get(c.name)}` })
+    const want = L.chainTotal.get(c.name)! + (flow.get(c.name) ?? 0n)
+    if (sum !== want) out.push({ constraint: 'conservation', subject: c.name, detail: `targets sum to ${sum}, chain holds ${L.chainTotal.get(c.name)}${flow.get(c.name) ? ` ${flow.get(c.name)! > 0n ? '+' : '−'} ${flow.get(c.name)! > 0n ? flow.get(c.name) : -flow.get(c.name)!} bridged` : ''}` })
   }
   for (const v of input.venues) {
     const x = t(v)

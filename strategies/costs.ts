@@ -37,3 +37,36 @@ export function unitCost(policy: StrategyPolicy, kind: VenueKind, direction: 'de
 
 /** One-off costs are spread over the horizon: multiply by this to get a cost per year. */
 export const perYear = (policy: StrategyPolicy): number => 365 / policy.allocation.horizonDays
+
+/**
+ * One-off cost of moving `amount` (collateral units) from chain `from` to chain `to` through the
+ * bridge, in collateral units (policy costs.bridge):
+ *
+ *   gas    sourceTxs × gasPerStep(from) + destinationTxs × gasPerStep(to)
+ *   fee    fixedFee + amount × feeBps / 1e4
+ *   delay  amount × delayMinutes / (365 × 1440) × max(0, bestScoreTo)   (yield forgone in flight)
+ */
+export interface BridgeCost {
+  gas: number
+  fee: number
+  delay: number
+  total: number
+}
+
+export function bridgeCost(policy: StrategyPolicy, t: { from: string; to: string; amount: number; bestScoreTo: number }): BridgeCost {
+  const b = policy.costs.bridge
+  const gas = b.sourceTxs * gasPerStepOf(policy, t.from) + b.destinationTxs * gasPerStepOf(policy, t.to)
+  const fee = b.fixedFee + (t.amount * b.feeBps) / 10_000
+  const delay = t.amount * bridgeDelayYears(policy) * Math.max(0, t.bestScoreTo)
+  return { gas, fee, delay, total: gas + fee + delay }
+}
+
+/** The bridge's fixed cost per transfer (gas on both sides + fixed fee), collateral units. */
+export const bridgeFixedCost = (policy: StrategyPolicy, from: string, to: string): number => bridgeCost(policy, { from, to, amount: 0, bestScoreTo: 0 }).total
+
+/** Linear (per unit moved) part of a transfer's cost: fee and yield forgone in flight. */
+export const bridgeUnitCost = (policy: StrategyPolicy, bestScoreTo: number): number =>
+  policy.costs.bridge.feeBps / 10_000 + bridgeDelayYears(policy) * Math.max(0, bestScoreTo)
+
+/** The transfer's time in flight, in years. */
+export const bridgeDelayYears = (policy: StrategyPolicy): number => policy.costs.bridge.delayMinutes / (365 * 1440)

@@ -4,9 +4,9 @@
  */
 export { strategyPolicySchema, defaultStrategyPolicy, type StrategyPolicy, type StrategyPolicyInput } from './policy'
 export { scoreVenue, explainScore, type ScoreInput, type ScoreSample, type ScoreVenue, type ScoreComponent, type VenueScore } from './risk'
-export { allocate, targetMap, type Allocation, type Binding, type BindingKind, type ShadowPrices, type VenueTarget } from './allocate'
-export { checkAllocation, limitsOf, toRaw, AllocationInputError, type AllocationChain, type AllocationInput, type AllocationVenue, type Violation } from './constraints'
+export { allocate, targetMap, type TransferTarget, type Allocation, type Binding, type BindingKind, type ShadowPrices, type VenueTarget } from './allocate'
+export { checkAllocation, limitsOf, toRaw, bridgeDecimals, bridgeReceived, bridgeSendable, AllocationInputError, type AllocationChain, type AllocationInput, type AllocationRoute, type AllocationTransfer, type AllocationVenue, type Violation } from './constraints'
 export { buildPlan, planFromAllocation, renderPlan, assertFresh, StaleSamplesError, PlanInputError, type BuildPlanInput, type Plan, type PlanChain, type PlanStep, type PlanVenue } from './plan'
 export { backtest, realisedGrowth, type BacktestChain, type BacktestInput, type BacktestLeg, type BacktestResult, type BacktestVenue } from './backtest'
 export { allocationObjective, allocationUpperBound } from './bound'
-export { stepCost, type StepCost } from './costs'
+export { bridgeCost, bridgeFixedCost, bridgeUnitCost, stepCost, type BridgeCost, type StepCost } from './costs'

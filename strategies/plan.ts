@@ -2,7 +2,8 @@ import { formatUnits } from 'viem'
 import type { VenueKind } from '../config/schema'
 import { BaseError } from '../core/errors'
 import type { Allocation, Binding } from './allocate'
-import { stepCost } from './costs'
+import type { AllocationTransfer } from './constraints'
+import { bridgeCost, stepCost } from './costs'
 import type { StrategyPolicy } from './policy'
 import { explainScore, type VenueScore } from './risk'
 
@@ -19,6 +20,13 @@ import { explainScore, type VenueScore } from './risk'
  * steps' gains add up to the allocation's gain; cost = gas + slippage + queue (costs.ts). The plan
  * adds them up, with the net benefit over the horizon (gain × horizon − cost), the collateral moved,
  * and whether committee approval is needed (moved above `approvalThreshold`).
+ *
+ * Cross-chain (`transfers`, from the allocator's bridge routes): the steps become withdraw (every
+ * chain) → bridge (source chain: its idle collateral leaves through the token bridge) → redeem
+ * (destination chain: the transfer completes into its idle collateral) → deposit (every chain),
+ * so a deposit never waits on collateral that has not landed. A bridge step carries the transfer's
+ * cost (bridge fee, gas on both sides, yield forgone in flight) and its gain (received × the
+ * destination idle's score − sent × the source idle's); its redeem step costs nothing more.
  *
  * Plans are refused (StaleSamplesError) when a chain's samples are more than `maxSampleAgeBlocks`
  * behind its head.
@@ -55,11 +63,13 @@ export interface BuildPlanInput {
   policy: StrategyPolicy
   /** The allocator's binding constraints per venue (shown with the steps). */
   binding?: Readonly<Record<string, readonly Binding[]>>
+  /** Cross-chain transfers (idle to idle); none: every chain's collateral is fixed. */
+  transfers?: readonly AllocationTransfer[]
 }
 
 export interface PlanStep {
   index: number
-  kind: 'withdraw' | 'deposit'
+  kind: 'withdraw' | 'deposit' | 'bridge' | 'redeem'
   chain: string
   venueId: string
   /** Raw units of the chain's collateral. */
@@ -68,9 +78,11 @@ export interface PlanStep {
   expectedGainPerYear: number
   /** One-off, collateral units. */
   cost: number
-  costs: { gas: number; slippage: number; queue: number }
+  costs: { gas: number; slippage: number; queue: number; fee?: number; delay?: number }
   why: string
   binding: Binding[]
+  /** bridge and redeem steps: the transfer (raw `amount` of `from`, `received` raw of `to`); its two steps share it. */
+  transfer?: AllocationTransfer
 }
 
 export interface Plan {
@@ -132,7 +144,13 @@ export function buildPlan(input: BuildPlanInput): Plan {
     if (tgt < 0n || cur < 0n) problems.push(`venue "${v.id}": negative amount`)
     sums.set(v.chain, (sums.get(v.chain) ?? 0n) + tgt - cur)
   }
-  for (const [c, d] of sums) if (d !== 0n) problems.push(`chain "${c}": targets differ from current positions by ${d} (a chain's collateral is fixed: no bridging yet)`)
+  for (const t of input.transfers ?? []) {
+    if (!chains.has(t.from) || !chains.has(t.to)) problems.push(`transfer ${t.from} → ${t.to}: unknown chain`)
+    else if (t.amount <= 0n || t.received <= 0n) problems.push(`transfer ${t.from} → ${t.to}: amount must be positive`)
+    sums.set(t.from, (sums.get(t.from) ?? 0n) + t.amount)
+    sums.set(t.to, (sums.get(t.to) ?? 0n) - t.received)
+  }
+  for (const [c, d] of sums) if (d !== 0n) problems.push(`chain "${c}": targets differ from current positions by ${d} (a chain's collateral changes only by its transfers)`)
   if (problems.length) throw new PlanInputError(`plan input: ${problems.join('; ')}`)
 
   const idleIds = new Set(input.chains.map((c) => c.idleVenueId))
@@ -179,21 +197,62 @@ export function buildPlan(input: BuildPlanInput): Plan {
   }
   withdrawals.sort((a, b) => a.score - b.score || cmp(a.chain, b.chain) || cmp(a.venueId, b.venueId))
   deposits.sort((a, b) => b.score - a.score || cmp(a.chain, b.chain) || cmp(a.venueId, b.venueId))
-  const steps: PlanStep[] = [...withdrawals, ...deposits].map(({ score: _score, ...s }, index) => ({ index, ...s }))
+  const bridges: Draft[] = []
+  const redeems: Draft[] = []
+  for (const t of [...(input.transfers ?? [])].sort((a, b) => cmp(a.from, b.from) || cmp(a.to, b.to))) {
+    const from = chains.get(t.from)!
+    const to = chains.get(t.to)!
+    const sent = human(t.amount, t.from)
+    const got = human(t.received, t.to)
+    const gain = got * earning(to.idleVenueId) - sent * earning(from.idleVenueId)
+    const c = bridgeCost(policy, { from: t.from, to: t.to, amount: sent, bestScoreTo: best.get(t.to) ?? 0 })
+    const transfer = { from: t.from, to: t.to, amount: t.amount, received: t.received }
+    bridges.push({
+      kind: 'bridge',
+      chain: t.from,
+      venueId: from.idleVenueId,
+      amount: t.amount,
+      expectedGainPerYear: gain,
+      cost: c.total,
+      costs: { gas: c.gas, slippage: 0, queue: 0, fee: c.fee, delay: c.delay },
+      why:
+        `bridge ${fmt(t.amount, t.from)} from ${t.from} to ${t.to} (arrives as ${fmt(t.received, t.to)} in ${to.idleVenueId}): ` +
+        `the pool earns more on ${t.to} (best ${pct(best.get(t.to) ?? 0)} against ${pct(best.get(t.from) ?? 0)} on ${t.from}); ` +
+        `${gain >= 0 ? '+' : ''}${gain.toFixed(6)} ${sym(t.to)}/yr for ${c.total.toFixed(6)} of costs (fee ${c.fee.toFixed(6)}, gas on both chains ${c.gas.toFixed(6)}, ` +
+        `${policy.costs.bridge.delayMinutes} min in flight ${c.delay.toFixed(6)})`,
+      binding: [],
+      transfer,
+      score: 0,
+    })
+    redeems.push({
+      kind: 'redeem',
+      chain: t.to,
+      venueId: to.idleVenueId,
+      amount: t.received,
+      expectedGainPerYear: 0,
+      cost: 0,
+      costs: { gas: 0, slippage: 0, queue: 0 },
+      why: `redeem the transfer from ${t.from}: ${fmt(t.received, t.to)} land in ${to.idleVenueId} (its gas is in the bridge step's cost)`,
+      binding: [],
+      transfer,
+      score: 0,
+    })
+  }
+  const steps: PlanStep[] = [...withdrawals, ...bridges, ...redeems, ...deposits].map(({ score: _score, ...s }, index) => ({ index, ...s }))
 
   const gain = steps.reduce((a, s) => a + s.expectedGainPerYear, 0)
   const cost = steps.reduce((a, s) => a + s.cost, 0)
-  let moved = 0
-  for (const c of input.chains) {
-    let w = 0n
-    let d = 0n
-    for (const s of steps) {
-      if (s.chain !== c.name) continue
-      if (s.kind === 'withdraw') w += s.amount
-      else d += s.amount
-    }
-    moved += human(w > d ? w : d, c.name)
+  // Collateral moved: what leaves positions (idle included) or what enters them, the larger (on one
+  // chain the two are equal; a transfer counts once).
+  let out = 0
+  let into = 0
+  for (const v of input.venues) {
+    const cur = get(input.current, v.id) ?? 0n
+    const tgt = get(input.target, v.id) ?? cur
+    if (tgt < cur) out += human(cur - tgt, v.chain)
+    else into += human(tgt - cur, v.chain)
   }
+  const moved = Math.max(out, into)
   const involved = new Set([...steps.map((s) => s.venueId), ...idleIds])
   const planScores: Record<string, VenueScore> = {}
   for (const id of [...involved].sort(cmp)) {
@@ -223,6 +282,7 @@ export function planFromAllocation(a: Allocation, o: Omit<BuildPlanInput, 'curre
     target: new Map(a.targets.map((t) => [t.venueId, t.target])),
     venues: a.targets.map((t) => ({ id: t.venueId, chain: t.chain, kind: t.kind, protocol: t.protocol })),
     binding: Object.fromEntries(a.targets.map((t) => [t.venueId, t.binding])),
+    transfers: a.transfers,
   })
 }
 

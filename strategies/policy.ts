@@ -111,6 +111,26 @@ const kindCosts = (slippageBps: number) =>
     })
     .prefault({})
 
+/**
+ * A cross-chain move through the bridge (Wormhole token bridge): withdraw → bridge → redeem → deposit.
+ * One-off cost = fixedFee + sourceTxs × gas(source) + destinationTxs × gas(destination)
+ *              + amount × feeBps / 1e4 + amount × delayMinutes / (365·1440) × max(0, best score on the destination).
+ */
+export const bridgeCostSchema = z
+  .object({
+    /** Fee charged on the amount, bps (the token bridge's manual transfer: 0; a relayer's fee goes here). */
+    feeBps: bps.default(0),
+    /** Fixed fee per transfer (core bridge message fee, relayer), collateral units. */
+    fixedFee: z.number().min(0).default(0),
+    /** Transactions on the source chain (approve + transferTokens), each costed at that chain's gasPerStep. */
+    sourceTxs: z.number().int().min(0).default(2),
+    /** Transactions on the destination chain (completeTransfer), each costed at that chain's gasPerStep. */
+    destinationTxs: z.number().int().min(0).default(1),
+    /** Source tx → redeem (finality, guardian signatures, redeem): the moved collateral earns nothing meanwhile. */
+    delayMinutes: z.number().min(0).default(20),
+  })
+  .prefault({})
+
 export const costPolicySchema = z.object({
   /** Gas per step (one deposit or one withdrawal), in collateral units, unless the chain is listed below. */
   gasPerStep: z.number().min(0).default(0.0002),
@@ -124,6 +144,8 @@ export const costPolicySchema = z.object({
       'aave-v3': kindCosts(0),
     })
     .prefault({}),
+  /** Moving collateral to another chain (only where the caller offers bridge routes). */
+  bridge: bridgeCostSchema,
 })
 
 export const allocationPolicySchema = z.object({
@@ -181,6 +203,7 @@ export type StrategyPolicyInput = z.input<typeof strategyPolicySchema>
 export type RiskPolicy = StrategyPolicy['risk']
 export type AllocationPolicy = StrategyPolicy['allocation']
 export type CostPolicy = StrategyPolicy['costs']
+export type BridgeCostPolicy = CostPolicy['bridge']
 
 /** The policy with every default (what `"strategy": {}` gives). */
 export const defaultStrategyPolicy = (): StrategyPolicy => strategyPolicySchema.parse({})

@@ -1,5 +1,5 @@
 import type { VenueKind } from '../config/schema'
-import type { AllocationChain, AllocationInput, AllocationVenue } from './constraints'
+import type { AllocationChain, AllocationInput, AllocationRoute, AllocationVenue } from './constraints'
 import { toRaw } from './constraints'
 import { strategyPolicySchema, type StrategyPolicyInput } from './policy'
 
@@ -29,15 +29,18 @@ export interface TestChain {
   idle: string
   block?: number
   movedThisPeriod?: number
+  /** Collateral units in flight to this chain. */
+  inFlight?: number
 }
 
-export function mkInput(o: { chains?: TestChain[]; venues: TestVenue[]; policy?: StrategyPolicyInput }): AllocationInput {
+export function mkInput(o: { chains?: TestChain[]; venues: TestVenue[]; policy?: StrategyPolicyInput; routes?: AllocationRoute[] }): AllocationInput {
   const chains: AllocationChain[] = (o.chains ?? [{ name: 'eth', idle: 'idle' }]).map((c) => ({
     name: c.name,
     decimals: c.decimals ?? 18,
     idleVenueId: c.idle,
     blockNumber: BigInt(c.block ?? 1_000),
     movedThisPeriod: toRaw(c.movedThisPeriod ?? 0, c.decimals ?? 18),
+    ...(c.inFlight ? { inFlight: toRaw(c.inFlight, c.decimals ?? 18) } : {}),
   }))
   const dec = new Map(chains.map((c) => [c.name, c.decimals]))
   const venues: AllocationVenue[] = o.venues.map((v) => {
@@ -57,7 +60,7 @@ export function mkInput(o: { chains?: TestChain[]; venues: TestVenue[]; policy?:
       caps: v.caps ?? {},
     }
   })
-  return { chains, venues, policy: strategyPolicySchema.parse(o.policy ?? {}) }
+  return { chains, venues, policy: strategyPolicySchema.parse(o.policy ?? {}), ...(o.routes ? { routes: o.routes } : {}) }
 }
 
 /** A policy with no frictions (no gas, slippage, hysteresis, cooldown, buffer; unlimited moves), plus overrides. */
@@ -72,3 +75,6 @@ export function frictionless(over: StrategyPolicyInput = {}): StrategyPolicyInpu
     },
   }
 }
+
+/** Every ordered pair of the chains: all bridge routes. */
+export const allRoutes = (...chains: string[]): AllocationRoute[] => chains.flatMap((from) => chains.filter((to) => to !== from).map((to) => ({ from, to })))

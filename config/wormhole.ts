@@ -1,0 +1,59 @@
+import { z } from 'zod'
+import { getAddress, isAddress } from 'viem'
+
+/**
+ * The `wormhole` section of the config: which Wormhole network, the API that serves signed VAAs
+ * (wormholescan on mainnet, the local guardian on the devnet), and per chain the Wormhole chain,
+ * the core bridge and token bridge, the pool's LST there (native on its home chain, the
+ * Wormhole-wrapped token elsewhere) and the finality depth a guardian waits for. Optional: without
+ * it the pool stays on each chain.
+ */
+
+// A local address schema (config/schema.ts imports this file; importing back would be a cycle).
+const address = z
+  .string({ error: 'expected an address string like "0x…" (40 hex digits)' })
+  .refine((s) => /^0x[0-9a-fA-F]{40}$/.test(s) && isAddress(s, { strict: false }), {
+    error: (iss) => `malformed address ${JSON.stringify(iss.input)}: expected 0x followed by 40 hex digits`,
+  })
+  .refine((s) => !/^0x[0-9a-fA-F]{40}$/.test(s) || isAddress(s, { strict: true }), {
+    error: (iss) => `address ${JSON.stringify(iss.input)} has a wrong EIP-55 checksum: write it all lower-case or copy the checksummed form`,
+  })
+  .transform((s) => getAddress(s))
+
+export const wormholeChain = z.object({
+  /** The poolwarden chain (config.chains[].name). */
+  chain: z.string().min(1),
+  /** The SDK's chain name ("Ethereum", "Arbitrum", "Base", …). */
+  wormholeChain: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, { error: 'the Wormhole SDK chain name, e.g. "Ethereum", "Arbitrum", "Base"' }),
+  /** Wormhole chain id (Ethereum 2, Arbitrum 23, Base 30, …). */
+  wormholeChainId: z.number().int().positive().max(65_535),
+  coreBridge: address,
+  tokenBridge: address,
+  /** The pool's LST on this chain: the native token on the home chain, the Wormhole-wrapped one elsewhere. */
+  lst: address,
+  /** Blocks after a message before the guardian signs it (default: the chain's finalityDepth). */
+  finality: z.number().int().nonnegative().optional(),
+})
+
+export const wormholeConfig = z
+  .object({
+    network: z.enum(['Mainnet', 'Testnet', 'Devnet']),
+    /** Base URL of the API serving signed VAAs at the real API's paths (https://api.wormholescan.io; the devnet guardian). */
+    api: z.url({ error: 'expected the http(s) URL of the Wormhole API, e.g. "https://api.wormholescan.io"' }),
+    /** The chain where the LST is native (its token bridge locks; the others mint wrapped). */
+    lstHomeChain: z.string().min(1),
+    chains: z.array(wormholeChain).min(2, { error: 'cross-chain moves need at least two chains in wormhole.chains' }),
+  })
+  .superRefine((w, ctx) => {
+    const seen = new Set<string>()
+    w.chains.forEach((c, i) => {
+      if (seen.has(c.chain)) ctx.addIssue({ code: 'custom', path: ['chains', i, 'chain'], message: `duplicate chain "${c.chain}" in wormhole.chains` })
+      seen.add(c.chain)
+    })
+    if (!seen.has(w.lstHomeChain)) {
+      ctx.addIssue({ code: 'custom', path: ['lstHomeChain'], message: `"${w.lstHomeChain}" is not in wormhole.chains (known: ${[...seen].join(', ')})` })
+    }
+  })
+
+export type WormholeConfig = z.output<typeof wormholeConfig>
+export type WormholeChainConfig = WormholeConfig['chains'][number]

@@ -93,6 +93,8 @@ async function main(): Promise<void> {
   }
 
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: `${user.name} › ` })
+  // Take lines from now on (piped input arrives at once: without this, lines read during the first refresh are lost).
+  const lines = rl[Symbol.asyncIterator]()
   console.log(`Chatting with the devnet bot as ${user.name} (${user.role}) in ${group ? `the group "${group.name}"` : 'a private chat'}. /help lists the commands; a number presses a button; Ctrl-D leaves.`)
   await refresh(true)
   rl.prompt()
@@ -104,7 +106,7 @@ async function main(): Promise<void> {
     }
   })()
 
-  for await (const line of rl) {
+  for await (const line of { [Symbol.asyncIterator]: () => lines }) {
     const text = line.trim()
     if (text === '/quit' || text === '/exit') break
     if (text === '') {

@@ -87,6 +87,10 @@ export function createAlertDelivery(deps: AlertDeliveryDeps): { tick(): Promise<
   const t = config.telegram
   const now = deps.now ?? Date.now
 
+  /** Per chat: consecutive failed rounds and when to try again (exponential, up to a minute). */
+  const backoff = new Map<number, { failures: number; until: number }>()
+  const MAX_BACKOFF_MS = 60_000
+
   async function planButtons(a: Alert, chatId: number): Promise<InlineKeyboardMarkup | undefined> {
     if (a.rule !== 'plan' || a.kind !== 'open') return undefined
     const plan = await store.plans.get(a.subject)
@@ -148,6 +152,16 @@ export function createAlertDelivery(deps: AlertDeliveryDeps): { tick(): Promise<
 
     /** One chat's rows in id order; a transient failure stops that chat until the next round (order kept). Chats run side by side, so a throttled chat holds up no other. */
     async function deliverTo(chat: TelegramChat): Promise<void> {
+      const wait = backoff.get(chat.id)
+      if (wait && now() < wait.until) return
+      if (!(await deliverRows(chat))) {
+        const failures = (wait?.failures ?? 0) + 1
+        backoff.set(chat.id, { failures, until: now() + Math.min(MAX_BACKOFF_MS, t.delivery.pollMs * 2 ** (failures - 1)) })
+      } else backoff.delete(chat.id)
+    }
+
+    /** False when a send failed (the chat then waits). */
+    async function deliverRows(chat: TelegramChat): Promise<boolean> {
       const digest: Alert[] = []
       for (const a of rows) {
         const fate = fates.get(a.id)?.get(chat.id)
@@ -170,15 +184,16 @@ export function createAlertDelivery(deps: AlertDeliveryDeps): { tick(): Promise<
           continue
         }
         const sent = await trySend(chat, formatAlert(a), await planButtons(a, chat.id), [a.id], r)
-        if (!sent.ok) return
+        if (!sent.ok) return false
         await settle(a, chat, 'sent', sent.messageId)
       }
-      if (digest.length === 0) return
+      if (digest.length === 0) return true
       const oldest = Math.min(...digest.map((a) => a.createdAt))
-      if (now() - oldest < t.delivery.digestIntervalSeconds * 1000) return
+      if (now() - oldest < t.delivery.digestIntervalSeconds * 1000) return true
       const sent = await trySend(chat, formatDigest(digest), undefined, digest.map((a) => a.id), r)
-      if (!sent.ok) return
+      if (!sent.ok) return false
       for (const a of digest) await settle(a, chat, 'digested', sent.messageId)
+      return true
     }
     await Promise.all(t.chats.map((chat) => deliverTo(chat)))
 

@@ -4,7 +4,8 @@
  * server's hooks (inject a message or a button press, read what the bot sent), so the real bot
  * agent answers exactly as it would on Telegram. Type a command (`/help`), or the number of a
  * button to press it. `--chat committee` talks in a configured group chat instead of the
- * user's private chat. Ctrl-D or /quit leaves.
+ * user's private chat. A word of a button's label (e.g. "confirm") presses the newest such button.
+ * Ctrl-D or /quit leaves.
  */
 import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
@@ -93,7 +94,9 @@ async function main(): Promise<void> {
   }
 
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: `${user.name} › ` })
-  console.log(`Chatting with the devnet bot as ${user.name} (${user.role}) in ${group ? `the group "${group.name}"` : 'a private chat'}. /help lists the commands; a number presses a button; Ctrl-D leaves.`)
+  // Take lines from now on (piped input arrives at once: without this, lines read during the first refresh are lost).
+  const lines = rl[Symbol.asyncIterator]()
+  console.log(`Chatting with the devnet bot as ${user.name} (${user.role}) in ${group ? `the group "${group.name}"` : 'a private chat'}. /help lists the commands; a button's number (or a word of its label, e.g. "confirm") presses it; Ctrl-D leaves.`)
   await refresh(true)
   rl.prompt()
   let stopped = false
@@ -104,7 +107,7 @@ async function main(): Promise<void> {
     }
   })()
 
-  for await (const line of rl) {
+  for await (const line of { [Symbol.asyncIterator]: () => lines }) {
     const text = line.trim()
     if (text === '/quit' || text === '/exit') break
     if (text === '') {
@@ -112,8 +115,10 @@ async function main(): Promise<void> {
       continue
     }
     try {
-      if (/^\d+$/.test(text)) {
-        const b = buttons.find((x) => x.n === Number(text))
+      // A number presses that button; a word from a button's label ("confirm", "approve") presses the newest such button.
+      const byLabel = !text.startsWith('/') && !/^\d+$/.test(text) ? buttons.filter((x) => x.text.toLowerCase().includes(text.toLowerCase())).at(-1) : undefined
+      if (/^\d+$/.test(text) || byLabel) {
+        const b = byLabel ?? buttons.find((x) => x.n === Number(text))
         if (!b) out(`! no button ${text}`)
         else {
           out(`(pressed [${b.n}] ${b.text})`)

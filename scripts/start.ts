@@ -144,6 +144,7 @@ function printWhereToLook(devnet: boolean): void {
   console.log()
   console.log('Where to look:')
   console.log('  npm run status            venues × chains, open alerts, agents (live from the store)')
+  if (devnet) console.log("  npm run chat              a chat with the devnet's Telegram bot (--as alice: a committee member)")
   console.log(`  ${devnet ? '.devnet/logs/*.log' : 'logs/*.log'}        agent logs (pino JSON); or: npm run pm2 -- logs`)
   console.log('  npm run pm2 -- ls         processes')
   console.log('  npm stop                  stop everything')

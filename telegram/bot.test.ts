@@ -5,7 +5,7 @@ import { recordDecision } from '../plans/decide'
 import { pauseKey, PAUSE_ALL } from '../store'
 import { createTelegramBot } from './bot'
 import { COMMANDS, helpText } from './commands'
-import { createAlertDelivery } from './delivery'
+import { createAlertDelivery, OFFER_TTL_MS } from './delivery'
 import type { GovernanceReader } from './governance'
 import { ALICE, BOB, CAROL, createAwaitingPlan, harness, OPERATOR, OPS_CHAT, silentLogger, startPolling, STRANGER, VIEWER, type Harness } from './testing'
 
@@ -228,6 +228,17 @@ describe('committee', () => {
     const cli = (await h.store.approvals.list(other))[0]!
     expect(Object.keys(cli).sort()).toEqual(Object.keys(rows[0]!).sort())
     expect((await h.store.audit.recent(20, { action: 'plan.approve' })).map((a) => a.actor).sort()).toEqual(['cli:alice', 'telegram:alice', 'telegram:bob'])
+  })
+
+  it('lets the buttons on a plan alert lapse', async () => {
+    await start()
+    const planId = await createAwaitingPlan(h.store)
+    await h.store.alerts.raise({ dedupKey: `plan:${planId}`, agent: 'strategist', rule: 'plan', subject: planId, severity: 'warning', title: 'New plan' })
+    await createAlertDelivery({ config: h.config, store: h.store, api: bot.api, logger: silentLogger, token: h.server.token, now: () => clock }).tick()
+    const alert = h.server.sent(OPS_CHAT)[0]!
+    clock += OFFER_TTL_MS
+    expect(await press(ALICE, OPS_CHAT, alert.message_id, buttons(alert)[0]!)).toBe('expired: use /approve <plan id>')
+    expect(h.server.sent(OPS_CHAT).length).toBe(1)
   })
 
   it('rejects with /reject, and refuses a second decision by the same member', async () => {

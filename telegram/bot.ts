@@ -332,6 +332,10 @@ export function createTelegramBot(deps: TelegramBotDeps): Bot {
         await record('forged', { data: data.slice(0, 64) })
         return answer('refused: unknown button; nothing was changed')
       }
+      if (offer.expiresAt !== null && offer.expiresAt <= now()) {
+        await record('expired', { action: offer.action })
+        return answer(`expired: use /${offer.action} <plan id>`)
+      }
       if (!can(user, 'decide')) {
         await record('refused', { action: offer.action, reason: 'role' })
         return answer(`${offer.action} needs the committee role; you are ${user.role}`)

@@ -95,9 +95,18 @@ describe('delivery', () => {
     expect(await delivery.tick()).toMatchObject({ sent: 0, retrying: 1, delivered: 0 })
     expect((await store.alerts.get(first.alertId))!.lastError).toMatch(/^chat -100500: Internal Server Error/)
     expect((await store.alerts.undelivered()).length).toBe(2)
+    // The chat backs off (pollMs 2 s, doubling): no attempt before that.
+    const calls = server.calls('sendMessage').length
+    clock += 1_999
+    expect(await delivery.tick()).toMatchObject({ sent: 0, retrying: 0 })
+    expect(server.calls('sendMessage').length).toBe(calls)
+    clock += 1
     server.blockChat(OPS_CHAT)
     expect(await delivery.tick()).toMatchObject({ sent: 0, retrying: 1, delivered: 0 })
     server.blockChat(OPS_CHAT, false)
+    clock += 3_999
+    expect(await delivery.tick()).toMatchObject({ sent: 0, retrying: 0 })
+    clock += 1
     expect(await delivery.tick()).toMatchObject({ sent: 2, delivered: 2 })
     expect(texts(OPS_CHAT).map((t) => t.split('\n')[0])).toEqual(['⚠️ <b>WARNING</b> · first', '⚠️ <b>WARNING</b> · second'])
     expect(await store.alerts.undelivered()).toEqual([])
@@ -120,6 +129,7 @@ describe('delivery', () => {
     expect(lastError).not.toContain(server.token.split(':')[1])
     // The server is back (same port): delivered.
     server = await startBotApi({ port, chats: [{ id: OPS_CHAT, type: 'supergroup', title: 'ops' }, { id: OPERATOR.id, type: 'private', first_name: 'olga' }] })
+    clock += 2_000
     expect(await delivery.tick()).toMatchObject({ sent: 1, delivered: 1 })
   })
 

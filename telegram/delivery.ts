@@ -45,6 +45,9 @@ export interface DeliveryTick {
   delivered: number
 }
 
+/** How long the approve/reject buttons on a plan's alert work. */
+export const OFFER_TTL_MS = 3 * 86_400_000
+
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s)
 
@@ -84,14 +87,20 @@ export function createAlertDelivery(deps: AlertDeliveryDeps): { tick(): Promise<
   const t = config.telegram
   const now = deps.now ?? Date.now
 
+  /** Per chat: consecutive failed rounds and when to try again (exponential, up to a minute). */
+  const backoff = new Map<number, { failures: number; until: number }>()
+  const MAX_BACKOFF_MS = 60_000
+
   async function planButtons(a: Alert, chatId: number): Promise<InlineKeyboardMarkup | undefined> {
     if (a.rule !== 'plan' || a.kind !== 'open') return undefined
     const plan = await store.plans.get(a.subject)
     if (!plan || plan.status !== 'awaiting_approval') return undefined
     const approve = newNonce()
     const reject = newNonce()
-    await store.telegram.createCallback({ nonce: approve, kind: 'offer', action: 'approve', args: { planId: plan.id }, chatId, at: now() })
-    await store.telegram.createCallback({ nonce: reject, kind: 'offer', action: 'reject', args: { planId: plan.id }, chatId, at: now() })
+    // Offers only lead to a confirmation (the plan's state is checked then); they lapse after a while so the table can be pruned.
+    const expiresAt = now() + OFFER_TTL_MS
+    await store.telegram.createCallback({ nonce: approve, kind: 'offer', action: 'approve', args: { planId: plan.id }, chatId, expiresAt, at: now() })
+    await store.telegram.createCallback({ nonce: reject, kind: 'offer', action: 'reject', args: { planId: plan.id }, chatId, expiresAt, at: now() })
     return { inline_keyboard: [[{ text: '✅ Approve', callback_data: `o:${approve}` }, { text: '✖ Reject', callback_data: `o:${reject}` }]] }
   }
 
@@ -106,8 +115,8 @@ export function createAlertDelivery(deps: AlertDeliveryDeps): { tick(): Promise<
     return (await store.telegram.lastSentKind(chatId, a.dedupKey)) === 'recovery' && (await store.telegram.sentSince(chatId, a.dedupKey, 'recovery', since))
   }
 
-  /** Sends; on failure records the attempt and returns false (and whether the chat must wait). */
-  async function trySend(chat: TelegramChat, text: string, markup: InlineKeyboardMarkup | undefined, alertIds: readonly number[], r: DeliveryTick): Promise<{ ok: true; messageId: number } | { ok: false; blockChat: boolean }> {
+  /** Sends; on failure records the attempt (the chat then waits for the next round). */
+  async function trySend(chat: TelegramChat, text: string, markup: InlineKeyboardMarkup | undefined, alertIds: readonly number[], r: DeliveryTick): Promise<{ ok: true; messageId: number } | { ok: false }> {
     try {
       const m = await api.sendMessage(chat.id, text, { parse_mode: 'HTML', ...(markup ? { reply_markup: markup } : {}) })
       return { ok: true, messageId: m.message_id }
@@ -125,7 +134,7 @@ export function createAlertDelivery(deps: AlertDeliveryDeps): { tick(): Promise<
         }
       }
       r.retrying++
-      return { ok: false, blockChat: true }
+      return { ok: false }
     }
   }
 
@@ -135,17 +144,28 @@ export function createAlertDelivery(deps: AlertDeliveryDeps): { tick(): Promise<
     const rows = await store.alerts.undelivered(500)
     if (rows.length === 0) return r
     const muted = new Set((await activeMutes(store, now())).map((m) => m.rule))
-    const waiting = new Set<number>()
-    const digest = new Map<number, Alert[]>()
     const settle = async (a: Alert, chat: TelegramChat, status: 'sent' | 'suppressed' | 'muted' | 'digested' | 'skipped', messageId?: number) => {
       if (await store.telegram.settle(a.id, chat.id, status, { messageId: messageId ?? null, at: now() })) r[status]++
     }
+    const fates = new Map<number, Map<number, string>>()
+    for (const a of rows) fates.set(a.id, new Map((await store.telegram.deliveries(a.id)).map((d) => [d.chatId, d.status])))
 
-    for (const a of rows) {
-      const fates = new Map((await store.telegram.deliveries(a.id)).map((d) => [d.chatId, d.status]))
-      for (const chat of t.chats) {
-        const fate = fates.get(chat.id)
-        if ((fate && fate !== 'pending') || waiting.has(chat.id)) continue
+    /** One chat's rows in id order; a transient failure stops that chat until the next round (order kept). Chats run side by side, so a throttled chat holds up no other. */
+    async function deliverTo(chat: TelegramChat): Promise<void> {
+      const wait = backoff.get(chat.id)
+      if (wait && now() < wait.until) return
+      if (!(await deliverRows(chat))) {
+        const failures = (wait?.failures ?? 0) + 1
+        backoff.set(chat.id, { failures, until: now() + Math.min(MAX_BACKOFF_MS, t.delivery.pollMs * 2 ** (failures - 1)) })
+      } else backoff.delete(chat.id)
+    }
+
+    /** False when a send failed (the chat then waits). */
+    async function deliverRows(chat: TelegramChat): Promise<boolean> {
+      const digest: Alert[] = []
+      for (const a of rows) {
+        const fate = fates.get(a.id)?.get(chat.id)
+        if (fate && fate !== 'pending') continue
         if (chat.rules && !chat.rules.includes(a.rule)) {
           await settle(a, chat, 'skipped')
           continue
@@ -155,7 +175,7 @@ export function createAlertDelivery(deps: AlertDeliveryDeps): { tick(): Promise<
           continue
         }
         if (!chat.alerts.includes(a.severity)) {
-          if (a.severity === 'info' && chat.digest) digest.set(chat.id, [...(digest.get(chat.id) ?? []), a])
+          if (a.severity === 'info' && chat.digest) digest.push(a)
           else await settle(a, chat, 'skipped')
           continue
         }
@@ -164,20 +184,18 @@ export function createAlertDelivery(deps: AlertDeliveryDeps): { tick(): Promise<
           continue
         }
         const sent = await trySend(chat, formatAlert(a), await planButtons(a, chat.id), [a.id], r)
-        if (sent.ok) await settle(a, chat, 'sent', sent.messageId)
-        else if (sent.blockChat) waiting.add(chat.id)
+        if (!sent.ok) return false
+        await settle(a, chat, 'sent', sent.messageId)
       }
+      if (digest.length === 0) return true
+      const oldest = Math.min(...digest.map((a) => a.createdAt))
+      if (now() - oldest < t.delivery.digestIntervalSeconds * 1000) return true
+      const sent = await trySend(chat, formatDigest(digest), undefined, digest.map((a) => a.id), r)
+      if (!sent.ok) return false
+      for (const a of digest) await settle(a, chat, 'digested', sent.messageId)
+      return true
     }
-
-    for (const chat of t.chats) {
-      const pending = digest.get(chat.id)
-      if (!pending?.length || waiting.has(chat.id)) continue
-      const oldest = Math.min(...pending.map((a) => a.createdAt))
-      if (now() - oldest < t.delivery.digestIntervalSeconds * 1000) continue
-      const sent = await trySend(chat, formatDigest(pending), undefined, pending.map((a) => a.id), r)
-      if (!sent.ok) continue
-      for (const a of pending) await settle(a, chat, 'digested', sent.messageId)
-    }
+    await Promise.all(t.chats.map((chat) => deliverTo(chat)))
 
     for (const a of rows) {
       const fates = await store.telegram.deliveries(a.id)

@@ -331,3 +331,24 @@ describe('local Bot API server: formatting, blocked chats, flood control', () =>
     expect(server.sent(ALICE.id).map((s) => s.text)).toEqual(['1', '2'])
   })
 })
+
+describe('hooks over HTTP (npm run chat)', () => {
+  it('injects messages and button presses and shows what the bot sent', async () => {
+    const s = await startBotApi()
+    try {
+      const post = (path: string, body: unknown) => fetch(`${s.url}/_devnet/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<{ ok: boolean; result?: unknown; description?: string }>)
+      const injected = await post('inject/message', { from: { id: 42, username: 'alice' }, text: '/status' })
+      expect(injected).toMatchObject({ ok: true, result: { message: { text: '/status', chat: { id: 42 } } } })
+      expect(await post('inject/message', { text: 'no sender' })).toEqual({ ok: false, error_code: 400, description: 'Bad Request: from.id (a number) is required' })
+      const bot = new Bot(s.token, { client: { apiRoot: s.url } })
+      const m = await bot.api.sendMessage(42, 'pick', { reply_markup: { inline_keyboard: [[{ text: 'go', callback_data: 'c:1' }]] } })
+      const sent = (await (await fetch(`${s.url}/_devnet/sent?chat_id=42`)).json()) as { result: { text: string }[] }
+      expect(sent.result.map((x) => x.text)).toEqual(['pick'])
+      expect(await post('inject/callback', { from: { id: 42 }, messageId: m.message_id, data: 'c:1' })).toMatchObject({ ok: true, result: { callback_query: { data: 'c:1' } } })
+      expect(await post('inject/callback', { from: { id: 42 }, messageId: 999, data: 'c:1' })).toMatchObject({ ok: false, error_code: 400 })
+      expect(await (await fetch(`${s.url}/_devnet/answers`)).json()).toEqual({ ok: true, result: [] })
+    } finally {
+      await s.close()
+    }
+  })
+})

@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { encodeFunctionData, keccak256, toHex, type Address, type PublicClient } from 'viem'
@@ -144,6 +145,15 @@ async function upstreamProposal(type: VotingType, choices: string[], over: { end
   })
 }
 
+/** Runs a script with tsx; resolves with its exit code and stdout. */
+function cli(script: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout, err: stderr })
+    })
+  })
+}
+
 const receiptOf = async (key: string) => (await store.governance.latestTally(key))!.receipt as Receipt
 
 describe('governor round: Snapshot upstream (devnet chains + local hub)', () => {
@@ -267,7 +277,24 @@ describe('governor round: Snapshot upstream (devnet chains + local hub)', () => 
     expect(casts.map((c) => c.status)).toEqual(['accepted', 'accepted'])
     expect((casts[1]!.payload as { timestamp: number }).timestamp).toBeGreaterThan((casts[0]!.payload as { timestamp: number }).timestamp)
     expect(await store.governance.wasNotified(`gov:changed:${key}:snapshot:1`)).toBe(true)
-  })
+
+    // ── npm run tally prints the receipt and exports it; npm run recompute confirms it from the JSON alone ──
+    const cfgPath = join(dir, 'config.json')
+    await writeFile(cfgPath, JSON.stringify({ ...config, store: { path: store.path } }))
+    const json = join(dir, 'receipt.json')
+    const printed = await cli('scripts/tally.ts', [up.id, '--json', json], { POOLWARDEN_CONFIG: cfgPath })
+    expect(printed.code).toBe(0)
+    expect(printed.out).toContain(`Snapshot vote: ${UPSTREAM} ${up.id}`)
+    expect(printed.out).toMatch(/ok \(eip1271\)/)
+    expect(printed.out).toMatch(/outside-window 1/)
+    expect(printed.out).toContain(`${key}:snapshot:1`)
+    const ok = await cli('scripts/recompute.ts', [json])
+    expect(ok).toMatchObject({ code: 0, out: expect.stringContaining('MATCH') })
+    // An edited weight no longer gives the receipt's vote.
+    const edited = JSON.parse(await readFile(json, 'utf8')) as Receipt
+    edited.delegators.find((d) => d.address === d2.address)!.weightByChain.ethereum = '1'
+    expect(recomputeFromReceipt(edited).mismatches.join('\n')).toMatch(/result\.snapshotVote\.choice/)
+  }, 240_000)
 
   it('killed after signing: the same signed payload is resubmitted, never a second different vote', async () => {
     const up = await upstreamProposal('single-choice', ['Yes', 'No'], { end: clock + 3000 })

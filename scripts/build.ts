@@ -12,6 +12,7 @@ export const BUNDLES = {
   watcher: 'agents/watcher.ts',
   strategist: 'agents/strategist.ts',
   executor: 'agents/executor.ts',
+  governor: 'agents/governor.ts',
   simulator: 'devnet/simulator.main.ts',
   'snapshot-hub': 'devnet/snapshot/hub.main.ts',
   delegators: 'devnet/governance/delegators.main.ts',

@@ -37,7 +37,8 @@ import {
  * a wrong domain, malformed fields, odd signatures, or a signature libsecp256k1 refuses to recover
  * — goes to `verifyVoteEnvelope` itself, so refusals carry verify.ts's exact reasons. Accepts
  * what viem accepts: high-s (malleated) signatures recover, as in viem.
- * Never throws on bad input.
+ * Never throws on bad input. `verifyVotes` has the shape of collectSignals' `verifyEoa` and
+ * can be passed as it is.
  */
 
 export type VerifyResult = VerifiedVote

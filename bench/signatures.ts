@@ -39,6 +39,8 @@ const PROPOSAL: TallyProposal = {
   end: 1_760_000_000 + 7 * 86_400,
 }
 const CHAINS = ['ethereum', 'arbitrum', 'base']
+/** snapshot.js's provider for EIP-1271/6492 fallbacks: nothing listens there. */
+const NO_NETWORK = { broviderUrl: 'http://127.0.0.1:9', timeout: 1000 }
 
 interface Row {
   address: string
@@ -206,7 +208,8 @@ export async function benchSignatures(opts: { signals?: number; sample?: number 
     let t0 = performance.now()
     const c0 = process.cpuUsage()
     for (const e of part) {
-      if (!(await snapshot.utils.verify(e.address, e.sig, e.data as never))) throw new Error(`snapshot.js refused ${e.address}`)
+      // Valid EOA signatures never reach the provider; the dead local URL keeps a refusal off the network.
+      if (!(await snapshot.utils.verify(e.address, e.sig, e.data as never, '1', NO_NETWORK))) throw new Error(`snapshot.js refused ${e.address}`)
     }
     const snapshotJsPerSec = sample / ((performance.now() - t0) / 1000)
     const c1 = process.cpuUsage(c0)

@@ -287,11 +287,11 @@ export class FastVerifier {
       cacheSize: opts.cacheSize ?? 1_000_000,
     }
     this.native = locateNative()
-    this.keccak = this.native ? loadKeccak(this.native.keccak) : null
+    this.keccak = this.native ? loadKeccak(this.native) : null
     this.hasher = this.keccak ? new VoteHasher(this.keccak) : null
     this.stats = {
       backend: this.native ? 'native' : 'viem',
-      keccak: this.native?.keccak.kind ?? 'viem',
+      keccak: this.native ? 'wasm' : 'viem',
       envelopes: 0,
       cacheHits: 0,
       recovered: 0,

@@ -201,7 +201,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
             governor: address.toLowerCase(),
             upstreamId: id.toString(),
             type: 'basic',
-            title: (description.split('\n')[0] || `Proposal ${id}`).slice(0, 200),
+            title: (description.split('\n')[0]!.replace(/^#+\s*/, '') || `Proposal ${id}`).slice(0, 200),
             choices: BASIC_CHOICES,
             start: toWall(read.snapshot),
             end: toWall(read.deadline),

@@ -50,7 +50,7 @@ export interface FastVerifierOptions {
   minWorkerBatch?: number
   /** Recoveries per worker message. Default 2048. */
   chunkSize?: number
-  /** Cached recoveries kept (oldest dropped first). Default 1 000 000 (≈ 150 MB at most). */
+  /** Cached recoveries kept (oldest dropped first). Default 250 000 (≈ 50 MB at most). */
   cacheSize?: number
 }
 
@@ -284,7 +284,7 @@ export class FastVerifier {
       workers: opts.workers ?? availableParallelism(),
       minWorkerBatch: opts.minWorkerBatch ?? 1024,
       chunkSize: opts.chunkSize ?? 2048,
-      cacheSize: opts.cacheSize ?? 1_000_000,
+      cacheSize: opts.cacheSize ?? 250_000,
     }
     this.native = locateNative()
     this.keccak = this.native ? loadKeccak(this.native) : null

@@ -332,12 +332,16 @@ describe('governor round: Snapshot upstream (devnet chains + local hub)', () => 
 
   it('backs off on hub 429 and refuses a malformed hub answer without crashing', async () => {
     await upstreamProposal('basic', ['For', 'Against', 'Abstain'])
+    // Ends before a signalling window fits (buffer 1800 s): not mirrored, said so once.
+    const late = snapshotKey(UPSTREAM, (await upstreamProposal('single-choice', ['x', 'y'], { end: clock + 1000 })).id)
     let throttled = 0
     hub.setFault(({ path }) => (path === '/graphql' && throttled++ < 3 ? { status: 429, body: { error: 'too many requests' }, headers: { 'retry-after': '0' } } : undefined))
     const r1 = await roundOf()()
     expect(throttled).toBeGreaterThan(3)
     expect(r1.errors).toEqual([])
     expect(r1.mirrored).toHaveLength(1)
+    expect(await store.governance.getProposal(late)).toMatchObject({ status: 'failed', error: expect.stringContaining('too late to mirror') })
+    expect(await store.governance.wasNotified(`gov:unmirrored:${late}`)).toBe(true)
     hub.setFault(({ path }) => (path === '/graphql' ? { status: 200, body: { data: { proposals: 'nope', votes: 7, space: 3 } } } : undefined))
     const r2 = await roundOf()()
     expect(r2.errors.length).toBeGreaterThan(0)

@@ -406,4 +406,21 @@ describe('governor round: on-chain Governor (GovernorCountingFractional)', () =>
     const used = await c().public.readContract({ address: dao.governor, abi: governorAbi, functionName: 'usedVotes', args: [id, pool.address] })
     expect(used).toBe(POOL_DAO_WEIGHT)
   })
+
+  it('signal quorum not reached: alerts once and casts nothing', async () => {
+    config = configSchema.parse({ ...config, governance: { ...config.governance, policy: { ...config.governance.policy, signalQuorumBps: 5_000 } } })
+    const id = await propose('Quorum test')
+    const key = governorKey('ethereum', dao.governor, id)
+    const round = roundOf()
+    await round()
+    await signal(d4, (await store.governance.getProposal(key))!.signalId!, 'basic', 1) // 300 of TOTAL: under half
+    const r = await round()
+    expect(r.errors).toEqual([])
+    expect(r.cast).toEqual([])
+    expect(r.tallied.find((t) => t.key === key)?.status).toBe('quorum-not-reached')
+    expect(await store.governance.wasNotified(`gov:quorum:${key}`)).toBe(true)
+    await round()
+    expect((await store.alerts.undelivered()).filter((a) => a.dedupKey === `gov:quorum:${key}`)).toHaveLength(1)
+    expect(await totals(id)).toEqual({ against: 0n, for: 0n, abstain: 0n })
+  })
 })

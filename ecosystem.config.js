@@ -129,6 +129,15 @@ agentApps.push(
     out_file: join(logDir, 'telegram.log'),
     error_file: join(logDir, 'telegram.log'),
   },
+  {
+    ...common,
+    name: 'governor',
+    ...node('governor.mjs'),
+    // Signs the pool's mirrors and votes: the same key source as the executor.
+    env: devnet ? { ...agentEnv, POOLWARDEN_SIGNER_KEY_FILE: join(root, '.devnet/signer.key') } : agentEnv,
+    out_file: join(logDir, 'governor.log'),
+    error_file: join(logDir, 'governor.log'),
+  },
 )
 
 export const apps = [...devnetApps, ...agentApps]

@@ -249,8 +249,17 @@ export class ChainSession {
     return getAddress(r.contractAddress)
   }
 
+  /**
+   * A contract call with headroom over the gas estimate: ERC20Votes tokens on a timestamp clock
+   * (PoolShare) update a checkpoint in place when the estimate's block has the previous block's
+   * timestamp, but push a new one (a fresh storage slot, ~20k more gas) when the mined block is a
+   * second later — an exact estimate then runs out of gas ("mint shares … reverted", seen under
+   * npm start).
+   */
   async write(account: PrivateKeyAccount, what: string, req: { address: Address; abi: Abi; functionName: string; args: readonly unknown[] }): Promise<TransactionReceipt> {
-    const hash = this.wallet(account).writeContract({ ...req, args: req.args as unknown[] } as never)
+    const call = { ...req, args: req.args as unknown[], account } as never
+    const estimate = await this.public.estimateContractGas(call)
+    const hash = this.wallet(account).writeContract({ ...(call as object), gas: (estimate * 12n) / 10n + 50_000n } as never)
     return this.receipt(hash as Promise<Hash>, what)
   }
 

@@ -30,6 +30,22 @@ export interface CollectSignalsArgs {
   /** EIP-1271 check for a signer whose signature does not recover (a contract): true/false, or undefined for an EOA. */
   verifyContract?: (address: Address, envelope: VoteEnvelope) => Promise<boolean | undefined>
   pageSize?: number
+  /** Envelope fetches in flight at once (default 16). */
+  concurrency?: number
+}
+
+/** `fn` over `xs` with at most `limit` calls in flight; results in input order. */
+async function mapLimit<T, U>(xs: readonly T[], limit: number, fn: (x: T, i: number) => Promise<U>): Promise<U[]> {
+  const out = new Array<U>(xs.length)
+  let next = 0
+  const worker = async () => {
+    while (next < xs.length) {
+      const i = next++
+      out[i] = await fn(xs[i]!, i)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, xs.length)) }, worker))
+  return out
 }
 
 const PAGE_FIELDS = 'id voter choice vp created reason ipfs app'
@@ -86,8 +102,10 @@ export async function collectSignals(args: CollectSignalsArgs): Promise<Signal[]
     signal: Signal
     envelope?: VoteEnvelope
   }
-  const pending: Pending[] = await Promise.all(
-    raws.map(async (raw, i): Promise<Pending> => {
+  const pending: Pending[] = await mapLimit(
+    raws,
+    args.concurrency ?? 16,
+    async (raw, i): Promise<Pending> => {
       const parsed = hubVoteSchema.safeParse(raw)
       if (!parsed.success) {
         const r = (raw ?? {}) as { id?: unknown; voter?: unknown }
@@ -130,7 +148,7 @@ export async function collectSignals(args: CollectSignalsArgs): Promise<Signal[]
               : null
       if (mismatch) return { signal: { ...signal, sigCheck: { ok: false, method: 'none', error: `the hub's vote differs from its signed message (${mismatch})` } } }
       return { signal, envelope: e }
-    }),
+    },
   )
 
   const toVerify = pending.filter((p) => p.envelope)
@@ -199,14 +217,23 @@ export function contractVerifier(client: PublicClient): (address: Address, envel
   }
 }
 
-/** Fetches `<gateway><cid>` as JSON (the hub's pinned signed message). */
-export function ipfsFetcher(gateway: string, opts: { timeoutMs?: number; fetch?: typeof fetch } = {}): (cid: string) => Promise<unknown> {
+/**
+ * Fetches `<gateway><cid>` as JSON (the hub's pinned signed message). Content under a cid never
+ * changes, so answers are kept (up to `cacheSize` cids) and each message is fetched once.
+ */
+export function ipfsFetcher(gateway: string, opts: { timeoutMs?: number; fetch?: typeof fetch; cacheSize?: number } = {}): (cid: string) => Promise<unknown> {
   const f = opts.fetch ?? fetch
   const base = gateway.endsWith('/') ? gateway : `${gateway}/`
+  const cache = new Map<string, unknown>()
+  const max = opts.cacheSize ?? 200_000
   return async (cid) => {
     if (!/^[A-Za-z0-9]+$/.test(cid)) throw new Error(`not an IPFS cid: ${cid.slice(0, 80)}`)
+    if (cache.has(cid)) return cache.get(cid)
     const res = await f(`${base}${cid}`, { signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) })
     if (!res.ok) throw new Error(`HTTP ${res.status}`)
-    return res.json()
+    const body: unknown = await res.json()
+    if (cache.size >= max) cache.delete(cache.keys().next().value!)
+    cache.set(cid, body)
+    return body
   }
 }

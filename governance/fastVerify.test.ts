@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { bundle } from '../scripts/lib/bundle.js'
 import { FastVerifier, fastShape, signatureChecksOf, verifyVotes, VoteHasher } from './fastVerify.js'
 import { SNAPSHOT_DOMAIN, verifyVoteEnvelope, voteTypesFor, type VoteKind } from './verify.js'
+import { wasmKeccak } from './fastVerifyKeccak.js'
 import { inProcessRecover, loadKeccak, loadSecp256k1, locateNative, RecoverPool } from './verifyWorker.js'
 
 const alice = privateKeyToAccount('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d')
@@ -64,11 +65,28 @@ async function validEnvelopes(): Promise<Env[]> {
   ]
 }
 
+const req = createRequire(import.meta.url)
+const nobleSha3 = createRequire(req.resolve('viem'))('@noble/hashes/sha3') as { keccak_256: (d: Uint8Array) => Uint8Array }
+const nobleKeccak = (d: Uint8Array) => nobleSha3.keccak_256(d)
+
+describe('WebAssembly keccak-256', () => {
+  it('equals @noble/hashes (viem\'s) on every length across several blocks, and on a large input', () => {
+    const k = wasmKeccak()
+    expect(toHex(k(new Uint8Array(0)))).toBe('0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470')
+    for (let len = 0; len <= 700; len++) {
+      const d = Uint8Array.from({ length: len }, (_, i) => (i * 131 + len * 7) & 0xff)
+      expect(toHex(k(d)), `length ${len}`).toBe(toHex(nobleKeccak(d)))
+    }
+    const big = Uint8Array.from({ length: 300_000 }, (_, i) => i & 0xff) // grows the module's memory
+    expect(toHex(k(big))).toBe(toHex(nobleKeccak(big)))
+    expect(toHex(k(Uint8Array.of(1, 2, 3)))).toBe(toHex(nobleKeccak(Uint8Array.of(1, 2, 3))))
+  })
+})
+
 describe('VoteHasher', () => {
   it('computes the EIP-712 digest viem and snapshot.js compute, for every Vote type and domain', async () => {
-    const hasher = new VoteHasher(loadKeccak(native.keccak))
-    const req = createRequire(import.meta.url)
-    const noble = new VoteHasher(loadKeccak({ kind: 'noble', path: createRequire(req.resolve('viem')).resolve('@noble/hashes/sha3') }))
+    const hasher = new VoteHasher(loadKeccak(native))
+    const noble = new VoteHasher(nobleKeccak)
     for (const e of await validEnvelopes()) {
       const kind = fastShape(e)!.kind
       const chainId = e.data.domain.chainId as number | undefined
@@ -292,7 +310,7 @@ describe('fastVerify', () => {
 
   it('recovers the same addresses in process and on a worker pool; a stopped pool fails its pending jobs and restarts', async () => {
     const secp = loadSecp256k1(native)
-    const keccak = loadKeccak(native.keccak)
+    const keccak = loadKeccak(native)
     const input = new Uint8Array(97 * 3)
     for (let i = 0; i < 3; i++) {
       const sk = keccak(Uint8Array.of(i))

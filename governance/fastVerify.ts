@@ -37,7 +37,8 @@ import {
  * a wrong domain, malformed fields, odd signatures, or a signature libsecp256k1 refuses to recover
  * — goes to `verifyVoteEnvelope` itself, so refusals carry verify.ts's exact reasons. Accepts
  * what viem accepts: high-s (malleated) signatures recover, as in viem.
- * Never throws on bad input.
+ * Never throws on bad input. `verifyVotes` has the shape of collectSignals' `verifyEoa` and
+ * can be passed as it is.
  */
 
 export type VerifyResult = VerifiedVote
@@ -49,7 +50,7 @@ export interface FastVerifierOptions {
   minWorkerBatch?: number
   /** Recoveries per worker message. Default 2048. */
   chunkSize?: number
-  /** Cached recoveries kept (oldest dropped first). Default 1 000 000 (≈ 150 MB at most). */
+  /** Cached recoveries kept (oldest dropped first). Default 250 000 (≈ 50 MB at most). */
   cacheSize?: number
 }
 
@@ -283,14 +284,14 @@ export class FastVerifier {
       workers: opts.workers ?? availableParallelism(),
       minWorkerBatch: opts.minWorkerBatch ?? 1024,
       chunkSize: opts.chunkSize ?? 2048,
-      cacheSize: opts.cacheSize ?? 1_000_000,
+      cacheSize: opts.cacheSize ?? 250_000,
     }
     this.native = locateNative()
-    this.keccak = this.native ? loadKeccak(this.native.keccak) : null
+    this.keccak = this.native ? loadKeccak(this.native) : null
     this.hasher = this.keccak ? new VoteHasher(this.keccak) : null
     this.stats = {
       backend: this.native ? 'native' : 'viem',
-      keccak: this.native?.keccak.kind ?? 'viem',
+      keccak: this.native ? 'wasm' : 'viem',
       envelopes: 0,
       cacheHits: 0,
       recovered: 0,

@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { encodeFunctionData, keccak256, toHex, type Address, type PublicClient } from 'viem'
@@ -144,6 +145,15 @@ async function upstreamProposal(type: VotingType, choices: string[], over: { end
   })
 }
 
+/** Runs a script with tsx; resolves with its exit code and stdout. */
+function cli(script: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout, err: stderr })
+    })
+  })
+}
+
 const receiptOf = async (key: string) => (await store.governance.latestTally(key))!.receipt as Receipt
 
 describe('governor round: Snapshot upstream (devnet chains + local hub)', () => {
@@ -267,7 +277,24 @@ describe('governor round: Snapshot upstream (devnet chains + local hub)', () => 
     expect(casts.map((c) => c.status)).toEqual(['accepted', 'accepted'])
     expect((casts[1]!.payload as { timestamp: number }).timestamp).toBeGreaterThan((casts[0]!.payload as { timestamp: number }).timestamp)
     expect(await store.governance.wasNotified(`gov:changed:${key}:snapshot:1`)).toBe(true)
-  })
+
+    // ── npm run tally prints the receipt and exports it; npm run recompute confirms it from the JSON alone ──
+    const cfgPath = join(dir, 'config.json')
+    await writeFile(cfgPath, JSON.stringify({ ...config, store: { path: store.path } }))
+    const json = join(dir, 'receipt.json')
+    const printed = await cli('scripts/tally.ts', [up.id, '--json', json], { POOLWARDEN_CONFIG: cfgPath })
+    expect(printed.code).toBe(0)
+    expect(printed.out).toContain(`Snapshot vote: ${UPSTREAM} ${up.id}`)
+    expect(printed.out).toMatch(/ok \(eip1271\)/)
+    expect(printed.out).toMatch(/outside-window 1/)
+    expect(printed.out).toContain(`${key}:snapshot:1`)
+    const ok = await cli('scripts/recompute.ts', [json])
+    expect(ok).toMatchObject({ code: 0, out: expect.stringContaining('MATCH') })
+    // An edited weight no longer gives the receipt's vote.
+    const edited = JSON.parse(await readFile(json, 'utf8')) as Receipt
+    edited.delegators.find((d) => d.address === d2.address)!.weightByChain.ethereum = '1'
+    expect(recomputeFromReceipt(edited).mismatches.join('\n')).toMatch(/result\.snapshotVote\.choice/)
+  }, 240_000)
 
   it('killed after signing: the same signed payload is resubmitted, never a second different vote', async () => {
     const up = await upstreamProposal('single-choice', ['Yes', 'No'], { end: clock + 3000 })
@@ -305,12 +332,16 @@ describe('governor round: Snapshot upstream (devnet chains + local hub)', () => 
 
   it('backs off on hub 429 and refuses a malformed hub answer without crashing', async () => {
     await upstreamProposal('basic', ['For', 'Against', 'Abstain'])
+    // Ends before a signalling window fits (buffer 1800 s): not mirrored, said so once.
+    const late = snapshotKey(UPSTREAM, (await upstreamProposal('single-choice', ['x', 'y'], { end: clock + 1000 })).id)
     let throttled = 0
     hub.setFault(({ path }) => (path === '/graphql' && throttled++ < 3 ? { status: 429, body: { error: 'too many requests' }, headers: { 'retry-after': '0' } } : undefined))
     const r1 = await roundOf()()
     expect(throttled).toBeGreaterThan(3)
     expect(r1.errors).toEqual([])
     expect(r1.mirrored).toHaveLength(1)
+    expect(await store.governance.getProposal(late)).toMatchObject({ status: 'failed', error: expect.stringContaining('too late to mirror') })
+    expect(await store.governance.wasNotified(`gov:unmirrored:${late}`)).toBe(true)
     hub.setFault(({ path }) => (path === '/graphql' ? { status: 200, body: { data: { proposals: 'nope', votes: 7, space: 3 } } } : undefined))
     const r2 = await roundOf()()
     expect(r2.errors.length).toBeGreaterThan(0)
@@ -374,5 +405,22 @@ describe('governor round: on-chain Governor (GovernorCountingFractional)', () =>
     expect(now.against + now.for + now.abstain).toBe(POOL_DAO_WEIGHT)
     const used = await c().public.readContract({ address: dao.governor, abi: governorAbi, functionName: 'usedVotes', args: [id, pool.address] })
     expect(used).toBe(POOL_DAO_WEIGHT)
+  })
+
+  it('signal quorum not reached: alerts once and casts nothing', async () => {
+    config = configSchema.parse({ ...config, governance: { ...config.governance, policy: { ...config.governance.policy, signalQuorumBps: 5_000 } } })
+    const id = await propose('Quorum test')
+    const key = governorKey('ethereum', dao.governor, id)
+    const round = roundOf()
+    await round()
+    await signal(d4, (await store.governance.getProposal(key))!.signalId!, 'basic', 1) // 300 of TOTAL: under half
+    const r = await round()
+    expect(r.errors).toEqual([])
+    expect(r.cast).toEqual([])
+    expect(r.tallied.find((t) => t.key === key)?.status).toBe('quorum-not-reached')
+    expect(await store.governance.wasNotified(`gov:quorum:${key}`)).toBe(true)
+    await round()
+    expect((await store.alerts.undelivered()).filter((a) => a.dedupKey === `gov:quorum:${key}`)).toHaveLength(1)
+    expect(await totals(id)).toEqual({ against: 0n, for: 0n, abstain: 0n })
   })
 })

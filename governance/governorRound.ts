@@ -114,6 +114,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
   const governorOf = (p: GovProposal): UpstreamGovernorConfig | undefined =>
     gov.upstream.governors.find((x) => x.chain === p.chain && x.address.toLowerCase() === p.governor)
   const spaceNetworks = new Map<string, string | null>()
+  const unsupported = new Set<string>()
 
   // ── 1. discovery ──────────────────────────────────────────────────────────────────────────
   async function chainOfNetwork(network: string | null | undefined): Promise<string | undefined> {
@@ -137,7 +138,8 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
         for (const p of proposals) {
           if (p.end < now()) continue
           if (!(VOTING_TYPES as readonly string[]).includes(p.type)) {
-            logger.warn({ space, proposal: p.id, type: p.type }, 'unsupported voting type: not mirrored')
+            if (!unsupported.has(p.id)) logger.warn({ space, proposal: p.id, type: p.type }, 'unsupported voting type: not mirrored')
+            unsupported.add(p.id)
             continue
           }
           const snapshotTime = chain && p.snapshot ? await blockTime(chain, BigInt(p.snapshot)) : null
@@ -201,7 +203,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
             governor: address.toLowerCase(),
             upstreamId: id.toString(),
             type: 'basic',
-            title: (description.split('\n')[0] || `Proposal ${id}`).slice(0, 200),
+            title: (description.split('\n')[0]!.replace(/^#+\s*/, '') || `Proposal ${id}`).slice(0, 200),
             choices: BASIC_CHOICES,
             start: toWall(read.snapshot),
             end: toWall(read.deadline),
@@ -237,7 +239,9 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
     const t = now()
     const end = p.end - policy.mirrorBufferSeconds
     if (end <= t) {
-      await g.setProposalStatus(p.key, 'failed', `too late to mirror: the signalling end ${end} is past (buffer ${policy.mirrorBufferSeconds} s)`)
+      const why = `too late to mirror: the signalling would end ${new Date(end * 1000).toISOString()}, in the past (buffer ${policy.mirrorBufferSeconds} s before the upstream end)`
+      await g.setProposalStatus(p.key, 'failed', why)
+      await g.notifyOnce({ key: `gov:unmirrored:${p.key}`, agent: AGENT, rule: 'gov-not-mirrored', subject: p.key, severity: 'warning', chain: p.chain, title: `Not mirrored, the pool will not vote: ${p.title}`, body: why })
       return undefined
     }
     const space = gov.signalling.space
@@ -406,7 +410,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       if (prev && (!policy.recast || same(prev))) return
       if (last?.status === 'failed' && same(last.payload as Payload)) return
       key = `${p.key}:governor:${casts.length}`
-      payload = { ...want, intentKey: `gov:${p.chain}:${p.upstreamId}:${casts.length}` }
+      payload = { ...want, intentKey: `gov:${p.chain}:${p.governor}:${p.upstreamId}:${casts.length}` }
       await g.createCast({ key, proposalKey: p.key, target: 'governor', tallyId, payload })
     }
     await g.markCastSubmitted(key)

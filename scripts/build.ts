@@ -12,6 +12,7 @@ export const BUNDLES = {
   watcher: 'agents/watcher.ts',
   strategist: 'agents/strategist.ts',
   executor: 'agents/executor.ts',
+  governor: 'agents/governor.ts',
   simulator: 'devnet/simulator.main.ts',
   telegram: 'agents/telegram.ts',
   'telegram-api': 'devnet/telegram/main.ts',

@@ -15,6 +15,7 @@ import { compileContracts } from '../devnet/compile'
 import { deployDevnet, writeDevnetConfig } from '../devnet/deploy'
 import { isPortFree, waitForRpc } from '../devnet/anvil'
 import { loadScenario, scenarioNames } from '../devnet/scenario'
+import { DEVNET_HUB_PORT } from '../devnet/governance/constants'
 import { openStore } from '../store'
 import { buildStatus, renderStatus } from '../watch/statusReport'
 import { buildApps } from './build'
@@ -68,6 +69,9 @@ async function main(): Promise<void> {
       if (!(await isPortFree(c.port))) {
         throw new ConfigError([`devnet: port ${c.port} (chain ${c.name}) is in use: stop what listens there, or change scripts/devnet-chains.json`])
       }
+    }
+    if (!(await isPortFree(DEVNET_HUB_PORT))) {
+      throw new ConfigError([`devnet: port ${DEVNET_HUB_PORT} (the local Snapshot hub) is in use: stop what listens there`])
     }
     // A new devnet every start: chains begin empty, so the old store and config are stale.
     const devDir = join(ROOT, '.devnet')

@@ -29,7 +29,8 @@ export const WALLET_SHARES: ReadonlyArray<number> = [180, 90, 0]
 
 /**
  * The tally policy's timings on the devnet (config governance.policy): the scenario's upstream
- * proposals last minutes, so the mirrored signalling proposal ends 2 minutes before the upstream
- * end and the pool casts in the last 90 seconds (live defaults: 12 h and 6 h).
+ * proposals last 10–13 minutes, so the mirrored signalling proposal ends 2 minutes before the
+ * upstream end, and the pool first casts 5 minutes before it — while delegators still signal, so
+ * re-casts on moving signals happen live (live defaults: 12 h and 6 h).
  */
-export const DEVNET_GOVERNANCE_POLICY = { mirrorBufferSeconds: 120, castWindowSeconds: 90 } as const
+export const DEVNET_GOVERNANCE_POLICY = { mirrorBufferSeconds: 120, castWindowSeconds: 300 } as const

@@ -2,6 +2,7 @@ import snapshot from '@snapshot-labs/snapshot.js'
 import type { Address } from 'viem'
 import type { Logger } from 'pino'
 import { mulberry32 } from '../../core/random'
+import { sleep } from '../../core/shutdown'
 import type { VotingType } from '../../governance/types'
 import { ethersSignerFromViem, type EthersStyleSigner } from '../../governance/viemSigner'
 import { devAccount } from '../accounts'
@@ -273,13 +274,7 @@ export function createDelegatorActor(opts: DelegatorActorOptions): DelegatorActo
         } catch (err) {
           opts.logger?.warn({ err: (err as Error).message }, 'delegators: tick failed (hub down?), retrying')
         }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, cfg.pollSeconds * 1000)
-          signal.addEventListener('abort', () => {
-            clearTimeout(timer)
-            resolve()
-          }, { once: true })
-        })
+        await sleep(cfg.pollSeconds * 1000, signal)
       }
     },
   }

@@ -238,8 +238,21 @@ const SDL = /* GraphQL */ `
     symbol: String
     admins: [String]
     members: [String]
+    filters: SpaceFilters
+    voting: SpaceVoting
     proposalsCount: Int
     votesCount: Int
+  }
+  type SpaceFilters {
+    minScore: Float
+    onlyMembers: Boolean
+  }
+  type SpaceVoting {
+    delay: Int
+    period: Int
+    type: String
+    quorum: Float
+    privacy: String
   }
   type Proposal {
     id: String!
@@ -429,6 +442,8 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
   const getSpaceRow = (id: string) => db.get<SpaceRow>('SELECT * FROM spaces WHERE id = ?', [id])
   const getProposalRow = (id: string) => db.get<ProposalRow>('SELECT * FROM proposals WHERE id = ?', [id])
 
+  const settingsOf = (s: SpaceRow): SpaceSettings => safeJson(s.settings) as SpaceSettings
+
   async function spaceGql(id: string) {
     const s = await getSpaceRow(id)
     if (!s) return null
@@ -436,6 +451,8 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
       ...s,
       admins: JSON.parse(s.admins) as string[],
       members: JSON.parse(s.members) as string[],
+      filters: { minScore: 0, onlyMembers: settingsOf(s).onlyMembers ?? false },
+      voting: { delay: settingsOf(s).voting?.delay ?? null, period: settingsOf(s).voting?.period ?? null, type: settingsOf(s).voting?.type ?? null, quorum: null, privacy: '' },
       proposalsCount: async () => (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM proposals WHERE space = ?', [id]))!.n,
       votesCount: async () => (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM votes WHERE space = ?', [id]))!.n,
     }
@@ -554,8 +571,6 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
       proposal.id,
     ])
   }
-
-  const settingsOf = (s: SpaceRow): SpaceSettings => safeJson(s.settings) as SpaceSettings
 
   /** EIP-1271 fallback for a signature that did not recover to its address. */
   async function contractSigned(network: string, address: string, hash: Hex, sig: string): Promise<boolean> {

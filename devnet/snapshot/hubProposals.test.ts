@@ -133,6 +133,19 @@ describe('local hub: signed Proposal messages (Client712.proposal)', () => {
     await expect(propose(bob, { title: 'ok open', space: OPEN })).resolves.toMatchObject({ id: expect.any(String) })
   })
 
+  it('serves the spaces\' proposal settings (filters.onlyMembers, voting) in GraphQL', async () => {
+    const res = await fetch(hub.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ a: space(id: "${SIGNALS}") { admins filters { onlyMembers } voting { delay period type } } b: space(id: "${STRICT}") { filters { onlyMembers } voting { delay period type } } }` }),
+    })
+    const { data } = (await res.json()) as { data: unknown }
+    expect(data).toEqual({
+      a: { admins: [pool.address], filters: { onlyMembers: true }, voting: { delay: null, period: null, type: null } },
+      b: { filters: { onlyMembers: false }, voting: { delay: 60, period: 3600, type: 'approval' } },
+    })
+  })
+
   it('refuses a tampered message, a forged author and a duplicate', async () => {
     const message = { ...proposalMessage({ title: 'dup' }), from: pool.address, labels: [], privacy: '' }
     const sig = await pool.signTypedData({ domain: SNAPSHOT_DOMAIN, types: PROPOSAL_TYPES, primaryType: 'Proposal', message: message as never })

@@ -1,0 +1,78 @@
+/**
+ * Governor agent: watches upstream Snapshot spaces and on-chain Governors, mirrors each proposal
+ * into the pool's signalling space, tallies the delegators' signals (weights from chain reads)
+ * and casts the pool's vote before the deadline, exactly once, re-casting when signals move.
+ * Thin wiring: the logic is governance/governorRound.ts.
+ */
+import { parseEther, type PublicClient } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { createChainClient } from '../chains/createChainClient'
+import { loadConfig } from '../config/load'
+import { readOptionalSecret, readSignerKey } from '../config/secrets'
+import { ConfigError, describeError } from '../core/errors'
+import { createLogger } from '../core/logger'
+import { createShutdown, sleep } from '../core/shutdown'
+import { createTxSender, type TxSender } from '../execution'
+import { verifyVotes } from '../governance/fastVerify'
+import { AGENT, createGovernorRound } from '../governance/governorRound'
+import { createSnapshotClient } from '../governance/snapshotClient'
+import { openStore } from '../store'
+
+async function main(): Promise<void> {
+  const config = loadConfig()
+  const logger = createLogger({ agent: AGENT })
+  const gov = config.governance
+  const account = privateKeyToAccount(readSignerKey(config))
+  if (account.address.toLowerCase() !== config.pool.account.toLowerCase()) {
+    throw new ConfigError([`pool.signer.keyEnv: the key in ${config.pool.signer.keyEnv} signs for ${account.address}, not pool.account ${config.pool.account}: use the pool's key`])
+  }
+  const shutdown = createShutdown({ handleSignals: true })
+  const store = await openStore({ path: config.store.path, logger })
+  shutdown.onShutdown(() => store.close())
+  const common = { config, logger }
+  const clients: Record<string, PublicClient> = {}
+  const senders: Record<string, TxSender> = {}
+  for (const c of config.chains) {
+    const chain = createChainClient({ chain: c, logger })
+    clients[c.name] = chain.client
+    if (gov.upstream.governors.some((g) => g.chain === c.name)) {
+      senders[c.name] = createTxSender({ common, store, chain, account, options: {
+          agent: AGENT,
+          signal: shutdown.signal,
+          criticalGasBalance: parseEther(String(config.execution.criticalGasBalanceEth)),
+          stuckAfterBlocks: config.execution.stuckAfterBlocks,
+          feeBumpPercent: config.execution.feeBumpPercent,
+        },
+      })
+    }
+  }
+  const apiKey = readOptionalSecret(gov.snapshot.apiKeyEnv)
+  const rate = gov.snapshot.rateLimit
+  const hub = createSnapshotClient({
+    graphqlUrl: gov.snapshot.graphqlUrl,
+    ...(apiKey ? { apiKey } : {}),
+    rateLimit: { requests: apiKey ? rate.requestsWithKey : rate.requests, windowMs: rate.windowMs },
+  })
+  const round = createGovernorRound({ config, store, logger, hub, account, clients, senders, verifyEoa: (envs) => verifyVotes(envs) })
+  logger.info({ spaces: gov.upstream.spaces, governors: gov.upstream.governors.length, signalling: gov.signalling.space }, 'governor started')
+  while (!shutdown.signal.aborted) {
+    let last: unknown
+    try {
+      const r = await round()
+      last = { discovered: r.discovered.length, mirrored: r.mirrored.length, cast: r.cast.length, errors: r.errors.length }
+      if (r.discovered.length || r.mirrored.length || r.cast.length) logger.info({ discovered: r.discovered, mirrored: r.mirrored, cast: r.cast }, 'governance round')
+      for (const e of r.errors) logger.warn({ proposal: e.key, err: e.error }, 'governance round: skipped')
+    } catch (err) {
+      last = { error: describeError(err) }
+      logger.error({ err: describeError(err) }, 'governance round failed')
+    }
+    await store.heartbeats.beat(AGENT, { last }).catch(() => undefined)
+    await sleep(gov.pollSeconds * 1000, shutdown.signal)
+  }
+  logger.info('governor stopped')
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : `governor: ${describeError(err)}`)
+  process.exit(1)
+})

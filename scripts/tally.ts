@@ -1,0 +1,61 @@
+/**
+ * `npm run tally -- [<proposal>] [--json file]` — the latest tally receipt of a proposal (an
+ * upstream proposal id, its mirrored signalling id, a store key, or `#<tally id>`): delegators,
+ * signals, weights, signature checks, the result and the calldata; `--json` exports the receipt
+ * that `npm run recompute -- <file>` re-derives the pool's vote from. Without a proposal: lists them.
+ */
+import { writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { loadConfig } from '../config/load'
+import { ConfigError, describeError } from '../core/errors'
+import { createLogger } from '../core/logger'
+import { receiptToJson, type Receipt } from '../governance/receipt'
+import { renderReceipt } from '../governance/renderReceipt'
+import { getReceipt, listProposals, openStore } from '../store'
+
+const USAGE = 'usage: npm run tally -- [<proposal id | signalling id | #tally>] [--json receipt.json] [--limit n]'
+
+async function main() {
+  const { positionals, values } = parseArgs({ allowPositionals: true, options: { json: { type: 'string' }, limit: { type: 'string' } } })
+  const [id] = positionals
+  if (positionals.length > 1) throw new ConfigError([USAGE])
+  const config = loadConfig()
+  const store = await openStore({ path: config.store.path, logger: createLogger({ cli: 'tally' }, 'warn') })
+  try {
+    if (!id) {
+      const rows = await listProposals(store, { limit: Number(values.limit ?? 20) })
+      if (rows.length === 0) console.log('no governance proposals yet (the governor agent records them)')
+      for (const p of rows) {
+        console.log(`${p.upstreamId}  ${p.status.padEnd(8)}  ends ${new Date(p.end * 1000).toISOString()}  tally ${p.tallyStatus ?? '-'}  ${p.source === 'snapshot' ? p.space : `${p.chain} governor`}  ${p.title}`)
+      }
+      return
+    }
+    const found = await getReceipt(store, id)
+    if (!found) {
+      const p = await store.governance.findProposal(id)
+      throw new ConfigError([p ? `proposal ${id}: no tally yet (status ${p.status})` : `no proposal ${JSON.stringify(id.slice(0, 80))} in the store: npm run tally lists them`])
+    }
+    const { proposal: p, tally } = found
+    const receipt = tally.receipt as Receipt
+    const casts = await store.governance.listCasts(p.key)
+    console.log(
+      renderReceipt(receipt, {
+        upstream: p.source === 'snapshot' ? `Snapshot ${p.space} ${p.upstreamId} "${p.title}"` : `Governor ${p.governor} on ${p.chain}, proposal ${p.upstreamId} "${p.title}"`,
+        casts,
+        tallyAt: tally.createdAt,
+        hash: tally.hash,
+      }),
+    )
+    if (values.json) {
+      writeFileSync(values.json, `${receiptToJson(receipt)}\n`)
+      console.log(`\nreceipt written to ${values.json} — check it: npm run recompute -- ${values.json}`)
+    }
+  } finally {
+    await store.close()
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : `tally: ${describeError(err)}`)
+  process.exit(1)
+})

@@ -13,6 +13,7 @@ import { createTelegramBot } from '../telegram/bot'
 import { telegramConnection } from '../telegram/config'
 import { describeBotError, registerCommands } from '../telegram/createBot'
 import { createAlertDelivery } from '../telegram/delivery'
+import { storeGovernanceReader } from '../telegram/governanceStore'
 import { runPolling } from '../telegram/poll'
 
 const AGENT = 'telegram'
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
     return
   }
   const { token, apiRoot } = telegramConnection(t)
-  const bot = createTelegramBot({ config, store, logger, token, apiRoot })
+  const bot = createTelegramBot({ config, store, logger, token, apiRoot, governance: storeGovernanceReader(store) })
   const delivery = createAlertDelivery({ config, store, api: bot.api, logger, token })
 
   // The command list; a failure (network) is retried in the background without blocking the bot.

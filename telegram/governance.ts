@@ -1,6 +1,7 @@
 /**
- * What the bot reads about governance (/proposals, /tally <id>). The governance agent's tables
- * are wired in through this interface; until then the bot says there is no data.
+ * What the bot reads about governance (/proposals, /tally <id>). The agent passes
+ * storeGovernanceReader (the governor agent's tables, telegram/governanceStore.ts); without one the
+ * bot says there is no data.
  */
 export interface GovernanceReader {
   /** A text listing the proposals being watched (open first). */

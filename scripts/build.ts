@@ -13,6 +13,7 @@ export const BUNDLES = {
   strategist: 'agents/strategist.ts',
   executor: 'agents/executor.ts',
   simulator: 'devnet/simulator.main.ts',
+  guardian: 'devnet/wormhole/guardian.main.ts',
 } as const
 
 export async function buildApps(): Promise<void> {

@@ -1,5 +1,4 @@
 import { getAddress, type Address, type Hex } from 'viem'
-import { wormholeChainOf } from '../chains/wormhole'
 import type { Config } from '../config/schema'
 import { describeError, RetryableError } from '../core/errors'
 import type { Logger } from '../core/logger'
@@ -30,6 +29,13 @@ import { IntentFailedError } from './errors'
  * guardian API that is down, a destination that is unreachable: the transfer waits (backoff) and
  * alerts; it never gives up the funds. Once funds left the source chain nothing fails the transfer.
  */
+
+/** The wormhole entry of a chain (config.wormhole; no SDK import here: only bridgeSdk.ts loads the SDK). */
+function wormholeChainOf(config: Config, chain: string) {
+  const c = config.wormhole?.chains.find((x) => x.chain === chain)
+  if (!c) throw new Error(`config: chain "${chain}" is not in wormhole.chains`)
+  return c
+}
 
 /** An unsigned transaction from the SDK, as the TxSender takes it. */
 export interface BridgeTx {

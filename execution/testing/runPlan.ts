@@ -23,7 +23,6 @@ import { createLogger } from '../../core/logger'
 import { openStore } from '../../store'
 import { createTxSender, type TxSender } from '../createTxSender'
 import { executePlan } from '../executePlan'
-import { createSdkBridgePort } from '../bridgeSdk'
 
 let dieAt = process.env.POOLWARDEN_DIE_AT
 const trace = process.env.POOLWARDEN_TRACE ? (label: string) => process.stdout.write(`TRACE ${label} ${Math.round(performance.now())}\n`) : () => undefined
@@ -79,9 +78,14 @@ async function main(): Promise<number> {
       steps: found.steps,
       hooks: { at: (p, ctx) => point(`${p}:${ctx.stepIdx}`) },
       // Cross-chain steps (with a wormhole config): bridge points are `bridge-<point>:<transfer id>`.
-      bridge: config.wormhole
-        ? { port: createSdkBridgePort(config), options: { backoffMs: { initial: 50, max: 400 }, waitMs: 15_000, hooks: { at: (p, t) => point(`bridge-${p}:${t.id}`) } } }
-        : undefined,
+      // Loaded only for plans that cross chains: the SDK would slow every other runner's start.
+      bridge:
+        config.wormhole && found.steps.some((s) => s.kind === 'bridge' || s.kind === 'redeem')
+          ? {
+              port: (await import('../bridgeSdk')).createSdkBridgePort(config),
+              options: { backoffMs: { initial: 50, max: 400 }, waitMs: 15_000, hooks: { at: (p, t) => point(`bridge-${p}:${t.id}`) } },
+            }
+          : undefined,
     })
     process.stdout.write(`RESULT ${res.status}${res.status === 'failed' ? ` ${res.error}` : ''}\n`)
     return res.status === 'completed' ? 0 : res.status === 'failed' ? 3 : 4

@@ -88,6 +88,15 @@ export const devnetApps = devnet
         out_file: join(logDir, 'delegators.log'),
         error_file: join(logDir, 'delegators.log'),
       },
+      {
+        // The local Wormhole guardian: signs and serves VAAs (config wormhole.api, port 7071).
+        ...common,
+        name: 'guardian',
+        ...node('guardian.mjs'),
+        env: { ...agentEnv, POOLWARDEN_GUARDIAN_DB: join(root, '.devnet/guardian.sqlite') },
+        out_file: join(logDir, 'guardian.log'),
+        error_file: join(logDir, 'guardian.log'),
+      },
     ]
   : []
 

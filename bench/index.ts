@@ -10,6 +10,7 @@ import { benchShockToAlert } from './shockToAlert'
 import { benchShockToPlan } from './shockToPlan'
 import { benchAllocation, formatAllocationBench } from './allocation'
 import { signatureBenchSection } from './signatures'
+import { benchCrossChain } from './crossChain'
 
 const only = process.argv.slice(2)
 const want = (name: string) => only.length === 0 || only.includes(name)
@@ -42,6 +43,18 @@ async function main() {
           console.log(`${f.shock}: shock at block ${f.shockBlock}; plan from samples of block +${f.toPlan ?? 'none'}; first rebalance tx mined at block +${f.toFirstTx ?? 'none'}`)
         }
       }
+    } finally {
+      await devnet.stop()
+    }
+  }
+  if (want('bridge')) {
+    const devnet = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_BENCH_PORT ?? 28545) + 10, guardian: { pollMs: 100 } })
+    try {
+      const f = await benchCrossChain(devnet, { blockMs: 1000 })
+      console.log(`\n## One cross-chain rebalance end to end (${f.from} → ${f.to}: bridge, redeem, deposit; 1 block/${f.blockMs} ms; target: finality ${f.finality} + 3 = ${f.finality + 3} source blocks)`)
+      console.log(`source tx → VAA verified : ${f.blocksToVaa} source blocks`)
+      console.log(`source tx → funds landed : ${f.blocks} source blocks, ${f.msToLanded} ms from the plan's start   (target ≤ ${f.finality + 3} blocks)`)
+      console.log(`whole plan (with deposit): ${f.msTotal} ms`)
     } finally {
       await devnet.stop()
     }

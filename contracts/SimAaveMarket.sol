@@ -37,6 +37,9 @@ contract SimAaveMarket is SimControlled {
     uint256 public variableBorrowRate;
     uint256 public utilisationBps;
     bool public paused;
+    /// Who mints the LST that backs accrued interest: the asset itself when zero (the market is
+    /// one of its minters); else a reserve (SimYieldReserve) where the asset is a bridged token.
+    address public yieldSource;
 
     event Supply(address indexed reserve, address user, address indexed onBehalfOf, uint256 amount, uint16 indexed referralCode);
     event Withdraw(address indexed reserve, address indexed user, address indexed to, uint256 amount);
@@ -66,6 +69,11 @@ contract SimAaveMarket is SimControlled {
         liquidityRate = liquidityRate_;
         variableBorrowRate = variableBorrowRate_;
         utilisationBps = utilisationBps_;
+    }
+
+    /// Set before the first supply (the next index update pays from the new source).
+    function setYieldSource(address source) external onlyOwner {
+        yieldSource = source;
     }
 
     modifier onlyReserve(address asset_) {
@@ -200,6 +208,6 @@ contract SimAaveMarket is SimControlled {
         lastUpdateTimestamp = uint40(block.timestamp);
         uint256 owed = aToken.totalSupply() + 1;
         uint256 held = IERC20(ASSET).balanceOf(address(this));
-        if (held < owed) ISimMintable(ASSET).mint(address(this), owed - held);
+        if (held < owed) ISimMintable(yieldSource == address(0) ? ASSET : yieldSource).mint(address(this), owed - held);
     }
 }

@@ -28,8 +28,13 @@ contract SimVault is ERC4626, Pausable, SimControlled {
     /// Share of total assets available for withdrawal, in bps.
     uint256 public idleBps;
 
+    /// Who mints the yield: the asset itself when zero (the vault is one of its minters); else a
+    /// reserve (SimYieldReserve) on chains where the asset is a bridged token nobody here can mint.
+    address public yieldSource;
+
     event ParamsSet(uint256 aprWad, uint256 idleBps, bool paused);
     event YieldAccrued(uint256 assets);
+    event YieldSourceSet(address source);
 
     error BpsTooLarge(uint256 bps);
 
@@ -64,9 +69,15 @@ contract SimVault is ERC4626, Pausable, SimControlled {
         uint256 y = pendingYield();
         lastAccrual = uint64(block.timestamp);
         if (y > 0) {
-            ISimMintable(asset()).mint(address(this), y);
+            ISimMintable(yieldSource == address(0) ? asset() : yieldSource).mint(address(this), y);
             emit YieldAccrued(y);
         }
+    }
+
+    function setYieldSource(address source) external onlyOwner {
+        accrue();
+        yieldSource = source;
+        emit YieldSourceSet(source);
     }
 
     // ── liquidity ────────────────────────────────────────────────────────────────────────────

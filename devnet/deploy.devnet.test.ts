@@ -139,7 +139,8 @@ describe('deployment', () => {
       const read = c.public.readContract
       for (const v of dep.venues) {
         if (v.kind === 'lst') {
-          const rate = v.rateMethod === 'stEthPerToken' ? await read({ address: v.token, abi: wstEthAbi, functionName: 'stEthPerToken' }) : await read({ address: v.token, abi: rEthAbi, functionName: 'getExchangeRate' })
+          const rateAt = v.rateSource ?? v.token
+          const rate = v.rateMethod === 'stEthPerToken' ? await read({ address: rateAt, abi: wstEthAbi, functionName: 'stEthPerToken' }) : await read({ address: rateAt, abi: rEthAbi, functionName: 'getExchangeRate' })
           expect(rate).toBeGreaterThan(parseEther('1.1'))
           expect(rate).toBeLessThan(parseEther('1.25'))
           expect(await read({ address: v.token, abi: erc20Abi, functionName: 'symbol' })).toBe(v.symbol)

@@ -26,7 +26,7 @@ import { bpsToRay, bpsToWad, checkScenario, type AaveBase, type LstBase, type Sc
 import { rpcRequest } from './anvil'
 import { simWallet1271Abi } from './governance/abis'
 import { DEVNET_GOVERNANCE_POLICY, DEVNET_HUB_URL, DEVNET_SPACES, GOV_ROLES, WALLET_SHARES } from './governance/constants'
-import { DEVNET_WORMHOLE_FINALITY, attestAndWrap, deployWormholeContracts, registerTokenBridges, type WormholeChainDeployment } from './wormhole/deploy'
+import { DEVNET_WORMHOLE_FINALITY, attestAndWrap, bridgeAtDeploy, deployWormholeContracts, registerTokenBridges, type WormholeChainDeployment, type WormholeContracts } from './wormhole/deploy'
 
 /**
  * Deploys the devnet world on already running anvil chains: per chain a SimController, the pool's
@@ -50,7 +50,18 @@ export interface DevnetChainSpec {
 }
 
 export type SimVenue =
-  | { id: string; kind: 'lst'; symbol: 'wstETH' | 'rETH'; token: Address; feed: Address; rateMethod: 'stEthPerToken' | 'getExchangeRate'; base: LstBase }
+  | {
+      id: string
+      kind: 'lst'
+      symbol: 'wstETH' | 'rETH'
+      /** The token the pool holds (off the LST's home chain: the Wormhole-wrapped one). */
+      token: Address
+      feed: Address
+      rateMethod: 'stEthPerToken' | 'getExchangeRate'
+      /** Where the exchange rate is read and driven (the chain's SimWstETH) when `token` has none (a wrapped token). */
+      rateSource?: Address
+      base: LstBase
+    }
   | { id: string; kind: 'erc4626'; vault: Address; asset: Address; base: VaultBase }
   | { id: string; kind: 'aave-v3'; market: Address; aToken: Address; asset: Address; base: AaveBase }
 
@@ -83,6 +94,8 @@ export interface ChainDeployment {
   dao?: DaoDeployment
   /** Wormhole on this chain (core bridge, token bridge, the LST there); devnet/wormhole/deploy.ts. */
   wormhole?: WormholeChainDeployment
+  /** Off the LST's home chain: the SimYieldReserve paying the venues' yield in wrapped wstETH. */
+  yieldReserve?: Address
 }
 
 export interface DaoDeployment {
@@ -287,129 +300,235 @@ export class ChainSession {
 
 // ── deployment of one chain ──────────────────────────────────────────────────────────────────
 
-async function deployChain(
-  spec: DevnetChainSpec,
-  position: number,
-  artifacts: Artifacts,
-  progress: (step: string) => void,
-  daoGovernor: { votingDelay: number; votingPeriod: number },
-): Promise<ChainDeployment> {
-  const s = new ChainSession(spec)
+/** A chain after the first phase: its LSTs, feeds, controller and Wormhole contracts. */
+interface ChainBase {
+  s: ChainSession
+  position: number
+  amount: (n: number) => bigint
+  controller: Address
+  /** SimWstETH of this chain: the collateral on the home chain; elsewhere the rate source of the wrapped LST (like an L2 rate oracle). */
+  wst: Address
+  reth: Address
+  feedSt: Address
+  feedR: Address
+  wh: WormholeContracts
+}
+
+/** Phase 1 (every chain at once): Multicall3, controller, LSTs, price feeds, Wormhole core bridge and token bridge. */
+async function deployChainBase(s: ChainSession, position: number, artifacts: Artifacts, progress: (step: string) => void): Promise<ChainBase> {
+  const spec = s.spec
   const actualId = await s.public.getChainId()
   if (actualId !== spec.chainId) throw new Error(`${spec.name}: ${spec.url} has chain id ${actualId}, expected ${spec.chainId}`)
   const p = PROFILES[position % PROFILES.length]!
   const scale = p.scale
   const amount = (n: number) => whole(Math.round(n * scale * 1000) / 1000)
   const deployer = devAccount(ROLES.deployer)
+  progress('multicall3')
+  await s.rpc('anvil_setCode', [MULTICALL3_ADDRESS, getArtifact(artifacts, 'Multicall3').deployedBytecode])
+
+  progress('contracts')
+  const D = deployer.address
+  const controller = await s.deploy(deployer, artifacts, 'SimController', [D, devAccount(ROLES.operator).address])
+  const wst = await s.deploy(deployer, artifacts, 'SimWstETH', [D, RATE.wstETH, bpsToWad(p.wsteth)])
+  const reth = await s.deploy(deployer, artifacts, 'SimRETH', [D, RATE.rETH, bpsToWad(p.reth)])
+  const feedSt = await s.deploy(deployer, artifacts, 'SimPriceFeed', ['STETH / ETH', D, parseEther('1')])
+  const feedR = await s.deploy(deployer, artifacts, 'SimPriceFeed', ['RETH / ETH (market / backing)', D, parseEther('1')])
+  for (const addr of [wst, reth, feedSt, feedR]) {
+    await s.write(deployer, `setController ${addr}`, { address: addr, abi: simLstAbi as Abi, functionName: 'setController', args: [controller] })
+  }
+  progress('wormhole')
+  const wh = await deployWormholeContracts(s, position, artifacts, deployer)
+  return { s, position, amount, controller, wst, reth, feedSt, feedR, wh }
+}
+
+/**
+ * Phase 3 (every chain at once): the venues over the chain's collateral, funding, deposits, pool
+ * shares. On the LST's home chain the collateral is its SimWstETH (the venues mint their yield in
+ * it); elsewhere it is the Wormhole-wrapped wstETH, already bridged to the deployer, the pool and
+ * the chain's SimYieldReserve (which pays the venues' yield: nobody here can mint a wrapped token).
+ */
+async function deployChainVenues(
+  b: ChainBase,
+  collateral: Address,
+  artifacts: Artifacts,
+  progress: (step: string) => void,
+  daoGovernor: { votingDelay: number; votingPeriod: number },
+): Promise<ChainDeployment> {
+  const { s, position, amount, controller, wst, reth, feedSt, feedR } = b
+  const spec = s.spec
+  const home = collateral === wst
+  const p = PROFILES[position % PROFILES.length]!
+  const deployer = devAccount(ROLES.deployer)
   const pool = devAccount(ROLES.pool)
-  const operator = devAccount(ROLES.operator)
-  return s.withAutomine(async () => {
-    progress('multicall3')
-    await s.rpc('anvil_setCode', [MULTICALL3_ADDRESS, getArtifact(artifacts, 'Multicall3').deployedBytecode])
+  const D = deployer.address
+  const lstAbi = simLstAbi as Abi
+  progress('venues')
+  const core = await s.deploy(deployer, artifacts, 'SimVault', [collateral, 'Sim Core wstETH Vault', 'scwstETH', D, bpsToWad(p.core.apr), BigInt(p.core.idle)])
+  const boost = await s.deploy(deployer, artifacts, 'SimVault', [collateral, 'Sim Boost wstETH Vault', 'sbwstETH', D, bpsToWad(p.boost.apr), BigInt(p.boost.idle)])
+  const aave = await s.deploy(deployer, artifacts, 'SimAaveMarket', [
+    collateral,
+    'Aave Sim wstETH',
+    'aSimwstETH',
+    D,
+    bpsToRay(p.aave.apr),
+    bpsToRay(p.aave.borrow),
+    BigInt(p.aave.util),
+  ])
+  const aToken = await s.public.readContract({ address: aave, abi: simAaveMarketAbi, functionName: 'aToken' })
+  const share = await s.deploy(deployer, artifacts, 'PoolShare', ['Poolwarden Pool Share', 'pwSHARE', D])
 
-    progress('contracts')
-    const D = deployer.address
-    const controller = await s.deploy(deployer, artifacts, 'SimController', [D, operator.address])
-    const wst = await s.deploy(deployer, artifacts, 'SimWstETH', [D, RATE.wstETH, bpsToWad(p.wsteth)])
-    const reth = await s.deploy(deployer, artifacts, 'SimRETH', [D, RATE.rETH, bpsToWad(p.reth)])
-    const feedSt = await s.deploy(deployer, artifacts, 'SimPriceFeed', ['STETH / ETH', D, parseEther('1')])
-    const feedR = await s.deploy(deployer, artifacts, 'SimPriceFeed', ['RETH / ETH (market / backing)', D, parseEther('1')])
-    const core = await s.deploy(deployer, artifacts, 'SimVault', [wst, 'Sim Core wstETH Vault', 'scwstETH', D, bpsToWad(p.core.apr), BigInt(p.core.idle)])
-    const boost = await s.deploy(deployer, artifacts, 'SimVault', [wst, 'Sim Boost wstETH Vault', 'sbwstETH', D, bpsToWad(p.boost.apr), BigInt(p.boost.idle)])
-    const aave = await s.deploy(deployer, artifacts, 'SimAaveMarket', [
-      wst,
-      'Aave Sim wstETH',
-      'aSimwstETH',
-      D,
-      bpsToRay(p.aave.apr),
-      bpsToRay(p.aave.borrow),
-      BigInt(p.aave.util),
-    ])
-    const aToken = await s.public.readContract({ address: aave, abi: simAaveMarketAbi, functionName: 'aToken' })
-    const share = await s.deploy(deployer, artifacts, 'PoolShare', ['Poolwarden Pool Share', 'pwSHARE', D])
-
-    progress('wiring')
-    const lstAbi = simLstAbi as Abi
-    for (const addr of [wst, reth, feedSt, feedR, core, boost, aave]) {
-      await s.write(deployer, `setController ${addr}`, { address: addr, abi: lstAbi, functionName: 'setController', args: [controller] })
-    }
+  progress('wiring')
+  for (const addr of [core, boost, aave]) {
+    await s.write(deployer, `setController ${addr}`, { address: addr, abi: lstAbi, functionName: 'setController', args: [controller] })
+  }
+  let yieldReserve: Address | undefined
+  if (home) {
     for (const minter of [core, boost, aave]) {
       await s.write(deployer, `setMinter ${minter}`, { address: wst, abi: lstAbi, functionName: 'setMinter', args: [minter, true] })
     }
+  } else {
+    yieldReserve = await s.deploy(deployer, artifacts, 'SimYieldReserve', [collateral, D])
+    // Funded from the deployer's wrapped wstETH (bridged in with its own funds), before any deposit accrues.
+    await s.write(deployer, 'fund yield reserve', { address: collateral, abi: lstAbi, functionName: 'transfer', args: [yieldReserve, amount(YIELD_RESERVE_WSTETH)] })
+    for (const venue of [core, boost, aave]) {
+      await s.write(deployer, `reserve minter ${venue}`, { address: yieldReserve, abi: lstAbi, functionName: 'setMinter', args: [venue, true] })
+      await s.write(deployer, `yield source ${venue}`, { address: venue, abi: yieldSourceAbi, functionName: 'setYieldSource', args: [yieldReserve] })
+    }
+  }
 
-    progress('funding')
-    const mint = (token: Address, to: Address, amt: bigint) => s.write(deployer, `mint ${to}`, { address: token, abi: lstAbi, functionName: 'mint', args: [to, amt] })
+  progress('funding')
+  const mint = (token: Address, to: Address, amt: bigint) => s.write(deployer, `mint ${to}`, { address: token, abi: lstAbi, functionName: 'mint', args: [to, amt] })
+  if (home) {
     await mint(wst, D, amount(FUNDING.deployerWstEth))
     await mint(wst, pool.address, amount(FUNDING.poolWstEth))
-    await mint(reth, pool.address, amount(FUNDING.poolREth))
+  }
+  await mint(reth, pool.address, amount(FUNDING.poolREth))
 
-    const supplyAll = async (who: PrivateKeyAccount, a: { core: number; boost: number; aave: number }) => {
-      for (const spender of [core, boost, aave]) {
-        await s.write(who, `approve ${spender}`, { address: wst, abi: lstAbi, functionName: 'approve', args: [spender, maxUint256] })
+  const supplyAll = async (who: PrivateKeyAccount, a: { core: number; boost: number; aave: number }) => {
+    for (const spender of [core, boost, aave]) {
+      await s.write(who, `approve ${spender}`, { address: collateral, abi: lstAbi, functionName: 'approve', args: [spender, maxUint256] })
+    }
+    await s.write(who, 'deposit core', { address: core, abi: erc4626Abi, functionName: 'deposit', args: [amount(a.core), who.address] })
+    await s.write(who, 'deposit boost', { address: boost, abi: erc4626Abi, functionName: 'deposit', args: [amount(a.boost), who.address] })
+    await s.write(who, 'supply aave', { address: aave, abi: aavePoolAbi, functionName: 'supply', args: [collateral, amount(a.aave), who.address, 0] })
+  }
+  await supplyAll(deployer, FUNDING.other)
+  await supplyAll(pool, FUNDING.pool)
+
+  progress('pool shares')
+  const holders: Record<Address, string> = {}
+  for (const [idx, n] of Object.entries(SHARES[position % SHARES.length]!)) {
+    const holder = devAccount(Number(idx))
+    await s.write(deployer, `mint shares ${holder.address}`, { address: share, abi: poolShareAbi as Abi, functionName: 'mint', args: [holder.address, whole(n)] })
+    await s.write(holder, 'delegate', { address: share, abi: poolShareAbi as Abi, functionName: 'delegate', args: [holder.address] })
+    holders[holder.address] = whole(n).toString()
+  }
+  const walletShares = WALLET_SHARES[position % WALLET_SHARES.length] ?? 0
+  let wallet1271: Address | undefined
+  if (walletShares > 0) {
+    progress('eip-1271 wallet delegator')
+    wallet1271 = await deployWalletDelegator(s, artifacts, share, whole(walletShares))
+    holders[wallet1271] = whole(walletShares).toString()
+  }
+
+  let dao: DaoDeployment | undefined
+  if (position === 0) {
+    progress('dao governor')
+    dao = await deployDao(s, artifacts, deployer, daoGovernor)
+  }
+
+  const originBlock = Number(await s.public.getBlockNumber())
+  const m = venueModels(spec.name, position)
+  const venues: SimVenue[] = [
+    // Off the home chain the pool holds the wrapped token; its exchange rate comes from the chain's SimWstETH (rate source).
+    { ...m.wstETH, symbol: 'wstETH', token: collateral, feed: feedSt, rateMethod: 'stEthPerToken', ...(home ? {} : { rateSource: wst }) },
+    { ...m.rETH, symbol: 'rETH', token: reth, feed: feedR, rateMethod: 'getExchangeRate' },
+    { ...m.core, vault: core, asset: collateral },
+    { ...m.boost, vault: boost, asset: collateral },
+    { ...m.aave, market: aave, aToken, asset: collateral },
+  ]
+  const poolIdleWst = amount(FUNDING.poolWstEth) - amount(FUNDING.pool.core) - amount(FUNDING.pool.boost) - amount(FUNDING.pool.aave)
+  progress('done')
+  return {
+    name: spec.name,
+    chainId: spec.chainId,
+    url: spec.url,
+    originBlock,
+    multicall3: MULTICALL3_ADDRESS,
+    controller,
+    collateral,
+    tokens: { wstETH: collateral, rETH: reth },
+    feeds: { wstETH: feedSt, rETH: feedR },
+    poolShare: share,
+    venues,
+    poolPositions: {
+      [m.wstETH.id]: poolIdleWst.toString(),
+      [m.rETH.id]: amount(FUNDING.poolREth).toString(),
+      [m.core.id]: amount(FUNDING.pool.core).toString(),
+      [m.boost.id]: amount(FUNDING.pool.boost).toString(),
+      [m.aave.id]: amount(FUNDING.pool.aave).toString(),
+    },
+    shareHolders: holders,
+    ...(wallet1271 ? { wallet1271 } : {}),
+    ...(dao ? { dao } : {}),
+    ...(home ? {} : { yieldReserve }),
+    wormhole: { ...b.wh, lst: collateral, lstHome: home },
+  }
+}
+
+/** Whole wrapped wstETH each non-home chain's SimYieldReserve starts with (before scaling): years of the venues' yield. */
+const YIELD_RESERVE_WSTETH = 1_000
+
+const yieldSourceAbi = [
+  { type: 'function', name: 'setYieldSource', stateMutability: 'nonpayable', inputs: [{ name: 'source', type: 'address' }], outputs: [] },
+] as const satisfies Abi
+
+/**
+ * Every chain: phase 1 (LSTs, feeds, Wormhole) at once; phase 2 wires Wormhole (token bridges
+ * registered, the first chain's wstETH attested and wrapped on the others) and bridges the
+ * non-home chains' wstETH (deployer, pool, yield reserve) from the home chain; phase 3 deploys the
+ * venues at once. A single chain has no Wormhole peers: its own wstETH is its collateral.
+ */
+async function deployChains(
+  specs: DevnetChainSpec[],
+  artifacts: Artifacts,
+  onProgress: DeployOptions['onProgress'],
+  daoGovernor: { votingDelay: number; votingPeriod: number },
+): Promise<ChainDeployment[]> {
+  const sessions = specs.map((spec) => new ChainSession(spec))
+  const progress = (chain: string) => (step: string) => onProgress?.({ chain, step })
+  const automineAll = <T>(fn: () => Promise<T>): Promise<T> => sessions.reduceRight<() => Promise<T>>((inner, s) => () => s.withAutomine(inner), fn)()
+  const deployer = devAccount(ROLES.deployer)
+  return automineAll(async () => {
+    const bases = await Promise.all(sessions.map((s, i) => deployChainBase(s, i, artifacts, progress(s.spec.name))))
+    const [home, ...others] = bases
+    const collaterals = new Map<ChainBase, Address>([[home!, home!.wst]])
+    if (others.length > 0) {
+      const all = bases.map((b) => ({ s: b.s, wh: b.wh }))
+      progress(home!.s.spec.name)('wormhole: register chains')
+      await registerTokenBridges(all, deployer)
+      progress(home!.s.spec.name)('wormhole: attest wstETH')
+      const wrapped = await attestAndWrap(all[0]!, all.slice(1), home!.wst, deployer)
+      // Collateral of the other chains: wrapped wstETH bridged from home (minted there first).
+      const pool = devAccount(ROLES.pool)
+      for (const o of others) {
+        const w = wrapped[o.s.spec.name]!
+        collaterals.set(o, w)
+        const reserve = o.amount(YIELD_RESERVE_WSTETH)
+        const funds: Array<[Address, bigint]> = [
+          [deployer.address, o.amount(FUNDING.deployerWstEth) + reserve],
+          [pool.address, o.amount(FUNDING.poolWstEth)],
+        ]
+        for (const [to, amt] of funds) {
+          progress(o.s.spec.name)(`bridge wstETH in (${to})`)
+          await home!.s.write(deployer, 'mint wstETH to bridge', { address: home!.wst, abi: simLstAbi as Abi, functionName: 'mint', args: [deployer.address, amt] })
+          await bridgeAtDeploy({ s: home!.s, wh: home!.wh }, { s: o.s, wh: o.wh }, home!.wst, amt, deployer, to, deployer)
+        }
       }
-      await s.write(who, 'deposit core', { address: core, abi: erc4626Abi, functionName: 'deposit', args: [amount(a.core), who.address] })
-      await s.write(who, 'deposit boost', { address: boost, abi: erc4626Abi, functionName: 'deposit', args: [amount(a.boost), who.address] })
-      await s.write(who, 'supply aave', { address: aave, abi: aavePoolAbi, functionName: 'supply', args: [wst, amount(a.aave), who.address, 0] })
     }
-    await supplyAll(deployer, FUNDING.other)
-    await supplyAll(pool, FUNDING.pool)
-
-    progress('pool shares')
-    const holders: Record<Address, string> = {}
-    for (const [idx, n] of Object.entries(SHARES[position % SHARES.length]!)) {
-      const holder = devAccount(Number(idx))
-      await s.write(deployer, `mint shares ${holder.address}`, { address: share, abi: poolShareAbi as Abi, functionName: 'mint', args: [holder.address, whole(n)] })
-      await s.write(holder, 'delegate', { address: share, abi: poolShareAbi as Abi, functionName: 'delegate', args: [holder.address] })
-      holders[holder.address] = whole(n).toString()
-    }
-    const walletShares = WALLET_SHARES[position % WALLET_SHARES.length] ?? 0
-    let wallet1271: Address | undefined
-    if (walletShares > 0) {
-      progress('eip-1271 wallet delegator')
-      wallet1271 = await deployWalletDelegator(s, artifacts, share, whole(walletShares))
-      holders[wallet1271] = whole(walletShares).toString()
-    }
-
-    let dao: DaoDeployment | undefined
-    if (position === 0) {
-      progress('dao governor')
-      dao = await deployDao(s, artifacts, deployer, daoGovernor)
-    }
-
-    const originBlock = Number(await s.public.getBlockNumber())
-    const m = venueModels(spec.name, position)
-    const venues: SimVenue[] = [
-      { ...m.wstETH, symbol: 'wstETH', token: wst, feed: feedSt, rateMethod: 'stEthPerToken' },
-      { ...m.rETH, symbol: 'rETH', token: reth, feed: feedR, rateMethod: 'getExchangeRate' },
-      { ...m.core, vault: core, asset: wst },
-      { ...m.boost, vault: boost, asset: wst },
-      { ...m.aave, market: aave, aToken, asset: wst },
-    ]
-    const poolIdleWst = amount(FUNDING.poolWstEth) - amount(FUNDING.pool.core) - amount(FUNDING.pool.boost) - amount(FUNDING.pool.aave)
-    progress('done')
-    return {
-      name: spec.name,
-      chainId: spec.chainId,
-      url: spec.url,
-      originBlock,
-      multicall3: MULTICALL3_ADDRESS,
-      controller,
-      collateral: wst,
-      tokens: { wstETH: wst, rETH: reth },
-      feeds: { wstETH: feedSt, rETH: feedR },
-      poolShare: share,
-      venues,
-      poolPositions: {
-        [m.wstETH.id]: poolIdleWst.toString(),
-        [m.rETH.id]: amount(FUNDING.poolREth).toString(),
-        [m.core.id]: amount(FUNDING.pool.core).toString(),
-        [m.boost.id]: amount(FUNDING.pool.boost).toString(),
-        [m.aave.id]: amount(FUNDING.pool.aave).toString(),
-      },
-      shareHolders: holders,
-      ...(wallet1271 ? { wallet1271 } : {}),
-      ...(dao ? { dao } : {}),
-    }
+    const deployed = await Promise.all(bases.map((b) => deployChainVenues(b, collaterals.get(b)!, artifacts, progress(b.s.spec.name), daoGovernor)))
+    if (others.length === 0) for (const c of deployed) delete c.wormhole
+    return deployed
   })
 }
 
@@ -466,6 +585,7 @@ function venueConfig(c: ChainDeployment, v: SimVenue, position: number): VenueIn
             protocol: 'lido',
             address: v.token,
             rateMethod: v.rateMethod,
+            ...(v.rateSource ? { rateSource: v.rateSource } : {}),
             pegFeed: v.feed,
             risk: {
               commissionBps: 1_000,
@@ -626,11 +746,8 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
     if (problems.length > 0) throw new Error(problems.join('\n'))
   }
   const daoGovernor = opts.daoGovernor ?? opts.scenario?.governance?.governor ?? { votingDelay: DAO_GOVERNOR.votingDelay, votingPeriod: DAO_GOVERNOR.votingPeriod }
-  const deployed = await Promise.all(
-    opts.chains.map((spec, i) => deployChain(spec, i, opts.artifacts, (step) => opts.onProgress?.({ chain: spec.name, step }), daoGovernor)),
-  )
+  const deployed = await deployChains(opts.chains, opts.artifacts, opts.onProgress, daoGovernor)
   const walletChains = deployed.filter((c) => c.wallet1271)
-  if (deployed.length > 1) await deployWormhole(deployed, opts)
   const deployment: Deployment = {
     version: 1,
     deployedAt: new Date().toISOString(),
@@ -654,35 +771,6 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
     guardianUrl: opts.guardianUrl,
   })
   return { deployment, config }
-}
-
-/**
- * Wormhole on every chain (devnet/wormhole/deploy.ts): core bridge and token bridge, the token
- * bridges registered with each other, the first chain's collateral LST attested and wrapped on the
- * others. Sets `wormhole` on each ChainDeployment.
- */
-async function deployWormhole(deployed: ChainDeployment[], opts: DeployOptions): Promise<void> {
-  const deployer = devAccount(ROLES.deployer)
-  const sessions = deployed.map((c) => new ChainSession({ name: c.name, chainId: c.chainId, url: c.url }))
-  const progress = (chain: string, step: string) => opts.onProgress?.({ chain, step })
-  const automineAll = <T>(fn: () => Promise<T>): Promise<T> => sessions.reduceRight<() => Promise<T>>((inner, s) => () => s.withAutomine(inner), fn)()
-  await automineAll(async () => {
-    const whs = await Promise.all(
-      sessions.map((s, i) => {
-        progress(s.spec.name, 'wormhole')
-        return deployWormholeContracts(s, i, opts.artifacts, deployer)
-      }),
-    )
-    const all = sessions.map((s, i) => ({ s, wh: whs[i]! }))
-    progress(deployed[0]!.name, 'wormhole: register chains')
-    await registerTokenBridges(all, deployer)
-    const home = deployed[0]!
-    progress(home.name, 'wormhole: attest LST')
-    const wrapped = await attestAndWrap(all[0]!, all.slice(1), home.collateral, deployer)
-    deployed.forEach((c, i) => {
-      c.wormhole = { ...whs[i]!, lst: i === 0 ? home.collateral : wrapped[c.name]!, lstHome: i === 0 }
-    })
-  })
 }
 
 /** Every simulated venue of a deployment, all chains. */

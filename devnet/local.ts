@@ -1,9 +1,15 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import { findFreePort, startAnvil, type AnvilInstance } from './anvil'
 import { compileContracts } from './compile'
-import { DEFAULT_DEVNET_CHAINS, deployDevnet, type DeployResult } from './deploy'
+import { DEFAULT_DEVNET_CHAINS, buildDevnetConfig, deployDevnet, type DeployResult } from './deploy'
+import { startGuardian, type Guardian } from './wormhole/guardian'
 
 export interface LocalDevnet extends DeployResult {
   nodes: AnvilInstance[]
+  /** The local Wormhole guardian, when asked for (`guardian` option); config.wormhole.api points at it. */
+  guardian?: Guardian
   timings: { anvilMs: number; compileMs: number; deployMs: number }
   stop(): Promise<void>
 }
@@ -13,10 +19,19 @@ export interface LocalDevnet extends DeployResult {
  * `basePort`, contracts compiled (cached) and deployed. For tests and benchmarks; `npm start`
  * runs the chains under PM2 instead. Leaves nothing running on failure.
  */
-export async function startLocalDevnet(opts: { basePort: number; storePath?: string }): Promise<LocalDevnet> {
+export async function startLocalDevnet(opts: {
+  basePort: number
+  storePath?: string
+  /** Also start the local Wormhole guardian in-process (free port, temporary database). */
+  guardian?: boolean | { pollMs?: number }
+}): Promise<LocalDevnet> {
   const t0 = performance.now()
   const nodes: AnvilInstance[] = []
+  let guardian: Guardian | undefined
+  let guardianDir: string | undefined
   const stop = async () => {
+    await guardian?.stop()
+    if (guardianDir) await rm(guardianDir, { recursive: true, force: true })
     await Promise.all(nodes.map((n) => n.stop()))
   }
   try {
@@ -39,10 +54,17 @@ export async function startLocalDevnet(opts: { basePort: number; storePath?: str
     const tCompile = performance.now()
     const chains = DEFAULT_DEVNET_CHAINS.map((c, i) => ({ name: c.name, chainId: c.chainId, url: nodes[i]!.url }))
     const result = await deployDevnet({ chains, artifacts, storePath: opts.storePath })
+    if (opts.guardian && result.config.wormhole) {
+      guardianDir = await mkdtemp(path.join(os.tmpdir(), 'poolwarden-guardian-'))
+      const pollMs = typeof opts.guardian === 'object' ? opts.guardian.pollMs : undefined
+      guardian = await startGuardian({ config: result.config, dbPath: path.join(guardianDir, 'guardian.sqlite'), port: 0, pollMs })
+      result.config = buildDevnetConfig(result.deployment, { storePath: opts.storePath, guardianUrl: guardian.url })
+    }
     const tDeploy = performance.now()
     return {
       ...result,
       nodes,
+      ...(guardian ? { guardian } : {}),
       timings: { anvilMs: Math.round(tAnvil - t0), compileMs: Math.round(tCompile - tAnvil), deployMs: Math.round(tDeploy - tCompile) },
       stop,
     }

@@ -119,7 +119,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       const p = venueParamsAt(scenario, v, index)
       for (const k of p.shocks) shocks.push(`${k}@${v.id}`)
       if (v.kind === 'lst' && p.kind === 'lst') {
-        lsts.push({ token: v.token, aprWad: bpsToWad(p.aprBps), slashBps: bpsInt(slashBpsBetween(scenario, v.id, from, index)) })
+        lsts.push({ token: v.rateSource ?? v.token, aprWad: bpsToWad(p.aprBps), slashBps: bpsInt(slashBpsBetween(scenario, v.id, from, index)) })
         feeds.push({ feed: v.feed, answer: bpsToWad(p.priceBps) })
       } else if (v.kind === 'erc4626' && p.kind === 'erc4626') {
         vaults.push({ vault: v.vault, aprWad: bpsToWad(p.aprBps), idleBps: bpsInt(p.idleBps), paused: p.paused })

@@ -1,5 +1,4 @@
 import { getAddress, type Address, type Hex } from 'viem'
-import { wormholeChainOf } from '../chains/wormhole'
 import type { Config } from '../config/schema'
 import { describeError, RetryableError } from '../core/errors'
 import type { Logger } from '../core/logger'
@@ -30,6 +29,13 @@ import { IntentFailedError } from './errors'
  * guardian API that is down, a destination that is unreachable: the transfer waits (backoff) and
  * alerts; it never gives up the funds. Once funds left the source chain nothing fails the transfer.
  */
+
+/** The wormhole entry of a chain (config.wormhole; no SDK import here: only bridgeSdk.ts loads the SDK). */
+function wormholeChainOf(config: Config, chain: string) {
+  const c = config.wormhole?.chains.find((x) => x.chain === chain)
+  if (!c) throw new Error(`config: chain "${chain}" is not in wormhole.chains`)
+  return c
+}
 
 /** An unsigned transaction from the SDK, as the TxSender takes it. */
 export interface BridgeTx {
@@ -247,7 +253,8 @@ export async function completeTransfer(deps: BridgeDeps, id: string): Promise<Tr
   const unreachableMs = (o.unreachableAfterSeconds ?? 60) * 1000
   const started = now()
   let delay = initial
-  let failingSince: number | null = null
+  /** Since when the Wormhole API / the destination has failed without a success in between. */
+  const failingSince: Record<'api' | 'dest', number | null> = { api: null, dest: null }
   const pool = getAddress(config.pool.account)
 
   const t0 = await store.transfers.get(id)
@@ -266,24 +273,28 @@ export async function completeTransfer(deps: BridgeDeps, id: string): Promise<Tr
     return t
   }
 
-  /** A failed try: recorded, and alerted once it lasts (unreachable) or the transfer is old (stuck). */
-  const failed = async (t: Transfer, what: string, unreachable: boolean) => {
+  let lastFailure = ''
+  /** Alerted once the failures have lasted unreachableAfterSeconds. */
+  const alertUnreachable = async (t: Transfer) => {
+    const since = Math.min(failingSince.api ?? Infinity, failingSince.dest ?? Infinity)
+    if (!Number.isFinite(since) || now() - since < unreachableMs) return
+    await store.alerts.raise({
+      dedupKey: bridgeUnreachableAlertKey(id),
+      agent,
+      chain: t.destChain,
+      rule: 'bridge-unreachable',
+      subject: id,
+      severity: 'warning',
+      title: `Transfer ${id} (${t.sourceChain} → ${t.destChain}) waiting: ${lastFailure}`,
+      body: `Funds stay in flight until it is reachable again; nothing is given up. Failing for ${Math.round((now() - since) / 1000)} s.`,
+    })
+  }
+  /** A failed try (the Wormhole API or the destination cannot be reached): recorded, alerted when it lasts. */
+  const failed = async (t: Transfer, what: string, kind: 'api' | 'dest') => {
     await store.transfers.recordError(id, what)
-    if (unreachable) {
-      failingSince ??= now()
-      if (now() - failingSince >= unreachableMs) {
-        await store.alerts.raise({
-          dedupKey: bridgeUnreachableAlertKey(id),
-          agent,
-          chain: t.destChain,
-          rule: 'bridge-unreachable',
-          subject: id,
-          severity: 'warning',
-          title: `Transfer ${id} (${t.sourceChain} → ${t.destChain}) waiting: ${what}`,
-          body: `Funds stay in flight until it is reachable again; nothing is given up. Failing for ${Math.round((now() - failingSince) / 1000)} s.`,
-        })
-      }
-    } else failingSince = null
+    failingSince[kind] ??= now()
+    lastFailure = what
+    await alertUnreachable(t)
   }
   const checkStuck = async (t: Transfer) => {
     const since = t.initiatedAt ?? t.createdAt
@@ -312,13 +323,14 @@ export async function completeTransfer(deps: BridgeDeps, id: string): Promise<Tr
         vaa = await port.fetchVaa(t.sourceChain, { emitter: t.emitter as Hex, sequence: t.sequence! })
       } catch (err) {
         reached = false
-        await failed(t, `Wormhole API unreachable: ${describeError(err)}`, true)
+        await failed(t, `Wormhole API unreachable: ${describeError(err)}`, 'api')
       }
       if (reached) {
-        failingSince = null
-        await store.alerts.resolve(bridgeUnreachableAlertKey(id), { agent, body: 'the Wormhole API answers again' }).catch(() => undefined)
+        failingSince.api = null
+        if (failingSince.dest === null) await store.alerts.resolve(bridgeUnreachableAlertKey(id), { agent, body: 'the Wormhole API answers again' }).catch(() => undefined)
         if (vaa === null) await store.transfers.recordError(id, 'VAA not signed yet')
       }
+      let signed = false
       if (vaa !== null) {
         try {
           const index = Number.parseInt(vaa.slice(4, 12), 16)
@@ -338,12 +350,13 @@ export async function completeTransfer(deps: BridgeDeps, id: string): Promise<Tr
           if (await store.transfers.markVaaSigned(id, vaa)) {
             log.info({ sequence: t.sequence?.toString() }, 'VAA fetched and verified')
             await store.alerts.resolve(bridgeBadVaaAlertKey(id), { agent, body: 'a valid VAA was fetched' }).catch(() => undefined)
-            await o.hooks?.at?.('vaa-signed', (await store.transfers.get(id))!)
+            signed = true
           }
           progressed = true
+          failingSince.dest = null
         } catch (err) {
           if (!(err instanceof BadVaaError)) {
-            await failed(t, `destination ${t.destChain} unreachable (guardian set): ${describeError(err)}`, true)
+            await failed(t, `destination ${t.destChain} unreachable (guardian set): ${describeError(err)}`, 'dest')
           } else {
             await store.transfers.recordError(id, `VAA refused: ${err.message}`)
             log.error({ err: err.message }, 'VAA refused: not submitted')
@@ -360,16 +373,18 @@ export async function completeTransfer(deps: BridgeDeps, id: string): Promise<Tr
           }
         }
       }
+      if (signed) await o.hooks?.at?.('vaa-signed', (await store.transfers.get(id))!)
     } else if (t.state === 'vaa_signed') {
+      let r: Transfer | null = null
       try {
-        const r = await redeem(t)
-        if (r) {
-          await o.hooks?.at?.('redeemed', r)
-          return landed(r)
-        }
+        r = await redeem(t)
       } catch (err) {
         // RPC down, gas low, a stuck tx: wait and alert; the VAA and the intent are kept.
-        await failed(t, `destination ${t.destChain} unreachable: ${describeError(err)}`, true)
+        await failed(t, `destination ${t.destChain} unreachable: ${describeError(err)}`, 'dest')
+      }
+      if (r) {
+        await o.hooks?.at?.('redeemed', r)
+        return landed(r)
       }
     }
     const after = (await store.transfers.get(id))!
@@ -378,6 +393,7 @@ export async function completeTransfer(deps: BridgeDeps, id: string): Promise<Tr
       delay = initial
       continue
     }
+    await alertUnreachable(after)
     if (signal?.aborted) throw new BridgeWaitingError(`transfer ${id}: stopped while ${after.state}`)
     if (now() - started + delay > waitMs) throw new BridgeWaitingError(`transfer ${id} still ${after.state} after ${Math.round((now() - started) / 1000)} s: ${after.lastError ?? 'waiting'}; resumes later`)
     await sleep(delay, signal)

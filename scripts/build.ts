@@ -18,6 +18,7 @@ export const BUNDLES = {
   'telegram-api': 'devnet/telegram/main.ts',
   'snapshot-hub': 'devnet/snapshot/hub.main.ts',
   delegators: 'devnet/governance/delegators.main.ts',
+  guardian: 'devnet/wormhole/guardian.main.ts',
 } as const
 
 export async function buildApps(): Promise<void> {

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load'
 import { ConfigError, describeError } from '../core/errors'
 import { compileContracts } from '../devnet/compile'
-import { deployDevnet, writeDevnetConfig } from '../devnet/deploy'
+import { DEFAULT_GUARDIAN_URL, deployDevnet, writeDevnetConfig } from '../devnet/deploy'
 import { isPortFree, waitForRpc } from '../devnet/anvil'
 import { loadScenario, scenarioNames } from '../devnet/scenario'
 import { DEVNET_HUB_PORT } from '../devnet/governance/constants'
@@ -73,9 +73,12 @@ async function main(): Promise<void> {
     if (!(await isPortFree(DEVNET_HUB_PORT))) {
       throw new ConfigError([`devnet: port ${DEVNET_HUB_PORT} (the local Snapshot hub) is in use: stop what listens there`])
     }
+    const guardianPort = Number(new URL(DEFAULT_GUARDIAN_URL).port)
+    if (!(await isPortFree(guardianPort))) throw new ConfigError([`devnet: port ${guardianPort} (the local Wormhole guardian) is in use: stop what listens there`])
     // A new devnet every start: chains begin empty, so the old store and config are stale.
     const devDir = join(ROOT, '.devnet')
     for (const f of ['poolwarden.sqlite', 'poolwarden.sqlite-wal', 'poolwarden.sqlite-shm', 'config.json', 'deployment.json', 'signer.key', 'snapshot-hub.sqlite', 'snapshot-hub.sqlite-wal', 'snapshot-hub.sqlite-shm']) rmSync(join(devDir, f), { force: true })
+    for (const f of ['guardian.sqlite', 'guardian.sqlite-wal', 'guardian.sqlite-shm']) rmSync(join(devDir, f), { force: true })
     rmSync(join(devDir, 'logs'), { recursive: true, force: true })
     mkdirSync(join(devDir, 'logs'), { recursive: true })
 

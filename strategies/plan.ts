@@ -217,7 +217,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
       costs: { gas: c.gas, slippage: 0, queue: 0, fee: c.fee, delay: c.delay },
       why:
         `bridge ${fmt(t.amount, t.from)} from ${t.from} to ${t.to} (arrives as ${fmt(t.received, t.to)} in ${to.idleVenueId}): ` +
-        `the pool earns more on ${t.to} (best ${pct(best.get(t.to) ?? 0)} against ${pct(best.get(t.from) ?? 0)} on ${t.from}); ` +
+        `the pool's target puts more collateral on ${t.to} (its venues up to ${pct(best.get(t.to) ?? 0)}; ${t.from} up to ${pct(best.get(t.from) ?? 0)}, within caps and budget); ` +
         `${gain >= 0 ? '+' : ''}${gain.toFixed(6)} ${sym(t.to)}/yr for ${c.total.toFixed(6)} of costs (fee ${c.fee.toFixed(6)}, gas on both chains ${c.gas.toFixed(6)}, ` +
         `${policy.costs.bridge.delayMinutes} min in flight ${c.delay.toFixed(6)})`,
       binding: [],

@@ -73,8 +73,8 @@ export const lstAdapter: VenueAdapter<Of<'lst'>> = {
   calls(v, pool): VenueCall[] {
     const rate: VenueCall =
       v.rateMethod === 'stEthPerToken'
-        ? { address: v.address, abi: wstEthAbi, functionName: 'stEthPerToken' }
-        : { address: v.address, abi: rEthAbi, functionName: 'getExchangeRate' }
+        ? { address: v.rateSource ?? v.address, abi: wstEthAbi, functionName: 'stEthPerToken' }
+        : { address: v.rateSource ?? v.address, abi: rEthAbi, functionName: 'getExchangeRate' }
     return [rate, { address: v.address, abi: erc20Abi, functionName: 'totalSupply' }, { address: v.address, abi: erc20Abi, functionName: 'balanceOf', args: [pool] }]
   },
   decode(v, results) {

@@ -369,7 +369,12 @@ export async function startGuardian(opts: GuardianOptions): Promise<Guardian> {
     }, pollMs)
   }
 
-  await listen()
+  try {
+    await listen()
+  } catch (err) {
+    await db.close()
+    throw new Error(`guardian: cannot listen on ${host}:${port}: ${describeError(err)}`)
+  }
   await sync()
   schedule()
   log?.info({ port, chains: chains.map((c) => `${c.name}:${c.finality}`) }, 'guardian: serving')

@@ -3,7 +3,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Wormhole, serialize, type Chain as WhChain, type Network, type UnsignedTransaction, type VAA } from '@wormhole-foundation/sdk-connect'
-import { parseEther, type Address, type Hex } from 'viem'
+import { maxUint256, parseEther, type Address, type Hex } from 'viem'
+import { erc4626Abi } from '../../venues/abis'
 import { createWormhole } from '../../chains/wormhole'
 import type { Config } from '../../config/schema'
 import { useDevnet } from '../../test/devnet'
@@ -115,6 +116,48 @@ describe('devnet Wormhole deployment', () => {
       expect(orig.chain).toBe('Ethereum')
       expect(orig.address.toString().toLowerCase()).toBe(toUniversal(home.lst))
     }
+  })
+})
+
+describe('the wrapped LST is the collateral off its home chain', () => {
+  it('pool collateral, vaults and the lst venue of arbitrum and base are the wrapped wstETH; its rate comes from the chain’s SimWstETH', () => {
+    for (const c of wh.chains) {
+      const dep = devnet.deployment.chains[c.chain]!
+      expect(cfg.pool.collateral.find((x) => x.chain === c.chain)?.token).toBe(c.lst)
+      expect(dep.collateral).toBe(c.lst)
+      const idle = cfg.venues.find((v) => v.id === `${c.chain}-wsteth`)
+      expect(idle?.kind).toBe('lst')
+      if (idle?.kind !== 'lst') continue
+      expect(idle.address).toBe(c.lst)
+      if (c.chain === wh.lstHomeChain) expect(idle.rateSource).toBeUndefined()
+      else expect(idle.rateSource).toBeDefined()
+      for (const v of dep.venues) if (v.kind === 'erc4626' || v.kind === 'aave-v3') expect(v.asset).toBe(c.lst)
+    }
+  })
+
+  it('wstETH bridged to arbitrum goes into an arbitrum vault, which pays its yield in wrapped wstETH', async () => {
+    const amount = parseEther('20')
+    const { msg } = await transfer('ethereum', 'arbitrum', amount)
+    await finalise('ethereum')
+    await redeem('arbitrum', (await sdk.getVaa(msg, 'TokenBridge:Transfer', 10_000))!)
+    const vault = devnet.deployment.chains.arbitrum!.venues.find((v) => v.id === 'arbitrum-vault-core')!
+    if (vault.kind !== 'erc4626') throw new Error('arbitrum-vault-core is not a vault')
+    const c = devnet.chain('arbitrum')
+    const wallet = c.wallet(pool)
+    const wait = async (hash: Hex) => expect((await c.public.waitForTransactionReceipt({ hash })).status).toBe('success')
+    await wait(await wallet.writeContract({ address: whOf('arbitrum').lst, abi: wrappedTokenAbi, functionName: 'approve', args: [vault.vault, maxUint256] }))
+    const shares0 = await c.public.readContract({ address: vault.vault, abi: erc4626Abi, functionName: 'balanceOf', args: [pool.address] })
+    await wait(await wallet.writeContract({ address: vault.vault, abi: erc4626Abi, functionName: 'deposit', args: [amount, pool.address] }))
+    const shares = (await c.public.readContract({ address: vault.vault, abi: erc4626Abi, functionName: 'balanceOf', args: [pool.address] })) - shares0
+    const held0 = await balance('arbitrum', whOf('arbitrum').lst, vault.vault)
+    await devnet.mine('arbitrum', 100)
+    // The shares are worth more than was deposited, and withdrawing that pays out real wrapped wstETH (the reserve paid the yield).
+    const assets = await c.public.readContract({ address: vault.vault, abi: erc4626Abi, functionName: 'convertToAssets', args: [shares] })
+    expect(assets).toBeGreaterThan(amount)
+    const before = await balance('arbitrum', whOf('arbitrum').lst)
+    await wait(await wallet.writeContract({ address: vault.vault, abi: erc4626Abi, functionName: 'withdraw', args: [assets, pool.address, pool.address] }))
+    expect((await balance('arbitrum', whOf('arbitrum').lst)) - before).toBe(assets)
+    expect(held0).toBeGreaterThan(0n)
   })
 })
 
@@ -232,6 +275,39 @@ describe('token bridge transfer through the SDK and the local guardian', () => {
     const before = await balance('base', whOf('base').lst)
     await redeem('base', vaa!)
     expect(await balance('base', whOf('base').lst)).toBe(before + parseEther('1'))
+  })
+})
+
+describe('guardian: reorgs and its devnet HTTP hooks', () => {
+  it('a message whose block was reverted away is not served, and the same sequence in a new tx gets a new VAA', async () => {
+    const eth = devnet.chain('ethereum')
+    const id = await eth.test.snapshot()
+    const first = await transfer('ethereum', 'arbitrum', parseEther('4'))
+    await finalise('ethereum')
+    expect(await sdk.getVaaBytes(first.msg, 1)).not.toBeNull()
+    await eth.test.revert({ id })
+    // The block is gone: nothing is served for that id any more.
+    await guardian.sync()
+    expect(await sdk.getVaaBytes(first.msg, 1)).toBeNull()
+    const second = await transfer('ethereum', 'arbitrum', parseEther('5'))
+    expect(second.msg.sequence).toBe(first.msg.sequence)
+    await finalise('ethereum')
+    const vaa = await sdk.getVaa(second.msg, 'TokenBridge:Transfer', 10_000)
+    expect(vaa!.payload.token.amount).toBe(parseEther('5') / 10n ** 10n)
+  })
+
+  it('POST /devnet/fault sets a fault over HTTP (for PM2 runs); GET /devnet/status reports it and the chains', async () => {
+    const res = await fetch(`${guardian.url}/devnet/fault`, { method: 'POST', body: JSON.stringify({ kind: 'bad-signature', times: 1 }) })
+    expect(res.status).toBe(200)
+    const status = (await (await fetch(`${guardian.url}/devnet/status`)).json()) as { fault: { kind: string }; chains: Record<string, { finality: number }> }
+    expect(status.fault.kind).toBe('bad-signature')
+    expect(Object.keys(status.chains).sort()).toEqual(['arbitrum', 'base', 'ethereum'])
+    expect(status.chains.ethereum!.finality).toBe(whOf('ethereum').finality)
+    expect((await fetch(`${guardian.url}/devnet/fault`, { method: 'POST', body: JSON.stringify({ kind: 'nonsense' }) })).status).toBe(400)
+    guardian.setFault({ kind: 'none' })
+    // The real API's not-found answer for an unknown VAA.
+    const nf = await fetch(`${guardian.url}/v1/signed_vaa/2/${'0'.repeat(64)}/999999`)
+    expect(nf.status).toBe(404)
   })
 })
 

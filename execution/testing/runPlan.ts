@@ -10,7 +10,8 @@
  *      anything (the test starts the next process while the current one runs: module loading
  *      is most of a restart's time).
  * Point names: `<tx point>:<intent key>` (created, signed, sent, broadcast, replaced, mined, confirmed)
- * and `<plan point>:<step idx>` (step-start, step-txs-confirmed, step-done).
+ * and `<plan point>:<step idx>` (step-start, step-txs-confirmed, step-done), and with a wormhole config
+ * `bridge-<point>:<transfer id>` (source-confirmed, initiated, vaa-signed, redeem-confirmed, redeemed).
  * Exit: 0 completed, 3 failed, 4 paused or not executable, 1 error. Last line: `RESULT <status>`.
  */
 import { privateKeyToAccount } from 'viem/accounts'
@@ -76,6 +77,15 @@ async function main(): Promise<number> {
       plan: found.plan,
       steps: found.steps,
       hooks: { at: (p, ctx) => point(`${p}:${ctx.stepIdx}`) },
+      // Cross-chain steps (with a wormhole config): bridge points are `bridge-<point>:<transfer id>`.
+      // Loaded only for plans that cross chains: the SDK would slow every other runner's start.
+      bridge:
+        config.wormhole && found.steps.some((s) => s.kind === 'bridge' || s.kind === 'redeem')
+          ? {
+              port: (await import('../bridgeSdk')).createSdkBridgePort(config),
+              options: { backoffMs: { initial: 50, max: 400 }, waitMs: 15_000, hooks: { at: (p, t) => point(`bridge-${p}:${t.id}`) } },
+            }
+          : undefined,
     })
     process.stdout.write(`RESULT ${res.status}${res.status === 'failed' ? ` ${res.error}` : ''}\n`)
     return res.status === 'completed' ? 0 : res.status === 'failed' ? 3 : 4

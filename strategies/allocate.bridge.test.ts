@@ -114,6 +114,34 @@ describe('allocate: bridging between chains', () => {
     expect(allocate(stuck).transfers).toEqual([])
   })
 
+  it('a transfer pays the hysteresis: a deposit is funded from its own chain unless another chain beats that by more than h', () => {
+    const mk = (ethIdle: number) =>
+      allocate(
+        mkInput({
+          chains: [
+            { name: 'eth', idle: 'eth-idle' },
+            { name: 'arb', idle: 'arb-idle' },
+          ],
+          venues: [
+            { id: 'eth-idle', chain: 'eth', kind: 'lst', current: 100, score: ethIdle },
+            { id: 'arb-idle', chain: 'arb', kind: 'lst', current: 100, score: 0.0308 },
+            { id: 'arb-v', chain: 'arb', current: 0, score: 0.09, caps: { maxAmount: 50 } },
+          ],
+          policy: frictionless({ allocation: { hysteresisBps: 10 }, costs: { bridge: { delayMinutes: 0 } } }),
+          routes: allRoutes('eth', 'arb'),
+        }),
+      )
+    // eth's idle scores 4 bps less than arb's: noise, below the 10 bps hysteresis — arb funds its own deposit.
+    const near = mk(0.0304)
+    expect(near.transfers).toEqual([])
+    expect(amt(near, 'arb-v')).toBeCloseTo(50, 9)
+    expect(amt(near, 'arb-idle')).toBeCloseTo(50, 9)
+    // 50 bps less: worth a transfer.
+    const far = mk(0.0258)
+    expect(far.transfers.map((t) => [t.from, t.to])).toEqual([['eth', 'arb']])
+    expect(amt(far, 'arb-v')).toBeCloseTo(50, 6) // less the bridge's 8-decimal dust
+  })
+
   it('refuses routes to unknown chains', () => {
     const input = twoChains({ arbVault: 0.09 })
     expect(() => allocate({ ...input, routes: [{ from: 'eth', to: 'sol' }] })).toThrow(/route eth → sol: unknown chain/)

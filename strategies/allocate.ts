@@ -32,7 +32,7 @@ export type { AllocationChain, AllocationInput, AllocationRoute, AllocationTrans
  *   subject to
  *     Σ_{v∈chain} d_v − w_v + Σ_{r from chain} t_r − Σ_{r to chain} t_r = 0     conservation per chain
  *     (t_r ≥ 0: collateral bridged over route r, idle to idle, costing (feeBps + delay × best score
- *     on the destination) × 365 / horizonDays per unit, plus a fixed cost per transfer — gas on both
+ *     on the destination) × 365 / horizonDays + h per unit, plus a fixed cost per transfer — gas on both
  *     sides and the fixed fee — handled like gas below; no routes: each chain's collateral is fixed)
  *     0 ≤ d_v ≤ cap_v − current_v                    venue caps: min(maxAmount, maxShareBps·pool)
  *     0 ≤ w_v ≤ min(current_v, withdrawable_v)       idle: ≤ current − minIdleBps·chain total
@@ -358,7 +358,9 @@ export function allocate(input: AllocationInput): Allocation {
       if (frozenRoutes.has(k) || upper <= 0) return routeCol.push(-1)
       const j = c.length
       routeCol.push(j)
-      c.push(-bridgeUnitCost(policy, best.get(r.to) ?? 0) * A)
+      // A transfer is a move too: it must gain the hysteresis on top of its costs (else noise in two
+      // idle scores would send collateral back and forth, and every block would make a new plan).
+      c.push(-bridgeUnitCost(policy, best.get(r.to) ?? 0) * A - h)
       ub.push(upper)
       chainRow[chainIndex.get(r.from)!]!.cs.push(j)
       chainRow[chainIndex.get(r.from)!]!.cf.push(1)

@@ -219,6 +219,15 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
   return { status: 'computed', scope: 'chain', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals }
 }
 
+/** The awaiting-approval plan to keep instead of a new plan with net benefit `newNet`, if any. */
+export async function awaitingPlanToKeep(store: Pick<Store, 'plans'>, newNet: bigint, replaceBps: number): Promise<string | undefined> {
+  for (const p of await store.plans.list({ status: 'awaiting_approval', order: 'newest' })) {
+    const oldNet = p.expectedGain - p.cost
+    if (oldNet > 0n && newNet * 10_000n <= oldNet * BigInt(10_000 + replaceBps)) return p.id
+  }
+  return undefined
+}
+
 export async function proposePlan(deps: { config: Config; store: Store; logger: Logger; agent?: string }, chain: string, opts: { headBlock?: bigint } = {}): Promise<ProposeOutcome> {
   const { store, config } = deps
   const agent = deps.agent ?? 'strategist'
@@ -248,6 +257,10 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
   for (const p of open) {
     if (sameSteps(await store.plans.steps(p.id), plan.steps)) return { chain, status: 'unchanged', planId: p.id }
   }
+  // A plan the committee is looking at stays until a materially better one comes (its stored net
+  // benefit over the horizon against the new one's, in the collateral's units).
+  const kept = await awaitingPlanToKeep(store, BigInt(Math.round(plan.netBenefit * 10 ** collateral.decimals)), config.strategy.replaceAwaitingPlanBps)
+  if (kept) return { chain, status: 'unchanged', planId: kept }
 
   const id = pool ? `p-pool-${chain}-${cursor.blockNumber}` : `p-${chain}-${cursor.blockNumber}`
   // Collateral moved: every step goes through idle, so the larger of the two sides.

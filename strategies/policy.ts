@@ -194,6 +194,12 @@ export const strategyPolicySchema = z.object({
   /** A plan moving more than this (collateral units, all chains) needs committee approval. */
   approvalThreshold: z.number().min(0).default(100),
   committee: committeeSchema.prefault({}),
+  /**
+   * A plan waiting for the committee is kept while newer samples give a plan whose net benefit is
+   * at most this much better (basis points): otherwise every block's small changes would supersede
+   * it before two members could approve it. 0 = always replace.
+   */
+  replaceAwaitingPlanBps: z.number().int().min(0).default(1_000),
   /** Plans from samples older than this many blocks (behind the chain's head) are refused. */
   maxSampleAgeBlocks: z.number().int().nonnegative().default(10),
 })

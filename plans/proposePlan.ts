@@ -250,6 +250,9 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
     for (const sid of ids) await store.alerts.resolve(`plan:${sid}`, { agent, title: `Plan ${sid} superseded`, body: 'newer samples changed the target allocation' })
   }
   if (plan.steps.length === 0) {
+    // Holding is not materially better than a plan the committee is looking at: that one stays.
+    const waiting = await awaitingPlanToKeep(store, 0n, config.strategy.replaceAwaitingPlanBps)
+    if (waiting) return { chain, status: 'hold', superseded: [], reason: `no move is worth its costs now; plan ${waiting} still awaits the committee` }
     const superseded = [...(open.length ? await store.plans.supersedeOpen(planChain) : []), ...(await supersedeOthers())]
     await closeSuperseded(superseded)
     return { chain, status: 'hold', superseded, reason: allocation.solver.status === 'hold' ? 'no move is worth its costs' : `allocation ${allocation.solver.status}` }

@@ -3,10 +3,9 @@
  * step by step, exactly once (execution/), honouring the pause controls. Thin wiring.
  */
 import { parseEther } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
 import { createChainClient, type ChainClient } from '../chains/createChainClient'
 import { loadConfig } from '../config/load'
-import { readSignerKey } from '../config/secrets'
+import { readPoolSigner } from '../config/secrets'
 import { ConfigError, describeError } from '../core/errors'
 import { createLogger } from '../core/logger'
 import { createShutdown, sleep } from '../core/shutdown'
@@ -20,10 +19,7 @@ const AGENT = 'executor'
 async function main(): Promise<void> {
   const config = loadConfig()
   const logger = createLogger({ agent: AGENT })
-  const account = privateKeyToAccount(readSignerKey(config))
-  if (account.address.toLowerCase() !== config.pool.account.toLowerCase()) {
-    throw new ConfigError([`pool.signer.keyEnv: the key in ${config.pool.signer.keyEnv} signs for ${account.address}, not pool.account ${config.pool.account}: use the pool's key`])
-  }
+  const account = readPoolSigner(config)
   const shutdown = createShutdown({ handleSignals: true })
   const store = await openStore({ path: config.store.path, logger })
   shutdown.onShutdown(() => store.close())

@@ -5,10 +5,9 @@
  * Thin wiring: the logic is governance/governorRound.ts.
  */
 import { parseEther, type PublicClient } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
 import { createChainClient } from '../chains/createChainClient'
 import { loadConfig } from '../config/load'
-import { readOptionalSecret, readSignerKey } from '../config/secrets'
+import { readOptionalSecret, readPoolSigner } from '../config/secrets'
 import { ConfigError, describeError } from '../core/errors'
 import { createLogger } from '../core/logger'
 import { createShutdown, sleep } from '../core/shutdown'
@@ -22,10 +21,7 @@ async function main(): Promise<void> {
   const config = loadConfig()
   const logger = createLogger({ agent: AGENT })
   const gov = config.governance
-  const account = privateKeyToAccount(readSignerKey(config))
-  if (account.address.toLowerCase() !== config.pool.account.toLowerCase()) {
-    throw new ConfigError([`pool.signer.keyEnv: the key in ${config.pool.signer.keyEnv} signs for ${account.address}, not pool.account ${config.pool.account}: use the pool's key`])
-  }
+  const account = readPoolSigner(config)
   const shutdown = createShutdown({ handleSignals: true })
   const store = await openStore({ path: config.store.path, logger })
   shutdown.onShutdown(() => store.close())

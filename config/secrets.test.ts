@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ConfigError } from '../core/errors'
-import { EXAMPLE_PLACEHOLDER_ACCOUNT, SecretError, readOptionalSecret, readSecret, readSignerKey } from './secrets'
+import { EXAMPLE_PLACEHOLDER_ACCOUNT, SecretError, readOptionalSecret, readPoolSigner, readSecret, readSignerKey } from './secrets'
 import { loadConfig } from './load'
 
 const dir = mkdtempSync(join(tmpdir(), 'poolwarden-secrets-'))
@@ -103,5 +103,14 @@ describe('readSecret', () => {
   it('readOptionalSecret is undefined when neither source is set', () => {
     expect(readOptionalSecret('NOPE', {})).toBeUndefined()
     expect(readOptionalSecret('NOPE', { NOPE: 'x' })).toBe('x')
+  })
+})
+
+describe('readPoolSigner', () => {
+  it("gives the pool's account only for the key that signs for pool.account", () => {
+    expect(readPoolSigner(cfg, { TEST_SIGNER_KEY: KEY }).address).toBe(config.pool.account)
+    const other = { ...config, pool: { ...config.pool, account: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' } } as unknown as typeof cfg
+    expect(() => readPoolSigner(other, { TEST_SIGNER_KEY: KEY })).toThrow(ConfigError)
+    expect(() => readPoolSigner(other, { TEST_SIGNER_KEY: KEY })).toThrow(/signs for 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266, not pool.account 0x70997970/)
   })
 })

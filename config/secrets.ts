@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { ConfigError } from '../core/errors'
 import type { Config } from './schema'
 
@@ -111,4 +112,16 @@ function readRaw(name: string, env: Env, describe = 'the secret'): string {
 
 function isSet(v: string | undefined): v is string {
   return v !== undefined && v.trim() !== ''
+}
+
+/**
+ * The pool's signing account (executor, governor): the key from readSignerKey, refused unless it
+ * signs for `pool.account`.
+ */
+export function readPoolSigner(config: Pick<Config, 'pool'>, env: Env = process.env): PrivateKeyAccount {
+  const account = privateKeyToAccount(readSignerKey(config, env))
+  if (account.address.toLowerCase() !== config.pool.account.toLowerCase()) {
+    throw new ConfigError([`pool.signer.keyEnv: the key in ${config.pool.signer.keyEnv} signs for ${account.address}, not pool.account ${config.pool.account}: use the pool's key`])
+  }
+  return account
 }

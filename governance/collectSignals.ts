@@ -82,8 +82,8 @@ async function rawVotes(hub: Pick<SnapshotClient, 'query'>, proposalId: string, 
   }
 }
 
-/** Deterministic JSON of a choice (object keys sorted) for comparing the hub's choice with the signed one. */
-function canonical(v: unknown): string {
+/** Deterministic JSON of a choice (object keys sorted): compares the hub's choice with the signed one, or two casts' choices. */
+export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`
   if (v && typeof v === 'object') {
     return `{${Object.keys(v)

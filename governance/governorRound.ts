@@ -6,7 +6,7 @@ import type { Logger } from '../core/logger.js'
 import type { TxSender } from '../execution/createTxSender.js'
 import type { GovCast, GovProposal, GovProposalInput, Store } from '../store/index.js'
 import { castSnapshotVote, type SnapshotVoteRequest } from './castSnapshot.js'
-import { collectSignals, contractVerifier, ipfsFetcher, type VerifyEoa } from './collectSignals.js'
+import { canonical, collectSignals, contractVerifier, ipfsFetcher, type VerifyEoa } from './collectSignals.js'
 import { governorAbi } from './onchain/abi.js'
 import { castFractionalVote } from './onchain/castFractionalVote.js'
 import { readGovernorProposal } from './onchain/readGovernorProposal.js'
@@ -75,17 +75,6 @@ const MIRROR_MARK = 'poolwarden-mirror:'
 
 export const snapshotKey = (space: string, id: string) => `snapshot:${space}:${id}`
 export const governorKey = (chain: string, governor: string, id: bigint | string) => `governor:${chain}:${governor.toLowerCase()}:${String(id)}`
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`
-  }
-  return JSON.stringify(v)
-}
 
 /** keccak256 of the receipt's JSON text: stored beside it, and what tells a changed tally. */
 export const receiptHash = (r: Receipt) => keccak256(toHex(receiptToJson(r)))

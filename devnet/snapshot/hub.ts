@@ -427,6 +427,17 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 
 export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
   const db = await openHubDb(opts.dbPath)
+  /** Runs `fn` in one BEGIN IMMEDIATE transaction: committed, or rolled back and rethrown. */
+  const inTransaction = async (fn: () => Promise<void>): Promise<void> => {
+    await db.exec('BEGIN IMMEDIATE')
+    try {
+      await fn()
+      await db.exec('COMMIT')
+    } catch (err) {
+      await db.exec('ROLLBACK')
+      throw err
+    }
+  }
   const now = opts.now ?? (() => Math.floor(Date.now() / 1000))
   const vpOf: VpFunction = opts.vp ?? (() => 1)
   const maxFuture = opts.maxFutureSeconds ?? 300
@@ -649,22 +660,18 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
       if (previous.created === ts && id.localeCompare(previous.id) <= 0) throw new ClientError('already voted same time with lower index')
     }
     const ipfs = ipfsOf(id)
-    await db.exec('BEGIN IMMEDIATE')
-    try {
+    const sig = env.sig
+    await inTransaction(async () => {
       await putVote({
         id, ipfs, voter, space: proposal.space, proposal: proposal.id, choice,
         reason: typeof message.reason === 'string' ? message.reason : '',
         app: typeof message.app === 'string' ? message.app : '',
         metadata: typeof message.metadata === 'string' ? safeJson(message.metadata) : {},
-        vp, created: ts, sig: env.sig,
+        vp, created: ts, sig,
       })
-      await storeMessage({ id, ipfs, address: voter, ts, space: proposal.space, type: 'vote', sig: env.sig, envelope })
+      await storeMessage({ id, ipfs, address: voter, ts, space: proposal.space, type: 'vote', sig, envelope })
       await updateScores(proposal)
-      await db.exec('COMMIT')
-    } catch (err) {
-      await db.exec('ROLLBACK')
-      throw err
-    }
+    })
     return { id, ipfs, relayer: { address: '0x0000000000000000000000000000000000000000', receipt: `local:${id.slice(2, 18)}` } }
   }
 
@@ -733,8 +740,7 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
     }
     const ipfs = ipfsOf(id)
     const author = getAddress(envelope.address)
-    await db.exec('BEGIN IMMEDIATE')
-    try {
+    await inTransaction(async () => {
       await db.run(
         `INSERT INTO proposals (id, space, author, title, body, discussion, choices, type, start, "end", snapshot, network, symbol, quorum, app, scores, created, ipfs)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -742,11 +748,7 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
           String(m.snapshot), spaceRow.network, spaceRow.symbol, 0, kebab(m.app as string), JSON.stringify(choices.map(() => 0)), ts, ipfs],
       )
       await storeMessage({ id, ipfs, address: author, ts, space: spaceRow.id, type: 'proposal', sig: envelope.sig, envelope })
-      await db.exec('COMMIT')
-    } catch (err) {
-      await db.exec('ROLLBACK')
-      throw err
-    }
+    })
     return { id, ipfs, relayer: { address: '0x0000000000000000000000000000000000000000', receipt: `local:${id.slice(2, 18)}` } }
   }
 
@@ -775,17 +777,12 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
       metadata: safeJson(message.metadata), vp: input.vp ?? 1, created, sig,
     }
     await writes.lock(async () => {
-      await db.exec('BEGIN IMMEDIATE')
-      try {
+      await inTransaction(async () => {
         await putVote(vote)
         await db.run('DELETE FROM messages WHERE id = ?', [id])
         await storeMessage({ id, ipfs, address: input.voter, ts: created, space: row.space, type: 'vote', sig, envelope })
         await updateScores(proposalOf(row)).catch(() => undefined)
-        await db.exec('COMMIT')
-      } catch (err) {
-        await db.exec('ROLLBACK')
-        throw err
-      }
+      })
     })
     return vote
   }

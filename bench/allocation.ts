@@ -22,7 +22,7 @@
 import { cpus, loadavg } from 'node:os'
 import { allocate, targetMap } from '../strategies/allocate'
 import { allocationObjective, allocationUpperBound } from '../strategies/bound'
-import { type AllocationInput, checkAllocation, isExcluded, limitsOf } from '../strategies/constraints'
+import { type AllocationInput, checkAllocation, investedBy, isExcluded, limitsOf } from '../strategies/constraints'
 import { perYear, unitCost } from '../strategies/costs'
 import { randomPool } from '../strategies/random'
 
@@ -158,14 +158,8 @@ export function greedy(input: AllocationInput): Map<string, bigint> {
   const scoreOf = new Map(input.venues.map((v) => [v.id, v.score]))
   const idleScore = (chain: string) => scoreOf.get(idleOf.get(chain)!)!
   // Running totals (common decimals): invested per chain and protocol, moved per chain.
-  const invChain = new Map<string, bigint>()
-  const invProt = new Map<string, bigint>()
-  for (const v of input.venues) {
-    if (L.idleIds.has(v.id)) continue
-    const x = v.current * L.scale.get(v.chain)!
-    invChain.set(v.chain, (invChain.get(v.chain) ?? 0n) + x)
-    invProt.set(v.protocol, (invProt.get(v.protocol) ?? 0n) + x)
-  }
+  const invChain = investedBy(input, L, (v) => v.chain)
+  const invProt = investedBy(input, L, (v) => v.protocol)
   const withdrawn = new Map<string, bigint>()
   const deposited = new Map<string, bigint>()
   const movedNow = () => {

@@ -1,4 +1,4 @@
-import { type AllocationInput, type Limits, isExcluded, limitsOf, movedOf } from './constraints'
+import { type AllocationInput, type Limits, investedBy, isExcluded, limitsOf, movedOf } from './constraints'
 import { perYear, unitCost } from './costs'
 import { gasPerStepOf } from './policy'
 import type { ShadowPrices } from './allocate'
@@ -107,14 +107,8 @@ export function allocationUpperBound(input: AllocationInput, m: Pick<ShadowPrice
   const mu = (c: string) => Math.max(0, m.chainCap[c] ?? 0)
   const pi = (p: string) => Math.max(0, m.protocolCap[p] ?? 0)
   let bound = beta * human(L.budget)
-  const investedChain = new Map<string, bigint>()
-  const investedProt = new Map<string, bigint>()
-  for (const v of input.venues) {
-    if (L.idleIds.has(v.id)) continue
-    const x = v.current * L.scale.get(v.chain)!
-    investedChain.set(v.chain, (investedChain.get(v.chain) ?? 0n) + x)
-    investedProt.set(v.protocol, (investedProt.get(v.protocol) ?? 0n) + x)
-  }
+  const investedChain = investedBy(input, L, (v) => v.chain)
+  const investedProt = investedBy(input, L, (v) => v.protocol)
   for (const c of input.chains) bound += mu(c.name) * human(L.chainCap.get(c.name)! - (investedChain.get(c.name) ?? 0n))
   for (const [p, cap] of L.protocolCap) bound += pi(p) * human(cap - (investedProt.get(p) ?? 0n))
   for (const b of boxes(input, L)) {

@@ -128,6 +128,22 @@ export interface Limits {
   idleIds: Set<string>
 }
 
+/** Invested (non-idle) collateral summed by `key` (chain, protocol), common decimals, of each venue's `amountOf` (default: its current position). */
+export function investedBy(
+  input: AllocationInput,
+  L: Pick<Limits, 'idleIds' | 'scale'>,
+  key: (v: AllocationVenue) => string,
+  amountOf: (v: AllocationVenue) => bigint = (v) => v.current,
+): Map<string, bigint> {
+  const out = new Map<string, bigint>()
+  for (const v of input.venues) {
+    if (L.idleIds.has(v.id)) continue
+    const k = key(v)
+    out.set(k, (out.get(k) ?? 0n) + amountOf(v) * L.scale.get(v.chain)!)
+  }
+  return out
+}
+
 /** Validates the input's shape and derives the exact limits. Throws AllocationInputError. */
 export function limitsOf(input: AllocationInput): Limits {
   const { policy } = input
@@ -278,15 +294,8 @@ export function checkAllocation(
     }
   }
   const groupCheck = (constraint: 'chain-cap' | 'protocol-cap', key: (v: AllocationVenue) => string, caps: Map<string, bigint>) => {
-    const now = new Map<string, bigint>()
-    const next = new Map<string, bigint>()
-    for (const v of input.venues) {
-      if (L.idleIds.has(v.id)) continue
-      const s = L.scale.get(v.chain)!
-      const k = key(v)
-      now.set(k, (now.get(k) ?? 0n) + v.current * s)
-      next.set(k, (next.get(k) ?? 0n) + t(v) * s)
-    }
+    const now = investedBy(input, L, key)
+    const next = investedBy(input, L, key, t)
     for (const [k, cap] of caps) {
       const n = now.get(k) ?? 0n
       const x = next.get(k) ?? 0n

@@ -1,5 +1,6 @@
 import { concatHex, encodePacked, keccak256, pad, stringToHex, toHex, type Address, type Hex } from 'viem'
 import { privateKeyToAccount, sign } from 'viem/accounts'
+import { parseVaa } from '../../execution/bridgeVaa'
 
 /**
  * VAAs as the guardians make them (version 1): a body (timestamp, nonce, emitter chain and
@@ -53,11 +54,8 @@ export async function signVaa(body: VaaBody | Hex, keys: readonly Hex[] = [DEVNE
   return concatHex([encodePacked(['uint8', 'uint32', 'uint8'], [1, setIndex, keys.length]), ...sigs, encoded])
 }
 
-/** The body of a signed VAA (after the signatures). */
-export function vaaBodyOf(vaa: Hex): Hex {
-  const n = Number.parseInt(vaa.slice(2 + 10, 2 + 12), 16)
-  return `0x${vaa.slice(2 + 12 + n * 66 * 2)}`
-}
+/** The body of a signed VAA (after the signatures), as the bridge's parser reads it. */
+export const vaaBodyOf = (vaa: Hex): Hex => parseVaa(vaa).body
 
 /** Token bridge governance: RegisterChain (module "TokenBridge", action 1, target chain 0 = every chain). */
 export function registerChainPayload(emitterChain: number, bridge: Address | Hex): Hex {

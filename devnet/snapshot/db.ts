@@ -1,41 +1,12 @@
-import sqlite3 from 'sqlite3'
+import { openDevDb, type DevDb } from '../sqliteDb'
 
-/**
- * The local hub's own SQLite file (not the poolwarden store): a minimal promise layer over one
- * sqlite3 connection. The hub serialises its writes itself (one sequencer message at a time).
- */
-export type SqlValue = string | number | null
+export type { SqlValue } from '../sqliteDb'
 
-export interface HubDb {
-  run(sql: string, params?: SqlValue[]): Promise<number>
-  get<T>(sql: string, params?: SqlValue[]): Promise<T | undefined>
-  all<T>(sql: string, params?: SqlValue[]): Promise<T[]>
-  exec(sql: string): Promise<void>
-  close(): Promise<void>
-}
+/** The local hub's own SQLite file (not the poolwarden store); the hub serialises its writes itself. */
+export type HubDb = DevDb
 
 export async function openHubDb(path: string): Promise<HubDb> {
-  const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const db = new sqlite3.Database(path, (err) => (err ? reject(err) : resolve(db)))
-  })
-  const db: HubDb = {
-    run: (sql, params = []) =>
-      new Promise((resolve, reject) =>
-        raw.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
-          if (err) reject(err)
-          else resolve(this.changes)
-        }),
-      ),
-    get: <T>(sql: string, params: SqlValue[] = []) =>
-      new Promise<T | undefined>((resolve, reject) => raw.get<T>(sql, params, (err, row) => (err ? reject(err) : resolve(row)))),
-    all: <T>(sql: string, params: SqlValue[] = []) =>
-      new Promise<T[]>((resolve, reject) => raw.all<T>(sql, params, (err, rows) => (err ? reject(err) : resolve(rows)))),
-    exec: (sql) => new Promise((resolve, reject) => raw.exec(sql, (err) => (err ? reject(err) : resolve()))),
-    close: () => new Promise((resolve, reject) => raw.close((err) => (err ? reject(err) : resolve()))),
-  }
-  await db.exec(`
-    PRAGMA journal_mode = WAL;
-    PRAGMA busy_timeout = 2000;
+  return openDevDb(path, `
     CREATE TABLE IF NOT EXISTS spaces (
       id TEXT PRIMARY KEY, name TEXT NOT NULL, about TEXT NOT NULL DEFAULT '', network TEXT NOT NULL,
       symbol TEXT NOT NULL, admins TEXT NOT NULL DEFAULT '[]', members TEXT NOT NULL DEFAULT '[]', created INTEGER NOT NULL,
@@ -62,5 +33,4 @@ export async function openHubDb(path: string): Promise<HubDb> {
     );
     CREATE INDEX IF NOT EXISTS messages_ipfs ON messages (ipfs);
   `)
-  return db
 }

@@ -2,44 +2,28 @@
  * Governor agent: watches upstream Snapshot spaces and on-chain Governors, mirrors each proposal
  * into the pool's signalling space, tallies the delegators' signals (weights from chain reads)
  * and casts the pool's vote before the deadline, exactly once, re-casting when signals move.
- * Thin wiring: the logic is governance/governorRound.ts.
+ * Thin wiring over the agent runtime: the logic is governance/governorRound.ts.
  */
-import { parseEther, type PublicClient } from 'viem'
+import type { PublicClient } from 'viem'
 import { createChainClient } from '../chains/createChainClient'
-import { loadConfig } from '../config/load'
 import { readOptionalSecret, readPoolSigner } from '../config/secrets'
-import { ConfigError, describeError } from '../core/errors'
-import { createLogger } from '../core/logger'
-import { createShutdown, sleep } from '../core/shutdown'
-import { createTxSender, type TxSender } from '../execution'
+import { createTxSender, txSenderOptions, type TxSender } from '../execution'
 import { verifyVotes } from '../governance/fastVerify'
 import { AGENT, createGovernorRound } from '../governance/governorRound'
 import { createSnapshotClient } from '../governance/snapshotClient'
-import { openStore } from '../store'
+import { runAgent } from '../runtime/createAgent'
 
-async function main(): Promise<void> {
-  const config = loadConfig()
-  const logger = createLogger({ agent: AGENT })
+runAgent(AGENT, async (agent) => {
+  const { config, logger, store, signal, common, name } = agent
   const gov = config.governance
   const account = readPoolSigner(config)
-  const shutdown = createShutdown({ handleSignals: true })
-  const store = await openStore({ path: config.store.path, logger })
-  shutdown.onShutdown(() => store.close())
-  const common = { config, logger }
   const clients: Record<string, PublicClient> = {}
   const senders: Record<string, TxSender> = {}
   for (const c of config.chains) {
     const chain = createChainClient({ chain: c, logger })
     clients[c.name] = chain.client
     if (gov.upstream.governors.some((g) => g.chain === c.name)) {
-      senders[c.name] = createTxSender({ common, store, chain, account, options: {
-          agent: AGENT,
-          signal: shutdown.signal,
-          criticalGasBalance: parseEther(String(config.execution.criticalGasBalanceEth)),
-          stuckAfterBlocks: config.execution.stuckAfterBlocks,
-          feeBumpPercent: config.execution.feeBumpPercent,
-        },
-      })
+      senders[c.name] = createTxSender({ common, store, chain, account, options: txSenderOptions(config, { agent: name, signal }) })
     }
   }
   const apiKey = readOptionalSecret(gov.snapshot.apiKeyEnv)
@@ -51,24 +35,14 @@ async function main(): Promise<void> {
   })
   const round = createGovernorRound({ config, store, logger, hub, account, clients, senders, verifyEoa: (envs) => verifyVotes(envs) })
   logger.info({ spaces: gov.upstream.spaces, governors: gov.upstream.governors.length, signalling: gov.signalling.space }, 'governor started')
-  while (!shutdown.signal.aborted) {
-    let last: unknown
-    try {
+  await agent.loop({
+    everyMs: gov.pollSeconds * 1000,
+    pausable: false,
+    round: async () => {
       const r = await round()
-      last = { discovered: r.discovered.length, mirrored: r.mirrored.length, cast: r.cast.length, errors: r.errors.length }
       if (r.discovered.length || r.mirrored.length || r.cast.length) logger.info({ discovered: r.discovered, mirrored: r.mirrored, cast: r.cast }, 'governance round')
       for (const e of r.errors) logger.warn({ proposal: e.key, err: e.error }, 'governance round: skipped')
-    } catch (err) {
-      last = { error: describeError(err) }
-      logger.error({ err: describeError(err) }, 'governance round failed')
-    }
-    await store.heartbeats.beat(AGENT, { last }).catch(() => undefined)
-    await sleep(gov.pollSeconds * 1000, shutdown.signal)
-  }
-  logger.info('governor stopped')
-}
-
-main().catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : `governor: ${describeError(err)}`)
-  process.exit(1)
+      return { discovered: r.discovered.length, mirrored: r.mirrored.length, cast: r.cast.length, errors: r.errors.length }
+    },
+  })
 })

@@ -2,7 +2,7 @@ import Bottleneck from 'bottleneck'
 import { createPublicClient, defineChain, fallback, http, shouldThrow as viemShouldThrow, type PublicClient } from 'viem'
 import type { ChainConfig } from '../config/schema'
 import { RpcUnavailableError } from '../core/errors'
-import type { Logger } from '../core/logger'
+import { childLogger, type Logger } from '../core/logger'
 
 /** Health of one RPC URL, as seen from the requests we send through it. */
 export interface EndpointState {
@@ -66,7 +66,9 @@ export function endpointLabel(url: string): string {
  * requests of one tick (block header + the multicall) travel in one HTTP request.
  */
 export function createChainClient(opts: CreateChainClientOptions): ChainClient {
-  const { chain, logger } = opts
+  const { chain } = opts
+  // Bound once: a watcher's logger already carries the chain, the executor's does not.
+  const logger = opts.logger && childLogger(opts.logger, { chain: chain.name })
   const now = opts.now ?? Date.now
   const failuresToAlert = opts.failuresToAlert ?? 2
   const minBackoff = opts.minBackoffMs ?? 500
@@ -87,7 +89,7 @@ export function createChainClient(opts: CreateChainClientOptions): ChainClient {
     ep.lastError = reason
     ep.openUntil = now() + ep.backoffMs
     ep.backoffMs = Math.min(ep.backoffMs * 2, maxBackoff)
-    logger?.warn({ chain: chain.name, rpc: ep.label, failures: ep.consecutiveFailures, reason }, 'rpc endpoint failed')
+    logger?.warn({ rpc: ep.label, failures: ep.consecutiveFailures, reason }, 'rpc endpoint failed')
     if (!ep.down && ep.consecutiveFailures >= failuresToAlert) {
       ep.down = true
       opts.onEndpointEvent?.({ type: 'down', endpoint: ep })
@@ -101,7 +103,7 @@ export function createChainClient(opts: CreateChainClientOptions): ChainClient {
     ep.down = false
     delete ep.lastError
     if (wasDown) {
-      logger?.info({ chain: chain.name, rpc: ep.label }, 'rpc endpoint recovered')
+      logger?.info({ rpc: ep.label }, 'rpc endpoint recovered')
       opts.onEndpointEvent?.({ type: 'up', endpoint: ep })
     }
   }

@@ -5,7 +5,22 @@ export type { Logger }
 /** Keys whose values never reach a log line. */
 const REDACT = ['key', 'privateKey', 'signerKey', 'token', 'secret', '*.privateKey', '*.signerKey', '*.token', '*.secret']
 
-/** pino JSON logger; agents take a child with `agent`, `chain`, `plan`, `tx` fields. */
+/**
+ * pino JSON logger. An agent creates one (runtime/createAgent.ts) bound to `agent` (and `chain`
+ * for a watcher); modules derive theirs with `childLogger`, which adds `plan`, `tx`, `step`…
+ */
 export function createLogger(bindings: Record<string, unknown> = {}, level = process.env.LOG_LEVEL ?? 'info'): Logger {
   return pino({ level, base: { ...bindings }, redact: { paths: REDACT, censor: '[redacted]' } })
+}
+
+/**
+ * A child logger with only the fields the parent does not already carry with the same value:
+ * pino writes every binding of every level of children, so `child({ agent })` under a logger
+ * already bound to that agent would print `"agent"` twice on each line.
+ */
+export function childLogger(parent: Logger, bindings: Record<string, unknown>): Logger {
+  const bound = parent.bindings()
+  const fresh: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(bindings)) if (v !== undefined && bound[k] !== v) fresh[k] = v
+  return Object.keys(fresh).length ? parent.child(fresh) : parent
 }

@@ -1,7 +1,7 @@
 import { getAddress, type Address, type Hex } from 'viem'
 import type { Config } from '../config/schema'
 import { describeError, RetryableError } from '../core/errors'
-import type { Logger } from '../core/logger'
+import { childLogger, type Logger } from '../core/logger'
 import { sleep } from '../core/shutdown'
 import type { Store, Transfer } from '../store'
 import type { Intent, PlanStep } from '../store/types'
@@ -149,7 +149,7 @@ function collateralOf(config: Config, chain: string): Address {
 export async function runBridgeStep(deps: BridgeDeps, planId: string, step: PlanStep, redeemIdx: number | null): Promise<BridgeStepResult> {
   const { store, common, port } = deps
   const { config } = common
-  const log = common.logger.child({ agent: deps.agent ?? 'executor', plan: planId, step: step.idx })
+  const log = childLogger(common.logger, { agent: deps.agent ?? 'executor', plan: planId, step: step.idx })
   const spec = transferSpecOf(step)
   if (!spec) return { status: 'failed', error: `bridge step ${step.idx}: no transfer in its detail` }
   if (spec.from !== step.chain || spec.amount !== step.amount) return { status: 'failed', error: `bridge step ${step.idx}: its transfer (${spec.from}, ${spec.amount}) does not match the step (${step.chain}, ${step.amount})` }
@@ -245,7 +245,7 @@ export async function completeTransfer(deps: BridgeDeps, id: string): Promise<Tr
   const agent = deps.agent ?? 'executor'
   const now = o.now ?? Date.now
   const signal = o.signal
-  const log = common.logger.child({ agent, transfer: id })
+  const log = childLogger(common.logger, { agent, transfer: id })
   const waitMs = o.waitMs ?? 120_000
   const initial = o.backoffMs?.initial ?? 250
   const max = o.backoffMs?.max ?? 5_000

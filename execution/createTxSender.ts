@@ -2,7 +2,7 @@ import { keccak256, parseEther, type Abi, type Address, type Hex, type LocalAcco
 import type { ChainClient } from '../chains/createChainClient'
 import type { Config } from '../config/schema'
 import { describeError, RpcUnavailableError } from '../core/errors'
-import type { Logger } from '../core/logger'
+import { childLogger, type Logger } from '../core/logger'
 import { sleep } from '../core/shutdown'
 import type { Store } from '../store'
 import type { Intent, IntentAttempt, SignedTx } from '../store/types'
@@ -113,6 +113,17 @@ export interface TxSender {
 }
 
 
+/** The sender options an agent takes from the config's `execution` section (one place for every signing agent). */
+export function txSenderOptions(config: Config, opts: { agent: string; signal?: AbortSignal }): TxSenderOptions {
+  return {
+    agent: opts.agent,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    criticalGasBalance: parseEther(String(config.execution.criticalGasBalanceEth)),
+    stuckAfterBlocks: config.execution.stuckAfterBlocks,
+    feeBumpPercent: config.execution.feeBumpPercent,
+  }
+}
+
 export const gasAlertKey = (chain: string, address: string) => `gas-balance:${chain}:${address.toLowerCase()}`
 export const stuckAlertKey = (key: string) => `tx-stuck:${key}`
 
@@ -123,7 +134,7 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
   const client = chain.client
   const chainId = chain.config.chainId
   const address = account.address
-  const logger = deps.common.logger.child({ agent, chain: chain.name })
+  const logger = childLogger(deps.common.logger, { agent, chain: chain.name })
   const pollMs = opts.pollIntervalMs ?? Math.min(1000, Math.max(50, Math.floor(chain.config.blockTimeMs / 4)))
   const stuckAfter = BigInt(opts.stuckAfterBlocks ?? 5)
   const bumpPercent = opts.feeBumpPercent ?? 25

@@ -2,7 +2,7 @@ import { getAddress } from 'viem'
 import type { ChainClient } from '../chains/createChainClient'
 import type { Config, VenueConfig } from '../config/schema'
 import { BaseError, describeError } from '../core/errors'
-import type { Logger } from '../core/logger'
+import { childLogger, type Logger } from '../core/logger'
 import type { Store } from '../store'
 import type { Intent, Plan, PlanStep } from '../store/types'
 import { erc4626Abi } from '../venues/abis'
@@ -100,7 +100,7 @@ export async function executePlan(input: ExecutePlanInput): Promise<ExecutePlanR
   const { config } = common
   const agent = input.agent ?? 'executor'
   const planId = input.plan.id
-  const logger = common.logger.child({ agent, plan: planId })
+  const logger = childLogger(common.logger, { agent, plan: planId })
   const pool = getAddress(config.pool.account)
 
   const load = async () => {

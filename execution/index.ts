@@ -5,6 +5,7 @@ export {
   createTxSender,
   gasAlertKey,
   stuckAlertKey,
+  txSenderOptions,
   type ReconcileResult,
   type SendRequest,
   type TxPoint,

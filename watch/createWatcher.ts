@@ -1,5 +1,5 @@
 import type { Config, VenueConfig } from '../config/schema'
-import type { Logger } from '../core/logger'
+import { childLogger, type Logger } from '../core/logger'
 import { BlockNotYetAvailableError, describeError, isRetryable } from '../core/errors'
 import { sleep } from '../core/shutdown'
 import type { ChainClient, EndpointEvent } from '../chains/createChainClient'
@@ -45,7 +45,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   const { config, logger: baseLogger } = deps.common
   const { store, chain } = deps
   const agent = deps.agent ?? `watcher-${chain.name}`
-  const logger = baseLogger.child({ agent, chain: chain.name })
+  const logger = childLogger(baseLogger, { agent, chain: chain.name })
   const now = deps.now ?? Date.now
   const venues: VenueConfig[] = config.venues.filter((v) => v.chain === chain.name)
   const pool = config.pool.account

@@ -1,0 +1,165 @@
+/**
+ * The agent runtime: what every agent process needs, built once and the same way (ponder's
+ * `common` deps object). An agent file is `runAgent(name, async (agent) => { …its own wiring… })`:
+ *
+ *   runAgent('strategist', async (agent) => {
+ *     await agent.loop({ round: async () => ({ proposed: 1 }) })   // paced, pausable, beating
+ *   })
+ *
+ * It gives each agent:
+ * - `config`: parsed once, frozen (config/load.ts); a config error ends the process with one line per problem;
+ * - `logger`: one pino logger bound to `agent` (and e.g. `chain`) once; modules add only their own
+ *   fields (`childLogger`), so no line repeats a field;
+ * - `store`: the SQLite store, closed on shutdown;
+ * - `shutdown` / `signal`: SIGINT/SIGTERM end loops and run the hooks in reverse order;
+ * - `pollMs`: one formula from the chains' block times (`pollIntervalMs`);
+ * - `isPaused()` and `beat(info)`: the pause controls and the heartbeat under the agent's name;
+ * - `loop({ round })`: run a round every interval until shutdown, skip it while paused, log a
+ *   failed round and carry on, and beat `{ paused, last }` after each;
+ * - the error exit: an error out of the agent's body (or `fail(err)`) closes what is open and exits 1,
+ *   printing a ConfigError as its lines and anything else as `<agent>: <message <- cause…>`.
+ *
+ * Nothing here knows a particular agent; agents/ holds only what is theirs.
+ */
+import type { Config, ChainConfig } from '../config/schema'
+import { loadConfig } from '../config/load'
+import { ConfigError, describeError } from '../core/errors'
+import { createLogger, type Logger } from '../core/logger'
+import { createShutdown, sleep, type Shutdown } from '../core/shutdown'
+import { openStore, type Store } from '../store'
+
+/** The deps every module factory takes as `common` (ponder style). */
+export interface Common {
+  readonly config: Config
+  readonly logger: Logger
+  readonly shutdown: Shutdown
+}
+
+/** Who the agent is: its name (heartbeats, pauses, alerts) and extra logger fields (e.g. `chain`). */
+export interface AgentIdentity {
+  name: string
+  bindings?: Record<string, unknown>
+}
+
+export interface LoopOptions<T> {
+  /** One round of the agent's work; its result is the heartbeat's `last`. */
+  round: () => Promise<T>
+  /** Pause between rounds (default: the agent's `pollMs`). */
+  everyMs?: number
+  /** Skip rounds while `pause:<agent>` or `pause:all` is set (default true). */
+  pausable?: boolean
+}
+
+export interface Agent extends Common {
+  readonly name: string
+  /** `{ config, logger, shutdown }`: pass as `common` to module factories. */
+  readonly common: Common
+  readonly store: Store
+  /** Aborts on shutdown: pass to loops, sleeps and senders. */
+  readonly signal: AbortSignal
+  /** Poll interval from the chains' block times (see `pollIntervalMs`). */
+  readonly pollMs: number
+  /** Whether the operators paused this agent (`pause:<name>` or `pause:all`). */
+  isPaused(): Promise<boolean>
+  /** Upserts this agent's heartbeat; a failure to write it is logged, never thrown. */
+  beat(info?: unknown): Promise<void>
+  /** Runs `round` until shutdown (see LoopOptions); resolves when the signal aborts. */
+  loop<T>(opts: LoopOptions<T>): Promise<void>
+  /** Ends the process on an unrecoverable error (same exit as an error out of the body). */
+  fail(err: unknown): Promise<never>
+}
+
+/** One poll interval for every agent that follows the chains: half the fastest block time, at least 250 ms. */
+export function pollIntervalMs(chains: readonly Pick<ChainConfig, 'blockTimeMs'>[]): number {
+  if (chains.length === 0) return 1_000
+  return Math.max(250, Math.min(...chains.map((c) => c.blockTimeMs)) / 2)
+}
+
+/** The line an agent prints when it exits on an error. */
+export function exitMessage(name: string, err: unknown): string {
+  return err instanceof ConfigError ? err.message : `${name}: ${describeError(err)}`
+}
+
+export interface CreateAgentOptions {
+  /** The agent's name, or a function of the config (a watcher is named after its chain). */
+  identity: string | AgentIdentity | ((config: Config) => AgentIdentity)
+  /** Default: `loadConfig()` (POOLWARDEN_CONFIG, else the devnet profile). */
+  config?: Config
+  /** Default: a pino logger at LOG_LEVEL. */
+  logLevel?: string
+  /** Handle SIGINT/SIGTERM (default true; tests pass false and call `shutdown.shutdown()`). */
+  handleSignals?: boolean
+}
+
+/** Builds the runtime of one agent: config, logger, store, shutdown. Throws ConfigError on a bad config. */
+export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
+  const config = opts.config ?? loadConfig()
+  const id = typeof opts.identity === 'string' ? { name: opts.identity } : typeof opts.identity === 'function' ? opts.identity(config) : opts.identity
+  const name = id.name
+  const logger = createLogger({ agent: name, ...id.bindings }, opts.logLevel)
+  const handleSignals = opts.handleSignals ?? true
+  const shutdown = createShutdown({ handleSignals })
+  const store = await openStore({ path: config.store.path, logger })
+  shutdown.onShutdown(() => store.close())
+  const signal = shutdown.signal
+  const common: Common = { config, logger, shutdown }
+
+  const isPaused = () => store.controls.isPaused(name)
+  const beat = async (info: unknown = {}) => {
+    try {
+      await store.heartbeats.beat(name, info)
+    } catch (err) {
+      if (!signal.aborted) logger.warn({ err: describeError(err) }, 'heartbeat not written')
+    }
+  }
+
+  async function loop<T>(o: LoopOptions<T>): Promise<void> {
+    const everyMs = o.everyMs ?? pollMs
+    const pausable = o.pausable ?? true
+    while (!signal.aborted) {
+      let paused = false
+      let last: unknown
+      try {
+        paused = pausable && (await isPaused())
+        if (!paused) last = await o.round()
+      } catch (err) {
+        if (signal.aborted) break
+        last = { error: describeError(err) }
+        logger.error({ err: describeError(err) }, `${name} round failed; retried next round`)
+      }
+      await beat(pausable ? { paused, last } : { last })
+      await sleep(everyMs, signal)
+    }
+  }
+
+  async function fail(err: unknown): Promise<never> {
+    console.error(exitMessage(name, err))
+    await shutdown.shutdown('error')
+    process.exit(1)
+  }
+
+  const pollMs = pollIntervalMs(config.chains)
+  return { name, config, logger, shutdown, common, store, signal, pollMs, isPaused, beat, loop, fail }
+}
+
+/**
+ * The entry point of an agent file: builds the runtime, runs `main`, logs start and stop, and
+ * exits 1 with one clear message if anything throws (config errors as their lines).
+ */
+export function runAgent(identity: CreateAgentOptions['identity'], main: (agent: Agent) => Promise<void>): void {
+  let name = typeof identity === 'string' ? identity : typeof identity === 'function' ? 'agent' : identity.name
+  void (async () => {
+    const agent = await createAgent({ identity })
+    name = agent.name
+    try {
+      await main(agent)
+    } catch (err) {
+      return agent.fail(err)
+    }
+    agent.logger.info(`${agent.name} stopped`)
+    await agent.shutdown.shutdown('done')
+  })().catch((err: unknown) => {
+    console.error(exitMessage(name, err))
+    process.exit(1)
+  })
+}

@@ -138,6 +138,37 @@ export const pool = z.object({
   shareToken: z.array(z.object({ chain: name, token: address })).default([]),
 })
 
+/** The rules the watcher evaluates per venue and block (watch/alertRules.ts). */
+export const WATCH_ALERT_RULES = ['apy-drop', 'depeg', 'paused', 'liquidity', 'unavailable', 'slashing'] as const
+export type WatchAlertRule = (typeof WATCH_ALERT_RULES)[number]
+
+/**
+ * How long a condition must hold before its alert is written, and how long it must be clear
+ * before the recovery is written: both `blocks` consecutive evaluated blocks AND `seconds` of
+ * block time from the first of them to the current one. A shorter streak is a glitch: logged
+ * and counted, never pushed.
+ */
+const persistBlocks = z.number().int().min(1, { error: 'at least 1 (1 = alert in the block the condition is first seen)' })
+const persistSeconds = z.number().nonnegative()
+const persistence = (blocks: number) => z.object({ blocks: persistBlocks.default(blocks), seconds: persistSeconds.default(0) })
+const persistenceOverride = z.strictObject(
+  { blocks: persistBlocks.optional(), seconds: persistSeconds.optional() },
+  { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown key ${iss.keys.map((k) => JSON.stringify(k)).join(', ')}: use "blocks" and/or "seconds"` : undefined) },
+)
+
+export const alertPersistence = z.object({
+  /** Warning rules (apy-drop, unavailable, liquidity): a one- or two-block glitch pushes nothing. */
+  warning: persistence(3).prefault({}),
+  /** Critical rules (depeg, paused, slashing): alert in the block the condition is first seen. */
+  critical: persistence(1).prefault({}),
+  /** Per-rule overrides of the severity's setting, e.g. { "liquidity": { "blocks": 5 } }. */
+  rules: z
+    .strictObject(Object.fromEntries(WATCH_ALERT_RULES.map((r) => [r, persistenceOverride.optional()])) as Record<WatchAlertRule, z.ZodOptional<typeof persistenceOverride>>, {
+      error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown alert rule ${iss.keys.map((k) => JSON.stringify(k)).join(', ')} (known: ${WATCH_ALERT_RULES.join(', ')})` : undefined),
+    })
+    .default({}),
+})
+
 export const alerts = z.object({
   /** Alert when APY falls this many bps below its trailing baseline. */
   apyDropBps: z.number().positive().default(200),
@@ -149,6 +180,8 @@ export const alerts = z.object({
   liquidityCoverage: z.number().positive().default(1),
   /** Alert after this many consecutive failed requests to one RPC URL. */
   rpcFailures: z.number().int().positive().default(2),
+  /** How long a watcher condition must persist before it alerts or recovers (per severity, per rule). */
+  persistence: alertPersistence.prefault({}),
 })
 
 export const watch = z.object({

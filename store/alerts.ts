@@ -1,7 +1,7 @@
 import { StoreError } from './errors.js'
-import { idToDb, num, optIntFromDb, optIntToDb, optNum, optStr, str, timeToDb } from './convert.js'
+import { idToDb, intFromDb, intToDb, num, optIntFromDb, optIntToDb, optNum, optStr, str, timeToDb } from './convert.js'
 import type { Db } from './sqlite.js'
-import type { Alert, AlertKind, AlertSeverity, OpenCondition, RaiseInput, RaiseResult, ResolveInput, ResolveResult } from './types.js'
+import type { Alert, AlertKind, AlertSeverity, GlitchCount, GlitchInput, OpenCondition, PendingCondition, RaiseInput, RaiseResult, ResolveInput, ResolveResult } from './types.js'
 
 /**
  * The alert outbox and the open conditions. Every agent raises and resolves (append-only);
@@ -26,6 +26,37 @@ export interface AlertsQueries {
   /** The newest `limit` rows, newest first. */
   recent(limit?: number): Promise<Alert[]>
   get(id: number): Promise<Alert | undefined>
+
+  // Persistence (watch/persistence.ts): streaks not yet long enough, and glitches.
+  /** One agent's streaks under way, by dedup key. */
+  pending(agent: string): Promise<PendingCondition[]>
+  /** Upserts streaks and deletes ended ones, atomically (joins the caller's transaction). */
+  savePending(upserts: readonly PendingCondition[], deletes: readonly string[]): Promise<void>
+  /** Drops all of one agent's streaks (after a reorg: they may count orphaned blocks). */
+  clearPending(agent: string): Promise<number>
+  /** Counts a glitch: a streak that ended before it persisted (nothing was pushed). */
+  countGlitch(input: GlitchInput): Promise<void>
+  /** Glitch counts, by agent and rule. */
+  glitches(filter?: { agent?: string }): Promise<GlitchCount[]>
+}
+
+interface PendingRow {
+  dedup_key: string
+  agent: string
+  rule: string
+  toward: string
+  blocks: number
+  since_block: number
+  since_time: number
+}
+
+interface GlitchRow {
+  agent: string
+  rule: string
+  count: number
+  last_key: string
+  last_block: number | null
+  last_at: number
 }
 
 const SEVERITIES: readonly AlertSeverity[] = ['info', 'warning', 'critical']
@@ -213,6 +244,68 @@ export function createAlerts(db: Db): AlertsQueries {
     async get(id) {
       const row = await db.get<AlertRow>('SELECT * FROM alerts WHERE id = ?', [idToDb(id, 'alert id')])
       return row ? alertFromRow(row) : undefined
+    },
+
+    async pending(agent) {
+      const rows = await db.all<PendingRow>('SELECT * FROM alert_pending WHERE agent = ? ORDER BY since_block, dedup_key', [agent])
+      return rows.map((r) => ({
+        dedupKey: str(r.dedup_key),
+        agent: str(r.agent),
+        rule: str(r.rule),
+        toward: r.toward === 'close' ? 'close' : 'open',
+        blocks: num(r.blocks),
+        sinceBlock: intFromDb(r.since_block, 'alert_pending.since_block'),
+        sinceTime: num(r.since_time),
+      }))
+    },
+
+    async savePending(upserts, deletes) {
+      if (upserts.length === 0 && deletes.length === 0) return
+      for (const p of upserts) {
+        if (!p.dedupKey) throw new StoreError('store: savePending: dedupKey is required')
+        if (p.toward !== 'open' && p.toward !== 'close') throw new StoreError(`store: savePending ${p.dedupKey}: toward must be "open" or "close"`)
+        if (!Number.isSafeInteger(p.blocks) || p.blocks < 1) throw new StoreError(`store: savePending ${p.dedupKey}: blocks must be an integer ≥ 1, got ${p.blocks}`)
+      }
+      await db.transaction(async () => {
+        for (const key of deletes) await db.run('DELETE FROM alert_pending WHERE dedup_key = ?', [key])
+        for (const p of upserts) {
+          await db.run(
+            `INSERT INTO alert_pending (dedup_key, agent, rule, toward, blocks, since_block, since_time) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (dedup_key) DO UPDATE SET agent = excluded.agent, rule = excluded.rule, toward = excluded.toward, blocks = excluded.blocks,
+               since_block = excluded.since_block, since_time = excluded.since_time`,
+            [p.dedupKey, p.agent, p.rule, p.toward, p.blocks, intToDb(p.sinceBlock, 'savePending sinceBlock'), timeToDb(p.sinceTime, 'savePending sinceTime')],
+          )
+        }
+      })
+    },
+
+    async clearPending(agent) {
+      return (await db.run('DELETE FROM alert_pending WHERE agent = ?', [agent])).changes
+    },
+
+    async countGlitch(input) {
+      const n = input.count ?? 1
+      if (!Number.isSafeInteger(n) || n < 1) throw new StoreError(`store: countGlitch ${input.dedupKey}: count must be an integer ≥ 1, got ${n}`)
+      await db.run(
+        `INSERT INTO alert_glitches (agent, rule, count, last_key, last_block, last_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (agent, rule) DO UPDATE SET count = count + excluded.count, last_key = excluded.last_key, last_block = excluded.last_block, last_at = excluded.last_at`,
+        [input.agent, input.rule, n, input.dedupKey, optIntToDb(input.blockNumber, 'countGlitch blockNumber'), timeToDb(input.at ?? Date.now(), 'countGlitch at')],
+      )
+    },
+
+    async glitches(filter = {}) {
+      const rows =
+        filter.agent === undefined
+          ? await db.all<GlitchRow>('SELECT * FROM alert_glitches ORDER BY agent, rule')
+          : await db.all<GlitchRow>('SELECT * FROM alert_glitches WHERE agent = ? ORDER BY rule', [filter.agent])
+      return rows.map((r) => ({
+        agent: str(r.agent),
+        rule: str(r.rule),
+        count: num(r.count),
+        lastKey: str(r.last_key),
+        lastBlock: optIntFromDb(r.last_block, 'alert_glitches.last_block'),
+        lastAt: num(r.last_at),
+      }))
     },
   }
   return q

@@ -181,6 +181,41 @@ export interface OpenCondition {
   openedBlock: bigint | null
 }
 
+/** A watcher condition's streak towards opening or closing, not yet persisted long enough. */
+export interface PendingCondition {
+  dedupKey: string
+  /** The watcher that counts it (the only writer of the row). */
+  agent: string
+  rule: string
+  toward: 'open' | 'close'
+  /** Consecutive evaluated blocks so far. */
+  blocks: number
+  sinceBlock: bigint
+  /** Block timestamp of sinceBlock, seconds. */
+  sinceTime: number
+}
+
+export interface GlitchInput {
+  agent: string
+  rule: string
+  dedupKey: string
+  blockNumber?: bigint | null
+  /** How many glitches to add (default 1). */
+  count?: number
+  /** ms; defaults to now. */
+  at?: number
+}
+
+/** Glitches (streaks that ended before they persisted: nothing pushed) of one agent and rule. */
+export interface GlitchCount {
+  agent: string
+  rule: string
+  count: number
+  lastKey: string
+  lastBlock: bigint | null
+  lastAt: number
+}
+
 // ── heartbeats, controls, audit ─────────────────────────────────────────────────────────────
 
 export interface Heartbeat {

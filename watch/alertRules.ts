@@ -1,11 +1,14 @@
-import type { Config, VenueConfig } from '../config/schema'
+import type { Config, VenueConfig, WatchAlertRule } from '../config/schema'
 
 export type Severity = 'info' | 'warning' | 'critical'
 
-/** A condition the watcher evaluates on every block; `active` opens an alert, inactive closes it. */
+/**
+ * A condition the watcher evaluates on every block; `active` opens an alert, inactive closes it,
+ * once the verdict has persisted for the rule's `alerts.persistence` (watch/persistence.ts).
+ */
 export interface Condition {
   dedupKey: string
-  rule: 'apy-drop' | 'depeg' | 'paused' | 'liquidity' | 'unavailable' | 'slashing'
+  rule: WatchAlertRule
   subject: string
   severity: Severity
   /** True: the condition holds. False: it is clear. Null: cannot tell at this block (keep state). */
@@ -42,9 +45,10 @@ export function median(xs: readonly number[]): number | null {
 /**
  * Each rule opens at its threshold and closes only once the value is back past half of it
  * (hysteresis), so noise around a threshold gives one alert, not a stream.
- * `open` says which dedup keys are currently open (the store's alert state).
+ * `open` says which dedup keys are currently open (the store's alert state). These are per-block
+ * verdicts: whether one is written is decided by the persistence rules (watch/persistence.ts).
  */
-export function evaluateVenue(f: VenueFacts, thresholds: Config['alerts'], open: (key: string) => boolean): Condition[] {
+export function evaluateVenue(f: VenueFacts, thresholds: Pick<Config['alerts'], 'apyDropBps' | 'depegBps' | 'liquidityCoverage'>, open: (key: string) => boolean): Condition[] {
   const v = f.venue
   const out: Condition[] = []
   const name = `${v.id} (${v.chain})`

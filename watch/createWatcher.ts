@@ -8,6 +8,7 @@ import type { Store } from '../store'
 import type { SampleInput, PositionInput } from '../store/types'
 import { derivedApy, type RatePoint } from '../venues/apy'
 import { evaluateVenue, median, type Condition } from './alertRules'
+import { heldFor, persistenceFor, stepPersistence, type Fired, type Glitch, type Pending } from './persistence'
 
 export interface WatcherDeps {
   common: { config: Config; logger: Logger }
@@ -58,12 +59,21 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   /** Baselines frozen when an APY-drop alert opened, by dedup key. */
   const frozenBaseline = new Map<string, number>()
   let openKeys = new Set<string>()
+  /** Streaks of conditions not yet persisted long enough to alert or recover (watch/persistence.ts). */
+  let pending = new Map<string, Pending>()
+  /** Glitches (streaks that never persisted) by rule, as counted in the store; shown in the heartbeat. */
+  let glitchCounts: Record<string, number> | undefined
+  const persistenceOf = (c: Condition) => persistenceFor(config.alerts.persistence, c.rule, c.severity)
   let hydrated = false
   let consecutiveFailures = 0
 
   async function hydrate(before: bigint): Promise<void> {
     openKeys = new Set((await store.alerts.open({ agent })).map((c) => c.dedupKey))
+    pending = new Map((await store.alerts.pending(agent)).map((p) => [p.dedupKey, p]))
+    glitchCounts ??= Object.fromEntries((await store.alerts.glitches({ agent })).map((g) => [g.rule, g.count]))
     const open = await store.alerts.open({ agent, rule: 'apy-drop' })
+    // The drop was first seen up to blocks − 1 blocks before it opened; those samples are not baseline.
+    const dropLead = BigInt(persistenceFor(config.alerts.persistence, 'apy-drop', 'warning').blocks - 1)
     for (const v of venues) {
       const rows = (await store.samples.recent(v.id, Math.max(window, baselineN) + 1, { availableOnly: true, beforeBlock: before })).reverse()
       memory.set(v.id, {
@@ -72,7 +82,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       })
       const cond = open.find((c) => c.subject === v.id && c.chain === chain.name)
       if (cond?.openedBlock != null) {
-        const prior = await store.samples.recent(v.id, baselineN, { availableOnly: true, beforeBlock: cond.openedBlock })
+        const prior = await store.samples.recent(v.id, baselineN, { availableOnly: true, beforeBlock: cond.openedBlock - dropLead })
         const b = median(prior.filter((r) => r.apy !== null).map((r) => r.apy!))
         if (b !== null) frozenBaseline.set(cond.dedupKey, b)
       }
@@ -140,8 +150,9 @@ export function createWatcher(deps: WatcherDeps): Watcher {
         mem.rates.push({ blockNumber: s.blockNumber, blockTime: s.blockTime, exchangeRate: s.exchangeRate })
         if (mem.rates.length > window + 1) mem.rates.splice(0, mem.rates.length - window - 1)
       }
-      // An APY inside an open drop is not part of the normal baseline.
-      const dropOpen = openKeys.has(`apy-drop:${s.chain}:${s.venueId}`)
+      // An APY inside an open drop, or one that may be opening one, is not part of the normal baseline.
+      const dropKey = `apy-drop:${s.chain}:${s.venueId}`
+      const dropOpen = openKeys.has(dropKey) || pending.get(dropKey)?.toward === 'open'
       if (s.apy != null && s.apy >= 0 && !dropOpen) {
         mem.apys.push(s.apy)
         if (mem.apys.length > baselineN) mem.apys.splice(0, mem.apys.length - baselineN)
@@ -149,28 +160,61 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     }
   }
 
-  async function applyConditions(conditions: Condition[], block: bigint): Promise<number> {
+  /**
+   * Runs this block's verdicts through the persistence rules and writes what persisted: alerts,
+   * recoveries and the streaks under way (inside the block's transaction). Returns the new state
+   * to adopt once the transaction commits.
+   */
+  async function applyConditions(conditions: Condition[], block: { number: bigint; timestamp: number }) {
+    const ref = { number: block.number, time: block.timestamp }
+    const step = stepPersistence({ open: openKeys, pending }, conditions, ref, persistenceOf)
+    const body = (f: Fired) => [f.condition.body, heldFor(f, ref)].filter(Boolean).join('; ')
     let written = 0
-    for (const c of conditions) {
-      if (c.active === null) continue
-      const isOpen = openKeys.has(c.dedupKey)
-      if (c.active && !isOpen) {
-        const res = await store.alerts.raise({ dedupKey: c.dedupKey, agent, chain: chain.name, rule: c.rule, subject: c.subject, severity: c.severity, title: c.title, body: c.body, blockNumber: block })
-        openKeys.add(c.dedupKey)
-        if (c.rule === 'apy-drop') {
-          // Freeze the baseline the drop was measured against until it recovers.
-          const b = median(memory.get(c.subject)?.apys.slice(-baselineN) ?? [])
-          if (b !== null) frozenBaseline.set(c.dedupKey, b)
-        }
-        if (res.inserted) written++
-      } else if (!c.active && isOpen) {
-        const res = await store.alerts.resolve(c.dedupKey, { agent, title: c.title, body: c.body, blockNumber: block })
-        openKeys.delete(c.dedupKey)
-        frozenBaseline.delete(c.dedupKey)
-        if (res.inserted) written++
+    const frozen = new Map<string, number>()
+    for (const f of step.raise) {
+      const c = f.condition
+      const res = await store.alerts.raise({ dedupKey: c.dedupKey, agent, chain: chain.name, rule: c.rule, subject: c.subject, severity: c.severity, title: c.title, body: body(f), blockNumber: block.number })
+      if (c.rule === 'apy-drop') {
+        // Freeze the baseline the drop was measured against until it recovers.
+        const b = median(memory.get(c.subject)?.apys.slice(-baselineN) ?? [])
+        if (b !== null) frozen.set(c.dedupKey, b)
       }
+      if (res.inserted) written++
     }
-    return written
+    for (const f of step.resolve) {
+      const c = f.condition
+      const res = await store.alerts.resolve(c.dedupKey, { agent, title: c.title, body: body(f), blockNumber: block.number })
+      if (res.inserted) written++
+    }
+    await store.alerts.savePending(
+      step.pendingUpserts.map((p) => ({ ...p, agent })),
+      step.pendingDeletes,
+    )
+    for (const g of step.glitches) await store.alerts.countGlitch({ agent, rule: g.rule, dedupKey: g.dedupKey, blockNumber: block.number })
+    return { written, step, frozen }
+  }
+
+  /** Adopts the state of a committed block. */
+  function adopt(r: Awaited<ReturnType<typeof applyConditions>>): void {
+    for (const f of r.step.resolve) frozenBaseline.delete(f.condition.dedupKey)
+    for (const [k, b] of r.frozen) frozenBaseline.set(k, b)
+    // rpc keys may have changed meanwhile (endpoint events): keep them, take the conditions' from the step.
+    const conditionKeys = new Set([...r.step.raise, ...r.step.resolve].map((f) => f.condition.dedupKey))
+    for (const k of conditionKeys) if (r.step.state.open.has(k)) openKeys.add(k)
+    else openKeys.delete(k)
+    pending = new Map(r.step.state.pending)
+    if (r.step.glitches.length > 0) logGlitches(r.step.glitches)
+  }
+
+  function logGlitches(glitches: Glitch[]): void {
+    glitchCounts ??= {}
+    for (const g of glitches) {
+      glitchCounts[g.rule] = (glitchCounts[g.rule] ?? 0) + 1
+      logger.info(
+        { dedupKey: g.dedupKey, rule: g.rule, toward: g.toward, blocks: g.blocks, since: String(g.sinceBlock) },
+        g.toward === 'open' ? 'glitch: condition cleared before it persisted (no alert)' : 'glitch: condition returned before its recovery persisted (alert stays open)',
+      )
+    }
   }
 
   async function rpcAllAlert(active: boolean, detail: string): Promise<void> {
@@ -229,21 +273,26 @@ export function createWatcher(deps: WatcherDeps): Watcher {
         logger.warn({ block: String(next), rewindTo: String(target) }, 'reorg detected: rewinding')
         await store.cursors.rewind(chain.name, target, header.hash)
         cursor = { number: target, hash: header.hash }
+        // Streaks may count orphaned blocks: they start over (a delay, never a false alert).
+        await store.alerts.clearPending(agent)
+        pending.clear()
         hydrated = false
         memory.clear()
         return { status: 'waiting', next: target + 1n }
       }
 
       const { samples, positions, conditions } = buildBlock(read)
-      const alerts = await store.transaction(async () => {
+      const applied = await store.transaction(async () => {
         await store.cursors.commitBlock({ chain: chain.name, blockNumber: read.block.number, blockHash: read.block.hash, samples, positions })
-        return applyConditions(conditions, read.block.number)
+        return applyConditions(conditions, read.block)
       })
+      adopt(applied)
+      const alerts = applied.written
       remember(samples)
       cursor = { number: read.block.number, hash: read.block.hash }
       consecutiveFailures = 0
       await rpcAllAlert(false, '')
-      await store.heartbeats.beat(agent, { chain: chain.name, block: String(read.block.number), head: String(read.head), lag: Number(read.head - read.block.number), venues: venues.length })
+      await store.heartbeats.beat(agent, { chain: chain.name, block: String(read.block.number), head: String(read.head), lag: Number(read.head - read.block.number), venues: venues.length, pendingAlerts: pending.size, glitches: glitchCounts ?? {} })
       return { status: 'processed', block: read.block.number, head: read.head, alerts }
     } catch (err) {
       consecutiveFailures++

@@ -165,6 +165,11 @@ function rescore(rest: readonly Step[], now: PlanNow, policy: StrategyPolicy): R
   }
   const chains = now.chains.filter((c) => involved.has(c.name))
   const venues = now.venues.filter((v) => involved.has(v.chain))
+  // buildPlan keeps a venue missing from `target` where it is: every venue gets both sides.
+  for (const v of venues) {
+    if (!current.has(v.venueId)) current.set(v.venueId, 0n)
+    if (!target.has(v.venueId)) target.set(v.venueId, 0n)
+  }
   const plan: StrategyPlan = buildPlan({
     current,
     target,

@@ -37,10 +37,11 @@ runAgent('executor', async (agent) => {
         try {
           const r = await executePlan({
             common, store, chains, senders, agent: name, plan: p, bridge,
-            // Plans the committee approved are checked step by step instead: their samples age while the committee decides.
-            maxPlanAgeBlocks: p.needsApproval ? undefined : config.strategy.maxSampleAgeBlocks,
+            // Every plan, the committee's included, is re-checked on the latest samples before each
+            // step: TTL (strategy.planTtlSeconds), venues' health, gain against cost.
+            revalidate: {},
           })
-          last = `${p.id}: ${r.status}`
+          last = `${p.id}: ${r.status}${r.status === 'held' ? ` (${r.reason})` : ''}`
           if (r.status === 'completed' || r.status === 'failed') {
             await store.alerts.resolve(`plan:${p.id}`, { agent: name, title: `Plan ${p.id} ${r.status}`, body: r.status === 'failed' ? r.error : `${r.steps.length} step(s) confirmed` })
           }

@@ -13,6 +13,7 @@ import { markPlanTransfersDeposited, runBridgeStep, runRedeemStep, type BridgeOp
 import type { TxSender } from './createTxSender'
 import { IntentFailedError, IntentMismatchError, PositionMismatchError, UnsupportedStepError } from './errors'
 import { readPosition } from './readPosition'
+import { applyRevalidation, revalidateBeforeStep, type RevalidateOptions } from './revalidate'
 
 /**
  * Executes an approved plan step by step, exactly once, resumable after a crash at any point.
@@ -37,6 +38,13 @@ import { readPosition } from './readPosition'
  * flight; a `redeem` step waits for the VAA, verifies it and redeems it on its chain exactly once
  * (BridgeWaitingError, retryable, while waiting: the plan stays executing). When the plan
  * completes its redeemed transfers become `deposited`.
+ *
+ * Re-validation (`revalidate`, the executor agent always passes it): before the plan starts and
+ * before every pending step (a redeem excepted: funds in flight always land) the remaining steps
+ * are re-checked on the latest samples (execution/revalidate.ts, plans/revalidate.ts). Older than
+ * strategy.planTtlSeconds → `expired` (alert, nothing more runs); a venue unhealthy or the remaining
+ * steps no longer worth their costs → `stopped` (alert naming the changed input, remaining steps
+ * pending); data missing or stale → `held` (nothing sent, the plan stays as it is, next round retries).
  */
 
 export type PlanPoint = 'step-start' | 'step-txs-confirmed' | 'step-done'
@@ -62,6 +70,8 @@ export interface ExecutePlanDeps {
   /** Refuse (fail) an approved plan whose samples are more than this many blocks behind the head (default: no check). */
   maxPlanAgeBlocks?: number
   hooks?: ExecutePlanHooks
+  /** Re-validate the plan on the latest samples before it starts and before each pending step (absent: no re-validation). */
+  revalidate?: RevalidateOptions
   /** Wormhole token bridge for bridge and redeem steps (absent: such steps fail the plan). */
   bridge?: { port: BridgePort; options?: BridgeOptions }
 }
@@ -78,6 +88,9 @@ export type ExecutePlanResult =
   | { status: 'failed'; plan: Plan; steps: PlanStep[]; stepIdx: number | null; error: string }
   | { status: 'paused'; plan: Plan; steps: PlanStep[]; stepIdx: number }
   | { status: 'not-executable'; plan: Plan; steps: PlanStep[]; reason: string }
+  | { status: 'expired'; plan: Plan; steps: PlanStep[]; reason: string }
+  | { status: 'stopped'; plan: Plan; steps: PlanStep[]; stepIdx: number | null; reason: string }
+  | { status: 'held'; plan: Plan; steps: PlanStep[]; stepIdx: number; reason: string }
 
 /** Wiring problem: the senders do not sign for the pool, or a chain has no sender. */
 export class ExecutorSetupError extends BaseError {
@@ -133,9 +146,37 @@ export async function executePlan(input: ExecutePlanInput): Promise<ExecutePlanR
     return result('failed', { stepIdx: step?.idx ?? null, error })
   }
 
+  /** Re-validation before step `idx`: undefined = go on; else the result to return. */
+  let validated: number | null = null
+  const revalidate = async (idx: number): Promise<ExecutePlanResult | undefined> => {
+    if (!input.revalidate || validated === idx) return undefined
+    const v = await revalidateBeforeStep({ config, store, chains: input.chains }, plan, steps, idx, input.revalidate)
+    if (v.verdict === 'go') {
+      validated = idx
+      return undefined
+    }
+    if (v.verdict === 'hold') {
+      logger.info({ step: idx, reason: v.reason }, 'plan held: re-validation waits for current data')
+      return result('held', { stepIdx: idx, reason: v.reason })
+    }
+    if (await applyRevalidation(store, plan, v, agent)) logger.warn({ step: idx, reason: v.reason }, `plan ${v.verdict === 'expire' ? 'expired' : 'stopped'}`)
+    ;({ plan, steps } = await load())
+    if (plan.status === 'expired') return result('expired', { reason: plan.error ?? v.reason })
+    if (plan.status === 'stopped') return result('stopped', { stepIdx: v.verdict === 'stop' ? v.stepIdx : null, reason: plan.error ?? v.reason })
+    return result('not-executable', { reason: `plan is ${plan.status}` })
+  }
+  const nextToRun = () => steps.find((s) => s.status !== 'confirmed' && s.status !== 'skipped')
+
   // ── start or resume ──────────────────────────────────────────────────────────────────────
   if (plan.status === 'completed') return result('completed')
+  if (plan.status === 'expired') return result('expired', { reason: plan.error ?? 'expired' })
+  if (plan.status === 'stopped') return result('stopped', { stepIdx: null, reason: plan.error ?? 'stopped' })
   if (plan.status === 'approved') {
+    const first = nextToRun()
+    if (first && first.status === 'pending') {
+      const r = await revalidate(first.idx)
+      if (r) return r
+    }
     if (input.maxPlanAgeBlocks !== undefined) {
       for (const [chainName, block] of Object.entries(plan.basedOnBlock)) {
         const c = input.chains[chainName]
@@ -165,6 +206,12 @@ export async function executePlan(input: ExecutePlanInput): Promise<ExecutePlanR
     if (step.status === 'confirmed' || step.status === 'skipped') continue
     if (step.status === 'failed') return fail(step, step.error ?? `step ${step.idx} failed`)
     await input.hooks?.at?.('step-start', { planId, stepIdx: step.idx })
+    // A sent step is in flight (resume it as it is); a redeem lands funds already sent.
+    if (step.status === 'pending' && step.kind !== 'redeem') {
+      ;({ plan, steps } = await load())
+      const r = await revalidate(step.idx)
+      if (r) return r
+    }
     const stepLog = logger.child({ step: step.idx, chain: step.chain })
     const chain = input.chains[step.chain]!
     const sender = input.senders[step.chain]!

@@ -6,7 +6,9 @@ import { allocate, type Allocation } from '../strategies/allocate'
 import type { AllocationChain, AllocationRoute, AllocationVenue } from '../strategies/constraints'
 import { buildPlan, StaleSamplesError, type Plan } from '../strategies/plan'
 import { scoreVenue, type VenueScore } from '../strategies/risk'
+import { expirePlan } from './expire'
 import { toExplanation } from './explanation'
+import { expiry } from './revalidate'
 
 export type ProposeOutcome =
   | { chain: string; status: 'created'; planId: string; plan: Plan; superseded: string[] }
@@ -79,14 +81,14 @@ export function storedSteps(plan: Plan): { kind: Plan['steps'][number]['kind']; 
   })
 }
 
-interface ChainView {
+export interface ChainView {
   chain: AllocationChain & { sampleBlock: bigint; symbol: string }
   venues: AllocationVenue[]
   scores: VenueScore[]
 }
 
 /** One chain's side of the allocation, from the store: scores, positions, cooldowns, the period's moves. */
-async function readChain(config: Config, store: Store, chain: string): Promise<ChainView | string> {
+export async function readChain(config: Config, store: Store, chain: string): Promise<ChainView | string> {
   const policy = config.strategy
   const idle = idleVenueOf(config, chain)
   if (!idle) return `no lst venue holds the collateral token of ${chain}`
@@ -228,9 +230,24 @@ export async function awaitingPlanToKeep(store: Pick<Store, 'plans'>, newNet: bi
   return undefined
 }
 
-export async function proposePlan(deps: { config: Config; store: Store; logger: Logger; agent?: string }, chain: string, opts: { headBlock?: bigint } = {}): Promise<ProposeOutcome> {
+/**
+ * Plans not yet approved that are older than strategy.planTtlSeconds become `expired` (alert): they
+ * no longer hold back a fresh plan. (Approved ones the executor expires before running them.)
+ */
+export async function expireStalePlans(store: Store, config: Config, agent: string, at: number = Date.now()): Promise<string[]> {
+  const out: string[] = []
+  for (const p of await store.plans.list({ status: ['proposed', 'awaiting_approval'], order: 'oldest' })) {
+    const reason = expiry(p, at, config.strategy.planTtlSeconds)
+    if (reason && (await expirePlan(store, { planId: p.id, chain: p.chain, reason, agent, from: ['proposed', 'awaiting_approval'] }))) out.push(p.id)
+  }
+  return out
+}
+
+export async function proposePlan(deps: { config: Config; store: Store; logger: Logger; agent?: string }, chain: string, opts: { headBlock?: bigint; now?: number } = {}): Promise<ProposeOutcome> {
   const { store, config } = deps
   const agent = deps.agent ?? 'strategist'
+  const expired = await expireStalePlans(store, config, agent, opts.now)
+  if (expired.length) deps.logger.info({ expired }, 'plans expired before the committee decided')
   const c = await computePlan(deps, chain, opts)
   if (c.status === 'skipped') return c
   const { plan, allocation } = c
@@ -265,7 +282,14 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
   const kept = await awaitingPlanToKeep(store, BigInt(Math.round(plan.netBenefit * 10 ** collateral.decimals)), config.strategy.replaceAwaitingPlanBps)
   if (kept) return { chain, status: 'unchanged', planId: kept }
 
-  const id = pool ? `p-pool-${chain}-${cursor.blockNumber}` : `p-${chain}-${cursor.blockNumber}`
+  // An expired, stopped or failed plan of the same block keeps its id: the fresh one gets a suffix.
+  const base = pool ? `p-pool-${chain}-${cursor.blockNumber}` : `p-${chain}-${cursor.blockNumber}`
+  let id = base
+  for (let n = 2; ; n++) {
+    const existing = await store.plans.get(id)
+    if (!existing || OPEN.includes(existing.status) || existing.status === 'executing' || existing.status === 'completed') break
+    id = `${base}-${n}`
+  }
   // Collateral moved: every step goes through idle, so the larger of the two sides.
   const side = (k: 'withdraw' | 'deposit') => plan.steps.filter((s) => s.kind === k).reduce((a, s) => a + s.amount, 0n)
   // A cross-chain plan spans decimals: its moved collateral in this chain's units.

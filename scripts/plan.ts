@@ -10,6 +10,7 @@ import { createLogger } from '../core/logger'
 import { recordDecision } from '../plans/decide'
 import { computePlan } from '../plans/proposePlan'
 import { planFromExplanation } from '../plans/explanation'
+import { comparedWithNowText } from '../plans/planNow'
 import { openStore, type Store } from '../store'
 import type { Config } from '../config/schema'
 import { renderPlan } from '../strategies/plan'
@@ -88,6 +89,11 @@ async function show(store: Store, config: Config, id: string, verbose: boolean) 
   console.log('steps:')
   const u = units(config, plan.chain)
   for (const s of steps) console.log(`  ${s.idx}. ${s.kind.padEnd(8)} ${Number(formatUnits(s.amount, u.decimals)).toFixed(4).padStart(12)} ${u.symbol} ${s.venueId.padEnd(22)} ${s.status}${s.error ? ` — ${s.error}` : ''}`)
+  const compared = await comparedWithNowText({ config, store }, plan, steps)
+  if (compared) {
+    console.log()
+    console.log(compared)
+  }
   const e = planFromExplanation(plan.explanation)
   if (e) {
     console.log()

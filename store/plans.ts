@@ -29,6 +29,11 @@ import type { Plan, PlanInput, PlanStatus, PlanStep, PlanStepKind, PlanStepStatu
  *      │  └───────────────────────────────▲  │          └──────► failed
  *      └──► rejected / superseded ◄────────┴──┘ (approved: also failed, e.g. stale)
  *
+ *   expired: from proposed, awaiting_approval, approved or executing, once the plan is older than
+ *            its TTL (strategy.planTtlSeconds) before a step starts: nothing of it runs any more.
+ *   stopped: from approved or executing, when re-validation before a step finds it would now lose
+ *            money or a venue it touches is unhealthy (execution/revalidate.ts); `error` says why.
+ *
  * Steps: pending → sent | confirmed | failed | skipped; sent → confirmed | failed.
  */
 export interface PlansQueries {
@@ -73,7 +78,7 @@ export interface PlansQueries {
   mergeStepDetail(planId: string, idx: number, detail: Record<string, unknown>, at?: number): Promise<boolean>
 }
 
-export const PLAN_STATUSES: readonly PlanStatus[] = ['proposed', 'awaiting_approval', 'approved', 'executing', 'completed', 'failed', 'rejected', 'superseded']
+export const PLAN_STATUSES: readonly PlanStatus[] = ['proposed', 'awaiting_approval', 'approved', 'executing', 'completed', 'failed', 'rejected', 'superseded', 'expired', 'stopped']
 export const PLAN_STEP_KINDS: readonly PlanStepKind[] = ['withdraw', 'deposit', 'bridge', 'redeem']
 export const PLAN_STEP_STATUSES: readonly PlanStepStatus[] = ['pending', 'sent', 'confirmed', 'failed', 'skipped']
 
@@ -81,14 +86,16 @@ export const PLAN_STEP_STATUSES: readonly PlanStepStatus[] = ['pending', 'sent',
 export const OPEN_PLAN_STATUSES: readonly PlanStatus[] = ['proposed', 'awaiting_approval', 'approved']
 
 const PLAN_MOVES: Readonly<Record<PlanStatus, readonly PlanStatus[]>> = {
-  proposed: ['awaiting_approval', 'approved', 'rejected', 'superseded'],
-  awaiting_approval: ['approved', 'rejected', 'superseded'],
-  approved: ['executing', 'superseded', 'failed'],
-  executing: ['completed', 'failed'],
+  proposed: ['awaiting_approval', 'approved', 'rejected', 'superseded', 'expired'],
+  awaiting_approval: ['approved', 'rejected', 'superseded', 'expired'],
+  approved: ['executing', 'superseded', 'failed', 'expired', 'stopped'],
+  executing: ['completed', 'failed', 'expired', 'stopped'],
   completed: [],
   failed: [],
   rejected: [],
   superseded: [],
+  expired: [],
+  stopped: [],
 }
 
 const STEP_MOVES: Readonly<Record<PlanStepStatus, readonly PlanStepStatus[]>> = {

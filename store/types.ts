@@ -250,7 +250,11 @@ export interface AuditEntry {
 
 // ── plans, steps, approvals ─────────────────────────────────────────────────────────────────
 
-export type PlanStatus = 'proposed' | 'awaiting_approval' | 'approved' | 'executing' | 'completed' | 'failed' | 'rejected' | 'superseded'
+/**
+ * `expired`: older than `strategy.planTtlSeconds` before it (or one of its steps) ran: never executed further.
+ * `stopped`: re-validation before a step found it would now lose money or a venue unhealthy: remaining steps stay pending.
+ */
+export type PlanStatus = 'proposed' | 'awaiting_approval' | 'approved' | 'executing' | 'completed' | 'failed' | 'rejected' | 'superseded' | 'expired' | 'stopped'
 export type PlanStepKind = 'withdraw' | 'deposit' | 'bridge' | 'redeem'
 export type PlanStepStatus = 'pending' | 'sent' | 'confirmed' | 'failed' | 'skipped'
 

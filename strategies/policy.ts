@@ -202,6 +202,12 @@ export const strategyPolicySchema = z.object({
   replaceAwaitingPlanBps: z.number().int().min(0).default(1_000),
   /** Plans from samples older than this many blocks (behind the chain's head) are refused. */
   maxSampleAgeBlocks: z.number().int().nonnegative().default(10),
+  /**
+   * A plan older than this (seconds since it was made) is never executed further: before every
+   * step the executor marks it `expired` (committee plans too: their samples age while the
+   * committee decides) and the strategist proposes a fresh one.
+   */
+  planTtlSeconds: z.number().int().positive().default(3_600),
 })
 
 export type StrategyPolicy = z.output<typeof strategyPolicySchema>

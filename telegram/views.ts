@@ -1,6 +1,7 @@
 import { formatUnits } from 'viem'
 import type { Config } from '../config/schema.js'
 import { planFromExplanation } from '../plans/explanation.js'
+import { comparedWithNowText } from '../plans/planNow.js'
 import { OPEN_PLAN_STATUSES, type Store } from '../store/index.js'
 import type { Plan } from '../store/types.js'
 import { renderPlan } from '../strategies/plan.js'
@@ -136,6 +137,8 @@ export async function planText(config: Config, store: Store, id: string): Promis
   }
   lines.push('steps:')
   for (const s of steps) lines.push(`  ${s.idx}. ${s.kind} ${amount(config, plan.chain, s.amount, 4)} ${s.venueId} — ${s.status}${s.error ? ` (${s.error})` : ''}`)
+  const compared = await comparedWithNowText({ config, store }, plan, steps)
+  if (compared) lines.push('', compared)
   const e = planFromExplanation(plan.explanation)
   if (e) {
     lines.push('', renderPlan(e.plan, { verbose: false }))

@@ -1,0 +1,42 @@
+import type { ChainClient } from '../chains/createChainClient'
+import type { Config } from '../config/schema'
+import { expirePlan, stopPlan } from '../plans/expire'
+import { chainsOfPlan, readPlanNow } from '../plans/planNow'
+import { revalidatePlan, type Revalidation } from '../plans/revalidate'
+import type { Store } from '../store'
+import type { Plan, PlanStep } from '../store/types'
+
+/**
+ * The executor's re-validation of a plan before a step: the chains' heads (the touched chains'
+ * clients), the store's latest samples scored as the strategist scores them (plans/planNow.ts),
+ * and the pure verdict (plans/revalidate.ts: expire / hold / stop / go). `applyRevalidation`
+ * writes an expire or a stop (status, alert, audit). Kept apart from executePlan's transaction
+ * path so another way of sending (a Safe, a Roles modifier) calls the same check.
+ */
+export interface RevalidateOptions {
+  /** Wall clock in ms (default Date.now): the plan's age against strategy.planTtlSeconds. */
+  now?: () => number
+}
+
+export async function revalidateBeforeStep(
+  deps: { config: Config; store: Store; chains: Readonly<Record<string, ChainClient>> },
+  plan: Plan,
+  steps: readonly PlanStep[],
+  stepIdx: number,
+  opts: RevalidateOptions = {},
+): Promise<Revalidation> {
+  const heads: Record<string, bigint> = {}
+  for (const name of chainsOfPlan(plan, steps)) {
+    const c = deps.chains[name]
+    if (c) heads[name] = await c.client.getBlockNumber({ cacheTime: 0 })
+  }
+  const now = await readPlanNow(deps, plan, steps, { at: (opts.now ?? Date.now)(), heads })
+  return revalidatePlan({ plan, steps, stepIdx, now, policy: deps.config.strategy })
+}
+
+/** Writes an `expire` or `stop` verdict; true when this call moved the plan. */
+export async function applyRevalidation(store: Store, plan: Plan, v: Revalidation, agent: string): Promise<boolean> {
+  if (v.verdict === 'expire') return expirePlan(store, { planId: plan.id, chain: plan.chain, reason: v.reason, agent })
+  if (v.verdict === 'stop') return stopPlan(store, { planId: plan.id, chain: plan.chain, stepIdx: v.stepIdx, reason: v.reason, agent })
+  return false
+}

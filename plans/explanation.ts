@@ -9,7 +9,8 @@ import type { Plan } from '../strategies/plan'
 export interface Explanation {
   version: 1
   plan: unknown
-  allocation: Pick<Allocation, 'currentYield' | 'targetYield' | 'gainPerYear' | 'oneOffCost' | 'objective' | 'moved' | 'moveBudget' | 'shadowPrices' | 'warnings' | 'solver'>
+  allocation: Pick<Allocation, 'currentYield' | 'targetYield' | 'gainPerYear' | 'oneOffCost' | 'objective' | 'moved' | 'moveBudget' | 'shadowPrices' | 'warnings' | 'solver'> &
+    Partial<Pick<Allocation, 'liquidityCheck'>>
 }
 
 const BIG = /^-?\d+n$/
@@ -29,8 +30,12 @@ function decode<T>(value: unknown): T {
 }
 
 export function toExplanation(plan: Plan, a: Allocation): Explanation {
-  const { currentYield, targetYield, gainPerYear, oneOffCost, objective, moved, moveBudget, shadowPrices, warnings, solver } = a
-  return { version: 1, plan: encode(plan), allocation: encode({ currentYield, targetYield, gainPerYear, oneOffCost, objective, moved, moveBudget, shadowPrices, warnings, solver }) as Explanation['allocation'] }
+  const { currentYield, targetYield, gainPerYear, oneOffCost, objective, moved, moveBudget, shadowPrices, warnings, solver, liquidityCheck } = a
+  return {
+    version: 1,
+    plan: encode(plan),
+    allocation: encode({ currentYield, targetYield, gainPerYear, oneOffCost, objective, moved, moveBudget, shadowPrices, warnings, solver, liquidityCheck }) as Explanation['allocation'],
+  }
 }
 
 /** The strategies Plan back from a stored explanation, or null when it is not one of ours. */

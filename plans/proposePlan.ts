@@ -5,6 +5,7 @@ import type { Plan as StoredPlan, PlanStep as StoredStep } from '../store/types'
 import { allocate, type Allocation } from '../strategies/allocate'
 import type { AllocationChain, AllocationRoute, AllocationVenue } from '../strategies/constraints'
 import { buildPlan, StaleSamplesError, type Plan } from '../strategies/plan'
+import { venueLiquidity } from '../strategies/liquidity'
 import { scoreVenue, type VenueScore } from '../strategies/risk'
 import { expirePlan } from './expire'
 import { toExplanation } from './explanation'
@@ -132,6 +133,8 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
     const r = v.id === idle ? idleRead : await read(v.id)
     const s = v.id === idle ? idleScore : score(v, r, idleScore.grossApy ?? 0)
     scores.push(s)
+    const latest = r.samples.reduce<(typeof r.samples)[number] | undefined>((m, x) => (!m || x.blockNumber > m.blockNumber ? x : m), undefined)
+    const liq = v.id === idle ? { liquidity: null, perDeposit: 1 } : venueLiquidity(v.kind, latest, r.position)
     allocVenues.push({
       id: v.id,
       chain,
@@ -142,6 +145,8 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
       excluded: s.excluded,
       stuck: s.stuck,
       withdrawable: s.withdrawable,
+      liquidity: liq.liquidity,
+      liquidityPerDeposit: liq.perDeposit,
       lastMovedBlock: lastMoved.get(v.id) ?? null,
       caps: v.caps,
     })
@@ -181,7 +186,7 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
   let allocation: Allocation
   let plan: Plan
   try {
-    allocation = allocate({ chains: views.map((v) => v.chain), venues: views.flatMap((v) => v.venues), policy, routes })
+    allocation = allocate({ chains: views.map((v) => v.chain), venues: views.flatMap((v) => v.venues), policy, routes, liquidityCoverage: config.alerts.liquidityCoverage })
     if (allocation.transfers.length) {
       // A cross-chain plan: every chain's steps, withdraw → bridge → redeem → deposit.
       for (const c of config.chains) {

@@ -234,3 +234,47 @@ describe('allocate: properties over random pools', () => {
     }
   })
 })
+
+// ── the liquidity share ─────────────────────────────────────────────────────────────────────
+
+describe('allocate: no target exceeds the venue’s withdrawable share (random pools)', () => {
+  /** A random pool with a random liquidity (and liquid share of deposits) on most invested venues. */
+  function withLiquidity(seed: number, i: number): { input: AllocationInput; share: number } {
+    const base = randomPool(seed, { chains: 1 + (i % 3), venuesPerChain: 2 + ((i * 5) % 8), feasible: i % 4 !== 0, decimals: i % 5 === 0 ? [6, 18] : [18], troubleRate: 0.05 })
+    const r = mulberry32(seed * 7 + 3)
+    const share = [2_500, 5_000, 7_500][i % 3]!
+    const L = limitsOf(base)
+    const venues = base.venues.map((v) => {
+      if (L.idleIds.has(v.id) || r() < 0.2) return v
+      const total = L.chainTotal.get(v.chain)!
+      // From a trickle to more than the chain holds; sometimes below the pool's own position.
+      const liquidity = (total * BigInt(Math.floor(r() * 150))) / 100n
+      return { ...v, liquidity, liquidityPerDeposit: r() < 0.5 ? 1 : Math.round(r() * 100) / 100 }
+    })
+    return { input: { ...base, venues, policy: { ...base.policy, allocation: { ...base.policy.allocation, maxWithdrawableShareBps: share } } }, share }
+  }
+
+  it('target ≤ share × liquidity after the plan, or no more than held before; every other limit holds', () => {
+    let bound = 0
+    for (let i = 0; i < 60; i++) {
+      const { input, share } = withLiquidity(5_000 + i, i)
+      const a = allocate(input)
+      const t = targetMap(a)
+      expect(checkAllocation(input, t), `seed ${5_000 + i}`).toEqual([])
+      expect(a.liquidityCheck.findings, `seed ${5_000 + i}`).toEqual([])
+      for (const v of input.venues) {
+        if (v.liquidity == null) continue
+        const x = t.get(v.id)!
+        if (x <= v.current) continue // not made worse
+        // Liquidity after the plan's own deposit, in exact integers (the liquid share to 1e-2).
+        const f = BigInt(Math.round((v.liquidityPerDeposit ?? 1) * 100))
+        const after100 = v.liquidity * 100n + (x - v.current) * f
+        // x ≤ share·after  ⇔  x·1e4·100 ≤ share·after·100
+        expect(x * 10_000n * 100n <= BigInt(share) * after100, `seed ${5_000 + i} ${v.id}: ${x} of ${after100 / 100n}`).toBe(true)
+        if (x > 0n && x * 10_000n * 100n * 1_000n >= BigInt(share) * after100 * 999n) bound++
+      }
+    }
+    // The bound did bind somewhere (else the test would prove nothing).
+    expect(bound).toBeGreaterThan(5)
+  })
+})

@@ -13,6 +13,7 @@ import {
 } from './constraints'
 import { bridgeCost, bridgeFixedCost, bridgeUnitCost, perYear, stepCost, unitCost, type BridgeCost } from './costs'
 import { solveLp, type LpRow, type LpStatus } from './lp'
+import { liquidityAlertsAfter, type LiquidityFinding } from './liquidity'
 import { gasPerStepOf } from './policy'
 
 export type { AllocationChain, AllocationInput, AllocationRoute, AllocationTransfer, AllocationVenue } from './constraints'
@@ -74,6 +75,7 @@ export type BindingKind =
   | 'cap'
   | 'share-cap'
   | 'liquidity'
+  | 'liquidity-share'
   | 'min-idle'
   | 'chain-cap'
   | 'protocol-cap'
@@ -138,6 +140,13 @@ export interface Allocation {
   moved: number
   moveBudget: number
   shadowPrices: ShadowPrices
+  /**
+   * The post-plan liquidity check (liquidity.ts `liquidityAlertsAfter`): venues whose liquidity is
+   * known and that the allocation changes (`checked`), deposits into venues of unknown liquidity
+   * (`unchecked`), and the liquidity alerts the allocation would raise itself (`findings`: when any,
+   * the allocation holds the current positions instead, with a warning).
+   */
+  liquidityCheck: { checked: string[]; unchecked: string[]; findings: LiquidityFinding[]; coverage: number }
   warnings: string[]
   /** optimal: the LP's allocation is the target; hold: nothing worth its costs; empty: no collateral; else the LP failed (hold, with a warning). */
   solver: { status: LpStatus | 'hold' | 'empty'; iterations: number; solves: number }
@@ -242,6 +251,13 @@ export function allocate(input: AllocationInput): Allocation {
       lo[i] = wAvail
       const cap = L.venueCap.get(v.id)
       hi[i] = isExcluded(v) ? v.current : cap ? (cap.raw < v.current ? v.current : cap.raw) : total
+      // What the venue could pay back (liquidity.ts): no deposit beyond the share of its liquidity
+      // after the plan; a position already above it is not made worse (and not forced out).
+      const liq = L.liquidityCap.get(v.id)
+      if (liq !== undefined) {
+        const lim = liq < v.current ? v.current : liq
+        if (lim < hi[i]!) hi[i] = lim
+      }
     }
   }
 
@@ -275,7 +291,7 @@ export function allocate(input: AllocationInput): Allocation {
       } else {
         const cap = L.venueCap.get(v.id)
         const room = hi[i]! - cur
-        add(i, 1, sp, s - kDep, cap && room > 0n ? nrm(room, v.chain) - margin : nrm(room, v.chain))
+        add(i, 1, sp, s - kDep, (cap || L.liquidityCap.get(v.id) !== undefined) && room > 0n ? nrm(room, v.chain) - margin : nrm(room, v.chain))
         const wMax = nrm(cur - lo[i]!, v.chain)
         const breach = cap && cur > cap.raw && nrm(cur - cap.raw, v.chain) > repairMin(v.chain) ? Math.min(nrm(cur - cap.raw, v.chain) + margin, wMax) : 0
         add(i, -1, Infinity, -s - kWd - h + M, breach)
@@ -555,6 +571,25 @@ export function allocate(input: AllocationInput): Allocation {
       outcome = 'hold'
     }
   }
+  // ── post-plan liquidity check: the plan must not raise a liquidity alert itself ──
+  const coverage = input.liquidityCoverage ?? 1
+  const checkOf = () =>
+    liquidityAlertsAfter(
+      venues.filter((v) => !isIdle(v)).map((v) => ({ id: v.id, current: v.current, target: target.get(v.id)!, liquidity: v.liquidity ?? null, liquidityPerDeposit: v.liquidityPerDeposit ?? 1 })),
+      coverage,
+    )
+  let liq = checkOf()
+  if (liq.findings.length) {
+    warnings.push(
+      `the plan would raise a liquidity alert itself (${liq.findings.map((f) => f.detail).join('; ')}): holding the current allocation; lower allocation.maxWithdrawableShareBps to at most ${Math.floor(10_000 / coverage)} bps (1 / alerts.liquidityCoverage)`,
+    )
+    const findings = liq.findings
+    target = new Map(venues.map((v) => [v.id, v.current]))
+    transfers = []
+    sol = null
+    outcome = 'hold'
+    liq = { ...checkOf(), findings }
+  }
 
   // ── report ──
   const hOf = (raw: bigint, chain: string) => human(raw * L.scale.get(chain)!)
@@ -621,6 +656,13 @@ export function allocate(input: AllocationInput): Allocation {
     const cap = L.venueCap.get(v.id)
     if (cap && v.current > cap.raw) out.push({ constraint: 'breach', detail: `held ${v.current} above its ${cap.by} ${cap.raw} before this plan` })
     if (cap && t + dust >= cap.raw && t <= cap.raw + dust) out.push({ constraint: cap.by, detail: cap.by === 'cap' ? 'at its maxAmount cap' : 'at its maxShareBps cap' })
+    const liq = L.liquidityCap.get(v.id)
+    if (!idle && !excluded && liq !== undefined && t + dust >= liq && (t > v.current || gainIn > h + kIn)) {
+      out.push({
+        constraint: 'liquidity-share',
+        detail: `venue liquidity ${v.liquidity}: at most ${policy.allocation.maxWithdrawableShareBps} bps of what it could pay back after this plan (target ≤ ${liq})`,
+      })
+    }
     if (!idle && lo[i]! > 0n && t <= lo[i]! + dust && (t < v.current || wantsOut)) out.push({ constraint: 'liquidity', detail: `only ${v.current - lo[i]!} of ${v.current} withdrawable now` })
     if (idle && t <= L.minIdle.get(v.chain)! + dust) out.push({ constraint: 'min-idle', detail: `idle at the ${policy.allocation.minIdleBps} bps buffer` })
     if (frozen.has(i)) out.push({ constraint: 'gas', detail: 'the change would not pay for its gas over the horizon' })
@@ -658,6 +700,7 @@ export function allocate(input: AllocationInput): Allocation {
     moved: human(moved),
     moveBudget: budgetH,
     shadowPrices,
+    liquidityCheck: { checked: liq.checked, unchecked: liq.unchecked, findings: liq.findings, coverage },
     warnings,
     solver: { status: outcome, iterations, solves },
   }

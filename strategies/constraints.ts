@@ -1,5 +1,6 @@
 import type { VenueKind } from '../config/schema'
 import { BaseError } from '../core/errors'
+import { liquidityBound } from './liquidity'
 import { chainShareCapBps, cooldownBlocksOf, protocolShareCapBps, type StrategyPolicy } from './policy'
 
 /**
@@ -24,6 +25,13 @@ export interface AllocationVenue {
   stuck?: boolean
   /** What can be withdrawn now (raw); null/undefined = all of the position. */
   withdrawable?: bigint | null
+  /**
+   * The venue's withdrawable liquidity now (raw): what all its holders together could withdraw, the
+   * pool's position included; null/undefined = unknown (no liquidity-share bound). See liquidity.ts.
+   */
+  liquidity?: bigint | null
+  /** The share of a deposit into the venue that stays withdrawable (0..1; default 1: all of it). */
+  liquidityPerDeposit?: number
   /** Block (of the venue's chain) of the last step in this venue; null = never. */
   lastMovedBlock?: bigint | null
   /** From the venue config: `maxAmount` in collateral units, `maxShareBps` of the pool's collateral. */
@@ -69,6 +77,11 @@ export interface AllocationInput {
   policy: StrategyPolicy
   /** Bridge routes (none: each chain's collateral is fixed). */
   routes?: readonly AllocationRoute[]
+  /**
+   * The watcher's `alerts.liquidityCoverage` (default 1): the allocation is checked not to raise the
+   * "withdrawable liquidity below the pool's position" alert itself (liquidity.ts).
+   */
+  liquidityCoverage?: number
 }
 
 /** The token bridge carries at most 8 decimals (Wormhole normalises amounts; wrapped tokens have min(decimals, 8)). */
@@ -118,6 +131,11 @@ export interface Limits {
   /** Venue caps (raw, own chain), Infinity-free: undefined = no cap. */
   venueCap: Map<string, { raw: bigint; by: 'cap' | 'share-cap' } | undefined>
   minIdle: Map<string, bigint>
+  /**
+   * Largest target the venue's liquidity allows (raw, own chain; liquidity.ts `liquidityBound`):
+   * undefined = no bound (liquidity unknown, idle venue, or the share is 10 000 bps).
+   */
+  liquidityCap: Map<string, bigint | undefined>
   /** Invested (non-idle) collateral per chain / per protocol, common decimals. */
   chainCap: Map<string, bigint>
   protocolCap: Map<string, bigint>
@@ -157,6 +175,8 @@ export function limitsOf(input: AllocationInput): Limits {
     if (!chains.has(v.chain)) problems.push(`venue "${v.id}": unknown chain "${v.chain}"`)
     if (v.current < 0n) problems.push(`venue "${v.id}": negative position`)
     if (v.withdrawable != null && v.withdrawable < 0n) problems.push(`venue "${v.id}": negative withdrawable`)
+    if (v.liquidity != null && v.liquidity < 0n) problems.push(`venue "${v.id}": negative liquidity`)
+    if (v.liquidityPerDeposit !== undefined && !(v.liquidityPerDeposit >= 0 && v.liquidityPerDeposit <= 1)) problems.push(`venue "${v.id}": liquidityPerDeposit ${v.liquidityPerDeposit} (0..1)`)
   }
   const idleIds = new Set<string>()
   for (const c of input.chains) {
@@ -195,6 +215,11 @@ export function limitsOf(input: AllocationInput): Limits {
     }
     venueCap.set(v.id, cap)
   }
+  const liquidityCap = new Map<string, bigint | undefined>()
+  for (const v of input.venues) {
+    const b = idleIds.has(v.id) ? null : liquidityBound(v.current, v.liquidity, policy.allocation.maxWithdrawableShareBps, v.liquidityPerDeposit)
+    liquidityCap.set(v.id, b ?? undefined)
+  }
   const minIdle = new Map(input.chains.map((c) => [c.name, ceilDiv(chainTotal.get(c.name)! * BigInt(policy.allocation.minIdleBps), 10_000n)]))
   const chainCap = new Map(input.chains.map((c) => [c.name, (poolTotal * BigInt(chainShareCapBps(policy, c.name))) / 10_000n]))
   const protocolCap = new Map<string, bigint>()
@@ -220,7 +245,7 @@ export function limitsOf(input: AllocationInput): Limits {
       if (c.blockNumber < until) fixed.set(v.id, { constraint: 'cooldown', detail: `moved at block ${v.lastMovedBlock}; cooldown until block ${until}` })
     }
   }
-  return { decimals, scale, poolTotal, chainTotal, venueCap, minIdle, chainCap, protocolCap, budget, fixed, idleIds }
+  return { decimals, scale, poolTotal, chainTotal, venueCap, minIdle, liquidityCap, chainCap, protocolCap, budget, fixed, idleIds }
 }
 
 export const isExcluded = (v: AllocationVenue): boolean => !!v.excluded || !Number.isFinite(v.score)
@@ -237,7 +262,7 @@ export function movedOf(venues: readonly AllocationVenue[], target: ReadonlyMap<
 }
 
 export interface Violation {
-  constraint: 'conservation' | 'transfer' | 'negative' | 'fixed' | 'excluded' | 'liquidity' | 'venue-cap' | 'min-idle' | 'chain-cap' | 'protocol-cap' | 'move-budget' | 'unknown-venue'
+  constraint: 'conservation' | 'transfer' | 'negative' | 'fixed' | 'excluded' | 'liquidity' | 'liquidity-share' | 'venue-cap' | 'min-idle' | 'chain-cap' | 'protocol-cap' | 'move-budget' | 'unknown-venue'
   subject: string
   detail: string
 }
@@ -282,6 +307,10 @@ export function checkAllocation(
     if (L.fixed.has(v.id) && x !== v.current) out.push({ constraint: 'fixed', subject: v.id, detail: `${L.fixed.get(v.id)!.detail}, yet ${v.current} → ${x}` })
     if (!idle && isExcluded(v) && x > v.current) out.push({ constraint: 'excluded', subject: v.id, detail: `excluded (${v.excluded ?? 'score −∞'}), yet ${v.current} → ${x}` })
     if (v.withdrawable != null && v.current - x > v.withdrawable) out.push({ constraint: 'liquidity', subject: v.id, detail: `withdraws ${v.current - x}, only ${v.withdrawable} withdrawable` })
+    const liq = L.liquidityCap.get(v.id)
+    if (liq !== undefined && x > liq && x > v.current) {
+      out.push({ constraint: 'liquidity-share', subject: v.id, detail: `target ${x} above ${liq}, the ${input.policy.allocation.maxWithdrawableShareBps} bps of the venue's liquidity ${v.liquidity} after the plan` })
+    }
     const cap = L.venueCap.get(v.id)
     if (cap) {
       const lim = v.current > cap.raw ? v.current : cap.raw

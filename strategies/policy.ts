@@ -157,6 +157,12 @@ export const allocationPolicySchema = z.object({
   maxProtocolShareBpsByProtocol: z.record(z.string(), bpsInt).default({}),
   /** Liquidity buffer: this share of each chain's collateral stays idle (in the chain's collateral LST venue). */
   minIdleBps: bpsInt.default(500),
+  /**
+   * What a venue could pay back: the pool's target in a venue is at most this share of the venue's
+   * withdrawable liquidity after the plan's own deposits (liquidity.ts). 10 000 = no bound. Keep it
+   * at most 1 / alerts.liquidityCoverage so that no plan raises the watcher's liquidity alert itself.
+   */
+  maxWithdrawableShareBps: bpsInt.default(5_000),
   /** At most this share of the pool's collateral moves per period (what already moved counts). */
   maxMovePerPeriodBps: bpsInt.default(2_500),
   periodBlocks: z.number().int().positive().default(7_200),

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { getAddress, isAddress } from 'viem'
 import { governanceConfig } from '../governance/policy'
 import { strategyPolicySchema } from '../strategies/policy'
-import { telegramConfig, telegramCrossFieldIssues } from '../telegram/config'
+import { telegramConfig, telegramCrossFieldIssues } from './telegram'
 import { wormholeConfig } from './wormhole'
 
 /**
@@ -219,7 +219,7 @@ export const configSchema = z
     strategy: strategyPolicySchema.prefault({}),
     /** governance: Snapshot hub and tally policy (governance/policy.ts); spaces and Governors come with the governor agent. */
     governance: governanceConfig.prefault({}),
-    /** telegram: bot, users and roles, alert chats, delivery limits (telegram/config.ts). */
+    /** telegram: bot, users and roles, alert chats, delivery limits (config/telegram.ts). */
     telegram: telegramConfig.prefault({}),
     /** wormhole: network, VAA API, core/token bridges and the LST per chain (config/wormhole.ts); absent = no cross-chain moves. */
     wormhole: wormholeConfig.optional(),

@@ -99,6 +99,8 @@ async function main(): Promise<void> {
       for (const r of pushed) console.log(`  ${r.chain} block ${r.blockNumber} ${r.kind} ${r.severity} ${r.rule}: ${r.title}`)
       const glitches = await s.store.alerts.glitches()
       if (glitches.length) console.log(`  glitches counted, not pushed: ${glitches.map((g) => `${g.agent} ${g.rule} ${g.count}`).join(', ')}`)
+      const beats = await Promise.all(s.config.chains.map(async (c) => `${c.name} ${JSON.stringify(((await s.store.heartbeats.get(`watcher-${c.name}`))?.info as { glitches?: unknown } | undefined)?.glitches ?? {})}`))
+      console.log(`  heartbeat glitches: ${beats.join(', ')}`)
       const pending = (await Promise.all(s.config.chains.map((c) => s.store.alerts.pending(`watcher-${c.name}`)))).flat()
       if (pending.length) console.log(`  streaks under way at the end: ${pending.map((p) => `${p.dedupKey} ${p.toward} ${p.blocks}`).join(', ')}`)
     }

@@ -34,7 +34,7 @@ async function main() {
       }
       if (want('alert')) {
         const figures = await benchShockToAlert(devnet)
-        console.log('\n## Blocks from a shock to its alert (stress scenario; target: the shock\'s own block, before the next block)')
+        console.log('\n## Blocks from a shock to its alert (stress scenario; target: critical shocks in their own block, warnings once they persisted: alerts.persistence, 3 blocks by default)')
         for (const f of figures) console.log(`${f.shock.padEnd(34)} ${String(f.blocks).padStart(2)} block(s)  ${String(f.ms).padStart(5)} ms after the shock block was mined   ${f.alert}`)
       }
       if (want('plan')) {

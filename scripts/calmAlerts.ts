@@ -99,9 +99,28 @@ async function main(): Promise<void> {
       for (const r of pushed) console.log(`  ${r.chain} block ${r.blockNumber} ${r.kind} ${r.severity} ${r.rule}: ${r.title}`)
       const glitches = await s.store.alerts.glitches()
       if (glitches.length) console.log(`  glitches counted, not pushed: ${glitches.map((g) => `${g.agent} ${g.rule} ${g.count}`).join(', ')}`)
+      const beats = await Promise.all(s.config.chains.map(async (c) => `${c.name} ${JSON.stringify(((await s.store.heartbeats.get(`watcher-${c.name}`))?.info as { glitches?: unknown } | undefined)?.glitches ?? {})}`))
+      console.log(`  heartbeat glitches: ${beats.join(', ')}`)
       const pending = (await Promise.all(s.config.chains.map((c) => s.store.alerts.pending(`watcher-${c.name}`)))).flat()
       if (pending.length) console.log(`  streaks under way at the end: ${pending.map((p) => `${p.dedupKey} ${p.toward} ${p.blocks}`).join(', ')}`)
     }
+
+    // The two watcher sets read the same blocks: any sample they disagree on was a bad read.
+    const [a, b] = sets as [(typeof sets)[number], (typeof sets)[number]]
+    let compared = 0
+    const differ: string[] = []
+    for (const v of a.config.venues) {
+      const other = new Map((await b.store.samples.recent(v.id, 100_000)).map((x) => [x.blockNumber, x]))
+      for (const x of await a.store.samples.recent(v.id, 100_000)) {
+        const y = other.get(x.blockNumber)
+        if (!y) continue
+        compared++
+        if (x.available !== y.available || x.exchangeRate !== y.exchangeRate || x.apy !== y.apy || x.withdrawable !== y.withdrawable)
+          differ.push(`${v.chain} block ${x.blockNumber} ${v.id}: [${a.name}] ${x.available ? `apy ${x.apy}` : x.error} vs [${b.name}] ${y.available ? `apy ${y.apy}` : y.error}`)
+      }
+    }
+    console.log(`\nsamples read by both sets: ${compared}, differing: ${differ.length}`)
+    for (const d of differ.slice(0, 40)) console.log(`  ${d}`)
   } finally {
     abort.abort()
     for (const s of stores) await s.close().catch(() => undefined)

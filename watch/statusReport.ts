@@ -35,6 +35,15 @@ const fmtAmount = (x: bigint | null, decimals: number) => {
 }
 export const fmtAge = (ms: number) => (ms < 0 ? '—' : ms < 120_000 ? `${Math.round(ms / 1000)}s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)}m` : `${Math.round(ms / 3_600_000)}h`)
 
+/** A watcher's alert streaks under way and glitches (conditions that never persisted: nothing pushed). */
+function watchDetail(info: { pendingAlerts?: number; glitches?: Record<string, number> } | null): string {
+  const glitches = Object.entries(info?.glitches ?? {}).filter(([, n]) => typeof n === 'number' && n > 0)
+  const parts: string[] = []
+  if (info?.pendingAlerts) parts.push(`  ${info.pendingAlerts} alert${info.pendingAlerts === 1 ? '' : 's'} pending persistence`)
+  if (glitches.length) parts.push(`  glitches (not pushed): ${glitches.map(([rule, n]) => `${rule} ${n}`).join(', ')}`)
+  return parts.join('')
+}
+
 /** The venues × chains table and open alerts, from the store only (never from the chains). */
 export async function buildStatus(config: Config, store: Store, now = Date.now()): Promise<StatusReport> {
   const latest = new Map<string, Sample>((await store.samples.latestPerVenue()).map((s) => [s.venueId, s]))
@@ -87,8 +96,8 @@ export function renderStatus(r: StatusReport): string {
   out.push('Agents:')
   if (r.heartbeats.length === 0) out.push('  no heartbeat yet')
   for (const h of r.heartbeats) {
-    const info = h.info as { block?: string; lag?: number } | null
-    out.push(`  ${h.agent.padEnd(20)} last beat ${fmtAge(r.generatedAt - h.beatAt).padStart(4)} ago  pid ${h.pid}${info?.block ? `  block ${info.block}` : ''}${info?.lag ? `  lag ${info.lag}` : ''}`)
+    const info = h.info as { block?: string; lag?: number; pendingAlerts?: number; glitches?: Record<string, number> } | null
+    out.push(`  ${h.agent.padEnd(20)} last beat ${fmtAge(r.generatedAt - h.beatAt).padStart(4)} ago  pid ${h.pid}${info?.block ? `  block ${info.block}` : ''}${info?.lag ? `  lag ${info.lag}` : ''}${watchDetail(info)}`)
   }
   return out.join('\n')
 }

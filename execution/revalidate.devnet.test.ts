@@ -6,6 +6,7 @@ import { comparedWithNowText } from '../plans/planNow'
 import { proposePlan } from '../plans/proposePlan'
 import type { Store } from '../store'
 import { openTempStore } from '../store/testing'
+import { planText } from '../telegram/views'
 import { useDevnet } from '../test/devnet'
 import { createWatcher } from '../watch/createWatcher'
 import { executePlan } from './executePlan'
@@ -76,6 +77,8 @@ describe('re-validation before every step (devnet)', () => {
 
     // The committee view before the pause: the plan would run.
     expect(await comparedWithNowText({ config: cfg, store }, (await store.plans.get(plan.id))!, steps)).toMatch(/re-validation now: would run$/)
+    // The Telegram plan view carries the same comparison.
+    expect(await planText(cfg, store, plan.id)).toMatch(/Compared with now — made \d+ (s|min) ago, expires in \d+ min \(TTL 60 min\)\n {2}samples: ethereum block \d+ → \d+/)
 
     // The venue pauses (the simulator's pause: the vault's setParams), the watcher reads it.
     await setVaultPaused(devnet, target!.venueId, true)
@@ -94,6 +97,10 @@ describe('re-validation before every step (devnet)', () => {
     const alert = (await store.alerts.open({ rule: 'plan-stopped' }))[0]
     expect(alert).toMatchObject({ dedupKey: planStoppedAlertKey(plan.id), severity: 'warning', subject: plan.id })
     expect((await store.alerts.get(alert!.alertId))!.body).toContain(`target venue ${target!.venueId} paused at block ${pausedAt}`)
+    // The committee sees why: the plan view names the stop (a finished plan has no comparison).
+    const view = (await planText(cfg, store, plan.id))!
+    expect(view).toContain(`Plan ${plan.id} — stopped (${r.reason})`)
+    expect(view).not.toContain('Compared with now')
     // Running it again sends nothing either.
     expect((await run(cfg, plan.id)).status).toBe('stopped')
     expect(await txsFrom(devnet, CHAIN, pool, from)).toEqual([])

@@ -98,14 +98,18 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
   const collateral = config.pool.collateral.find((c) => c.chain === chain)!
   const venues = config.venues.filter((v) => v.chain === chain)
 
-  // Moves of completed or running plans: cooldowns and the period's move budget.
-  const recent = [...(await store.plans.list({ status: ['completed', 'executing'], chain, limit: 50 })), ...(await store.plans.list({ status: ['completed', 'executing'], chain: null, limit: 50 }))]
+  // Moves of completed or running plans: cooldowns and the period's move budget. A plan that ended
+  // part-way (stopped by re-validation, expired between steps, failed) counts its confirmed steps.
+  const moving: StoredPlan['status'][] = ['completed', 'executing', 'stopped', 'expired', 'failed']
+  const recent = [...(await store.plans.list({ status: moving, chain, limit: 50 })), ...(await store.plans.list({ status: moving, chain: null, limit: 50 }))]
   const lastMoved = new Map<string, bigint>()
   let movedThisPeriod = 0n
   for (const p of recent) {
     const at = p.basedOnBlock[chain] ?? 0n
     const sides = { withdraw: 0n, deposit: 0n }
+    const partial = p.status !== 'completed' && p.status !== 'executing'
     for (const s of await store.plans.steps(p.id)) {
+      if (partial && s.status !== 'confirmed') continue
       if (s.chain !== chain || s.venueId === idle || (s.kind !== 'withdraw' && s.kind !== 'deposit')) continue
       if ((lastMoved.get(s.venueId) ?? -1n) < at) lastMoved.set(s.venueId, at)
       sides[s.kind] += s.amount

@@ -7,7 +7,8 @@ import { loadConfig } from '../config/load'
 import { ConfigError, describeError } from '../core/errors'
 import { createLogger } from '../core/logger'
 import { createShutdown, sleep } from '../core/shutdown'
-import { proposePlan } from '../plans/proposePlan'
+import { heldBecause, proposePlan } from '../plans/proposePlan'
+import type { HoldReason } from '../strategies/hold'
 import { openStore } from '../store'
 
 const AGENT = 'strategist'
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
   const seen = new Map<string, bigint>()
   const pollMs = Math.max(250, Math.min(...config.chains.map((c) => c.blockTimeMs)) / 2)
   logger.info({ chains: config.chains.map((c) => c.name) }, 'strategist started')
+  /** Per chain, why the last round made no plan (strategies/hold.ts; empty when it made one): beaten with the heartbeat. */
+  const hold: Record<string, HoldReason[]> = {}
   while (!shutdown.signal.aborted) {
     const last: Record<string, string> = {}
     for (const c of config.chains) {
@@ -31,11 +34,12 @@ async function main(): Promise<void> {
         if (await store.controls.isPaused(AGENT)) continue
         const r = await proposePlan({ config, store, logger }, c.name)
         last[c.name] = r.status
+        hold[c.name] = heldBecause(r)
       } catch (err) {
         logger.error({ chain: c.name, err: describeError(err) }, 'strategy round failed')
       }
     }
-    await store.heartbeats.beat(AGENT, { paused: await store.controls.isPaused(AGENT), last }).catch(() => undefined)
+    await store.heartbeats.beat(AGENT, { paused: await store.controls.isPaused(AGENT), last, hold }).catch(() => undefined)
     await sleep(pollMs, shutdown.signal)
   }
   logger.info('strategist stopped')

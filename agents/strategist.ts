@@ -5,13 +5,16 @@
  * plans/proposePlan.ts and strategies/.
  */
 import { describeError } from '../core/errors'
-import { proposePlan } from '../plans/proposePlan'
+import { heldBecause, proposePlan } from '../plans/proposePlan'
 import { runAgent } from '../runtime/createAgent'
+import type { HoldReason } from '../strategies/hold'
 
 runAgent('strategist', async (agent) => {
   const { config, logger, store } = agent
   const seen = new Map<string, bigint>()
   logger.info({ chains: config.chains.map((c) => c.name) }, 'strategist started')
+  /** Per chain, why the last round made no plan (strategies/hold.ts; empty when it made one): beaten with the heartbeat. */
+  const hold: Record<string, HoldReason[]> = {}
   await agent.loop({
     round: async () => {
       const last: Record<string, string> = {}
@@ -22,11 +25,13 @@ runAgent('strategist', async (agent) => {
           seen.set(c.name, cursor.blockNumber)
           const r = await proposePlan({ config, store, logger }, c.name)
           last[c.name] = r.status
+          hold[c.name] = heldBecause(r)
         } catch (err) {
           logger.error({ chain: c.name, err: describeError(err) }, 'strategy round failed')
         }
       }
       return last
     },
+    info: () => ({ hold }),
   })
 })

@@ -3,8 +3,9 @@ import type { Logger } from '../core/logger'
 import type { Store } from '../store'
 import type { Plan as StoredPlan, PlanStep as StoredStep } from '../store/types'
 import { allocate, type Allocation } from '../strategies/allocate'
-import type { AllocationChain, AllocationRoute, AllocationVenue } from '../strategies/constraints'
+import type { AllocationChain, AllocationInput, AllocationRoute, AllocationVenue } from '../strategies/constraints'
 import { buildPlan, StaleSamplesError, type Plan } from '../strategies/plan'
+import { holdReasons, holdText, type HoldReason } from '../strategies/hold'
 import { venueLiquidity } from '../strategies/liquidity'
 import { scoreVenue, type VenueScore } from '../strategies/risk'
 import { expirePlan } from './expire'
@@ -14,7 +15,7 @@ import { expiry } from './revalidate'
 export type ProposeOutcome =
   | { chain: string; status: 'created'; planId: string; plan: Plan; superseded: string[] }
   | { chain: string; status: 'unchanged'; planId: string }
-  | { chain: string; status: 'hold'; superseded: string[]; reason: string }
+  | { chain: string; status: 'hold'; superseded: string[]; reason: string; reasons: HoldReason[] }
   | { chain: string; status: 'skipped'; reason: string }
 
 const OPEN: StoredPlan['status'][] = ['proposed', 'awaiting_approval', 'approved']
@@ -60,6 +61,8 @@ export type Computed =
       idle: string
       symbol: string
       decimals: number
+      /** When the plan has no step: the binding reasons the pool holds (strategies/hold.ts). */
+      hold?: HoldReason[]
     }
   | { status: 'skipped'; chain: string; reason: string }
 
@@ -83,7 +86,7 @@ export function storedSteps(plan: Plan): { kind: Plan['steps'][number]['kind']; 
 }
 
 export interface ChainView {
-  chain: AllocationChain & { sampleBlock: bigint; symbol: string }
+  chain: AllocationChain & { sampleBlock: bigint; symbol: string; budgetFreesAtBlock?: bigint }
   venues: AllocationVenue[]
   scores: VenueScore[]
 }
@@ -104,6 +107,7 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
   const recent = [...(await store.plans.list({ status: moving, chain, limit: 50 })), ...(await store.plans.list({ status: moving, chain: null, limit: 50 }))]
   const lastMoved = new Map<string, bigint>()
   let movedThisPeriod = 0n
+  let budgetFreesAtBlock: bigint | undefined
   for (const p of recent) {
     const at = p.basedOnBlock[chain] ?? 0n
     const sides = { withdraw: 0n, deposit: 0n }
@@ -115,7 +119,12 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
       sides[s.kind] += s.amount
     }
     // What left positions, idle included: the larger side of the plan.
-    if (cursor.blockNumber - at < BigInt(policy.allocation.periodBlocks)) movedThisPeriod += sides.withdraw > sides.deposit ? sides.withdraw : sides.deposit
+    if (cursor.blockNumber - at < BigInt(policy.allocation.periodBlocks)) {
+      const m = sides.withdraw > sides.deposit ? sides.withdraw : sides.deposit
+      movedThisPeriod += m
+      // The budget starts to free when the period's earliest counted move leaves it.
+      if (m > 0n && (budgetFreesAtBlock === undefined || at + BigInt(policy.allocation.periodBlocks) < budgetFreesAtBlock)) budgetFreesAtBlock = at + BigInt(policy.allocation.periodBlocks)
+    }
   }
 
   const scores: VenueScore[] = []
@@ -156,7 +165,16 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
     })
   }
   return {
-    chain: { name: chain, decimals: collateral.decimals, idleVenueId: idle, blockNumber: cursor.blockNumber, movedThisPeriod, sampleBlock: cursor.blockNumber, symbol: collateral.symbol },
+    chain: {
+      name: chain,
+      decimals: collateral.decimals,
+      idleVenueId: idle,
+      blockNumber: cursor.blockNumber,
+      movedThisPeriod,
+      sampleBlock: cursor.blockNumber,
+      symbol: collateral.symbol,
+      ...(budgetFreesAtBlock !== undefined ? { budgetFreesAtBlock } : {}),
+    },
     venues: allocVenues,
     scores,
   }
@@ -189,8 +207,10 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
 
   let allocation: Allocation
   let plan: Plan
+  let input: AllocationInput
   try {
-    allocation = allocate({ chains: views.map((v) => v.chain), venues: views.flatMap((v) => v.venues), policy, routes, liquidityCoverage: config.alerts.liquidityCoverage })
+    input = { chains: views.map((v) => v.chain), venues: views.flatMap((v) => v.venues), policy, routes, liquidityCoverage: config.alerts.liquidityCoverage }
+    allocation = allocate(input)
     if (allocation.transfers.length) {
       // A cross-chain plan: every chain's steps, withdraw → bridge → redeem → deposit.
       for (const c of config.chains) {
@@ -227,7 +247,13 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
   const largest = plan.steps.reduce((m, st) => (st.amount > m ? st.amount : m), 0n)
   const kept = plan.steps.filter((st) => !(st.kind === 'deposit' && st.amount * 1_000_000n < largest))
   if (kept.length !== plan.steps.length) plan = { ...plan, steps: kept.map((st, index) => ({ ...st, index })) }
-  return { status: 'computed', scope: 'chain', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals }
+  let hold: HoldReason[] | undefined
+  if (plan.steps.length === 0) {
+    const budgetFreesAtBlock = Object.fromEntries(views.filter((v) => v.chain.budgetFreesAtBlock !== undefined).map((v) => [v.chain.name, v.chain.budgetFreesAtBlock!]))
+    hold = holdReasons(input, allocation, { chain, budgetFreesAtBlock, symbol: own.chain.symbol })
+    if (hold.length === 0) hold = [{ kind: 'dust', text: 'the only moves are dust deposits, not worth a transaction' }]
+  }
+  return { status: 'computed', scope: 'chain', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals, ...(hold ? { hold } : {}) }
 }
 
 /** The awaiting-approval plan to keep instead of a new plan with net benefit `newNet`, if any. */
@@ -277,11 +303,15 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
   }
   if (plan.steps.length === 0) {
     // Holding is not materially better than a plan the committee is looking at: that one stays.
+    const why = c.hold ?? []
     const waiting = await awaitingPlanToKeep(store, 0n, config.strategy.replaceAwaitingPlanBps)
-    if (waiting) return { chain, status: 'hold', superseded: [], reason: `no move is worth its costs now; plan ${waiting} still awaits the committee` }
+    if (waiting) {
+      const reasons: HoldReason[] = [{ kind: 'committee', text: `committee plan ${waiting} pending: it stays until a materially better plan comes` }, ...why]
+      return { chain, status: 'hold', superseded: [], reason: holdText(reasons), reasons }
+    }
     const superseded = [...(open.length ? await store.plans.supersedeOpen(planChain) : []), ...(await supersedeOthers())]
     await closeSuperseded(superseded)
-    return { chain, status: 'hold', superseded, reason: allocation.solver.status === 'hold' ? 'no move is worth its costs' : `allocation ${allocation.solver.status}` }
+    return { chain, status: 'hold', superseded, reason: why.length ? holdText(why) : `allocation ${allocation.solver.status}`, reasons: why }
   }
   for (const p of open) {
     if (sameSteps(await store.plans.steps(p.id), plan.steps)) return { chain, status: 'unchanged', planId: p.id }
@@ -339,3 +369,11 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
   deps.logger.info({ plan: id, steps: plan.steps.length, needsApproval: plan.needsApproval, superseded }, 'plan proposed')
   return { chain, status: 'created', planId: id, plan, superseded }
 }
+
+/** Why an outcome made no plan, as hold reasons (empty when a plan was created or kept). */
+export function heldBecause(r: ProposeOutcome): HoldReason[] {
+  if (r.status === 'hold') return r.reasons.length ? r.reasons : [{ kind: 'hold', text: r.reason }]
+  if (r.status === 'skipped') return [{ kind: 'skipped', text: r.reason }]
+  return []
+}
+

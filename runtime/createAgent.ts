@@ -48,6 +48,8 @@ export interface LoopOptions<T> {
   everyMs?: number
   /** Skip rounds while `pause:<agent>` or `pause:all` is set (default true). */
   pausable?: boolean
+  /** More heartbeat fields, read after each round (e.g. the strategist's hold reasons per chain). */
+  info?: () => Record<string, unknown>
 }
 
 export interface Agent extends Common {
@@ -127,7 +129,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
         last = { error: describeError(err) }
         logger.error({ err: describeError(err) }, `${name} round failed; retried next round`)
       }
-      await beat(pausable ? { paused, last } : { last })
+      await beat({ ...o.info?.(), ...(pausable ? { paused, last } : { last }) })
       await sleep(everyMs, signal)
     }
   }

@@ -13,6 +13,7 @@ import { planFromExplanation } from '../plans/explanation'
 import { comparedWithNowText } from '../plans/planNow'
 import { openStore, type Store } from '../store'
 import type { Config } from '../config/schema'
+import { liquidityCheckText } from '../strategies/liquidity'
 import { renderPlan } from '../strategies/plan'
 
 const USAGE = 'usage: npm run plan -- list | show <id> [--verbose] | approve <id> --as <member> | reject <id> --as <member> | dry-run [chain] [--verbose]'
@@ -47,8 +48,16 @@ async function main() {
           const r = await computePlan({ config, store }, c.name)
           console.log(`── ${c.name}`)
           if (r.status === 'skipped') console.log(`no plan: ${r.reason}`)
-          else if (r.plan.steps.length === 0) console.log('no move: the current allocation is the best one worth its costs')
-          else console.log(renderPlan(r.plan, { verbose: !!values.verbose }))
+          else if (r.plan.steps.length === 0) {
+            // The binding reason, computed by the strategy (strategies/hold.ts), not a guess.
+            const reasons = r.hold ?? []
+            console.log(`no move: ${reasons.length ? reasons[0]!.text : 'nothing to do'}`)
+            for (const x of reasons.slice(1)) console.log(`  and ${x.text}`)
+            console.log(liquidityCheckText(r.allocation.liquidityCheck))
+          } else {
+            console.log(renderPlan(r.plan, { verbose: !!values.verbose }))
+            console.log(liquidityCheckText(r.allocation.liquidityCheck))
+          }
         }
         return
       }
@@ -99,6 +108,7 @@ async function show(store: Store, config: Config, id: string, verbose: boolean) 
     console.log()
     console.log(renderPlan(e.plan, { verbose }))
     if (e.allocation.warnings.length) console.log(`warnings: ${e.allocation.warnings.join('; ')}`)
+    if (e.allocation.liquidityCheck) console.log(liquidityCheckText(e.allocation.liquidityCheck))
     console.log(`allocation: risk-adjusted yield ${e.allocation.currentYield.toFixed(4)} → ${e.allocation.targetYield.toFixed(4)} ${u.symbol}/year; moved ${e.allocation.moved.toFixed(4)} of a budget of ${e.allocation.moveBudget.toFixed(4)}`)
     if (!verbose) console.log('(--verbose: every venue\'s score components)')
   }

@@ -4,6 +4,8 @@ import { planFromExplanation } from '../plans/explanation.js'
 import { comparedWithNowText } from '../plans/planNow.js'
 import { OPEN_PLAN_STATUSES, type Store } from '../store/index.js'
 import type { Plan } from '../store/types.js'
+import { holdLines } from '../strategies/hold.js'
+import { liquidityCheckText } from '../strategies/liquidity.js'
 import { renderPlan } from '../strategies/plan.js'
 import { buildStatus, fmtAge } from '../watch/statusReport.js'
 import { formatDuration } from './args.js'
@@ -112,13 +114,17 @@ export function planLine(config: Config, p: Plan, approvals: number): string {
 export async function plansText(config: Config, store: Store): Promise<string> {
   const open = await store.plans.list({ status: OPEN_PLAN_STATUSES, limit: 20 })
   const recent = (await store.plans.list({ limit: 10 })).filter((p) => !open.some((o) => o.id === p.id)).slice(0, 5)
-  if (open.length === 0 && recent.length === 0) return 'no plans yet'
+  const strategist = (await store.heartbeats.all()).find((h) => h.agent === 'strategist')
+  const held = strategist ? holdLines(strategist.info) : []
+  const holding = held.length ? ['', 'Why the pool holds:', ...held] : []
+  if (open.length === 0 && recent.length === 0) return clip(['no plans yet', ...holding].join('\n'))
   const lines: string[] = [open.length ? 'Open plans:' : 'Open plans: none']
   for (const p of open) lines.push(`  ${planLine(config, p, (await store.approvals.count(p.id)).approve)}`)
   if (recent.length) {
     lines.push('Recent:')
     for (const p of recent) lines.push(`  ${planLine(config, p, (await store.approvals.count(p.id)).approve)}`)
   }
+  lines.push(...holding)
   lines.push('', '/plan <id> shows why; committee: /approve <id>, /reject <id>')
   return clip(lines.join('\n'))
 }
@@ -143,6 +149,7 @@ export async function planText(config: Config, store: Store, id: string): Promis
   if (e) {
     lines.push('', renderPlan(e.plan, { verbose: false }))
     if (e.allocation.warnings.length) lines.push(`warnings: ${e.allocation.warnings.join('; ')}`)
+    if (e.allocation.liquidityCheck) lines.push(liquidityCheckText(e.allocation.liquidityCheck))
   }
   return clip(lines.join('\n'))
 }

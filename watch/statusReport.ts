@@ -2,6 +2,7 @@ import { formatUnits } from 'viem'
 import type { Config } from '../config/schema'
 import type { Store } from '../store'
 import type { Alert, Heartbeat, OpenCondition, Sample } from '../store/types'
+import { holdLines } from '../strategies/hold'
 
 export interface StatusRow {
   chain: string
@@ -98,6 +99,13 @@ export function renderStatus(r: StatusReport): string {
   for (const h of r.heartbeats) {
     const info = h.info as { block?: string; lag?: number; pendingAlerts?: number; glitches?: Record<string, number> } | null
     out.push(`  ${h.agent.padEnd(20)} last beat ${fmtAge(r.generatedAt - h.beatAt).padStart(4)} ago  pid ${h.pid}${info?.block ? `  block ${info.block}` : ''}${info?.lag ? `  lag ${info.lag}` : ''}${watchDetail(info)}`)
+  }
+  const strategist = r.heartbeats.find((h) => h.agent === 'strategist')
+  const held = strategist ? holdLines(strategist.info) : []
+  if (held.length) {
+    out.push('')
+    out.push(`Why the pool holds (strategist, ${fmtAge(r.generatedAt - strategist!.beatAt)} ago):`)
+    out.push(...held)
   }
   return out.join('\n')
 }

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest'
+import { allocate } from './allocate'
+import { holdReasons, holdText } from './hold'
+import type { StrategyPolicyInput } from './policy'
+import { frictionless, mkInput, type TestChain, type TestVenue } from './testing'
+
+/** A 1000-unit pool on one chain: idle collateral at 3 % and one vault. */
+function pool(vault: Partial<TestVenue>, policy: StrategyPolicyInput = frictionless(), chain: Partial<TestChain> = {}) {
+  return mkInput({
+    chains: [{ name: 'eth', idle: 'idle', block: 1_000, ...chain }],
+    venues: [
+      { id: 'idle', kind: 'lst', current: 1000 - (vault.current ?? 0), score: 0.03 },
+      { id: 'vault', current: 0, score: 0.076, ...vault },
+    ],
+    policy,
+  })
+}
+const reasons = (input: ReturnType<typeof pool>, opts = {}) => holdReasons(input, allocate(input), { symbol: 'wstETH', ...opts })
+
+describe('holdReasons: the binding reason, computed', () => {
+  it('a plan that moves has no hold reason', () => {
+    expect(reasons(pool({}))).toEqual([])
+  })
+
+  it('the issue’s case: idle at 3 % beside a 7.6 % vault, the move budget spent → move budget, with when it frees', () => {
+    const input = pool({}, frictionless({ allocation: { maxMovePerPeriodBps: 2_500 } }), { movedThisPeriod: 250 })
+    const r = reasons(input, { budgetFreesAtBlock: { eth: 7_300n } })
+    expect(r.map((x) => x.kind)).toEqual(['move-budget'])
+    expect(r[0]!.text).toMatch(/^move budget spent: 0\.000 wstETH left this period .*frees at eth block 7300$/)
+    expect(r[0]!.until).toEqual({ chain: 'eth', block: '7300' })
+    // Same pool, budget not spent: it moves (so the reason above is the budget, not a guess).
+    expect(reasons(pool({}, frictionless({ allocation: { maxMovePerPeriodBps: 2_500 } }), { movedThisPeriod: 0 }))).toEqual([])
+  })
+
+  it('a vault moved 10 blocks ago → cooldown of that venue until its block', () => {
+    const input = pool({ current: 100, lastMovedBlock: 990 }, frictionless({ allocation: { cooldownBlocks: 100 } }))
+    const r = reasons(input)
+    expect(r.map((x) => x.kind)).toEqual(['cooldown'])
+    expect(r[0]!.text).toBe('cooldown: vault until eth block 1090')
+    expect(r[0]!.venues).toEqual(['vault'])
+  })
+
+  it('a 5 bps better vault under a 10 bps hysteresis → hysteresis, with the gain', () => {
+    const r = reasons(pool({ score: 0.0305 }, frictionless({ allocation: { hysteresisBps: 10 } })))
+    expect(r.map((x) => x.kind)).toEqual(['hysteresis'])
+    expect(r[0]!.text).toBe('hysteresis: the best move gains 5.0 bps/yr per unit moved < the 10 bps threshold')
+  })
+
+  it('a move whose gas outweighs its gain → costs', () => {
+    // 50 bps on all 1000 units (no buffer) for 30 days = 0.411 wstETH; gas 5 wstETH a step.
+    const r = reasons(pool({ score: 0.035 }, frictionless({ costs: { gasPerStep: 5 } })))
+    expect(r.map((x) => x.kind)).toEqual(['costs'])
+    expect(r[0]!.text).toMatch(/^costs: the best move gains 0\.41\d+ wstETH over 30 d for 5\.000000 wstETH of gas/)
+  })
+
+  it('a vault at its liquidity share → liquidity', () => {
+    const input = pool({ current: 100 }, frictionless({ allocation: { maxWithdrawableShareBps: 5_000 } }))
+    const venues = input.venues.map((v) => (v.id === 'vault' ? { ...v, liquidity: 200n * 10n ** 18n } : v))
+    const r = reasons({ ...input, venues })
+    expect(r.map((x) => x.kind)).toEqual(['liquidity-share'])
+    expect(r[0]!.venues).toEqual(['vault'])
+  })
+
+  it('budget spent and a gain under the hysteresis: both bind (each alone would still hold)', () => {
+    const input = pool({ score: 0.0305 }, frictionless({ allocation: { hysteresisBps: 10, maxMovePerPeriodBps: 2_500 } }), { movedThisPeriod: 250 })
+    expect(reasons(input).map((x) => x.kind)).toEqual(['move-budget', 'hysteresis'])
+  })
+
+  it('nothing better anywhere → says so, not a limit', () => {
+    const r = reasons(pool({ score: 0.02 }))
+    expect(r.map((x) => x.kind)).toEqual(['nothing-better'])
+    expect(holdText(r)).toMatch(/current allocation is the best one/)
+  })
+
+  it('counts only moves on the asked chain', () => {
+    const input = mkInput({
+      chains: [
+        { name: 'a', idle: 'a-idle' },
+        { name: 'b', idle: 'b-idle' },
+      ],
+      venues: [
+        { id: 'a-idle', chain: 'a', kind: 'lst', current: 500, score: 0.03 },
+        { id: 'a-v', chain: 'a', current: 0, score: 0.02 },
+        { id: 'b-idle', chain: 'b', kind: 'lst', current: 500, score: 0.03 },
+        { id: 'b-v', chain: 'b', current: 0, score: 0.07 },
+      ],
+      policy: frictionless(),
+    })
+    const a = allocate(input)
+    expect(holdReasons(input, a, { chain: 'b' })).toEqual([])
+    expect(holdReasons(input, a, { chain: 'a' }).map((x) => x.kind)).toEqual(['nothing-better'])
+  })
+})

@@ -1,0 +1,185 @@
+import { formatAmount } from '../core/amount'
+import { allocate, type Allocation } from './allocate'
+import { bridgeCost, stepCost } from './costs'
+import type { AllocationInput } from './constraints'
+import { cooldownBlocksOf, type StrategyPolicy } from './policy'
+
+/**
+ * Why the pool holds: when an allocation moves nothing, the limit that stopped it — computed, not
+ * guessed. PURE: each candidate limit is lifted in a re-solve of the same input (allocate is
+ * deterministic), and the limits without which a move appears are the binding ones.
+ *
+ *   1. lift every candidate at once: no move even then → "nothing better" (the allocation is the
+ *      best one even without budget, cooldowns, liquidity share, hysteresis and costs);
+ *   2. else put each back in turn (budget, cooldown, liquidity share, hysteresis, costs): a limit
+ *      whose return leaves a move is not binding and stays back; the ones left are binding,
+ *      each necessary given the others, and are reported with what they stopped.
+ *
+ * Reasons computed outside the strategy (frozen venues, a committee plan pending) use the same
+ * `HoldReason` shape and are listed first by the caller (`kind` is an open string).
+ */
+
+export type HoldKind = 'move-budget' | 'cooldown' | 'liquidity-share' | 'hysteresis' | 'costs' | 'nothing-better' | 'empty' | 'solver' | 'committee' | 'frozen' | (string & {})
+
+export interface HoldReason {
+  kind: HoldKind
+  /** One line for the heartbeat, dry-run, status and Telegram. */
+  text: string
+  /** When the limit lifts by itself, where known (a block of `chain`). */
+  until?: { chain: string; block: string }
+  /** The venues it concerns (cooldown, liquidity share, frozen). */
+  venues?: string[]
+}
+
+export interface HoldOptions {
+  /** Only moves on this chain (its venues, transfers from or to it) count; default: any. */
+  chain?: string
+  /** Per chain, the block at which the period's earliest counted move stops counting against the budget. */
+  budgetFreesAtBlock?: Readonly<Record<string, bigint>>
+  /** Collateral symbol for amounts (default "units"). */
+  symbol?: string
+}
+
+type Relax = 'move-budget' | 'cooldown' | 'liquidity-share' | 'hysteresis' | 'costs'
+const ORDER: readonly Relax[] = ['move-budget', 'cooldown', 'liquidity-share', 'hysteresis', 'costs']
+
+function relaxed(input: AllocationInput, lifted: ReadonlySet<Relax>): AllocationInput {
+  const p = input.policy
+  const policy: StrategyPolicy = {
+    ...p,
+    allocation: {
+      ...p.allocation,
+      ...(lifted.has('move-budget') ? { maxMovePerPeriodBps: 10_000 } : {}),
+      ...(lifted.has('liquidity-share') ? { maxWithdrawableShareBps: 10_000 } : {}),
+      ...(lifted.has('hysteresis') ? { hysteresisBps: 0 } : {}),
+      ...(lifted.has('cooldown') ? { cooldownBlocks: 0, cooldownBlocksByVenue: {} } : {}),
+    },
+    costs: lifted.has('costs')
+      ? {
+          ...p.costs,
+          gasPerStep: 0,
+          gasPerStepByChain: {},
+          byKind: {
+            lst: { slippageBps: 0, withdrawalDelayDays: 0 },
+            erc4626: { slippageBps: 0, withdrawalDelayDays: 0 },
+            'aave-v3': { slippageBps: 0, withdrawalDelayDays: 0 },
+          },
+          bridge: { ...p.costs.bridge, feeBps: 0, fixedFee: 0, delayMinutes: 0 },
+        }
+      : p.costs,
+  }
+  return {
+    ...input,
+    policy,
+    chains: lifted.has('move-budget') ? input.chains.map((c) => ({ ...c, movedThisPeriod: 0n })) : input.chains,
+  }
+}
+
+/** Does the allocation move anything (on `chain`, when given)? */
+export function moves(a: Allocation, chain?: string): boolean {
+  const onChain = (c: string) => chain === undefined || c === chain
+  return a.targets.some((t) => onChain(t.chain) && t.delta !== 0n) || a.transfers.some((x) => onChain(x.from) || onChain(x.to))
+}
+
+const bps = (x: number) => `${(x * 1e4).toFixed(1)} bps`
+
+/**
+ * The binding reasons for holding. Empty when `allocation` (of `input`) moves something on the
+ * chain; else at least one reason.
+ */
+export function holdReasons(input: AllocationInput, allocation: Allocation, opts: HoldOptions = {}): HoldReason[] {
+  if (moves(allocation, opts.chain)) return []
+  const sym = opts.symbol ?? 'units'
+  if (allocation.solver.status === 'empty') return [{ kind: 'empty', text: 'no collateral to allocate' }]
+  if (allocation.solver.status !== 'optimal' && allocation.solver.status !== 'hold') {
+    return [{ kind: 'solver', text: `the allocation could not be solved (${allocation.solver.status}${allocation.warnings.length ? `: ${allocation.warnings.join('; ')}` : ''})` }]
+  }
+  const warn = allocation.warnings.find((w) => /liquidity alert itself|rounding breached/.test(w))
+  if (warn) return [{ kind: 'liquidity-share', text: warn }]
+
+  const all = new Set<Relax>(ORDER)
+  let free = allocate(relaxed(input, all))
+  if (!moves(free, opts.chain)) {
+    return [{ kind: 'nothing-better', text: 'the current allocation is the best one: no move gains, even without budget, cooldowns, hysteresis or costs' }]
+  }
+  const lifted = new Set<Relax>(all)
+  for (const r of ORDER) {
+    lifted.delete(r)
+    const a = allocate(relaxed(input, lifted))
+    if (moves(a, opts.chain)) free = a
+    else lifted.add(r)
+  }
+  // `free` is the allocation with exactly the binding limits lifted.
+  const changed = free.targets.filter((t) => t.delta !== 0n && (opts.chain === undefined || t.chain === opts.chain))
+  const byId = new Map(input.venues.map((v) => [v.id, v]))
+  const chainOf = new Map(input.chains.map((c) => [c.name, c]))
+  const out: HoldReason[] = []
+  for (const r of ORDER) {
+    if (!lifted.has(r)) continue
+    if (r === 'move-budget') {
+      const moved = allocation.moveBudget
+      const frees = Object.entries(opts.budgetFreesAtBlock ?? {})
+        .filter(([c]) => opts.chain === undefined || c === opts.chain || (chainOf.get(c)?.movedThisPeriod ?? 0n) > 0n)
+        .sort(([, a], [, b]) => (a < b ? -1 : a > b ? 1 : 0))[0]
+      out.push({
+        kind: 'move-budget',
+        text: `move budget spent: ${formatAmount(moved, sym)} left this period (${input.policy.allocation.maxMovePerPeriodBps} bps of the pool per ${input.policy.allocation.periodBlocks} blocks), a move needs ${formatAmount(free.moved, sym)}${frees ? `; frees at ${frees[0]} block ${frees[1]}` : ''}`,
+        ...(frees ? { until: { chain: frees[0], block: frees[1].toString() } } : {}),
+      })
+    } else if (r === 'cooldown') {
+      const cooling = changed
+        .map((t) => byId.get(t.venueId)!)
+        .filter((v) => v.lastMovedBlock != null && chainOf.get(v.chain)!.blockNumber < v.lastMovedBlock + BigInt(cooldownBlocksOf(input.policy, v.id)))
+      const untilOf = (v: (typeof cooling)[number]) => v.lastMovedBlock! + BigInt(cooldownBlocksOf(input.policy, v.id))
+      const first = [...cooling].sort((a, b) => (untilOf(a) < untilOf(b) ? -1 : 1))[0]
+      out.push({
+        kind: 'cooldown',
+        text: `cooldown: ${cooling.map((v) => `${v.id} until ${v.chain} block ${untilOf(v)}`).join(', ') || 'a venue moved recently'}`,
+        venues: cooling.map((v) => v.id),
+        ...(first ? { until: { chain: first.chain, block: untilOf(first).toString() } } : {}),
+      })
+    } else if (r === 'liquidity-share') {
+      const held = changed.filter((t) => t.delta > 0n).map((t) => t.venueId)
+      out.push({ kind: 'liquidity-share', text: `liquidity: ${held.join(', ') || 'the better venues'} at ${input.policy.allocation.maxWithdrawableShareBps} bps of what they could pay back`, venues: held })
+    } else if (r === 'hysteresis') {
+      const perUnit = free.moved > 0 ? free.gainPerYear / free.moved : 0
+      out.push({ kind: 'hysteresis', text: `hysteresis: the best move gains ${bps(perUnit)}/yr per unit moved < the ${input.policy.allocation.hysteresisBps} bps threshold` })
+    } else {
+      const days = input.policy.allocation.horizonDays
+      let cost = 0
+      for (const t of free.targets) {
+        if (t.delta === 0n || t.idle) continue
+        const amount = Number(t.delta < 0n ? -t.delta : t.delta) / 10 ** chainOf.get(t.chain)!.decimals
+        cost += stepCost(input.policy, { chain: t.chain, kind: t.kind, direction: t.delta > 0n ? 'deposit' : 'withdraw', amount, bestScore: Math.max(0, t.score) }).total
+      }
+      for (const x of free.transfers) cost += bridgeCost(input.policy, { from: x.from, to: x.to, amount: Number(x.amount) / 10 ** chainOf.get(x.from)!.decimals, bestScoreTo: 0 }).total
+      out.push({
+        kind: 'costs',
+        text: `costs: the best move gains ${formatAmount(free.gainPerYear * (days / 365), sym, { digits: 6 })} over ${days} d for ${formatAmount(cost, sym, { digits: 6 })} of gas, slippage and bridge costs`,
+      })
+    }
+  }
+  return out
+}
+
+/** The reasons as one line. */
+export const holdText = (reasons: readonly HoldReason[]): string => reasons.map((r) => r.text).join('; ')
+
+/** The strategist heartbeat's hold reasons per chain (`info.hold`), tolerant of older heartbeats. */
+export function holdFromHeartbeat(info: unknown): Record<string, HoldReason[]> {
+  const h = (info as { hold?: unknown } | null)?.hold
+  if (!h || typeof h !== 'object') return {}
+  const out: Record<string, HoldReason[]> = {}
+  for (const [chain, rs] of Object.entries(h as Record<string, unknown>)) {
+    if (Array.isArray(rs)) out[chain] = rs.filter((r): r is HoldReason => !!r && typeof (r as HoldReason).text === 'string' && typeof (r as HoldReason).kind === 'string')
+  }
+  return out
+}
+
+/** "Why the pool holds" lines from the strategist's heartbeat info: one per holding chain (none when every chain has a plan). */
+export function holdLines(info: unknown, indent = '  '): string[] {
+  return Object.entries(holdFromHeartbeat(info))
+    .filter(([, rs]) => rs.length > 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([chain, rs]) => `${indent}${chain}: ${holdText(rs)}`)
+}

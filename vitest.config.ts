@@ -1,18 +1,33 @@
 import { defineConfig } from 'vitest/config'
 
 /**
- * Two projects: `unit` (pure, milliseconds, no servers) and `devnet` (real anvil chains started
- * once by test/devnet.globalSetup.ts; each test reverts to a snapshot). Files: `*.test.ts` are
- * unit tests, `*.devnet.test.ts` need the devnet.
+ * Three tiers, named by what a test touches (file suffix decides):
+ * - `pure`   — `*.test.ts`: no I/O at all (no files, sockets, processes, store); functions of data.
+ * - `local`  — `*.local.test.ts`: a real SQLite file, HTTP servers and child processes on
+ *              127.0.0.1, temp files; no chain.
+ * - `devnet` — `*.devnet.test.ts`: real anvil chains started once by test/devnet.globalSetup.ts;
+ *              each test reverts to a snapshot.
+ * `npm test` runs all three; `npm run test:pure|test:local|test:devnet` one. No test asserts
+ * wall-clock time (speed is measured in bench/ only).
  */
+const common = ['node_modules/**', '.devnet/**', 'dist/**']
+
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
-          name: 'unit',
+          name: 'pure',
           include: ['**/*.test.ts'],
-          exclude: ['**/*.devnet.test.ts', '**/*.e2e.test.ts', 'node_modules/**', '.devnet/**'],
+          exclude: ['**/*.local.test.ts', '**/*.devnet.test.ts', ...common],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'local',
+          include: ['**/*.local.test.ts'],
+          exclude: common,
           testTimeout: 20_000,
         },
       },
@@ -20,7 +35,7 @@ export default defineConfig({
         test: {
           name: 'devnet',
           include: ['**/*.devnet.test.ts'],
-          exclude: ['node_modules/**', '.devnet/**'],
+          exclude: common,
           globalSetup: ['test/devnet.globalSetup.ts'],
           // One devnet is shared: its files run one after another, each test reverting to a snapshot.
           fileParallelism: false,

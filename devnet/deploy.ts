@@ -228,7 +228,7 @@ function venueModels(chain: string, position: number) {
 
 /**
  * The venue models a deployment on these chains will have (ids and base parameters), without
- * deploying: for checking scenarios offline (market.test.ts).
+ * deploying: for checking scenarios offline (market.local.test.ts).
  */
 export function devnetVenueModels(chains: readonly string[] = DEFAULT_DEVNET_CHAINS.map((c) => c.name)): VenueModel[] {
   return chains.flatMap((name, i) => Object.values(venueModels(name, i)))

@@ -3,7 +3,6 @@ import type { Sample } from '../store/types'
 import { strategyPolicySchema, type StrategyPolicyInput } from './policy'
 import { explainScore, scoreVenue, type ScoreVenue } from './risk'
 
-const DAY = 86_400
 const NOW = Date.parse('2026-01-01T00:00:00Z') / 1000
 const E18 = 10n ** 18n
 
@@ -61,7 +60,7 @@ describe('scoreVenue', () => {
     const s = scoreVenue({ venue: venue({ commissionBps: 1_000, uptime: 0.99 }), samples: [sample(0, { apy: 0.05 })], position: 0n, now: NOW }, p)
     expect(s.components.commission!.penaltyBps).toBeCloseTo(50, 9) // 10 % of 5 %
     expect(s.components.uptime!.penaltyBps).toBeCloseTo(4.5, 9) // 1 % of 4.5 %
-    expect(s.score).toBeCloseTo(0.05 * 0.9 * 0.99, 12)
+    expect(s.score).toBeCloseTo(0.04455, 12) // 5 % less 10 % commission = 4.5 %, less 1 % downtime
     const netted = scoreVenue({ venue: venue({ uptime: 0.99 }), samples: [sample(0, { apy: 0.05 })], position: 0n, now: NOW }, policy({ risk: { uptimeInApy: { erc4626: true }, volatility: { weight: 0 } } }))
     expect(netted.score).toBeCloseTo(0.05, 12)
   })
@@ -79,8 +78,8 @@ describe('scoreVenue', () => {
     expect(c.concentration!.penaltyBps).toBeCloseTo((100 * (0.55 - 0.1)) / 0.9, 6)
     expect(c.age!.penaltyBps).toBeCloseTo(50, 9) // one year of two
     expect(c.audits!.penaltyBps).toBeCloseTo((50 * 2) / 3, 9)
-    const penalties = ['slashing', 'depeg', 'liquidity', 'volatility', 'utilisation', 'concentration', 'age', 'audits'].reduce((a, k) => a + c[k]!.penaltyBps, 0)
-    expect(s.score).toBeCloseTo(0.05 - penalties / 1e4, 12)
+    // By hand: 10 + 100 + 77.2727 + 141.4214 + 100 + 50 + 50 + 33.3333 = 562.0274 bps off a 5 % gross.
+    expect(s.score).toBeCloseTo(-0.0062027417, 9)
     for (const comp of Object.values(c)) expect(comp.why.length).toBeGreaterThan(3)
     const text = explainScore(s)
     expect(text).toMatch(/depeg .*trades 100\.0 bps under its backing/)
@@ -89,7 +88,7 @@ describe('scoreVenue', () => {
 
   it('the asset’s own yield compounds onto the venue’s', () => {
     const s = scoreVenue({ venue: venue(), samples: [sample(0, { apy: 0.02 })], position: 0n, now: NOW, assetApy: 0.03 }, policy())
-    expect(s.score).toBeCloseTo(1.02 * 1.03 - 1, 12)
+    expect(s.score).toBeCloseTo(0.0506, 12) // 2 % on top of 3 %: 1.02 × 1.03 = 1.0506
     expect(s.components.assetYield!.penaltyBps).toBeLessThan(0)
   })
 
@@ -124,9 +123,9 @@ describe('scoreVenue', () => {
   })
 
   it('slashing weight halves every half-life; future-dated events count in full', () => {
-    const v = venue({ slashing: [{ date: '2024-01-01', lossBps: 40 }, { date: '2027-01-01', lossBps: 1 }] })
+    // Half-life 365 d, now 2026-01-01: one half-life ago 40 → 20, two ago (730 d) 40 → 10, the future one in full.
+    const v = venue({ slashing: [{ date: '2025-01-01', lossBps: 40 }, { date: '2024-01-02', lossBps: 40 }, { date: '2027-01-01', lossBps: 1 }] })
     const s = scoreVenue({ venue: v, samples: [sample(0)], position: 0n, now: NOW }, policy())
-    const ageDays = (NOW - Date.parse('2024-01-01T00:00:00Z') / 1000) / DAY
-    expect(s.components.slashing!.penaltyBps).toBeCloseTo(40 * Math.pow(0.5, ageDays / 365) + 1, 9)
+    expect(s.components.slashing!.penaltyBps).toBeCloseTo(31, 9)
   })
 })

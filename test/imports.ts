@@ -4,6 +4,7 @@
  * imports.local.test.ts. Only the project's files are nodes; packages and node: builtins are not.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { builtinModules } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
 import ts from 'typescript'
 
@@ -105,4 +106,29 @@ export function layerViolations(graph: ImportGraph, rules: readonly LayerRule[])
     }
   }
   return out.sort()
+}
+
+/** npm package name of an import specifier (`@scope/name/sub` → `@scope/name`), or undefined for relative and builtin ones. */
+export function packageOf(spec: string): string | undefined {
+  if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:')) return undefined
+  const parts = spec.split('/')
+  const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!
+  return builtinModules.includes(name) ? undefined : name
+}
+
+/** Package → the project files importing it (static, dynamic, type-only, re-exports). */
+export function packageImports(root: string): Map<string, string[]> {
+  const out = new Map<string, string[]>()
+  for (const file of listSources(root)) {
+    const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true)
+    for (const ref of info.importedFiles) {
+      const pkg = packageOf(ref.fileName)
+      if (!pkg) continue
+      const rel = relative(root, file).split('\\').join('/')
+      const files = out.get(pkg) ?? []
+      if (!files.includes(rel)) files.push(rel)
+      out.set(pkg, files)
+    }
+  }
+  return out
 }

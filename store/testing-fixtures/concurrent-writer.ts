@@ -1,5 +1,5 @@
 /**
- * Child process for store/db.test.ts: opens the store at argv[2] and writes concurrently with
+ * Child process for store/db.local.test.ts: opens the store at argv[2] and writes concurrently with
  * its siblings (audit rows, alerts with shared and own keys, samples). Exits non-zero on error.
  */
 import { openStore } from '../db.js'

@@ -187,19 +187,17 @@ describe('local Bot API server with the real grammY Bot', () => {
     const bot = makeBot()
     const { done } = await startPolling(bot)
     await server.waitFor(() => server.calls('getUpdates').length >= 1)
-    const t0 = Date.now()
+    // grammY long-polls for 30 s, longer than this test may run: `done` resolving proves the stop
+    // cut the poll short (no clock is asserted; the test timeout is the bound).
     await bot.stop()
     await done
-    expect(Date.now() - t0).toBeLessThan(1_000)
     expect(bot.isRunning()).toBe(false)
 
-    // A raw long poll is answered with an empty batch when the server closes.
-    const pending = call('getUpdates', { timeout: 30 })
+    // A raw long poll (an hour) is answered with an empty batch when the server closes.
+    const pending = call('getUpdates', { timeout: 3_600 })
     await server.waitFor(() => server.calls('getUpdates').length >= 3)
-    const t1 = Date.now()
     await server.close()
     expect(await pending).toEqual({ status: 200, json: { ok: true, result: [] } })
-    expect(Date.now() - t1).toBeLessThan(1_000)
   })
 })
 
@@ -274,12 +272,11 @@ describe('local Bot API server on the wire', () => {
   })
 
   it('a long poll returns as soon as an update arrives', async () => {
-    const t0 = Date.now()
-    const pending = call('getUpdates', { timeout: 20 })
+    // An hour-long poll: only the update can end it within the test (no clock asserted).
+    const pending = call('getUpdates', { timeout: 3_600 })
     await server.waitFor(() => server.calls('getUpdates').length === 1)
     server.injectMessage({ from: BOB, text: '/help' })
     const { json } = await pending
-    expect(Date.now() - t0).toBeLessThan(2_000)
     expect(json.result).toMatchObject([{ message: { text: '/help', from: { id: BOB.id }, chat: { id: BOB.id, type: 'private' } } }])
   })
 })

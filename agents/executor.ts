@@ -5,7 +5,7 @@
 import { parseEther } from 'viem'
 import { createChainClient, type ChainClient } from '../chains/createChainClient'
 import { loadConfig } from '../config/load'
-import { readPoolSigner } from '../config/secrets'
+import { readExecutorSigner } from '../config/secrets'
 import { ConfigError, describeError } from '../core/errors'
 import { createLogger } from '../core/logger'
 import { createShutdown, sleep } from '../core/shutdown'
@@ -19,7 +19,8 @@ const AGENT = 'executor'
 async function main(): Promise<void> {
   const config = loadConfig()
   const logger = createLogger({ agent: AGENT })
-  const account = readPoolSigner(config)
+  // The executor's own key (execution.keyEnv): no other app has it.
+  const account = readExecutorSigner(config)
   const shutdown = createShutdown({ handleSignals: true })
   const store = await openStore({ path: config.store.path, logger })
   shutdown.onShutdown(() => store.close())
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
         signal: shutdown.signal,
         criticalGasBalance: parseEther(String(config.execution.criticalGasBalanceEth)),
         stuckAfterBlocks: config.execution.stuckAfterBlocks,
+        cancelAfterBlocks: config.execution.cancelAfterBlocks,
         feeBumpPercent: config.execution.feeBumpPercent,
       },
     })

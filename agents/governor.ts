@@ -7,7 +7,7 @@
 import { parseEther, type PublicClient } from 'viem'
 import { createChainClient } from '../chains/createChainClient'
 import { loadConfig } from '../config/load'
-import { readOptionalSecret, readPoolSigner } from '../config/secrets'
+import { readOptionalSecret, readVoterSigner } from '../config/secrets'
 import { ConfigError, describeError } from '../core/errors'
 import { createLogger } from '../core/logger'
 import { createShutdown, sleep } from '../core/shutdown'
@@ -21,7 +21,8 @@ async function main(): Promise<void> {
   const config = loadConfig()
   const logger = createLogger({ agent: AGENT })
   const gov = config.governance
-  const account = readPoolSigner(config)
+  // The governor's own voting key (governance.voter.keyEnv), never the executor's: own nonces.
+  const account = readVoterSigner(config)
   const shutdown = createShutdown({ handleSignals: true })
   const store = await openStore({ path: config.store.path, logger })
   shutdown.onShutdown(() => store.close())
@@ -37,7 +38,10 @@ async function main(): Promise<void> {
           signal: shutdown.signal,
           criticalGasBalance: parseEther(String(config.execution.criticalGasBalanceEth)),
           stuckAfterBlocks: config.execution.stuckAfterBlocks,
+          cancelAfterBlocks: config.execution.cancelAfterBlocks,
           feeBumpPercent: config.execution.feeBumpPercent,
+          // pause:governor / pause:all: nothing new is signed (the round checks too).
+          paused: () => store.controls.isPaused(AGENT),
         },
       })
     }
@@ -53,16 +57,18 @@ async function main(): Promise<void> {
   logger.info({ spaces: gov.upstream.spaces, governors: gov.upstream.governors.length, signalling: gov.signalling.space }, 'governor started')
   while (!shutdown.signal.aborted) {
     let last: unknown
+    const paused = await store.controls.isPaused(AGENT).catch(() => true)
     try {
+      // Paused: the round still reads and tallies, but signs and sends nothing (see r.held).
       const r = await round()
-      last = { discovered: r.discovered.length, mirrored: r.mirrored.length, cast: r.cast.length, errors: r.errors.length }
+      last = { discovered: r.discovered.length, mirrored: r.mirrored.length, cast: r.cast.length, held: r.held.length, errors: r.errors.length }
       if (r.discovered.length || r.mirrored.length || r.cast.length) logger.info({ discovered: r.discovered, mirrored: r.mirrored, cast: r.cast }, 'governance round')
       for (const e of r.errors) logger.warn({ proposal: e.key, err: e.error }, 'governance round: skipped')
     } catch (err) {
       last = { error: describeError(err) }
       logger.error({ err: describeError(err) }, 'governance round failed')
     }
-    await store.heartbeats.beat(AGENT, { last }).catch(() => undefined)
+    await store.heartbeats.beat(AGENT, { paused, last }).catch(() => undefined)
     await sleep(gov.pollSeconds * 1000, shutdown.signal)
   }
   logger.info('governor stopped')

@@ -20,6 +20,8 @@ export {
   NonceConsumedError,
   PositionMismatchError,
   PreflightRevertError,
+  SenderPausedError,
+  TxCancelledError,
   TxRevertedError,
   TxStuckError,
   UnsupportedStepError,

@@ -14,14 +14,40 @@ const configPath = resolve(root, process.env.POOLWARDEN_CONFIG?.trim() || '.devn
 const devnetChains = JSON.parse(readFileSync(join(root, 'scripts/devnet-chains.json'), 'utf8'))
 const logDir = join(root, devnet ? '.devnet/logs' : 'logs')
 
-/** Chain names from the config (only names are needed here; agents validate the whole file). */
+/** The config file as JSON, or {} before it exists (only names are read here; agents validate the whole file). */
+function rawConfig() {
+  return existsSync(configPath) ? JSON.parse(readFileSync(configPath, 'utf8')) : {}
+}
+
+/** Chain names from the config. */
 function chainNames() {
-  if (existsSync(configPath)) {
-    const cfg = JSON.parse(readFileSync(configPath, 'utf8'))
-    if (Array.isArray(cfg.chains)) return cfg.chains.map((c) => c.name)
-  }
+  const cfg = rawConfig()
+  if (Array.isArray(cfg.chains)) return cfg.chains.map((c) => c.name)
   return devnet ? devnetChains.chains.map((c) => c.name) : []
 }
+
+// ── environments: each app gets only what it needs ──────────────────────────────────────────
+// PM2 copies the launcher's whole environment into every app unless told otherwise, so a key
+// exported for the executor would reach the watchers and the internet-facing bot too. Every app
+// below has `filter_env: ['']` (every inherited variable contains "" and is dropped; PM2 7's
+// `filter_env: true` is skipped by its own length check) and an explicit `env`: a few harmless
+// variables of the launcher, the config path, and — only for the app that uses it — one secret,
+// passed as NAME=value (or NAME_FILE=path) from the launcher's environment under the name the
+// config gives it (defaults as in config/schema.ts). test/appEnv.local.test.ts proves it.
+const cfg = rawConfig()
+const secretNames = {
+  executorKey: cfg.execution?.keyEnv ?? 'POOLWARDEN_EXECUTOR_KEY',
+  voterKey: cfg.governance?.voter?.keyEnv ?? 'POOLWARDEN_VOTER_KEY',
+  snapshotApiKey: cfg.governance?.snapshot?.apiKeyEnv ?? 'SNAPSHOT_API_KEY',
+  telegramToken: cfg.telegram?.tokenEnv ?? 'POOLWARDEN_TELEGRAM_TOKEN',
+}
+/** Variables of the launcher every app may see (no secret among them). */
+const HARMLESS = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'LOG_LEVEL']
+const pick = (names) => Object.fromEntries(names.filter((n) => process.env[n] !== undefined && process.env[n] !== '').map((n) => [n, process.env[n]]))
+/** `NAME` and `NAME_FILE` from the launcher, when set. */
+const secret = (name) => pick([name, `${name}_FILE`])
+/** Nothing of the launcher's environment is inherited (see above); `env` is all the app gets. */
+const isolated = { filter_env: [''] }
 
 // Agents run the esbuild bundles in dist/ (`npm run build`; `npm start` builds them): a bundle
 // loads only what the agent uses. PM2 starts node itself as the program (interpreter 'none'), so
@@ -37,8 +63,11 @@ const common = {
   kill_timeout: 5000,
   merge_logs: true,
   time: false,
+  ...isolated,
 }
-const agentEnv = { POOLWARDEN_CONFIG: configPath, NODE_ENV: devnet ? 'development' : 'production' }
+const agentEnv = { ...pick(HARMLESS), POOLWARDEN_CONFIG: configPath, NODE_ENV: devnet ? 'development' : 'production' }
+/** The devnet's own processes also take their (non-secret) overrides from the launcher. */
+const devnetEnv = { ...agentEnv, ...pick(['POOLWARDEN_DEPLOYMENT', 'POOLWARDEN_SCENARIO_START', 'POOLWARDEN_HUB_PORT', 'POOLWARDEN_HUB_DB']) }
 
 /** The devnet's own processes: anvil chains and the market simulator. */
 export const devnetApps = devnet
@@ -50,6 +79,8 @@ export const devnetApps = devnet
         args: ['--host', '127.0.0.1', '--port', String(c.port), '--chain-id', String(c.chainId), '--block-time', String(devnetChains.blockTimeSeconds)],
         autorestart: false,
         cwd: root,
+        ...isolated,
+        env: pick(HARMLESS),
         out_file: join(logDir, `anvil-${c.name}.log`),
         error_file: join(logDir, `anvil-${c.name}.log`),
       })),
@@ -57,7 +88,7 @@ export const devnetApps = devnet
         ...common,
         name: 'simulator',
         ...node('simulator.mjs'),
-        env: { ...agentEnv, POOLWARDEN_SCENARIO: process.env.POOLWARDEN_SCENARIO ?? 'calm' },
+        env: { ...devnetEnv, POOLWARDEN_SCENARIO: process.env.POOLWARDEN_SCENARIO ?? 'calm' },
         out_file: join(logDir, 'simulator.log'),
         error_file: join(logDir, 'simulator.log'),
       },
@@ -66,7 +97,7 @@ export const devnetApps = devnet
         ...common,
         name: 'telegram-api',
         ...node('telegram-api.mjs'),
-        env: agentEnv,
+        env: devnetEnv,
         out_file: join(logDir, 'telegram-api.log'),
         error_file: join(logDir, 'telegram-api.log'),
       },
@@ -76,7 +107,7 @@ export const devnetApps = devnet
         ...common,
         name: 'snapshot-hub',
         ...node('snapshot-hub.mjs'),
-        env: { ...agentEnv, POOLWARDEN_SCENARIO: process.env.POOLWARDEN_SCENARIO ?? 'calm' },
+        env: { ...devnetEnv, POOLWARDEN_SCENARIO: process.env.POOLWARDEN_SCENARIO ?? 'calm' },
         out_file: join(logDir, 'snapshot-hub.log'),
         error_file: join(logDir, 'snapshot-hub.log'),
       },
@@ -84,7 +115,7 @@ export const devnetApps = devnet
         ...common,
         name: 'delegators',
         ...node('delegators.mjs'),
-        env: { ...agentEnv, POOLWARDEN_SCENARIO: process.env.POOLWARDEN_SCENARIO ?? 'calm' },
+        env: { ...devnetEnv, POOLWARDEN_SCENARIO: process.env.POOLWARDEN_SCENARIO ?? 'calm' },
         out_file: join(logDir, 'delegators.log'),
         error_file: join(logDir, 'delegators.log'),
       },
@@ -93,7 +124,7 @@ export const devnetApps = devnet
         ...common,
         name: 'guardian',
         ...node('guardian.mjs'),
-        env: { ...agentEnv, POOLWARDEN_GUARDIAN_DB: join(root, '.devnet/guardian.sqlite') },
+        env: { ...devnetEnv, POOLWARDEN_GUARDIAN_DB: join(root, '.devnet/guardian.sqlite') },
         out_file: join(logDir, 'guardian.log'),
         error_file: join(logDir, 'guardian.log'),
       },
@@ -123,9 +154,12 @@ agentApps.push(
     ...common,
     name: 'executor',
     ...node('executor.mjs'),
-    // Devnet: the pool's key (a well-known anvil key) from a file `npm start` writes; live: the
-    // operator provides POOLWARDEN_SIGNER_KEY or POOLWARDEN_SIGNER_KEY_FILE in the environment.
-    env: devnet ? { ...agentEnv, POOLWARDEN_SIGNER_KEY_FILE: join(root, '.devnet/signer.key') } : agentEnv,
+    // The only app with the executor's key. Devnet: the pool's key (a well-known anvil key) from
+    // a file `npm start` writes; live: the operator's POOLWARDEN_EXECUTOR_KEY or
+    // POOLWARDEN_EXECUTOR_KEY_FILE (the name is execution.keyEnv) from the launcher's environment.
+    env: devnet
+      ? { ...agentEnv, [`${secretNames.executorKey}_FILE`]: join(root, '.devnet/executor.key') }
+      : { ...agentEnv, ...secret(secretNames.executorKey) },
     out_file: join(logDir, 'executor.log'),
     error_file: join(logDir, 'executor.log'),
   },
@@ -133,8 +167,9 @@ agentApps.push(
     ...common,
     name: 'telegram',
     ...node('telegram.mjs'),
-    // Live: POOLWARDEN_TELEGRAM_TOKEN (or _FILE) from the environment; the devnet needs none.
-    env: agentEnv,
+    // The only app with the bot token. Live: POOLWARDEN_TELEGRAM_TOKEN (or _FILE; the name is
+    // telegram.tokenEnv) from the launcher's environment; the devnet needs none.
+    env: devnet ? agentEnv : { ...agentEnv, ...secret(secretNames.telegramToken) },
     out_file: join(logDir, 'telegram.log'),
     error_file: join(logDir, 'telegram.log'),
   },
@@ -142,8 +177,13 @@ agentApps.push(
     ...common,
     name: 'governor',
     ...node('governor.mjs'),
-    // Signs the pool's mirrors and votes: the same key source as the executor.
-    env: devnet ? { ...agentEnv, POOLWARDEN_SIGNER_KEY_FILE: join(root, '.devnet/signer.key') } : agentEnv,
+    // The only app with the governor's voting key (its own, never the executor's) and the
+    // Snapshot API key (live only). Devnet: dev account #10 from a file `npm start` writes; live:
+    // POOLWARDEN_VOTER_KEY or POOLWARDEN_VOTER_KEY_FILE (the name is governance.voter.keyEnv).
+    env: {
+      ...agentEnv,
+      ...(devnet ? { [`${secretNames.voterKey}_FILE`]: join(root, '.devnet/voter.key') } : { ...secret(secretNames.voterKey), ...secret(secretNames.snapshotApiKey) }),
+    },
     out_file: join(logDir, 'governor.log'),
     error_file: join(logDir, 'governor.log'),
   },

@@ -4,7 +4,7 @@
  * agent runtime (runtime/createAgent.ts).
  */
 import { createChainClient, type ChainClient } from '../chains/createChainClient'
-import { readPoolSigner } from '../config/secrets'
+import { readExecutorSigner } from '../config/secrets'
 import { describeError } from '../core/errors'
 import { createTxSender, executePlan, txSenderOptions, type TxSender } from '../execution'
 import type { BridgePort } from '../execution/bridge'
@@ -13,7 +13,8 @@ import { runAgent } from '../runtime/createAgent'
 
 runAgent('executor', async (agent) => {
   const { config, logger, store, signal, common, name } = agent
-  const account = readPoolSigner(config)
+  // The executor's own key (execution.keyEnv): no other app has it.
+  const account = readExecutorSigner(config)
   const chains: Record<string, ChainClient> = {}
   const senders: Record<string, TxSender> = {}
   for (const c of config.chains) {

@@ -6,7 +6,7 @@
  */
 import type { PublicClient } from 'viem'
 import { createChainClient } from '../chains/createChainClient'
-import { readOptionalSecret, readPoolSigner } from '../config/secrets'
+import { readOptionalSecret, readVoterSigner } from '../config/secrets'
 import { createTxSender, txSenderOptions, type TxSender } from '../execution'
 import { verifyVotes } from '../governance/fastVerify'
 import { AGENT, createGovernorRound } from '../governance/governorRound'
@@ -16,14 +16,19 @@ import { runAgent } from '../runtime/createAgent'
 runAgent(AGENT, async (agent) => {
   const { config, logger, store, signal, common, name } = agent
   const gov = config.governance
-  const account = readPoolSigner(config)
+  // The governor's own voting key (governance.voter.keyEnv), never the executor's: own nonces.
+  const account = readVoterSigner(config)
   const clients: Record<string, PublicClient> = {}
   const senders: Record<string, TxSender> = {}
   for (const c of config.chains) {
     const chain = createChainClient({ chain: c, logger })
     clients[c.name] = chain.client
     if (gov.upstream.governors.some((g) => g.chain === c.name)) {
-      senders[c.name] = createTxSender({ common, store, chain, account, options: txSenderOptions(config, { agent: name, signal }) })
+      senders[c.name] = createTxSender({ common, store, chain, account, options: {
+        ...txSenderOptions(config, { agent: name, signal }),
+        // pause:governor / pause:all: nothing new is signed (the round checks too).
+        paused: () => agent.isPaused(),
+      } })
     }
   }
   const apiKey = readOptionalSecret(gov.snapshot.apiKeyEnv)
@@ -35,14 +40,18 @@ runAgent(AGENT, async (agent) => {
   })
   const round = createGovernorRound({ config, store, logger, hub, account, clients, senders, verifyEoa: (envs) => verifyVotes(envs) })
   logger.info({ spaces: gov.upstream.spaces, governors: gov.upstream.governors.length, signalling: gov.signalling.space }, 'governor started')
+  let paused = false
   await agent.loop({
     everyMs: gov.pollSeconds * 1000,
+    // Paused: the round still reads and tallies, but signs and sends nothing (see r.held).
     pausable: false,
     round: async () => {
+      paused = await agent.isPaused().catch(() => true)
       const r = await round()
       if (r.discovered.length || r.mirrored.length || r.cast.length) logger.info({ discovered: r.discovered, mirrored: r.mirrored, cast: r.cast }, 'governance round')
       for (const e of r.errors) logger.warn({ proposal: e.key, err: e.error }, 'governance round: skipped')
-      return { discovered: r.discovered.length, mirrored: r.mirrored.length, cast: r.cast.length, errors: r.errors.length }
+      return { discovered: r.discovered.length, mirrored: r.mirrored.length, cast: r.cast.length, held: r.held.length, errors: r.errors.length }
     },
+    info: () => ({ paused }),
   })
 })

@@ -35,7 +35,9 @@ describe('loaded config', () => {
     input.pool.account = ACCOUNT.toLowerCase()
     const cfg = parseConfig(input)
     expect(cfg.pool.account).toBe(ACCOUNT)
-    expect(cfg.pool.signer.keyEnv).toBe('POOLWARDEN_SIGNER_KEY')
+    expect(cfg.execution.keyEnv).toBe('POOLWARDEN_EXECUTOR_KEY')
+    expect(cfg.governance.voter.keyEnv).toBe('POOLWARDEN_VOTER_KEY')
+    expect(cfg.execution.cancelAfterBlocks).toBe(50)
     expect(cfg.chains[0]!.finalityDepth).toBe(2)
   })
 
@@ -135,6 +137,22 @@ describe('config errors: one line per problem, path then problem then fix', () =
     const input = base()
     input.venues[0].pegfeed = WSTETH
     expect(problems(input)).toEqual(['venues[0].pegfeed: unknown key "pegfeed": did you mean "pegFeed"?'])
+  })
+
+  it('pool.signer (one key for every agent) is refused with where the keys went', () => {
+    const input = base()
+    input.pool.signer = { keyEnv: 'POOLWARDEN_SIGNER_KEY' }
+    expect(problems(input)).toEqual([
+      "pool.signer: moved: each signing agent has its own key now: the executor's env var name goes in execution.keyEnv (default POOLWARDEN_EXECUTOR_KEY), the governor's in governance.voter.keyEnv (default POOLWARDEN_VOTER_KEY); remove pool.signer",
+    ])
+  })
+
+  it('cancelAfterBlocks must leave room for the fee-bumped replacements', () => {
+    const input = base()
+    input.execution = { stuckAfterBlocks: 5, cancelAfterBlocks: 5 }
+    expect(problems(input)).toEqual([
+      'execution.cancelAfterBlocks: 5 must be more than stuckAfterBlocks (5): a stuck tx is first replaced with higher fees, then cancelled',
+    ])
   })
 
   it('missing required fields say what to add', () => {

@@ -229,7 +229,7 @@ function unknownKeys(schema: z.core.$ZodType, value: unknown, path: PropertyKey[
       if (key.startsWith('//')) continue
       const sub = shape[key]
       if (sub) out.push(...unknownKeys(sub, v, [...path, key]))
-      else out.push({ path: [...path, key], text: unknownKeyText(key, known) })
+      else out.push({ path: [...path, key], text: MOVED_KEYS[[...path, key].join('.')] ?? unknownKeyText(key, known) })
     }
   } else if (s instanceof z.ZodArray && Array.isArray(value)) {
     value.forEach((v, i) => out.push(...unknownKeys(s.element as z.core.$ZodType, v, [...path, i])))
@@ -256,6 +256,12 @@ function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
     } else break
   }
   return s
+}
+
+/** Keys that existed once, with where their setting lives now. */
+const MOVED_KEYS: Record<string, string> = {
+  'pool.signer':
+    "moved: each signing agent has its own key now: the executor's env var name goes in execution.keyEnv (default POOLWARDEN_EXECUTOR_KEY), the governor's in governance.voter.keyEnv (default POOLWARDEN_VOTER_KEY); remove pool.signer",
 }
 
 function unknownKeyText(key: string, known: string[]): string {

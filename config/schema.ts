@@ -7,8 +7,9 @@ import { wormholeConfig } from './wormhole'
 
 /**
  * The configuration of a poolwarden network. Parsed once at start (config/load.ts), frozen,
- * typed. Secrets are never in this file: the signer key comes from the env var named by
- * `pool.signer.keyEnv` or from the file named by `${keyEnv}_FILE`.
+ * typed. Secrets are never in this file: each signing agent's key comes from the env var named by
+ * its own setting (`execution.keyEnv` for the executor, `governance.voter.keyEnv` for the
+ * governor) or from the file named by `${keyEnv}_FILE`.
  */
 
 const HEX40 = /^0x[0-9a-fA-F]{40}$/
@@ -125,15 +126,11 @@ export const collateral = z.object({
   decimals: z.number().int().min(0).max(36).default(18),
 })
 
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'an env var name like "POOLWARDEN_EXECUTOR_KEY"' })
+
 export const pool = z.object({
   /** The pool's account (holds collateral and positions). Public address only. */
   account: address,
-  signer: z
-    .object({
-      /** Env var holding the signer's private key; `${keyEnv}_FILE` may name a file instead. */
-      keyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'an env var name like "POOLWARDEN_SIGNER_KEY"' }),
-    })
-    .default({ keyEnv: 'POOLWARDEN_SIGNER_KEY' }),
   collateral: z.array(collateral).min(1),
   shareToken: z.array(z.object({ chain: name, token: address })).default([]),
 })
@@ -193,16 +190,33 @@ export const watch = z.object({
   maxBackoffMs: z.number().int().positive().default(30_000),
 })
 
-export const execution = z.object({
-  /** Below this native balance (ETH) of the pool account on a chain nothing is sent: alert, intents stay queued. */
-  criticalGasBalanceEth: z.number().nonnegative().default(0.05),
-  /** Blocks without a receipt after a broadcast before the tx is replaced with higher fees (same nonce). */
-  stuckAfterBlocks: z.number().int().positive().default(5),
-  /** Fee raise of a replacement, % (geth needs at least 12.5). */
-  feeBumpPercent: z.number().min(12.5, { error: 'a replacement needs at least 12.5 % more fees (geth): use 12.5 or more' }).max(500).default(25),
-  /** A cross-chain transfer not landed this long after it started raises an alert (it keeps waiting; funds are never given up). */
-  bridgeStuckAfterSeconds: z.number().int().positive().default(1_800),
-})
+export const execution = z
+  .object({
+    /**
+     * Env var holding the executor's private key (only the executor process gets it);
+     * `${keyEnv}_FILE` may name a file instead. The governor has its own: governance.voter.keyEnv.
+     */
+    keyEnv: envName.default('POOLWARDEN_EXECUTOR_KEY'),
+    /** Below this native balance (ETH) of the sending account on a chain nothing is sent: alert, intents stay queued. */
+    criticalGasBalanceEth: z.number().nonnegative().default(0.05),
+    /** Blocks without a receipt after a broadcast before the tx is replaced with higher fees (same nonce). */
+    stuckAfterBlocks: z.number().int().positive().default(5),
+    /**
+     * Blocks after its first broadcast before a tx still unmined is cancelled: a 0-value transfer to
+     * the sender itself with the same nonce and higher fees; the intent ends 'cancelled' and the
+     * plan step (or vote) fails instead of landing late on stale data. More than stuckAfterBlocks.
+     */
+    cancelAfterBlocks: z.number().int().positive().default(50),
+    /** Fee raise of a replacement, % (geth needs at least 12.5). */
+    feeBumpPercent: z.number().min(12.5, { error: 'a replacement needs at least 12.5 % more fees (geth): use 12.5 or more' }).max(500).default(25),
+    /** A cross-chain transfer not landed this long after it started raises an alert (it keeps waiting; funds are never given up). */
+    bridgeStuckAfterSeconds: z.number().int().positive().default(1_800),
+  })
+  .superRefine((e, ctx) => {
+    if (e.cancelAfterBlocks <= e.stuckAfterBlocks) {
+      ctx.addIssue({ code: 'custom', path: ['cancelAfterBlocks'], message: `${e.cancelAfterBlocks} must be more than stuckAfterBlocks (${e.stuckAfterBlocks}): a stuck tx is first replaced with higher fees, then cancelled` })
+    }
+  })
 
 export const configSchema = z
   .object({

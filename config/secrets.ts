@@ -69,20 +69,28 @@ export function privateKeyProblem(value: string): string | undefined {
   return undefined
 }
 
-/**
- * The pool signer's private key, from env var `config.pool.signer.keyEnv` or the file named by
- * `${keyEnv}_FILE`. Validated as 0x + 64 hex digits. Refused while `pool.account` is the example
- * placeholder.
- */
-export function readSignerKey(config: Pick<Config, 'pool'>, env: Env = process.env): SignerKey {
-  const name = config.pool.signer.keyEnv
+/** A private key from env var `name` or the file named by `${name}_FILE`, validated as 0x + 64 hex digits. */
+export function readPrivateKey(name: string, env: Env = process.env): SignerKey {
+  const key = readSecret(name, env, { validate: privateKeyProblem, describe: '0x followed by 64 hex digits', kind: 'signer-key' })
+  return key as string as SignerKey
+}
+
+function refusePlaceholder(config: Pick<Config, 'pool'>): void {
   if (config.pool.account.toLowerCase() === EXAMPLE_PLACEHOLDER_ACCOUNT.toLowerCase()) {
     throw new SecretError([
       `pool.account: still the example placeholder ${EXAMPLE_PLACEHOLDER_ACCOUNT}: set it to your pool's address before giving poolwarden a signer key`,
     ])
   }
-  const key = readSecret(name, env, { validate: privateKeyProblem, describe: '0x followed by 64 hex digits', kind: 'signer-key' })
-  return key as string as SignerKey
+}
+
+/**
+ * The executor's private key, from env var `config.execution.keyEnv` or the file named by
+ * `${keyEnv}_FILE`. Validated as 0x + 64 hex digits. Refused while `pool.account` is the example
+ * placeholder.
+ */
+export function readSignerKey(config: Pick<Config, 'pool' | 'execution'>, env: Env = process.env): SignerKey {
+  refusePlaceholder(config)
+  return readPrivateKey(config.execution.keyEnv, env)
 }
 
 function readRaw(name: string, env: Env, describe = 'the secret'): string {
@@ -115,13 +123,34 @@ function isSet(v: string | undefined): v is string {
 }
 
 /**
- * The pool's signing account (executor, governor): the key from readSignerKey, refused unless it
- * signs for `pool.account`.
+ * The executor's signing account (one key, one job: only the executor process has it): the key
+ * from readSignerKey, refused unless it signs for `pool.account` (the pool's own account).
  */
-export function readPoolSigner(config: Pick<Config, 'pool'>, env: Env = process.env): PrivateKeyAccount {
+export function readExecutorSigner(config: Pick<Config, 'pool' | 'execution'>, env: Env = process.env): PrivateKeyAccount {
   const account = privateKeyToAccount(readSignerKey(config, env))
   if (account.address.toLowerCase() !== config.pool.account.toLowerCase()) {
-    throw new ConfigError([`pool.signer.keyEnv: the key in ${config.pool.signer.keyEnv} signs for ${account.address}, not pool.account ${config.pool.account}: use the pool's key`])
+    throw new ConfigError([`execution.keyEnv: the key in ${config.execution.keyEnv} signs for ${account.address}, not pool.account ${config.pool.account}: use the pool's key`])
+  }
+  return account
+}
+
+/**
+ * The governor's voting account, from env var `config.governance.voter.keyEnv` (or its `_FILE`):
+ * its own key with its own nonces, never the executor's. Refused when it signs for `pool.account`
+ * (that is the executor's key) or, with `governance.voter.account` set, for any other address.
+ * The pool's voting weight reaches it by delegation (Snapshot and ERC20Votes `delegate`).
+ */
+export function readVoterSigner(config: Pick<Config, 'pool' | 'governance'>, env: Env = process.env): PrivateKeyAccount {
+  refusePlaceholder(config)
+  const voter = config.governance.voter
+  const account = privateKeyToAccount(readPrivateKey(voter.keyEnv, env))
+  if (account.address.toLowerCase() === config.pool.account.toLowerCase()) {
+    throw new ConfigError([
+      `governance.voter.keyEnv: the key in ${voter.keyEnv} is the pool's own key (${config.pool.account}), the executor's: give the governor its own key and delegate the pool's votes to it`,
+    ])
+  }
+  if (voter.account && account.address.toLowerCase() !== voter.account.toLowerCase()) {
+    throw new ConfigError([`governance.voter.keyEnv: the key in ${voter.keyEnv} signs for ${account.address}, not governance.voter.account ${voter.account}: use the voting key`])
   }
   return account
 }

@@ -2,9 +2,10 @@ import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import type { Hex } from 'viem'
 
 /**
- * Anvil's well-known development accounts (mnemonic "test test … junk", m/44'/60'/0'/0/i),
- * funded with 10 000 ETH on every devnet chain. PUBLIC test keys: they live in devnet/ only and
- * must never hold anything of value. Live code gets its keys from env (config.pool.signer.keyEnv).
+ * Anvil's well-known development accounts (mnemonic "test test … junk", m/44'/60'/0'/0/i):
+ * #0..#9 funded with 10 000 ETH on every devnet chain by anvil, #10 funded by the deployment.
+ * PUBLIC test keys: they live in devnet/ only and must never hold anything of value. Live code
+ * gets its keys from env (config execution.keyEnv, governance.voter.keyEnv).
  */
 export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk'
 
@@ -19,14 +20,22 @@ export const ANVIL_KEYS = [
   '0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356',
   '0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97',
   '0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6',
+  // #10: not funded by anvil (it funds #0..#9); devnet/deploy.ts sends it ETH on every chain.
+  '0xf214f2b2cd398c806f84e317254e0f0b801d0643303237d97a22a48e01628897',
 ] as const satisfies readonly Hex[]
 
 /** Roles of the dev accounts on the devnet. */
 export const ROLES = {
   /** #0 deploys and owns every devnet contract; also supplies "other users'" liquidity. */
   deployer: 0,
-  /** #1 the pool's account (config.pool.account); its key is what POOLWARDEN_SIGNER_KEY holds on the devnet. */
+  /** #1 the pool's account (config.pool.account) and the executor's key: what POOLWARDEN_EXECUTOR_KEY holds on the devnet. */
   pool: 1,
+  /**
+   * #10 the governor's voting key (config governance.voter; POOLWARDEN_VOTER_KEY on the devnet):
+   * its own account and nonces. The pool delegates its DAO votes to it; it administers the
+   * signalling space.
+   */
+  voter: 10,
   /** #2..#5 hold pool shares (governance weights). */
   delegators: [2, 3, 4, 5],
   /** #9 the market simulator's account (SimController operator), so it never races the deployer's nonces. */

@@ -88,7 +88,8 @@ export interface ChainDeployment {
   wallet1271?: Address
   /**
    * The upstream DAO on this chain (the first chain only): its ERC20Votes token, in which the pool
-   * holds self-delegated weight, and its OpenZeppelin Governor with fractional counting.
+   * holds weight delegated to the governor's voting key, and its OpenZeppelin Governor with
+   * fractional counting.
    * Optional: deployments written before it existed have none.
    */
   dao?: DaoDeployment
@@ -108,14 +109,17 @@ export interface DaoDeployment {
   votingPeriod: number
   /** Quorum, percent of the total supply at the snapshot. */
   quorumPercent: number
-  /** DAO tokens minted per holder (wei, decimal strings), the pool among them; every holder self-delegated. */
+  /** DAO tokens minted per holder (wei, decimal strings), the pool among them; self-delegated unless in `delegates`. */
   holders: Record<Address, string>
+  /** Holders whose votes are delegated to another account: the pool's to the governor's voting key (dev #10). Optional in older files. */
+  delegates?: Record<Address, Address>
 }
 
 export interface Deployment {
   version: 1
   deployedAt: string
-  accounts: { deployer: Address; pool: Address; operator: Address; delegators: Address[] }
+  /** voter: the governor's voting key (dev #10); optional in files written before it existed. */
+  accounts: { deployer: Address; pool: Address; voter?: Address; operator: Address; delegators: Address[] }
   chains: Record<string, ChainDeployment>
   /** Contract delegators (EIP-1271 wallets) holding pool shares: address (the same on every chain it is on), owner, chains. Optional in older files. */
   contractDelegators?: Array<{ address: Address; owner: Address; chains: string[] }>
@@ -210,6 +214,10 @@ const whole = (n: number) => parseEther(String(n))
 
 /** The upstream DAO (first chain): dev account index → whole DAO tokens (the pool and two other holders). */
 const DAO_HOLDERS: Record<number, number> = { [ROLES.pool]: 1_000, 6: 600, 7: 400 }
+/** Holders that delegate their DAO votes to another account instead of themselves: the pool's go to the governor's voting key. */
+const DAO_DELEGATES: Record<number, number> = { [ROLES.pool]: ROLES.voter }
+/** ETH the deployer sends the governor's voting key (#10) on every chain: gas only. */
+const VOTER_GAS_ETH = 100
 /** Governor settings: short, for tests (seconds: the governor runs on the token's timestamp clock). */
 const DAO_GOVERNOR = { votingDelay: 2, votingPeriod: 3_600, quorumPercent: 4 }
 
@@ -397,6 +405,8 @@ async function deployChainVenues(
   }
 
   progress('funding')
+  // The governor's voting key (#10) is not one anvil funds: gas for its votes on every chain.
+  await s.receipt(s.wallet(deployer).sendTransaction({ to: devAccount(ROLES.voter).address, value: parseEther(String(VOTER_GAS_ETH)) }), 'fund voter')
   const mint = (token: Address, to: Address, amt: bigint) => s.write(deployer, `mint ${to}`, { address: token, abi: lstAbi, functionName: 'mint', args: [to, amt] })
   if (home) {
     await mint(wst, D, amount(FUNDING.deployerWstEth))
@@ -557,15 +567,18 @@ async function deployDao(
   const tokenAbi = getArtifact(artifacts, 'PoolShare').abi
   const token = await s.deploy(deployer, artifacts, 'PoolShare', ['Sim DAO', 'simDAO', deployer.address])
   const holders: Record<Address, string> = {}
+  const delegates: Record<Address, Address> = {}
   for (const [idx, n] of Object.entries(DAO_HOLDERS)) {
     const holder = devAccount(Number(idx))
     await s.write(deployer, `mint dao ${holder.address}`, { address: token, abi: tokenAbi, functionName: 'mint', args: [holder.address, whole(n)] })
-    await s.write(holder, 'delegate dao', { address: token, abi: tokenAbi, functionName: 'delegate', args: [holder.address] })
+    const delegatee = devAccount(DAO_DELEGATES[Number(idx)] ?? Number(idx)).address
+    await s.write(holder, 'delegate dao', { address: token, abi: tokenAbi, functionName: 'delegate', args: [delegatee] })
     holders[holder.address] = whole(n).toString()
+    if (delegatee !== holder.address) delegates[holder.address] = delegatee
   }
   const g = { ...DAO_GOVERNOR, ...settings }
   const governor = await s.deploy(deployer, artifacts, 'PoolGovernor', [token, g.votingDelay, g.votingPeriod, BigInt(g.quorumPercent)])
-  return { token, governor, ...g, holders }
+  return { token, governor, ...g, holders, delegates }
 }
 
 // ── config ───────────────────────────────────────────────────────────────────────────────────
@@ -687,7 +700,6 @@ export function buildDevnetConfig(
     })),
     pool: {
       account: deployment.accounts.pool,
-      signer: { keyEnv: 'POOLWARDEN_SIGNER_KEY' },
       collateral: chains.map((c) => ({ chain: c.name, symbol: 'wstETH', token: c.collateral, decimals: 18 })),
       shareToken: chains.map((c) => ({ chain: c.name, token: c.poolShare })),
     },
@@ -700,7 +712,10 @@ export function buildDevnetConfig(
     telegram: devnetTelegramConfig(),
     // The governance world (devnet/governance/README.md): the local Snapshot hub (PM2 app
     // snapshot-hub), the upstream DAO's space and Governor, the pool's signalling space.
+    // One key, one job: the executor signs with the pool's key (#1), the governor with its own (#10).
+    execution: { keyEnv: 'POOLWARDEN_EXECUTOR_KEY' },
     governance: {
+      voter: { keyEnv: 'POOLWARDEN_VOTER_KEY', account: deployment.accounts.voter ?? devAccount(ROLES.voter).address },
       snapshot: { graphqlUrl: `${DEVNET_HUB_URL}/graphql`, sequencerUrl: DEVNET_HUB_URL, ipfsUrl: `${DEVNET_HUB_URL}/ipfs/` },
       upstream: {
         spaces: [spaces.upstream],
@@ -754,6 +769,7 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
     accounts: {
       deployer: devAccount(ROLES.deployer).address,
       pool: devAccount(ROLES.pool).address,
+      voter: devAccount(ROLES.voter).address,
       operator: devAccount(ROLES.operator).address,
       delegators: ROLES.delegators.map((i) => devAccount(i).address),
     },

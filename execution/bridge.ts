@@ -114,7 +114,7 @@ export const bridgeStuckAlertKey = (id: string) => `bridge-stuck:${id}`
 export const bridgeUnreachableAlertKey = (id: string) => `bridge-unreachable:${id}`
 export const bridgeBadVaaAlertKey = (id: string) => `bridge-bad-vaa:${id}`
 
-const FINAL: Intent['status'][] = ['confirmed', 'failed']
+const FINAL: Intent['status'][] = ['confirmed', 'failed', 'cancelled']
 const big = (x: unknown): bigint | null => (typeof x === 'bigint' ? x : typeof x === 'string' && /^\d+n?$/.test(x) ? BigInt(x.replace(/n$/, '')) : typeof x === 'number' ? BigInt(x) : null)
 
 /** The transfer of a bridge or redeem step (detail `transfer`, amounts as bigint or decimal strings). */
@@ -415,7 +415,7 @@ export async function completeTransfer(deps: BridgeDeps, id: string): Promise<Tr
     }
     let intent: Intent | undefined
     try {
-      if (last && last.status !== 'failed') intent = await sender.send({ key: last.key, to: last.to, data: last.data, value: last.value })
+      if (last && last.status !== 'failed' && last.status !== 'cancelled') intent = await sender.send({ key: last.key, to: last.to, data: last.data, value: last.value })
       else if (await port.isCompleted(t.destChain, vaa)) {
         log.info('transfer already complete on the destination: not redeemed again')
       } else {

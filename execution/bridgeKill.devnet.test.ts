@@ -85,7 +85,7 @@ async function setUp(planId: string) {
   const start = { from: await devnet.chain(FROM).public.getBlockNumber({ cacheTime: 0 }), to: await devnet.chain(TO).public.getBlockNumber({ cacheTime: 0 }) }
   const before = sum18(config, await idleBalances(devnet, config))
   return {
-    env: { POOLWARDEN_CONFIG: configPath, POOLWARDEN_SIGNER_KEY: devnet.poolKey, POOLWARDEN_PLAN: planId, POOLWARDEN_POLL_MS: '20' },
+    env: { POOLWARDEN_CONFIG: configPath, POOLWARDEN_EXECUTOR_KEY: devnet.poolKey, POOLWARDEN_PLAN: planId, POOLWARDEN_POLL_MS: '20' },
     async verify() {
       expect(await callsTo(devnet, FROM, pool, wh(FROM).tokenBridge, start.from)).toHaveLength(1)
       expect(await callsTo(devnet, TO, pool, wh(TO).tokenBridge, start.to)).toHaveLength(1) // exactly one redeem

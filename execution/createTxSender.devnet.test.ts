@@ -1,4 +1,4 @@
-import { encodeFunctionData, parseEther, parseGwei, type Hex } from 'viem'
+import { encodeFunctionData, erc20Abi, parseEther, parseGwei, type Hex } from 'viem'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Config } from '../config/schema'
 import type { Store } from '../store'
@@ -7,7 +7,7 @@ import type { Intent } from '../store/types'
 import { useDevnet } from '../test/devnet'
 import { erc4626Abi } from '../venues/abis'
 import { gasAlertKey, stuckAlertKey, type TxPoint } from './createTxSender'
-import { GasBalanceLowError, NonceConsumedError, PreflightRevertError, TxRevertedError, TxStuckError } from './errors'
+import { GasBalanceLowError, NonceConsumedError, PreflightRevertError, SenderPausedError, TxCancelledError, TxRevertedError, TxStuckError } from './errors'
 import { chainClient, rpc, sender, setVaultPaused, testConfig, txsFrom } from './testing/devnetHelpers'
 
 const devnet = useDevnet()
@@ -141,6 +141,68 @@ describe('tx sender (devnet)', () => {
     expect(attempts[1]!.maxPriorityFeePerGas * 100n).toBeGreaterThanOrEqual(attempts[0]!.maxPriorityFeePerGas * 125n)
     expect(done).toMatchObject({ status: 'confirmed', txHash: attempts[1]!.txHash, attempts: 2 })
     expect((await txsFrom(devnet, CHAIN, pool, startBlock)).map((t) => t.hash)).toEqual([attempts[1]!.txHash])
+  })
+
+  it('stuck past cancelAfterBlocks: cancelled with a same-nonce 0-value self-transfer, intent cancelled, the call never lands', async () => {
+    await rpc(devnet, CHAIN, 'evm_setAutomine', [false])
+    const shares = () => devnet.chain(CHAIN).public.readContract({ address: vault().vault, abi: erc20Abi, functionName: 'balanceOf', args: [pool] })
+    const sharesBefore = await shares()
+    const seen: string[] = []
+    let broadcasts = 0
+    const s = sender(devnet, config, store, chainClient(config, CHAIN), {
+      stuckAfterBlocks: 2,
+      cancelAfterBlocks: 4,
+      hooks: {
+        at: async (p: TxPoint) => {
+          seen.push(p)
+          if (p === 'broadcast' && ++broadcasts === 1) {
+            // The base fee jumps far above what the tx pays: it cannot be mined; blocks pass.
+            await rpc(devnet, CHAIN, 'anvil_setNextBlockBaseFeePerGas', [`0x${parseGwei('500').toString(16)}`])
+            for (let i = 0; i < 2; i++) await rpc(devnet, CHAIN, 'evm_mine')
+          } else if (p === 'broadcast' && broadcasts === 2) {
+            // The fee-bumped replacement is stuck as well (the base fee jumps again): two more blocks reach cancelAfterBlocks.
+            await rpc(devnet, CHAIN, 'anvil_setNextBlockBaseFeePerGas', [`0x${parseGwei('5000').toString(16)}`])
+            for (let i = 0; i < 2; i++) await rpc(devnet, CHAIN, 'evm_mine')
+          } else if (p === 'cancelling') {
+            // The base fee falls back: the cancellation (highest fee for the nonce) is accepted and mined.
+            await rpc(devnet, CHAIN, 'anvil_setNextBlockBaseFeePerGas', [`0x${nextBaseFee.toString(16)}`])
+          } else if (p === 'broadcast') await rpc(devnet, CHAIN, 'evm_mine')
+        },
+      },
+    })
+    const err = await s.send({ key: 'p1:0:0', ...depositCall(parseEther('1')) }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(TxCancelledError)
+    const intent = (await store.intents.get('p1:0:0'))!
+    const attempts = await store.intents.attempts('p1:0:0')
+    expect(attempts.map((a) => [a.n, a.kind, a.status, a.nonce])).toEqual([
+      [1, 'tx', 'replaced', intent.nonce],
+      [2, 'tx', 'replaced', intent.nonce],
+      [3, 'cancel', 'mined', intent.nonce],
+    ])
+    expect(attempts[2]!.maxFeePerGas * 100n).toBeGreaterThanOrEqual(attempts[1]!.maxFeePerGas * 125n)
+    expect(intent).toMatchObject({ status: 'cancelled', txHash: attempts[2]!.txHash, receiptStatus: 'success' })
+    expect(seen).toContain('cancelled')
+    // On chain: the nonce went to a 0-value transfer to the pool itself; the deposit never happened.
+    const txs = await txsFrom(devnet, CHAIN, pool, startBlock)
+    expect(txs.map((t) => [t.hash, t.nonce, t.to?.toLowerCase(), t.input])).toEqual([[attempts[2]!.txHash, Number(intent.nonce), pool.toLowerCase(), '0x']])
+    const tx = await devnet.chain(CHAIN).public.getTransaction({ hash: attempts[2]!.txHash })
+    expect(tx.value).toBe(0n)
+    expect(await shares()).toBe(sharesBefore)
+    // Final: the same key is never sent again; a reconcile leaves it cancelled.
+    await expect(s.send({ key: 'p1:0:0', ...depositCall(parseEther('1')) })).rejects.toBeInstanceOf(TxCancelledError)
+    expect(await s.reconcile()).toEqual([])
+    expect(await txsFrom(devnet, CHAIN, pool, startBlock)).toHaveLength(1)
+  })
+
+  it('paused sender: nothing new is signed (SenderPausedError, intent stays created); unpaused → sent', async () => {
+    let paused = true
+    const s = sender(devnet, config, store, chainClient(config, CHAIN), { paused: async () => paused })
+    const nonce = await chainNonce()
+    await expect(s.send({ key: 'k', ...depositCall(parseEther('1')) })).rejects.toBeInstanceOf(SenderPausedError)
+    expect(await store.intents.get('k')).toMatchObject({ status: 'created', rawTx: null, nonce: null })
+    expect(await chainNonce()).toBe(nonce)
+    paused = false
+    expect((await s.send({ key: 'k', ...depositCall(parseEther('1')) })).status).toBe('confirmed')
   })
 
   it('stuck tx replaced, but the original gets mined: the original is accepted (nonce too low → its receipt)', async () => {

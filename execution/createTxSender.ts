@@ -4,9 +4,9 @@ import type { Config } from '../config/schema'
 import { describeError, RpcUnavailableError } from '../core/errors'
 import { childLogger, type Logger } from '../core/logger'
 import { sleep } from '../core/shutdown'
-import type { Store } from '../store'
+import { FINAL_INTENT_STATUSES, type Store } from '../store'
 import type { Intent, IntentAttempt, SignedTx } from '../store/types'
-import { GasBalanceLowError, IntentFailedError, IntentMismatchError, NonceConsumedError, PreflightRevertError, TxRevertedError, TxStuckError } from './errors'
+import { GasBalanceLowError, IntentFailedError, IntentMismatchError, NonceConsumedError, PreflightRevertError, SenderPausedError, TxCancelledError, TxRevertedError, TxStuckError } from './errors'
 import { MIN_FEE_BUMP_PERCENT, padGas, replacementFees, requiredBalance, type Fees } from './fees'
 import { classifyBroadcastError, isRevert, isTransient, nodeMessage, revertReason } from './nodeErrors'
 import { Mutex } from '../core/mutex'
@@ -25,18 +25,23 @@ import { Mutex } from '../core/mutex'
  *
  * A signed intent is only ever rebroadcast with its stored raw tx; the one exception is a stuck
  * tx (no receipt `stuckAfterBlocks` blocks after its broadcast), replaced by a tx with the same
- * nonce and fees raised ≥ 12.5 % (both kept as attempts; whichever is mined wins). `reconcile()`
- * drives every open intent of the account to a final state after a restart; `send()` does the same
- * first, so a new nonce never waits behind an unresolved one. One sender per chain and account;
- * calls on one sender run one at a time, and two processes racing on one intent are settled by
- * the store's compare-and-set (only one signs).
+ * nonce and fees raised ≥ 12.5 % (both kept as attempts; whichever is mined wins). A tx still
+ * unmined `cancelAfterBlocks` blocks after its first broadcast is cancelled: a 0-value transfer to
+ * the account itself with the same nonce and higher fees (an attempt of kind 'cancel'); once that
+ * is mined and final the intent is 'cancelled' (TxCancelledError), unless the call itself was
+ * mined first. `reconcile()` drives every open intent of the account to a final state after a
+ * restart; `send()` does the same first, so a new nonce never waits behind an unresolved one.
+ * Nonces are per account: each signing agent has its own key (the executor's, the governor's), so
+ * one agent's stuck tx never holds up the other's. One sender per chain and account; calls on one
+ * sender run one at a time, and two processes racing on one intent are settled by the store's
+ * compare-and-set (only one signs).
  */
 
 /**
  * Hook points, each right after the state change it names: 'sent' is the one window where the
  * chain is ahead of the store (the node accepted the raw tx; the store still says signed).
  */
-export type TxPoint = 'created' | 'signed' | 'sent' | 'broadcast' | 'replaced' | 'mined' | 'confirmed'
+export type TxPoint = 'created' | 'signed' | 'sent' | 'broadcast' | 'replaced' | 'cancelling' | 'mined' | 'confirmed' | 'cancelled'
 
 export interface TxSenderHooks {
   /** Called (and awaited) right after each stored state change: tests stop a process here. */
@@ -50,6 +55,16 @@ export interface TxSenderOptions {
   pollIntervalMs?: number
   /** Blocks without a receipt after a broadcast before the tx is replaced with higher fees (default 5). */
   stuckAfterBlocks?: number
+  /**
+   * Blocks after the first broadcast of an intent's tx, still without a receipt, before it is
+   * cancelled with a same-nonce 0-value self-transfer (default: never). More than stuckAfterBlocks.
+   */
+  cancelAfterBlocks?: number
+  /**
+   * The signing agent's pause controls: read before anything new is signed; while true, send()
+   * throws SenderPausedError and the intent stays created (default: never paused).
+   */
+  paused?: () => Promise<boolean>
   /** Fee raise of a replacement, % (default 25; at least 12.5, as geth requires). */
   feeBumpPercent?: number
   /**
@@ -98,15 +113,16 @@ export interface TxSender {
   readonly address: Address
   /**
    * Sends the call exactly once under `key` and resolves with the confirmed intent. Throws
-   * PreflightRevertError / TxRevertedError / NonceConsumedError (IntentFailedError: the intent is
-   * final and failed), IntentMismatchError (the key exists for another call), or a RetryableError
-   * (GasBalanceLowError, TxStuckError, RpcUnavailableError): then the intent stays where it is
-   * and calling send() again with the same key resumes it.
+   * PreflightRevertError / TxRevertedError / NonceConsumedError / TxCancelledError
+   * (IntentFailedError: the intent is final, failed or cancelled), IntentMismatchError (the key
+   * exists for another call), or a RetryableError (GasBalanceLowError, TxStuckError,
+   * RpcUnavailableError, SenderPausedError): then the intent stays where it is and calling send()
+   * again with the same key resumes it.
    */
   send(request: SendRequest): Promise<Intent>
   /**
    * Drives every intent of this account and chain that holds a signed tx (signed, broadcast,
-   * mined) to confirmed or failed: receipt found, or the same raw tx broadcast again (replaced
+   * mined) to confirmed, failed or cancelled: receipt found, or the same raw tx broadcast again (replaced
    * if stuck). Created intents are left for send(). Throws only retryable errors.
    */
   reconcile(): Promise<ReconcileResult[]>
@@ -120,6 +136,7 @@ export function txSenderOptions(config: Config, opts: { agent: string; signal?: 
     ...(opts.signal ? { signal: opts.signal } : {}),
     criticalGasBalance: parseEther(String(config.execution.criticalGasBalanceEth)),
     stuckAfterBlocks: config.execution.stuckAfterBlocks,
+    cancelAfterBlocks: config.execution.cancelAfterBlocks,
     feeBumpPercent: config.execution.feeBumpPercent,
   }
 }
@@ -137,6 +154,8 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
   const logger = childLogger(deps.common.logger, { agent, chain: chain.name })
   const pollMs = opts.pollIntervalMs ?? Math.min(1000, Math.max(50, Math.floor(chain.config.blockTimeMs / 4)))
   const stuckAfter = BigInt(opts.stuckAfterBlocks ?? 5)
+  const cancelAfter = opts.cancelAfterBlocks === undefined ? undefined : BigInt(opts.cancelAfterBlocks)
+  if (cancelAfter !== undefined && cancelAfter <= stuckAfter) throw new RangeError(`cancelAfterBlocks ${cancelAfter} must be more than stuckAfterBlocks ${stuckAfter}: a stuck tx is first replaced with higher fees`)
   const bumpPercent = opts.feeBumpPercent ?? 25
   const critical = opts.criticalGasBalance ?? parseEther('0.05')
   const maxAttempts = opts.maxAttempts ?? 6
@@ -248,14 +267,18 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
 
   // ── the state machine ────────────────────────────────────────────────────────────────────
 
-  const signTx = async (intent: Intent, nonce: bigint, gas: bigint, fees: Fees): Promise<SignedTx> => {
+  /** The cancellation of a nonce: nothing but the nonce (and the fee) is spent. */
+  const CANCEL_GAS = 21_000n
+  const cancelCall = () => ({ to: address, data: '0x' as Hex, value: 0n })
+
+  const signTx = async (call: Pick<Intent, 'to' | 'data' | 'value'>, nonce: bigint, gas: bigint, fees: Fees): Promise<SignedTx> => {
     const rawTx = await account.signTransaction({
       type: 'eip1559',
       chainId,
       nonce: Number(nonce),
-      to: intent.to,
-      data: intent.data,
-      value: intent.value,
+      to: call.to,
+      data: call.data,
+      value: call.value,
       gas,
       maxFeePerGas: fees.maxFeePerGas,
       maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
@@ -287,6 +310,7 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
     const gas = padGas(gasEstimate)
     const fees: Fees = { maxFeePerGas: est.maxFeePerGas, maxPriorityFeePerGas: est.maxPriorityFeePerGas }
     await ensureGas(gas, fees, intent.value, balance)
+    if (opts.paused && (await opts.paused())) throw new SenderPausedError(`${agent} is paused: intent ${intent.key} stays unsigned`)
     const res = await store.intents.sign(intent.key, { minNonce: BigInt(chainNonce), sign: (nonce) => signTx(intent, nonce, gas, fees) })
     if (res.signed) {
       logger.info({ tx: intent.key, nonce: Number(res.intent.nonce), hash: res.intent.txHash, gas: gas.toString() }, 'tx signed')
@@ -393,12 +417,38 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
         }
         consumedSince ??= now
       } else consumedSince = undefined
+      if (newHead && cancelAfter !== undefined) {
+        const first = attempts.find((a) => a.broadcastBlock !== null)?.broadcastBlock
+        const cancelling = current?.kind === 'cancel'
+        if (!cancelling && first !== undefined && first !== null && now >= first + cancelAfter) return cancelStuck(intent, attempts, now - first)
+      }
       if (newHead && now >= since + stuckAfter) return replaceStuck(intent)
       await sleep(pollMs, signal)
     }
   }
 
-  /** Same nonce, higher fees. */
+  /**
+   * Same nonce, a 0-value transfer to the account itself, fees raised over the current attempt:
+   * the intent's call can no longer be mined once this is.
+   */
+  async function cancelStuck(intent: Intent, attempts: readonly IntentAttempt[], waited: bigint): Promise<Intent> {
+    const current = attempts.find((a) => a.txHash === intent.txHash)
+    const est = await rpc('fee estimate', () => client.estimateFeesPerGas())
+    const fees = replacementFees(
+      { maxFeePerGas: current?.maxFeePerGas ?? intent.maxFeePerGas!, maxPriorityFeePerGas: current?.maxPriorityFeePerGas ?? intent.maxPriorityFeePerGas! },
+      { maxFeePerGas: est.maxFeePerGas, maxPriorityFeePerGas: est.maxPriorityFeePerGas },
+      bumpPercent,
+    )
+    await ensureGas(CANCEL_GAS, fees, 0n)
+    const signed = await signTx(cancelCall(), intent.nonce!, CANCEL_GAS, fees)
+    if (!(await store.intents.replace(intent.key, intent.txHash!, signed, undefined, 'cancel'))) return reload(intent.key)
+    const next = await reload(intent.key)
+    logger.warn({ tx: intent.key, nonce: Number(intent.nonce), old: intent.txHash, hash: signed.txHash, waitedBlocks: Number(waited) }, 'stuck tx past cancelAfterBlocks: cancelling with a same-nonce 0-value self-transfer')
+    await hook('cancelling', next)
+    return next
+  }
+
+  /** Same nonce, higher fees (a cancellation stays a cancellation). */
   async function replaceStuck(intent: Intent): Promise<Intent> {
     if (intent.attempts >= maxAttempts) {
       const alertKey = stuckAlertKey(intent.key)
@@ -420,9 +470,11 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
       { maxFeePerGas: est.maxFeePerGas, maxPriorityFeePerGas: est.maxPriorityFeePerGas },
       bumpPercent,
     )
-    await ensureGas(intent.gasLimit!, fees, intent.value)
-    const signed = await signTx(intent, intent.nonce!, intent.gasLimit!, fees)
-    if (!(await store.intents.replace(intent.key, intent.txHash!, signed))) return reload(intent.key)
+    const cancelling = (await store.intents.attempts(intent.key)).find((a) => a.txHash === intent.txHash)?.kind === 'cancel'
+    const call = cancelling ? cancelCall() : intent
+    await ensureGas(intent.gasLimit!, fees, call.value)
+    const signed = await signTx(call, intent.nonce!, intent.gasLimit!, fees)
+    if (!(await store.intents.replace(intent.key, intent.txHash!, signed, undefined, cancelling ? 'cancel' : 'tx'))) return reload(intent.key)
     const next = await reload(intent.key)
     logger.warn({ tx: intent.key, nonce: Number(intent.nonce), old: intent.txHash, hash: signed.txHash, maxFeePerGas: fees.maxFeePerGas.toString() }, 'stuck tx replaced with higher fees')
     await hook('replaced', next)
@@ -443,6 +495,12 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
           await rpc('eth_sendRawTransaction', () => client.sendRawTransaction({ serializedTransaction: intent.rawTx! })).catch(() => undefined)
           return reload(intent.key)
         }
+        if (await store.intents.markCancelled(intent.key)) {
+          const next = await reload(intent.key)
+          logger.warn({ tx: intent.key, hash: intent.txHash, nonce: Number(intent.nonce) }, 'tx cancelled: the same-nonce self-transfer was mined, the call never happened')
+          await hook('cancelled', next)
+          return next
+        }
         if (intent.receiptStatus === 'success') {
           await store.intents.markConfirmed(intent.key)
           const next = await reload(intent.key)
@@ -459,6 +517,7 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
   }
 
   function failure(intent: Intent): IntentFailedError {
+    if (intent.status === 'cancelled') return new TxCancelledError(`intent ${intent.key}: cancelled (nonce ${intent.nonce} went to the self-transfer ${intent.txHash}); the call never happened`, intent.key)
     if (intent.receiptStatus === 'reverted' && intent.txHash && intent.blockNumber !== null) return new TxRevertedError(intent.key, intent.txHash, intent.blockNumber)
     const error = intent.error ?? 'failed'
     if (error.startsWith('pre-flight reverted: ')) return new PreflightRevertError(intent.key, error.slice('pre-flight reverted: '.length))
@@ -490,6 +549,7 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
         case 'confirmed':
           return intent
         case 'failed':
+        case 'cancelled':
           throw failure(intent)
       }
     }
@@ -509,7 +569,7 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
         results.push({ key: done.key, status: done.status })
       } catch (err) {
         if (!(err instanceof IntentFailedError)) throw err
-        results.push({ key: intent.key, status: 'failed', error: err.message })
+        results.push({ key: intent.key, status: err instanceof TxCancelledError ? 'cancelled' : 'failed', error: err.message })
       }
     }
     return results
@@ -528,7 +588,7 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
         }
         if (inserted) await hook('created', intent)
         // A new nonce never waits behind an unresolved older one.
-        if (intent.status !== 'confirmed' && intent.status !== 'failed') await settleOpen(intent.key, intent.nonce)
+        if (!FINAL_INTENT_STATUSES.includes(intent.status)) await settleOpen(intent.key, intent.nonce)
         return drive(await reload(intent.key), req.abi)
       })
     },

@@ -77,3 +77,13 @@ export class GasBalanceLowError extends RetryableError {
 export class TxStuckError extends RetryableError {
   override name = 'TxStuckError'
 }
+
+/** A stuck transaction was cancelled (a same-nonce 0-value self-transfer was mined instead): final, the call never happened. */
+export class TxCancelledError extends IntentFailedError {
+  override name = 'TxCancelledError'
+}
+
+/** The signing agent is paused (`pause:<agent>` or `pause:all`): nothing new is signed; the intent stays created. */
+export class SenderPausedError extends RetryableError {
+  override name = 'SenderPausedError'
+}

@@ -21,6 +21,8 @@ export {
   NonceConsumedError,
   PositionMismatchError,
   PreflightRevertError,
+  SenderPausedError,
+  TxCancelledError,
   TxRevertedError,
   TxStuckError,
   UnsupportedStepError,

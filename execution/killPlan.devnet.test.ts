@@ -165,7 +165,7 @@ async function setUp(planId: string): Promise<World> {
   return {
     env: {
       POOLWARDEN_CONFIG: configPath,
-      POOLWARDEN_SIGNER_KEY: devnet.poolKey,
+      POOLWARDEN_EXECUTOR_KEY: devnet.poolKey,
       POOLWARDEN_PLAN: planId,
       POOLWARDEN_POLL_MS: '20',
       ...(process.env.KILL_TRACE ? { POOLWARDEN_TRACE: '1' } : {}),

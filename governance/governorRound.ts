@@ -58,6 +58,11 @@ export interface GovernorRoundDeps {
   /** Batch EOA verification (default governance/verify one by one; the agent passes the fast verifier). */
   verifyEoa?: VerifyEoa
   fetchEnvelope?: (cid: string) => Promise<unknown>
+  /**
+   * The pause controls (default: the store's `pause:governor` / `pause:all`). Read right before
+   * every signature and every submission: while paused nothing is signed or sent.
+   */
+  isPaused?: () => Promise<boolean>
   hooks?: { afterSnapshotSign?: (cast: GovCast) => void | Promise<void> }
 }
 
@@ -67,6 +72,8 @@ export interface RoundReport {
   tallied: { key: string; status: string; tallyId: number | null; changed: boolean }[]
   cast: { key: string; target: 'snapshot' | 'governor'; castKey: string; result: string }[]
   errors: { key: string; error: string }[]
+  /** What the pause held back this round (`mirror:<key>`, `snapshot:<key>`, `governor:<key>`). */
+  held: string[]
 }
 
 const BASIC_CHOICES = ['For', 'Against', 'Abstain']
@@ -100,6 +107,14 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
     return c
   }
   const fetchEnvelope = deps.fetchEnvelope ?? ipfsFetcher(gov.snapshot.ipfsUrl)
+  const isPaused = deps.isPaused ?? (() => store.controls.isPaused(AGENT))
+  /** True (and noted in the report) when the pause holds back `what`: nothing is signed or sent then. */
+  const held = async (report: RoundReport, what: string): Promise<boolean> => {
+    if (!(await isPaused())) return false
+    report.held.push(what)
+    logger.info({ held: what }, 'governor paused: nothing signed or sent')
+    return true
+  }
   const governorOf = (p: GovProposal): UpstreamGovernorConfig | undefined =>
     gov.upstream.governors.find((x) => x.chain === p.chain && x.address.toLowerCase() === p.governor)
   const spaceNetworks = new Map<string, string | null>()
@@ -242,6 +257,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
     let start = existing?.start ?? t
     let signalEnd = existing?.end ?? end
     if (!id) {
+      if (await held(report, `mirror:${p.key}`)) return undefined
       const sc = client(signallingChain)
       const chainHead = await sc.getBlock({ blockTag: 'latest' })
       const at = p.snapshotTime !== null ? Math.min(p.snapshotTime, Number(chainHead.timestamp)) : Number(chainHead.timestamp)
@@ -345,6 +361,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
     const last = casts.at(-1)
     const lastAccepted = casts.filter((c) => c.status === 'accepted').at(-1)
     const run = async (key: string, req: SnapshotVoteRequest) => {
+      if (await held(report, `snapshot:${p.key}`)) return undefined
       const r = await castSnapshotVote({
         governance: g,
         sequencerUrl: gov.snapshot.sequencerUrl,
@@ -360,15 +377,14 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
     }
     // An unfinished cast is finished first, with its stored payload (never signed again).
     if (last && ['created', 'signed', 'submitted'].includes(last.status)) {
-      await run(last.key, last.payload as SnapshotVoteRequest)
-      await afterCast(p, last.key, casts.length > 1)
+      if (await run(last.key, last.payload as SnapshotVoteRequest)) await afterCast(p, last.key, casts.length > 1)
       return
     }
     const prev = (lastAccepted?.payload ?? null) as (SnapshotVoteRequest & { timestamp: number }) | null
     if (prev && (!policy.recast || canonical(prev.choice) === canonical(vote.choice))) return
     if (last?.status === 'failed' && canonical((last.payload as SnapshotVoteRequest).choice) === canonical(vote.choice)) return
     const key = `${p.key}:snapshot:${casts.length}`
-    await run(key, {
+    const done = await run(key, {
       space: vote.space,
       proposal: vote.proposal,
       type: vote.type,
@@ -378,7 +394,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       // A revote must be later than the vote it replaces.
       timestamp: Math.max(now(), (prev?.timestamp ?? 0) + 1),
     })
-    await afterCast(p, key, !!prev)
+    if (done) await afterCast(p, key, !!prev)
   }
 
   async function castOnGovernor(report: RoundReport, p: GovProposal, split: NonNullable<Receipt['result']['onchain']>, tallyId: number | null) {
@@ -398,10 +414,12 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       const same = (x: Payload | undefined) => !!x && x.against === want.against && x.for === want.for && x.abstain === want.abstain
       if (prev && (!policy.recast || same(prev))) return
       if (last?.status === 'failed' && same(last.payload as Payload)) return
+      if (await held(report, `governor:${p.key}`)) return
       key = `${p.key}:governor:${casts.length}`
       payload = { ...want, intentKey: `gov:${p.chain}:${p.governor}:${p.upstreamId}:${casts.length}` }
       await g.createCast({ key, proposalKey: p.key, target: 'governor', tallyId, payload })
     }
+    if (await held(report, `governor:${p.key}`)) return
     await g.markCastSubmitted(key)
     try {
       const r = await castFractionalVote({
@@ -472,7 +490,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
 
   // ── the round ─────────────────────────────────────────────────────────────────────────────
   return async function round(): Promise<RoundReport> {
-    const report: RoundReport = { discovered: [], mirrored: [], tallied: [], cast: [], errors: [] }
+    const report: RoundReport = { discovered: [], mirrored: [], tallied: [], cast: [], errors: [], held: [] }
     await discoverSnapshot(report)
     await discoverGovernors(report)
     for (const stored of await g.listProposals({ open: true, limit: 500 })) {

@@ -67,7 +67,23 @@ export const signallingSchema = z.object({
   chain: chainName.optional(),
 })
 
+export const voterSchema = z.object({
+  /**
+   * Env var holding the governor's voting key (only the governor process gets it; never the
+   * executor's key); `${keyEnv}_FILE` may name a file instead.
+   */
+  keyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'an env var name like "POOLWARDEN_VOTER_KEY"' }).default('POOLWARDEN_VOTER_KEY'),
+  /**
+   * The voting key's address, public (optional: when set, a key for another address is refused).
+   * The pool delegates its votes to it (ERC20Votes `delegate`, Snapshot delegation) and it is an
+   * admin of the signalling space (it signs the mirrored proposals).
+   */
+  account: evmAddress.optional(),
+})
+
 export const governanceConfig = z.object({
+  /** The governor's own signing key (votes, mirrored proposals). */
+  voter: voterSchema.prefault({}),
   policy: tallyPolicySchema.default(tallyPolicySchema.parse({})),
   snapshot: snapshotHubSchema.default(snapshotHubSchema.parse({})),
   /** What the pool votes on. Empty (the default): the governor agent idles. */

@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     if (!(await isPortFree(guardianPort))) throw new ConfigError([`devnet: port ${guardianPort} (the local Wormhole guardian) is in use: stop what listens there`])
     // A new devnet every start: chains begin empty, so the old store and config are stale.
     const devDir = join(ROOT, '.devnet')
-    for (const f of ['poolwarden.sqlite', 'poolwarden.sqlite-wal', 'poolwarden.sqlite-shm', 'config.json', 'deployment.json', 'signer.key', 'snapshot-hub.sqlite', 'snapshot-hub.sqlite-wal', 'snapshot-hub.sqlite-shm']) rmSync(join(devDir, f), { force: true })
+    for (const f of ['poolwarden.sqlite', 'poolwarden.sqlite-wal', 'poolwarden.sqlite-shm', 'config.json', 'deployment.json', 'signer.key', 'executor.key', 'voter.key', 'snapshot-hub.sqlite', 'snapshot-hub.sqlite-wal', 'snapshot-hub.sqlite-shm']) rmSync(join(devDir, f), { force: true })
     for (const f of ['guardian.sqlite', 'guardian.sqlite-wal', 'guardian.sqlite-shm']) rmSync(join(devDir, f), { force: true })
     rmSync(join(devDir, 'logs'), { recursive: true, force: true })
     mkdirSync(join(devDir, 'logs'), { recursive: true })
@@ -112,8 +112,11 @@ async function main(): Promise<void> {
       },
     })
     const written = await writeDevnetConfig(result, join(devDir, 'config.json'))
-    // The pool's signer on the devnet is anvil's well-known account #1; live keys never touch disk here.
-    writeFileSync(join(devDir, 'signer.key'), `${devKey(ROLES.pool)}\n`, { mode: 0o600 })
+    // One key, one job: the executor signs with the pool's account (anvil's well-known #1), the
+    // governor with its own voting key (#10); each file reaches only its app (ecosystem.config.js).
+    // Live keys never touch disk here.
+    writeFileSync(join(devDir, 'executor.key'), `${devKey(ROLES.pool)}\n`, { mode: 0o600 })
+    writeFileSync(join(devDir, 'voter.key'), `${devKey(ROLES.voter)}\n`, { mode: 0o600 })
     step(`deployed ${result.config.venues.length} venues on ${specs.length} chains; config at ${relative(process.cwd(), written.configPath)}`)
 
     await buildApps()

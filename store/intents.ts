@@ -1,7 +1,7 @@
 import { amountFromDb, amountToDb, intFromDb, intToDb, num, optAmountFromDb, optIntFromDb, optStr, str, timeToDb } from './convert.js'
 import { StoreError } from './errors.js'
 import type { Db } from './sqlite.js'
-import type { AttemptStatus, Hex, Intent, IntentAttempt, IntentInput, IntentStatus, MinedInput, NonceRow, SignedTx } from './types.js'
+import type { AttemptKind, AttemptStatus, Hex, Intent, IntentAttempt, IntentInput, IntentStatus, MinedInput, NonceRow, SignedTx } from './types.js'
 
 /**
  * The exactly-once money path, written by the executor only (execution/createTxSender.ts).
@@ -44,9 +44,10 @@ export interface IntentsQueries {
    * A replacement with the same nonce: while the current attempt is `expectedTxHash` and the
    * intent is signed or broadcast, that attempt becomes 'replaced', the new one is stored
    * (status signed) and becomes the intent's tx; the intent goes back to 'signed' until it is
-   * broadcast. Returns false when the intent moved on meanwhile.
+   * broadcast. Returns false when the intent moved on meanwhile. `kind` 'cancel': the new attempt
+   * is a cancellation (a 0-value self-transfer with the same nonce), not the intent's call.
    */
-  replace(key: string, expectedTxHash: Hex, signed: SignedTx, at?: number): Promise<boolean>
+  replace(key: string, expectedTxHash: Hex, signed: SignedTx, at?: number, kind?: AttemptKind): Promise<boolean>
   /**
    * signed | broadcast → mined, with the receipt of any of the intent's attempts: that attempt
    * becomes the intent's tx (status 'mined'), every other one 'replaced'.
@@ -54,8 +55,10 @@ export interface IntentsQueries {
   markMined(key: string, receipt: MinedInput, at?: number): Promise<boolean>
   /** mined → broadcast: the receipt disappeared (reorg); the mined attempt is sent again. */
   markUnmined(key: string, at?: number): Promise<boolean>
-  /** mined (successful receipt) → confirmed. */
+  /** mined (successful receipt of the intent's call, not of a cancellation) → confirmed. */
   markConfirmed(key: string, at?: number): Promise<boolean>
+  /** mined, with the receipt of a 'cancel' attempt → cancelled (final: the call never happened). */
+  markCancelled(key: string, at?: number): Promise<boolean>
   /**
    * → failed while the intent is in `from`. From 'created' (pre-flight revert) or 'mined' (a
    * reverted receipt, final). From signed/broadcast only when the tx can never be mined (its
@@ -68,7 +71,9 @@ export interface IntentsQueries {
   nonce(chain: string, address: Hex): Promise<NonceRow | undefined>
 }
 
-export const INTENT_STATUSES: readonly IntentStatus[] = ['created', 'signed', 'broadcast', 'mined', 'confirmed', 'failed']
+export const INTENT_STATUSES: readonly IntentStatus[] = ['created', 'signed', 'broadcast', 'mined', 'confirmed', 'failed', 'cancelled']
+/** Statuses no intent leaves. */
+export const FINAL_INTENT_STATUSES: readonly IntentStatus[] = ['confirmed', 'failed', 'cancelled']
 
 interface IntentRow {
   key: string
@@ -105,6 +110,7 @@ interface AttemptRow {
   max_fee_per_gas: string
   max_priority_fee_per_gas: string
   status: string
+  kind: string
   broadcast_block: number | null
   error: string | null
   created_at: number
@@ -165,6 +171,7 @@ function attemptFromRow(r: AttemptRow): IntentAttempt {
     maxFeePerGas: amountFromDb(r.max_fee_per_gas, 'intent_attempts.max_fee_per_gas'),
     maxPriorityFeePerGas: amountFromDb(r.max_priority_fee_per_gas, 'intent_attempts.max_priority_fee_per_gas'),
     status: r.status as AttemptStatus,
+    kind: r.kind === 'cancel' ? 'cancel' : 'tx',
     broadcastBlock: optIntFromDb(r.broadcast_block, 'intent_attempts.broadcast_block'),
     error: optStr(r.error),
     createdAt: num(r.created_at),
@@ -322,8 +329,9 @@ export function createIntents(db: Db): IntentsQueries {
       })
     },
 
-    async replace(key, expectedTxHash, signed, at) {
+    async replace(key, expectedTxHash, signed, at, kind = 'tx') {
       const when = now(at, `intent ${key} replace at`)
+      if (kind !== 'tx' && kind !== 'cancel') throw new StoreError(`store: intent ${key}: attempt kind must be "tx" or "cancel"`)
       const s = signedToDb(key, signed)
       const expected = hexIn(expectedTxHash, `intent ${key} expectedTxHash`, HASH)
       return db.transaction(async () => {
@@ -332,9 +340,9 @@ export function createIntents(db: Db): IntentsQueries {
         const n = intent.attempts + 1
         await db.run("UPDATE intent_attempts SET status = 'replaced', updated_at = ? WHERE intent_key = ? AND tx_hash = ?", [when, key, expected])
         await db.run(
-          `INSERT INTO intent_attempts (intent_key, n, tx_hash, raw_tx, nonce, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, status, broadcast_block, error, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'signed', NULL, NULL, ?, ?)`,
-          [key, n, s.txHash, s.rawTx, intToDb(intent.nonce, `intent ${key} nonce`), s.gas, s.maxFee, s.tip, when, when],
+          `INSERT INTO intent_attempts (intent_key, n, tx_hash, raw_tx, nonce, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, status, broadcast_block, error, created_at, updated_at, kind)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'signed', NULL, NULL, ?, ?, ?)`,
+          [key, n, s.txHash, s.rawTx, intToDb(intent.nonce, `intent ${key} nonce`), s.gas, s.maxFee, s.tip, when, when, kind],
         )
         await db.run(
           `UPDATE intents SET status = 'signed', raw_tx = ?, tx_hash = ?, gas_limit = ?, max_fee_per_gas = ?, max_priority_fee_per_gas = ?, attempts = ?, updated_at = ?
@@ -391,15 +399,25 @@ export function createIntents(db: Db): IntentsQueries {
     },
 
     async markConfirmed(key, at) {
-      const res = await db.run("UPDATE intents SET status = 'confirmed', updated_at = ? WHERE key = ? AND status = 'mined' AND receipt_status = 'success'", [
-        now(at, `intent ${key} confirmed at`),
-        key,
-      ])
+      const res = await db.run(
+        `UPDATE intents SET status = 'confirmed', updated_at = ? WHERE key = ? AND status = 'mined' AND receipt_status = 'success'
+           AND tx_hash IN (SELECT tx_hash FROM intent_attempts WHERE intent_key = ? AND kind = 'tx')`,
+        [now(at, `intent ${key} confirmed at`), key, key],
+      )
+      return res.changes > 0
+    },
+
+    async markCancelled(key, at) {
+      const res = await db.run(
+        `UPDATE intents SET status = 'cancelled', updated_at = ? WHERE key = ? AND status = 'mined'
+           AND tx_hash IN (SELECT tx_hash FROM intent_attempts WHERE intent_key = ? AND kind = 'cancel')`,
+        [now(at, `intent ${key} cancelled at`), key, key],
+      )
       return res.changes > 0
     },
 
     async markFailed(key, error, opts) {
-      const from = asList(opts.from).filter((s) => s !== 'confirmed' && s !== 'failed')
+      const from = asList(opts.from).filter((s) => !FINAL_INTENT_STATUSES.includes(s))
       if (from.length === 0) throw new StoreError(`store: intent ${key}: markFailed needs a non-final expected status`)
       const res = await db.run(`UPDATE intents SET status = 'failed', error = ?, updated_at = ? WHERE key = ? AND status IN (${marks(from.length)})`, [
         error,

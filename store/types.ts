@@ -360,10 +360,14 @@ export interface ApprovalCount {
  * created → signed (nonce + raw tx stored) → broadcast → mined → confirmed (after the chain's
  * finality depth), or failed (pre-flight revert, or a reverted receipt once final). A stuck tx is
  * replaced inside its intent: the intent keeps its status and nonce, the old attempt becomes
- * 'replaced' in intent_attempts.
+ * 'replaced' in intent_attempts. A tx stuck too long is cancelled: an attempt of kind 'cancel' (a
+ * 0-value self-transfer with the same nonce); once it is mined and final the intent is 'cancelled'
+ * (final: the call never happened).
  */
-export type IntentStatus = 'created' | 'signed' | 'broadcast' | 'mined' | 'confirmed' | 'failed'
+export type IntentStatus = 'created' | 'signed' | 'broadcast' | 'mined' | 'confirmed' | 'failed' | 'cancelled'
 export type AttemptStatus = 'signed' | 'broadcast' | 'replaced' | 'mined'
+/** 'tx': the intent's call; 'cancel': a 0-value transfer to the sender itself with the intent's nonce. */
+export type AttemptKind = 'tx' | 'cancel'
 
 export interface IntentInput {
   /** Idempotency key: `<plan id>:<step idx>:<n>`. */
@@ -417,6 +421,7 @@ export interface IntentAttempt {
   maxFeePerGas: bigint
   maxPriorityFeePerGas: bigint
   status: AttemptStatus
+  kind: AttemptKind
   broadcastBlock: bigint | null
   error: string | null
   createdAt: number

@@ -58,9 +58,12 @@ export interface Devnet extends DevnetContext {
   chain(name: string): DevnetChain
   /** Every chain, in config order. */
   allChains(): DevnetChain[]
-  accounts: { deployer: PrivateKeyAccount; pool: PrivateKeyAccount; operator: PrivateKeyAccount; delegators: PrivateKeyAccount[] }
-  /** The pool's signer key on the devnet (anvil #1): what POOLWARDEN_SIGNER_KEY holds for agents under test. */
+  /** pool: the pool's account and the executor's key (#1); voter: the governor's own voting key (#10). */
+  accounts: { deployer: PrivateKeyAccount; pool: PrivateKeyAccount; voter: PrivateKeyAccount; operator: PrivateKeyAccount; delegators: PrivateKeyAccount[] }
+  /** The pool's key on the devnet (anvil #1), the executor's: what POOLWARDEN_EXECUTOR_KEY holds for agents under test. */
   poolKey: Hex
+  /** The governor's voting key on the devnet (#10): what POOLWARDEN_VOTER_KEY holds for agents under test. */
+  voterKey: Hex
   /** A deployed venue by id, with its chain. */
   venue(id: string): SimVenue & { chain: string }
   /** evm_snapshot on every chain (pushes one level). */
@@ -105,10 +108,12 @@ function build(ctx: DevnetContext): Devnet {
     accounts: {
       deployer: devAccount(ROLES.deployer),
       pool: devAccount(ROLES.pool),
+      voter: devAccount(ROLES.voter),
       operator: devAccount(ROLES.operator),
       delegators: ROLES.delegators.map((i) => devAccount(i)),
     },
     poolKey: devKey(ROLES.pool),
+    voterKey: devKey(ROLES.voter),
     venue(id) {
       for (const c of Object.values(ctx.deployment.chains)) {
         const v = c.venues.find((x) => x.id === id)

@@ -12,8 +12,9 @@ import type { GovernanceScenario } from './scenario'
  * Seeds the devnet governance world from a scenario's `governance` section, idempotently (run it
  * again and nothing changes; a restarted `delegators` app does):
  * - the two Snapshot spaces on the local hub (through its `/_devnet/space` route): the upstream
- *   DAO's (admin #6, only admins may propose) and the pool's signalling space (admin: the pool
- *   account, which the governor agent signs mirrored proposals with; only admins may propose);
+ *   DAO's (admin #6, only admins may propose) and the pool's signalling space (admin: the
+ *   governor's voting key #10, which the governor agent signs mirrored proposals with; only admins
+ *   may propose);
  * - the upstream Snapshot proposals, signed by #6 and sent through snapshot.js
  *   `Client712.proposal` like any proposal (start/end = devnet start + offsets; snapshot = the
  *   first chain's current block); a title already in the space is not proposed again, and one
@@ -82,7 +83,7 @@ export async function seedGovernance(opts: SeedOptions): Promise<SeedResult> {
   const first = Object.values(deployment.chains).find((c) => c.dao) ?? Object.values(deployment.chains)[0]!
   const network = String(first.chainId)
   const admin = devAccount(GOV_ROLES.upstreamAdmin)
-  const pool = devAccount(ROLES.pool)
+  const voter = devAccount(ROLES.voter)
 
   await post(`${opts.hubUrl}/_devnet/space`, {
     id: g.spaces.upstream, name: 'Upstream DAO', about: 'The upstream DAO the pool holds voting weight in (devnet)', network, symbol: 'simDAO',
@@ -90,7 +91,7 @@ export async function seedGovernance(opts: SeedOptions): Promise<SeedResult> {
   })
   await post(`${opts.hubUrl}/_devnet/space`, {
     id: g.spaces.signals, name: 'Poolwarden signals', about: "The pool's delegators signal how the pool votes (devnet)", network, symbol: 'pwSHARE',
-    admins: [pool.address], onlyMembers: true,
+    admins: [voter.address], onlyMembers: true,
   })
 
   const existing = (await post(`${opts.hubUrl}/graphql`, {

@@ -4,7 +4,7 @@
  * `POINT <name>`. When the point named by POOLWARDEN_DIE_AT is reached it prints `DIE <name>`
  * and stops there (nothing else runs) until the test SIGKILLs it.
  *
- * env: POOLWARDEN_CONFIG (config file), POOLWARDEN_SIGNER_KEY (pool key), POOLWARDEN_PLAN (plan id),
+ * env: POOLWARDEN_CONFIG (config file), POOLWARDEN_EXECUTOR_KEY (the executor's key: the pool's on the devnet), POOLWARDEN_PLAN (plan id),
  *      POOLWARDEN_DIE_AT (optional point name), POOLWARDEN_POLL_MS (default 50),
  *      POOLWARDEN_WAIT_GO=1: load, then wait for a line `GO [<die-at point>]` on stdin before doing
  *      anything (the test starts the next process while the current one runs: module loading
@@ -14,10 +14,9 @@
  * `bridge-<point>:<transfer id>` (source-confirmed, initiated, vaa-signed, redeem-confirmed, redeemed).
  * Exit: 0 completed, 3 failed, 4 paused or not executable, 1 error. Last line: `RESULT <status>`.
  */
-import { privateKeyToAccount } from 'viem/accounts'
 import { createChainClient, type ChainClient } from '../../chains/createChainClient'
 import { loadConfig } from '../../config/load'
-import { readSignerKey } from '../../config/secrets'
+import { readExecutorSigner } from '../../config/secrets'
 import { describeError } from '../../core/errors'
 import { createLogger } from '../../core/logger'
 import { openStore } from '../../store'
@@ -50,7 +49,7 @@ async function main(): Promise<number> {
   try {
     const found = await store.plans.getWithSteps(planId)
     if (!found) throw new Error(`plan ${planId} not in the store`)
-    const account = privateKeyToAccount(readSignerKey(config))
+    const account = readExecutorSigner(config)
     const names = [...new Set(found.steps.map((s) => s.chain))]
     const chains: Record<string, ChainClient> = {}
     const senders: Record<string, TxSender> = {}

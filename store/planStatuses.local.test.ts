@@ -38,14 +38,14 @@ async function open(path: string, migrationsDir?: string): Promise<Store> {
   return store
 }
 
-describe('plan statuses expired and stopped (migration 008)', () => {
+describe('plan statuses expired and stopped (migration 009)', () => {
   it('migrating a store with plans, steps and approvals keeps every row and allows the new statuses', async () => {
     const { dir, cleanup } = await tempDir()
     cleanups.push(cleanup)
-    // A store as the code before 008 left it: migrations 001–007 only.
-    const old = join(dir, 'migrations-007')
+    // A store as the code before 009 left it: migrations 001–008 only.
+    const old = join(dir, 'migrations-008')
     await mkdir(old)
-    for (const f of (await readdir(MIGRATIONS_DIR)).filter((f) => /^00[1-7]_.*\.sql$/.test(f))) await copyFile(join(MIGRATIONS_DIR, f), join(old, f))
+    for (const f of (await readdir(MIGRATIONS_DIR)).filter((f) => /^00[1-8]_.*\.sql$/.test(f))) await copyFile(join(MIGRATIONS_DIR, f), join(old, f))
     const path = join(dir, 'poolwarden.sqlite')
     const before = await open(path, old)
     await before.plans.create(plan('p-1'))

@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema'
+import { apyWindowSecondsOf, type Config } from '../config/schema'
 import type { Logger } from '../core/logger'
 import type { Store } from '../store'
 import type { Plan as StoredPlan, PlanStep as StoredStep } from '../store/types'
@@ -11,8 +11,18 @@ import { toExplanation } from './explanation'
 export type ProposeOutcome =
   | { chain: string; status: 'created'; planId: string; plan: Plan; superseded: string[] }
   | { chain: string; status: 'unchanged'; planId: string }
-  | { chain: string; status: 'hold'; superseded: string[]; reason: string }
+  | { chain: string; status: 'hold'; superseded: string[]; reason: string; frozen?: FrozenVenue[] }
   | { chain: string; status: 'skipped'; reason: string }
+
+/** A venue held where it is because its readings do not cover its APY window. */
+export interface FrozenVenue {
+  venueId: string
+  chain: string
+  reason: string
+}
+
+/** "a (held: …), b (held: …)": the frozen venues in a hold reason. */
+export const frozenText = (f: readonly FrozenVenue[]): string => f.map((v) => `${v.venueId} (${v.reason})`).join(', ')
 
 const OPEN: StoredPlan['status'][] = ['proposed', 'awaiting_approval', 'approved']
 
@@ -57,6 +67,8 @@ export type Computed =
       idle: string
       symbol: string
       decimals: number
+      /** Venues held for lack of data (every chain of the allocation): no step touches them. */
+      frozen: FrozenVenue[]
     }
   | { status: 'skipped'; chain: string; reason: string }
 
@@ -111,6 +123,7 @@ async function readChain(config: Config, store: Store, chain: string): Promise<C
     if (cursor.blockNumber - at < BigInt(policy.allocation.periodBlocks)) movedThisPeriod += sides.withdraw > sides.deposit ? sides.withdraw : sides.deposit
   }
 
+  const window = { seconds: apyWindowSecondsOf(config, chain) }
   const scores: VenueScore[] = []
   const allocVenues: AllocationVenue[] = []
   const read = async (id: string) => ({
@@ -118,7 +131,7 @@ async function readChain(config: Config, store: Store, chain: string): Promise<C
     position: (await store.positions.latest(id))?.amount ?? 0n,
   })
   const score = (v: (typeof venues)[number], r: Awaited<ReturnType<typeof read>>, assetApy?: number) =>
-    scoreVenue({ venue: { id: v.id, chain, kind: v.kind, protocol: v.protocol, risk: v.risk }, samples: r.samples, position: r.position, now: r.samples[0]?.blockTime ?? 0, assetApy }, policy)
+    scoreVenue({ venue: { id: v.id, chain, kind: v.kind, protocol: v.protocol, risk: v.risk }, samples: r.samples, position: r.position, now: r.samples[0]?.blockTime ?? 0, assetApy, window }, policy)
   // Idle first: vaults and lending markets over the collateral earn their APY on top of the
   // collateral's own staking yield, which idle earns alone.
   const idleRead = await read(idle)
@@ -139,6 +152,7 @@ async function readChain(config: Config, store: Store, chain: string): Promise<C
       score: s.score,
       excluded: s.excluded,
       stuck: s.stuck,
+      frozen: s.frozen ?? null,
       withdrawable: s.withdrawable,
       lastMovedBlock: lastMoved.get(v.id) ?? null,
       caps: v.caps,
@@ -176,6 +190,7 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
   for (const v of views) if (inFlight.get(v.chain.name)) v.chain.inFlight = inFlight.get(v.chain.name)
   const routes = inFlight.size ? [] : bridgeRoutesOf(config, views.map((v) => v.chain.name))
 
+  const frozen: FrozenVenue[] = views.flatMap((v) => v.scores.filter((s) => s.frozen).map((s) => ({ venueId: s.venueId, chain: s.chain, reason: s.frozen! })))
   let allocation: Allocation
   let plan: Plan
   try {
@@ -195,7 +210,7 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
         chains: views.map((v) => ({ name: v.chain.name, decimals: v.chain.decimals, idleVenueId: v.chain.idleVenueId, sampleBlock: v.chain.sampleBlock, headBlock: v.chain.name === chain ? (opts.headBlock ?? v.chain.sampleBlock) : v.chain.sampleBlock, symbol: v.chain.symbol })),
         policy,
       })
-      return { status: 'computed', scope: 'pool', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals }
+      return { status: 'computed', scope: 'pool', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals, frozen }
     }
     const mine = allocation.targets.filter((t) => t.chain === chain)
     plan = buildPlan({
@@ -216,7 +231,7 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
   const largest = plan.steps.reduce((m, st) => (st.amount > m ? st.amount : m), 0n)
   const kept = plan.steps.filter((st) => !(st.kind === 'deposit' && st.amount * 1_000_000n < largest))
   if (kept.length !== plan.steps.length) plan = { ...plan, steps: kept.map((st, index) => ({ ...st, index })) }
-  return { status: 'computed', scope: 'chain', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals }
+  return { status: 'computed', scope: 'chain', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals, frozen }
 }
 
 /** The awaiting-approval plan to keep instead of a new plan with net benefit `newNet`, if any. */
@@ -234,6 +249,14 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
   const c = await computePlan(deps, chain, opts)
   if (c.status === 'skipped') return c
   const { plan, allocation } = c
+  // A plan is made only when every venue it touches has a complete window (the allocator holds
+  // frozen venues and frozen chains; this is the last guard before anything is written).
+  const frozenIds = new Set(c.frozen.map((f) => f.venueId))
+  const touched = plan.steps.filter((st) => frozenIds.has(st.venueId))
+  if (touched.length) {
+    return { chain, status: 'hold', superseded: [], frozen: c.frozen, reason: `held: the plan would touch frozen venue(s) ${frozenText(c.frozen.filter((f) => touched.some((t) => t.venueId === f.venueId)))}` }
+  }
+  const heldText = c.frozen.length ? `; held for lack of data: ${frozenText(c.frozen)}` : ''
   const cursor = { blockNumber: c.sampleBlock }
   const collateral = { decimals: c.decimals, symbol: c.symbol }
   const pool = c.scope === 'pool'
@@ -252,10 +275,11 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
   if (plan.steps.length === 0) {
     // Holding is not materially better than a plan the committee is looking at: that one stays.
     const waiting = await awaitingPlanToKeep(store, 0n, config.strategy.replaceAwaitingPlanBps)
-    if (waiting) return { chain, status: 'hold', superseded: [], reason: `no move is worth its costs now; plan ${waiting} still awaits the committee` }
+    if (waiting) return { chain, status: 'hold', superseded: [], frozen: c.frozen, reason: `no move is worth its costs now; plan ${waiting} still awaits the committee${heldText}` }
     const superseded = [...(open.length ? await store.plans.supersedeOpen(planChain) : []), ...(await supersedeOthers())]
     await closeSuperseded(superseded)
-    return { chain, status: 'hold', superseded, reason: allocation.solver.status === 'hold' ? 'no move is worth its costs' : `allocation ${allocation.solver.status}` }
+    const why = allocation.solver.status === 'hold' ? 'no move is worth its costs' : `allocation ${allocation.solver.status}`
+    return { chain, status: 'hold', superseded, frozen: c.frozen, reason: c.frozen.length ? `held for lack of data: ${frozenText(c.frozen)}; among the other venues ${why}` : why }
   }
   for (const p of open) {
     if (sameSteps(await store.plans.steps(p.id), plan.steps)) return { chain, status: 'unchanged', planId: p.id }

@@ -35,7 +35,9 @@ export interface RpcBenchResult {
 export async function benchRpcRequests(devnet: LocalDevnet, opts: { venues?: number; blocks?: number } = {}): Promise<RpcBenchResult> {
   const total = opts.venues ?? 50
   const blocks = opts.blocks ?? 20
-  const config = configWithVenues(devnet.config, total)
+  const withVenues = configWithVenues(devnet.config, total)
+  // Requests per live block: no start-up back-fill of the APY window.
+  const config: Config = { ...withVenues, watch: { ...withVenues.watch, backfillWindow: false } }
   const logger = createLogger({ bench: 'rpc' }, 'silent')
   const { store, cleanup } = await openTempStore()
   try {

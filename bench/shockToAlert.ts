@@ -1,6 +1,7 @@
 import { createChainClient } from '../chains/createChainClient'
 import { configSchema, type ConfigInput } from '../config/schema'
 import { createLogger } from '../core/logger'
+import { PER_BLOCK_WATCH } from '../devnet/deploy'
 import type { LocalDevnet } from '../devnet/local'
 import { shockWindows } from '../devnet/market'
 import { loadScenario } from '../devnet/scenario'
@@ -20,7 +21,7 @@ export interface ShockAlertFigure {
 /** Runs the stress scenario through the watchers and measures each shock's alert latency. */
 export async function benchShockToAlert(devnet: LocalDevnet): Promise<ShockAlertFigure[]> {
   const input = structuredClone(devnet.config) as ConfigInput
-  input.watch = { ...input.watch, apyWindowBlocks: 1 }
+  input.watch = { ...input.watch, ...PER_BLOCK_WATCH }
   const config = configSchema.parse(input)
   const logger = createLogger({ bench: 'shock' }, 'silent')
   const { store, cleanup } = await openTempStore()

@@ -1,5 +1,6 @@
 import { configSchema, type ConfigInput } from '../config/schema'
 import { createLogger } from '../core/logger'
+import { PER_BLOCK_WATCH } from '../devnet/deploy'
 import type { LocalDevnet } from '../devnet/local'
 import { shockWindows } from '../devnet/market'
 import { loadScenario } from '../devnet/scenario'
@@ -32,6 +33,7 @@ export async function benchShockToPlan(devnet: LocalDevnet): Promise<ShockPlanFi
   // the figure is the loop's latency, not the policy's patience.
   input.strategy = { ...(input.strategy ?? {}), approvalThreshold: 1e12, allocation: { maxMovePerPeriodBps: 10_000 } }
   for (const c of input.chains) c.finalityDepth = 0
+  input.watch = { ...input.watch, ...PER_BLOCK_WATCH }
   const config = configSchema.parse(input)
   const logger = createLogger({ bench: 'shock-plan' }, 'silent')
   const { store, cleanup } = await openTempStore()

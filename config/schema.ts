@@ -48,6 +48,8 @@ export const chain = z.object({
   blockTimeMs: z.number().int().positive().default(12_000),
   /** Multicall3 address on this chain (canonical by default). */
   multicall3: address.default('0xcA11bde05977b3631167028862bE2a173976CA11'),
+  /** This chain's APY window in seconds (overrides watch.apyWindowSeconds). */
+  apyWindowSeconds: z.number().int().positive().optional(),
 })
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'expected a date "YYYY-MM-DD"' })
@@ -181,14 +183,44 @@ export const alerts = z.object({
   persistence: alertPersistence.prefault({}),
 })
 
-export const watch = z.object({
-  /** Exchange-rate APYs are derived over this many blocks. */
-  apyWindowBlocks: z.number().int().positive().default(10),
-  /** At most this many missed blocks are back-filled after an outage (older ones are skipped and logged). */
-  backfillMaxBlocks: z.number().int().positive().default(2_000),
-  /** Maximum back-off between attempts when every RPC URL fails. */
-  maxBackoffMs: z.number().int().positive().default(30_000),
-})
+export const watch = z
+  .object({
+    /**
+     * Replaced by apyWindowSeconds: one block count meant a day on Ethereum, 4 hours on Base and
+     * 30 minutes on Arbitrum. Refused with the migration in the message.
+     */
+    apyWindowBlocks: z
+      .unknown()
+      .optional()
+      .refine((v) => v === undefined, {
+        error:
+          'watch.apyWindowBlocks is replaced by watch.apyWindowSeconds (a time window; per chain: chains[i].apyWindowSeconds): write the window in seconds, e.g. 7200 blocks of 12 s → "apyWindowSeconds": 86400, and remove apyWindowBlocks',
+      }),
+    /** APYs are derived (and their window checked complete) over this many seconds; per chain: chains[i].apyWindowSeconds. */
+    apyWindowSeconds: z.number().int().positive().default(86_400),
+    /** No APY is annualised from a shorter span than this (seconds): below it the venue has no APY (frozen). */
+    minApySpanSeconds: z.number().int().positive().default(3_600),
+    /** At start, fill the APY window from the chain (reads at historical blocks) where the node serves them. */
+    backfillWindow: z.boolean().default(true),
+    /** A reading above this APY (fraction; 100 = 10,000 %) is refused as implausible. */
+    maxPlausibleApy: z.number().positive().default(100),
+    /** Consecutive implausible readings of a venue before an alert (once, until it reads plausibly again). */
+    implausibleAlertAfterSamples: z.number().int().positive().default(3),
+    /** At most this many missed blocks are back-filled after an outage (older ones are skipped and logged). */
+    backfillMaxBlocks: z.number().int().positive().default(2_000),
+    /** Maximum back-off between attempts when every RPC URL fails. */
+    maxBackoffMs: z.number().int().positive().default(30_000),
+  })
+  .superRefine((w, ctx) => {
+    if (w.minApySpanSeconds > w.apyWindowSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['minApySpanSeconds'], message: `minApySpanSeconds ${w.minApySpanSeconds} is longer than apyWindowSeconds ${w.apyWindowSeconds}: no APY could ever be derived; lower it or widen the window` })
+    }
+  })
+
+/** The APY window of `chain` in seconds: its own override, else watch.apyWindowSeconds. */
+export function apyWindowSecondsOf(config: Pick<Config, 'chains' | 'watch'>, chain: string): number {
+  return config.chains.find((c) => c.name === chain)?.apyWindowSeconds ?? config.watch.apyWindowSeconds
+}
 
 export const execution = z
   .object({
@@ -301,6 +333,12 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
     entries(input.pool.collateral).forEach((c, i) => refersTo(c, ['pool', 'collateral', i]))
     entries(input.pool.shareToken).forEach((c, i) => refersTo(c, ['pool', 'shareToken', i]))
   }
+  const minSpan = isRecord(input.watch) && typeof input.watch.minApySpanSeconds === 'number' ? input.watch.minApySpanSeconds : null
+  chains.forEach((c, i) => {
+    if (minSpan !== null && isRecord(c) && typeof c.apyWindowSeconds === 'number' && c.apyWindowSeconds < minSpan) {
+      out.push({ path: ['chains', i, 'apyWindowSeconds'], message: `apyWindowSeconds ${c.apyWindowSeconds} is shorter than watch.minApySpanSeconds ${minSpan}: no APY could ever be derived on this chain; widen it or lower minApySpanSeconds` })
+    }
+  })
   out.push(...telegramCrossFieldIssues(input))
   if (isRecord(input.wormhole)) entries(input.wormhole.chains).forEach((c, i) => refersTo(c, ['wormhole', 'chains', i]))
   return out

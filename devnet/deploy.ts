@@ -650,6 +650,15 @@ function venueConfig(c: ChainDeployment, v: SimVenue, position: number): VenueIn
 }
 
 /** The devnet's local Telegram Bot API server (PM2 app `telegram-api`). */
+/** The devnet's APY windows (1 s blocks): three minutes, none shorter than one. */
+export const DEVNET_WATCH = { apyWindowSeconds: 180, minApySpanSeconds: 60 } as const
+
+/**
+ * For tests and benches that drive blocks by hand and want each block's own APY (the former
+ * `apyWindowBlocks: 1`): a one-second window, no start-up back-fill.
+ */
+export const PER_BLOCK_WATCH = { apyWindowSeconds: 1, minApySpanSeconds: 1, backfillWindow: false } as const
+
 export const DEVNET_TELEGRAM_PORT = 8581
 
 /**
@@ -704,9 +713,10 @@ export function buildDevnetConfig(
       shareToken: chains.map((c) => ({ chain: c.name, token: c.poolShare })),
     },
     venues: chains.flatMap((c, i) => c.venues.map((v) => venueConfig(c, v, i))),
-    // The simulated venues accrue every second, so one block of exchange-rate growth is an exact
-    // APY (live profiles use a day of blocks: LST rates move once per oracle report).
-    watch: { apyWindowBlocks: 1 },
+    // Windows in time for 1 s blocks: APYs over three minutes, none from under a minute; a fresh
+    // start back-fills them from anvil's history, and venues stay held (frozen) until they are
+    // complete (live profiles use a day: LST rates move once per oracle report).
+    watch: { ...DEVNET_WATCH },
     // Three committee members, two approvals for plans moving more than 150 wstETH.
     strategy: { approvalThreshold: 150, committee: { members: ['alice', 'bob', 'carol'], required: 2 } },
     telegram: devnetTelegramConfig(),

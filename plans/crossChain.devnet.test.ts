@@ -9,6 +9,7 @@ import { idleBalances, startBridgeWorld, sum18, type BridgeWorld } from '../exec
 import { chainClient, sender, setVaultPaused } from '../execution/testing/devnetHelpers'
 import type { Store } from '../store'
 import { openTempStore } from '../store/testing'
+import { PER_BLOCK_WATCH } from '../devnet/deploy'
 import { useDevnet } from '../test/devnet'
 import { createWatcher } from '../watch/createWatcher'
 import { proposePlan } from './proposePlan'
@@ -41,6 +42,7 @@ function config(): Config {
   const input = structuredClone(world.config()) as ConfigInput
   // No committee (the pool acts by itself) and no move budget holding the reaction back.
   input.strategy = { ...(input.strategy ?? {}), approvalThreshold: 1e9, allocation: { maxMovePerPeriodBps: 10_000 } }
+  input.watch = { ...input.watch, ...PER_BLOCK_WATCH }
   return configSchema.parse(input)
 }
 

@@ -5,6 +5,7 @@ import { executePlan } from '../execution'
 import { chainClient, sender } from '../execution/testing/devnetHelpers'
 import type { Store } from '../store'
 import { openTempStore } from '../store/testing'
+import { PER_BLOCK_WATCH } from '../devnet/deploy'
 import { useDevnet } from '../test/devnet'
 import { createWatcher } from '../watch/createWatcher'
 import { recordDecision } from './decide'
@@ -25,6 +26,7 @@ function config(threshold: number): Config {
   const input = structuredClone(devnet.config) as ConfigInput
   input.strategy = { ...(input.strategy ?? {}), approvalThreshold: threshold, committee: { members: ['alice', 'bob', 'carol'], required: 2 } }
   for (const c of input.chains) c.finalityDepth = 0
+  input.watch = { ...input.watch, ...PER_BLOCK_WATCH }
   return configSchema.parse(input)
 }
 

@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema'
+import { apyWindowSecondsOf, type Config } from '../config/schema'
 import type { Logger } from '../core/logger'
 import type { Store } from '../store'
 import type { Plan as StoredPlan, PlanStep as StoredStep } from '../store/types'
@@ -15,8 +15,18 @@ import { expiry } from './revalidate'
 export type ProposeOutcome =
   | { chain: string; status: 'created'; planId: string; plan: Plan; superseded: string[] }
   | { chain: string; status: 'unchanged'; planId: string }
-  | { chain: string; status: 'hold'; superseded: string[]; reason: string; reasons: HoldReason[] }
+  | { chain: string; status: 'hold'; superseded: string[]; reason: string; reasons: HoldReason[]; frozen?: FrozenVenue[] }
   | { chain: string; status: 'skipped'; reason: string }
+
+/** A venue held where it is because its readings do not cover its APY window. */
+export interface FrozenVenue {
+  venueId: string
+  chain: string
+  reason: string
+}
+
+/** "a (held: …), b (held: …)": the frozen venues in a hold reason. */
+export const frozenText = (f: readonly FrozenVenue[]): string => f.map((v) => `${v.venueId} (${v.reason})`).join(', ')
 
 const OPEN: StoredPlan['status'][] = ['proposed', 'awaiting_approval', 'approved']
 
@@ -63,6 +73,8 @@ export type Computed =
       decimals: number
       /** When the plan has no step: the binding reasons the pool holds (strategies/hold.ts). */
       hold?: HoldReason[]
+      /** Venues held for lack of data (every chain of the allocation): no step touches them. */
+      frozen: FrozenVenue[]
     }
   | { status: 'skipped'; chain: string; reason: string }
 
@@ -127,6 +139,7 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
     }
   }
 
+  const window = { seconds: apyWindowSecondsOf(config, chain) }
   const scores: VenueScore[] = []
   const allocVenues: AllocationVenue[] = []
   const read = async (id: string) => ({
@@ -134,7 +147,7 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
     position: (await store.positions.latest(id))?.amount ?? 0n,
   })
   const score = (v: (typeof venues)[number], r: Awaited<ReturnType<typeof read>>, assetApy?: number) =>
-    scoreVenue({ venue: { id: v.id, chain, kind: v.kind, protocol: v.protocol, risk: v.risk }, samples: r.samples, position: r.position, now: r.samples[0]?.blockTime ?? 0, assetApy }, policy)
+    scoreVenue({ venue: { id: v.id, chain, kind: v.kind, protocol: v.protocol, risk: v.risk }, samples: r.samples, position: r.position, now: r.samples[0]?.blockTime ?? 0, assetApy, window }, policy)
   // Idle first: vaults and lending markets over the collateral earn their APY on top of the
   // collateral's own staking yield, which idle earns alone.
   const idleRead = await read(idle)
@@ -157,6 +170,7 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
       score: s.score,
       excluded: s.excluded,
       stuck: s.stuck,
+      frozen: s.frozen ?? null,
       withdrawable: s.withdrawable,
       liquidity: liq.liquidity,
       liquidityPerDeposit: liq.perDeposit,
@@ -205,6 +219,7 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
   for (const v of views) if (inFlight.get(v.chain.name)) v.chain.inFlight = inFlight.get(v.chain.name)
   const routes = inFlight.size ? [] : bridgeRoutesOf(config, views.map((v) => v.chain.name))
 
+  const frozen: FrozenVenue[] = views.flatMap((v) => v.scores.filter((s) => s.frozen).map((s) => ({ venueId: s.venueId, chain: s.chain, reason: s.frozen! })))
   let allocation: Allocation
   let plan: Plan
   let input: AllocationInput
@@ -226,7 +241,7 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
         chains: views.map((v) => ({ name: v.chain.name, decimals: v.chain.decimals, idleVenueId: v.chain.idleVenueId, sampleBlock: v.chain.sampleBlock, headBlock: v.chain.name === chain ? (opts.headBlock ?? v.chain.sampleBlock) : v.chain.sampleBlock, symbol: v.chain.symbol })),
         policy,
       })
-      return { status: 'computed', scope: 'pool', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals }
+      return { status: 'computed', scope: 'pool', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals, frozen }
     }
     const mine = allocation.targets.filter((t) => t.chain === chain)
     plan = buildPlan({
@@ -253,7 +268,7 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
     hold = holdReasons(input, allocation, { chain, budgetFreesAtBlock, symbol: own.chain.symbol })
     if (hold.length === 0) hold = [{ kind: 'dust', text: 'the only moves are dust deposits, not worth a transaction' }]
   }
-  return { status: 'computed', scope: 'chain', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals, ...(hold ? { hold } : {}) }
+  return { status: 'computed', scope: 'chain', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals, frozen, ...(hold ? { hold } : {}) }
 }
 
 /** The awaiting-approval plan to keep instead of a new plan with net benefit `newNet`, if any. */
@@ -286,6 +301,14 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
   const c = await computePlan(deps, chain, opts)
   if (c.status === 'skipped') return c
   const { plan, allocation } = c
+  // A plan is made only when every venue it touches has a complete window (the allocator holds
+  // frozen venues and frozen chains; this is the last guard before anything is written).
+  const frozenIds = new Set(c.frozen.map((f) => f.venueId))
+  const touched = plan.steps.filter((st) => frozenIds.has(st.venueId))
+  if (touched.length) {
+    const text = `held: the plan would touch frozen venue(s) ${frozenText(c.frozen.filter((f) => touched.some((t) => t.venueId === f.venueId)))}`
+    return { chain, status: 'hold', superseded: [], frozen: c.frozen, reason: text, reasons: [{ kind: 'frozen', text, venues: touched.map((t) => t.venueId) }] }
+  }
   const cursor = { blockNumber: c.sampleBlock }
   const collateral = { decimals: c.decimals, symbol: c.symbol }
   const pool = c.scope === 'pool'
@@ -305,13 +328,15 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
     // Holding is not materially better than a plan the committee is looking at: that one stays.
     const why = c.hold ?? []
     const waiting = await awaitingPlanToKeep(store, 0n, config.strategy.replaceAwaitingPlanBps)
+    const frozenReasons: HoldReason[] = c.frozen.length ? [{ kind: 'frozen', text: `held for lack of data: ${frozenText(c.frozen)}`, venues: c.frozen.map((f) => f.venueId) }] : []
+    const reasons = [...frozenReasons, ...why]
     if (waiting) {
-      const reasons: HoldReason[] = [{ kind: 'committee', text: `committee plan ${waiting} pending: it stays until a materially better plan comes` }, ...why]
-      return { chain, status: 'hold', superseded: [], reason: holdText(reasons), reasons }
+      const withCommittee: HoldReason[] = [{ kind: 'committee', text: `committee plan ${waiting} pending: it stays until a materially better plan comes` }, ...reasons]
+      return { chain, status: 'hold', superseded: [], reason: holdText(withCommittee), reasons: withCommittee, frozen: c.frozen }
     }
     const superseded = [...(open.length ? await store.plans.supersedeOpen(planChain) : []), ...(await supersedeOthers())]
     await closeSuperseded(superseded)
-    return { chain, status: 'hold', superseded, reason: why.length ? holdText(why) : `allocation ${allocation.solver.status}`, reasons: why }
+    return { chain, status: 'hold', superseded, reason: reasons.length ? holdText(reasons) : `allocation ${allocation.solver.status}`, reasons, frozen: c.frozen }
   }
   for (const p of open) {
     if (sameSteps(await store.plans.steps(p.id), plan.steps)) return { chain, status: 'unchanged', planId: p.id }

@@ -40,9 +40,9 @@ export interface SamplesQueries {
 }
 
 const COLUMNS =
-  'venue_id, chain, block_number, block_hash, block_time, available, error, exchange_rate, apy, tvl, utilisation, withdrawable, peg, paused, created_at'
+  'venue_id, chain, block_number, block_hash, block_time, available, error, exchange_rate, apy, tvl, utilisation, withdrawable, peg, paused, created_at, apy_span_seconds'
 
-const INSERT = `INSERT INTO samples (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const INSERT = `INSERT INTO samples (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (venue_id, block_number) DO NOTHING`
 
 interface SampleRow {
@@ -61,6 +61,7 @@ interface SampleRow {
   peg: number | null
   paused: number | null
   created_at: number
+  apy_span_seconds: number | null
 }
 
 function toRow(s: SampleInput, now: number): (string | number | null)[] {
@@ -82,6 +83,7 @@ function toRow(s: SampleInput, now: number): (string | number | null)[] {
     optRealToDb(s.peg, `${where} peg`),
     optBoolToDb(s.paused),
     now,
+    s.apySpanSeconds == null ? null : Math.max(0, Math.floor(s.apySpanSeconds)),
   ]
 }
 
@@ -102,6 +104,7 @@ export function sampleFromRow(r: SampleRow): Sample {
     peg: optRealFromDb(r.peg),
     paused: optBoolFromDb(r.paused),
     createdAt: num(r.created_at),
+    apySpanSeconds: r.apy_span_seconds == null ? null : num(r.apy_span_seconds),
   }
 }
 

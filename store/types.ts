@@ -30,6 +30,8 @@ export interface SampleInput {
   /** LST price in its backing asset (1 = at peg). */
   peg?: number | null
   paused?: boolean | null
+  /** Seconds the readings behind `apy` reach back (derived: its annualisation span; published: the unbroken run of readings). */
+  apySpanSeconds?: number | null
 }
 
 export interface Sample {
@@ -49,6 +51,8 @@ export interface Sample {
   paused: boolean | null
   /** ms */
   createdAt: number
+  /** See SampleInput.apySpanSeconds; null = unknown (the store always sets it). */
+  apySpanSeconds?: number | null
 }
 
 export interface VenueSampleCount {

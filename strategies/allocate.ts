@@ -40,8 +40,9 @@ export type { AllocationChain, AllocationInput, AllocationRoute, AllocationTrans
  *     Σ_{v∈chain, not idle} d_v − w_v ≤ chainCap − invested        maxChainShareBps
  *     Σ_{v∈protocol, not idle} d_v − w_v ≤ protocolCap − invested  maxProtocolShareBps
  *     Σ_v w_v ≤ maxMovePerPeriodBps·pool − moved this period        move budget (hard)
- *   venues that are stuck (paused, unreadable) or in cooldown have no variables: they keep their
- *   position.
+ *   venues that are stuck (paused, unreadable), frozen (readings do not cover the APY window) or
+ *   in cooldown have no variables: they keep their position exactly. A frozen idle venue holds its
+ *   whole chain. Missing data never moves money; only evidence (a depeg, a pause) excludes.
  *
  * A limit the current allocation already breaches (a cap lowered, a buffer spent) is never made
  * worse, and bringing it back within the limit earns a large bonus (M per unit), so breaches are
@@ -70,6 +71,7 @@ const gasTriesFor = (venues: number) => (venues <= 50 ? 8 : venues <= 500 ? 3 : 
 
 export type BindingKind =
   | 'stuck'
+  | 'frozen'
   | 'cooldown'
   | 'excluded'
   | 'cap'

@@ -23,6 +23,8 @@ export interface AllocationVenue {
   excluded?: string | null
   /** Paused or unreadable: the position cannot move. */
   stuck?: boolean
+  /** Readings do not cover the window (scoreVenue's `frozen`): held exactly where it is — no withdrawal, no deposit. An idle venue frozen holds its whole chain. */
+  frozen?: string | null
   /** What can be withdrawn now (raw); null/undefined = all of the position. */
   withdrawable?: bigint | null
   /**
@@ -119,6 +121,9 @@ export function toRaw(x: number, decimals: number): bigint {
 
 const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b
 
+/** Why a venue has no variables: stuck (paused, unreadable), frozen (incomplete window), cooldown. */
+export type FixedKind = 'stuck' | 'frozen' | 'cooldown'
+
 /** The derived, exact constants of an input: pool total, caps, buffers, budget. */
 export interface Limits {
   /** Common decimals for cross-chain sums (max of the chains'). */
@@ -142,7 +147,7 @@ export interface Limits {
   /** What may still move this period, common decimals. */
   budget: bigint
   /** Why a venue cannot move at all (stuck, cooldown, chain frozen), by venue id. */
-  fixed: Map<string, { constraint: 'stuck' | 'cooldown'; detail: string }>
+  fixed: Map<string, { constraint: FixedKind; detail: string }>
   idleIds: Set<string>
 }
 
@@ -228,17 +233,19 @@ export function limitsOf(input: AllocationInput): Limits {
   for (const c of input.chains) budget -= (c.movedThisPeriod ?? 0n) * scale.get(c.name)!
   if (budget < 0n) budget = 0n
 
-  const fixed = new Map<string, { constraint: 'stuck' | 'cooldown'; detail: string }>()
-  const frozenChains = new Map<string, string>()
+  const fixed = new Map<string, { constraint: FixedKind; detail: string }>()
+  const frozenChains = new Map<string, { constraint: FixedKind; detail: string }>()
   for (const c of input.chains) {
     const idle = input.venues.find((v) => v.id === c.idleVenueId)!
-    if (idle.stuck) frozenChains.set(c.name, `idle venue ${idle.id} cannot move (paused or unreadable): the chain is frozen`)
+    if (idle.stuck) frozenChains.set(c.name, { constraint: 'stuck', detail: `idle venue ${idle.id} cannot move (paused or unreadable): the chain is frozen` })
+    else if (idle.frozen) frozenChains.set(c.name, { constraint: 'frozen', detail: `idle venue ${idle.id} ${idle.frozen}: the chain is held` })
   }
   for (const v of input.venues) {
     const c = chains.get(v.chain)!
     const frozen = frozenChains.get(v.chain)
     if (v.stuck) fixed.set(v.id, { constraint: 'stuck', detail: v.excluded ? `cannot be withdrawn: ${v.excluded}` : 'paused or unreadable: the position cannot move' })
-    else if (frozen) fixed.set(v.id, { constraint: 'stuck', detail: frozen })
+    else if (v.frozen) fixed.set(v.id, { constraint: 'frozen', detail: v.frozen })
+    else if (frozen) fixed.set(v.id, frozen)
     else if (!idleIds.has(v.id) && v.lastMovedBlock != null) {
       const cd = BigInt(cooldownBlocksOf(policy, v.id))
       const until = v.lastMovedBlock + cd

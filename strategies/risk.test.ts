@@ -118,8 +118,43 @@ describe('scoreVenue', () => {
     expect(depeg.excluded).toMatch(/depeg 600\.0 bps beyond 500 bps/)
     expect(depeg.stuck).toBe(false)
     expect(depeg.withdrawable).toBe(E18)
-    expect(scoreVenue({ venue: venue(), samples: [], position: 0n, now: NOW }, p).excluded).toBe('no sample yet')
-    expect(scoreVenue({ venue: venue(), samples: [sample(0, { apy: null })], position: 0n, now: NOW }, p).excluded).toMatch(/no APY/)
+    // Missing data is not evidence: no sample, no APY → frozen (held), never excluded.
+    const none = scoreVenue({ venue: venue(), samples: [], position: 0n, now: NOW }, p)
+    expect([none.excluded, none.frozen]).toEqual([null, 'held: no sample yet'])
+    const noApy = scoreVenue({ venue: venue(), samples: [sample(0, { apy: null })], position: 0n, now: NOW }, p)
+    expect([noApy.excluded, noApy.frozen, noApy.score]).toEqual([null, 'held: no APY reading at block 100', -Infinity])
+  })
+
+  describe('frozen: the readings must cover the window', () => {
+    const window = { seconds: 24 * 3_600 }
+    it('holds a venue whose latest APY rests on less than the window, saying how much is missing', () => {
+      const s = scoreVenue({ venue: venue(), samples: [sample(0, { apySpanSeconds: 10 * 3_600 })], position: E18, now: NOW, window }, policy())
+      expect(s.frozen).toBe('held: no APY reading for 14 h of 24 h')
+      expect(s.excluded).toBeNull()
+      expect(s.score).toBe(-Infinity)
+      expect(explainScore(s).split('\n')[0]).toBe('v: held: no APY reading for 14 h of 24 h')
+    })
+    it('holds a venue whose span is unknown (samples written before spans were recorded)', () => {
+      expect(scoreVenue({ venue: venue(), samples: [sample(0)], position: E18, now: NOW, window }, policy()).frozen).toBe('held: no APY reading for 24 h of 24 h')
+    })
+    it('scores a venue whose latest APY covers the window, from complete samples only', () => {
+      const samples = [sample(0, { apy: 0.5, apySpanSeconds: 3_600 }), sample(1, { apy: 0.04, apySpanSeconds: 86_400 }), sample(2, { apy: 0.06, apySpanSeconds: 86_401 })]
+      const s = scoreVenue({ venue: venue(), samples, position: 0n, now: NOW, window }, policy({ risk: { pessimisticGross: false } }))
+      expect(s.frozen).toBeNull()
+      // The 50 % APY from one hour is not in the mean: (4 % + 6 %) / 2.
+      expect(s.grossApy).toBeCloseTo(0.05, 12)
+    })
+    it('a refused (implausible) latest reading freezes, naming it', () => {
+      const samples = [sample(0, { apySpanSeconds: 86_400 }), sample(1, { apy: null, error: 'implausible: negative TVL -1' })]
+      expect(scoreVenue({ venue: venue(), samples, position: E18, now: NOW, window }, policy()).frozen).toBe('held: no APY reading at block 101 (implausible: negative TVL -1)')
+    })
+    it('evidence that was read still excludes without an APY: a depeg, a pause', () => {
+      const depeg = scoreVenue({ venue: venue(), samples: [sample(0, { apy: null, peg: 0.9 })], position: E18, now: NOW, window }, policy())
+      expect([depeg.frozen, depeg.stuck]).toEqual([null, false])
+      expect(depeg.excluded).toMatch(/^depeg 1000\.0 bps/)
+      const paused = scoreVenue({ venue: venue(), samples: [sample(0, { apy: null, paused: true })], position: E18, now: NOW, window }, policy())
+      expect([paused.frozen, paused.stuck]).toEqual([null, true])
+    })
   })
 
   it('slashing weight halves every half-life; future-dated events count in full', () => {

@@ -25,14 +25,22 @@ import type { StrategyPolicy } from './policy'
  *   age           maxPenalty · max(0, 1 − ageDays / matureDays)         unknown launch: unknownPenalty
  *   audits        maxPenalty · max(0, 1 − audits / enough)
  *
- * Excluded (score −∞, `excluded` says why): no sample, latest sample unavailable, paused, no APY
- * in the window, depeg beyond `risk.depeg.excludeAboveBps`. `stuck` (paused or unreadable: its
- * position cannot be withdrawn) tells the allocator to keep the position rather than drain it.
+ * Excluded (score −∞, `excluded` says why) on evidence that was read: latest sample unavailable,
+ * paused, depeg beyond `risk.depeg.excludeAboveBps`. `stuck` (paused or unreadable: its position
+ * cannot be withdrawn) tells the allocator to keep the position rather than drain it.
+ *
+ * Frozen (score −∞, `frozen` says why, `excluded` null): the readings do not cover the window —
+ * no sample yet, no APY in the latest sample, or (with `window`) the latest APY's readings reach
+ * back less than `window.seconds` (a cold start, a feed that was unreadable or refused). Missing
+ * data is never a reason to move: the allocator holds a frozen venue exactly where it is.
+ * With `window`, only APYs whose readings cover the whole window enter the mean.
  */
 
 /** The fields of a sample the score reads (a store `Sample` fits). */
 export type ScoreSample = Pick<Sample, 'blockNumber' | 'blockTime' | 'available' | 'apy' | 'tvl' | 'utilisation' | 'withdrawable' | 'peg' | 'paused'> & {
   error?: string | null
+  /** Seconds the readings behind `apy` reach back (store samples carry it); null/absent = unknown. */
+  apySpanSeconds?: number | null
 }
 
 export interface ScoreVenue {
@@ -53,6 +61,8 @@ export interface ScoreInput {
   now: number
   /** Annual yield of the venue's asset itself (fraction), compounded onto the venue's own. Default 0. */
   assetApy?: number
+  /** The chain's APY window: the latest APY must rest on readings covering it, else the venue is frozen. Absent: any APY counts. */
+  window?: { seconds: number }
 }
 
 export interface ScoreComponent {
@@ -73,6 +83,8 @@ export interface VenueScore {
   components: Record<string, ScoreComponent>
   /** Why the venue may not receive collateral (null = eligible). */
   excluded: string | null
+  /** Why the venue is held exactly where it is for lack of data (null = its readings cover the window). */
+  frozen?: string | null
   /** Its position cannot be withdrawn now (paused or unreadable): the allocator keeps it. */
   stuck: boolean
   /** Latest sample's withdrawable liquidity (raw), null when unknown. */
@@ -100,13 +112,16 @@ export function scoreVenue(input: ScoreInput, policy: StrategyPolicy): VenueScor
   const components: Record<string, ScoreComponent> = {}
   const base = { venueId: venue.id, chain: venue.chain, components }
 
-  if (!latest) return { ...base, score: -Infinity, grossApy: null, excluded: 'no sample yet', stuck: true, withdrawable: null, sampleBlock: null }
+  if (!latest) return { ...base, score: -Infinity, grossApy: null, excluded: null, frozen: 'held: no sample yet', stuck: true, withdrawable: null, sampleBlock: null }
   const stuck = !latest.available || latest.paused === true
   const withdrawable = latest.available ? latest.withdrawable : null
   const sampleBlock = latest.blockNumber
 
   // ── yield ──
-  const window = samples.filter((s) => s.available && s.apy !== null && Number.isFinite(s.apy)).slice(-r.apyWindowSamples)
+  const W = input.window?.seconds
+  const usable = (s: ScoreSample) => s.available && s.apy !== null && Number.isFinite(s.apy)
+  const complete = (s: ScoreSample) => usable(s) && (W === undefined || (s.apySpanSeconds ?? 0) >= W)
+  const window = samples.filter(complete).slice(-r.apyWindowSamples)
   const apys = window.map((s) => s.apy as number)
   const mean = apys.length ? apys.reduce((a, b) => a + b, 0) / apys.length : null
   const sd = apys.length > 1 ? Math.sqrt(apys.reduce((a, b) => a + (b - mean!) ** 2, 0) / (apys.length - 1)) : 0
@@ -225,20 +240,35 @@ export function scoreVenue(input: ScoreInput, policy: StrategyPolicy): VenueScor
   const yieldAfterFees = rewards + assetBonus
   const score = yieldAfterFees - penalties / 1e4
 
+  // Evidence that was read excludes (an exit may follow); missing data freezes (the position stays).
   let excluded: string | null = null
+  let frozen: string | null = null
   if (!latest.available) excluded = `unavailable at block ${latest.blockNumber}${latest.error ? `: ${latest.error}` : ''}`
   else if (latest.paused === true) excluded = `paused at block ${latest.blockNumber}`
-  else if (g === null) excluded = 'no APY reading in the window'
   else if (gapBps > r.depeg.excludeAboveBps) excluded = `depeg ${bpsText(gapBps)} beyond ${r.depeg.excludeAboveBps} bps`
+  else if (!usable(latest)) frozen = `held: no APY reading at block ${latest.blockNumber}${latest.error ? ` (${latest.error})` : ''}`
+  else if (!complete(latest)) frozen = `held: no APY reading for ${duration(W! - (latest.apySpanSeconds ?? 0))} of ${duration(W!)}`
+  else if (g === null) frozen = 'held: no APY reading in the window'
 
-  return { ...base, score: excluded ? -Infinity : score, grossApy: g, excluded, stuck, withdrawable, sampleBlock }
+  return { ...base, score: excluded || frozen ? -Infinity : score, grossApy: g, excluded, frozen, stuck, withdrawable, sampleBlock }
+}
+
+/** A span of seconds in the largest unit that keeps it readable: "45 s", "14 min", "14 h", "3 d". */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds))
+  if (s < 120) return `${s} s`
+  if (s < 7_200) return `${Math.round(s / 60)} min`
+  if (s < 2 * DAY) return `${Math.round(s / 3_600)} h`
+  return `${Math.round(s / DAY)} d`
 }
 
 /** One line per component, largest penalty first: the answer to "why this score". */
 export function explainScore(s: VenueScore): string {
   const head = s.excluded
     ? `${s.venueId}: excluded (${s.excluded})${s.stuck ? ', position stuck' : ''}`
-    : `${s.venueId}: score ${pct(s.score)} from gross ${s.grossApy === null ? '—' : pct(s.grossApy)}`
+    : s.frozen
+      ? `${s.venueId}: ${s.frozen}`
+      : `${s.venueId}: score ${pct(s.score)} from gross ${s.grossApy === null ? '—' : pct(s.grossApy)}`
   const lines = Object.entries(s.components)
     .sort(([ka, a], [kb, b]) => Math.abs(b.penaltyBps) - Math.abs(a.penaltyBps) || ka.localeCompare(kb))
     .map(([k, c]) => `  ${k.padEnd(13)} ${(c.penaltyBps === 0 ? '0' : (c.penaltyBps > 0 ? '−' : '+') + bpsText(Math.abs(c.penaltyBps))).padStart(12)}  ${c.why}`)

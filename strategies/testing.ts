@@ -18,6 +18,8 @@ export interface TestVenue {
   score: number
   excluded?: string
   stuck?: boolean
+  /** Readings do not cover the window: held exactly where it is. */
+  frozen?: string
   withdrawable?: number
   lastMovedBlock?: number
   caps?: { maxAmount?: number; maxShareBps?: number }
@@ -55,6 +57,7 @@ export function mkInput(o: { chains?: TestChain[]; venues: TestVenue[]; policy?:
       score: v.score,
       excluded: v.excluded ?? null,
       stuck: v.stuck ?? false,
+      ...(v.frozen ? { frozen: v.frozen } : {}),
       withdrawable: v.withdrawable === undefined ? null : toRaw(v.withdrawable, d),
       lastMovedBlock: v.lastMovedBlock === undefined ? null : BigInt(v.lastMovedBlock),
       caps: v.caps ?? {},

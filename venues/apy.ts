@@ -19,14 +19,78 @@ export function apyFromRates(from: RatePoint, to: RatePoint): number | null {
   return Math.expm1(Math.log1p(growth) * (SECONDS_PER_YEAR / dt))
 }
 
-/** Picks the point `window` blocks back (or the oldest we have) from points sorted by block. */
-export function derivedApy(history: readonly RatePoint[], current: RatePoint, window: number): number | null {
+export interface ApyWindow {
+  /** The window the APY is derived over, seconds. */
+  windowSeconds: number
+  /** No APY from a shorter span than this, seconds (a cold start, a short history). */
+  minSpanSeconds: number
+}
+
+export interface DerivedApy {
+  apy: number
+  /** Seconds between the base point and the current one: what the APY was annualised from. */
+  spanSeconds: number
+}
+
+/**
+ * The APY over the window ending at `current`: from the newest point at least `windowSeconds`
+ * older (by block time), or the oldest point there is when the history is shorter. Null without
+ * history or when that span is under `minSpanSeconds`: a rate over a few blocks is noise (a daily
+ * oracle report, a one-block glitch) that annualising would blow up, so it is no APY at all.
+ * `history` is sorted by block.
+ */
+export function derivedApy(history: readonly RatePoint[], current: RatePoint, w: ApyWindow): DerivedApy | null {
   let base: RatePoint | undefined
   for (let i = history.length - 1; i >= 0; i--) {
     const p = history[i]!
     if (p.blockNumber >= current.blockNumber) continue
     base = p
-    if (current.blockNumber - p.blockNumber >= BigInt(window)) break
+    if (current.blockTime - p.blockTime >= w.windowSeconds) break
   }
-  return base ? apyFromRates(base, current) : null
+  if (!base) return null
+  const spanSeconds = current.blockTime - base.blockTime
+  if (spanSeconds < w.minSpanSeconds) return null
+  const apy = apyFromRates(base, current)
+  return apy === null ? null : { apy, spanSeconds }
 }
+
+/** Blocks a window of `seconds` spans at `blockTimeMs` per block (rounded up, at least 1). */
+export function windowBlocks(seconds: number, blockTimeMs: number): number {
+  return Math.max(1, Math.ceil((seconds * 1000) / Math.max(1, blockTimeMs)))
+}
+
+/**
+ * The chain's real block time (ms) measured between two blocks, or `fallbackMs` (the configured
+ * block time) when they do not tell (same block, equal timestamps).
+ */
+export function measuredBlockTimeMs(a: { number: bigint; timestamp: number }, b: { number: bigint; timestamp: number }, fallbackMs: number): number {
+  const blocks = Number(b.number - a.number)
+  const seconds = b.timestamp - a.timestamp
+  if (blocks <= 0 || seconds <= 0) return fallbackMs
+  return (seconds * 1000) / blocks
+}
+
+/** The readings a plausibility check looks at (a venue reading fits). */
+export interface PlausibilityInput {
+  apy: number | null
+  tvl: bigint | null
+  utilisation: number | null
+  withdrawable: bigint | null
+}
+
+/**
+ * Why a reading cannot be true (null = plausible): an APY above `maxApy` (fraction) or below
+ * −100 %, a negative TVL or withdrawable amount, a utilisation outside 0..1. Such a reading is a
+ * broken feed, never a reason to move money.
+ */
+export function implausibility(r: PlausibilityInput, maxApy: number): string | null {
+  const out: string[] = []
+  if (r.apy !== null && (!Number.isFinite(r.apy) || r.apy > maxApy)) out.push(`APY ${fmtPct(r.apy)} above the plausible ${fmtPct(maxApy)} (watch.maxPlausibleApy)`)
+  else if (r.apy !== null && r.apy < -1) out.push(`APY ${fmtPct(r.apy)} below −100 %`)
+  if (r.tvl !== null && r.tvl < 0n) out.push(`negative TVL ${r.tvl}`)
+  if (r.withdrawable !== null && r.withdrawable < 0n) out.push(`negative withdrawable ${r.withdrawable}`)
+  if (r.utilisation !== null && (!Number.isFinite(r.utilisation) || r.utilisation < 0 || r.utilisation > 1)) out.push(`utilisation ${r.utilisation} outside 0..1`)
+  return out.length ? `implausible: ${out.join('; ')}` : null
+}
+
+const fmtPct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toLocaleString('en-US', { maximumFractionDigits: 2 })} %` : String(x))

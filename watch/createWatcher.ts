@@ -1,4 +1,4 @@
-import type { Config, VenueConfig } from '../config/schema'
+import { apyWindowSecondsOf, type Config, type VenueConfig } from '../config/schema'
 import { childLogger, type Logger } from '../core/logger'
 import { BlockNotYetAvailableError, describeError, isRetryable } from '../core/errors'
 import { sleep } from '../core/shutdown'
@@ -6,7 +6,7 @@ import type { ChainClient, EndpointEvent } from '../chains/createChainClient'
 import { planReads, readBlock, type BlockRead } from '../chains/readBlock'
 import type { Store } from '../store'
 import type { SampleInput, PositionInput } from '../store/types'
-import { derivedApy, type RatePoint } from '../venues/apy'
+import { derivedApy, implausibility, measuredBlockTimeMs, windowBlocks, type RatePoint } from '../venues/apy'
 import { evaluateVenue, median, type Condition } from './alertRules'
 import { heldFor, persistenceFor, stepPersistence, type Fired, type Glitch, type Pending } from './persistence'
 
@@ -40,7 +40,16 @@ const MIN_BASELINE_SAMPLES = 5
 interface VenueMemory {
   rates: RatePoint[]
   apys: number[]
+  /** Published APYs: the last plausible reading's time and how far back its unbroken run reaches. */
+  run?: { blockTime: number; spanSeconds: number }
+  /** The venue publishes its APY (a lending rate) rather than an exchange rate to derive it from. */
+  published?: boolean
+  /** Consecutive implausible readings (the alert fires at watch.implausibleAlertAfterSamples). */
+  implausible: number
 }
+
+/** Probes at most this many depths (halving) for the oldest block the node still serves. */
+const HISTORY_PROBES = 8
 
 export function createWatcher(deps: WatcherDeps): Watcher {
   const { config, logger: baseLogger } = deps.common
@@ -51,8 +60,19 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   const venues: VenueConfig[] = config.venues.filter((v) => v.chain === chain.name)
   const pool = config.pool.account
   const plan = planReads(venues, pool)
-  const window = config.watch.apyWindowBlocks
   const baselineN = config.alerts.apyBaselineSamples
+  // Windows are in time, per chain; blocks only say how much history to keep and back-fill.
+  const apyWindow = { windowSeconds: apyWindowSecondsOf(config, chain.name), minSpanSeconds: config.watch.minApySpanSeconds }
+  /** The chain's block time: measured from block timestamps where possible, else the configured one. */
+  let blockTimeMs = chain.config.blockTimeMs
+  const windowBlocksNow = () => windowBlocks(apyWindow.windowSeconds, blockTimeMs)
+  /** Rate points closer together than this are thinned out of memory (a window of at most ~1024 points). */
+  const thinSeconds = Math.floor(apyWindow.windowSeconds / 1024)
+  /** A published APY's run of readings breaks on a gap longer than this (seconds). */
+  const runGapSeconds = Math.max((3 * chain.config.blockTimeMs) / 1000, apyWindow.windowSeconds / 24)
+  /** Blocks below this are the start-up back-fill: stored, but raise no alert (the live blocks do). */
+  let backfillUntil = -1n
+  let implausibleTotal = 0
 
   let cursor: { number: bigint; hash: `0x${string}` } | null | undefined // undefined: not loaded yet
   const memory = new Map<string, VenueMemory>()
@@ -75,10 +95,18 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     // The drop was first seen up to blocks − 1 blocks before it opened; those samples are not baseline.
     const dropLead = BigInt(persistenceFor(config.alerts.persistence, 'apy-drop', 'warning').blocks - 1)
     for (const v of venues) {
-      const rows = (await store.samples.recent(v.id, Math.max(window, baselineN) + 1, { availableOnly: true, beforeBlock: before })).reverse()
+      const rows = (await store.samples.recent(v.id, Math.min(50_000, Math.max(windowBlocksNow(), baselineN) + 1), { availableOnly: true, beforeBlock: before })).reverse()
+      const first = rows[0]
+      const last = rows.at(-1)
+      if (first && last && last.blockNumber > first.blockNumber) blockTimeMs = measuredBlockTimeMs({ number: first.blockNumber, timestamp: first.blockTime }, { number: last.blockNumber, timestamp: last.blockTime }, blockTimeMs)
+      const rates: RatePoint[] = []
+      for (const r of rows) if (r.exchangeRate !== null) keepRate(rates, { blockNumber: r.blockNumber, blockTime: r.blockTime, exchangeRate: r.exchangeRate })
+      const lastRow = (await store.samples.recent(v.id, 1, { beforeBlock: before }))[0]
       memory.set(v.id, {
-        rates: rows.filter((r) => r.exchangeRate !== null).map((r) => ({ blockNumber: r.blockNumber, blockTime: r.blockTime, exchangeRate: r.exchangeRate! })),
+        rates,
         apys: rows.filter((r) => r.apy !== null).map((r) => r.apy!),
+        run: lastRow && lastRow.available && lastRow.apy !== null && lastRow.apySpanSeconds != null ? { blockTime: lastRow.blockTime, spanSeconds: lastRow.apySpanSeconds } : undefined,
+        implausible: 0,
       })
       const cond = open.find((c) => c.subject === v.id && c.chain === chain.name)
       if (cond?.openedBlock != null) {
@@ -88,6 +116,22 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       }
     }
     hydrated = true
+  }
+
+  /** Appends a rate point, thins points closer than thinSeconds, drops those the window no longer needs. */
+  function keepRate(rates: RatePoint[], p: RatePoint): void {
+    const prev = rates.at(-1)
+    if (prev && thinSeconds > 0 && p.blockTime - prev.blockTime < thinSeconds && rates.length > 1 && prev.blockTime - rates.at(-2)!.blockTime < thinSeconds) rates.pop()
+    rates.push(p)
+    // Keep the newest point at least a window old (the base) and everything after it.
+    let cut = 0
+    for (let i = rates.length - 1; i >= 0; i--) {
+      if (p.blockTime - rates[i]!.blockTime >= apyWindow.windowSeconds) {
+        cut = i
+        break
+      }
+    }
+    if (cut > 0) rates.splice(0, cut)
   }
 
   async function headNumber(): Promise<bigint> {
@@ -101,15 +145,31 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     const conditions: Condition[] = []
     read.readings.forEach((r, i) => {
       const venue = plan[i]!.venue
-      const mem = memory.get(venue.id) ?? { rates: [], apys: [] }
+      const mem: VenueMemory = memory.get(venue.id) ?? { rates: [], apys: [], implausible: 0 }
       memory.set(venue.id, mem)
       let apy: number | null = r.publishedApy
+      let apySpanSeconds: number | null = null
       let rateChangeBps: number | null = null
+      mem.published = r.publishedApy !== null
       if (r.available && r.exchangeRate !== null) {
         const prev = mem.rates.at(-1)
         if (prev && prev.exchangeRate > 0n) rateChangeBps = Number(((r.exchangeRate - prev.exchangeRate) * 10n ** 10n) / prev.exchangeRate) / 1e6
-        const point: RatePoint = { blockNumber: block.number, blockTime: block.timestamp, exchangeRate: r.exchangeRate }
-        if (apy === null) apy = derivedApy(mem.rates, point, window)
+      }
+      if (r.available && apy !== null) {
+        // A published APY covers the unbroken run of readings up to this block.
+        const run = mem.run
+        apySpanSeconds = run && block.timestamp - run.blockTime <= runGapSeconds ? run.spanSeconds + Math.max(0, block.timestamp - run.blockTime) : 0
+      } else if (r.available && r.exchangeRate !== null) {
+        const d = derivedApy(mem.rates, { blockNumber: block.number, blockTime: block.timestamp, exchangeRate: r.exchangeRate }, apyWindow)
+        apy = d?.apy ?? null
+        apySpanSeconds = d?.spanSeconds ?? null
+      }
+      // Garbage from a feed is refused: no reading of it is stored, so the venue is held (frozen).
+      const refused = r.available ? implausibility({ apy, tvl: r.tvl, utilisation: r.utilisation, withdrawable: r.withdrawable }, config.watch.maxPlausibleApy) : null
+      if (refused) {
+        apy = null
+        apySpanSeconds = null
+        rateChangeBps = null
       }
       const dropKey = `apy-drop:${chain.name}:${venue.id}`
       const baseline =
@@ -121,19 +181,20 @@ export function createWatcher(deps: WatcherDeps): Watcher {
         blockHash: block.hash,
         blockTime: block.timestamp,
         available: r.available,
-        error: r.error,
-        exchangeRate: r.exchangeRate,
+        error: refused ?? r.error,
+        exchangeRate: refused ? null : r.exchangeRate,
         apy,
-        tvl: r.tvl,
-        utilisation: r.utilisation,
-        withdrawable: r.withdrawable,
+        tvl: refused ? null : r.tvl,
+        utilisation: refused ? null : r.utilisation,
+        withdrawable: refused ? null : r.withdrawable,
         peg: r.peg,
         paused: r.paused,
+        apySpanSeconds,
       })
       if (r.position !== null) positions.push({ chain: chain.name, venueId: venue.id, blockNumber: block.number, amount: r.position, shares: r.positionShares })
       conditions.push(
         ...evaluateVenue(
-          { venue, available: r.available, error: r.error, apy, apyBaseline: baseline, rateChangeBps, peg: r.peg, paused: r.paused, position: r.position, withdrawable: r.withdrawable },
+          { venue, available: r.available, error: r.error, apy, apyBaseline: baseline, rateChangeBps, peg: r.peg, paused: r.paused, position: r.position, withdrawable: refused ? null : r.withdrawable },
           config.alerts,
           (k) => openKeys.has(k),
         ),
@@ -146,10 +207,13 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   function remember(samples: SampleInput[]): void {
     for (const s of samples) {
       const mem = memory.get(s.venueId)!
-      if (s.available && s.exchangeRate != null) {
-        mem.rates.push({ blockNumber: s.blockNumber, blockTime: s.blockTime, exchangeRate: s.exchangeRate })
-        if (mem.rates.length > window + 1) mem.rates.splice(0, mem.rates.length - window - 1)
-      }
+      if (s.available && s.exchangeRate != null) keepRate(mem.rates, { blockNumber: s.blockNumber, blockTime: s.blockTime, exchangeRate: s.exchangeRate })
+      if (s.error?.startsWith('implausible')) {
+        mem.implausible++
+        implausibleTotal++
+      } else if (s.available) mem.implausible = 0
+      // A published APY's run goes on with a plausible reading and breaks on anything else.
+      mem.run = s.available && s.apy != null && s.apySpanSeconds != null && mem.published ? { blockTime: s.blockTime, spanSeconds: s.apySpanSeconds } : s.apy == null ? undefined : mem.run
       // An APY inside an open drop, or one that may be opening one, is not part of the normal baseline.
       const dropKey = `apy-drop:${s.chain}:${s.venueId}`
       const dropOpen = openKeys.has(dropKey) || pending.get(dropKey)?.toward === 'open'
@@ -217,6 +281,63 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     }
   }
 
+  /** A feed refused as implausible for watch.implausibleAlertAfterSamples readings in a row alerts once; a plausible reading resolves it. */
+  async function implausibleAlerts(block: bigint): Promise<void> {
+    for (const v of venues) {
+      const mem = memory.get(v.id)
+      if (!mem) continue
+      const key = `implausible:${chain.name}:${v.id}`
+      if (mem.implausible >= config.watch.implausibleAlertAfterSamples && !openKeys.has(key)) {
+        const last = await store.samples.at(v.id, block)
+        await store.alerts.raise({ dedupKey: key, agent, chain: chain.name, rule: 'implausible', subject: v.id, severity: 'warning', title: `${v.id}: feed refused as implausible (${mem.implausible} readings in a row)`, body: `${last?.error ?? 'implausible readings'}; the venue is held where it is until it reads plausibly again`, blockNumber: block })
+        openKeys.add(key)
+      } else if (mem.implausible === 0 && openKeys.has(key)) {
+        await store.alerts.resolve(key, { agent, title: `${v.id}: feed plausible again`, body: 'readings are accepted again', blockNumber: block })
+        openKeys.delete(key)
+      }
+    }
+  }
+
+  /**
+   * The first block to read at a fresh start: the APY window plus the score's and baseline's
+   * samples back from the head (so the result is the one a watcher running all along would have),
+   * or as far back as the node serves state; the head itself when watch.backfillWindow is off,
+   * the window exceeds watch.backfillMaxBlocks, or the node serves no history (the venues then
+   * stay frozen until the window fills).
+   */
+  async function backfillStart(head: bigint): Promise<bigint> {
+    if (!config.watch.backfillWindow || venues.length === 0) return head
+    try {
+      const back = head > 256n ? 256n : head
+      if (back > 0n) {
+        const [a, b] = await Promise.all([chain.client.getBlock({ blockNumber: head - back }), chain.client.getBlock({ blockNumber: head })])
+        blockTimeMs = measuredBlockTimeMs({ number: a.number, timestamp: Number(a.timestamp) }, { number: b.number, timestamp: Number(b.timestamp) }, blockTimeMs)
+      }
+    } catch (err) {
+      logger.warn({ err: describeError(err) }, 'could not measure the block time: using blockTimeMs')
+    }
+    let depth = BigInt(windowBlocksNow() + Math.max(config.strategy.risk.apyWindowSamples, baselineN))
+    if (depth > BigInt(config.watch.backfillMaxBlocks)) {
+      logger.warn({ windowBlocks: windowBlocksNow(), backfillMaxBlocks: config.watch.backfillMaxBlocks }, 'APY window longer than watch.backfillMaxBlocks: not back-filled, venues stay frozen until it fills')
+      return head
+    }
+    if (depth > head) depth = head
+    for (let i = 0; i < HISTORY_PROBES && depth > 0n; i++, depth /= 2n) {
+      try {
+        const r = await readBlock(chain, plan, head - depth)
+        // State this old is served when some venue reads at it (before deployment nothing does).
+        if (r.readings.some((x) => x.available)) {
+          logger.info({ from: String(head - depth), head: String(head), blockTimeMs: Math.round(blockTimeMs) }, 'back-filling the APY window')
+          return head - depth
+        }
+      } catch (err) {
+        logger.debug({ err: describeError(err), block: String(head - depth) }, 'history not served at this depth')
+      }
+    }
+    logger.warn({ head: String(head) }, 'the node serves no history: venues stay frozen until their APY window fills')
+    return head
+  }
+
   async function rpcAllAlert(active: boolean, detail: string): Promise<void> {
     const key = `rpc-all:${chain.name}`
     if (active && !openKeys.has(key)) {
@@ -238,7 +359,15 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       }
       let next: bigint
       if (cursor === null) {
-        next = await headNumber() // a new watcher starts at the head
+        // A new watcher starts at the head, after back-filling the APY window from the chain
+        // (where the node serves history) so the venues have complete windows within one round.
+        const head = await headNumber()
+        next = await backfillStart(head)
+        if (next < head) {
+          cursor = { number: next - 1n, hash: '0x' }
+          backfillUntil = head
+          hydrated = false
+        }
       } else {
         next = cursor.number + 1n
       }
@@ -282,17 +411,20 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       }
 
       const { samples, positions, conditions } = buildBlock(read)
+      // Back-filled blocks are history: their conditions raise nothing (the live blocks tell what still holds).
+      const live = read.block.number >= backfillUntil
       const applied = await store.transaction(async () => {
         await store.cursors.commitBlock({ chain: chain.name, blockNumber: read.block.number, blockHash: read.block.hash, samples, positions })
-        return applyConditions(conditions, read.block)
+        return live ? applyConditions(conditions, read.block) : undefined
       })
-      adopt(applied)
-      const alerts = applied.written
+      if (applied) adopt(applied)
+      const alerts = applied?.written ?? 0
       remember(samples)
+      if (live) await implausibleAlerts(read.block.number)
       cursor = { number: read.block.number, hash: read.block.hash }
       consecutiveFailures = 0
       await rpcAllAlert(false, '')
-      await store.heartbeats.beat(agent, { chain: chain.name, block: String(read.block.number), head: String(read.head), lag: Number(read.head - read.block.number), venues: venues.length, pendingAlerts: pending.size, glitches: glitchCounts ?? {} })
+      await store.heartbeats.beat(agent, { chain: chain.name, block: String(read.block.number), head: String(read.head), lag: Number(read.head - read.block.number), venues: venues.length, pendingAlerts: pending.size, glitches: glitchCounts ?? {}, implausible: implausibleTotal, blockTimeMs: Math.round(blockTimeMs), ...(live ? {} : { backfill: String(backfillUntil) }) })
       return { status: 'processed', block: read.block.number, head: read.head, alerts }
     } catch (err) {
       consecutiveFailures++

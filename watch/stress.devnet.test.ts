@@ -6,6 +6,7 @@ import { createLogger } from '../core/logger'
 import { shockWindows } from '../devnet/market'
 import type { Store } from '../store'
 import { openTempStore } from '../store/testing'
+import { PER_BLOCK_WATCH } from '../devnet/deploy'
 import { useDevnet } from '../test/devnet'
 import { createWatcher, type Watcher } from './createWatcher'
 
@@ -51,7 +52,7 @@ function expectedKey(kind: string, venueId: string): string {
 describe('stress scenario', () => {
   it('raises exactly one alert per shock and one recovery notice, and nothing in between', async () => {
     const input = structuredClone(devnet.config) as ConfigInput
-    input.watch = { ...input.watch, apyWindowBlocks: 1 }
+    input.watch = { ...input.watch, ...PER_BLOCK_WATCH }
     const config = configSchema.parse(input)
     const watchers = config.chains.map((c) => createWatcher({ common: { config, logger }, store, chain: createChainClient({ chain: c }) }))
     const sim = await devnet.simulator('stress')

@@ -5,6 +5,7 @@ import { configSchema } from '../config/schema'
 import { createLogger } from '../core/logger'
 import type { Store } from '../store'
 import { openTempStore } from '../store/testing'
+import { PER_BLOCK_WATCH } from '../devnet/deploy'
 import { useDevnet } from '../test/devnet'
 import { startRpcProxy, type RpcProxy } from '../test/rpcProxy'
 import { createWatcher, type Watcher } from './createWatcher'
@@ -26,7 +27,7 @@ afterEach(async () => {
 /** The devnet config with per-block APYs, optional RPC URLs for one chain and extra venues. */
 function configWith(opts: { chain?: string; urls?: string[]; extraVenues?: ConfigInput['venues'] } = {}): Config {
   const base = structuredClone(devnet.config) as ConfigInput
-  base.watch = { ...base.watch, apyWindowBlocks: 1 }
+  base.watch = { ...base.watch, ...PER_BLOCK_WATCH }
   if (opts.chain && opts.urls) {
     const c = base.chains.find((x) => x.name === opts.chain)!
     c.rpc = opts.urls.map((url) => ({ url, maxPerSecond: 1000, maxConcurrent: 8 }))

@@ -153,7 +153,7 @@ type Positions = Map<string, number>
  */
 export function shortWindowWarning(days: number, horizonDays: number): string | null {
   if (days >= horizonDays) return null
-  const span = days < 1 ? `${(days * 24).toFixed(2)} h` : `${days.toFixed(1)} d`
+  const span = days * 24 < 1 ? `${(days * 1440).toFixed(1)} min` : days < 1 ? `${(days * 24).toFixed(2)} h` : `${days.toFixed(1)} d`
   return (
     `warning: this window is ${span}, shorter than the ${horizonDays} d over which move costs are amortised (strategy.allocation.horizonDays): ` +
     `costs dominate short horizons, so a strategy that moves cannot repay them yet; judge it over ≥ ${horizonDays} d (npm run backtest -- --scenario backtest-90d)`
@@ -206,7 +206,8 @@ export function backtest(input: BacktestInput): BacktestResult {
   }
 
   type Running = Omit<BacktestLeg, 'finalValue' | 'gain' | 'yieldBps' | 'annualisedYield'> & { positions: Positions; gas: number; peak: number }
-  const leg = (name: ContenderName): Running => ({ name, positions: new Map(initial), gas: 0, peak: 0, rebalances: 0, moves: 0, costs: 0, moved: 0, maxDrawdownBps: 0, exposureDays: 0 })
+  // The peak starts at the initial value: costs paid at the first decision are a drawdown.
+  const leg = (name: ContenderName): Running => ({ name, positions: new Map(initial), gas: 0, peak: total(initial), rebalances: 0, moves: 0, costs: 0, moved: 0, maxDrawdownBps: 0, exposureDays: 0 })
   const hold = leg('hold')
   const chaser = leg('chaser')
   const strat = leg('poolwarden')
@@ -546,4 +547,25 @@ export function realisedGrowth(a: Sample, b: Sample): number {
   }
   const dt = b.blockTime - a.blockTime
   return b.apy != null && dt > 0 ? Math.pow(1 + b.apy, dt / YEAR) : 1
+}
+
+/** The side-by-side table (one line per contender, legend first), `unit` naming the collateral. */
+export function renderBacktest(r: BacktestResult, unit = 'units'): string[] {
+  const rows = [
+    ['contender', 'yield bps', 'per year', 'moves', `costs ${unit}`, `moved ${unit}`, 'worst drawdown', 'paused/depegged'],
+    ...r.legs.map((l) => [
+      l.name === 'chaser' ? 'APY chaser' : l.name === 'oracle' ? 'oracle (pays costs)' : l.name,
+      `${l.yieldBps >= 0 ? '+' : ''}${l.yieldBps.toFixed(1)}`,
+      `${(l.annualisedYield * 100).toFixed(2)} %`,
+      String(l.moves),
+      l.costs.toFixed(4),
+      l.moved.toFixed(1),
+      `${l.maxDrawdownBps.toFixed(1)} bps`,
+      `${l.exposureDays.toFixed(2)} pool-days`,
+    ]),
+  ]
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)))
+  const lines = rows.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '))
+  const cap = r.captured === null ? 'the oracle gains nothing over holding: no share to capture' : `poolwarden captured ${(r.captured * 100).toFixed(1)} % of the cost-paying oracle's gain over holding`
+  return [...r.warnings, ...lines, cap]
 }

@@ -11,6 +11,26 @@ import { benchShockToPlan } from './shockToPlan'
 import { benchAllocation, formatAllocationBench } from './allocation'
 import { signatureBenchSection } from './signatures'
 import { benchCrossChain } from './crossChain'
+import { benchBacktest } from './backtest'
+import { createTestClient, http } from 'viem'
+import type { LocalDevnet } from '../devnet/local'
+
+/**
+ * Runs one section on the freshly deployed devnet: evm_snapshot on every chain before, evm_revert
+ * after. Sections share one devnet, and each assumes the deployment's state (the simulator's
+ * controller starts at index 0, the pool's positions as funded): without this, the shock-to-plan
+ * section started where the shock-to-alert section had left the controller and failed with
+ * "index 0 already applied".
+ */
+async function isolated<T>(devnet: LocalDevnet, section: () => Promise<T>): Promise<T> {
+  const clients = devnet.config.chains.map((c) => createTestClient({ mode: 'anvil', transport: http(c.rpc[0]!.url) }))
+  const ids = await Promise.all(clients.map((c) => c.snapshot()))
+  try {
+    return await section()
+  } finally {
+    await Promise.all(clients.map((c, i) => c.revert({ id: ids[i]! })))
+  }
+}
 
 const only = process.argv.slice(2)
 const want = (name: string) => only.length === 0 || only.includes(name)
@@ -21,11 +41,12 @@ async function main() {
     for (const line of formatAllocationBench(benchAllocation())) console.log(line)
   }
   if (want('signatures')) for (const line of await signatureBenchSection()) console.log(line)
+  if (want('backtest')) for (const line of await benchBacktest()) console.log(line)
   if (want('rpc') || want('alert') || want('plan')) {
     const devnet = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_BENCH_PORT ?? 28545) })
     try {
       if (want('rpc')) {
-        const r = await benchRpcRequests(devnet, { venues: 50, blocks: 20 })
+        const r = await isolated(devnet, () => benchRpcRequests(devnet, { venues: 50, blocks: 20 }))
         console.log(`\n## RPC requests per watch tick (${r.venues} venues on ${r.chains} chains, ${r.blocks} blocks, counted at the HTTP transport)`)
         console.log(`poolwarden watcher : ${r.perTick.toFixed(2)} requests/tick = ${r.perChainPerBlock.toFixed(2)} per chain per block   (target: 1 per chain per block)`)
         console.log(`naive, one eth_call per read : ${r.naivePerTick} requests/tick`)
@@ -33,13 +54,13 @@ async function main() {
         console.log(`reduction vs naive reads      : ${(r.naivePerTick / r.perTick).toFixed(0)}×`)
       }
       if (want('alert')) {
-        const figures = await benchShockToAlert(devnet)
+        const figures = await isolated(devnet, () => benchShockToAlert(devnet))
         console.log('\n## Blocks from a shock to its alert (stress scenario; target: critical shocks in their own block, warnings once they persisted: alerts.persistence, 3 blocks by default)')
         for (const f of figures) console.log(`${f.shock.padEnd(34)} ${String(f.blocks).padStart(2)} block(s)  ${String(f.ms).padStart(5)} ms after the shock block was mined   ${f.alert}`)
       }
       if (want('plan')) {
         console.log('\n## Blocks from a yield shock to the plan and to its first tx (targets: plan within 1 block, first tx mined within 3)')
-        for (const f of await benchShockToPlan(devnet)) {
+        for (const f of await isolated(devnet, () => benchShockToPlan(devnet))) {
           console.log(`${f.shock}: shock at block ${f.shockBlock}; plan from samples of block +${f.toPlan ?? 'none'}; first rebalance tx mined at block +${f.toFirstTx ?? 'none'}`)
         }
       }

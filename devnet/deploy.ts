@@ -586,20 +586,14 @@ async function deployDao(
 type VenueInput = NonNullable<ConfigInput['venues']>[number]
 
 /** Static risk facts and caps of the devnet venues: plausible, and different per venue. */
-function venueConfig(c: ChainDeployment, v: SimVenue, position: number): VenueInput {
+/** Protocol, risk facts and caps of a devnet venue (by kind; `wstETH` tells the collateral LST from rETH). */
+function venueFacts(kind: SimVenue['kind'], id: string, position: number, wstETH: boolean): Pick<VenueInput, 'protocol' | 'risk' | 'caps'> {
   const l2 = position > 0
-  const common = { id: v.id, chain: c.name }
-  switch (v.kind) {
+  switch (kind) {
     case 'lst':
-      return v.symbol === 'wstETH'
+      return wstETH
         ? {
-            ...common,
-            kind: 'lst',
             protocol: 'lido',
-            address: v.token,
-            rateMethod: v.rateMethod,
-            ...(v.rateSource ? { rateSource: v.rateSource } : {}),
-            pegFeed: v.feed,
             risk: {
               commissionBps: 1_000,
               uptime: 0.998,
@@ -610,23 +604,14 @@ function venueConfig(c: ChainDeployment, v: SimVenue, position: number): VenueIn
             caps: {},
           }
         : {
-            ...common,
-            kind: 'lst',
             protocol: 'rocket-pool',
-            address: v.token,
-            rateMethod: v.rateMethod,
-            pegFeed: v.feed,
             risk: { commissionBps: 1_400, uptime: 0.995, audits: 9, launchDate: l2 ? '2022-10-05' : '2021-11-09', slashing: [] },
             caps: { maxShareBps: 3_000 },
           }
     case 'erc4626': {
-      const boost = v.id.endsWith('-boost')
+      const boost = id.endsWith('-boost')
       return {
-        ...common,
-        kind: 'erc4626',
         protocol: boost ? 'sim-boost-vault' : 'sim-core-vault',
-        address: v.vault,
-        pegFeed: c.feeds.wstETH,
         risk: boost
           ? { commissionBps: 2_000, uptime: 0.99, audits: 1, launchDate: '2024-09-16', slashing: [{ date: '2025-03-02', lossBps: 25, note: 'strategy loss on a leveraged position' }] }
           : { commissionBps: 1_000, uptime: 0.999, audits: 4, launchDate: '2023-06-12', slashing: [] },
@@ -635,17 +620,49 @@ function venueConfig(c: ChainDeployment, v: SimVenue, position: number): VenueIn
     }
     case 'aave-v3':
       return {
+        protocol: 'aave-v3',
+        risk: { commissionBps: 1_500, uptime: 1, audits: 20, launchDate: l2 ? '2022-03-16' : '2023-01-27', slashing: [] },
+        caps: { maxShareBps: 4_000 },
+      }
+  }
+}
+
+/**
+ * The devnet venues' config facts (id, chain, kind, protocol, risk, caps) without deploying: the
+ * same facts `buildDevnetConfig` writes, for the fast-forward backtest.
+ */
+export function devnetVenueFacts(chains: readonly string[] = DEFAULT_DEVNET_CHAINS.map((c) => c.name)) {
+  return chains.flatMap((chain, i) =>
+    Object.entries(venueModels(chain, i)).map(([name, m]) => ({ id: m.id, chain, kind: m.kind, ...venueFacts(m.kind, m.id, i, name === 'wstETH') })),
+  )
+}
+
+function venueConfig(c: ChainDeployment, v: SimVenue, position: number): VenueInput {
+  const common = { id: v.id, chain: c.name }
+  switch (v.kind) {
+    case 'lst':
+      return {
+        ...common,
+        kind: 'lst',
+        ...venueFacts('lst', v.id, position, v.symbol === 'wstETH'),
+        address: v.token,
+        rateMethod: v.rateMethod,
+        ...(v.rateSource ? { rateSource: v.rateSource } : {}),
+        pegFeed: v.feed,
+      } as VenueInput
+    case 'erc4626':
+      return { ...common, kind: 'erc4626', ...venueFacts('erc4626', v.id, position, false), address: v.vault, pegFeed: c.feeds.wstETH } as VenueInput
+    case 'aave-v3':
+      return {
         ...common,
         kind: 'aave-v3',
-        protocol: 'aave-v3',
+        ...venueFacts('aave-v3', v.id, position, false),
         address: v.market,
         dataProvider: v.market,
         asset: v.asset,
         aToken: v.aToken,
         pegFeed: c.feeds.wstETH,
-        risk: { commissionBps: 1_500, uptime: 1, audits: 20, launchDate: l2 ? '2022-03-16' : '2023-01-27', slashing: [] },
-        caps: { maxShareBps: 4_000 },
-      }
+      } as VenueInput
   }
 }
 

@@ -7,6 +7,7 @@ import {
   bpsToRay,
   bpsToWad,
   checkScenario,
+  marketSamples,
   marketAt,
   mulberry32,
   parseScenario,
@@ -206,5 +207,85 @@ describe('market model', () => {
     expect(bpsToWad(300)).toBe(3n * 10n ** 16n)
     expect(bpsToWad(0.5)).toBe(5n * 10n ** 13n)
     expect(bpsToRay(250)).toBe(25n * 10n ** 24n)
+  })
+})
+
+describe('backtest-90d.json and the fast-forward samples', () => {
+  const bt = read('backtest-90d')
+
+  it('validates: at least 90 days, hourly, every regime on a known venue, positions and TVL of known venues', () => {
+    expect(checkScenario(bt, venues)).toEqual([])
+    const cfg = bt.backtest!
+    expect(cfg).toBeDefined()
+    expect(scenarioLength(bt) * cfg.blockSeconds).toBeGreaterThanOrEqual(90 * 86_400)
+    expect(cfg.stepBlocks * cfg.blockSeconds).toBe(3_600)
+    expect(Math.floor(scenarioLength(bt) / cfg.stepBlocks)).toBe(2_160)
+    const kinds = new Set(shockWindows(bt).map((w) => w.kind))
+    for (const k of ['depeg', 'pause', 'apyDecay', 'utilisationSpike'] as const) expect(kinds.has(k), k).toBe(true)
+    // Calm before the first regime and between them, every shock over before the end.
+    const ws = shockWindows(bt)
+    expect(ws[0]!.start * cfg.blockSeconds).toBeGreaterThanOrEqual(7 * 86_400)
+    for (let i = 1; i < ws.length; i++) expect(ws[i]!.start).toBeGreaterThan(ws[i - 1]!.end)
+    expect(ws.at(-1)!.end).toBeLessThan(scenarioLength(bt))
+    for (const id of Object.keys(cfg.positions)) expect(byId.has(id), id).toBe(true)
+    for (const id of Object.keys(cfg.tvl)) expect(byId.has(id), id).toBe(true)
+  })
+
+  it('a backtest section naming an unknown venue is refused by name', () => {
+    const s = parseScenario({ name: 'x', seed: 1, backtest: { positions: { 'ethereum-nope': 1 } } })
+    expect(checkScenario(s, venues)).toEqual([expect.stringContaining('backtest.positions.ethereum-nope: unknown venue')])
+  })
+
+  it('apyDecay slides the APR linearly to its target over the window, then the APR recovers', () => {
+    const s = parseScenario({ name: 'decay', seed: 7, shocks: [{ kind: 'apyDecay', venue: 'base-vault-boost', start: 100, duration: 10, aprBps: 100 }] })
+    const calmOf = withoutShocks(s)
+    const v = venue('base-vault-boost')
+    const modelled = (i: number) => venueParamsAt(calmOf, v, i).aprBps
+    // Index 100 is the first of 10: 1/10 of the way; index 109 is the target.
+    expect(venueParamsAt(s, v, 100).aprBps).toBeCloseTo(modelled(100) + (100 - modelled(100)) * 0.1, 9)
+    expect(venueParamsAt(s, v, 104).aprBps).toBeCloseTo(modelled(104) + (100 - modelled(104)) * 0.5, 9)
+    expect(venueParamsAt(s, v, 109).aprBps).toBeCloseTo(100, 9)
+    expect(venueParamsAt(s, v, 109).shocks).toEqual(['apyDecay'])
+    expect(venueParamsAt(s, v, 110)).toEqual(venueParamsAt(calmOf, v, 110))
+    expect(venueParamsAt(s, v, 99)).toEqual(venueParamsAt(calmOf, v, 99))
+  })
+
+  it('marketSamples: the watcher’s readings from the model — rate APY, pause, peg of the collateral, liquidity of the TVL', () => {
+    const s = parseScenario({
+      name: 'ff',
+      seed: 3,
+      noise: { aprBps: 0, pegBps: 0, utilisationBps: 0, idleBps: 0 },
+      drift: { aprBps: 0, pegBps: 0, utilisationBps: 0, idleBps: 0 },
+      shocks: [
+        { kind: 'pause', venue: 'ethereum-vault-core', start: 3_600, duration: 3_600 },
+        { kind: 'depeg', venue: 'ethereum-wsteth', start: 7_200, duration: 3_600, dropBps: 250 },
+        { kind: 'slash', venue: 'ethereum-wsteth', start: 9_000, duration: 1, lossBps: 100 },
+      ],
+    })
+    const ff = ['ethereum-wsteth', 'ethereum-vault-core', 'ethereum-aave'].map((id) => ({ model: venue(id), chain: 'ethereum', pegVenueId: 'ethereum-wsteth' }))
+    const out = marketSamples(s, ff, { steps: 4, stepBlocks: 3_600, blockSeconds: 1, startTime: 1_000, tvl: { 'ethereum-vault-core': 400, 'ethereum-aave': 900 } })
+    expect(out).toHaveLength(4)
+    const [lst, core, aave] = [0, 1, 2].map((i) => out.map((step) => step[i]!))
+    expect(core!.map((x) => x.blockNumber)).toEqual([0n, 3_600n, 7_200n, 10_800n])
+    expect(core!.map((x) => x.blockTime)).toEqual([1_000, 4_600, 8_200, 11_800])
+    // Base APRs (deploy.ts profile of the first chain): wstETH 3.00 %, core 4.20 %, aave 2.40 %, per-second compounding.
+    const apy = (bps: number) => Math.pow(1 + bps / 1e4 / (365 * 86_400), 365 * 86_400) - 1
+    expect(core![1]!.apy).toBeCloseTo(apy(420), 9)
+    expect(aave![2]!.apy).toBeCloseTo(apy(240), 9)
+    expect(Number(core![1]!.exchangeRate!) / 1e18).toBeCloseTo(Math.pow(1 + 0.042 / (365 * 86_400), 3_600), 12)
+    // The pause is read at index 3600 only.
+    expect(core!.map((x) => x.paused)).toEqual([false, true, false, false])
+    // Every venue carries the collateral's peg: 97.5 % during the depeg.
+    for (const series of [lst!, core!, aave!]) expect(series.map((x) => x.peg)).toEqual([1, 1, 0.975, 1])
+    // The slash at 9000 cuts the interval (7200, 10800] once: its APY is that loss annualised.
+    const cut = (Math.pow(1 + 0.03 / (365 * 86_400), 3_600) * 0.99)
+    expect(Number(lst![3]!.exchangeRate!) / Number(lst![2]!.exchangeRate!)).toBeCloseTo(cut, 12)
+    expect(lst![3]!.apy).toBeLessThan(-0.9)
+    // Liquidity: the vault's idle share (35 %) and the market's unborrowed supply (1 − 65 %) of the TVL.
+    expect(Number(core![0]!.withdrawable!) / 1e18).toBeCloseTo(400 * 0.35, 9)
+    expect(Number(aave![0]!.withdrawable!) / 1e18).toBeCloseTo(900 * 0.35, 9)
+    expect(aave![0]!.utilisation).toBeCloseTo(0.65, 12)
+    expect(lst![0]!.withdrawable).toBeNull()
+    expect(lst![0]!.paused).toBeNull()
   })
 })

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { Sample } from '../store/types'
 import { mulberry32 } from '../core/random'
 import { checkGovernanceScenario, governanceScenarioSchema } from './governance/scenario'
 
@@ -16,6 +17,7 @@ import { checkGovernanceScenario, governanceScenarioSchema } from './governance/
  * apyDropBps 200, depegBps 100): max APR move = drift + noise amplitudes (defaults 15 + 4 bps).
  * - shocks act on one venue for [start, start + duration) and then end (the parameter returns to
  *   its modelled value): `depeg` (price −dropBps), `pause`, `apyCollapse` (APR → aprBps),
+ *   `apyDecay` (APR slides linearly from its modelled value to aprBps over the window),
  *   `utilisationSpike` (aave utilisation → utilisationBps, or a vault's idle share → idleBps),
  *   `slash` (the LST's exchange rate is cut by lossBps once, at `start`; the loss is permanent, the
  *   APR is untouched, so an exchange-rate APY is depressed for one APY window and recovers).
@@ -42,6 +44,8 @@ export const shockSchema = z.discriminatedUnion(
     z.object({ ...shockCommon, kind: z.literal('depeg'), dropBps: z.number().positive().max(10_000).default(300) }),
     z.object({ ...shockCommon, kind: z.literal('pause') }),
     z.object({ ...shockCommon, kind: z.literal('apyCollapse'), aprBps: z.number().nonnegative().default(5) }),
+    /** A slow decay: the APR slides linearly from its modelled value to `aprBps` over the window, then recovers. */
+    z.object({ ...shockCommon, kind: z.literal('apyDecay'), aprBps: z.number().nonnegative().default(100) }),
     z.object({
       ...shockCommon,
       kind: z.literal('utilisationSpike'),
@@ -52,7 +56,7 @@ export const shockSchema = z.discriminatedUnion(
     }),
     z.object({ ...shockCommon, kind: z.literal('slash'), lossBps: z.number().positive().max(10_000).default(50) }),
   ],
-  { error: 'unknown shock kind: use one of "depeg", "pause", "apyCollapse", "utilisationSpike", "slash"' },
+  { error: 'unknown shock kind: use one of "depeg", "pause", "apyCollapse", "apyDecay", "utilisationSpike", "slash"' },
 )
 
 const nonneg = (d: number) => z.number().nonnegative().default(d)
@@ -89,6 +93,19 @@ export const scenarioSchema = z.object({
     )
     .default({}),
   shocks: z.array(shockSchema).default([]),
+  /** Fast-forward backtest (`npm run backtest -- --scenario …`, marketSamples below); optional. */
+  backtest: z
+    .object({
+      /** Blocks between two decisions (samples): 3600 one-second blocks = hourly. */
+      stepBlocks: z.number().int().positive().default(3_600),
+      /** Seconds per block (the devnet's 1 s). */
+      blockSeconds: z.number().positive().default(1),
+      /** The pool's positions at the start, whole collateral units per venue (venues left out: 0). */
+      positions: z.record(venueId, z.number().nonnegative()).default({}),
+      /** Each venue's total value locked (constant), whole units; withdrawable liquidity is derived from it. */
+      tvl: z.record(venueId, z.number().positive()).default({}),
+    })
+    .optional(),
   /** The governance world of the devnet (devnet/governance/scenario.ts); optional. */
   governance: governanceScenarioSchema.optional(),
 })
@@ -167,6 +184,7 @@ export const SHOCK_TARGETS: Record<ShockKind, ReadonlyArray<VenueModel['kind']>>
   depeg: ['lst'],
   pause: ['erc4626', 'aave-v3'],
   apyCollapse: ['lst', 'erc4626', 'aave-v3'],
+  apyDecay: ['lst', 'erc4626', 'aave-v3'],
   utilisationSpike: ['aave-v3', 'erc4626'],
   slash: ['lst'],
 }
@@ -177,6 +195,9 @@ export function checkScenario(s: Scenario, venues: readonly VenueModel[]): strin
   const known = `(known: ${venues.map((v) => v.id).join(', ')})`
   const problems: string[] = []
   for (const id of Object.keys(s.overrides)) if (!byId.has(id)) problems.push(`scenario ${s.name}: overrides.${id}: unknown venue ${known}`)
+  for (const section of ['positions', 'tvl'] as const) {
+    for (const id of Object.keys(s.backtest?.[section] ?? {})) if (!byId.has(id)) problems.push(`scenario ${s.name}: backtest.${section}.${id}: unknown venue ${known}`)
+  }
   s.shocks.forEach((sh, i) => {
     const v = byId.get(sh.venue)
     if (!v) return void problems.push(`scenario ${s.name}: shocks[${i}].venue: unknown venue "${sh.venue}" ${known}`)
@@ -313,7 +334,9 @@ export function venueParamsAt(s: Scenario, venue: VenueModel, index: number): Ve
 
   const baseApr = ov.aprBps ?? venue.base.aprBps
   const collapse = find('apyCollapse')
-  const aprBps = collapse ? collapse.aprBps : Math.max(0, baseApr + wander('apr', s.drift.aprBps, s.noise.aprBps))
+  const decay = find('apyDecay')
+  const modelled = Math.max(0, baseApr + wander('apr', s.drift.aprBps, s.noise.aprBps))
+  const aprBps = collapse ? collapse.aprBps : decay ? modelled + (decay.aprBps - modelled) * ((index - decay.start + 1) / decay.duration) : modelled
 
   switch (venue.kind) {
     case 'lst': {
@@ -340,6 +363,94 @@ export function venueParamsAt(s: Scenario, venue: VenueModel, index: number): Ve
 /** Parameters of every venue at `index`. */
 export function marketAt(s: Scenario, venues: readonly VenueModel[], index: number): VenueParams[] {
   return venues.map((v) => venueParamsAt(s, v, index))
+}
+
+// ── fast-forward: the samples a watcher would read, without a chain ──────────────────────────
+
+export interface FastForwardVenue {
+  model: VenueModel
+  chain: string
+  /** The LST venue whose price the venue's samples carry as their peg (the chain's collateral; an lst: itself). */
+  pegVenueId?: string
+}
+
+export interface FastForwardOptions {
+  /** Number of samples per venue. */
+  steps: number
+  /** Blocks between two samples (scenario indexes 0, stepBlocks, 2·stepBlocks, …). */
+  stepBlocks: number
+  /** Seconds per block. */
+  blockSeconds: number
+  /** Unix time of index 0. */
+  startTime: number
+  /** Total value locked per venue, whole units (withdrawable liquidity derives from it); default 1 000 000. */
+  tvl?: Readonly<Record<string, number>>
+  decimals?: number
+}
+
+const YEAR_SECONDS = 365 * 86_400
+
+/**
+ * Samples of every venue at indexes 0, stepBlocks, 2·stepBlocks, … as the watcher would store
+ * them from the simulated chain, computed from the model alone (no anvil): the exchange rate
+ * compounds per second at the APR of the index it reaches (a slash over the interval cuts it once),
+ * the APY is the rate's growth over the interval annualised (the watcher's exchange-rate APY), the
+ * peg is the collateral LST's price, withdrawable liquidity is the vault's idle share or the
+ * market's unborrowed supply of a constant TVL (the pool's own moves do not change the TVL).
+ * `steps[k]` holds one sample per venue. PURE and deterministic.
+ */
+export function marketSamples(s: Scenario, venues: readonly FastForwardVenue[], opts: FastForwardOptions): Sample[][] {
+  if (!Number.isInteger(opts.steps) || opts.steps < 1) throw new Error(`marketSamples: steps must be an integer ≥ 1, got ${opts.steps}`)
+  if (!Number.isInteger(opts.stepBlocks) || opts.stepBlocks < 1) throw new Error(`marketSamples: stepBlocks must be an integer ≥ 1, got ${opts.stepBlocks}`)
+  const unit = 10 ** (opts.decimals ?? 18)
+  const dt = opts.stepBlocks * opts.blockSeconds
+  const rate = new Map(venues.map((v) => [v.model.id, 1]))
+  const raw = (x: number) => BigInt(Math.round(x * unit))
+  const out: Sample[][] = []
+  for (let k = 0; k < opts.steps; k++) {
+    const index = k * opts.stepBlocks
+    const params = new Map(venues.map((v) => [v.model.id, venueParamsAt(s, v.model, index)]))
+    const priceOf = (id: string | undefined) => {
+      const p = id === undefined ? undefined : params.get(id)
+      return p?.kind === 'lst' ? p.priceBps / 10_000 : null
+    }
+    out.push(
+      venues.map((v) => {
+        const p = params.get(v.model.id)!
+        const before = rate.get(v.model.id)!
+        let after = before
+        let apy: number
+        if (k === 0) apy = Math.pow(1 + p.aprBps / 10_000 / YEAR_SECONDS, YEAR_SECONDS) - 1
+        else {
+          after = before * Math.pow(1 + p.aprBps / 10_000 / YEAR_SECONDS, dt)
+          const cut = v.model.kind === 'lst' ? slashBpsBetween(s, v.model.id, index - opts.stepBlocks + 1, index) : 0
+          after *= 1 - cut / 10_000
+          apy = Math.pow(after / before, YEAR_SECONDS / dt) - 1
+        }
+        rate.set(v.model.id, after)
+        const tvl = opts.tvl?.[v.model.id] ?? 1_000_000
+        const sample: Sample = {
+          venueId: v.model.id,
+          chain: v.chain,
+          blockNumber: BigInt(index),
+          blockHash: '0x00',
+          blockTime: opts.startTime + Math.round(index * opts.blockSeconds),
+          available: true,
+          error: null,
+          exchangeRate: raw(after),
+          apy,
+          tvl: raw(tvl),
+          utilisation: p.kind === 'aave-v3' ? p.utilisationBps / 10_000 : null,
+          withdrawable: p.kind === 'erc4626' ? raw((tvl * p.idleBps) / 10_000) : p.kind === 'aave-v3' ? raw(tvl * (1 - p.utilisationBps / 10_000)) : null,
+          peg: priceOf(v.pegVenueId ?? (v.model.kind === 'lst' ? v.model.id : undefined)),
+          paused: p.kind === 'lst' ? null : p.paused,
+          createdAt: 0,
+        }
+        return sample
+      }),
+    )
+  }
+  return out
 }
 
 // ── conversions to on-chain units ────────────────────────────────────────────────────────────

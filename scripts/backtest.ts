@@ -1,22 +1,53 @@
 /**
- * `npm run backtest -- [chain] [--blocks N] [--every K]`: replays the strategy over the samples the
- * watcher recorded in the store, and prints its realised yield beside holding still and a hindsight
- * oracle (strategies/backtest.ts).
+ * `npm run backtest -- --scenario <name|file.json> [--every K] [--step N]`: fast-forward — runs the
+ * devnet's market model (no chain, no waiting) and the pure strategy over the scenario (e.g. the
+ * 90-day `backtest-90d`), hold, the naive APY chaser, poolwarden and the hindsight oracle side by
+ * side, all paying the same costs (devnet/fastForward.ts, strategies/backtest.ts).
+ *
+ * `npm run backtest -- [chain] [--blocks N] [--every K]`: the same comparison over the samples the
+ * watcher recorded in the store (one chain at a time). A window shorter than the policy's cost
+ * horizon prints a warning: costs dominate short horizons.
  */
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load'
 import { ConfigError, describeError } from '../core/errors'
+import { fastForwardBacktest } from '../devnet/fastForward'
+import { loadScenario } from '../devnet/scenario'
 import { idleVenueOf } from '../plans/proposePlan'
 import { openStore } from '../store'
 import type { Sample } from '../store/types'
-import { backtest } from '../strategies/backtest'
+import { backtest, renderBacktest } from '../strategies/backtest'
+
+const positiveInt = (name: string, raw: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined => {
+  if (raw === undefined) return undefined
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new ConfigError([`--${name}: expected an integer from 1 to ${max}, got "${raw}"`])
+  return n
+}
 
 async function main() {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { blocks: { type: 'string', default: '600' }, every: { type: 'string', default: '10' } } })
-  const blocks = Number(values.blocks)
-  const every = Number(values.every)
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { blocks: { type: 'string' }, every: { type: 'string' }, scenario: { type: 'string' }, step: { type: 'string' } },
+  })
+  const every = positiveInt('every', values.every)
+  if (values.scenario !== undefined) {
+    if (values.blocks !== undefined || positionals.length > 0) throw new ConfigError(['--scenario runs the devnet market in fast-forward over all chains: drop --blocks and the chain'])
+    const t0 = performance.now()
+    const run = fastForwardBacktest(await loadScenario(values.scenario), { rebalanceEvery: every, stepBlocks: positiveInt('step', values.step) })
+    const r = run.result
+    const hours = (run.stepBlocks * run.blockSeconds) / 3600
+    console.log(
+      `── ${run.scenario}: ${r.days.toFixed(1)} days in fast-forward, ${r.steps} samples every ${hours} h, a decision every ${hours * run.rebalanceEvery} h, ` +
+        `${r.initialValue.toFixed(3)} wstETH on ${run.input.chains.length} chains (bridge routes between them); ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    )
+    if (run.windows.length) console.log(`   shocks: ${run.windows.map((w) => `${w.kind}@${w.venue} day ${((w.start * run.blockSeconds) / 86_400).toFixed(1)}–${((w.end * run.blockSeconds) / 86_400).toFixed(1)}`).join(', ')}`)
+    for (const line of renderBacktest(r, 'wstETH')) console.log(`  ${line}`)
+    return
+  }
+  if (values.step !== undefined) throw new ConfigError(['--step: only with --scenario (recorded samples come one per block)'])
+  const blocks = values.blocks === undefined ? 600 : Number(values.blocks)
   if (!Number.isInteger(blocks) || blocks < 2 || blocks > 100_000) throw new ConfigError([`--blocks: expected an integer from 2 to 100000, got "${values.blocks}"`])
-  if (!Number.isInteger(every) || every < 1) throw new ConfigError([`--every: expected a positive integer, got "${values.every}"`])
   const config = loadConfig()
   const chains = config.chains.filter((c) => !positionals[0] || c.name === positionals[0])
   if (chains.length === 0) throw new ConfigError([`unknown chain "${positionals[0]}" (known: ${config.chains.map((c) => c.name).join(', ')})`])
@@ -44,14 +75,12 @@ async function main() {
         chains: [{ name: chain.name, decimals: collateral.decimals, idleVenueId: idle }],
         initial,
         policy: config.strategy,
-        rebalanceEvery: every,
+        rebalanceEvery: every ?? 10,
       })
-      const pct = (x: number) => `${(x * 100).toFixed(3)} %`
-      console.log(`── ${chain.name}: ${r.steps} blocks from ${first} (${(r.days * 24).toFixed(2)} h), rebalancing every ${every} blocks, ${r.initialValue.toFixed(3)} ${collateral.symbol}`)
-      for (const [name, leg] of [['strategy', r.strategy], ['hold still', r.hold], ['hindsight oracle', r.oracle]] as const) {
-        console.log(`  ${name.padEnd(17)} yield ${pct(leg.annualisedYield).padStart(10)}/yr   gain ${leg.gain.toFixed(6)}   rebalances ${leg.rebalances}   moved ${leg.moved.toFixed(3)}   costs ${leg.costs.toFixed(6)}`)
-      }
-      console.log(`  captured ${r.captured === null ? '—' : pct(r.captured)} of the oracle's gain over holding`)
+      console.log(
+        `── ${chain.name}: ${r.steps} blocks from ${first} (${(r.days * 24).toFixed(2)} h), a decision every ${every ?? 10} blocks, ${r.initialValue.toFixed(3)} ${collateral.symbol}`,
+      )
+      for (const line of renderBacktest(r, collateral.symbol)) console.log(`  ${line}`)
     }
   } finally {
     await store.close()

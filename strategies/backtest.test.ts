@@ -1,99 +1,159 @@
 import { describe, expect, it } from 'vitest'
 import type { Sample } from '../store/types'
-import { backtest, realisedGrowth, type BacktestVenue } from './backtest'
+import { backtest, realisedGrowth, renderBacktest, shortWindowWarning, type BacktestVenue } from './backtest'
 import { strategyPolicySchema } from './policy'
 
 const E18 = 10n ** 18n
 const YEAR = 365 * 86_400
+const DAY = 86_400
 const risk = { commissionBps: 0, uptime: 1, audits: 5, launchDate: '2020-01-01', slashing: [] }
-const venues: BacktestVenue[] = [
-  { id: 'idle', chain: 'eth', protocol: 'lido', kind: 'lst', risk },
-  { id: 'vault', chain: 'eth', protocol: 'v', kind: 'erc4626', risk, caps: { maxShareBps: 6_000 } },
-  { id: 'aave', chain: 'eth', protocol: 'aave', kind: 'aave-v3', risk },
-]
 
-/** Steps of 12 s; each venue's APY from `apyAt(venue, step)`; `slash` cuts a rate once. */
-function synth(n: number, apyAt: (id: string, k: number) => number, slash?: { venue: string; at: number; bps: number }): Sample[][] {
-  const rate = new Map(venues.map((v) => [v.id, 1]))
-  const out: Sample[][] = []
-  for (let k = 0; k < n; k++) {
-    const t = 1_700_000_000 + 12 * k
-    out.push(
+const sample = (venueId: string, k: number, o: Partial<Sample> & { rate: number }): Sample => ({
+  venueId,
+  chain: 'eth',
+  blockNumber: BigInt(1_000 + k),
+  blockHash: '0x00',
+  blockTime: 1_700_000_000 + DAY * k,
+  available: true,
+  error: null,
+  exchangeRate: BigInt(Math.round(o.rate * 1e12)) * 1_000_000n,
+  apy: 0,
+  tvl: 1_000_000n * E18,
+  utilisation: null,
+  withdrawable: null,
+  peg: null,
+  paused: null,
+  createdAt: 0,
+  ...o,
+})
+
+describe('backtest accounting on a constructed two-venue market (figures by hand)', () => {
+  // One chain, idle collateral (never grows, shows 0 %) and one vault, one step a day:
+  //   vault rate 1, 1.01, 1.0201, 0.95, 0.95   (1 % a day, then a 6.87 % loss on day 3)
+  //   vault APY shown 10 %, paused on day 1, −50 % from day 3
+  // 100 units start idle. Gas 0.01 per step, no slippage, no buffer, costs amortised over 1 day.
+  const vaultRate = [1, 1.01, 1.0201, 0.95, 0.95]
+  const vaultApy = [0.1, 0.1, 0.1, -0.5, -0.5]
+  const steps = vaultRate.map((rate, k) => [sample('idle', k, { rate: 1, apy: 0 }), sample('vault', k, { rate, apy: vaultApy[k]!, paused: k === 1 })])
+  const venues: BacktestVenue[] = [
+    { id: 'idle', chain: 'eth', protocol: 'lido', kind: 'lst', risk },
+    { id: 'vault', chain: 'eth', protocol: 'v', kind: 'erc4626', risk },
+  ]
+  const policy = strategyPolicySchema.parse({
+    allocation: { minIdleBps: 0, maxMovePerPeriodBps: 10_000, cooldownBlocks: 0, hysteresisBps: 0, horizonDays: 1 },
+    costs: { gasPerStep: 0.01 },
+  })
+  const r = backtest({ steps, venues, chains: [{ name: 'eth', decimals: 18, idleVenueId: 'idle' }], initial: { idle: 100n * E18, vault: 0n }, policy, rebalanceEvery: 1, warmupSteps: 0 })
+
+  it('hold: never moves, earns the idle collateral’s nothing', () => {
+    expect(r.hold.finalValue).toBeCloseTo(100, 9)
+    expect(r.hold.yieldBps).toBeCloseTo(0, 9)
+    expect(r.hold.moves).toBe(0)
+    expect(r.hold.costs).toBe(0)
+    expect(r.hold.maxDrawdownBps).toBe(0)
+    expect(r.hold.exposureDays).toBe(0)
+  })
+
+  it('chaser: into the vault on day 0 (10 % > 0 %), stuck while paused, out on day 3 after the loss', () => {
+    // 100 → ×1.01 ×1.01 → 102.01 → ×0.95/1.0201 → 95 (withdrawn to idle), minus 2 × 0.01 gas.
+    expect(r.chaser.moves).toBe(2)
+    expect(r.chaser.costs).toBeCloseTo(0.02, 12)
+    expect(r.chaser.finalValue).toBeCloseTo(94.98, 6)
+    expect(r.chaser.yieldBps).toBeCloseTo(-502, 3)
+    // Peak 102.01 − 0.01 = 102.00 on day 2, trough 95 − 0.02 = 94.98 on day 3.
+    expect(r.chaser.maxDrawdownBps).toBeCloseTo(((102 - 94.98) / 102) * 10_000, 3)
+    // All of the pool sat in the vault through its paused day.
+    expect(r.chaser.exposureDays).toBeCloseTo(1, 6)
+  })
+
+  it('oracle: pays the same gas, in on day 0, out on day 2 before the loss it foresees', () => {
+    // 100 → 102.01 on day 2, withdrawn then; 2 × 0.01 gas.
+    expect(r.oracle.moves).toBe(2)
+    expect(r.oracle.costs).toBeCloseTo(0.02, 12)
+    expect(r.oracle.finalValue).toBeCloseTo(101.99, 6)
+    expect(r.oracle.yieldBps).toBeCloseTo(199, 3)
+    // The only fall: the first gas, 0.01 of 100.
+    expect(r.oracle.maxDrawdownBps).toBeCloseTo(1, 6)
+    expect(r.oracle.exposureDays).toBeCloseTo(1, 6)
+    expect(r.captured).toBeCloseTo((r.strategy.gain - 0) / 1.99, 6)
+  })
+
+  it('every contender pays the same price per step', () => {
+    for (const l of r.legs) expect(l.costs).toBeCloseTo(0.01 * l.moves, 12)
+    expect(r.legs.map((l) => l.name)).toEqual(['hold', 'chaser', 'poolwarden', 'oracle'])
+    expect(r.days).toBe(4)
+  })
+
+  it('a window shorter than the cost horizon carries the warning, a long one does not', () => {
+    expect(r.warnings).toEqual([])
+    const long = strategyPolicySchema.parse({ ...policy, allocation: { ...policy.allocation, horizonDays: 30 } })
+    const short = backtest({ steps, venues, chains: [{ name: 'eth', decimals: 18, idleVenueId: 'idle' }], initial: { idle: 100n * E18 }, policy: long, rebalanceEvery: 1, warmupSteps: 0 })
+    expect(short.warnings).toHaveLength(1)
+    expect(short.warnings[0]).toContain('costs dominate short horizons')
+    expect(short.warnings[0]).toContain('4.0 d')
+    expect(renderBacktest(short)[0]).toBe(short.warnings[0])
+  })
+})
+
+describe('shortWindowWarning', () => {
+  it('names the window (minutes, hours, days) and the horizon; none from the horizon on', () => {
+    expect(shortWindowWarning(300 / DAY, 30)).toContain('this window is 5.0 min,')
+    expect(shortWindowWarning(5 / 24, 30)).toContain('this window is 5.00 h,')
+    const w = shortWindowWarning(12.5, 30)!
+    expect(w).toContain('this window is 12.5 d,')
+    expect(w).toContain('30 d')
+    expect(w).toContain('costs dominate')
+    expect(shortWindowWarning(30, 30)).toBeNull()
+    expect(shortWindowWarning(90, 30)).toBeNull()
+  })
+})
+
+describe('backtest over three venues', () => {
+  const venues: BacktestVenue[] = [
+    { id: 'idle', chain: 'eth', protocol: 'lido', kind: 'lst', risk },
+    { id: 'vault', chain: 'eth', protocol: 'v', kind: 'erc4626', risk, caps: { maxShareBps: 6_000 } },
+    { id: 'aave', chain: 'eth', protocol: 'aave', kind: 'aave-v3', risk },
+  ]
+  const synth = (n: number, apyOf: (id: string) => number): Sample[][] => {
+    const rate = new Map(venues.map((v) => [v.id, 1]))
+    return Array.from({ length: n }, (_, k) =>
       venues.map((v) => {
-        const apy = apyAt(v.id, k)
-        if (k > 0) rate.set(v.id, rate.get(v.id)! * Math.pow(1 + apy, 12 / YEAR))
-        if (slash && slash.venue === v.id && slash.at === k) rate.set(v.id, rate.get(v.id)! * (1 - slash.bps / 10_000))
-        return {
-          venueId: v.id,
-          chain: 'eth',
-          blockNumber: BigInt(1_000 + k),
-          blockHash: '0x00',
-          blockTime: t,
-          available: true,
-          error: null,
-          exchangeRate: BigInt(Math.round(rate.get(v.id)! * 1e18)),
-          apy,
-          tvl: 10_000n * E18,
-          utilisation: v.kind === 'aave-v3' ? 0.5 : null,
-          withdrawable: null,
-          peg: null,
-          paused: null,
-          createdAt: 0,
-        }
+        if (k > 0) rate.set(v.id, rate.get(v.id)! * Math.pow(1 + apyOf(v.id), 12 / YEAR))
+        return { ...sample(v.id, k, { rate: rate.get(v.id)!, apy: apyOf(v.id) }), blockTime: 1_700_000_000 + 12 * k }
       }),
     )
   }
-  return out
-}
+  const policy = strategyPolicySchema.parse({
+    allocation: { minIdleBps: 1_000, maxMovePerPeriodBps: 10_000, cooldownBlocks: 0, hysteresisBps: 5 },
+    risk: { volatility: { weight: 0 } },
+    costs: { gasPerStep: 0 },
+  })
+  const chains = [{ name: 'eth', decimals: 18, idleVenueId: 'idle' }]
 
-const policy = strategyPolicySchema.parse({
-  allocation: { minIdleBps: 1_000, maxMovePerPeriodBps: 10_000, cooldownBlocks: 0, hysteresisBps: 5 },
-  risk: { volatility: { weight: 0 } },
-  costs: { gasPerStep: 0 },
-})
-const chains = [{ name: 'eth', decimals: 18, idleVenueId: 'idle' }]
-const initial = { idle: 50n * E18, vault: 0n, aave: 50n * E18 }
-
-describe('backtest', () => {
-  it('moves to the better venue: beats holding still, stays below the hindsight oracle', () => {
-    const steps = synth(200, (id) => (id === 'vault' ? 0.08 : id === 'aave' ? 0.01 : 0.03))
-    const r = backtest({ steps, venues, chains, initial, policy, rebalanceEvery: 20 })
-    expect(r.steps).toBe(200)
-    expect(r.days).toBeCloseTo((199 * 12) / 86_400, 9)
-    expect(r.initialValue).toBeCloseTo(100, 9)
+  it('poolwarden moves to the better venue within its cap: ahead of holding, at most the oracle without costs', () => {
+    const r = backtest({ steps: synth(200, (id) => (id === 'vault' ? 0.08 : id === 'aave' ? 0.01 : 0.03)), venues, chains, initial: { idle: 50n * E18, aave: 50n * E18 }, policy, rebalanceEvery: 20 })
     expect(r.hold.annualisedYield).toBeCloseTo(0.02, 3) // half at 3 %, half at 1 %
     expect(r.strategy.rebalances).toBeGreaterThanOrEqual(1)
-    expect(r.strategy.annualisedYield).toBeGreaterThan(r.hold.annualisedYield)
-    expect(r.oracle.finalValue).toBeGreaterThanOrEqual(r.strategy.finalValue)
-    expect(r.captured).not.toBeNull()
-    expect(r.captured!).toBeGreaterThan(0.5)
-    expect(r.captured!).toBeLessThanOrEqual(1)
+    expect(r.strategy.finalValue).toBeGreaterThan(r.hold.finalValue)
+    // Without costs the oracle knows the same yields and is bound by the same caps.
+    expect(r.oracle.finalValue).toBeGreaterThanOrEqual(r.strategy.finalValue - 1e-9)
+    // The chaser has no caps: everything into the 8 % vault.
+    expect(r.chaser.finalValue).toBeGreaterThan(r.strategy.finalValue)
   })
 
-  it('a slashing loss hits the venue holding the position; costs are paid from idle', () => {
-    const steps = synth(120, (id) => (id === 'vault' ? 0.06 : 0.03), { venue: 'aave', at: 100, bps: 100 })
-    const withCosts = strategyPolicySchema.parse({ ...policy, costs: { gasPerStep: 0.01 } })
-    const r = backtest({ steps, venues, chains, initial, policy: withCosts, rebalanceEvery: 10 })
-    // Holding still keeps 50 in aave through the 1 % slash.
-    expect(r.hold.finalValue).toBeLessThan(100 - 0.49)
-    // The strategy left aave (3 % there, 6 % in the vault) before the slash.
-    expect(r.strategy.finalValue).toBeGreaterThan(r.hold.finalValue + 0.4)
-    expect(r.strategy.costs).toBeGreaterThan(0)
-    expect(r.strategy.costs).toBeCloseTo(0.01 * r.strategy.steps, 9)
-  })
-
-  it('holding still when nothing is better: no rebalance', () => {
-    const steps = synth(60, () => 0.03)
-    const r = backtest({ steps, venues, chains, initial, policy, rebalanceEvery: 10 })
+  it('nothing better: nobody moves', () => {
+    const r = backtest({ steps: synth(60, () => 0.03), venues, chains, initial: { idle: 50n * E18, aave: 50n * E18 }, policy, rebalanceEvery: 10 })
     expect(r.strategy.rebalances).toBe(0)
     expect(r.strategy.finalValue).toBeCloseTo(r.hold.finalValue, 12)
   })
+})
 
-  it('realised growth: exchange-rate ratio, else APY over the interval; unavailable = no growth', () => {
-    const s = synth(2, () => 0.05)
-    expect(realisedGrowth(s[0]![0]!, s[1]![0]!)).toBeCloseTo(Math.pow(1.05, 12 / YEAR), 11)
-    const noRate = { ...s[1]![0]!, exchangeRate: null }
-    expect(realisedGrowth({ ...s[0]![0]!, exchangeRate: null }, noRate)).toBeCloseTo(Math.pow(1.05, 12 / YEAR), 12)
-    expect(realisedGrowth(s[0]![0]!, { ...s[1]![0]!, available: false })).toBe(1)
+describe('realisedGrowth', () => {
+  it('exchange-rate ratio, else APY over the interval; unavailable = no growth', () => {
+    const a = sample('v', 0, { rate: 1, apy: 0.05 })
+    const b = sample('v', 1, { rate: 1.001, apy: 0.05 })
+    expect(realisedGrowth(a, b)).toBeCloseTo(1.001, 11)
+    expect(realisedGrowth({ ...a, exchangeRate: null }, { ...b, exchangeRate: null })).toBeCloseTo(Math.pow(1.05, DAY / YEAR), 12)
+    expect(realisedGrowth(a, { ...b, available: false })).toBe(1)
   })
 })

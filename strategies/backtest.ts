@@ -1,14 +1,15 @@
 import type { RiskFacts, VenueKind } from '../config/schema'
 import type { Sample } from '../store/types'
 import { allocate, type Allocation } from './allocate'
-import { type AllocationInput, type AllocationVenue, toRaw } from './constraints'
-import { buildPlan } from './plan'
+import { type AllocationInput, type AllocationRoute, type AllocationTransfer, type AllocationVenue, bridgeReceived, bridgeSendable, toRaw } from './constraints'
+import { bridgeCost, stepCost } from './costs'
 import { strategyPolicySchema, type StrategyPolicy } from './policy'
 import { scoreVenue, type VenueScore } from './risk'
 
 /**
- * Backtest: replays the strategy over recorded samples and compares it with holding still and
- * with a hindsight oracle. PURE: the samples come in as data (as the store returns them).
+ * Backtest: replays four contenders over a timeline of samples, with the SAME move costs for every
+ * one of them. PURE: the samples come in as data (recorded by the watcher, or computed from the
+ * devnet's market model in fast-forward, devnet/market.ts `marketSamples`).
  *
  * Timeline: `steps[k]` holds the samples of one step (one block per chain; a venue without a
  * sample in a step keeps its last one). Between steps, every position grows by its venue's realised
@@ -16,15 +17,31 @@ import { scoreVenue, type VenueScore } from './risk'
  * (1 + apy)^(Δt / year) without rates; times the growth of the venue's asset (`assetVenueId`, e.g.
  * the collateral LST under a vault) so that all values are in the same unit.
  *
- * - strategy: every `rebalanceEvery` steps (from the first full window), scores from the samples
- *   seen so far, `allocate` with the policy (move budget per period, cooldowns, hysteresis),
- *   `buildPlan` for the steps and their costs: slippage and queue costs come off the collateral
- *   that moved (what arrives is smaller), gas is paid from outside the positions (the native token)
- *   and subtracted from the strategy's final value.
+ * Contenders decide every `rebalanceEvery` steps, from step `warmupSteps` (default: when the
+ * strategy's APY window is full) until the step before the last:
+ * - poolwarden: scores from the samples seen so far (`scoreVenue`), `allocate` with the policy
+ *   (move budget per period, cooldowns, hysteresis, caps, buffer; bridge routes if given) — the
+ *   strategist's own code; its target becomes steps as `buildPlan` makes them.
  * - hold: the initial positions, never moved.
- * - oracle: at the same times (and at step 0), knows each venue's realised yield until the next
- *   rebalance and allocates on it under the same caps, buffer and stuck venues, with no move budget,
- *   cooldown, hysteresis or costs: an upper bound for any strategy on this schedule.
+ * - chaser (the naive peer): moves everything it can withdraw into the venue with the highest
+ *   latest APY (over the whole pool where a bridge route leads there, else per chain) whenever that
+ *   is not where its collateral already is; no caps, no buffer; it skips amounts below a millionth
+ *   of the pool (dust).
+ * - oracle (hindsight, paying the same costs): knows each venue's realised yield over the next
+ *   `horizonDays` (or until the end, whichever is first) and allocates on it under the same caps,
+ *   buffer and liquidity, with no move budget, cooldown or hysteresis; the move costs are amortised
+ *   over that same look-ahead, so it moves only where the realised gain repays them.
+ *
+ * Costs, identical for all: each contender's target becomes plan steps (withdraw and deposit per
+ * venue, bridge and redeem per transfer, as `buildPlan` makes them), and every step pays its cost
+ * from costs.ts (`stepCost`, `bridgeCost`, as in a plan): gas per step of the chain (paid from outside the positions, the
+ * native token, subtracted from the final value); slippage and queue off the collateral that moved;
+ * a bridge's fee and time in flight off what arrives.
+ *
+ * Figures per contender: realised yield (bps over the window and annualised), moves (plan steps:
+ * withdraw, bridge, redeem, deposit), costs paid, worst drawdown (peak to trough of the value marked
+ * at the samples' pegs, gas paid counted), and exposure: pool-days spent in a venue while it was
+ * paused or depegged by `depegBps` or more.
  */
 
 export interface BacktestVenue {
@@ -54,49 +71,113 @@ export interface BacktestInput {
   policy: StrategyPolicy
   /** Rebalance every N steps. */
   rebalanceEvery: number
+  /** First step at which the contenders decide (default: the strategy's APY window is full, apyWindowSamples − 1). */
+  warmupSteps?: number
+  /** Bridge routes (collateral may move between chains); none: each chain's collateral stays on it. */
+  routes?: readonly AllocationRoute[]
+  /** A peg gap from this many bps counts as depegged for the exposure figure (default 100, the depeg alert's). */
+  depegBps?: number
+  /**
+   * The samples' TVL leaves the pool's own position out (fast-forward: the other depositors' funds):
+   * the strategy scores each venue with its TVL plus its own position, as the watcher would read it.
+   */
+  tvlExcludesPool?: boolean
 }
 
+export type ContenderName = 'hold' | 'chaser' | 'poolwarden' | 'oracle'
+
 export interface BacktestLeg {
-  /** Collateral units (all chains). */
+  name: ContenderName
+  /** Collateral units (all chains), gas paid subtracted. */
   finalValue: number
   gain: number
+  /** Realised yield over the window, bps of the initial value. */
+  yieldBps: number
   /** Annualised over the backtest's duration. */
   annualisedYield: number
+  /** Plans made. */
   rebalances: number
-  steps: number
-  /** Move costs paid (gas, slippage, queue), collateral units. */
+  /** Plan steps (transactions): withdraw, bridge, redeem, deposit. */
+  moves: number
+  /** Move costs paid (gas, slippage, queue, bridge fee and time in flight), collateral units. */
   costs: number
+  /** Collateral moved, collateral units. */
   moved: number
+  /** Worst peak-to-trough fall of the value marked at the samples' pegs, bps. */
+  maxDrawdownBps: number
+  /** Pool-days spent in venues while they were paused or depegged (share of the pool × days). */
+  exposureDays: number
 }
 
 export interface BacktestResult {
   steps: number
   days: number
   initialValue: number
-  strategy: BacktestLeg
+  /** Side by side: hold, chaser, poolwarden, oracle. */
+  legs: BacktestLeg[]
   hold: BacktestLeg
+  chaser: BacktestLeg
+  strategy: BacktestLeg
   oracle: BacktestLeg
-  /** (strategy − hold) / (oracle − hold): the share of the hindsight gain the strategy captured (null when the oracle gains nothing over holding). */
+  /** (poolwarden − hold) / (oracle − hold), the oracle paying the same costs (null when it gains nothing over holding). */
   captured: number | null
+  /** E.g. the window is shorter than the horizon move costs are amortised over. */
+  warnings: string[]
 }
 
 const YEAR = 365 * 86_400
+const DAY = 86_400
+
+/** One step of a contender's plan: amount raw; cost one-off, collateral units, of which `gas` is paid from outside. */
+interface Move {
+  kind: 'withdraw' | 'deposit' | 'bridge' | 'redeem'
+  chain: string
+  venueId: string
+  amount: bigint
+  cost: number
+  gas: number
+  /** A bridge's destination chain. */
+  to?: string
+}
+interface Moves {
+  steps: Move[]
+  moved: number
+}
 
 type Positions = Map<string, number>
+
+/**
+ * The warning for a window shorter than the policy's cost horizon (`allocation.horizonDays`): a
+ * move is worth making when its gain repays its costs over that horizon, so over a shorter window
+ * costs dominate and every contender that moves looks worse than holding. Null when long enough.
+ */
+export function shortWindowWarning(days: number, horizonDays: number): string | null {
+  if (days >= horizonDays) return null
+  const span = days * 24 < 1 ? `${(days * 1440).toFixed(1)} min` : days < 1 ? `${(days * 24).toFixed(2)} h` : `${days.toFixed(1)} d`
+  return (
+    `warning: this window is ${span}, shorter than the ${horizonDays} d over which move costs are amortised (strategy.allocation.horizonDays): ` +
+    `costs dominate short horizons, so a strategy that moves cannot repay them yet; judge it over ≥ ${horizonDays} d (npm run backtest -- --scenario backtest-90d)`
+  )
+}
 
 export function backtest(input: BacktestInput): BacktestResult {
   const { policy, steps } = input
   if (steps.length === 0) throw new RangeError('backtest: no samples')
   if (!(input.rebalanceEvery >= 1)) throw new RangeError('backtest: rebalanceEvery must be ≥ 1')
+  const last = steps.length - 1
+  const warmup = input.warmupSteps ?? Math.max(0, policy.risk.apyWindowSamples - 1)
+  const depegGap = (input.depegBps ?? 100) / 10_000
+  const routes = input.routes ?? []
   const dec = new Map(input.chains.map((c) => [c.name, c.decimals]))
+  const chainOf = new Map(input.chains.map((c) => [c.name, c]))
   const venues = [...input.venues].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   const initial: Positions = new Map(venues.map((v) => [v.id, Number(input.initial[v.id] ?? 0n) / 10 ** dec.get(v.chain)!]))
   const total = (p: Positions) => [...p.values()].reduce((a, b) => a + b, 0)
+  const raw = (p: Positions, v: { id: string; chain: string }) => toRaw(Math.max(0, p.get(v.id)!), dec.get(v.chain)!)
 
   // Latest sample per venue at each step, and each venue's realised growth from step k−1 to k.
   const latest: Map<string, Sample>[] = []
   const growth: Map<string, number>[] = []
-  const history = new Map<string, Sample[]>()
   const times: number[] = []
   let prev = new Map<string, Sample>()
   for (let k = 0; k < steps.length; k++) {
@@ -115,31 +196,53 @@ export function backtest(input: BacktestInput): BacktestResult {
     times.push(Math.max(0, ...[...now.values()].map((s) => s.blockTime)))
     prev = now
   }
-  const seconds = times[times.length - 1]! - times[0]!
-
-  const grow = (p: Positions, k: number) => {
-    for (const [id, x] of p) p.set(id, x * growth[k]!.get(id)!)
+  const seconds = times[last]! - times[0]!
+  // Σ log growth up to step k, per venue: the oracle's look-ahead in O(1).
+  const logGrowth = new Map(venues.map((v) => [v.id, [] as number[]]))
+  for (const v of venues) {
+    const acc = logGrowth.get(v.id)!
+    let s = 0
+    for (let k = 0; k < steps.length; k++) acc.push((s += Math.log(Math.max(1e-300, growth[k]!.get(v.id)!))))
   }
 
-  type Running = BacktestLeg & { positions: Positions; gas: number }
-  const leg = (): Running => ({ positions: new Map(initial), gas: 0, finalValue: 0, gain: 0, annualisedYield: 0, rebalances: 0, steps: 0, costs: 0, moved: 0 })
-  const strat = leg()
-  const hold = leg()
-  const oracle = leg()
+  type Running = Omit<BacktestLeg, 'finalValue' | 'gain' | 'yieldBps' | 'annualisedYield'> & { positions: Positions; gas: number; peak: number }
+  // The peak starts at the initial value: costs paid at the first decision are a drawdown.
+  const leg = (name: ContenderName): Running => ({ name, positions: new Map(initial), gas: 0, peak: total(initial), rebalances: 0, moves: 0, costs: 0, moved: 0, maxDrawdownBps: 0, exposureDays: 0 })
+  const hold = leg('hold')
+  const chaser = leg('chaser')
+  const strat = leg('poolwarden')
+  const oracle = leg('oracle')
+  const all = [hold, chaser, strat, oracle]
+
   const lastMoved = new Map<string, bigint>()
   const moves: { chain: string; block: bigint; raw: bigint }[] = []
-  const oraclePolicy = strategyPolicySchema.parse({
-    allocation: {
-      ...policy.allocation,
-      maxMovePerPeriodBps: 10_000,
-      hysteresisBps: 0,
-      cooldownBlocks: 0,
-      cooldownBlocksByVenue: {},
-    },
-    costs: { gasPerStep: 0, byKind: { lst: { slippageBps: 0 }, erc4626: { slippageBps: 0 }, 'aave-v3': { slippageBps: 0 } } },
-  })
-
+  const history = new Map<string, Sample[]>()
   const window = policy.risk.apyWindowSamples
+  const oraclePolicies = new Map<number, StrategyPolicy>()
+  const oraclePolicy = (horizonDays: number): StrategyPolicy => {
+    let p = oraclePolicies.get(horizonDays)
+    if (!p) {
+      p = strategyPolicySchema.parse({
+        ...policy,
+        allocation: { ...policy.allocation, maxMovePerPeriodBps: 10_000, hysteresisBps: 0, cooldownBlocks: 0, cooldownBlocksByVenue: {}, horizonDays },
+      })
+      oraclePolicies.set(horizonDays, p)
+    }
+    return p
+  }
+
+  const pegOf = (at: Map<string, Sample>, v: BacktestVenue): number | null => {
+    const own = at.get(v.id)?.peg
+    if (own != null && Number.isFinite(own)) return own
+    const asset = v.assetVenueId ? at.get(v.assetVenueId)?.peg : null
+    return asset != null && Number.isFinite(asset) ? asset : null
+  }
+  const troubled = (at: Map<string, Sample>, v: BacktestVenue) => {
+    if (at.get(v.id)?.paused === true) return true
+    const peg = pegOf(at, v)
+    return peg !== null && 1 - peg >= depegGap - 1e-12
+  }
+
   for (let k = 0; k < steps.length; k++) {
     for (const s of steps[k]!) {
       const h = history.get(s.venueId) ?? []
@@ -148,9 +251,13 @@ export function backtest(input: BacktestInput): BacktestResult {
       history.set(s.venueId, h)
     }
     if (k > 0) {
-      grow(strat.positions, k)
-      grow(hold.positions, k)
-      grow(oracle.positions, k)
+      // Exposure over the interval (k−1, k]: positions as decided at k−1, venue states at k−1.
+      const days = (times[k]! - times[k - 1]!) / DAY
+      for (const l of all) {
+        const t = total(l.positions)
+        if (t > 0) for (const v of venues) if (troubled(latest[k - 1]!, v)) l.exposureDays += (Math.max(0, l.positions.get(v.id)!) / t) * days
+        for (const [id, x] of l.positions) l.positions.set(id, x * growth[k]!.get(id)!)
+      }
     }
     const at = latest[k]!
     const blockOf = (chain: string) => {
@@ -158,75 +265,191 @@ export function backtest(input: BacktestInput): BacktestResult {
       for (const s of at.values()) if (s.chain === chain && s.blockNumber > b) b = s.blockNumber
       return b
     }
+    const chainBlock = new Map(input.chains.map((c) => [c.name, blockOf(c.name)]))
 
-    // ── oracle: knows the realised yield until the next rebalance ──
-    if (k % input.rebalanceEvery === 0 && k < steps.length - 1) {
-      const end = Math.min(steps.length - 1, k + input.rebalanceEvery)
-      const dt = times[end]! - times[k]!
-      const realised = new Map<string, number>()
-      for (const v of venues) {
-        let g = 1
-        for (let j = k + 1; j <= end; j++) g *= growth[j]!.get(v.id)!
-        realised.set(v.id, dt > 0 ? Math.pow(g, YEAR / dt) - 1 : g - 1)
-      }
-      const a = allocate(allocationInput(oracle.positions, (v) => ({ score: realised.get(v.id)!, excluded: null, stuck: isStuck(at.get(v.id)) }), oraclePolicy, blockOf, new Map()))
-      apply(oracle, a)
-    }
-
-    // ── strategy: decides on what it has seen ──
-    if (k > 0 && k % input.rebalanceEvery === 0) {
+    if (k >= warmup && k < last && (k - warmup) % input.rebalanceEvery === 0) {
       const scores = scoreAll(k)
-      const chainBlock = new Map(input.chains.map((c) => [c.name, blockOf(c.name)]))
-      const moved = new Map<string, bigint>()
-      for (const m of moves) if (chainBlock.get(m.chain)! - m.block < BigInt(policy.allocation.periodBlocks)) moved.set(m.chain, (moved.get(m.chain) ?? 0n) + m.raw)
-      const a = allocate(
-        allocationInput(
-          strat.positions,
-          (v) => {
-            const s = scores.get(v.id)!
-            return { score: s.score, excluded: s.excluded, stuck: s.stuck, withdrawable: s.withdrawable, lastMovedBlock: lastMoved.get(v.id) ?? null }
-          },
-          policy,
-          blockOf,
-          moved,
-        ),
-      )
-      if (a.targets.some((t) => t.delta !== 0n)) {
-        const plan = buildPlan({
-          current: new Map(a.targets.map((t) => [t.venueId, t.current])),
-          target: new Map(a.targets.map((t) => [t.venueId, t.target])),
-          scores: [...scores.values()],
-          venues,
-          chains: input.chains.map((c) => ({ ...c, sampleBlock: chainBlock.get(c.name)!, headBlock: chainBlock.get(c.name)! })),
-          policy,
-        })
-        for (const s of plan.steps) lastMoved.set(s.venueId, chainBlock.get(s.chain)!)
-        for (const c of input.chains) {
-          let w = 0n
-          let d = 0n
-          for (const s of plan.steps) {
-            if (s.chain !== c.name) continue
-            if (s.kind === 'withdraw') w += s.amount
-            else d += s.amount
+      const best = new Map<string, number>()
+      for (const sc of scores.values()) if (Number.isFinite(sc.score)) best.set(sc.chain, Math.max(best.get(sc.chain) ?? 0, sc.score))
+      const plan = (current: Map<string, bigint>, target: Map<string, bigint>, transfers: readonly AllocationTransfer[]) => planOf(current, target, transfers, best)
+      const fromAllocation = (a: Allocation) => {
+        if (!a.targets.some((t) => t.delta !== 0n) && a.transfers.length === 0) return null
+        return plan(new Map(a.targets.map((t) => [t.venueId, t.current])), new Map(a.targets.map((t) => [t.venueId, t.target])), a.transfers)
+      }
+
+      // ── poolwarden: decides on what it has seen ──
+      {
+        const moved = new Map<string, bigint>()
+        for (const m of moves) if (chainBlock.get(m.chain)! - m.block < BigInt(policy.allocation.periodBlocks)) moved.set(m.chain, (moved.get(m.chain) ?? 0n) + m.raw)
+        const a = allocate(
+          allocationInput(
+            strat.positions,
+            (v) => {
+              const s = scores.get(v.id)!
+              return { score: s.score, excluded: s.excluded, stuck: s.stuck, withdrawable: s.withdrawable, lastMovedBlock: lastMoved.get(v.id) ?? null }
+            },
+            policy,
+            blockOf,
+            moved,
+          ),
+        )
+        const p = fromAllocation(a)
+        if (p) {
+          for (const s of p.steps) if (s.kind === 'withdraw' || s.kind === 'deposit') lastMoved.set(s.venueId, chainBlock.get(s.chain)!)
+          for (const c of input.chains) {
+            let w = 0n
+            let d = 0n
+            for (const s of p.steps) {
+              if (s.chain !== c.name) continue
+              if (s.kind === 'withdraw') w += s.amount
+              else if (s.kind === 'deposit') d += s.amount
+            }
+            if (w > 0n || d > 0n) moves.push({ chain: c.name, block: chainBlock.get(c.name)!, raw: w > d ? w : d })
           }
-          if (w > 0n || d > 0n) moves.push({ chain: c.name, block: chainBlock.get(c.name)!, raw: w > d ? w : d })
-        }
-        apply(strat, a)
-        for (const s of plan.steps) {
-          const lands = s.kind === 'deposit' ? s.venueId : input.chains.find((c) => c.name === s.chain)!.idleVenueId
-          strat.positions.set(lands, strat.positions.get(lands)! - s.costs.slippage - s.costs.queue)
-          strat.gas += s.costs.gas
-          strat.costs += s.cost
+          settle(strat, p)
         }
       }
+
+      // ── oracle: knows the realised yield over the look-ahead, pays the same costs ──
+      {
+        let end = k
+        while (end < last && times[end + 1]! - times[k]! <= policy.allocation.horizonDays * DAY) end++
+        const span = times[end]! - times[k]!
+        if (end > k && span > 0) {
+          const realised = (v: BacktestVenue) => Math.exp(((logGrowth.get(v.id)![end]! - logGrowth.get(v.id)![k]!) * YEAR) / span) - 1
+          const pol = oraclePolicy(span / DAY)
+          const a = allocate(
+            allocationInput(oracle.positions, (v) => ({ score: realised(v), excluded: null, stuck: isStuck(at.get(v.id)), withdrawable: withdrawableOf(at.get(v.id)) }), pol, blockOf, new Map()),
+          )
+          const p = fromAllocation(a)
+          if (p) settle(oracle, p)
+        }
+      }
+
+      // ── chaser: everything into the highest latest APY ──
+      {
+        const p = chase(k, plan)
+        if (p) settle(chaser, p)
+      }
     }
+
+    for (const l of all) {
+      const mark = venues.reduce((s, v) => s + l.positions.get(v.id)! * (pegOf(at, v) ?? 1), 0) - l.gas
+      if (mark > l.peak) l.peak = mark
+      else if (l.peak > 0) l.maxDrawdownBps = Math.max(l.maxDrawdownBps, ((l.peak - mark) / l.peak) * 10_000)
+    }
+  }
+
+  /** The naive peer's plan at step k (null: nothing to move). */
+  function chase(k: number, plan: (c: Map<string, bigint>, t: Map<string, bigint>, tr: readonly AllocationTransfer[]) => Moves): Moves | null {
+    const at = latest[k]!
+    const apyOf = (v: BacktestVenue) => {
+      const s = at.get(v.id)
+      return !s || !s.available || s.paused === true || s.apy == null || !Number.isFinite(s.apy) ? null : s.apy
+    }
+    const topOf = (vs: readonly BacktestVenue[]) => {
+      let top: BacktestVenue | null = null
+      for (const v of vs) {
+        const a = apyOf(v)
+        if (a !== null && (top === null || a > apyOf(top)!)) top = v
+      }
+      return top
+    }
+    const globalTop = topOf(venues)
+    if (!globalTop) return null
+    const dust = toRaw(total(chaser.positions) * 1e-6, 18)
+    const current = new Map(venues.map((v) => [v.id, raw(chaser.positions, v)]))
+    const target = new Map(current)
+    const transfers: AllocationTransfer[] = []
+    const scaleDust = (chain: string) => dust / 10n ** BigInt(Math.max(0, 18 - dec.get(chain)!))
+    const destOf = (c: BacktestChain) => {
+      if (globalTop.chain === c.name || routes.some((r) => r.from === c.name && r.to === globalTop.chain)) return globalTop
+      return topOf(venues.filter((v) => v.chain === c.name))
+    }
+    // Withdraw everything movable into each chain's idle collateral.
+    for (const c of input.chains) {
+      const dest = destOf(c)
+      if (!dest) continue
+      for (const v of venues) {
+        if (v.chain !== c.name || v.id === dest.id || v.id === c.idleVenueId) continue
+        const s = at.get(v.id)
+        if (isStuck(s)) continue
+        const w = withdrawableOf(s)
+        const cur = target.get(v.id)!
+        const m = w === null || w > cur ? cur : w
+        if (m <= scaleDust(c.name)) continue
+        target.set(v.id, cur - m)
+        target.set(c.idleVenueId, target.get(c.idleVenueId)! + m)
+      }
+    }
+    // Bridge every other chain's idle collateral to the top venue's chain.
+    for (const c of input.chains) {
+      const dest = destOf(c)
+      if (!dest || dest.chain === c.name) continue
+      const to = chainOf.get(dest.chain)!
+      const amount = bridgeSendable(target.get(c.idleVenueId)!, c.decimals, to.decimals)
+      const received = bridgeReceived(amount, c.decimals, to.decimals)
+      if (amount <= scaleDust(c.name) || received <= 0n) continue
+      target.set(c.idleVenueId, target.get(c.idleVenueId)! - amount)
+      target.set(to.idleVenueId, target.get(to.idleVenueId)! + received)
+      transfers.push({ from: c.name, to: dest.chain, amount, received })
+    }
+    // Deposit each chain's idle collateral into its destination venue (when that is on the chain and not idle).
+    for (const c of input.chains) {
+      const dest = destOf(c)
+      if (!dest || dest.chain !== c.name || dest.id === c.idleVenueId) continue
+      const m = target.get(c.idleVenueId)!
+      if (m <= scaleDust(c.name)) continue
+      target.set(c.idleVenueId, 0n)
+      target.set(dest.id, target.get(dest.id)! + m)
+    }
+    if (transfers.length === 0 && venues.every((v) => target.get(v.id) === current.get(v.id))) return null
+    return plan(current, target, transfers)
+  }
+
+  /**
+   * The steps from `current` to `target` (and the transfers) with their costs, as `buildPlan`
+   * makes them (withdraw and deposit per venue off idle, a bridge and a redeem per transfer) and
+   * costed by the same functions (costs.ts `stepCost`, `bridgeCost`) with the chain's best score
+   * for a withdrawal queue; without the plan's texts (the backtest makes thousands of plans).
+   */
+  function planOf(current: Map<string, bigint>, target: Map<string, bigint>, transfers: readonly AllocationTransfer[], best: Map<string, number>): Moves {
+    const withdrawals: Move[] = []
+    const bridges: Move[] = []
+    const redeems: Move[] = []
+    const deposits: Move[] = []
+    const human = (amount: bigint, chain: string) => Number(amount) / 10 ** dec.get(chain)!
+    let out = 0
+    let into = 0
+    for (const v of venues) {
+      const cur = current.get(v.id) ?? 0n
+      const tgt = target.get(v.id) ?? cur
+      if (tgt === cur) continue
+      if (tgt < cur) out += human(cur - tgt, v.chain)
+      else into += human(tgt - cur, v.chain)
+      if (v.id === chainOf.get(v.chain)!.idleVenueId) continue
+      const kind = tgt < cur ? 'withdraw' : 'deposit'
+      const amount = kind === 'withdraw' ? cur - tgt : tgt - cur
+      const c = stepCost(policy, { chain: v.chain, kind: v.kind, direction: kind, amount: human(amount, v.chain), bestScore: best.get(v.chain) ?? 0 })
+      ;(kind === 'withdraw' ? withdrawals : deposits).push({ kind, chain: v.chain, venueId: v.id, amount, cost: c.total, gas: c.gas })
+    }
+    for (const t of transfers) {
+      const c = bridgeCost(policy, { from: t.from, to: t.to, amount: human(t.amount, t.from), bestScoreTo: best.get(t.to) ?? 0 })
+      bridges.push({ kind: 'bridge', chain: t.from, venueId: chainOf.get(t.from)!.idleVenueId, amount: t.amount, cost: c.total, gas: c.gas, to: t.to })
+      redeems.push({ kind: 'redeem', chain: t.to, venueId: chainOf.get(t.to)!.idleVenueId, amount: t.received, cost: 0, gas: 0 })
+    }
+    return { steps: [...withdrawals, ...bridges, ...redeems, ...deposits], moved: Math.max(out, into) }
   }
 
   function scoreAll(k: number): Map<string, VenueScore> {
     const now = times[k]!
     const out = new Map<string, VenueScore>()
-    const raw = (v: BacktestVenue) => toRaw(Math.max(0, strat.positions.get(v.id)!), dec.get(v.chain)!)
-    const base = (v: BacktestVenue, assetApy?: number) => scoreVenue({ venue: v, samples: history.get(v.id) ?? [], position: raw(v), now, assetApy }, policy)
+    const base = (v: BacktestVenue, assetApy?: number) => {
+      const position = raw(strat.positions, v)
+      const seen = history.get(v.id) ?? []
+      const samples = input.tvlExcludesPool ? seen.map((s) => (s.tvl === null ? s : { ...s, tvl: s.tvl + position })) : seen
+      return scoreVenue({ venue: v, samples, position, now, assetApy }, policy)
+    }
     for (const v of venues) out.set(v.id, base(v))
     for (const v of venues) {
       if (!v.assetVenueId) continue
@@ -246,51 +469,75 @@ export function backtest(input: BacktestInput): BacktestResult {
     return {
       policy: pol,
       chains: input.chains.map((c) => ({ name: c.name, decimals: c.decimals, idleVenueId: c.idleVenueId, blockNumber: blockOf(c.name), movedThisPeriod: moved.get(c.name) ?? 0n })),
-      venues: venues.map((v) => ({ id: v.id, chain: v.chain, protocol: v.protocol, kind: v.kind, caps: v.caps ?? {}, current: toRaw(Math.max(0, p.get(v.id)!), dec.get(v.chain)!), ...f(v) })),
+      venues: venues.map((v) => ({ id: v.id, chain: v.chain, protocol: v.protocol, kind: v.kind, caps: v.caps ?? {}, current: raw(p, v), ...f(v) })),
+      routes,
     }
   }
 
-  function apply(l: Running, a: Allocation) {
-    const changed = a.targets.filter((t) => t.delta !== 0n)
-    if (!changed.length) return
+  /** Applies a plan to a contender: positions move to the targets, every step pays its cost. */
+  function settle(l: Running, p: Moves) {
+    if (p.steps.length === 0) return
     l.rebalances++
-    for (const t of a.targets) {
-      const d = dec.get(t.chain)!
+    const human = (amount: bigint, chain: string) => Number(amount) / 10 ** dec.get(chain)!
+    const add = (id: string, x: number) => l.positions.set(id, l.positions.get(id)! + x)
+    for (const s of p.steps) {
       // Keep the sub-raw-unit remainder of the float position where it was (it is not moved).
-      const before = l.positions.get(t.venueId)!
-      l.positions.set(t.venueId, before - Number(t.current) / 10 ** d + Number(t.target) / 10 ** d)
-      if (!t.idle) l.steps++
+      const idle = chainOf.get(s.chain)!.idleVenueId
+      if (s.kind === 'withdraw') {
+        add(s.venueId, -human(s.amount, s.chain))
+        add(idle, human(s.amount, s.chain))
+      } else if (s.kind === 'deposit') {
+        add(idle, -human(s.amount, s.chain))
+        add(s.venueId, human(s.amount, s.chain))
+      } else if (s.kind === 'bridge') add(idle, -human(s.amount, s.chain))
+      else add(idle, human(s.amount, s.chain)) // redeem: what arrives
+      l.moves++
+      l.costs += s.cost
+      l.gas += s.gas
+      const offCollateral = s.cost - s.gas
+      if (offCollateral !== 0) {
+        const lands = s.kind === 'deposit' ? s.venueId : s.kind === 'bridge' ? chainOf.get(s.to!)!.idleVenueId : idle
+        add(lands, -offCollateral)
+      }
     }
-    l.moved += a.moved
+    l.moved += p.moved
   }
 
   const initialValue = total(initial)
   const years = seconds / YEAR
   const finish = (l: Running): BacktestLeg => {
     const finalValue = total(l.positions) - l.gas
-    const { positions: _p, gas: _g, ...rest } = l
+    const { positions: _p, gas: _g, peak: _k, ...rest } = l
     return {
       ...rest,
       finalValue,
       gain: finalValue - initialValue,
-      annualisedYield: initialValue > 0 && years > 0 ? Math.pow(finalValue / initialValue, 1 / years) - 1 : 0,
+      yieldBps: initialValue > 0 ? ((finalValue - initialValue) / initialValue) * 10_000 : 0,
+      annualisedYield: initialValue > 0 && years > 0 && finalValue > 0 ? Math.pow(finalValue / initialValue, 1 / years) - 1 : 0,
     }
   }
-  const s = finish(strat)
   const h = finish(hold)
+  const c = finish(chaser)
+  const s = finish(strat)
   const o = finish(oracle)
+  const days = seconds / DAY
+  const warning = shortWindowWarning(days, policy.allocation.horizonDays)
   return {
     steps: steps.length,
-    days: seconds / 86_400,
+    days,
     initialValue,
-    strategy: s,
+    legs: [h, c, s, o],
     hold: h,
+    chaser: c,
+    strategy: s,
     oracle: o,
     captured: o.gain - h.gain > 1e-12 ? (s.gain - h.gain) / (o.gain - h.gain) : null,
+    warnings: warning ? [warning] : [],
   }
 }
 
 const isStuck = (s: Sample | undefined) => !s || !s.available || s.paused === true
+const withdrawableOf = (s: Sample | undefined): bigint | null => (s && s.available ? s.withdrawable : null)
 
 /** Growth of a position between two samples of its venue: exchange-rate ratio, else the APY over the interval. */
 export function realisedGrowth(a: Sample, b: Sample): number {
@@ -300,4 +547,25 @@ export function realisedGrowth(a: Sample, b: Sample): number {
   }
   const dt = b.blockTime - a.blockTime
   return b.apy != null && dt > 0 ? Math.pow(1 + b.apy, dt / YEAR) : 1
+}
+
+/** The side-by-side table (one line per contender, legend first), `unit` naming the collateral. */
+export function renderBacktest(r: BacktestResult, unit = 'units'): string[] {
+  const rows = [
+    ['contender', 'yield bps', 'per year', 'moves', `costs ${unit}`, `moved ${unit}`, 'worst drawdown', 'paused/depegged'],
+    ...r.legs.map((l) => [
+      l.name === 'chaser' ? 'APY chaser' : l.name === 'oracle' ? 'oracle (pays costs)' : l.name,
+      `${l.yieldBps >= 0 ? '+' : ''}${l.yieldBps.toFixed(1)}`,
+      `${(l.annualisedYield * 100).toFixed(2)} %`,
+      String(l.moves),
+      l.costs.toFixed(4),
+      l.moved.toFixed(1),
+      `${l.maxDrawdownBps.toFixed(1)} bps`,
+      `${l.exposureDays.toFixed(2)} pool-days`,
+    ]),
+  ]
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)))
+  const lines = rows.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '))
+  const cap = r.captured === null ? 'the oracle gains nothing over holding: no share to capture' : `poolwarden captured ${(r.captured * 100).toFixed(1)} % of the cost-paying oracle's gain over holding`
+  return [...r.warnings, ...lines, cap]
 }

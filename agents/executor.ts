@@ -12,6 +12,7 @@ import { createShutdown, sleep } from '../core/shutdown'
 import { createTxSender, executePlan, type TxSender } from '../execution'
 import type { BridgePort } from '../execution/bridge'
 import { createSdkBridgePort } from '../execution/bridgeSdk'
+import { custodySenders, custodyWarning } from '../execution/custody'
 import { openStore } from '../store'
 
 const AGENT = 'executor'
@@ -25,10 +26,10 @@ async function main(): Promise<void> {
   shutdown.onShutdown(() => store.close())
   const common = { config, logger }
   const chains: Record<string, ChainClient> = {}
-  const senders: Record<string, TxSender> = {}
+  const eoaSenders: Record<string, TxSender> = {}
   for (const c of config.chains) {
     chains[c.name] = createChainClient({ chain: c, logger })
-    senders[c.name] = createTxSender({ common, store, chain: chains[c.name]!, account, options: {
+    eoaSenders[c.name] = createTxSender({ common, store, chain: chains[c.name]!, account, options: {
         agent: AGENT,
         signal: shutdown.signal,
         criticalGasBalance: parseEther(String(config.execution.criticalGasBalanceEth)),
@@ -37,6 +38,10 @@ async function main(): Promise<void> {
       },
     })
   }
+  // Custody "safe": every call goes through the chain's Roles modifier for the pool's Safe.
+  const senders = custodySenders(config, eoaSenders)
+  const warning = custodyWarning(config)
+  if (warning) logger.warn({ custody: config.custody.kind }, warning)
   for (const s of Object.values(senders)) {
     const r = await s.reconcile().catch((err) => (logger.warn({ chain: s.chain, err: describeError(err) }, 'reconcile failed; retried later'), []))
     if (r.length) logger.info({ chain: s.chain, intents: r }, 'reconciled open intents')
@@ -45,7 +50,7 @@ async function main(): Promise<void> {
   const bridgePort: BridgePort | undefined = config.wormhole ? createSdkBridgePort(config) : undefined
   const bridge = bridgePort ? { port: bridgePort, options: { signal: shutdown.signal, stuckAfterSeconds: config.execution.bridgeStuckAfterSeconds, waitMs: 30_000 } } : undefined
   const pollMs = Math.max(250, Math.min(...config.chains.map((c) => c.blockTimeMs)) / 2)
-  logger.info({ signer: account.address, wormhole: !!bridgePort }, 'executor started')
+  logger.info({ signer: account.address, custody: config.custody.kind, pool: config.pool.account, wormhole: !!bridgePort }, 'executor started')
   while (!shutdown.signal.aborted) {
     const paused = await store.controls.isPaused(AGENT)
     let last: string | undefined

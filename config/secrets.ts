@@ -116,10 +116,18 @@ function isSet(v: string | undefined): v is string {
 
 /**
  * The pool's signing account (executor, governor): the key from readSignerKey, refused unless it
- * signs for `pool.account`.
+ * signs for `pool.account` (custody "eoa") or for `custody.executor` (custody "safe").
  */
-export function readPoolSigner(config: Pick<Config, 'pool'>, env: Env = process.env): PrivateKeyAccount {
+export function readPoolSigner(config: Pick<Config, 'pool'> & Partial<Pick<Config, 'custody'>>, env: Env = process.env): PrivateKeyAccount {
   const account = privateKeyToAccount(readSignerKey(config, env))
+  // Custody "safe": pool.account is the Safe; the key is the executor's (a member of the Roles role).
+  const executor = config.custody?.kind === 'safe' ? config.custody.executor : undefined
+  if (executor) {
+    if (account.address.toLowerCase() !== executor.toLowerCase()) {
+      throw new ConfigError([`pool.signer.keyEnv: the key in ${config.pool.signer.keyEnv} signs for ${account.address}, not custody.executor ${executor}: use the executor's key`])
+    }
+    return account
+  }
   if (account.address.toLowerCase() !== config.pool.account.toLowerCase()) {
     throw new ConfigError([`pool.signer.keyEnv: the key in ${config.pool.signer.keyEnv} signs for ${account.address}, not pool.account ${config.pool.account}: use the pool's key`])
   }

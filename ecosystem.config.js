@@ -76,7 +76,7 @@ export const devnetApps = devnet
         name: `anvil-${c.name}`,
         script: join(root, 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil'),
         interpreter: 'none',
-        args: ['--host', '127.0.0.1', '--port', String(c.port), '--chain-id', String(c.chainId), '--block-time', String(devnetChains.blockTimeSeconds)],
+        args: ['--host', '127.0.0.1', '--port', String(c.port), '--chain-id', String(c.chainId), '--block-time', String(devnetChains.blockTimeSeconds), '--code-size-limit', '32768'],
         autorestart: false,
         cwd: root,
         ...isolated,

@@ -9,6 +9,7 @@ import { describeError } from '../core/errors'
 import { createTxSender, executePlan, txSenderOptions, type TxSender } from '../execution'
 import type { BridgePort } from '../execution/bridge'
 import { createSdkBridgePort } from '../execution/bridgeSdk'
+import { custodySenders, custodyWarning } from '../execution/custody'
 import { runAgent } from '../runtime/createAgent'
 
 runAgent('executor', async (agent) => {
@@ -16,11 +17,15 @@ runAgent('executor', async (agent) => {
   // The executor's own key (execution.keyEnv): no other app has it.
   const account = readExecutorSigner(config)
   const chains: Record<string, ChainClient> = {}
-  const senders: Record<string, TxSender> = {}
+  const eoaSenders: Record<string, TxSender> = {}
   for (const c of config.chains) {
     chains[c.name] = createChainClient({ chain: c, logger })
-    senders[c.name] = createTxSender({ common, store, chain: chains[c.name]!, account, options: txSenderOptions(config, { agent: name, signal }) })
+    eoaSenders[c.name] = createTxSender({ common, store, chain: chains[c.name]!, account, options: txSenderOptions(config, { agent: name, signal }) })
   }
+  // Custody "safe": every call goes through the chain's Roles modifier for the pool's Safe.
+  const senders = custodySenders(config, eoaSenders)
+  const warning = custodyWarning(config)
+  if (warning) logger.warn({ custody: config.custody.kind }, warning)
   for (const s of Object.values(senders)) {
     const r = await s.reconcile().catch((err) => (logger.warn({ chain: s.chain, err: describeError(err) }, 'reconcile failed; retried later'), []))
     if (r.length) logger.info({ chain: s.chain, intents: r }, 'reconciled open intents')
@@ -28,7 +33,7 @@ runAgent('executor', async (agent) => {
   // Cross-chain steps go through the Wormhole token bridge when the config has a wormhole section.
   const bridgePort: BridgePort | undefined = config.wormhole ? createSdkBridgePort(config) : undefined
   const bridge = bridgePort ? { port: bridgePort, options: { signal, stuckAfterSeconds: config.execution.bridgeStuckAfterSeconds, waitMs: 30_000 } } : undefined
-  logger.info({ signer: account.address, wormhole: !!bridgePort }, 'executor started')
+  logger.info({ signer: account.address, custody: config.custody.kind, pool: config.pool.account, wormhole: !!bridgePort }, 'executor started')
   await agent.loop({
     round: async () => {
       let last: string | undefined

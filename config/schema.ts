@@ -4,6 +4,7 @@ import { governanceConfig } from '../governance/policy'
 import { strategyPolicySchema } from '../strategies/policy'
 import { telegramConfig, telegramCrossFieldIssues } from './telegram'
 import { wormholeConfig } from './wormhole'
+import { custodyConfig, custodyCrossFieldIssues } from './custody'
 
 /**
  * The configuration of a poolwarden network. Parsed once at start (config/load.ts), frozen,
@@ -269,6 +270,8 @@ export const configSchema = z
     telegram: telegramConfig.prefault({}),
     /** wormhole: network, VAA API, core/token bridges and the LST per chain (config/wormhole.ts); absent = no cross-chain moves. */
     wormhole: wormholeConfig.optional(),
+    /** custody: "eoa" (default) or "safe" — the pool in a Safe, the executor inside a Zodiac Roles role (config/custody.ts). */
+    custody: custodyConfig.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     for (const issue of crossFieldIssues(cfg)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })
@@ -341,6 +344,8 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
   })
   out.push(...telegramCrossFieldIssues(input))
   if (isRecord(input.wormhole)) entries(input.wormhole.chains).forEach((c, i) => refersTo(c, ['wormhole', 'chains', i]))
+  if (isRecord(input.custody)) entries(input.custody.chains).forEach((c, i) => refersTo(c, ['custody', 'chains', i]))
+  out.push(...custodyCrossFieldIssues(input))
   return out
 }
 

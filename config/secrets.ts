@@ -124,10 +124,19 @@ function isSet(v: string | undefined): v is string {
 
 /**
  * The executor's signing account (one key, one job: only the executor process has it): the key
- * from readSignerKey, refused unless it signs for `pool.account` (the pool's own account).
+ * from readSignerKey, refused unless it signs for `pool.account` (custody "eoa") or for
+ * `custody.executor`, the Roles member (custody "safe": `pool.account` is then the Safe).
  */
-export function readExecutorSigner(config: Pick<Config, 'pool' | 'execution'>, env: Env = process.env): PrivateKeyAccount {
+export function readExecutorSigner(config: Pick<Config, 'pool' | 'execution'> & Partial<Pick<Config, 'custody'>>, env: Env = process.env): PrivateKeyAccount {
   const account = privateKeyToAccount(readSignerKey(config, env))
+  // Custody "safe": pool.account is the Safe; the key is the executor's (a member of the Roles role).
+  const executor = config.custody?.kind === 'safe' ? config.custody.executor : undefined
+  if (executor) {
+    if (account.address.toLowerCase() !== executor.toLowerCase()) {
+      throw new ConfigError([`execution.keyEnv: the key in ${config.execution.keyEnv} signs for ${account.address}, not custody.executor ${executor}: use the executor's key`])
+    }
+    return account
+  }
   if (account.address.toLowerCase() !== config.pool.account.toLowerCase()) {
     throw new ConfigError([`execution.keyEnv: the key in ${config.execution.keyEnv} signs for ${account.address}, not pool.account ${config.pool.account}: use the pool's key`])
   }
@@ -140,10 +149,14 @@ export function readExecutorSigner(config: Pick<Config, 'pool' | 'execution'>, e
  * (that is the executor's key) or, with `governance.voter.account` set, for any other address.
  * The pool's voting weight reaches it by delegation (Snapshot and ERC20Votes `delegate`).
  */
-export function readVoterSigner(config: Pick<Config, 'pool' | 'governance'>, env: Env = process.env): PrivateKeyAccount {
+export function readVoterSigner(config: Pick<Config, 'pool' | 'governance'> & Partial<Pick<Config, 'custody'>>, env: Env = process.env): PrivateKeyAccount {
   refusePlaceholder(config)
   const voter = config.governance.voter
   const account = privateKeyToAccount(readPrivateKey(voter.keyEnv, env))
+  const executor = config.custody?.kind === 'safe' ? config.custody.executor : undefined
+  if (executor && account.address.toLowerCase() === executor.toLowerCase()) {
+    throw new ConfigError([`governance.voter.keyEnv: the key in ${voter.keyEnv} is the executor's (custody.executor ${executor}): give the governor its own key`])
+  }
   if (account.address.toLowerCase() === config.pool.account.toLowerCase()) {
     throw new ConfigError([
       `governance.voter.keyEnv: the key in ${voter.keyEnv} is the pool's own key (${config.pool.account}), the executor's: give the governor its own key and delegate the pool's votes to it`,

@@ -1,5 +1,5 @@
-import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
-import type { Hex } from 'viem'
+import { mnemonicToAccount, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
+import { toHex, type Hex } from 'viem'
 
 /**
  * Anvil's well-known development accounts (mnemonic "test test … junk", m/44'/60'/0'/0/i):
@@ -50,4 +50,29 @@ export function devKey(index: number): Hex {
 
 export function devAccount(index: number): PrivateKeyAccount {
   return privateKeyToAccount(devKey(index))
+}
+
+/**
+ * The devnet committee (config strategy.committee.members): the owners of the pool's Safe on every
+ * chain. Their keys are the mnemonic's accounts #10..#12 (outside anvil's ten funded accounts: an
+ * owner only signs; the deployer submits the signed Safe transactions).
+ */
+export const COMMITTEE = { alice: 10, bob: 11, carol: 12 } as const
+export type CommitteeName = keyof typeof COMMITTEE
+
+const committeeKeys = new Map<CommitteeName, Hex>()
+
+export function committeeKey(name: CommitteeName): Hex {
+  let k = committeeKeys.get(name)
+  if (!k) {
+    const index = COMMITTEE[name]
+    if (index === undefined) throw new Error(`no devnet committee member "${String(name)}" (known: ${Object.keys(COMMITTEE).join(', ')})`)
+    k = toHex(mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: index }).getHdKey().privateKey!)
+    committeeKeys.set(name, k)
+  }
+  return k
+}
+
+export function committeeAccount(name: CommitteeName): PrivateKeyAccount {
+  return privateKeyToAccount(committeeKey(name))
 }

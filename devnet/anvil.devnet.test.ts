@@ -48,7 +48,7 @@ describe('anvil processes', () => {
 
   it('builds the command line PM2 can use', () => {
     expect(anvilArgs({ port: 8545, chainId: 31337, blockTime: 1 })).toEqual([
-      '--host', '127.0.0.1', '--port', '8545', '--chain-id', '31337', '--accounts', '10', '--balance', '10000', '--block-time', '1', '--quiet',
+      '--host', '127.0.0.1', '--port', '8545', '--chain-id', '31337', '--accounts', '10', '--balance', '10000', '--code-size-limit', '32768', '--block-time', '1', '--quiet',
     ])
   })
 })

@@ -67,10 +67,15 @@ export function anvilBinaryPath(): string {
   return bin
 }
 
+/** Contract code size limit of the devnet chains: room for the Roles modifier. */
+export const DEVNET_CODE_SIZE_LIMIT = 32_768
+
 /** Command-line arguments for anvil (shared by startAnvil and the PM2 ecosystem). */
 export function anvilArgs(opts: Omit<AnvilOptions, 'timestampInterval' | 'startTimeoutMs'>): string[] {
   const args = ['--host', opts.host ?? '127.0.0.1', '--port', String(opts.port), '--chain-id', String(opts.chainId)]
   args.push('--accounts', String(opts.accounts ?? 10), '--balance', String(opts.balance ?? 10_000))
+  // The Zodiac Roles modifier's runtime (25,286 bytes) is over EIP-170's 24,576 (devnet/safe/README.md).
+  args.push('--code-size-limit', String(DEVNET_CODE_SIZE_LIMIT))
   if (opts.blockTime !== undefined) args.push('--block-time', String(opts.blockTime))
   if (opts.gasLimit !== undefined) args.push('--gas-limit', String(opts.gasLimit))
   if (!opts.verbose) args.push('--quiet')

@@ -26,6 +26,7 @@ import { bpsToRay, bpsToWad, checkScenario, type AaveBase, type LstBase, type Sc
 import { rpcRequest } from './anvil'
 import { simWallet1271Abi } from './governance/abis'
 import { DEVNET_GOVERNANCE_POLICY, DEVNET_HUB_URL, DEVNET_SPACES, GOV_ROLES, WALLET_SHARES } from './governance/constants'
+import { deployCustodySafe, DEVNET_MOVE_BUDGET, setUpRoles, type CustodyDeployment } from './safe/setUpCustody'
 import { DEVNET_WORMHOLE_FINALITY, attestAndWrap, bridgeAtDeploy, deployWormholeContracts, registerTokenBridges, type WormholeChainDeployment, type WormholeContracts } from './wormhole/deploy'
 
 /**
@@ -97,6 +98,8 @@ export interface ChainDeployment {
   wormhole?: WormholeChainDeployment
   /** Off the LST's home chain: the SimYieldReserve paying the venues' yield in wrapped wstETH. */
   yieldReserve?: Address
+  /** Custody "safe": the pool's Safe and Roles modifier (the same on every chain); the pool's positions belong to the Safe. */
+  custody?: CustodyDeployment
 }
 
 export interface DaoDeployment {
@@ -123,6 +126,12 @@ export interface Deployment {
   chains: Record<string, ChainDeployment>
   /** Contract delegators (EIP-1271 wallets) holding pool shares: address (the same on every chain it is on), owner, chains. Optional in older files. */
   contractDelegators?: Array<{ address: Address; owner: Address; chains: string[] }>
+  /**
+   * Custody "safe" (the default): the pool's Safe (owners: the devnet committee) holds the pool's
+   * collateral and positions on every chain; `accounts.pool` (#1) is then the executor, a member of
+   * the Roles modifier's role. Absent: custody "eoa", the pool is account #1 itself.
+   */
+  custody?: CustodyDeployment
 }
 
 export interface DeployResult {
@@ -143,6 +152,11 @@ export interface DeployOptions {
   daoGovernor?: { votingDelay: number; votingPeriod: number }
   /** Base URL of the local Wormhole guardian's API written into the config (default http://127.0.0.1:7071). */
   guardianUrl?: string
+  /**
+   * "safe" (default): the pool is a Safe on every chain and the executor acts through a Zodiac
+   * Roles role (devnet/safe/). "eoa": the pool is dev account #1 itself (today's execution tests).
+   */
+  custody?: 'safe' | 'eoa'
   onProgress?: (e: { chain: string; step: string }) => void
 }
 
@@ -361,6 +375,7 @@ async function deployChainVenues(
   artifacts: Artifacts,
   progress: (step: string) => void,
   daoGovernor: { votingDelay: number; votingPeriod: number },
+  custodyKind: 'safe' | 'eoa' = 'safe',
 ): Promise<ChainDeployment> {
   const { s, position, amount, controller, wst, reth, feedSt, feedR } = b
   const spec = s.spec
@@ -370,6 +385,13 @@ async function deployChainVenues(
   const pool = devAccount(ROLES.pool)
   const D = deployer.address
   const lstAbi = simLstAbi as Abi
+  let custody: CustodyDeployment | undefined
+  if (custodyKind === 'safe') {
+    progress('pool safe')
+    custody = await deployCustodySafe(s)
+  }
+  /** Who owns the pool's collateral and positions: the Safe, or account #1 itself. */
+  const holder = custody?.safe ?? pool.address
   progress('venues')
   const core = await s.deploy(deployer, artifacts, 'SimVault', [collateral, 'Sim Core wstETH Vault', 'scwstETH', D, bpsToWad(p.core.apr), BigInt(p.core.idle)])
   const boost = await s.deploy(deployer, artifacts, 'SimVault', [collateral, 'Sim Boost wstETH Vault', 'sbwstETH', D, bpsToWad(p.boost.apr), BigInt(p.boost.idle)])
@@ -412,18 +434,25 @@ async function deployChainVenues(
     await mint(wst, D, amount(FUNDING.deployerWstEth))
     await mint(wst, pool.address, amount(FUNDING.poolWstEth))
   }
-  await mint(reth, pool.address, amount(FUNDING.poolREth))
+  await mint(reth, holder, amount(FUNDING.poolREth))
 
-  const supplyAll = async (who: PrivateKeyAccount, a: { core: number; boost: number; aave: number }) => {
+  /** `who` pays, `receiver` gets the positions (the pool's go to the Safe in custody "safe"). */
+  const supplyAll = async (who: PrivateKeyAccount, a: { core: number; boost: number; aave: number }, receiver: Address = who.address) => {
     for (const spender of [core, boost, aave]) {
       await s.write(who, `approve ${spender}`, { address: collateral, abi: lstAbi, functionName: 'approve', args: [spender, maxUint256] })
     }
-    await s.write(who, 'deposit core', { address: core, abi: erc4626Abi, functionName: 'deposit', args: [amount(a.core), who.address] })
-    await s.write(who, 'deposit boost', { address: boost, abi: erc4626Abi, functionName: 'deposit', args: [amount(a.boost), who.address] })
-    await s.write(who, 'supply aave', { address: aave, abi: aavePoolAbi, functionName: 'supply', args: [collateral, amount(a.aave), who.address, 0] })
+    await s.write(who, 'deposit core', { address: core, abi: erc4626Abi, functionName: 'deposit', args: [amount(a.core), receiver] })
+    await s.write(who, 'deposit boost', { address: boost, abi: erc4626Abi, functionName: 'deposit', args: [amount(a.boost), receiver] })
+    await s.write(who, 'supply aave', { address: aave, abi: aavePoolAbi, functionName: 'supply', args: [collateral, amount(a.aave), receiver, 0] })
   }
   await supplyAll(deployer, FUNDING.other)
-  await supplyAll(pool, FUNDING.pool)
+  await supplyAll(pool, FUNDING.pool, holder)
+  const poolIdleWst = amount(FUNDING.poolWstEth) - amount(FUNDING.pool.core) - amount(FUNDING.pool.boost) - amount(FUNDING.pool.aave)
+  if (custody) {
+    // The rest of the pool's collateral moves into the Safe; account #1 keeps only gas (it is the executor).
+    await s.write(pool, 'collateral to the Safe', { address: collateral, abi: lstAbi, functionName: 'transfer', args: [custody.safe, poolIdleWst] })
+    for (const spender of [core, boost, aave]) await s.write(pool, `revoke ${spender}`, { address: collateral, abi: lstAbi, functionName: 'approve', args: [spender, 0n] })
+  }
 
   progress('pool shares')
   const holders: Record<Address, string> = {}
@@ -457,7 +486,6 @@ async function deployChainVenues(
     { ...m.boost, vault: boost, asset: collateral },
     { ...m.aave, market: aave, aToken, asset: collateral },
   ]
-  const poolIdleWst = amount(FUNDING.poolWstEth) - amount(FUNDING.pool.core) - amount(FUNDING.pool.boost) - amount(FUNDING.pool.aave)
   progress('done')
   return {
     name: spec.name,
@@ -483,6 +511,7 @@ async function deployChainVenues(
     ...(dao ? { dao } : {}),
     ...(home ? {} : { yieldReserve }),
     wormhole: { ...b.wh, lst: collateral, lstHome: home },
+    ...(custody ? { custody } : {}),
   }
 }
 
@@ -504,6 +533,7 @@ async function deployChains(
   artifacts: Artifacts,
   onProgress: DeployOptions['onProgress'],
   daoGovernor: { votingDelay: number; votingPeriod: number },
+  custodyKind: 'safe' | 'eoa' = 'safe',
 ): Promise<ChainDeployment[]> {
   const sessions = specs.map((spec) => new ChainSession(spec))
   const progress = (chain: string) => (step: string) => onProgress?.({ chain, step })
@@ -536,7 +566,7 @@ async function deployChains(
         }
       }
     }
-    const deployed = await Promise.all(bases.map((b) => deployChainVenues(b, collaterals.get(b)!, artifacts, progress(b.s.spec.name), daoGovernor)))
+    const deployed = await Promise.all(bases.map((b) => deployChainVenues(b, collaterals.get(b)!, artifacts, progress(b.s.spec.name), daoGovernor, custodyKind)))
     if (others.length === 0) for (const c of deployed) delete c.wormhole
     return deployed
   })
@@ -725,7 +755,8 @@ export function buildDevnetConfig(
       multicall3: c.multicall3,
     })),
     pool: {
-      account: deployment.accounts.pool,
+      // Custody "safe": the pool is the Safe; the executor's key (#1) is a member of its Roles role.
+      account: deployment.custody?.safe ?? deployment.accounts.pool,
       collateral: chains.map((c) => ({ chain: c.name, symbol: 'wstETH', token: c.collateral, decimals: 18 })),
       shareToken: chains.map((c) => ({ chain: c.name, token: c.poolShare })),
     },
@@ -737,6 +768,18 @@ export function buildDevnetConfig(
     // Three committee members, two approvals for plans moving more than 150 wstETH.
     strategy: { approvalThreshold: 150, committee: { members: ['alice', 'bob', 'carol'], required: 2 } },
     telegram: devnetTelegramConfig(),
+    ...(deployment.custody
+      ? {
+          custody: {
+            kind: 'safe' as const,
+            owners: deployment.custody.owners,
+            threshold: deployment.custody.threshold,
+            executor: deployment.custody.executor,
+            chains: chains.map((c) => ({ chain: c.name, roles: deployment.custody!.roles, contracts: deployment.custody!.contracts })),
+            allowance: { amount: DEVNET_MOVE_BUDGET, periodSeconds: 86_400 },
+          },
+        }
+      : {}),
     // The governance world (devnet/governance/README.md): the local Snapshot hub (PM2 app
     // snapshot-hub), the upstream DAO's space and Governor, the pool's signalling space.
     // One key, one job: the executor signs with the pool's key (#1), the governor with its own (#10).
@@ -788,7 +831,13 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
     if (problems.length > 0) throw new Error(problems.join('\n'))
   }
   const daoGovernor = opts.daoGovernor ?? opts.scenario?.governance?.governor ?? { votingDelay: DAO_GOVERNOR.votingDelay, votingPeriod: DAO_GOVERNOR.votingPeriod }
-  const deployed = await deployChains(opts.chains, opts.artifacts, opts.onProgress, daoGovernor)
+  const custodyKind = opts.custody ?? 'safe'
+  const deployed = await deployChains(opts.chains, opts.artifacts, opts.onProgress, daoGovernor, custodyKind)
+  const custody = deployed[0]?.custody
+  for (const c of deployed) {
+    if (c.custody?.safe !== custody?.safe) throw new Error(`deployDevnet: the pool's Safe on ${c.name} is ${c.custody?.safe}, on ${deployed[0]!.name} ${custody?.safe}: expected one address`)
+    delete c.custody
+  }
   const walletChains = deployed.filter((c) => c.wallet1271)
   const deployment: Deployment = {
     version: 1,
@@ -806,6 +855,7 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
       owner: devAccount(GOV_ROLES.walletOwner).address,
       chains: walletChains.filter((c) => c.wallet1271 === address).map((c) => c.name),
     })),
+    ...(custody ? { custody } : {}),
   }
   const config = buildDevnetConfig(deployment, {
     storePath: opts.storePath,
@@ -813,6 +863,18 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
     spaces: opts.scenario?.governance?.spaces,
     guardianUrl: opts.guardianUrl,
   })
+  if (custody) {
+    // The Roles modifiers need the config (the role is generated from it).
+    const sessions = opts.chains.map((spec) => new ChainSession(spec))
+    await Promise.all(
+      sessions.map((s) =>
+        s.withAutomine(async () => {
+          opts.onProgress?.({ chain: s.spec.name, step: 'roles modifier' })
+          await setUpRoles(s, config, s.spec.name)
+        }),
+      ),
+    )
+  }
   return { deployment, config }
 }
 

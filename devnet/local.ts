@@ -24,6 +24,8 @@ export async function startLocalDevnet(opts: {
   storePath?: string
   /** Also start the local Wormhole guardian in-process (free port, temporary database). */
   guardian?: boolean | { pollMs?: number }
+  /** Custody of the deployment (default "safe": the pool in a Safe, the executor in a Roles role). */
+  custody?: 'safe' | 'eoa'
 }): Promise<LocalDevnet> {
   const t0 = performance.now()
   const nodes: AnvilInstance[] = []
@@ -53,7 +55,7 @@ export async function startLocalDevnet(opts: {
     const artifacts = await compileContracts()
     const tCompile = performance.now()
     const chains = DEFAULT_DEVNET_CHAINS.map((c, i) => ({ name: c.name, chainId: c.chainId, url: nodes[i]!.url }))
-    const result = await deployDevnet({ chains, artifacts, storePath: opts.storePath })
+    const result = await deployDevnet({ chains, artifacts, storePath: opts.storePath, custody: opts.custody })
     if (opts.guardian && result.config.wormhole) {
       guardianDir = await mkdtemp(path.join(os.tmpdir(), 'poolwarden-guardian-'))
       const pollMs = typeof opts.guardian === 'object' ? opts.guardian.pollMs : undefined

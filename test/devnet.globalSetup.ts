@@ -21,7 +21,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await rm(storeDir, { recursive: true, force: true })
   }
   try {
-    devnet = await startLocalDevnet({ basePort, storePath: path.join(storeDir, 'poolwarden.sqlite') })
+    // Custody "eoa": the shared devnet of the execution and governance tests has the pool as dev
+    // account #1 itself; the custody tests start a Safe devnet of their own (execution/custody/).
+    devnet = await startLocalDevnet({ basePort, storePath: path.join(storeDir, 'poolwarden.sqlite'), custody: 'eoa' })
     const ctx: DevnetContext = {
       config: devnet.config,
       deployment: devnet.deployment,

@@ -1,0 +1,29 @@
+import type { Config } from '../../config/schema'
+import type { TxSender } from '../createTxSender'
+import { createRoleSender } from './createRoleSender'
+import { roleKeyOf } from './permissions'
+
+export { createRoleSender, wrapRoleCall } from './createRoleSender'
+export { chainRole, moveAllowanceKey, roleKeyOf, roleOf } from './permissions'
+
+/**
+ * The executor's senders for its custody mode: custody "safe" wraps each chain's exactly-once
+ * sender so that every call goes through that chain's Roles modifier for the pool's Safe
+ * (createRoleSender); custody "eoa" returns them unchanged.
+ */
+export function custodySenders(config: Pick<Config, 'custody' | 'pool'>, senders: Readonly<Record<string, TxSender>>): Record<string, TxSender> {
+  if (config.custody.kind !== 'safe') return { ...senders }
+  const out: Record<string, TxSender> = {}
+  for (const [chain, inner] of Object.entries(senders)) {
+    const c = config.custody.chains.find((x) => x.chain === chain)
+    if (!c) throw new Error(`config: custody.chains has no Roles modifier for chain "${chain}"`)
+    out[chain] = createRoleSender({ inner, safe: config.pool.account as `0x${string}`, roles: c.roles, roleKey: roleKeyOf(config) })
+  }
+  return out
+}
+
+/** The start-up warning of custody "eoa" (approvals are advisory there), or undefined. */
+export function custodyWarning(config: Pick<Config, 'custody'>): string | undefined {
+  if (config.custody.kind === 'safe') return undefined
+  return 'custody "eoa": the executor\'s key holds the pool itself, so committee approvals are advisory (a row in the store, not a signature the chain checks); set custody.kind "safe" to put the pool in a Safe and the executor inside a Roles role'
+}

@@ -1,0 +1,140 @@
+import { getAddress, pad, parseUnits, type Address, type Hex } from 'viem'
+import { c, encodeKey, processPermissions, type Permission } from 'zodiac-roles-sdk'
+import type { Config } from '../../config/schema'
+
+/**
+ * The executor's role on one chain, generated from the config (pure: config in, permissions out).
+ *
+ * Allowed (everything else is refused on chain by the Roles modifier, and no call may send ETH or
+ * delegatecall):
+ *   - each configured venue of the chain:
+ *       erc4626  deposit(assets ≤ move budget, receiver = the Safe), withdraw(assets, receiver = the Safe, owner = the Safe)
+ *       aave-v3  supply(asset = the reserve's asset, amount ≤ move budget, onBehalfOf = the Safe, _), withdraw(asset, _, to = the Safe)
+ *       lst      nothing (the collateral held idle needs no call)
+ *   - approve(spender, _) on the collateral token (and an Aave reserve's asset) only to those
+ *     venues and the chain's Wormhole token bridge;
+ *   - token bridge: transferTokens(the collateral, amount ≤ move budget, recipientChain = another
+ *     configured chain, recipient = the pool's Safe, arbiterFee = 0, _) and completeTransfer(_).
+ * The move budget is a Roles allowance per collateral token: `custody.allowance.amount` whole
+ * tokens per `periodSeconds`, consumed by deposits, supplies and bridge transfers (money leaving
+ * the Safe for a venue or another chain); withdrawals bring money home and are not budgeted.
+ */
+
+/** zodiac-roles-deployments' Allowance (the SDK's callsPlannedForApply takes it). */
+export interface RoleAllowance {
+  key: Hex
+  refill: bigint
+  maxRefill: bigint
+  period: bigint
+  balance: bigint
+  timestamp: bigint
+}
+
+export interface ChainRole {
+  chain: string
+  roleKey: Hex
+  members: Address[]
+  permissions: Permission[]
+  allowances: RoleAllowance[]
+}
+
+export class PermissionsConfigError extends Error {
+  override name = 'PermissionsConfigError'
+}
+
+export const roleKeyOf = (config: Pick<Config, 'custody'>): Hex => encodeKey(config.custody.roleKey) as Hex
+
+/** The allowance key of a collateral token's move budget (one Roles modifier per chain). */
+export const moveAllowanceKey = (symbol: string): Hex => encodeKey(`move-${symbol.toLowerCase()}`.slice(0, 32)) as Hex
+
+const lower = (a: string) => a.toLowerCase() as Address
+const oneOf = (values: readonly string[]) => (values.length === 1 ? values[0]! : c.or(...(values as [string, string])))
+
+export function chainRole(config: Pick<Config, 'custody' | 'pool' | 'venues' | 'wormhole' | 'chains'>, chain: string): ChainRole {
+  const custody = config.custody
+  if (custody.kind !== 'safe') throw new PermissionsConfigError('custody.kind is "eoa": there is no role to generate (set custody.kind to "safe")')
+  if (!custody.executor) throw new PermissionsConfigError('custody.executor: missing')
+  if (!custody.allowance) throw new PermissionsConfigError('custody.allowance: missing (the move budget)')
+  const safe = getAddress(config.pool.account)
+  const collateral = config.pool.collateral.find((x) => x.chain === chain)
+  if (!collateral) throw new PermissionsConfigError(`pool.collateral: none on chain "${chain}"`)
+  const budgetKey = moveAllowanceKey(collateral.symbol)
+  const budget = parseUnits(String(custody.allowance.amount), collateral.decimals)
+  const permissions: Permission[] = []
+  /** token → spenders allowed by approve. */
+  const spenders = new Map<string, Set<string>>()
+  const spend = (token: string, spender: string) => {
+    const k = lower(token)
+    if (!spenders.has(k)) spenders.set(k, new Set())
+    spenders.get(k)!.add(lower(spender))
+  }
+
+  for (const v of config.venues.filter((x) => x.chain === chain)) {
+    const target = lower(v.address)
+    switch (v.kind) {
+      case 'erc4626':
+        permissions.push(
+          { targetAddress: target, signature: 'deposit(uint256,address)', condition: c.calldataMatches([c.withinAllowance(budgetKey), c.avatar], ['uint256', 'address']) },
+          { targetAddress: target, signature: 'withdraw(uint256,address,address)', condition: c.calldataMatches([undefined, c.avatar, c.avatar], ['uint256', 'address', 'address']) },
+        )
+        spend(collateral.token, v.address)
+        break
+      case 'aave-v3':
+        permissions.push(
+          {
+            targetAddress: target,
+            signature: 'supply(address,uint256,address,uint16)',
+            condition: c.calldataMatches([lower(v.asset), c.withinAllowance(budgetKey), c.avatar, undefined], ['address', 'uint256', 'address', 'uint16']),
+          },
+          { targetAddress: target, signature: 'withdraw(address,uint256,address)', condition: c.calldataMatches([lower(v.asset), undefined, c.avatar], ['address', 'uint256', 'address']) },
+        )
+        spend(v.asset, v.address)
+        break
+      case 'lst':
+        break
+    }
+  }
+
+  const wh = config.wormhole?.chains.find((x) => x.chain === chain)
+  if (wh) {
+    const custodyChains = new Set(custody.chains.map((x) => x.chain))
+    const peers = (config.wormhole?.chains ?? []).filter((x) => x.chain !== chain && custodyChains.has(x.chain)).map((x) => String(x.wormholeChainId))
+    if (peers.length > 0) {
+      const bridge = lower(wh.tokenBridge)
+      permissions.push(
+        {
+          targetAddress: bridge,
+          signature: 'transferTokens(address,uint256,uint16,bytes32,uint256,uint32)',
+          condition: c.calldataMatches(
+            [lower(collateral.token), c.withinAllowance(budgetKey), oneOf(peers), pad(lower(safe), { size: 32 }), '0', undefined],
+            ['address', 'uint256', 'uint16', 'bytes32', 'uint256', 'uint32'],
+          ),
+        },
+        { targetAddress: bridge, signature: 'completeTransfer(bytes)' },
+      )
+      spend(collateral.token, wh.tokenBridge)
+    }
+  }
+
+  for (const [token, set] of [...spenders.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    permissions.push({
+      targetAddress: token as Address,
+      signature: 'approve(address,uint256)',
+      condition: c.calldataMatches([oneOf([...set].sort())], ['address', 'uint256']),
+    })
+  }
+
+  return {
+    chain,
+    roleKey: roleKeyOf(config),
+    members: [lower(custody.executor)],
+    permissions,
+    allowances: [{ key: budgetKey, refill: budget, maxRefill: budget, period: BigInt(custody.allowance.periodSeconds), balance: budget, timestamp: 0n }],
+  }
+}
+
+/** The role in zodiac-roles-sdk's Role shape (targets processed from the permissions). */
+export function roleOf(r: ChainRole) {
+  const { targets } = processPermissions(r.permissions)
+  return { key: r.roleKey, members: r.members, targets, annotations: [], lastUpdate: 0 }
+}

@@ -156,7 +156,8 @@ export async function executePlan(input: ExecutePlanInput): Promise<ExecutePlanR
       return undefined
     }
     if (v.verdict === 'hold') {
-      logger.info({ step: idx, reason: v.reason }, 'plan held: re-validation waits for current data')
+      // Every poll while the data is missing: debug only; the executor's heartbeat carries the reason.
+      logger.debug({ step: idx, reason: v.reason }, 'plan held: re-validation waits for current data')
       return result('held', { stepIdx: idx, reason: v.reason })
     }
     if (await applyRevalidation(store, plan, v, agent)) logger.warn({ step: idx, reason: v.reason }, `plan ${v.verdict === 'expire' ? 'expired' : 'stopped'}`)
@@ -207,7 +208,7 @@ export async function executePlan(input: ExecutePlanInput): Promise<ExecutePlanR
     if (step.status === 'failed') return fail(step, step.error ?? `step ${step.idx} failed`)
     await input.hooks?.at?.('step-start', { planId, stepIdx: step.idx })
     // A sent step is in flight (resume it as it is); a redeem lands funds already sent.
-    if (step.status === 'pending' && step.kind !== 'redeem') {
+    if (input.revalidate && step.status === 'pending' && step.kind !== 'redeem') {
       ;({ plan, steps } = await load())
       const r = await revalidate(step.idx)
       if (r) return r

@@ -40,3 +40,4 @@ export {
 export { bump, MIN_FEE_BUMP_PERCENT, padGas, replacementFees, requiredBalance, type Fees } from './fees'
 export { classifyBroadcastError, isRevert, isTransient, nodeMessage, revertReason, type BroadcastErrorKind } from './nodeErrors'
 export { readPosition } from './readPosition'
+export { applyRevalidation, revalidateBeforeStep, type RevalidateOptions } from './revalidate'

@@ -25,8 +25,9 @@ export async function revalidateBeforeStep(
   stepIdx: number,
   opts: RevalidateOptions = {},
 ): Promise<Revalidation> {
+  // Heads of the chains the steps still to run touch (a chain the plan is done with needs no RPC).
   const heads: Record<string, bigint> = {}
-  for (const name of chainsOfPlan(plan, steps)) {
+  for (const name of chainsOfPlan({ basedOnBlock: {} }, steps.filter((s) => s.idx >= stepIdx && s.status === 'pending'))) {
     const c = deps.chains[name]
     if (c) heads[name] = await c.client.getBlockNumber({ cacheTime: 0 })
   }

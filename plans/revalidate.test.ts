@@ -211,6 +211,60 @@ describe('revalidatePlan', () => {
   })
 })
 
+describe('revalidatePlan: a cross-chain plan (withdraw → bridge → redeem → deposit)', () => {
+  // ethereum: idle 3 %, vault-a 4 % (100 held); base: idle 3 %, base-vault 9 % (empty). 40 move from
+  // vault-a on ethereum into base-vault on base through the bridge.
+  const venues = [
+    { id: 'idle', chain: CHAIN, kind: 'lst' as const },
+    { id: 'vault-a', chain: CHAIN, kind: 'erc4626' as const },
+    { id: 'base-idle', chain: 'base', kind: 'lst' as const },
+    { id: 'base-vault', chain: 'base', kind: 'erc4626' as const },
+  ]
+  const held: Record<string, bigint> = { idle: parseEther('10'), 'vault-a': parseEther('100'), 'base-idle': parseEther('5'), 'base-vault': 0n }
+  const apys: Record<string, number> = { idle: 0.03, 'vault-a': 0.04, 'base-idle': 0.03, 'base-vault': 0.09 }
+  const scoreAll = (a: Record<string, number>, block: bigint) =>
+    venues.map((v) => scoreVenue({ venue: { id: v.id, chain: v.chain, kind: v.kind, protocol: v.id, risk }, samples: samples({ apy: a[v.id]! }, block), position: held[v.id]!, now: 1_700_000_000 + Number(block), assetApy: v.kind === 'lst' ? undefined : 0 }, policy))
+  const chains = (block: bigint) => [
+    { name: CHAIN, decimals: 18, idleVenueId: 'idle', sampleBlock: block, headBlock: block, symbol: 'wstETH' },
+    { name: 'base', decimals: 18, idleVenueId: 'base-idle', sampleBlock: block, headBlock: block, symbol: 'wstETH' },
+  ]
+  const strategyPlan = buildPlan({
+    current: new Map(Object.entries(held)),
+    target: new Map(Object.entries({ ...held, 'vault-a': parseEther('60'), 'base-vault': parseEther('40') })),
+    scores: scoreAll(apys, 100n),
+    venues,
+    chains: chains(100n),
+    policy,
+    transfers: [{ from: CHAIN, to: 'base', amount: parseEther('40'), received: parseEther('40') }],
+  })
+  const allocation = { currentYield: 0, targetYield: 0, gainPerYear: 0, oneOffCost: 0, objective: 0, moved: 0, moveBudget: 0, shadowPrices: {}, warnings: [], solver: { status: 'optimal' } } as unknown as Allocation
+  const plan = { id: 'p-pool-ethereum-100', createdAt: T0, basedOnBlock: { [CHAIN]: 100n, base: 100n }, explanation: toExplanation(strategyPlan, allocation) }
+  const steps = storedSteps(strategyPlan).map((st, idx) => ({ ...st, idx, status: 'pending' as const }))
+  const nowOf = (a: Record<string, number>): PlanNow => {
+    const sc = scoreAll(a, 110n)
+    return {
+      at: T0 + 60_000,
+      chains: chains(110n).map((c) => ({ name: c.name, decimals: 18, symbol: 'wstETH', idleVenueId: c.idleVenueId, sampleBlock: 110n, headBlock: 110n })),
+      venues: venues.map((v, i) => ({ venueId: v.id, chain: v.chain, kind: v.kind, protocol: v.id, score: sc[i]!, position: held[v.id]!, positionThen: held[v.id]!, rateNow: null, rateThen: null })),
+      missing: [],
+    }
+  }
+
+  it('goes on while nothing changed; stops before the withdrawal when the destination vault collapsed', () => {
+    expect(steps.map((s) => `${s.kind} ${s.chain} ${s.venueId}`)).toEqual(['withdraw ethereum vault-a', 'bridge ethereum idle', 'redeem base base-idle', 'deposit base base-vault'])
+    expect(revalidatePlan({ plan, steps, now: nowOf(apys), policy })).toEqual({ verdict: 'go' })
+    const v = revalidatePlan({ plan, steps, now: nowOf({ ...apys, 'base-vault': 0.01 }), policy })
+    expect(v).toMatchObject({ verdict: 'stop', stepIdx: 3 })
+    if (v.verdict === 'stop') expect(v.reason).toMatch(/^step 3 \(deposit base-vault\): APY of base-vault fell from 9\.00 % to 1\.00 % at block 110/)
+  })
+
+  it('after the bridge step, the redeem is not judged; the deposit on the destination still is', () => {
+    const after = steps.map((s) => (s.idx < 2 ? { ...s, status: 'confirmed' as never } : s))
+    expect(revalidatePlan({ plan, steps: after, stepIdx: 3, now: nowOf(apys), policy })).toEqual({ verdict: 'go' })
+    expect(revalidatePlan({ plan, steps: after, stepIdx: 3, now: nowOf({ ...apys, 'base-vault': 0.01 }), policy })).toMatchObject({ verdict: 'stop', stepIdx: 3 })
+  })
+})
+
 describe('compareWithNow', () => {
   it('shows APYs, scores, positions and the remaining gain then and now, the age against the TTL, and the verdict', () => {
     const p = moveAtoB()

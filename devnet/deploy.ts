@@ -17,6 +17,7 @@ import {
   type TransactionReceipt,
 } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
+import type { DevnetSession } from './chainSession'
 import { configSchema, type Config, type ConfigInput } from '../config/schema'
 import { MULTICALL3_ADDRESS, erc4626Abi, aavePoolAbi } from '../venues/abis'
 import { devAccount, ROLES } from './accounts'
@@ -258,7 +259,7 @@ export function devnetVenueModels(chains: readonly string[] = DEFAULT_DEVNET_CHA
 
 // ── transactions ─────────────────────────────────────────────────────────────────────────────
 
-export class ChainSession {
+export class ChainSession implements DevnetSession {
   readonly public: PublicClient
   readonly chain: Chain
   constructor(readonly spec: DevnetChainSpec) {

@@ -4,7 +4,7 @@ import type { PrivateKeyAccount } from 'viem/accounts'
 import { Integrity__factory, Packer__factory, Roles__factory } from 'zodiac-roles-sdk/typechain'
 import type { SafeContracts } from '../../config/custody'
 import { buildSafeTx, safeKit, signAndExecute, type SafeTarget } from '../../execution/custody/safeTx'
-import type { ChainSession } from '../deploy'
+import type { DevnetSession as ChainSession } from '../chainSession'
 import { deploySingleton, ensureSingletonFactory, singletonAddress } from './singletonFactory'
 
 /**

@@ -4,7 +4,7 @@ import type { Config } from '../../config/schema'
 import { chainRole, roleOf } from '../../execution/custody/permissions'
 import { buildSafeTx, contractNetworksOf, safeKit, signAndExecute, type SafeTarget } from '../../execution/custody/safeTx'
 import { COMMITTEE, committeeAccount, committeeKey, devAccount, devKey, ROLES, type CommitteeName } from '../accounts'
-import type { ChainSession } from '../deploy'
+import type { DevnetSession as ChainSession } from '../chainSession'
 import { deployPoolSafe, deployRoles, deploySafeContracts, enableModule, rolesAddressOf, safeContractAddresses } from './deploySafe'
 
 /**

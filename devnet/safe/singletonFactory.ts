@@ -1,6 +1,6 @@
 import { encodeFunctionData, getContractAddress, parseEther, type Address, type Hex } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
-import type { ChainSession } from '../deploy'
+import type { DevnetSession as ChainSession } from '../chainSession'
 
 /**
  * The ERC-2470 singleton factory (EIP-2470) at its canonical address, deployed on a devnet chain

@@ -1,3 +1,4 @@
+import type { DevnetSession } from '../chainSession'
 import { encodeFunctionData, getAddress, parseEventLogs, type Abi, type Address, type Hash, type Hex, type PublicClient, type TransactionReceipt } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
 import { getArtifact, type Artifacts } from '../compile'
@@ -50,18 +51,7 @@ export interface WormholeChainDeployment {
 
 export type WormholeContracts = Omit<WormholeChainDeployment, 'lst' | 'lstHome'>
 
-/**
- * What the Wormhole setup needs of a devnet chain: devnet/deploy.ts's ChainSession has all of it.
- * Declared here rather than imported, so this module does not import deploy.ts, which imports it.
- */
-export interface ChainSession {
-  readonly spec: { readonly name: string; readonly chainId: number }
-  readonly public: PublicClient
-  wallet(account: PrivateKeyAccount): { deployContract(args: { abi: Abi; bytecode: Hex }): Promise<Hash> }
-  receipt(hash: Promise<Hash> | Hash, what: string): Promise<TransactionReceipt>
-  deploy(account: PrivateKeyAccount, artifacts: Artifacts, name: string, args: readonly unknown[]): Promise<Address>
-  write(account: PrivateKeyAccount, what: string, req: { address: Address; abi: Abi; functionName: string; args: readonly unknown[] }): Promise<TransactionReceipt>
-}
+type ChainSession = DevnetSession
 
 async function deployRaw(s: ChainSession, account: PrivateKeyAccount, bytecode: Hex, what: string): Promise<Address> {
   const hash = s.wallet(account).deployContract({ abi: [], bytecode })

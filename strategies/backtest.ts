@@ -558,7 +558,7 @@ export function renderBacktest(r: BacktestResult, unit = 'units'): string[] {
     ['contender', 'yield bps', 'per year', 'moves', `costs ${unit}`, `moved ${unit}`, 'worst drawdown', 'paused/depegged'],
     ...r.legs.map((l) => [
       l.name === 'chaser' ? 'APY chaser' : l.name === 'oracle' ? 'oracle (pays costs)' : l.name,
-      `${l.yieldBps >= 0 ? '+' : ''}${l.yieldBps.toFixed(1)}`,
+      `${l.yieldBps >= 0 ? '+' : ''}${l.yieldBps.toFixed(Math.abs(l.yieldBps) < 1 ? 3 : 1)}`,
       `${(l.annualisedYield * 100).toFixed(2)} %`,
       String(l.moves),
       l.costs.toFixed(4),

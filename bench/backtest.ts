@@ -1,3 +1,4 @@
+import { availableParallelism, loadavg } from 'node:os'
 import { fastForwardBacktest } from '../devnet/fastForward'
 import { loadScenario } from '../devnet/scenario'
 import { renderBacktest } from '../strategies/backtest'
@@ -10,9 +11,12 @@ import { renderBacktest } from '../strategies/backtest'
  */
 export async function benchBacktest(scenarioName = 'backtest-90d'): Promise<string[]> {
   const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   const scenario = await loadScenario(scenarioName)
   const run = fastForwardBacktest(scenario)
   const seconds = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6
   const r = run.result
   const mark = (ok: boolean) => (ok ? 'met' : 'MISSED')
   const bps = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} bps`
@@ -22,7 +26,7 @@ export async function benchBacktest(scenarioName = 'backtest-90d'): Promise<stri
     `\n## Backtest: ${run.scenario}, ${r.days.toFixed(0)} days in fast-forward (${r.steps} samples, a decision every ${(run.stepBlocks * run.blockSeconds * run.rebalanceEvery) / 3600} h, 3 chains with bridge routes, the same costs for every contender)`,
     `shocks: ${run.windows.map((w) => `${w.kind}@${w.venue} day ${((w.start * run.blockSeconds) / 86_400).toFixed(0)}–${((w.end * run.blockSeconds) / 86_400).toFixed(0)}`).join(', ')}`,
     ...renderBacktest(r, 'wstETH'),
-    `run time                   : ${seconds.toFixed(1)} s   (target < 60 s: ${mark(seconds < 60)})`,
+    `run time                   : ${seconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU, load ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs   (target < 60 s: ${mark(seconds < 60)})`,
     `poolwarden − hold          : ${bps(vsHold)}   (target > 0: ${mark(vsHold > 0)})`,
     `poolwarden − APY chaser    : ${bps(vsChaser)}   (target > 0: ${mark(vsChaser > 0)})`,
     `share of the oracle's gain : ${r.captured === null ? '—' : `${(r.captured * 100).toFixed(1)} %`}   (target ≥ 50 %: ${mark(r.captured !== null && r.captured >= 0.5)})`,

@@ -447,14 +447,17 @@ export function backtest(input: BacktestInput): BacktestResult {
     const base = (v: BacktestVenue, assetApy?: number) => {
       const position = raw(strat.positions, v)
       const seen = history.get(v.id) ?? []
-      const samples = input.tvlExcludesPool ? seen.map((s) => (s.tvl === null ? s : { ...s, tvl: s.tvl + position })) : seen
+      // The score reads the TVL of the latest sample only.
+      const latestSeen = seen[seen.length - 1]
+      const samples = input.tvlExcludesPool && latestSeen && latestSeen.tvl !== null ? [...seen.slice(0, -1), { ...latestSeen, tvl: latestSeen.tvl + position }] : seen
       return scoreVenue({ venue: v, samples, position, now, assetApy }, policy)
     }
-    for (const v of venues) out.set(v.id, base(v))
+    // Asset venues (the collateral LSTs) first: the others compound their asset's APY.
+    for (const v of venues) if (!v.assetVenueId) out.set(v.id, base(v))
     for (const v of venues) {
       if (!v.assetVenueId) continue
       const a = out.get(v.assetVenueId)?.grossApy
-      if (a != null) out.set(v.id, base(v, a))
+      out.set(v.id, a != null ? base(v, a) : base(v))
     }
     return out
   }
@@ -555,7 +558,7 @@ export function renderBacktest(r: BacktestResult, unit = 'units'): string[] {
     ['contender', 'yield bps', 'per year', 'moves', `costs ${unit}`, `moved ${unit}`, 'worst drawdown', 'paused/depegged'],
     ...r.legs.map((l) => [
       l.name === 'chaser' ? 'APY chaser' : l.name === 'oracle' ? 'oracle (pays costs)' : l.name,
-      `${l.yieldBps >= 0 ? '+' : ''}${l.yieldBps.toFixed(1)}`,
+      `${l.yieldBps >= 0 ? '+' : ''}${l.yieldBps.toFixed(Math.abs(l.yieldBps) < 1 ? 3 : 1)}`,
       `${(l.annualisedYield * 100).toFixed(2)} %`,
       String(l.moves),
       l.costs.toFixed(4),

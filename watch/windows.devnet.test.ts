@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { configSchema, type Config, type ConfigInput } from '../config/schema'
 import { createLogger } from '../core/logger'
+import { simAaveMarketAbi } from '../devnet/abis'
 import { DEVNET_WATCH } from '../devnet/deploy'
+import { bpsToRay } from '../devnet/market'
 import { chainClient } from '../execution/testing/devnetHelpers'
 import { computePlan, proposePlan, type Computed } from '../plans/proposePlan'
 import type { Store } from '../store'
@@ -152,5 +154,47 @@ describe('APY windows in seconds, frozen until complete', () => {
     expect(heldInWindow).toBeGreaterThan(0)
     const plan = await store.plans.get(createdAfter)
     expect(plan?.status).toMatch(/approved|awaiting_approval/)
+  })
+
+  it('a feed answering garbage is refused as implausible, counted, held, and alerted once while it persists', async () => {
+    const cfg = config({ apyWindowSeconds: 20, minApySpanSeconds: 5, backfillWindow: false })
+    const store = await newStore()
+    const w = createWatcher({ common: { config: cfg, logger }, store, chain: chainClient(cfg, CHAIN) })
+    await w.tick()
+    const aave = devnet.venue(`${CHAIN}-aave`)
+    if (aave.kind !== 'aave-v3') throw new Error('expected the aave venue')
+    const wallet = devnet.chain(CHAIN).wallet(devnet.accounts.deployer)
+    const setRate = async (aprBps: number) => {
+      await wallet.writeContract({ address: aave.market, abi: simAaveMarketAbi, functionName: 'setParams', args: [bpsToRay(aprBps), bpsToRay(aprBps + 120), 6_500n, false] })
+      expect((await w.tick()).status).toBe('processed')
+    }
+    const key = `implausible:${CHAIN}:${aave.id}`
+    // 5,000 % APR compounds to an APY far above the 10,000 % maximum.
+    await setRate(500_000)
+    const s1 = (await store.samples.latestPerVenue({ chain: CHAIN })).find((x) => x.venueId === aave.id)!
+    expect(s1.available).toBe(true)
+    expect(s1.apy).toBeNull()
+    expect(s1.error).toMatch(/^implausible: APY [\d,.]+ % above the plausible 10,000 % \(watch\.maxPlausibleApy\)$/)
+    expect(await store.alerts.isOpen(key)).toBe(false) // one reading: counted, not alerted
+    await devnet.mine(CHAIN, 1)
+    await w.tick()
+    expect(await store.alerts.isOpen(key)).toBe(false)
+    await devnet.mine(CHAIN, 1)
+    await w.tick()
+    expect(await store.alerts.isOpen(key)).toBe(true) // the third in a row
+    for (let i = 0; i < 3; i++) {
+      await devnet.mine(CHAIN, 1)
+      await w.tick()
+    }
+    const raised = (await store.alerts.recent(100)).filter((a) => a.dedupKey === key)
+    expect(raised).toHaveLength(1)
+    // The venue is held (frozen), never a reason to move.
+    const c = await computePlan({ config: cfg, store }, CHAIN)
+    if (c.status !== 'computed') throw new Error(c.reason)
+    expect(c.frozen.find((f) => f.venueId === aave.id)?.reason).toMatch(/^held: no APY reading at block \d+ \(implausible: /)
+    expect(c.plan.steps.filter((st) => st.venueId === aave.id)).toEqual([])
+    // A plausible reading resolves it.
+    await setRate(240)
+    expect(await store.alerts.isOpen(key)).toBe(false)
   })
 })

@@ -107,6 +107,30 @@ describe('APY windows in seconds, frozen until complete', () => {
     expect(await warm.alerts.open({})).toEqual([])
   })
 
+  it('a window longer than backfillMaxBlocks is back-filled sparsely: complete windows from the first live block', async () => {
+    const W = 40
+    const cfg = config({ apyWindowSeconds: W, minApySpanSeconds: 5, backfillWindow: true, backfillMaxBlocks: 10 })
+    // Every venue has existed for a whole window (the latest deployed ones are younger than 40 s).
+    await devnet.mine(CHAIN, W)
+    const store = await newStore()
+    const w = createWatcher({ common: { config: cfg, logger }, store, chain: chainClient(cfg, CHAIN) })
+    const head = await chainClient(cfg, CHAIN).client.getBlockNumber({ cacheTime: 0 })
+    const r = await w.tick()
+    // It starts live at the head (not 40 + 20 blocks back) ...
+    expect(r).toMatchObject({ status: 'processed', block: head })
+    // ... with the window read at spread-out historical blocks (stored, no cursor, no alerts) ...
+    const vault = cfg.venues.find((v) => v.chain === CHAIN && v.kind === 'erc4626')!
+    const history = await store.samples.recent(vault.id, 1_000)
+    expect(history.length).toBeGreaterThan(20)
+    expect(history.length).toBeLessThan(W + 20)
+    expect(await store.alerts.open({})).toEqual([])
+    // ... so the head's APYs already span the whole window: nothing of the chain is frozen.
+    expect(history[0]!.apySpanSeconds).toBeGreaterThanOrEqual(W)
+    const c = await computePlan({ config: cfg, store }, CHAIN)
+    if (c.status !== 'computed') throw new Error(c.reason)
+    expect(c.frozen.filter((f) => f.chain === CHAIN)).toEqual([])
+  })
+
   it('a fresh devnet in the calm scenario never moves collateral in its first window, and rebalances after it', async () => {
     // The devnet exactly as `npm start` runs it: its policy, its windows, back-fill on.
     const cfg = configSchema.parse(structuredClone(devnet.config))

@@ -33,6 +33,13 @@ describe('samples', () => {
     expect(l).toMatchObject({ available: false, error: 'execution reverted: paused', exchangeRate: null, apy: null, tvl: null, utilisation: null, withdrawable: null, peg: null, paused: null })
   })
 
+  it('keeps how far back the readings behind an APY reach (apy_span_seconds, migration 008); unknown is null', async () => {
+    await store.samples.insertMany([sample('vault', 7n, { apySpanSeconds: 86_400 }), sample('vault', 8n)])
+    expect((await store.samples.at('vault', 7n))?.apySpanSeconds).toBe(86_400)
+    expect((await store.samples.at('vault', 8n))?.apySpanSeconds).toBeNull()
+    expect((await store.samples.recent('vault', 2)).map((x) => x.apySpanSeconds)).toEqual([null, 86_400])
+  })
+
   it('re-inserting the same block is a no-op (idempotent back-fill)', async () => {
     expect(await store.samples.insertMany([sample('a', 1n), sample('a', 2n)])).toBe(2)
     expect(await store.samples.insertMany([sample('a', 2n, { apy: 0.99 }), sample('a', 3n)])).toBe(1)

@@ -50,6 +50,8 @@ interface VenueMemory {
 
 /** Probes at most this many depths (halving) for the oldest block the node still serves. */
 const HISTORY_PROBES = 8
+/** A window longer than watch.backfillMaxBlocks is back-filled from this many blocks spread over it. */
+const SPARSE_POINTS = 48
 
 export function createWatcher(deps: WatcherDeps): Watcher {
   const { config, logger: baseLogger } = deps.common
@@ -301,9 +303,11 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   /**
    * The first block to read at a fresh start: the APY window plus the score's and baseline's
    * samples back from the head (so the result is the one a watcher running all along would have),
-   * or as far back as the node serves state; the head itself when watch.backfillWindow is off,
-   * the window exceeds watch.backfillMaxBlocks, or the node serves no history (the venues then
-   * stay frozen until the window fills).
+   * or as far back as the node serves state; the head itself when watch.backfillWindow is off or
+   * the node serves no history (the venues then stay frozen until the window fills). A window
+   * longer than watch.backfillMaxBlocks (a day of Arbitrum blocks) is back-filled sparsely
+   * instead: SPARSE_POINTS blocks spread over it are read and stored (no alerts, no cursor), so
+   * the first live block's APY already spans the window; then it starts at the head.
    */
   async function backfillStart(head: bigint): Promise<bigint> {
     if (!config.watch.backfillWindow || venues.length === 0) return head
@@ -316,25 +320,44 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     } catch (err) {
       logger.warn({ err: describeError(err) }, 'could not measure the block time: using blockTimeMs')
     }
-    let depth = BigInt(windowBlocksNow() + Math.max(config.strategy.risk.apyWindowSamples, baselineN))
-    if (depth > BigInt(config.watch.backfillMaxBlocks)) {
-      logger.warn({ windowBlocks: windowBlocksNow(), backfillMaxBlocks: config.watch.backfillMaxBlocks }, 'APY window longer than watch.backfillMaxBlocks: not back-filled, venues stay frozen until it fills')
-      return head
-    }
+    const sparse = BigInt(windowBlocksNow() + Math.max(config.strategy.risk.apyWindowSamples, baselineN)) > BigInt(config.watch.backfillMaxBlocks)
+    // Sparse: the window with a tenth to spare (block times vary: the window must be covered in time).
+    let depth = sparse ? BigInt(Math.ceil(windowBlocksNow() * 1.1) + 2) : BigInt(windowBlocksNow() + Math.max(config.strategy.risk.apyWindowSamples, baselineN))
     if (depth > head) depth = head
+    let oldest: BlockRead | undefined
     for (let i = 0; i < HISTORY_PROBES && depth > 0n; i++, depth /= 2n) {
       try {
         const r = await readBlock(chain, plan, head - depth)
         // State this old is served when some venue reads at it (before deployment nothing does).
         if (r.readings.some((x) => x.available)) {
-          logger.info({ from: String(head - depth), head: String(head), blockTimeMs: Math.round(blockTimeMs) }, 'back-filling the APY window')
-          return head - depth
+          oldest = r
+          break
         }
       } catch (err) {
         logger.debug({ err: describeError(err), block: String(head - depth) }, 'history not served at this depth')
       }
     }
-    logger.warn({ head: String(head) }, 'the node serves no history: venues stay frozen until their APY window fills')
+    if (!oldest) {
+      logger.warn({ head: String(head) }, 'the node serves no history: venues stay frozen until their APY window fills')
+      return head
+    }
+    logger.info({ from: String(head - depth), head: String(head), blockTimeMs: Math.round(blockTimeMs), sparse }, 'back-filling the APY window')
+    if (!sparse) return head - depth
+    // Sparse: SPARSE_POINTS blocks from the oldest served one up to just before the head.
+    const from = head - depth
+    const points = BigInt(Math.min(SPARSE_POINTS, Number(depth)))
+    const blocks: bigint[] = []
+    for (let j = 0n; j < points; j++) blocks.push(from + (depth * j) / points)
+    try {
+      for (const b of blocks) {
+        const read = b === oldest.block.number ? oldest : await readBlock(chain, plan, b)
+        const { samples } = buildBlock(read)
+        await store.samples.insertMany(samples)
+        remember(samples)
+      }
+    } catch (err) {
+      logger.warn({ err: describeError(err) }, 'sparse back-fill stopped: venues stay frozen until their APY window fills')
+    }
     return head
   }
 

@@ -26,7 +26,7 @@ runAgent('executor', async (agent) => {
   }
   // Cross-chain steps go through the Wormhole token bridge when the config has a wormhole section.
   const bridgePort: BridgePort | undefined = config.wormhole ? createSdkBridgePort(config) : undefined
-  const bridge = bridgePort ? { port: bridgePort, options: { signal, stuckAfterSeconds: config.execution.bridgeStuckAfterSeconds, waitMs: 30_000 } } : undefined
+  const bridge = bridgePort ? { port: bridgePort, options: { signal, stuckAfterSeconds: config.execution.bridgeStuckAfterSeconds, waitMs: config.execution.bridgeWaitSeconds * 1000 } } : undefined
   logger.info({ signer: account.address, wormhole: !!bridgePort }, 'executor started')
   await agent.loop({
     round: async () => {
@@ -37,6 +37,8 @@ runAgent('executor', async (agent) => {
         try {
           const r = await executePlan({
             common, store, chains, senders, agent: name, plan: p, bridge,
+            toleranceBps: config.execution.verifyToleranceBps,
+            accrualPpm: config.execution.verifyAccrualPpm,
             // Plans the committee approved are checked step by step instead: their samples age while the committee decides.
             maxPlanAgeBlocks: p.needsApproval ? undefined : config.strategy.maxSampleAgeBlocks,
           })

@@ -32,7 +32,7 @@ runAgent('executor', async (agent) => {
   }
   // Cross-chain steps go through the Wormhole token bridge when the config has a wormhole section.
   const bridgePort: BridgePort | undefined = config.wormhole ? createSdkBridgePort(config) : undefined
-  const bridge = bridgePort ? { port: bridgePort, options: { signal, stuckAfterSeconds: config.execution.bridgeStuckAfterSeconds, waitMs: 30_000 } } : undefined
+  const bridge = bridgePort ? { port: bridgePort, options: { signal, stuckAfterSeconds: config.execution.bridgeStuckAfterSeconds, waitMs: config.execution.bridgeWaitSeconds * 1000 } } : undefined
   logger.info({ signer: account.address, custody: config.custody.kind, pool: config.pool.account, wormhole: !!bridgePort }, 'executor started')
   await agent.loop({
     round: async () => {
@@ -43,6 +43,8 @@ runAgent('executor', async (agent) => {
         try {
           const r = await executePlan({
             common, store, chains, senders, agent: name, plan: p, bridge,
+            toleranceBps: config.execution.verifyToleranceBps,
+            accrualPpm: config.execution.verifyAccrualPpm,
             // Every plan, the committee's included, is re-checked on the latest samples before each
             // step: TTL (strategy.planTtlSeconds), venues' health, gain against cost.
             revalidate: {},

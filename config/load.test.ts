@@ -41,6 +41,13 @@ describe('loaded config', () => {
     expect(cfg.chains[0]!.finalityDepth).toBe(2)
   })
 
+  it('execution and plans tunables default to the values the code used before they were configurable', () => {
+    const cfg = parseConfig(base())
+    expect(cfg.execution).toMatchObject({ bridgeWaitSeconds: 30, txMaxAttempts: 6, rpcAttempts: 4, gasPadPercent: 50, gasPadExtra: 50_000, verifyToleranceBps: 10, verifyAccrualPpm: 100 })
+    expect(cfg.plans).toEqual({ sameStepBps: 100, sameStepOfLargestBps: 10, dustPpm: 1 })
+    expect(problems({ ...base(), execution: { txMaxAttempts: 0 } })).toEqual(['execution.txMaxAttempts: must be greater than 0, got number 0'])
+  })
+
   it('ignores "//" comment keys anywhere', () => {
     const input = base()
     input['//'] = 'top comment'
@@ -129,7 +136,7 @@ describe('config errors: one line per problem, path then problem then fix', () =
     const input = base()
     input.colour = 'blue'
     expect(problems(input)).toEqual([
-      'colour: unknown key "colour" (known: profile, store, chains, pool, venues, alerts, watch, execution, strategy, governance, telegram, wormhole, custody): remove it or fix its name',
+      'colour: unknown key "colour" (known: profile, store, chains, pool, venues, alerts, watch, execution, plans, strategy, governance, telegram, wormhole, custody): remove it or fix its name',
     ])
   })
 

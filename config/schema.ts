@@ -244,12 +244,35 @@ export const execution = z
     feeBumpPercent: z.number().min(12.5, { error: 'a replacement needs at least 12.5 % more fees (geth): use 12.5 or more' }).max(500).default(25),
     /** A cross-chain transfer not landed this long after it started raises an alert (it keeps waiting; funds are never given up). */
     bridgeStuckAfterSeconds: z.number().int().positive().default(1_800),
+    /** How long one wait for a Wormhole VAA or a redeem lasts before the executor moves on to other plans (it resumes next round), s. */
+    bridgeWaitSeconds: z.number().int().positive().max(3_600).default(30),
+    /** Signed attempts of one tx (first + same-nonce replacements) before a stuck tx raises an alert and waits. */
+    txMaxAttempts: z.number().int().positive().max(50).default(6),
+    /** RPC attempts for a transient failure before the endpoint counts as unavailable for this request. */
+    rpcAttempts: z.number().int().positive().max(20).default(4),
+    /** Gas limit = estimate × (1 + gasPadPercent / 100) + gasPadExtra: the tx runs a block after the estimate and interest-accruing venues need more. */
+    gasPadPercent: z.number().int().nonnegative().max(500).default(50),
+    gasPadExtra: z.number().int().nonnegative().default(50_000),
+    /** A step's position change must equal its amount within this, bps of the amount … */
+    verifyToleranceBps: z.number().nonnegative().max(1_000).default(10),
+    /** … plus this much of the position before, ppm (interest accrued between the reads, share rounding). */
+    verifyAccrualPpm: z.number().nonnegative().max(10_000).default(100),
   })
   .superRefine((e, ctx) => {
     if (e.cancelAfterBlocks <= e.stuckAfterBlocks) {
       ctx.addIssue({ code: 'custom', path: ['cancelAfterBlocks'], message: `${e.cancelAfterBlocks} must be more than stuckAfterBlocks (${e.stuckAfterBlocks}): a stuck tx is first replaced with higher fees, then cancelled` })
     }
   })
+
+/** The strategist's plan writing (plans/proposePlan.ts). */
+export const plans = z.object({
+  /** A new plan is "the same" as an open one when every step (kind, venue) differs by at most this, bps of the step … */
+  sameStepBps: z.number().nonnegative().max(10_000).default(100),
+  /** … or by at most this, bps of the plan's largest step (accrual moves amounts a little every block). */
+  sameStepOfLargestBps: z.number().nonnegative().max(10_000).default(10),
+  /** Deposits smaller than this, ppm of the plan's largest step, are dropped as dust (the collateral stays idle). */
+  dustPpm: z.number().nonnegative().max(1_000_000).default(1),
+})
 
 export const configSchema = z
   .object({
@@ -261,6 +284,7 @@ export const configSchema = z
     alerts: alerts.default(alerts.parse({})),
     watch: watch.default(watch.parse({})),
     execution: execution.prefault({}),
+    plans: plans.prefault({}),
     // ── Reserved sections, filled by later issues ─────────────────────────────────────────
     /** strategy: risk weights, allocation constraints, costs, approval threshold and committee (strategies/policy.ts). */
     strategy: strategyPolicySchema.prefault({}),

@@ -7,7 +7,7 @@ import { sleep } from '../core/shutdown'
 import { FINAL_INTENT_STATUSES, type Store } from '../store'
 import type { Intent, IntentAttempt, SignedTx } from '../store/types'
 import { GasBalanceLowError, IntentFailedError, IntentMismatchError, NonceConsumedError, PreflightRevertError, SenderPausedError, TxCancelledError, TxRevertedError, TxStuckError } from './errors'
-import { MIN_FEE_BUMP_PERCENT, padGas, replacementFees, requiredBalance, type Fees } from './fees'
+import { MIN_FEE_BUMP_PERCENT, padGas, replacementFees, requiredBalance, type Fees, type GasPad } from './fees'
 import { classifyBroadcastError, isRevert, isTransient, nodeMessage, revertReason } from './nodeErrors'
 import { Mutex } from '../core/mutex'
 
@@ -76,6 +76,8 @@ export interface TxSenderOptions {
   maxAttempts?: number
   /** RPC attempts for a transient failure before RpcUnavailableError (default 4). */
   rpcAttempts?: number
+  /** Headroom over the gas estimate (default ×1.5 + 50 000). */
+  gasPad?: GasPad
   hooks?: TxSenderHooks
   /** Ends waiting loops (RetryableError 'aborted'); intents stay where they are. */
   signal?: AbortSignal
@@ -138,6 +140,9 @@ export function txSenderOptions(config: Config, opts: { agent: string; signal?: 
     stuckAfterBlocks: config.execution.stuckAfterBlocks,
     cancelAfterBlocks: config.execution.cancelAfterBlocks,
     feeBumpPercent: config.execution.feeBumpPercent,
+    maxAttempts: config.execution.txMaxAttempts,
+    rpcAttempts: config.execution.rpcAttempts,
+    gasPad: { percent: config.execution.gasPadPercent, extra: config.execution.gasPadExtra },
   }
 }
 
@@ -307,7 +312,7 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
       logger.warn({ tx: intent.key, reason }, 'pre-flight call reverted: nothing sent')
       throw new PreflightRevertError(intent.key, reason, { cause: err })
     }
-    const gas = padGas(gasEstimate)
+    const gas = padGas(gasEstimate, opts.gasPad)
     const fees: Fees = { maxFeePerGas: est.maxFeePerGas, maxPriorityFeePerGas: est.maxPriorityFeePerGas }
     await ensureGas(gas, fees, intent.value, balance)
     if (opts.paused && (await opts.paused())) throw new SenderPausedError(`${agent} is paused: intent ${intent.key} stays unsigned`)

@@ -7,6 +7,11 @@ describe('fees', () => {
     expect(padGas(21_001n)).toBe(81_501n)
   })
 
+  it('padGas: the configured headroom (execution.gasPadPercent / gasPadExtra)', () => {
+    expect(padGas(100_000n, { percent: 20, extra: 0 })).toBe(120_000n)
+    expect(padGas(100_000n, { percent: 0, extra: 21_000 })).toBe(121_000n)
+  })
+
   it('bump rounds up and always raises by at least 1 wei', () => {
     expect(bump(1_000n, 12.5)).toBe(1_125n)
     expect(bump(1_001n, 12.5)).toBe(1_127n) // 1126.125 → 1127

@@ -2,13 +2,23 @@
  * Pure gas and fee arithmetic of the tx sender.
  */
 
+/** Headroom over a gas estimate (config `execution.gasPadPercent` / `gasPadExtra`). */
+export interface GasPad {
+  percent: number
+  extra: number
+}
+
+/** Today's padding: ×1.5 + 50 000. */
+export const DEFAULT_GAS_PAD: GasPad = { percent: 50, extra: 50_000 }
+
 /**
- * Gas limit from an estimate: ×1.5 + 50 000. Estimates run at 'latest', where interest-accruing
- * venues have just checkpointed; the transaction runs a block later and accrues more (see
- * devnet/README: the simulator ran out of gas every other block on a plain estimate).
+ * Gas limit from an estimate: × (1 + percent / 100) + extra (default ×1.5 + 50 000). Estimates
+ * run at 'latest', where interest-accruing venues have just checkpointed; the transaction runs a
+ * block later and accrues more (see devnet/README: the simulator ran out of gas every other block
+ * on a plain estimate).
  */
-export function padGas(estimate: bigint): bigint {
-  return (estimate * 3n) / 2n + 50_000n
+export function padGas(estimate: bigint, pad: GasPad = DEFAULT_GAS_PAD): bigint {
+  return (estimate * BigInt(100 + pad.percent)) / 100n + BigInt(pad.extra)
 }
 
 /** geth refuses a same-nonce replacement unless both fee fields rise by at least 10 % (12.5 % for blob txs): never bump by less. */

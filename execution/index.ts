@@ -37,7 +37,7 @@ export {
   type ExecutePlanResult,
   type PlanPoint,
 } from './executePlan'
-export { bump, MIN_FEE_BUMP_PERCENT, padGas, replacementFees, requiredBalance, type Fees } from './fees'
+export { bump, DEFAULT_GAS_PAD, MIN_FEE_BUMP_PERCENT, padGas, replacementFees, requiredBalance, type Fees, type GasPad } from './fees'
 export { classifyBroadcastError, isRevert, isTransient, nodeMessage, revertReason, type BroadcastErrorKind } from './nodeErrors'
 export { readPosition } from './readPosition'
 export { applyRevalidation, revalidateBeforeStep, type RevalidateOptions } from './revalidate'

@@ -17,6 +17,14 @@ describe('sameSteps', () => {
     expect(sameSteps(a, [st('deposit', 'small', 3n), st('deposit', 'big', 352_000n)])).toBe(false)
     expect(sameSteps(a, [st('withdraw', 'big', 352_000n), st('deposit', 'small', 3n)])).toBe(false)
   })
+  it('takes its tolerances from config.plans', () => {
+    const wide = { sameStepBps: 300, sameStepOfLargestBps: 0 }
+    expect(sameSteps([st('deposit', 'a', 1000n)], [st('deposit', 'a', 1020n)], wide)).toBe(true) // 2 % ≤ 3 %
+    expect(sameSteps([st('deposit', 'a', 1000n)], [st('deposit', 'a', 1040n)], wide)).toBe(false) // 40 > 31.2
+    const exact = { sameStepBps: 0, sameStepOfLargestBps: 0 }
+    expect(sameSteps([st('deposit', 'a', 1000n)], [st('deposit', 'a', 1001n)], exact)).toBe(false)
+    expect(sameSteps([st('deposit', 'a', 1000n)], [st('deposit', 'a', 1000n)], exact)).toBe(true)
+  })
 })
 
 describe('a plan awaiting the committee is not replaced by every block', () => {

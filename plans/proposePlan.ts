@@ -36,11 +36,23 @@ export function idleVenueOf(config: Config, chain: string): string | undefined {
   return config.venues.find((v) => v.chain === chain && v.kind === 'lst' && v.address.toLowerCase() === token)?.id
 }
 
+/** How close two plans' steps must be to count as the same (config `plans`; default 1 % of the step or 0.1 % of the largest). */
+export interface SameStepTolerance {
+  sameStepBps: number
+  sameStepOfLargestBps: number
+}
+
+const DEFAULT_SAME_STEP: SameStepTolerance = { sameStepBps: 100, sameStepOfLargestBps: 10 }
+
+/** `part` ≤ `whole` × bps / 10 000, in integers (bps may have up to two decimals). */
+const within = (part: bigint, whole: bigint, bps: number) => part * 1_000_000n <= whole * BigInt(Math.round(bps * 100))
+
 /**
- * Same steps (kind, venue) with amounts within 1 % of the step or 0.1 % of the plan's largest step
- * (accrual moves amounts a little every block; small steps must not make every block a new plan).
+ * Same steps (kind, venue) with amounts within `sameStepBps` of the step or `sameStepOfLargestBps`
+ * of the plan's largest step (accrual moves amounts a little every block; small steps must not
+ * make every block a new plan).
  */
-export function sameSteps(a: readonly Pick<StoredStep, 'kind' | 'venueId' | 'amount'>[], b: readonly Pick<StoredStep, 'kind' | 'venueId' | 'amount'>[]): boolean {
+export function sameSteps(a: readonly Pick<StoredStep, 'kind' | 'venueId' | 'amount'>[], b: readonly Pick<StoredStep, 'kind' | 'venueId' | 'amount'>[], tol: SameStepTolerance = DEFAULT_SAME_STEP): boolean {
   if (a.length !== b.length) return false
   const largest = [...a, ...b].reduce((m, s) => (s.amount > m ? s.amount : m), 0n)
   return a.every((x, i) => {
@@ -48,7 +60,7 @@ export function sameSteps(a: readonly Pick<StoredStep, 'kind' | 'venueId' | 'amo
     if (x.kind !== y.kind || x.venueId !== y.venueId) return false
     const diff = x.amount > y.amount ? x.amount - y.amount : y.amount - x.amount
     const big = x.amount > y.amount ? x.amount : y.amount
-    return diff * 100n <= big || diff * 1000n <= largest
+    return within(diff, big, tol.sameStepBps) || within(diff, largest, tol.sameStepOfLargestBps)
   })
 }
 
@@ -257,10 +269,11 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
     if (err instanceof StaleSamplesError) return { chain, status: 'skipped', reason: err.message }
     throw err
   }
-  // A deposit of dust (under a millionth of the plan's largest step) is not worth a transaction:
-  // it stays idle. (Withdrawals are kept: the deposits after them count on what they bring.)
+  // A deposit of dust (under plans.dustPpm of the plan's largest step, default a millionth) is not
+  // worth a transaction: it stays idle. (Withdrawals are kept: the deposits after them count on what they bring.)
   const largest = plan.steps.reduce((m, st) => (st.amount > m ? st.amount : m), 0n)
-  const kept = plan.steps.filter((st) => !(st.kind === 'deposit' && st.amount * 1_000_000n < largest))
+  const dustPpm = BigInt(Math.round(config.plans.dustPpm * 1_000))
+  const kept = plan.steps.filter((st) => !(st.kind === 'deposit' && st.amount * 1_000_000_000n < largest * dustPpm))
   if (kept.length !== plan.steps.length) plan = { ...plan, steps: kept.map((st, index) => ({ ...st, index })) }
   let hold: HoldReason[] | undefined
   if (plan.steps.length === 0) {
@@ -339,7 +352,7 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
     return { chain, status: 'hold', superseded, reason: reasons.length ? holdText(reasons) : `allocation ${allocation.solver.status}`, reasons, frozen: c.frozen }
   }
   for (const p of open) {
-    if (sameSteps(await store.plans.steps(p.id), plan.steps)) return { chain, status: 'unchanged', planId: p.id }
+    if (sameSteps(await store.plans.steps(p.id), plan.steps, config.plans)) return { chain, status: 'unchanged', planId: p.id }
   }
   // A plan the committee is looking at stays until a materially better one comes (its stored net
   // benefit over the horizon against the new one's, in the collateral's units).

@@ -25,26 +25,11 @@ const USED_WITHOUT_IMPORT: Record<string, string> = {
   '@openzeppelin/contracts': 'imported by the Solidity sources in contracts/',
   eslint: 'npm run lint (eslint.config.js imports typescript-eslint)',
   secp256k1: 'loaded by path with createRequire in governance/verifyWorker.ts (native, outside the bundles)',
+  '@safe-global/safe-contracts': 'its build artifacts (Safe v1.4.1 bytecode and ABIs) are read by path with createRequire in devnet/safe/deploySafe.ts',
 }
 
-/**
- * Not yet in step with package.json: imported through the umbrella `@wormhole-foundation/sdk`
- * (to be replaced by the four packages the code imports), and the custody stack whose code is
- * on another branch. Empty this list once package.json declares them (issue 13).
- */
-const PENDING = new Set([
-  '@wormhole-foundation/sdk-connect',
-  '@wormhole-foundation/sdk-evm',
-  '@wormhole-foundation/sdk-evm-core',
-  '@wormhole-foundation/sdk-evm-tokenbridge',
-  '@wormhole-foundation/sdk',
-  '@safe-global/api-kit',
-  '@safe-global/protocol-kit',
-  '@safe-global/safe-contracts',
-  '@gnosis-guild/zodiac-core',
-  'zodiac-roles-sdk',
-  'ethers',
-])
+/** Declared for work landing now (empty when package.json and the imports agree). */
+const PENDING = new Set<string>(['@safe-global/api-kit'])
 
 /** Live code: what runs in the agents (the devnet is reached only through config). */
 const LIVE = /^(agents|runtime|chains|venues|strategies|execution|governance|telegram|plans|watch|store|config|core)\//

@@ -21,7 +21,8 @@ import { recomputeFromReceipt, type Receipt } from './receipt'
 import { createSnapshotClient, type SnapshotClient } from './snapshotClient'
 import type { VotingType } from './types'
 import { SNAPSHOT_DOMAIN, verifyVoteEnvelope, voteKindFor, voteTypesFor, type VoteEnvelope } from './verify'
-import { txsFrom } from '../execution/testing/devnetHelpers'
+import { rpc, txsFrom } from '../execution/testing/devnetHelpers'
+import type { TxPoint } from '../execution/createTxSender'
 
 const devnet = useDevnet()
 const UPSTREAM = 'upstream-dao.eth'
@@ -469,6 +470,58 @@ describe('governor round: on-chain Governor (GovernorCountingFractional)', () =>
     expect(r3.cast.map((x) => x.target).sort()).toEqual(['governor', 'snapshot'])
     expect((await hub.listVotes(up.id)).filter((v) => v.voter === pool.address)).toHaveLength(1)
     expect((await txsFrom(devnet, 'ethereum', pool.address, head0)).map((t) => t.to?.toLowerCase())).toEqual([dao.governor.toLowerCase()])
+  })
+
+  it('a vote tx stuck past cancelAfterBlocks is cancelled (same-nonce self-transfer); the next round casts the split again', async () => {
+    const id = await propose('Cancelled vote')
+    const key = governorKey('ethereum', dao.governor, id)
+    await roundOf()()
+    const sid = (await store.governance.getProposal(key))!.signalId!
+    await signal(d2, sid, 'basic', 1)
+    await signal(d3, sid, 'basic', 2)
+    const head0 = await c().public.getBlockNumber({ cacheTime: 0 })
+    let broadcasts = 0
+    const stuckSender = sender(devnet, config, store, chainClient(config, 'ethereum'), {
+      agent: 'governor',
+      stuckAfterBlocks: 1,
+      cancelAfterBlocks: 2,
+      hooks: {
+        at: async (p: TxPoint, intent) => {
+          if (p !== 'broadcast') return
+          // The vote is lost from the mempool and blocks pass; then the cancellation is mined.
+          if (++broadcasts === 1) await rpc(devnet, 'ethereum', 'anvil_dropTransaction', [intent.txHash])
+          await rpc(devnet, 'ethereum', 'evm_mine')
+          if (broadcasts === 1) await rpc(devnet, 'ethereum', 'evm_mine')
+        },
+      },
+    }, devnet.voterKey)
+    await rpc(devnet, 'ethereum', 'evm_setAutomine', [false])
+    let r1
+    try {
+      r1 = await roundOf({ senders: { ethereum: stuckSender } })()
+    } finally {
+      await rpc(devnet, 'ethereum', 'evm_setAutomine', [true])
+    }
+    expect(r1.cast).toEqual([])
+    expect(r1.errors.map((e) => [e.key, e.error])).toEqual([[key, expect.stringMatching(/cancelled/)]])
+    const casts = await store.governance.listCasts(key, 'governor')
+    expect(casts.map((x) => [x.key, x.status])).toEqual([[`${key}:governor:0`, 'failed']])
+    const cancelled = (await store.intents.list({ from: pool.address }))[0]!
+    expect(cancelled).toMatchObject({ status: 'cancelled' })
+    expect(await totals(id)).toEqual({ against: 0n, for: 0n, abstain: 0n })
+
+    const r2 = await roundOf()()
+    expect(r2.errors).toEqual([])
+    expect(r2.cast.map((x) => x.castKey)).toEqual([`${key}:governor:1`])
+    const [against, forV, abstain] = apportion(POOL_DAO_WEIGHT, [W.d3, W.d2, 0n, TOTAL - W.d2 - W.d3])
+    expect(await totals(id)).toEqual({ against: against!, for: forV!, abstain: abstain! })
+    // On chain: the cancellation (0-value transfer to itself, the vote's nonce), then the vote.
+    const txs = await txsFrom(devnet, 'ethereum', pool.address, head0)
+    expect(txs.map((t) => [t.to?.toLowerCase(), t.input === '0x'])).toEqual([
+      [pool.address.toLowerCase(), true],
+      [dao.governor.toLowerCase(), false],
+    ])
+    expect(txs[0]!.nonce).toBe(Number(cancelled.nonce))
   })
 
   it('signal quorum not reached: alerts once and casts nothing', async () => {

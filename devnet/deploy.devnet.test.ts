@@ -111,6 +111,22 @@ describe('deployment', () => {
     expect(facts.size).toBe(5)
   })
 
+  it("one key, one job: the governor's voting key (#10) is funded on every chain, holds the pool's delegated DAO votes and is the config's voter", async () => {
+    const voter = devnet.accounts.voter.address
+    expect(voter).not.toBe(pool)
+    expect(devnet.deployment.accounts.voter).toBe(voter)
+    expect(devnet.config.governance.voter).toEqual({ keyEnv: 'POOLWARDEN_VOTER_KEY', account: voter })
+    expect(devnet.config.execution.keyEnv).toBe('POOLWARDEN_EXECUTOR_KEY')
+    for (const c of devnet.allChains()) expect([c.name, await c.public.getBalance({ address: voter })]).toEqual([c.name, parseEther('100')])
+    const dao = devnet.deployment.chains.ethereum!.dao!
+    expect(dao.delegates).toEqual({ [pool]: voter })
+    const eth = devnet.chain('ethereum').public
+    const votesAbi = parseAbi(['function delegates(address) view returns (address)', 'function getVotes(address) view returns (uint256)'])
+    expect(await eth.readContract({ address: dao.token, abi: votesAbi, functionName: 'delegates', args: [pool] })).toBe(voter)
+    expect(await eth.readContract({ address: dao.token, abi: votesAbi, functionName: 'getVotes', args: [voter] })).toBe(BigInt(dao.holders[pool]!))
+    expect(await eth.readContract({ address: dao.token, abi: votesAbi, functionName: 'getVotes', args: [pool] })).toBe(0n)
+  })
+
   it('Multicall3 sits at the canonical address and viem multicall works through it', async () => {
     const c = devnet.chain('ethereum')
     expect(await c.public.getCode({ address: MULTICALL3_ADDRESS })).toMatch(/^0x[0-9a-f]{100,}/)

@@ -194,6 +194,45 @@ describe('tx sender (devnet)', () => {
     expect(await txsFrom(devnet, CHAIN, pool, startBlock)).toHaveLength(1)
   })
 
+  it("one key, one job: the governor's sender (its own key) sends while the executor's tx is stuck; neither touches the other's intents", async () => {
+    await rpc(devnet, CHAIN, 'evm_setAutomine', [false])
+    const voter = devnet.accounts.voter.address
+    const chain = chainClient(config, CHAIN)
+    // The executor's tx is broadcast, then lost from the mempool, and the executor dies: stuck, unresolved.
+    const executor = sender(devnet, config, store, chain, {
+      agent: 'executor',
+      hooks: {
+        at: async (p: TxPoint, intent: Intent) => {
+          if (p !== 'broadcast') return
+          await rpc(devnet, CHAIN, 'anvil_dropTransaction', [intent.txHash])
+          throw new Crash('executor killed')
+        },
+      },
+    })
+    await expect(executor.send({ key: 'p1:0:0', ...depositCall(parseEther('1')) })).rejects.toBeInstanceOf(Crash)
+    const stuck = (await store.intents.get('p1:0:0'))!
+    expect(stuck.status).toBe('broadcast')
+
+    const seen: TxPoint[] = []
+    const governor = sender(devnet, config, store, chain, { agent: 'governor', stuckAfterBlocks: 3, hooks: { at: async (p: TxPoint) => {
+      seen.push(p)
+      if (p === 'broadcast') await rpc(devnet, CHAIN, 'evm_mine')
+    } } }, devnet.voterKey)
+    expect(governor.address).toBe(voter)
+    const vote = await governor.send({ key: 'gov:vote:0', to: devnet.accounts.deployer.address, data: '0x' })
+    expect(vote).toMatchObject({ status: 'confirmed', from: voter.toLowerCase(), attempts: 1 })
+    expect(seen).toEqual(['created', 'signed', 'sent', 'broadcast', 'mined', 'confirmed'])
+    // Its own nonce stream: the voter's first nonce, not the pool's next one.
+    expect(vote.nonce).toBe(BigInt(await devnet.chain(CHAIN).public.getTransactionCount({ address: voter, blockTag: 'latest' })) - 1n)
+    expect((await store.intents.nonce(CHAIN, voter))?.nextNonce).toBe(vote.nonce! + 1n)
+    // The executor's intent was left alone: same attempt, nothing rebroadcast, nothing mined for the pool.
+    expect(await store.intents.get('p1:0:0')).toMatchObject({ status: 'broadcast', txHash: stuck.txHash, attempts: 1 })
+    expect(await txsFrom(devnet, CHAIN, pool, startBlock)).toEqual([])
+    expect((await txsFrom(devnet, CHAIN, voter, startBlock)).map((t) => t.hash)).toEqual([vote.txHash])
+    expect((await store.intents.open(CHAIN, voter)).map((i) => i.key)).toEqual([])
+    expect((await store.intents.open(CHAIN, pool)).map((i) => i.key)).toEqual(['p1:0:0'])
+  })
+
   it('paused sender: nothing new is signed (SenderPausedError, intent stays created); unpaused → sent', async () => {
     let paused = true
     const s = sender(devnet, config, store, chainClient(config, CHAIN), { paused: async () => paused })

@@ -20,13 +20,16 @@ import { governorAbi } from './onchain/abi'
 import { recomputeFromReceipt, type Receipt } from './receipt'
 import { createSnapshotClient, type SnapshotClient } from './snapshotClient'
 import type { VotingType } from './types'
-import { SNAPSHOT_DOMAIN, voteKindFor, voteTypesFor, type VoteEnvelope } from './verify'
+import { SNAPSHOT_DOMAIN, verifyVoteEnvelope, voteKindFor, voteTypesFor, type VoteEnvelope } from './verify'
+import { rpc, txsFrom } from '../execution/testing/devnetHelpers'
+import type { TxPoint } from '../execution/createTxSender'
 
 const devnet = useDevnet()
 const UPSTREAM = 'upstream-dao.eth'
 const SIGNALS = 'poolwarden-signals.eth'
 const dao = devnet.deployment.chains.ethereum!.dao!
-const pool = devnet.accounts.pool
+// The governor's own voting key (dev #10): the pool delegates its DAO votes to it; it administers the signalling space.
+const pool = devnet.accounts.voter
 const [d2, d3, d4, d5] = devnet.accounts.delegators as [PrivateKeyAccount, PrivateKeyAccount, PrivateKeyAccount, PrivateKeyAccount]
 const e18 = 10n ** 18n
 /** Pool shares of a holder at deployment, summed over every chain. */
@@ -37,7 +40,7 @@ const TOTAL = [...new Set(Object.values(devnet.deployment.chains).flatMap((c) =>
 const wallet = devnet.deployment.contractDelegators![0]!
 const walletOwner = devAccount(8)
 const WW = sharesOf(wallet.address)
-const POOL_DAO_WEIGHT = BigInt(dao.holders[pool.address]!)
+const POOL_DAO_WEIGHT = BigInt(dao.holders[devnet.accounts.pool.address]!)
 
 let clock: number
 let hub: SnapshotHub
@@ -85,7 +88,7 @@ function roundOf(over: Partial<GovernorRoundDeps> = {}) {
     hub: hubClient,
     account: pool,
     clients,
-    senders: { ethereum: sender(devnet, config, store, chainClient(config, 'ethereum'), { agent: 'governor' }) },
+    senders: { ethereum: sender(devnet, config, store, chainClient(config, 'ethereum'), { agent: 'governor' }, devnet.voterKey) },
     now: () => clock,
     ...over,
   })
@@ -405,6 +408,120 @@ describe('governor round: on-chain Governor (GovernorCountingFractional)', () =>
     expect(now.against + now.for + now.abstain).toBe(POOL_DAO_WEIGHT)
     const used = await c().public.readContract({ address: dao.governor, abi: governorAbi, functionName: 'usedVotes', args: [id, pool.address] })
     expect(used).toBe(POOL_DAO_WEIGHT)
+  })
+
+  it('paused (pause:all, then pause:governor set mid-round): nothing is signed or sent; resumed: it mirrors and votes', async () => {
+    const up = await upstreamProposal('basic', ['For', 'Against', 'Abstain'], { end: clock + 3000 })
+    const id = await propose('Paused test')
+    const sKey = snapshotKey(UPSTREAM, up.id)
+    const gKey = governorKey('ethereum', dao.governor, id)
+    const head0 = await c().public.getBlockNumber({ cacheTime: 0 })
+    const nothingSent = async () => {
+      expect(await store.governance.listCasts(sKey, 'snapshot')).toEqual([])
+      expect(await store.governance.listCasts(gKey, 'governor')).toEqual([])
+      expect(await store.intents.list({ from: pool.address })).toEqual([])
+      expect(await txsFrom(devnet, 'ethereum', pool.address, head0)).toEqual([])
+      expect((await hub.listVotes(up.id)).filter((v) => v.voter === pool.address)).toEqual([])
+      expect(await totals(id)).toEqual({ against: 0n, for: 0n, abstain: 0n })
+    }
+
+    // pause:all from the start: both proposals are discovered, neither mirrored (a mirror is a signed proposal).
+    await store.controls.set('pause:all', true, 'test')
+    const r0 = await roundOf()()
+    expect(r0.errors).toEqual([])
+    expect([...r0.discovered].sort()).toEqual([gKey, sKey].sort())
+    expect(r0.mirrored).toEqual([])
+    expect([...r0.held].sort()).toEqual([`mirror:${gKey}`, `mirror:${sKey}`].sort())
+    expect(await hubClient.proposals({ spaces: [SIGNALS], state: 'all', first: 10, orderDirection: 'desc' })).toEqual([])
+    await nothingSent()
+
+    await store.controls.clear('pause:all')
+    const r1 = await roundOf()()
+    expect([...r1.mirrored].sort()).toEqual([gKey, sKey].sort())
+    for (const key of [sKey, gKey]) {
+      const sid = (await store.governance.getProposal(key))!.signalId!
+      await signal(d2, sid, 'basic', 1)
+      await signal(d3, sid, 'basic', 2)
+    }
+
+    // pause:governor arrives while the round is verifying the signals, after it started: no signature, no submission.
+    let pausedMidRound = false
+    const r2 = await roundOf({
+      verifyEoa: async (envs) => {
+        if (!pausedMidRound) {
+          pausedMidRound = true
+          await store.controls.set('pause:governor', true, 'test')
+        }
+        return Promise.all(envs.map((e) => verifyVoteEnvelope(e)))
+      },
+    })()
+    expect(pausedMidRound).toBe(true)
+    expect(r2.errors).toEqual([])
+    expect(r2.tallied.map((t) => [t.key, t.status]).sort()).toEqual([[gKey, 'ok'], [sKey, 'ok']].sort())
+    expect(r2.cast).toEqual([])
+    expect([...r2.held].sort()).toEqual([`governor:${gKey}`, `snapshot:${sKey}`].sort())
+    await nothingSent()
+
+    // Resumed: both votes go out.
+    await store.controls.clear('pause:governor')
+    const r3 = await roundOf()()
+    expect(r3.errors).toEqual([])
+    expect(r3.held).toEqual([])
+    expect(r3.cast.map((x) => x.target).sort()).toEqual(['governor', 'snapshot'])
+    expect((await hub.listVotes(up.id)).filter((v) => v.voter === pool.address)).toHaveLength(1)
+    expect((await txsFrom(devnet, 'ethereum', pool.address, head0)).map((t) => t.to?.toLowerCase())).toEqual([dao.governor.toLowerCase()])
+  })
+
+  it('a vote tx stuck past cancelAfterBlocks is cancelled (same-nonce self-transfer); the next round casts the split again', async () => {
+    const id = await propose('Cancelled vote')
+    const key = governorKey('ethereum', dao.governor, id)
+    await roundOf()()
+    const sid = (await store.governance.getProposal(key))!.signalId!
+    await signal(d2, sid, 'basic', 1)
+    await signal(d3, sid, 'basic', 2)
+    const head0 = await c().public.getBlockNumber({ cacheTime: 0 })
+    let broadcasts = 0
+    const stuckSender = sender(devnet, config, store, chainClient(config, 'ethereum'), {
+      agent: 'governor',
+      stuckAfterBlocks: 1,
+      cancelAfterBlocks: 2,
+      hooks: {
+        at: async (p: TxPoint, intent) => {
+          if (p !== 'broadcast') return
+          // The vote is lost from the mempool and blocks pass; then the cancellation is mined.
+          if (++broadcasts === 1) await rpc(devnet, 'ethereum', 'anvil_dropTransaction', [intent.txHash])
+          await rpc(devnet, 'ethereum', 'evm_mine')
+          if (broadcasts === 1) await rpc(devnet, 'ethereum', 'evm_mine')
+        },
+      },
+    }, devnet.voterKey)
+    await rpc(devnet, 'ethereum', 'evm_setAutomine', [false])
+    let r1
+    try {
+      r1 = await roundOf({ senders: { ethereum: stuckSender } })()
+    } finally {
+      await rpc(devnet, 'ethereum', 'evm_setAutomine', [true])
+    }
+    expect(r1.cast).toEqual([])
+    expect(r1.errors.map((e) => [e.key, e.error])).toEqual([[key, expect.stringMatching(/cancelled/)]])
+    const casts = await store.governance.listCasts(key, 'governor')
+    expect(casts.map((x) => [x.key, x.status])).toEqual([[`${key}:governor:0`, 'failed']])
+    const cancelled = (await store.intents.list({ from: pool.address }))[0]!
+    expect(cancelled).toMatchObject({ status: 'cancelled' })
+    expect(await totals(id)).toEqual({ against: 0n, for: 0n, abstain: 0n })
+
+    const r2 = await roundOf()()
+    expect(r2.errors).toEqual([])
+    expect(r2.cast.map((x) => x.castKey)).toEqual([`${key}:governor:1`])
+    const [against, forV, abstain] = apportion(POOL_DAO_WEIGHT, [W.d3, W.d2, 0n, TOTAL - W.d2 - W.d3])
+    expect(await totals(id)).toEqual({ against: against!, for: forV!, abstain: abstain! })
+    // On chain: the cancellation (0-value transfer to itself, the vote's nonce), then the vote.
+    const txs = await txsFrom(devnet, 'ethereum', pool.address, head0)
+    expect(txs.map((t) => [t.to?.toLowerCase(), t.input === '0x'])).toEqual([
+      [pool.address.toLowerCase(), true],
+      [dao.governor.toLowerCase(), false],
+    ])
+    expect(txs[0]!.nonce).toBe(Number(cancelled.nonce))
   })
 
   it('signal quorum not reached: alerts once and casts nothing', async () => {

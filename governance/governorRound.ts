@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js'
 import { ConfigError, describeError, RetryableError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { TxSender } from '../execution/createTxSender.js'
+import { TxCancelledError } from '../execution/errors.js'
 import type { GovCast, GovProposal, GovProposalInput, Store } from '../store/index.js'
 import { castSnapshotVote, type SnapshotVoteRequest } from './castSnapshot.js'
 import { canonical, collectSignals, contractVerifier, ipfsFetcher, type VerifyEoa } from './collectSignals.js'
@@ -79,6 +80,8 @@ export interface RoundReport {
 const BASIC_CHOICES = ['For', 'Against', 'Abstain']
 const HOUR = 3600
 const MIRROR_MARK = 'poolwarden-mirror:'
+/** Prefix of a failed Governor cast whose tx was cancelled (never mined): the next round casts again. */
+const CANCELLED = 'tx cancelled:'
 
 export const snapshotKey = (space: string, id: string) => `snapshot:${space}:${id}`
 export const governorKey = (chain: string, governor: string, id: bigint | string) => `governor:${chain}:${governor.toLowerCase()}:${String(id)}`
@@ -413,7 +416,9 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       const prev = lastAccepted?.payload as Payload | undefined
       const same = (x: Payload | undefined) => !!x && x.against === want.against && x.for === want.for && x.abstain === want.abstain
       if (prev && (!policy.recast || same(prev))) return
-      if (last?.status === 'failed' && same(last.payload as Payload)) return
+      // A failed cast is not repeated with the same split, unless its tx was only cancelled (stuck
+      // past execution.cancelAfterBlocks): then the same split goes out again under a new intent.
+      if (last?.status === 'failed' && same(last.payload as Payload) && !last.error?.startsWith(CANCELLED)) return
       if (await held(report, `governor:${p.key}`)) return
       key = `${p.key}:governor:${casts.length}`
       payload = { ...want, intentKey: `gov:${p.chain}:${p.governor}:${p.upstreamId}:${casts.length}` }
@@ -438,7 +443,8 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       report.cast.push({ key: p.key, target: 'governor', castKey: key, result: r.status === 'nothing-to-cast' ? 'nothing-to-cast' : `${r.status} ${txHash ?? ''}`.trim() })
       if (r.status !== 'nothing-to-cast') await afterCast(p, key, casts.filter((c) => c.status === 'accepted').length > 0)
     } catch (err) {
-      if (!(err instanceof RetryableError)) await g.markCastFailed(key, describeError(err))
+      if (err instanceof TxCancelledError) await g.markCastFailed(key, `${CANCELLED} ${describeError(err)}`)
+      else if (!(err instanceof RetryableError)) await g.markCastFailed(key, describeError(err))
       throw err
     }
   }

@@ -158,6 +158,7 @@ describe('confirmations', () => {
     expect(ask3.text).toMatch(/^Confirm: pause every agent\?/)
     expect(await press(OPERATOR, OPERATOR.id, ask3.message_id, buttons(ask3)[0]!)).toBe('paused every agent (/resume all undoes it)')
     expect(await h.store.controls.get(PAUSE_ALL)).toMatchObject({ setBy: 'telegram:olga' })
+    expect((await say(VIEWER, '/status')).text).toContain('Pauses: all (every agent: the executor and the governor sign nothing) (by telegram:olga')
     expect(await h.store.controls.isPaused('executor')).toBe(true)
 
     const audit = await h.store.audit.recent(50, { action: 'telegram.button' })

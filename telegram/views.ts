@@ -7,7 +7,7 @@ import type { Plan } from '../store/types.js'
 import { holdLines } from '../strategies/hold.js'
 import { liquidityCheckText } from '../strategies/liquidity.js'
 import { renderPlan } from '../strategies/plan.js'
-import { buildStatus, fmtAge } from '../watch/statusReport.js'
+import { activePauses, buildStatus, fmtAge, pauseOf, renderPauses } from '../watch/statusReport.js'
 import { formatDuration } from './args.js'
 
 /**
@@ -46,7 +46,7 @@ export async function activeMutes(store: Store, now: number): Promise<Mute[]> {
 
 export async function statusText(config: Config, store: Store, now: number): Promise<string> {
   const beats = await store.heartbeats.all()
-  const pauses = (await store.controls.list('pause:')).filter((c) => c.value !== false && c.value !== null)
+  const pauses = await activePauses(store)
   const mutes = await activeMutes(store, now)
   const open = await store.alerts.open()
   const plans = await store.plans.list({ status: OPEN_PLAN_STATUSES, limit: 50 })
@@ -54,10 +54,12 @@ export async function statusText(config: Config, store: Store, now: number): Pro
   if (beats.length === 0) lines.push('  no heartbeat yet')
   for (const h of beats) {
     const age = now - h.beatAt
-    const info = h.info as { paused?: boolean; block?: string } | null
-    lines.push(`  ${age > STALE_MS ? '✗' : '✓'} ${h.agent} — beat ${fmtAge(age)} ago${age > STALE_MS ? ' (STALE)' : ''}${info?.paused ? ' — paused' : ''}${info?.block ? ` — block ${info.block}` : ''}`)
+    const info = h.info as { block?: string } | null
+    // Paused by the store's controls (its own pause or "all"), whatever the agent last reported.
+    const paused = pauseOf(pauses, h.agent)
+    lines.push(`  ${age > STALE_MS ? '✗' : '✓'} ${h.agent} — beat ${fmtAge(age)} ago${age > STALE_MS ? ' (STALE)' : ''}${paused ? ` — paused (${paused.target === 'all' ? 'all' : 'its own pause'})` : ''}${info?.block ? ` — block ${info.block}` : ''}`)
   }
-  lines.push('', pauses.length ? `Pauses: ${pauses.map((p) => `${p.key.slice('pause:'.length)} (by ${p.setBy}, ${fmtAge(now - p.setAt)} ago)`).join(', ')}` : 'Pauses: none')
+  lines.push('', renderPauses(pauses, now))
   if (mutes.length) lines.push(`Mutes: ${mutes.map((m) => `${m.rule} for ${formatDuration(m.until - now)}`).join(', ')}`)
   const critical = open.filter((a) => a.severity === 'critical').length
   lines.push(`Open alerts: ${open.length}${critical ? ` (${critical} critical)` : ''} — /alerts`)

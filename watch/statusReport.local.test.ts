@@ -43,4 +43,25 @@ describe('status report', () => {
     expect(text).toContain('[CRITICAL] vault-a is paused (since block 12)')
     expect(text).toContain('▲ [CRITICAL] vault-a is paused (block 12)')
   })
+
+  it('shows every active pause and which agents it holds', async () => {
+    const now = 1_800_000_000_000
+    for (const agent of ['executor', 'governor', 'watcher-ethereum']) await store.heartbeats.beat(agent, {}, { pid: 10, at: now - 2_000 })
+    expect(renderStatus(await buildStatus(config, store, now))).toContain('Pauses: none')
+
+    await store.controls.set('pause:governor', true, 'telegram:olga', now - 60_000)
+    let text = renderStatus(await buildStatus(config, store, now))
+    expect(text).toContain('Pauses: governor (by telegram:olga, 60s ago)')
+    const agent = (name: string) => text.split('\n').find((l) => l.startsWith(`  ${name} `))!
+    expect(agent('governor')).toMatch(/PAUSED \(pause governor\)$/)
+    expect(agent('executor')).not.toContain('PAUSED')
+
+    await store.controls.set('pause:all', true, 'cli', now - 5_000)
+    await store.controls.set('pause:strategist', false, 'cli', now) // false: not a pause
+    text = renderStatus(await buildStatus(config, store, now))
+    expect(text).toContain('Pauses: all (every agent: the executor and the governor sign nothing) (by cli, 5s ago), governor (by telegram:olga, 60s ago)')
+    expect(agent('governor')).toMatch(/PAUSED \(pause governor\)$/)
+    expect(agent('executor')).toMatch(/PAUSED \(pause all\)$/)
+    expect(agent('watcher-ethereum')).toMatch(/PAUSED \(pause all\)$/)
+  })
 })

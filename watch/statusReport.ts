@@ -19,8 +19,17 @@ export interface StatusRow {
   age: string
 }
 
+/** An active pause control: `target` is an agent name or "all". */
+export interface ActivePause {
+  target: string
+  setBy: string
+  setAt: number
+}
+
 export interface StatusReport {
   rows: StatusRow[]
+  /** Every active pause (pause:<agent> and pause:all), by target. */
+  pauses: ActivePause[]
   alerts: OpenCondition[]
   /** The newest outbox rows (openings and recoveries), newest first. */
   recent: Alert[]
@@ -43,6 +52,28 @@ function watchDetail(info: { pendingAlerts?: number; glitches?: Record<string, n
   if (info?.pendingAlerts) parts.push(`  ${info.pendingAlerts} alert${info.pendingAlerts === 1 ? '' : 's'} pending persistence`)
   if (glitches.length) parts.push(`  glitches (not pushed): ${glitches.map(([rule, n]) => `${rule} ${n}`).join(', ')}`)
   return parts.join('')
+}
+
+/**
+ * Every active pause control (`pause:<agent>`, `pause:all`), by target. A control whose value is
+ * JSON false or null is not a pause (as store.controls.isPaused reads it).
+ */
+export async function activePauses(store: Store): Promise<ActivePause[]> {
+  return (await store.controls.list('pause:'))
+    .filter((c) => c.value !== false && c.value !== null)
+    .map((c) => ({ target: c.key.slice('pause:'.length), setBy: c.setBy, setAt: c.setAt }))
+}
+
+/** The pause that holds `agent`, if any: its own, else "all". */
+export function pauseOf(pauses: readonly ActivePause[], agent: string): ActivePause | undefined {
+  return pauses.find((p) => p.target === agent) ?? pauses.find((p) => p.target === 'all')
+}
+
+/** One line: every active pause with who set it and when; "all" says what it covers. */
+export function renderPauses(pauses: readonly ActivePause[], now: number): string {
+  if (pauses.length === 0) return 'Pauses: none'
+  const what = (p: ActivePause) => (p.target === 'all' ? 'all (every agent: the executor and the governor sign nothing)' : p.target)
+  return `Pauses: ${pauses.map((p) => `${what(p)} (by ${p.setBy}, ${fmtAge(now - p.setAt)} ago)`).join(', ')}`
 }
 
 /** The venues × chains table and open alerts, from the store only (never from the chains). */
@@ -69,7 +100,7 @@ export async function buildStatus(config: Config, store: Store, now = Date.now()
       age: s ? fmtAge(now - s.blockTime * 1000) : '—',
     }
   })
-  return { rows, alerts: await store.alerts.open(), recent: await store.alerts.recent(8), heartbeats: await store.heartbeats.all(), generatedAt: now }
+  return { rows, pauses: await activePauses(store), alerts: await store.alerts.open(), recent: await store.alerts.recent(8), heartbeats: await store.heartbeats.all(), generatedAt: now }
 }
 
 /** Plain-text table: the first thing a newcomer sees. */
@@ -82,6 +113,8 @@ export function renderStatus(r: StatusReport): string {
   const numeric = new Set<keyof StatusRow>(['apy', 'tvl', 'utilisation', 'peg', 'position', 'withdrawable', 'block', 'age'])
   const line = (cells: Record<keyof StatusRow, string>) => keys.map((k) => (numeric.has(k) ? cells[k].padStart(width[k]) : cells[k].padEnd(width[k]))).join('  ').trimEnd()
   const out = [line(headers), ...r.rows.map(line)]
+  out.push('')
+  out.push(renderPauses(r.pauses, r.generatedAt))
   out.push('')
   if (r.alerts.length === 0) out.push('Open alerts: none')
   else {
@@ -98,7 +131,10 @@ export function renderStatus(r: StatusReport): string {
   if (r.heartbeats.length === 0) out.push('  no heartbeat yet')
   for (const h of r.heartbeats) {
     const info = h.info as { block?: string; lag?: number; pendingAlerts?: number; glitches?: Record<string, number> } | null
-    out.push(`  ${h.agent.padEnd(20)} last beat ${fmtAge(r.generatedAt - h.beatAt).padStart(4)} ago  pid ${h.pid}${info?.block ? `  block ${info.block}` : ''}${info?.lag ? `  lag ${info.lag}` : ''}${watchDetail(info)}`)
+    const paused = pauseOf(r.pauses, h.agent)
+    out.push(
+      `  ${h.agent.padEnd(20)} last beat ${fmtAge(r.generatedAt - h.beatAt).padStart(4)} ago  pid ${h.pid}${info?.block ? `  block ${info.block}` : ''}${info?.lag ? `  lag ${info.lag}` : ''}${paused ? `  PAUSED (${paused.target === 'all' ? 'pause all' : `pause ${paused.target}`})` : ''}${watchDetail(info)}`,
+    )
   }
   const strategist = r.heartbeats.find((h) => h.agent === 'strategist')
   const held = strategist ? holdLines(strategist.info) : []

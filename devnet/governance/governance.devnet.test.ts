@@ -105,7 +105,7 @@ describe('scenario seeding', () => {
          proposals(first: 100, where: { space: "${DEVNET_SPACES.upstream}" }) { id type author state } }`,
     )
     expect(data.up).toEqual({ admins: [devAccount(GOV_ROLES.upstreamAdmin).address], network: '31337' })
-    expect(data.sig.admins).toEqual([devnet.deployment.accounts.pool])
+    expect(data.sig.admins).toEqual([devnet.deployment.accounts.voter])
     expect(data.proposals.map((p) => p.id).sort()).toEqual(seeded.snapshotProposals.map((p) => p.id).sort())
     expect(new Set(data.proposals.map((p) => p.author))).toEqual(new Set([devAccount(GOV_ROLES.upstreamAdmin).address]))
     expect(data.proposals.filter((p) => p.state === 'active').length).toBe(2) // the two with start 0
@@ -151,8 +151,8 @@ describe('the delegator actor', () => {
   it('delegators (EOAs and the EIP-1271 wallet) sign and land votes over time; revotes replace; bad inputs are refused', async () => {
     const empty: GovernanceScenario = governanceScenarioSchema.parse({})
     await seedGovernance({ hubUrl: hub.url, deployment: devnet.deployment, governance: empty, t0: clock.t, now: () => clock.t })
-    // Signalling proposals as the governor agent makes them: signed by the pool, space admin.
-    const pool = devnet.accounts.pool
+    // Signalling proposals as the governor agent makes them: signed by its voting key, space admin.
+    const pool = devnet.accounts.voter
     const snapshotBlock = Number(await eth().public.getBlockNumber())
     const T = clock.t
     const proposals: { id: string; type: string; choices: string[] }[] = []
@@ -219,7 +219,7 @@ describe('the delegator actor', () => {
 
   it('a restarted actor does not vote again for what the hub already has', async () => {
     await seedGovernance({ hubUrl: hub.url, deployment: devnet.deployment, governance: governanceScenarioSchema.parse({}), t0: clock.t, now: () => clock.t })
-    const pool = devnet.accounts.pool
+    const pool = devnet.accounts.voter
     const T = clock.t
     const { id } = (await new snapshot.Client712(hub.url).proposal(ethersSignerFromViem(pool) as never, pool.address, {
       space: DEVNET_SPACES.signals, type: 'single-choice', title: 'restart', body: '', discussion: '', choices: ['a', 'b'], start: T, end: T + 300,

@@ -24,8 +24,9 @@ export function chainClient(config: Config, name: string): ChainClient {
   return createChainClient({ chain: config.chains.find((c) => c.name === name)!, logger: silentLogger, timeoutMs: 5_000 })
 }
 
-export function sender(devnet: Devnet, config: Config, store: Store, chain: ChainClient, options: TxSenderOptions = {}): TxSender {
-  return createTxSender({ common: { config, logger: silentLogger }, store, chain, account: privateKeyToAccount(devnet.poolKey), options: { pollIntervalMs: 20, ...options } })
+/** A tx sender for the executor's key (the pool's, default) or, with `key`, another (the governor's: devnet.voterKey). */
+export function sender(devnet: Devnet, config: Config, store: Store, chain: ChainClient, options: TxSenderOptions = {}, key: Hex = devnet.poolKey): TxSender {
+  return createTxSender({ common: { config, logger: silentLogger }, store, chain, account: privateKeyToAccount(key), options: { pollIntervalMs: 20, ...options } })
 }
 
 /** Transactions sent by `from` in blocks (fromBlock, head], oldest first. */

@@ -12,8 +12,9 @@ import { readGovernorProposal } from './readGovernorProposal'
 const devnet = useDevnet()
 const CHAIN = 'ethereum'
 const dao = devnet.deployment.chains[CHAIN]!.dao!
-const pool = devnet.accounts.pool.address
-const POOL_WEIGHT = BigInt(dao.holders[pool]!)
+// The governor votes with its own key (dev #10): the pool's DAO tokens are delegated to it.
+const pool = devnet.accounts.voter.address
+const POOL_WEIGHT = BigInt(dao.holders[devnet.accounts.pool.address]!)
 const c = () => devnet.chain(CHAIN)
 
 let store: Store
@@ -72,7 +73,7 @@ describe('on-chain fractional vote (devnet PoolGovernor)', () => {
   it('casts the split to the wei, exactly once per key', async () => {
     const { proposalId } = await propose('full split')
     const pending = castFractionalVote({
-      sender: sender(devnet, config, store, chainClient(config, CHAIN), { agent: 'governor' }),
+      sender: sender(devnet, config, store, chainClient(config, CHAIN), { agent: 'governor' }, devnet.voterKey),
       client: c().public,
       intents: store.intents,
       governor: dao.governor,
@@ -85,7 +86,7 @@ describe('on-chain fractional vote (devnet PoolGovernor)', () => {
     expect(await store.intents.get('early')).toBeUndefined()
 
     await startVoting()
-    const s = sender(devnet, config, store, chainClient(config, CHAIN), { agent: 'governor' })
+    const s = sender(devnet, config, store, chainClient(config, CHAIN), { agent: 'governor' }, devnet.voterKey)
     const split = { against: parseEther('123.456789012345678901'), for: parseEther('600.000000000000000007'), abstain: 0n }
     split.abstain = POOL_WEIGHT - split.against - split.for
     const before = await c().public.getBlockNumber({ cacheTime: 0 })
@@ -110,7 +111,7 @@ describe('on-chain fractional vote (devnet PoolGovernor)', () => {
   it('tops up a partial vote: only the remaining weight is cast, then nothing more', async () => {
     const { proposalId, fromBlock } = await propose('partial then top-up')
     await startVoting()
-    const s = sender(devnet, config, store, chainClient(config, CHAIN), { agent: 'governor' })
+    const s = sender(devnet, config, store, chainClient(config, CHAIN), { agent: 'governor' }, devnet.voterKey)
     const base = { sender: s, client: c().public, intents: store.intents, governor: dao.governor, proposalId, reason: 'pool', fromBlock }
     const early = { against: parseEther('100'), for: parseEther('250.5'), abstain: 0n }
     const r1 = await castFractionalVote({ ...base, split: early, key: 'gov:p:0' })

@@ -18,6 +18,10 @@ import { readPosition } from '../readPosition'
 import { chainClient, silentLogger } from '../testing/devnetHelpers'
 import { createTestPlan } from '../testing/plans'
 import { custodySenders, roleKeyOf } from '.'
+import { applyCustodyDiff } from './applyDiff'
+import { describeDiff, diffChainCustody } from './diffRole'
+import { configSchema, type ConfigInput } from '../../config/schema'
+import { devnetSigningKeys } from '../../devnet/safe/setUpCustody'
 
 /**
  * Custody "safe" on a devnet of its own (the shared test devnet runs custody "eoa"): the pool's
@@ -276,6 +280,49 @@ describe('role escapes: refused on chain, nothing moved', () => {
     expect(await balance(token, safe())).toBe(before)
     // What is left of the budget still passes.
     expect(await simulateRole({ to: vault, data: deposit(parseEther('50'), safe()) })).toBe('ok')
+  })
+})
+
+describe('custody diff and apply', () => {
+  it('in sync after deployment; a venue dropped from the config shows as revocations, apply (a committee-signed Safe tx) revokes them on chain, then in sync again', async () => {
+    const client = session(CHAIN).public
+    const url = dep().url
+    const d0 = await diffChainCustody(d.config, CHAIN, client)
+    expect(d0.moduleEnabled).toBe(true)
+    expect(describeDiff(d0)).toEqual([])
+
+    // The boost vault leaves the config: its functions and its approve spender must go.
+    const boost = venue(`${CHAIN}-vault-boost`).address
+    const input = structuredClone(d.config) as ConfigInput
+    input.venues = input.venues!.filter((v) => v.id !== `${CHAIN}-vault-boost`)
+    const next = configSchema.parse(input)
+    const d1 = await diffChainCustody(next, CHAIN, client)
+    const lines = describeDiff(d1)
+    expect(lines).toContain(`- revokeTarget ${boost.toLowerCase()}`)
+    expect(lines.some((l) => l.startsWith('+ scopeFunction') && l.includes(dep().collateral.toLowerCase()))).toBe(true) // approve: one spender fewer
+    expect(lines.some((l) => l.includes('allowance'))).toBe(false) // the budget is untouched (no refill)
+    expect(await simulateRole({ to: boost, data: deposit(parseEther('1'), safe()) })).not.toBe('TargetAddressNotAllowed')
+
+    const nonce = await client.readContract({ address: safe(), abi: safeAbi, functionName: 'nonce' })
+    const applied = await applyCustodyDiff(next, url, d1, { ownerKeys: devnetSigningKeys(), submitterKey: devKey(ROLES.deployer) })
+    expect(applied).toHaveLength(1)
+    expect(applied[0]!.hash).toMatch(/^0x[0-9a-f]{64}$/)
+    expect(await client.readContract({ address: safe(), abi: safeAbi, functionName: 'nonce' })).toBe((nonce as bigint) + 1n)
+    expect(describeDiff(await diffChainCustody(next, CHAIN, client))).toEqual([])
+    // On chain now: the dropped vault is no target, nor an approve spender.
+    await expectRefused({ to: boost, data: deposit(parseEther('1'), safe()) }, 'TargetAddressNotAllowed')
+    await expectRefused({ to: dep().collateral, data: approve(boost, parseEther('1')) }, 'OrViolation')
+    expect(await simulateRole({ to: dep().collateral, data: approve(venue(`${CHAIN}-vault-core`).address, parseEther('1')) })).toBe('ok')
+  })
+
+  it('apply refuses with one owner signature short of the threshold: nothing changes on chain', async () => {
+    const client = session(CHAIN).public
+    const input = structuredClone(d.config) as ConfigInput
+    input.venues = input.venues!.filter((v) => v.id !== `${CHAIN}-aave`)
+    const next = configSchema.parse(input)
+    const d1 = await diffChainCustody(next, CHAIN, client)
+    await expect(applyCustodyDiff(next, dep().url, d1, { ownerKeys: devnetSigningKeys(1), submitterKey: devKey(ROLES.deployer) })).rejects.toThrow()
+    expect(describeDiff(await diffChainCustody(next, CHAIN, client)).length).toBe(describeDiff(d1).length)
   })
 })
 

@@ -61,7 +61,9 @@ export async function readRole(client: PublicClient, roles: Address, roleKey: He
     if (e.eventName === 'AssignRoles') {
       const keys = (a.roleKeys as Hex[]).map((k) => k.toLowerCase())
       const i = keys.indexOf(key)
-      if (i >= 0) (a.memberOf as boolean[])[i] ? members.add((a.module as string).toLowerCase() as Address) : members.delete((a.module as string).toLowerCase() as Address)
+      const m = (a.module as string).toLowerCase() as Address
+      if (i >= 0 && (a.memberOf as boolean[])[i]) members.add(m)
+      else if (i >= 0) members.delete(m)
       continue
     }
     if (typeof a.roleKey !== 'string' || a.roleKey.toLowerCase() !== key) continue

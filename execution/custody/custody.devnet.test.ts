@@ -21,6 +21,12 @@ import { custodySenders, roleKeyOf } from '.'
 import { applyCustodyDiff } from './applyDiff'
 import { describeDiff, diffChainCustody } from './diffRole'
 import { configSchema, type ConfigInput } from '../../config/schema'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startGuardian } from '../../devnet/wormhole/guardian'
+import { createSdkBridgePort } from '../bridgeSdk'
+import { createBridgePlan } from '../testing/bridgeDevnet'
 import { devnetSigningKeys } from '../../devnet/safe/setUpCustody'
 
 /**
@@ -280,6 +286,63 @@ describe('role escapes: refused on chain, nothing moved', () => {
     expect(await balance(token, safe())).toBe(before)
     // What is left of the budget still passes.
     expect(await simulateRole({ to: vault, data: deposit(parseEther('50'), safe()) })).toBe('ok')
+  })
+})
+
+describe('cross-chain through the role', () => {
+  it('bridge (approve + transferTokens on ethereum) → redeem (completeTransfer on arbitrum) → deposit, each through the chain\'s Roles modifier: the Safe\'s money moves between chains and lands in the venue', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'poolwarden-custody-guardian-'))
+    const guardian = await startGuardian({ config: d.config, dbPath: join(dir, 'guardian.sqlite'), port: 0, pollMs: 50 })
+    let stopped = false
+    const ticker = (async () => {
+      while (!stopped) {
+        await Promise.all(d.config.chains.map((c) => session(c.name).rpc('evm_mine').catch(() => undefined)))
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    })()
+    try {
+      const input = structuredClone(d.config) as ConfigInput
+      input.wormhole = { ...input.wormhole!, api: guardian.url }
+      const config = configSchema.parse(input)
+      const chains: Record<string, ChainClient> = {}
+      const inner: Record<string, TxSender> = {}
+      for (const c of config.chains) {
+        chains[c.name] = chainClient(config, c.name)
+        inner[c.name] = createTxSender({ common: { config, logger: silentLogger }, store, chain: chains[c.name]!, account: privateKeyToAccount(devKey(ROLES.pool)), options: { pollIntervalMs: 20 } })
+      }
+      const senders = custodySenders(config, inner)
+      const TO = 'arbitrum'
+      const vault = config.venues.find((v) => v.id === `${TO}-vault-core`)!
+      const amount = parseEther('10')
+      const { received } = await createBridgePlan(store, config, 'x1', { from: CHAIN, to: TO, amount, depositVenue: vault.id })
+      const idleFrom = await balance(dep().collateral, safe())
+      const posBefore = await readPosition(chains[TO]!.client, vault, safe(), await chains[TO]!.client.getBlockNumber({ cacheTime: 0 }))
+      const res = await executePlan({
+        common: { config, logger: silentLogger },
+        store,
+        chains,
+        senders,
+        plan: { id: 'x1' },
+        bridge: { port: createSdkBridgePort(config), options: { backoffMs: { initial: 50, max: 300 }, waitMs: 30_000 } },
+      })
+      expect(res.status, res.status === 'failed' ? res.error : '').toBe('completed')
+      expect(await balance(dep().collateral, safe())).toBe(idleFrom - amount)
+      const posAfter = await readPosition(chains[TO]!.client, vault, safe(), await chains[TO]!.client.getBlockNumber({ cacheTime: 0 }))
+      expect(posAfter - posBefore >= received && posAfter - posBefore < received + received / 1000n).toBe(true)
+      const intents = await store.intents.list({ keyPrefix: 'x1:' })
+      expect(intents.length).toBeGreaterThanOrEqual(4) // approve, transferTokens, completeTransfer, deposit (+ approve)
+      for (const i of intents) {
+        expect(i.status).toBe('confirmed')
+        expect(getAddress(i.to)).toBe(roles())
+      }
+      // The executor's account never held any of it on either chain.
+      expect(await balance(dep(TO).collateral, executor.address, TO)).toBe(0n)
+    } finally {
+      stopped = true
+      await ticker
+      await guardian.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 

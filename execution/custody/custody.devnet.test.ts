@@ -184,6 +184,10 @@ describe('the executor through the role (execTransactionWithRole via the exactly
     }
     // The executor's own account never held the money.
     expect(await balance(dep().collateral, executor.address)).toBe(0n)
+    // Resuming a stored intent (bridge.ts passes the row's own to/data back) is not wrapped twice: the same confirmed tx.
+    const again = await senders[CHAIN]!.send({ key: intents[1]!.key, to: intents[1]!.to as Address, data: intents[1]!.data as Hex })
+    expect(again.txHash).toBe(intents[1]!.txHash)
+    expect(again.status).toBe('confirmed')
   })
 
   it('a second move past the period\'s allowance fails the plan in pre-flight (AllowanceExceeded): nothing moved', async () => {

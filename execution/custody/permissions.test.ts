@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { configSchema, type ConfigInput } from '../../config/schema'
 import { chainRole, moveAllowanceKey, PermissionsConfigError, roleOf } from './permissions'
 import { wrapRoleCall } from './createRoleSender'
+import { custodyWarning } from '.'
 import { rolesAbi } from 'zodiac-roles-sdk'
 
 const A = (n: number) => `0x${n.toString(16).padStart(40, '0')}` as Address
@@ -117,6 +118,13 @@ describe('wrapRoleCall', () => {
     const d = decodeFunctionData({ abi: rolesAbi, data: w.data })
     expect(d.functionName).toBe('execTransactionWithRole')
     expect(d.args).toEqual([VAULT, 5n, '0x12345678', 0, `0x${'ab'.repeat(32)}`, true])
+  })
+})
+
+describe('custodyWarning', () => {
+  it('warns in eoa mode that approvals are advisory, and not in safe mode', () => {
+    expect(custodyWarning(config({ custody: { kind: 'eoa' } }))).toMatch(/approvals are advisory/)
+    expect(custodyWarning(config())).toBeUndefined()
   })
 })
 

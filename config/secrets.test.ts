@@ -113,4 +113,11 @@ describe('readPoolSigner', () => {
     expect(() => readPoolSigner(other, { TEST_SIGNER_KEY: KEY })).toThrow(ConfigError)
     expect(() => readPoolSigner(other, { TEST_SIGNER_KEY: KEY })).toThrow(/signs for 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266, not pool.account 0x70997970/)
   })
+
+  it('custody "safe": the key must be the executor\'s (a role member), never checked against the Safe', () => {
+    const safe = { pool: { ...config.pool, account: '0x96424741e24C4d008204D63EB07D2c30d94F4De3' }, custody: { kind: 'safe', executor: config.pool.account } } as unknown as typeof cfg
+    expect(readPoolSigner(safe, { TEST_SIGNER_KEY: KEY }).address).toBe(config.pool.account)
+    const wrong = { ...safe, custody: { kind: 'safe', executor: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' } } as unknown as typeof cfg
+    expect(() => readPoolSigner(wrong, { TEST_SIGNER_KEY: KEY })).toThrow(/not custody.executor 0x70997970C51812dc3A010C7d01b50e0d17dc79C8: use the executor's key/)
+  })
 })

@@ -31,6 +31,7 @@ async function isolated<T>(devnet: LocalDevnet, section: () => Promise<T>): Prom
     await Promise.all(clients.map((c, i) => c.revert({ id: ids[i]! })))
   }
 }
+import { benchCustodyGas } from './custody'
 
 const only = process.argv.slice(2)
 const want = (name: string) => only.length === 0 || only.includes(name)
@@ -43,7 +44,7 @@ async function main() {
   if (want('signatures')) for (const line of await signatureBenchSection()) console.log(line)
   if (want('backtest')) for (const line of await benchBacktest()) console.log(line)
   if (want('rpc') || want('alert') || want('plan')) {
-    const devnet = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_BENCH_PORT ?? 28545) })
+    const devnet = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_BENCH_PORT ?? 28545), custody: 'eoa' })
     try {
       if (want('rpc')) {
         const r = await isolated(devnet, () => benchRpcRequests(devnet, { venues: 50, blocks: 20 }))
@@ -69,13 +70,26 @@ async function main() {
     }
   }
   if (want('bridge')) {
-    const devnet = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_BENCH_PORT ?? 28545) + 10, guardian: { pollMs: 100 } })
+    const devnet = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_BENCH_PORT ?? 28545) + 10, guardian: { pollMs: 100 }, custody: 'eoa' })
     try {
       const f = await benchCrossChain(devnet, { blockMs: 1000 })
       console.log(`\n## One cross-chain rebalance end to end (${f.from} → ${f.to}: bridge, redeem, deposit; 1 block/${f.blockMs} ms; target: finality ${f.finality} + 3 = ${f.finality + 3} source blocks)`)
       console.log(`source tx → VAA verified : ${f.blocksToVaa} source blocks`)
       console.log(`source tx → funds landed : ${f.blocks} source blocks, ${f.msToLanded} ms from the plan's start   (target ≤ ${f.finality + 3} blocks)`)
       console.log(`whole plan (with deposit): ${f.msTotal} ms`)
+    } finally {
+      await devnet.stop()
+    }
+  }
+  if (want('custody')) {
+    const devnet = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_BENCH_PORT ?? 28545) + 20, custody: 'safe' })
+    try {
+      const rows = await benchCustodyGas(devnet)
+      console.log('\n## Gas of a rebalance step through the Roles modifier (executor → Roles → Safe → venue) vs. the same calls from an EOA')
+      for (const r of rows) console.log(`${r.label.padEnd(8)} role ${String(r.role).padStart(7)}   eoa ${String(r.eoa).padStart(7)}   overhead ${String(r.role - r.eoa).padStart(6)} (+${((Number(r.role - r.eoa) / Number(r.eoa)) * 100).toFixed(0)} %)`)
+      const role = rows.reduce((a, r) => a + r.role, 0n)
+      const eoa = rows.reduce((a, r) => a + r.eoa, 0n)
+      console.log(`${'step'.padEnd(8)} role ${String(role).padStart(7)}   eoa ${String(eoa).padStart(7)}   overhead ${String(role - eoa).padStart(6)} (+${((Number(role - eoa) / Number(eoa)) * 100).toFixed(0)} %)`)
     } finally {
       await devnet.stop()
     }

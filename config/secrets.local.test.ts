@@ -155,4 +155,11 @@ describe('readVoterSigner', () => {
     expect(() => readVoterSigner(pinned, { TEST_VOTER_KEY: VOTER_KEY })).toThrow(/signs for 0x70997970C51812dc3A010C7d01b50e0d17dc79C8, not governance.voter.account 0x3C44/)
     expect(() => readVoterSigner(cfg, {})).toThrow(/secret TEST_VOTER_KEY: not set/)
   })
+
+  it('custody "safe": the key must be the executor\'s (a role member), never checked against the Safe', () => {
+    const safe = { ...config, pool: { ...config.pool, account: '0x96424741e24C4d008204D63EB07D2c30d94F4De3' }, custody: { kind: 'safe', executor: config.pool.account } } as unknown as typeof cfg
+    expect(readExecutorSigner(safe, { TEST_SIGNER_KEY: KEY }).address).toBe(config.pool.account)
+    const wrong = { ...safe, custody: { kind: 'safe', executor: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' } } as unknown as typeof cfg
+    expect(() => readExecutorSigner(wrong, { TEST_SIGNER_KEY: KEY })).toThrow(/not custody.executor 0x70997970C51812dc3A010C7d01b50e0d17dc79C8: use the executor's key/)
+  })
 })

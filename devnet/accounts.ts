@@ -54,10 +54,10 @@ export function devAccount(index: number): PrivateKeyAccount {
 
 /**
  * The devnet committee (config strategy.committee.members): the owners of the pool's Safe on every
- * chain. Their keys are the mnemonic's accounts #10..#12 (outside anvil's ten funded accounts: an
+ * chain. Their keys are the mnemonic's accounts #11..#13 (#10 is the governor's voting key) (outside anvil's ten funded accounts: an
  * owner only signs; the deployer submits the signed Safe transactions).
  */
-export const COMMITTEE = { alice: 10, bob: 11, carol: 12 } as const
+export const COMMITTEE = { alice: 11, bob: 12, carol: 13 } as const
 export type CommitteeName = keyof typeof COMMITTEE
 
 const committeeKeys = new Map<CommitteeName, Hex>()

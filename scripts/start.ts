@@ -10,6 +10,7 @@ import { devKey, ROLES } from '../devnet/accounts'
 import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load'
+import { custodyWarning } from '../execution/custody'
 import { ConfigError, describeError } from '../core/errors'
 import { compileContracts } from '../devnet/compile'
 import { DEFAULT_GUARDIAN_URL, deployDevnet, writeDevnetConfig } from '../devnet/deploy'
@@ -50,6 +51,9 @@ async function main(): Promise<void> {
     if (live) {
       const config = loadConfig()
       step(`live mode: ${config.chains.length} chain(s), ${config.venues.length} venue(s) from ${process.env.POOLWARDEN_CONFIG}`)
+      const warning = custodyWarning(config)
+      if (warning) console.log(`! ${warning}`)
+      else step(`custody: the pool is the Safe ${config.pool.account}; the executor acts through the Roles modifier (npm run custody -- diff)`)
       await buildApps()
       const eco = await loadEcosystem()
       await startApps(eco.agentApps)

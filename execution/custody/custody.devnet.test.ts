@@ -18,6 +18,16 @@ import { readPosition } from '../readPosition'
 import { chainClient, silentLogger } from '../testing/devnetHelpers'
 import { createTestPlan } from '../testing/plans'
 import { custodySenders, roleKeyOf } from '.'
+import { applyCustodyDiff } from './applyDiff'
+import { describeDiff, diffChainCustody } from './diffRole'
+import { configSchema, type ConfigInput } from '../../config/schema'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startGuardian } from '../../devnet/wormhole/guardian'
+import { createSdkBridgePort } from '../bridgeSdk'
+import { createBridgePlan } from '../testing/bridgeDevnet'
+import { devnetSigningKeys } from '../../devnet/safe/setUpCustody'
 
 /**
  * Custody "safe" on a devnet of its own (the shared test devnet runs custody "eoa"): the pool's
@@ -174,6 +184,10 @@ describe('the executor through the role (execTransactionWithRole via the exactly
     }
     // The executor's own account never held the money.
     expect(await balance(dep().collateral, executor.address)).toBe(0n)
+    // Resuming a stored intent (bridge.ts passes the row's own to/data back) is not wrapped twice: the same confirmed tx.
+    const again = await senders[CHAIN]!.send({ key: intents[1]!.key, to: intents[1]!.to as Address, data: intents[1]!.data as Hex })
+    expect(again.txHash).toBe(intents[1]!.txHash)
+    expect(again.status).toBe('confirmed')
   })
 
   it('a second move past the period\'s allowance fails the plan in pre-flight (AllowanceExceeded): nothing moved', async () => {
@@ -276,6 +290,106 @@ describe('role escapes: refused on chain, nothing moved', () => {
     expect(await balance(token, safe())).toBe(before)
     // What is left of the budget still passes.
     expect(await simulateRole({ to: vault, data: deposit(parseEther('50'), safe()) })).toBe('ok')
+  })
+})
+
+describe('cross-chain through the role', () => {
+  it('bridge (approve + transferTokens on ethereum) → redeem (completeTransfer on arbitrum) → deposit, each through the chain\'s Roles modifier: the Safe\'s money moves between chains and lands in the venue', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'poolwarden-custody-guardian-'))
+    const guardian = await startGuardian({ config: d.config, dbPath: join(dir, 'guardian.sqlite'), port: 0, pollMs: 50 })
+    let stopped = false
+    const ticker = (async () => {
+      while (!stopped) {
+        await Promise.all(d.config.chains.map((c) => session(c.name).rpc('evm_mine').catch(() => undefined)))
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    })()
+    try {
+      const input = structuredClone(d.config) as ConfigInput
+      input.wormhole = { ...input.wormhole!, api: guardian.url }
+      const config = configSchema.parse(input)
+      const chains: Record<string, ChainClient> = {}
+      const inner: Record<string, TxSender> = {}
+      for (const c of config.chains) {
+        chains[c.name] = chainClient(config, c.name)
+        inner[c.name] = createTxSender({ common: { config, logger: silentLogger }, store, chain: chains[c.name]!, account: privateKeyToAccount(devKey(ROLES.pool)), options: { pollIntervalMs: 20 } })
+      }
+      const senders = custodySenders(config, inner)
+      const TO = 'arbitrum'
+      const vault = config.venues.find((v) => v.id === `${TO}-vault-core`)!
+      const amount = parseEther('10')
+      const { received } = await createBridgePlan(store, config, 'x1', { from: CHAIN, to: TO, amount, depositVenue: vault.id })
+      const idleFrom = await balance(dep().collateral, safe())
+      const posBefore = await readPosition(chains[TO]!.client, vault, safe(), await chains[TO]!.client.getBlockNumber({ cacheTime: 0 }))
+      const res = await executePlan({
+        common: { config, logger: silentLogger },
+        store,
+        chains,
+        senders,
+        plan: { id: 'x1' },
+        bridge: { port: createSdkBridgePort(config), options: { backoffMs: { initial: 50, max: 300 }, waitMs: 30_000 } },
+      })
+      expect(res.status, res.status === 'failed' ? res.error : '').toBe('completed')
+      expect(await balance(dep().collateral, safe())).toBe(idleFrom - amount)
+      const posAfter = await readPosition(chains[TO]!.client, vault, safe(), await chains[TO]!.client.getBlockNumber({ cacheTime: 0 }))
+      expect(posAfter - posBefore >= received && posAfter - posBefore < received + received / 1000n).toBe(true)
+      const intents = await store.intents.list({ keyPrefix: 'x1:' })
+      expect(intents.length).toBeGreaterThanOrEqual(4) // approve, transferTokens, completeTransfer, deposit (+ approve)
+      for (const i of intents) {
+        expect(i.status).toBe('confirmed')
+        expect(getAddress(i.to)).toBe(roles())
+      }
+      // The executor's account never held any of it on either chain.
+      expect(await balance(dep(TO).collateral, executor.address, TO)).toBe(0n)
+    } finally {
+      stopped = true
+      await ticker
+      await guardian.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('custody diff and apply', () => {
+  it('in sync after deployment; a venue dropped from the config shows as revocations, apply (a committee-signed Safe tx) revokes them on chain, then in sync again', async () => {
+    const client = session(CHAIN).public
+    const url = dep().url
+    const d0 = await diffChainCustody(d.config, CHAIN, client)
+    expect(d0.moduleEnabled).toBe(true)
+    expect(describeDiff(d0)).toEqual([])
+
+    // The boost vault leaves the config: its functions and its approve spender must go.
+    const boost = venue(`${CHAIN}-vault-boost`).address
+    const input = structuredClone(d.config) as ConfigInput
+    input.venues = input.venues!.filter((v) => v.id !== `${CHAIN}-vault-boost`)
+    const next = configSchema.parse(input)
+    const d1 = await diffChainCustody(next, CHAIN, client)
+    const lines = describeDiff(d1)
+    expect(lines).toContain(`- revokeTarget ${boost.toLowerCase()}`)
+    expect(lines.some((l) => l.startsWith('+ scopeFunction') && l.includes(dep().collateral.toLowerCase()))).toBe(true) // approve: one spender fewer
+    expect(lines.some((l) => l.includes('allowance'))).toBe(false) // the budget is untouched (no refill)
+    expect(await simulateRole({ to: boost, data: deposit(parseEther('1'), safe()) })).not.toBe('TargetAddressNotAllowed')
+
+    const nonce = await client.readContract({ address: safe(), abi: safeAbi, functionName: 'nonce' })
+    const applied = await applyCustodyDiff(next, url, d1, { ownerKeys: devnetSigningKeys(), submitterKey: devKey(ROLES.deployer) })
+    expect(applied).toHaveLength(1)
+    expect(applied[0]!.hash).toMatch(/^0x[0-9a-f]{64}$/)
+    expect(await client.readContract({ address: safe(), abi: safeAbi, functionName: 'nonce' })).toBe((nonce as bigint) + 1n)
+    expect(describeDiff(await diffChainCustody(next, CHAIN, client))).toEqual([])
+    // On chain now: the dropped vault is no target, nor an approve spender.
+    await expectRefused({ to: boost, data: deposit(parseEther('1'), safe()) }, 'TargetAddressNotAllowed')
+    await expectRefused({ to: dep().collateral, data: approve(boost, parseEther('1')) }, 'OrViolation')
+    expect(await simulateRole({ to: dep().collateral, data: approve(venue(`${CHAIN}-vault-core`).address, parseEther('1')) })).toBe('ok')
+  })
+
+  it('apply refuses with one owner signature short of the threshold: nothing changes on chain', async () => {
+    const client = session(CHAIN).public
+    const input = structuredClone(d.config) as ConfigInput
+    input.venues = input.venues!.filter((v) => v.id !== `${CHAIN}-aave`)
+    const next = configSchema.parse(input)
+    const d1 = await diffChainCustody(next, CHAIN, client)
+    await expect(applyCustodyDiff(next, dep().url, d1, { ownerKeys: devnetSigningKeys(1), submitterKey: devKey(ROLES.deployer) })).rejects.toThrow()
+    expect(describeDiff(await diffChainCustody(next, CHAIN, client)).length).toBe(describeDiff(d1).length)
   })
 })
 

@@ -45,9 +45,9 @@ export interface SafeTarget {
   contractNetworks?: ContractNetworksConfig
 }
 
-/** A protocol-kit instance for the Safe, signing with `key` (an owner's, or the submitter's). */
-export function safeKit(t: SafeTarget, key: Hex): Promise<Safe> {
-  return Safe.init({ provider: t.url, signer: key, safeAddress: t.safe, ...(t.contractNetworks ? { contractNetworks: t.contractNetworks } : {}) })
+/** A protocol-kit instance for the Safe, signing with `key` (an owner's, or the submitter's); without a key it only builds and reads. */
+export function safeKit(t: SafeTarget, key?: Hex): Promise<Safe> {
+  return Safe.init({ provider: t.url, ...(key ? { signer: key } : {}), safeAddress: t.safe, ...(t.contractNetworks ? { contractNetworks: t.contractNetworks } : {}) })
 }
 
 /** One Safe transaction of `calls` (one call as is, several as a MultiSendCallOnly batch). */

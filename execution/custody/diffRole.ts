@@ -1,0 +1,90 @@
+import { decodeKey, callsPlannedForApply, encodeCalls, type Call } from 'zodiac-roles-sdk'
+import { getAddress, type Address, type Hex, type PublicClient } from 'viem'
+import type { Config } from '../../config/schema'
+import { chainRole, roleOf, type RoleAllowance } from './permissions'
+import { readAllowances, readRole } from './readRole'
+
+/**
+ * Custody state of one chain against what the config implies: the Safe's owners and threshold,
+ * whether the Roles modifier is enabled on it, and the Roles calls (zodiac-roles-sdk
+ * `callsPlannedForApply`: assignRoles, scope/allow/revoke target and function, setAllowance) that
+ * turn the role on chain into the configured one. An allowance whose parameters match is left
+ * alone (re-setting it would refill the period's budget).
+ */
+
+const safeReadAbi = [
+  { type: 'function', name: 'getOwners', stateMutability: 'view', inputs: [], outputs: [{ type: 'address[]' }] },
+  { type: 'function', name: 'getThreshold', stateMutability: 'view', inputs: [], outputs: [{ type: 'uint256' }] },
+  { type: 'function', name: 'isModuleEnabled', stateMutability: 'view', inputs: [{ type: 'address' }], outputs: [{ type: 'bool' }] },
+] as const
+
+export interface ChainCustodyDiff {
+  chain: string
+  safe: Address
+  roles: Address
+  owners: { onChain: Address[]; configured: Address[] }
+  threshold: { onChain: number; configured: number | undefined }
+  moduleEnabled: boolean
+  /** Roles calls reconciling the role (empty: in sync). */
+  calls: Call[]
+  /** The calls encoded for the Roles modifier (the Safe transaction's inner calls). */
+  encoded: Array<{ to: Address; data: Hex }>
+}
+
+const sameParams = (a: RoleAllowance, b: RoleAllowance) => a.refill === b.refill && a.maxRefill === b.maxRefill && a.period === b.period
+
+export async function diffChainCustody(config: Config, chain: string, client: PublicClient, opts: { fromBlock?: bigint } = {}): Promise<ChainCustodyDiff> {
+  const c = config.custody.chains.find((x) => x.chain === chain)
+  if (!c) throw new Error(`config: custody.chains has no entry for chain "${chain}"`)
+  const safe = getAddress(config.pool.account)
+  const desired = chainRole(config, chain)
+  const [owners, threshold, moduleEnabled, current, allowances] = await Promise.all([
+    client.readContract({ address: safe, abi: safeReadAbi, functionName: 'getOwners' }),
+    client.readContract({ address: safe, abi: safeReadAbi, functionName: 'getThreshold' }),
+    client.readContract({ address: safe, abi: safeReadAbi, functionName: 'isModuleEnabled', args: [c.roles] }),
+    readRole(client, c.roles, desired.roleKey, opts),
+    readAllowances(client, c.roles, desired.allowances.map((a) => a.key)),
+  ])
+  // An allowance never set reads as all zeros: absent.
+  const currentAllowances = allowances.filter((a) => a.maxRefill !== 0n || a.refill !== 0n || a.period !== 0n || a.balance !== 0n)
+  const nextAllowances = desired.allowances.map((want) => {
+    const have = currentAllowances.find((a) => a.key === want.key)
+    return have && sameParams(have, want) ? have : want
+  })
+  const calls = callsPlannedForApply({ roles: [current as never], allowances: currentAllowances }, { roles: [roleOf(desired) as never], allowances: nextAllowances })
+  return {
+    chain,
+    safe,
+    roles: c.roles,
+    owners: { onChain: [...owners], configured: config.custody.owners },
+    threshold: { onChain: Number(threshold), configured: config.custody.threshold },
+    moduleEnabled,
+    calls,
+    encoded: encodeCalls(calls, c.roles) as Array<{ to: Address; data: Hex }>,
+  }
+}
+
+/** One line per difference (empty: in sync). */
+export function describeDiff(d: ChainCustodyDiff): string[] {
+  const out: string[] = []
+  const sorted = (xs: readonly string[]) => xs.map((x) => x.toLowerCase()).sort().join(',')
+  if (sorted(d.owners.onChain) !== sorted(d.owners.configured)) out.push(`owners: on chain ${d.owners.onChain.join(', ')}; config ${d.owners.configured.join(', ')} (change them with the committee in Safe{Wallet})`)
+  if (d.threshold.configured !== undefined && d.threshold.onChain !== d.threshold.configured) out.push(`threshold: on chain ${d.threshold.onChain}, config ${d.threshold.configured}`)
+  if (!d.moduleEnabled) out.push(`module: the Roles modifier ${d.roles} is not enabled on the Safe`)
+  for (const c of d.calls) out.push(describeCall(c))
+  return out
+}
+
+function describeCall(c: Call): string {
+  const x = c as Call & { targetAddress?: string; selector?: string; member?: string; join?: boolean; key?: Hex; balance?: bigint; maxRefill?: bigint; period?: bigint }
+  switch (c.call) {
+    case 'assignRoles':
+      return `${x.join ? '+' : '-'} member ${x.member}`
+    case 'setAllowance':
+      return `~ allowance ${decodeKey(x.key!)}: ${x.maxRefill} per ${x.period} s (balance set to ${x.balance})`
+    default: {
+      const sign = c.call.startsWith('revoke') ? '-' : '+'
+      return `${sign} ${c.call} ${x.targetAddress ?? ''}${x.selector ? ` ${x.selector}` : ''}`
+    }
+  }
+}

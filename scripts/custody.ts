@@ -1,0 +1,62 @@
+/**
+ * `npm run custody -- diff [chain] | apply [chain]`
+ *
+ * diff   the pool's Safe and the executor's Roles role on each chain against what the config
+ *        implies (execution/custody/permissions.ts): owners, threshold, module enabled, and the
+ *        Roles calls that would reconcile the role. Exit code 1 when anything differs.
+ * apply  one Safe transaction per chain that reconciles it (enableModule and/or a
+ *        MultiSendCallOnly batch of the Roles calls), built and hashed by protocol-kit. On the
+ *        devnet (profile "devnet") the devnet committee signs (alice, bob: the threshold) and the
+ *        deployer submits it; live, it prints the Safe transaction for the committee to propose
+ *        and sign in Safe{Wallet} (no key of the committee is ever here).
+ */
+import { parseArgs } from 'node:util'
+import { createPublicClient, http } from 'viem'
+import { loadConfig } from '../config/load'
+import type { Config } from '../config/schema'
+import { ConfigError, describeError } from '../core/errors'
+import { devKey, ROLES } from '../devnet/accounts'
+import { devnetSigningKeys } from '../devnet/safe/setUpCustody'
+import { describeDiff, diffChainCustody, type ChainCustodyDiff } from '../execution/custody/diffRole'
+import { applyCustodyDiff } from '../execution/custody/applyDiff'
+
+const USAGE = 'usage: npm run custody -- diff [chain] | apply [chain]'
+
+async function main() {
+  const { positionals, values } = parseArgs({ allowPositionals: true, options: { 'from-block': { type: 'string' } } })
+  const [cmd, only] = positionals
+  if (cmd !== 'diff' && cmd !== 'apply') throw new ConfigError([USAGE])
+  const config = loadConfig()
+  if (config.custody.kind !== 'safe') throw new ConfigError(['custody.kind is "eoa": no Safe and no role to compare (set custody.kind to "safe" with its Safe, owners and Roles modifiers)'])
+  const chains = config.chains.filter((c) => !only || c.name === only)
+  if (chains.length === 0) throw new ConfigError([`unknown chain "${only}" (known: ${config.chains.map((c) => c.name).join(', ')})`])
+  const fromBlock = values['from-block'] ? BigInt(values['from-block']) : undefined
+  let differs = false
+  for (const c of chains) {
+    const client = createPublicClient({ transport: http(c.rpc[0]!.url) })
+    const d = await diffChainCustody(config, c.name, client, { fromBlock })
+    const lines = describeDiff(d)
+    console.log(`${c.name}: Safe ${d.safe}, Roles ${d.roles}: ${lines.length === 0 ? 'in sync with the config' : `${lines.length} difference(s)`}`)
+    for (const l of lines) console.log(`  ${l}`)
+    if (lines.length > 0) differs = true
+    if (cmd === 'apply' && (d.calls.length > 0 || !d.moduleEnabled)) await apply(config, c.rpc[0]!.url, d)
+  }
+  if (cmd === 'diff' && differs) process.exitCode = 1
+}
+
+async function apply(config: Config, url: string, d: ChainCustodyDiff) {
+  // The devnet committee signs (its keys are public test keys); live, nothing is signed here.
+  const signers = config.profile === 'devnet' ? { ownerKeys: devnetSigningKeys(config.custody.threshold), submitterKey: devKey(ROLES.deployer) } : undefined
+  for (const a of await applyCustodyDiff(config, url, d, signers)) {
+    if (a.hash) console.log(`  applied (${a.what}): Safe tx ${a.safeTxHash}, signed by the devnet committee, executed in ${a.hash}`)
+    else {
+      console.log(`  Safe transaction (${a.what}) on ${d.chain}, safeTxHash ${a.safeTxHash}: propose it to the committee in Safe{Wallet}:`)
+      console.log(JSON.stringify({ to: a.tx.data.to, value: a.tx.data.value, data: a.tx.data.data, operation: a.tx.data.operation, nonce: a.tx.data.nonce }, null, 2))
+    }
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : `custody: ${describeError(err)}`)
+  process.exit(1)
+})

@@ -1,5 +1,5 @@
 import type { DevnetSession } from '../chainSession'
-import { encodeFunctionData, getAddress, parseEventLogs, type Abi, type Address, type Hash, type Hex, type PublicClient, type TransactionReceipt } from 'viem'
+import { encodeFunctionData, getAddress, parseEventLogs, type Abi, type Address, type Hex, type TransactionReceipt } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
 import { getArtifact, type Artifacts } from '../compile'
 import { tokenBridgeAbi, wormholeCoreAbi } from './abis'

@@ -9,6 +9,8 @@ import { holdReasons, holdText, type HoldReason } from '../strategies/hold'
 import { venueLiquidity } from '../strategies/liquidity'
 import { scoreVenue, type VenueScore } from '../strategies/risk'
 import { toExplanation } from './explanation'
+import { formatAmount } from '../core/amount'
+import { poolUnit } from '../watch/units'
 
 export type ProposeOutcome =
   | { chain: string; status: 'created'; planId: string; plan: Plan; superseded: string[] }
@@ -304,8 +306,12 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
   // Collateral moved: every step goes through idle, so the larger of the two sides.
   const side = (k: 'withdraw' | 'deposit') => plan.steps.filter((s) => s.kind === k).reduce((a, s) => a + s.amount, 0n)
   // A cross-chain plan spans decimals: its moved collateral in this chain's units.
-  const totalAmount = pool ? BigInt(Math.round(plan.moved * 10 ** collateral.decimals)) : side('withdraw') > side('deposit') ? side('withdraw') : side('deposit')
-  const unit = 10 ** collateral.decimals
+  // A cross-chain plan's amounts are in the pool's unit (watch/units.ts poolUnit: the collateral in
+  // the chains' finest decimals), which is how `plan list`, `/plans` and `/plan` read them back.
+  const decimals = pool ? poolUnit(config).decimals : collateral.decimals
+  const totalAmount = pool ? BigInt(Math.round(plan.moved * 10 ** decimals)) : side('withdraw') > side('deposit') ? side('withdraw') : side('deposit')
+  const unit = 10 ** decimals
+  const sym = pool ? poolUnit(config).symbol : collateral.symbol
   const { inserted, superseded } = await store.transaction(async () => {
     const superseded = [...(await store.plans.supersedeOpen(planChain)), ...(await supersedeOthers())]
     const r = await store.plans.create({
@@ -329,8 +335,8 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
         rule: 'plan',
         subject: id,
         severity: plan.needsApproval ? 'warning' : 'info',
-        title: `New ${pool ? 'cross-chain ' : ''}plan ${id}: ${plan.steps.length} step(s), ${plan.moved.toFixed(3)} ${collateral.symbol} moved${pool ? ` (${allocation.transfers.map((t) => `${t.from} → ${t.to}`).join(', ')})` : ''}${plan.needsApproval ? ` — needs ${plan.approval.required} committee approval(s)` : ', executing'}`,
-        body: `expected +${plan.expectedGainPerYear.toFixed(4)} ${collateral.symbol}/year, cost ${plan.totalCost.toFixed(4)}, net over ${plan.horizonDays} d ${plan.netBenefit.toFixed(4)}; \`npm run plan -- show ${id}\``,
+        title: `New ${pool ? 'cross-chain ' : ''}plan ${id}: ${plan.steps.length} step(s), ${formatAmount(plan.moved, pool ? poolUnit(config).symbol : collateral.symbol)} moved${pool ? ` (${allocation.transfers.map((t) => `${t.from} → ${t.to}`).join(', ')})` : ''}${plan.needsApproval ? ` — needs ${plan.approval.required} committee approval(s)` : ', executing'}`,
+        body: `expected +${formatAmount(plan.expectedGainPerYear, sym, { digits: 4 })}/year, cost ${formatAmount(plan.totalCost, sym, { digits: 4 })}, net over ${plan.horizonDays} d ${formatAmount(plan.netBenefit, sym, { digits: 4 })}; \`npm run plan -- show ${id}\``,
         blockNumber: cursor.blockNumber,
       })
     }

@@ -59,8 +59,8 @@ export async function buildStatus(config: Config, store: Store, now = Date.now()
     if (x === null || x === undefined) return '—'
     const u = unitOf(config, v.chain)
     const r = valueInCollateral(config, v, x, latest)
-    const shown = r.value === null ? `— ${u.symbol}` : `${fmtAmount(r.value, u.decimals)} ${u.symbol}`
-    return r.other ? `${shown} (${fmtAmount(x, u.decimals)} ${v.id})` : shown
+    const shown = formatAmount(r.value, u)
+    return r.other ? `${shown} (${formatAmount(x, { decimals: u.decimals, symbol: v.id })})` : shown
   }
   const totals: ChainTotal[] = config.chains.map((c) => {
     const u = unitOf(config, c.name)
@@ -73,7 +73,7 @@ export async function buildStatus(config: Config, store: Store, now = Date.now()
       const r = valueInCollateral(config, v, amount, latest)
       if (r.value === null) unknown.push(v.id)
       else total += r.value
-      if (r.other && r.value !== null) converted.push(`${fmtAmount(amount, u.decimals)} ${v.id} → ${formatAmount(r.value, u)}`)
+      if (r.other && r.value !== null) converted.push(`${formatAmount(amount, { decimals: u.decimals, symbol: v.id })} → ${formatAmount(r.value, u)}`)
     }
     return { chain: c.name, total: formatAmount(total, u), converted, unknown }
   })

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { configSchema } from '../config/schema'
 import type { Store } from '../store'
 import { openTempStore } from '../store/testing'
+import { buildBridgeStatus, renderBridgeStatus } from '../execution/bridgeStatus'
 import { buildStatus, renderStatus } from './statusReport'
 
 /**
@@ -79,5 +80,20 @@ describe('status: one unit of account', () => {
   it('no hold section when the strategist made its plans', async () => {
     await store.heartbeats.beat('strategist', { paused: false, last: { ethereum: 'created' }, hold: { ethereum: [] } }, { at: now - 2_000 })
     expect(renderStatus(await buildStatus(config, store, now))).not.toContain('Why the pool holds')
+  })
+
+  it('the cross-chain collateral per chain counts rETH converted too (or names it without a rate)', async () => {
+    await commit()
+    const s = await buildBridgeStatus(config, store, now)
+    // venues: 2.5 wstETH in the vault + 56.4723… wstETH of rETH; idle 100
+    expect(s.collateral[0]!.venues).toBeCloseTo(58.97234, 5)
+    expect(s.collateral[0]!.total).toBeCloseTo(158.97234, 5)
+    expect(renderBridgeStatus(s)).toContain('Collateral per chain in wstETH')
+  })
+
+  it('an unknown rate leaves rETH out of the bridge view’s total, named', async () => {
+    await commit(false)
+    const text = renderBridgeStatus(await buildBridgeStatus(config, store, now))
+    expect(text).toMatch(/ethereum\s+102\.5 wstETH {2}= venues 2\.5 \+ idle 100 \+ in flight 0 \(not counted, no rate: ethereum-reth\)/)
   })
 })

@@ -38,6 +38,11 @@ export interface HoldOptions {
   budgetFreesAtBlock?: Readonly<Record<string, bigint>>
   /** Collateral symbol for amounts (default "units"). */
   symbol?: string
+  /**
+   * Reasons decided outside the allocation (frozen venues, …): listed first, and when any is given
+   * the "nothing better" verdict is not claimed for venues the allocation never saw move.
+   */
+  extra?: readonly HoldReason[]
 }
 
 type Relax = 'move-budget' | 'cooldown' | 'liquidity-share' | 'hysteresis' | 'costs'
@@ -89,6 +94,12 @@ const bps = (x: number) => `${(x * 1e4).toFixed(1)} bps`
  */
 export function holdReasons(input: AllocationInput, allocation: Allocation, opts: HoldOptions = {}): HoldReason[] {
   if (moves(allocation, opts.chain)) return []
+  const extra = [...(opts.extra ?? [])]
+  const own = ownReasons(input, allocation, opts)
+  return extra.length ? [...extra, ...own.filter((r) => r.kind !== 'nothing-better')] : own
+}
+
+function ownReasons(input: AllocationInput, allocation: Allocation, opts: HoldOptions): HoldReason[] {
   const sym = opts.symbol ?? 'units'
   if (allocation.solver.status === 'empty') return [{ kind: 'empty', text: 'no collateral to allocate' }]
   if (allocation.solver.status !== 'optimal' && allocation.solver.status !== 'hold') {

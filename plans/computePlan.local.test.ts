@@ -70,12 +70,13 @@ describe('dry run: why the pool holds', () => {
     })
     await store.plans.transition('p-ethereum-40', 'approved', 'executing')
     await store.plans.transition('p-ethereum-40', 'executing', 'completed')
-    const r = await computePlan({ config, store }, 'ethereum')
+    // 7190 blocks to go at the config's 12 s block time: 86 280 s after now.
+    const r = await computePlan({ config, store }, 'ethereum', { now: Date.UTC(2026, 11, 2, 0, 0) })
     expect(r.status).toBe('computed')
     if (r.status !== 'computed') return
     expect(r.plan.steps).toEqual([])
     expect(r.hold?.map((h) => h.kind)).toEqual(['move-budget'])
-    expect(r.hold![0]!.until).toEqual({ chain: 'ethereum', block: '7240' })
-    expect(r.hold![0]!.text).toMatch(/^move budget spent: 0\.000 wstETH left this period .* frees at ethereum block 7240$/)
+    expect(r.hold![0]!.until).toEqual({ chain: 'ethereum', block: '7240', time: Date.UTC(2026, 11, 2, 0, 0) / 1000 + 86_280 })
+    expect(r.hold![0]!.text).toMatch(/^move budget spent: 0\.000 wstETH left this period .* frees at ethereum block 7240 \(≈ 2026-12-02 23:58 UTC\)$/)
   })
 })

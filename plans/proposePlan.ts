@@ -5,7 +5,7 @@ import type { Plan as StoredPlan, PlanStep as StoredStep } from '../store/types'
 import { allocate, type Allocation } from '../strategies/allocate'
 import type { AllocationChain, AllocationInput, AllocationRoute, AllocationVenue } from '../strategies/constraints'
 import { buildPlan, StaleSamplesError, type Plan } from '../strategies/plan'
-import { holdReasons, holdText, type HoldReason } from '../strategies/hold'
+import { holdReasons, holdText, withTimes, type HoldReason } from '../strategies/hold'
 import { venueLiquidity } from '../strategies/liquidity'
 import { scoreVenue, type VenueScore } from '../strategies/risk'
 import { toExplanation } from './explanation'
@@ -182,7 +182,7 @@ async function readChain(config: Config, store: Store, chain: string): Promise<C
  * so share caps (per venue, chain, protocol) are shares of the pool's collateral; the plan keeps
  * the steps of `chain`.
  */
-export async function computePlan(deps: { config: Config; store: Store }, chain: string, opts: { headBlock?: bigint } = {}): Promise<Computed> {
+export async function computePlan(deps: { config: Config; store: Store }, chain: string, opts: { headBlock?: bigint; /** ms, for the hold reasons' estimated times (default: the clock). */ now?: number } = {}): Promise<Computed> {
   const { config, store } = deps
   const policy = config.strategy
   if ((await store.plans.list({ status: 'executing', chain, limit: 1 })).length > 0) return { chain, status: 'skipped', reason: 'a plan is executing' }
@@ -247,6 +247,8 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
   if (plan.steps.length === 0) {
     const budgetFreesAtBlock = Object.fromEntries(views.filter((v) => v.chain.budgetFreesAtBlock !== undefined).map((v) => [v.chain.name, v.chain.budgetFreesAtBlock!]))
     hold = holdReasons(input, allocation, { chain, budgetFreesAtBlock, symbol: own.chain.symbol })
+    const heads = Object.fromEntries(views.map((v) => [v.chain.name, { head: v.chain.blockNumber, blockTimeMs: config.chains.find((c) => c.name === v.chain.name)?.blockTimeMs ?? 12_000 }]))
+    hold = withTimes(hold, heads, Math.floor((opts.now ?? Date.now()) / 1000))
     if (hold.length === 0) hold = [{ kind: 'dust', text: 'the only moves are dust deposits, not worth a transaction' }]
   }
   return { status: 'computed', scope: 'chain', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals, ...(hold ? { hold } : {}) }

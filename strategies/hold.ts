@@ -25,8 +25,8 @@ export interface HoldReason {
   kind: HoldKind
   /** One line for the heartbeat, dry-run, status and Telegram. */
   text: string
-  /** When the limit lifts by itself, where known (a block of `chain`). */
-  until?: { chain: string; block: string }
+  /** When the limit lifts by itself, where known (a block of `chain`; `time`: its estimated unix seconds, added by the caller). */
+  until?: { chain: string; block: string; time?: number }
   /** The venues it concerns (cooldown, liquidity share, frozen). */
   venues?: string[]
 }
@@ -193,4 +193,19 @@ export function holdLines(info: unknown, indent = '  '): string[] {
     .filter(([, rs]) => rs.length > 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([chain, rs]) => `${indent}${chain}: ${holdText(rs)}`)
+}
+
+/**
+ * Adds the estimated time to every reason that lifts at a block: `now` (unix s) plus the blocks to
+ * go at the chain's block time, appended to the text as "(≈ 2026-12-02 01:10 UTC)".
+ */
+export function withTimes(reasons: readonly HoldReason[], chains: Readonly<Record<string, { head: bigint; blockTimeMs: number }>>, now: number): HoldReason[] {
+  return reasons.map((r) => {
+    const c = r.until ? chains[r.until.chain] : undefined
+    if (!r.until || !c) return r
+    const blocks = BigInt(r.until.block) - c.head
+    const time = Math.round(now + (Number(blocks > 0n ? blocks : 0n) * c.blockTimeMs) / 1000)
+    const iso = new Date(time * 1000).toISOString().slice(0, 16).replace('T', ' ')
+    return { ...r, until: { ...r.until, time }, text: `${r.text} (≈ ${iso} UTC)` }
+  })
 }

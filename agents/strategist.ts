@@ -7,7 +7,7 @@ import { loadConfig } from '../config/load'
 import { ConfigError, describeError } from '../core/errors'
 import { createLogger } from '../core/logger'
 import { createShutdown, sleep } from '../core/shutdown'
-import { heldBecause, proposePlan } from '../plans/proposePlan'
+import { holdOf, proposePlan } from '../plans/proposePlan'
 import type { HoldReason } from '../strategies/hold'
 import { openStore } from '../store'
 
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
         if (await store.controls.isPaused(AGENT)) continue
         const r = await proposePlan({ config, store, logger }, c.name)
         last[c.name] = r.status
-        hold[c.name] = heldBecause(r)
+        hold[c.name] = await holdOf(store, r)
       } catch (err) {
         logger.error({ chain: c.name, err: describeError(err) }, 'strategy round failed')
       }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { configSchema } from '../config/schema'
 import type { Store } from '../store'
 import { openTempStore } from '../store/testing'
-import { computePlan } from './proposePlan'
+import { computePlan, holdOf } from './proposePlan'
 
 /**
  * The dry run's hold reason against a real SQLite store: with 360 wstETH idle at 3 % beside a
@@ -78,5 +78,25 @@ describe('dry run: why the pool holds', () => {
     expect(r.hold?.map((h) => h.kind)).toEqual(['move-budget'])
     expect(r.hold![0]!.until).toEqual({ chain: 'ethereum', block: '7240', time: Date.UTC(2026, 11, 2, 0, 0) / 1000 + 86_280 })
     expect(r.hold![0]!.text).toMatch(/^move budget spent: 0\.000 wstETH left this period .* frees at ethereum block 7240 \(≈ 2026-12-02 23:58 UTC\)$/)
+  })
+
+  it('a plan kept while it awaits the committee is the reason the pool waits; an approved one is not', async () => {
+    await store.plans.create({
+      id: 'p-ethereum-49',
+      chain: 'ethereum',
+      status: 'awaiting_approval',
+      basedOnBlock: { ethereum: 49n },
+      totalAmount: 300n * E,
+      expectedGain: 0n,
+      cost: 0n,
+      needsApproval: true,
+      approvalsRequired: 2,
+      steps: [{ kind: 'deposit', chain: 'ethereum', venueId: 'ethereum-vault', amount: 300n * E }],
+    })
+    const unchanged = { chain: 'ethereum', status: 'unchanged' as const, planId: 'p-ethereum-49' }
+    expect(await holdOf(store, unchanged)).toEqual([{ kind: 'committee', text: 'committee plan p-ethereum-49 pending: 0/2 approvals' }])
+    await store.plans.transition('p-ethereum-49', 'awaiting_approval', 'approved')
+    expect(await holdOf(store, unchanged)).toEqual([])
+    expect(await holdOf(store, { chain: 'ethereum', status: 'skipped', reason: 'a plan is executing' })).toEqual([{ kind: 'skipped', text: 'a plan is executing' }])
   })
 })

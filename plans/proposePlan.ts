@@ -357,3 +357,12 @@ export function heldBecause(r: ProposeOutcome): HoldReason[] {
   return []
 }
 
+/** As `heldBecause`, and an unchanged plan still awaiting the committee is a reason too: the pool waits for it. */
+export async function holdOf(store: Pick<Store, 'plans' | 'approvals'>, r: ProposeOutcome): Promise<HoldReason[]> {
+  if (r.status !== 'unchanged') return heldBecause(r)
+  const p = await store.plans.get(r.planId)
+  if (p?.status !== 'awaiting_approval') return []
+  const yes = (await store.approvals.count(p.id)).approve
+  return [{ kind: 'committee', text: `committee plan ${p.id} pending: ${yes}/${p.approvalsRequired} approvals` }]
+}
+

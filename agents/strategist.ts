@@ -5,7 +5,7 @@
  * plans/proposePlan.ts and strategies/.
  */
 import { describeError } from '../core/errors'
-import { heldBecause, proposePlan } from '../plans/proposePlan'
+import { holdOf, proposePlan } from '../plans/proposePlan'
 import { runAgent } from '../runtime/createAgent'
 import type { HoldReason } from '../strategies/hold'
 
@@ -25,7 +25,7 @@ runAgent('strategist', async (agent) => {
           seen.set(c.name, cursor.blockNumber)
           const r = await proposePlan({ config, store, logger }, c.name)
           last[c.name] = r.status
-          hold[c.name] = heldBecause(r)
+          hold[c.name] = await holdOf(store, r)
         } catch (err) {
           logger.error({ chain: c.name, err: describeError(err) }, 'strategy round failed')
         }

@@ -1,6 +1,7 @@
 import { formatUnits } from 'viem'
 import type { Config } from '../config/schema'
 import type { Store, Transfer } from '../store'
+import { valueInCollateral } from '../watch/units'
 
 /**
  * `npm run status`'s cross-chain part, from the store: funds in flight (amount, from → to, state,
@@ -25,6 +26,8 @@ export interface ChainCollateral {
   idle: number
   inFlight: number
   total: number
+  /** Positions in another asset whose rate is unknown: not counted, named. */
+  unvalued?: string[]
 }
 
 export interface BridgeStatus {
@@ -69,19 +72,28 @@ export async function buildBridgeStatus(config: Config, store: Store, now = Date
   }
   const flying = await store.transfers.inFlightByChain()
   const positions = await store.positions.latestPerVenue()
+  const latest = new Map((await store.samples.latestPerVenue()).map((x) => [x.venueId, x]))
   const collateral: ChainCollateral[] = config.chains.map((c) => {
     const idle = idleOf(c.name)
     let venues = 0n
     let idleAmt = 0n
+    const unvalued: string[] = []
     for (const p of positions) {
       if (p.chain !== c.name) continue
       const v = config.venues.find((x) => x.id === p.venueId)
-      if (!v || (v.kind === 'lst' && v.id !== idle)) continue // another LST is another asset
-      if (v.id === idle) idleAmt += p.amount
-      else venues += p.amount
+      if (!v) continue
+      if (v.id === idle) {
+        idleAmt += p.amount
+        continue
+      }
+      // Another LST (rETH) is another asset: valued in the collateral at the latest rates (watch/units.ts).
+      const value = valueInCollateral(config, v, p.amount, latest).value
+      if (value === null) {
+        if (p.amount > 0n) unvalued.push(v.id)
+      } else venues += value
     }
     const f = flying.get(c.name) ?? 0n
-    return { chain: c.name, venues: human(venues, c.name), idle: human(idleAmt, c.name), inFlight: human(f, c.name), total: human(venues + idleAmt + f, c.name) }
+    return { chain: c.name, venues: human(venues, c.name), idle: human(idleAmt, c.name), inFlight: human(f, c.name), total: human(venues + idleAmt + f, c.name), ...(unvalued.length ? { unvalued } : {}) }
   })
   return { inFlight, landed, collateral, symbol }
 }
@@ -97,8 +109,10 @@ function table(rows: TransferRow[]): string[] {
 export function renderBridgeStatus(s: BridgeStatus): string {
   const out: string[] = []
   const n = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 4 })
-  out.push('Collateral per chain (venues + idle + in flight):')
-  for (const c of s.collateral) out.push(`  ${c.chain.padEnd(10)} ${n(c.total).padStart(12)} ${s.symbol}  = venues ${n(c.venues)} + idle ${n(c.idle)} + in flight ${n(c.inFlight)}`)
+  out.push(`Collateral per chain in ${s.symbol} (venues + idle + in flight; other LSTs at their exchange rates):`)
+  for (const c of s.collateral) {
+    out.push(`  ${c.chain.padEnd(10)} ${n(c.total).padStart(12)} ${s.symbol}  = venues ${n(c.venues)} + idle ${n(c.idle)} + in flight ${n(c.inFlight)}${c.unvalued?.length ? ` (not counted, no rate: ${c.unvalued.join(', ')})` : ''}`)
+  }
   const total = s.collateral.reduce((a, c) => a + c.total, 0)
   out.push(`  ${'pool'.padEnd(10)} ${n(total).padStart(12)} ${s.symbol}`)
   out.push('')

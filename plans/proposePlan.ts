@@ -5,12 +5,14 @@ import type { Plan as StoredPlan, PlanStep as StoredStep } from '../store/types'
 import { allocate, type Allocation } from '../strategies/allocate'
 import type { AllocationChain, AllocationInput, AllocationRoute, AllocationVenue } from '../strategies/constraints'
 import { buildPlan, StaleSamplesError, type Plan } from '../strategies/plan'
-import { holdReasons, holdText, type HoldReason } from '../strategies/hold'
+import { holdReasons, holdText, withTimes, type HoldReason } from '../strategies/hold'
 import { venueLiquidity } from '../strategies/liquidity'
 import { scoreVenue, type VenueScore } from '../strategies/risk'
 import { expirePlan } from './expire'
 import { toExplanation } from './explanation'
 import { expiry } from './revalidate'
+import { formatAmount } from '../core/amount'
+import { poolUnit } from '../watch/units'
 
 export type ProposeOutcome =
   | { chain: string; status: 'created'; planId: string; plan: Plan; superseded: string[] }
@@ -212,7 +214,7 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
  * so share caps (per venue, chain, protocol) are shares of the pool's collateral; the plan keeps
  * the steps of `chain`.
  */
-export async function computePlan(deps: { config: Config; store: Store }, chain: string, opts: { headBlock?: bigint } = {}): Promise<Computed> {
+export async function computePlan(deps: { config: Config; store: Store }, chain: string, opts: { headBlock?: bigint; /** ms, for the hold reasons' estimated times (default: the clock). */ now?: number } = {}): Promise<Computed> {
   const { config, store } = deps
   const policy = config.strategy
   if ((await store.plans.list({ status: 'executing', chain, limit: 1 })).length > 0) return { chain, status: 'skipped', reason: 'a plan is executing' }
@@ -279,6 +281,8 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
   if (plan.steps.length === 0) {
     const budgetFreesAtBlock = Object.fromEntries(views.filter((v) => v.chain.budgetFreesAtBlock !== undefined).map((v) => [v.chain.name, v.chain.budgetFreesAtBlock!]))
     hold = holdReasons(input, allocation, { chain, budgetFreesAtBlock, symbol: own.chain.symbol })
+    const heads = Object.fromEntries(views.map((v) => [v.chain.name, { head: v.chain.blockNumber, blockTimeMs: config.chains.find((c) => c.name === v.chain.name)?.blockTimeMs ?? 12_000 }]))
+    hold = withTimes(hold, heads, Math.floor((opts.now ?? Date.now()) / 1000))
     if (hold.length === 0) hold = [{ kind: 'dust', text: 'the only moves are dust deposits, not worth a transaction' }]
   }
   return { status: 'computed', scope: 'chain', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals, frozen, ...(hold ? { hold } : {}) }
@@ -370,8 +374,12 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
   // Collateral moved: every step goes through idle, so the larger of the two sides.
   const side = (k: 'withdraw' | 'deposit') => plan.steps.filter((s) => s.kind === k).reduce((a, s) => a + s.amount, 0n)
   // A cross-chain plan spans decimals: its moved collateral in this chain's units.
-  const totalAmount = pool ? BigInt(Math.round(plan.moved * 10 ** collateral.decimals)) : side('withdraw') > side('deposit') ? side('withdraw') : side('deposit')
-  const unit = 10 ** collateral.decimals
+  // A cross-chain plan's amounts are in the pool's unit (watch/units.ts poolUnit: the collateral in
+  // the chains' finest decimals), which is how `plan list`, `/plans` and `/plan` read them back.
+  const decimals = pool ? poolUnit(config).decimals : collateral.decimals
+  const totalAmount = pool ? BigInt(Math.round(plan.moved * 10 ** decimals)) : side('withdraw') > side('deposit') ? side('withdraw') : side('deposit')
+  const unit = 10 ** decimals
+  const sym = pool ? poolUnit(config).symbol : collateral.symbol
   const { inserted, superseded } = await store.transaction(async () => {
     const superseded = [...(await store.plans.supersedeOpen(planChain)), ...(await supersedeOthers())]
     const r = await store.plans.create({
@@ -395,8 +403,8 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
         rule: 'plan',
         subject: id,
         severity: plan.needsApproval ? 'warning' : 'info',
-        title: `New ${pool ? 'cross-chain ' : ''}plan ${id}: ${plan.steps.length} step(s), ${plan.moved.toFixed(3)} ${collateral.symbol} moved${pool ? ` (${allocation.transfers.map((t) => `${t.from} → ${t.to}`).join(', ')})` : ''}${plan.needsApproval ? ` — needs ${plan.approval.required} committee approval(s)` : ', executing'}`,
-        body: `expected +${plan.expectedGainPerYear.toFixed(4)} ${collateral.symbol}/year, cost ${plan.totalCost.toFixed(4)}, net over ${plan.horizonDays} d ${plan.netBenefit.toFixed(4)}; \`npm run plan -- show ${id}\``,
+        title: `New ${pool ? 'cross-chain ' : ''}plan ${id}: ${plan.steps.length} step(s), ${formatAmount(plan.moved, pool ? poolUnit(config).symbol : collateral.symbol)} moved${pool ? ` (${allocation.transfers.map((t) => `${t.from} → ${t.to}`).join(', ')})` : ''}${plan.needsApproval ? ` — needs ${plan.approval.required} committee approval(s)` : ', executing'}`,
+        body: `expected +${formatAmount(plan.expectedGainPerYear, sym, { digits: 4 })}/year, cost ${formatAmount(plan.totalCost, sym, { digits: 4 })}, net over ${plan.horizonDays} d ${formatAmount(plan.netBenefit, sym, { digits: 4 })}; \`npm run plan -- show ${id}\``,
         blockNumber: cursor.blockNumber,
       })
     }
@@ -413,5 +421,14 @@ export function heldBecause(r: ProposeOutcome): HoldReason[] {
   if (r.status === 'hold') return r.reasons.length ? r.reasons : [{ kind: 'hold', text: r.reason }]
   if (r.status === 'skipped') return [{ kind: 'skipped', text: r.reason }]
   return []
+}
+
+/** As `heldBecause`, and an unchanged plan still awaiting the committee is a reason too: the pool waits for it. */
+export async function holdOf(store: Pick<Store, 'plans' | 'approvals'>, r: ProposeOutcome): Promise<HoldReason[]> {
+  if (r.status !== 'unchanged') return heldBecause(r)
+  const p = await store.plans.get(r.planId)
+  if (p?.status !== 'awaiting_approval') return []
+  const yes = (await store.approvals.count(p.id)).approve
+  return [{ kind: 'committee', text: `committee plan ${p.id} pending: ${yes}/${p.approvalsRequired} approvals` }]
 }
 

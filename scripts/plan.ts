@@ -2,7 +2,7 @@
  * `npm run plan -- list | show <id> [--verbose] | approve <id> --as <member> | reject <id> --as <member> | dry-run [chain]`
  * Committee approvals write exactly the rows the Telegram bot will write (plans/decide.ts).
  */
-import { formatUnits } from 'viem'
+import { formatAmount } from '../core/amount'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load'
 import { ConfigError, describeError } from '../core/errors'
@@ -15,6 +15,7 @@ import { openStore, type Store } from '../store'
 import type { Config } from '../config/schema'
 import { liquidityCheckText } from '../strategies/liquidity'
 import { renderPlan } from '../strategies/plan'
+import { unitOf } from '../watch/units'
 
 const USAGE = 'usage: npm run plan -- list | show <id> [--verbose] | approve <id> --as <member> | reject <id> --as <member> | dry-run [chain] [--verbose]'
 const ID = /^[A-Za-z0-9:_-]{1,80}$/
@@ -69,19 +70,20 @@ async function main() {
   }
 }
 
-const units = (config: Config, chain: string | null) => config.pool.collateral.find((c) => c.chain === chain) ?? { decimals: 18, symbol: 'units' }
+/** A plan's unit: its chain's collateral, the pool's for a cross-chain plan (watch/units.ts). */
+const units = (config: Config, chain: string | null) => unitOf(config, chain)
 
 async function list(store: Store, config: Config, limit: number) {
   const plans = await store.plans.list({ limit })
   if (plans.length === 0) return console.log('no plans yet')
-  console.log(['ID'.padEnd(24), 'STATUS'.padEnd(18), 'STEPS', 'MOVED'.padStart(12), 'APPROVALS'.padStart(10), 'CREATED'].join('  '))
+  console.log(['ID'.padEnd(24), 'STATUS'.padEnd(18), 'STEPS', 'MOVED'.padStart(20), 'APPROVALS'.padStart(10), 'CREATED'].join('  '))
   for (const p of plans) {
     const u = units(config, p.chain)
     const steps = await store.plans.steps(p.id)
     const count = await store.approvals.count(p.id)
-    const moved = `${Number(formatUnits(p.totalAmount, u.decimals)).toFixed(3)}`
+    const moved = formatAmount(p.totalAmount, u)
     const appr = p.needsApproval ? `${count.approve}/${p.approvalsRequired}` : '—'
-    console.log([p.id.padEnd(24), p.status.padEnd(18), String(steps.length).padStart(5), moved.padStart(12), appr.padStart(10), new Date(p.createdAt).toISOString()].join('  '))
+    console.log([p.id.padEnd(24), p.status.padEnd(18), String(steps.length).padStart(5), moved.padStart(20), appr.padStart(10), new Date(p.createdAt).toISOString()].join('  '))
   }
 }
 
@@ -96,8 +98,8 @@ async function show(store: Store, config: Config, id: string, verbose: boolean) 
     console.log(`committee: ${approvals.filter((a) => a.decision === 'approve').length}/${plan.approvalsRequired} approvals${approvals.length ? ` — ${approvals.map((a) => `${a.member} ${a.decision} (${a.via})`).join(', ')}` : ''}`)
   }
   console.log('steps:')
-  const u = units(config, plan.chain)
-  for (const s of steps) console.log(`  ${s.idx}. ${s.kind.padEnd(8)} ${Number(formatUnits(s.amount, u.decimals)).toFixed(4).padStart(12)} ${u.symbol} ${s.venueId.padEnd(22)} ${s.status}${s.error ? ` — ${s.error}` : ''}`)
+  // Each step in its own chain's collateral (a cross-chain plan's steps are on several chains).
+  for (const s of steps) console.log(`  ${s.idx}. ${s.kind.padEnd(8)} ${formatAmount(s.amount, units(config, s.chain), { digits: 4 }).padStart(20)} ${s.venueId.padEnd(22)} ${s.status}${s.error ? ` — ${s.error}` : ''}`)
   const compared = await comparedWithNowText({ config, store }, plan, steps)
   if (compared) {
     console.log()
@@ -109,7 +111,10 @@ async function show(store: Store, config: Config, id: string, verbose: boolean) 
     console.log(renderPlan(e.plan, { verbose }))
     if (e.allocation.warnings.length) console.log(`warnings: ${e.allocation.warnings.join('; ')}`)
     if (e.allocation.liquidityCheck) console.log(liquidityCheckText(e.allocation.liquidityCheck))
-    console.log(`allocation: risk-adjusted yield ${e.allocation.currentYield.toFixed(4)} → ${e.allocation.targetYield.toFixed(4)} ${u.symbol}/year; moved ${e.allocation.moved.toFixed(4)} of a budget of ${e.allocation.moveBudget.toFixed(4)}`)
+    const pu = unitOf(config, null)
+    console.log(
+      `allocation: risk-adjusted yield ${formatAmount(e.allocation.currentYield, pu, { digits: 4 })} → ${formatAmount(e.allocation.targetYield, pu, { digits: 4 })}/year; moved ${formatAmount(e.allocation.moved, pu, { digits: 4 })} of a budget of ${formatAmount(e.allocation.moveBudget, pu, { digits: 4 })}`,
+    )
     if (!verbose) console.log('(--verbose: every venue\'s score components)')
   }
 }

@@ -90,4 +90,12 @@ describe('holdReasons: the binding reason, computed', () => {
     expect(holdReasons(input, a, { chain: 'b' })).toEqual([])
     expect(holdReasons(input, a, { chain: 'a' }).map((x) => x.kind)).toEqual(['nothing-better'])
   })
+
+  it('reasons from outside (frozen venues) plug in first; "nothing better" is then not claimed', () => {
+    const input = pool({ score: 0.02 })
+    const frozen = { kind: 'frozen', text: 'frozen: vault-b has no APY reading for 14 of 24 h', venues: ['vault-b'] }
+    expect(holdReasons(input, allocate(input), { extra: [frozen] })).toEqual([frozen])
+    const budget = pool({}, frictionless({ allocation: { maxMovePerPeriodBps: 2_500 } }), { movedThisPeriod: 250 })
+    expect(holdReasons(budget, allocate(budget), { extra: [frozen] }).map((r) => r.kind)).toEqual(['frozen', 'move-budget'])
+  })
 })

@@ -25,8 +25,8 @@ export interface HoldReason {
   kind: HoldKind
   /** One line for the heartbeat, dry-run, status and Telegram. */
   text: string
-  /** When the limit lifts by itself, where known (a block of `chain`). */
-  until?: { chain: string; block: string }
+  /** When the limit lifts by itself, where known (a block of `chain`; `time`: its estimated unix seconds, added by the caller). */
+  until?: { chain: string; block: string; time?: number }
   /** The venues it concerns (cooldown, liquidity share, frozen). */
   venues?: string[]
 }
@@ -38,6 +38,11 @@ export interface HoldOptions {
   budgetFreesAtBlock?: Readonly<Record<string, bigint>>
   /** Collateral symbol for amounts (default "units"). */
   symbol?: string
+  /**
+   * Reasons decided outside the allocation (frozen venues, …): listed first, and when any is given
+   * the "nothing better" verdict is not claimed for venues the allocation never saw move.
+   */
+  extra?: readonly HoldReason[]
 }
 
 type Relax = 'move-budget' | 'cooldown' | 'liquidity-share' | 'hysteresis' | 'costs'
@@ -89,6 +94,12 @@ const bps = (x: number) => `${(x * 1e4).toFixed(1)} bps`
  */
 export function holdReasons(input: AllocationInput, allocation: Allocation, opts: HoldOptions = {}): HoldReason[] {
   if (moves(allocation, opts.chain)) return []
+  const extra = [...(opts.extra ?? [])]
+  const own = ownReasons(input, allocation, opts)
+  return extra.length ? [...extra, ...own.filter((r) => r.kind !== 'nothing-better')] : own
+}
+
+function ownReasons(input: AllocationInput, allocation: Allocation, opts: HoldOptions): HoldReason[] {
   const sym = opts.symbol ?? 'units'
   if (allocation.solver.status === 'empty') return [{ kind: 'empty', text: 'no collateral to allocate' }]
   if (allocation.solver.status !== 'optimal' && allocation.solver.status !== 'hold') {
@@ -182,4 +193,19 @@ export function holdLines(info: unknown, indent = '  '): string[] {
     .filter(([, rs]) => rs.length > 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([chain, rs]) => `${indent}${chain}: ${holdText(rs)}`)
+}
+
+/**
+ * Adds the estimated time to every reason that lifts at a block: `now` (unix s) plus the blocks to
+ * go at the chain's block time, appended to the text as "(≈ 2026-12-02 01:10 UTC)".
+ */
+export function withTimes(reasons: readonly HoldReason[], chains: Readonly<Record<string, { head: bigint; blockTimeMs: number }>>, now: number): HoldReason[] {
+  return reasons.map((r) => {
+    const c = r.until ? chains[r.until.chain] : undefined
+    if (!r.until || !c) return r
+    const blocks = BigInt(r.until.block) - c.head
+    const time = Math.round(now + (Number(blocks > 0n ? blocks : 0n) * c.blockTimeMs) / 1000)
+    const iso = new Date(time * 1000).toISOString().slice(0, 16).replace('T', ' ')
+    return { ...r, until: { ...r.until, time }, text: `${r.text} (≈ ${iso} UTC)` }
+  })
 }

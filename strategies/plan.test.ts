@@ -86,8 +86,8 @@ describe('buildPlan', () => {
 
   it('renders a dry run with the steps, the approval and (verbose) the score components', () => {
     const text = renderPlan(buildPlan(base), { verbose: true })
-    expect(text).toMatch(/^Plan: 3 steps, moves 30\.000; needs 2 of 3 committee approvals \(ann, bob, cy\)/)
-    expect(text).toMatch(/0 +withdraw +eth +a +20\.000 wstETH/)
+    expect(text).toMatch(/^Plan: 3 steps, moves 30\.0000 wstETH; needs 2 of 3 committee approvals \(ann, bob, cy\)/)
+    expect(text).toMatch(/0 +withdraw +eth +a +20\.000000 wstETH/)
     expect(text).toMatch(/Based on: eth block 100 \(head 102\)/)
     expect(text).toMatch(/Scores:\na: excluded \(depeg 600 bps\)/)
     expect(text).toMatch(/\nc: score 6\.00 % from gross 6\.00 %/)

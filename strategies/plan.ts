@@ -1,4 +1,5 @@
 import { formatUnits } from 'viem'
+import { formatAmount } from '../core/amount'
 import type { VenueKind } from '../config/schema'
 import { BaseError } from '../core/errors'
 import type { Allocation, Binding } from './allocate'
@@ -291,14 +292,16 @@ export function renderPlan(plan: Plan, opts: { verbose?: boolean } = {}): string
   const out: string[] = []
   const unit = (chain: string) => plan.units[chain] ?? { decimals: 18, symbol: 'units' }
   const num = (x: number, d = 6) => x.toLocaleString('en-US', { minimumFractionDigits: Math.min(d, 3), maximumFractionDigits: d })
+  // Plan-wide sums (moved, gain, cost) are in the collateral of every chain: one symbol.
+  const poolSym = [...new Set(Object.values(plan.units).map((u) => u.symbol))].join('/') || 'units'
   if (plan.steps.length === 0) out.push('Plan: nothing to do (the current allocation is the target).')
   else {
     const approval = plan.needsApproval
       ? `needs ${plan.approval.required} of ${plan.approval.members.length || '?'} committee approvals${plan.approval.members.length ? ` (${plan.approval.members.join(', ')})` : ''}: moves more than ${num(plan.approval.threshold, 2)}`
       : `below the approval threshold (${num(plan.approval.threshold, 2)}): runs without approval`
-    out.push(`Plan: ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'}, moves ${num(plan.moved, 4)}; ${approval}`)
+    out.push(`Plan: ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'}, moves ${formatAmount(plan.moved, poolSym, { digits: 4 })}; ${approval}`)
     out.push(
-      `Expected gain ${num(plan.expectedGainPerYear)}/yr, one-off cost ${num(plan.totalCost)}, net over ${plan.horizonDays} d: ${plan.netBenefit >= 0 ? '+' : ''}${num(plan.netBenefit)}`,
+      `Expected gain ${formatAmount(plan.expectedGainPerYear, poolSym, { digits: 6 })}/yr, one-off cost ${formatAmount(plan.totalCost, poolSym, { digits: 6 })}, net over ${plan.horizonDays} d: ${plan.netBenefit >= 0 ? '+' : ''}${formatAmount(plan.netBenefit, poolSym, { digits: 6 })}`,
     )
   }
   out.push(`Based on: ${plan.basedOn.map((b) => `${b.chain} block ${b.sampleBlock} (head ${b.headBlock})`).join(', ')}`)
@@ -309,9 +312,9 @@ export function renderPlan(plan: Plan, opts: { verbose?: boolean } = {}): string
       kind: s.kind,
       chain: s.chain,
       venue: s.venueId,
-      amount: `${num(Number(formatUnits(s.amount, unit(s.chain).decimals)), 6)} ${unit(s.chain).symbol}`,
-      gain: num(s.expectedGainPerYear),
-      cost: num(s.cost),
+      amount: formatAmount(s.amount, unit(s.chain), { digits: 6 }),
+      gain: formatAmount(s.expectedGainPerYear, unit(s.chain).symbol, { digits: 6 }),
+      cost: formatAmount(s.cost, unit(s.chain).symbol, { digits: 6 }),
     }))
     const head = { i: '#', kind: 'STEP', chain: 'CHAIN', venue: 'VENUE', amount: 'AMOUNT', gain: 'GAIN/YR', cost: 'COST' }
     const keys = Object.keys(head) as (keyof typeof head)[]

@@ -1,4 +1,4 @@
-import { formatUnits } from 'viem'
+import { formatAmount } from '../core/amount.js'
 import type { Config } from '../config/schema.js'
 import { planFromExplanation } from '../plans/explanation.js'
 import { comparedWithNowText } from '../plans/planNow.js'
@@ -8,6 +8,7 @@ import { holdLines } from '../strategies/hold.js'
 import { liquidityCheckText } from '../strategies/liquidity.js'
 import { renderPlan } from '../strategies/plan.js'
 import { activePauses, buildStatus, fmtAge, pauseOf, renderPauses } from '../watch/statusReport.js'
+import { unitOf } from '../watch/units.js'
 import { formatDuration } from './args.js'
 
 /**
@@ -87,27 +88,26 @@ export async function yieldsText(config: Config, store: Store, chain: string | u
 export async function positionsText(config: Config, store: Store, now: number): Promise<string> {
   const report = await buildStatus(config, store, now)
   const positions = new Map((await store.positions.latestPerVenue()).map((p) => [p.venueId, p]))
-  const lines = ['Pool positions:']
+  // Every amount valued in the chain's collateral at the latest exchange rates (watch/units.ts).
+  const lines = ['Pool positions (valued in the collateral at the latest exchange rates):']
   for (const c of config.chains) {
-    const coll = config.pool.collateral.find((x) => x.chain === c.name)
-    const d = coll?.decimals ?? 18
     const rows = report.rows.filter((r) => r.chain === c.name)
-    let total = 0n
+    const t = report.totals.find((x) => x.chain === c.name)
     const venueLines: string[] = []
     for (const r of rows) {
       const p = positions.get(r.venue)
       if (!p || p.amount === 0n) continue
-      total += p.amount
-      venueLines.push(`  ${r.venue}: ${r.position} ${coll?.symbol ?? ''} (withdrawable ${r.withdrawable}, APY ${r.apy})`)
+      venueLines.push(`  ${r.venue}: ${r.position} (withdrawable ${r.withdrawable}, APY ${r.apy})`)
     }
-    lines.push(`${c.name}: ${Number(formatUnits(total, d)).toFixed(3)} ${coll?.symbol ?? ''} in venues`)
+    const notes = [t?.converted.length ? `incl. ${t.converted.join(', ')}` : '', t?.unknown.length ? `not counted, no rate: ${t.unknown.join(', ')}` : ''].filter(Boolean)
+    lines.push(`${c.name}: ${t?.total ?? formatAmount(0n, unitOf(config, c.name))} in venues${notes.length ? ` (${notes.join('; ')})` : ''}`)
     lines.push(...(venueLines.length ? venueLines : ['  nothing deposited']))
   }
   return clip(lines.join('\n'))
 }
 
-const units = (config: Config, chain: string | null) => config.pool.collateral.find((c) => c.chain === chain) ?? { decimals: 18, symbol: 'units' }
-const amount = (config: Config, chain: string | null, x: bigint, digits = 3) => `${Number(formatUnits(x, units(config, chain).decimals)).toFixed(digits)} ${units(config, chain).symbol}`
+/** A plan's amounts: its chain's collateral, or the pool's unit for a cross-chain plan (never "units"). */
+const amount = (config: Config, chain: string | null, x: bigint, digits = 3) => formatAmount(x, unitOf(config, chain), { digits })
 
 export function planLine(config: Config, p: Plan, approvals: number): string {
   return `${p.id} — ${p.status.replace('_', ' ')}, moves ${amount(config, p.chain, p.totalAmount)}${p.needsApproval ? `, approvals ${approvals}/${p.approvalsRequired}` : ''}`
@@ -144,7 +144,7 @@ export async function planText(config: Config, store: Store, id: string): Promis
     lines.push(`committee: ${yes}/${plan.approvalsRequired} approvals${approvals.length ? ` — ${approvals.map((a) => `${a.member} ${a.decision} (${a.via})`).join(', ')}` : ''}`)
   }
   lines.push('steps:')
-  for (const s of steps) lines.push(`  ${s.idx}. ${s.kind} ${amount(config, plan.chain, s.amount, 4)} ${s.venueId} — ${s.status}${s.error ? ` (${s.error})` : ''}`)
+  for (const s of steps) lines.push(`  ${s.idx}. ${s.kind} ${amount(config, s.chain, s.amount, 4)} ${s.venueId} — ${s.status}${s.error ? ` (${s.error})` : ''}`)
   const compared = await comparedWithNowText({ config, store }, plan, steps)
   if (compared) lines.push('', compared)
   const e = planFromExplanation(plan.explanation)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { renderStatus, type StatusReport } from './statusReport'
 
-const report = (info: unknown): StatusReport => ({ rows: [], alerts: [], recent: [], heartbeats: [{ agent: 'watcher-ethereum', pid: 42, beatAt: 1_000, info }], generatedAt: 3_000, pauses: [] })
+const report = (info: unknown): StatusReport => ({ rows: [], alerts: [], recent: [], heartbeats: [{ agent: 'watcher-ethereum', pid: 42, beatAt: 1_000, info }], generatedAt: 3_000, pauses: [], totals: [] })
 
 describe('status: watcher persistence', () => {
   it('shows the streaks pending persistence and the glitches counted instead of pushed', () => {

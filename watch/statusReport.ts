@@ -3,6 +3,8 @@ import type { Config } from '../config/schema'
 import type { Store } from '../store'
 import type { Alert, Heartbeat, OpenCondition, Sample } from '../store/types'
 import { holdLines } from '../strategies/hold'
+import { formatAmount } from '../core/amount'
+import { unitOf, valueInCollateral } from './units'
 
 export interface StatusRow {
   chain: string
@@ -26,10 +28,22 @@ export interface ActivePause {
   setAt: number
 }
 
+/** A chain's pool total, valued in its collateral at the latest samples' exchange rates (watch/units.ts). */
+export interface ChainTotal {
+  chain: string
+  /** "1,234.567 wstETH". */
+  total: string
+  /** Venues held in another asset, as "60.000 ethereum-reth → 56.470 wstETH". */
+  converted: string[]
+  /** Venues whose value is unknown (a rate missing): left out of the total, named. */
+  unknown: string[]
+}
+
 export interface StatusReport {
   rows: StatusRow[]
   /** Every active pause (pause:<agent> and pause:all), by target. */
   pauses: ActivePause[]
+  totals: ChainTotal[]
   alerts: OpenCondition[]
   /** The newest outbox rows (openings and recoveries), newest first. */
   recent: Alert[]
@@ -81,6 +95,28 @@ export async function buildStatus(config: Config, store: Store, now = Date.now()
   const latest = new Map<string, Sample>((await store.samples.latestPerVenue()).map((s) => [s.venueId, s]))
   const positions = new Map((await store.positions.latestPerVenue()).map((p) => [p.venueId, p]))
   const decimalsOf = (chain: string) => config.pool.collateral.find((c) => c.chain === chain)?.decimals ?? 18
+  const valued = (v: (typeof config.venues)[number], x: bigint | null | undefined) => {
+    if (x === null || x === undefined) return '—'
+    const u = unitOf(config, v.chain)
+    const r = valueInCollateral(config, v, x, latest)
+    const shown = formatAmount(r.value, u)
+    return r.other ? `${shown} (${formatAmount(x, { decimals: u.decimals, symbol: v.id })})` : shown
+  }
+  const totals: ChainTotal[] = config.chains.map((c) => {
+    const u = unitOf(config, c.name)
+    let total = 0n
+    const converted: string[] = []
+    const unknown: string[] = []
+    for (const v of config.venues.filter((x) => x.chain === c.name)) {
+      const amount = positions.get(v.id)?.amount ?? 0n
+      if (amount === 0n) continue
+      const r = valueInCollateral(config, v, amount, latest)
+      if (r.value === null) unknown.push(v.id)
+      else total += r.value
+      if (r.other && r.value !== null) converted.push(`${formatAmount(amount, { decimals: u.decimals, symbol: v.id })} → ${formatAmount(r.value, u)}`)
+    }
+    return { chain: c.name, total: formatAmount(total, u), converted, unknown }
+  })
   const rows = config.venues.map((v): StatusRow => {
     const s = latest.get(v.id)
     const d = decimalsOf(v.chain)
@@ -93,14 +129,14 @@ export async function buildStatus(config: Config, store: Store, now = Date.now()
       tvl: fmtAmount(s?.tvl ?? null, d),
       utilisation: fmtPct(s?.utilisation ?? null),
       peg: s?.peg == null ? '—' : s.peg.toFixed(4),
-      position: fmtAmount(positions.get(v.id)?.amount ?? null, d),
-      withdrawable: fmtAmount(s?.withdrawable ?? null, d),
+      position: valued(v, positions.get(v.id)?.amount ?? null),
+      withdrawable: valued(v, s?.withdrawable ?? null),
       state,
       block: s ? String(s.blockNumber) : '—',
       age: s ? fmtAge(now - s.blockTime * 1000) : '—',
     }
   })
-  return { rows, pauses: await activePauses(store), alerts: await store.alerts.open(), recent: await store.alerts.recent(8), heartbeats: await store.heartbeats.all(), generatedAt: now }
+  return { rows, totals, pauses: await activePauses(store), alerts: await store.alerts.open(), recent: await store.alerts.recent(8), heartbeats: await store.heartbeats.all(), generatedAt: now }
 }
 
 /** Plain-text table: the first thing a newcomer sees. */
@@ -113,6 +149,12 @@ export function renderStatus(r: StatusReport): string {
   const numeric = new Set<keyof StatusRow>(['apy', 'tvl', 'utilisation', 'peg', 'position', 'withdrawable', 'block', 'age'])
   const line = (cells: Record<keyof StatusRow, string>) => keys.map((k) => (numeric.has(k) ? cells[k].padStart(width[k]) : cells[k].padEnd(width[k]))).join('  ').trimEnd()
   const out = [line(headers), ...r.rows.map(line)]
+  out.push('')
+  out.push('Pool per chain (valued in the collateral at the latest exchange rates):')
+  for (const t of r.totals) {
+    const notes = [t.converted.length ? `incl. ${t.converted.join(', ')}` : '', t.unknown.length ? `not counted, no rate: ${t.unknown.join(', ')}` : ''].filter(Boolean)
+    out.push(`  ${t.chain}: ${t.total}${notes.length ? ` (${notes.join('; ')})` : ''}`)
+  }
   out.push('')
   out.push(renderPauses(r.pauses, r.generatedAt))
   out.push('')

@@ -1,0 +1,104 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { configSchema } from '../config/schema'
+import type { Store } from '../store'
+import { openTempStore } from '../store/testing'
+import { computePlan, holdOf } from './proposePlan'
+
+/**
+ * The dry run's hold reason against a real SQLite store: with 360 wstETH idle at 3 % beside a
+ * 7.6 % vault and the period's move budget spent by a completed plan, `computePlan` says the move
+ * budget holds the pool (and when it frees) — not "the best allocation worth its costs".
+ */
+
+const WST = '0x00000000000000000000000000000000000000a1'
+const VAULT = '0x00000000000000000000000000000000000000c3'
+const E = 10n ** 18n
+const config = configSchema.parse({
+  chains: [{ name: 'ethereum', chainId: 1, rpc: [{ url: 'http://127.0.0.1:1' }] }],
+  pool: { account: WST, collateral: [{ chain: 'ethereum', symbol: 'wstETH', token: WST }] },
+  venues: [
+    { id: 'ethereum-wsteth', chain: 'ethereum', kind: 'lst', protocol: 'lido', address: WST, rateMethod: 'stEthPerToken' },
+    { id: 'ethereum-vault', chain: 'ethereum', kind: 'erc4626', protocol: 'x', address: VAULT },
+  ],
+  // A one-hour APY window, which every sample's APY covers (apySpanSeconds): no venue is frozen.
+  watch: { apyWindowSeconds: 3_600, minApySpanSeconds: 600 },
+  strategy: { allocation: { cooldownBlocks: 0, maxMovePerPeriodBps: 2_500, periodBlocks: 7_200 } },
+})
+
+let store: Store
+let cleanup: () => Promise<void>
+beforeEach(async () => {
+  ;({ store, cleanup } = await openTempStore())
+  for (let b = 41n; b <= 50n; b++) {
+    const base = { chain: 'ethereum', blockNumber: b, blockHash: `0x${b.toString(16).padStart(2, '0')}` as const, blockTime: 1_800_000_000 + Number(b) * 12, available: true }
+    await store.cursors.commitBlock({
+      chain: 'ethereum',
+      blockNumber: b,
+      blockHash: base.blockHash,
+      samples: [
+        { ...base, venueId: 'ethereum-wsteth', apy: 0.03, apySpanSeconds: 3_600, exchangeRate: E, withdrawable: 360n * E },
+        { ...base, venueId: 'ethereum-vault', apy: 0.076, apySpanSeconds: 3_600, exchangeRate: E, tvl: 10_000n * E, withdrawable: 640n * E },
+      ],
+      positions: [
+        { chain: 'ethereum', venueId: 'ethereum-wsteth', blockNumber: b, amount: 360n * E },
+        { chain: 'ethereum', venueId: 'ethereum-vault', blockNumber: b, amount: 640n * E },
+      ],
+    })
+  }
+})
+afterEach(() => cleanup())
+
+describe('dry run: why the pool holds', () => {
+  it('without moves this period it plans a deposit into the 7.6 % vault (the control)', async () => {
+    const r = await computePlan({ config, store }, 'ethereum')
+    expect(r.status).toBe('computed')
+    if (r.status !== 'computed') return
+    expect(r.plan.steps.map((s) => [s.kind, s.venueId])).toEqual([['deposit', 'ethereum-vault']])
+    expect(r.hold).toBeUndefined()
+  })
+
+  it('with the period’s budget spent by a completed plan: the move budget, until the block it frees', async () => {
+    await store.plans.create({
+      id: 'p-ethereum-40',
+      chain: 'ethereum',
+      status: 'approved',
+      basedOnBlock: { ethereum: 40n },
+      totalAmount: 250n * E,
+      expectedGain: 0n,
+      cost: 0n,
+      needsApproval: false,
+      approvalsRequired: 0,
+      steps: [{ kind: 'deposit', chain: 'ethereum', venueId: 'ethereum-vault', amount: 250n * E }],
+    })
+    await store.plans.transition('p-ethereum-40', 'approved', 'executing')
+    await store.plans.transition('p-ethereum-40', 'executing', 'completed')
+    // 7190 blocks to go at the config's 12 s block time: 86 280 s after now.
+    const r = await computePlan({ config, store }, 'ethereum', { now: Date.UTC(2026, 11, 2, 0, 0) })
+    expect(r.status).toBe('computed')
+    if (r.status !== 'computed') return
+    expect(r.plan.steps).toEqual([])
+    expect(r.hold?.map((h) => h.kind)).toEqual(['move-budget'])
+    expect(r.hold![0]!.until).toEqual({ chain: 'ethereum', block: '7240', time: Date.UTC(2026, 11, 2, 0, 0) / 1000 + 86_280 })
+    expect(r.hold![0]!.text).toMatch(/^move budget spent: 0\.000 wstETH left this period .* frees at ethereum block 7240 \(≈ 2026-12-02 23:58 UTC\)$/)
+  })
+
+  it('a plan kept while it awaits the committee is the reason the pool waits; an approved one is not', async () => {
+    await store.plans.create({
+      id: 'p-ethereum-49',
+      chain: 'ethereum',
+      status: 'awaiting_approval',
+      basedOnBlock: { ethereum: 49n },
+      totalAmount: 300n * E,
+      expectedGain: 0n,
+      cost: 0n,
+      needsApproval: true,
+      approvalsRequired: 2,
+      steps: [{ kind: 'deposit', chain: 'ethereum', venueId: 'ethereum-vault', amount: 300n * E }],
+    })
+    const unchanged = { chain: 'ethereum', status: 'unchanged' as const, planId: 'p-ethereum-49' }
+    expect(await holdOf(store, unchanged)).toEqual([{ kind: 'committee', text: 'committee plan p-ethereum-49 pending: 0/2 approvals' }])
+    await store.plans.transition('p-ethereum-49', 'awaiting_approval', 'approved')
+    expect(await holdOf(store, unchanged)).toEqual([])
+    expect(await holdOf(store, { chain: 'ethereum', status: 'skipped', reason: 'a plan is executing' })).toEqual([{ kind: 'skipped', text: 'a plan is executing' }])
+  })
+})

@@ -9,6 +9,7 @@ import { openTempStore } from '../store/testing'
 import { planText } from '../telegram/views'
 import { useDevnet } from '../test/devnet'
 import { createWatcher } from '../watch/createWatcher'
+import { PER_BLOCK_WATCH } from '../devnet/deploy'
 import { executePlan } from './executePlan'
 import { chainClient, sender, setVaultPaused, silentLogger, txsFrom } from './testing/devnetHelpers'
 
@@ -31,6 +32,8 @@ function config(): Config {
   const input = structuredClone(devnet.config) as ConfigInput
   input.strategy = { ...(input.strategy ?? {}), approvalThreshold: 1, committee: { members: ['alice', 'bob', 'carol'], required: 2 }, planTtlSeconds: 3_600 }
   for (const c of input.chains) c.finalityDepth = 0
+  // Every block's own APY (no window to fill): the plans here are about re-validation, not warm-up.
+  input.watch = { ...input.watch, ...PER_BLOCK_WATCH }
   return configSchema.parse(input)
 }
 

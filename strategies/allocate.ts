@@ -44,6 +44,12 @@ export type { AllocationChain, AllocationInput, AllocationRoute, AllocationTrans
  *   in cooldown have no variables: they keep their position exactly. A frozen idle venue holds its
  *   whole chain. Missing data never moves money; only evidence (a depeg, a pause) excludes.
  *
+ * Position-dependent penalties (venue `atPosition`, see `curveOf`): concentration is charged at the
+ * target position and liquidity at the margin of deposits, each venue's direction split into
+ * columns between fixed knots (concave objective), so that a move still pays under the scores it
+ * leads to and the next decision, on the same market data, does not undo it. With bridge routes the
+ * buffer is kept on each chain's total after the plan (a row per chain), not its current total.
+ *
  * A limit the current allocation already breaches (a cap lowered, a buffer spent) is never made
  * worse, and bringing it back within the limit earns a large bonus (M per unit), so breaches are
  * reduced first, as far as liquidity and the move budget allow; the budget itself is never exceeded.

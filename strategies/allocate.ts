@@ -889,6 +889,25 @@ export function curveOf(v: AllocationVenue, score: number | null, policy: Alloca
   }
 }
 
+/**
+ * The score (per unit, per year) of the units a step moves between `current` and `target`: with
+ * the score's position-dependent penalties (`atPosition`), (Y(target) − Y(current)) / (target −
+ * current) — concentration charged where the position ends up, as the allocator charged it; else
+ * the score itself. For plans (strategies/plan.ts): the steps' gains add up to the allocation's.
+ */
+export function movedUnitsScore(
+  v: Pick<AllocationVenue, 'current' | 'score' | 'atPosition' | 'withdrawable' | 'liquidity' | 'liquidityPerDeposit'>,
+  target: bigint,
+  policy: AllocationInput['policy'],
+): number {
+  const c = curveOf(v as AllocationVenue, v.score, policy)
+  if (!c || target === v.current) return v.score
+  const x0 = Number(v.current)
+  const x1 = Number(target)
+  const y = (x: number) => c.base * x - c.penalty(x)
+  return (y(x1) - y(x0)) / (x1 - x0)
+}
+
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 const bpsOf = (x: number) => `${(x * 1e4).toFixed(1)} bps`
 const fmtViolation = (v: Violation) => `${v.constraint} ${v.subject} (${v.detail})`

@@ -474,11 +474,13 @@ export function allocate(input: AllocationInput): Allocation {
       })
       const idle = venues.find((v) => v.id === ch.idleVenueId)!
       if (cs.length) {
-        // Shortfall: M per unit (repaired first); below the buffer now, free up to the dust
-        // tolerance (a shortfall that small is not worth a step).
+        // Shortfall: M per unit (repaired first, in full); below the buffer now by no more than the
+        // dust tolerance, free up to it (a shortfall that small is not worth a step — repairing only
+        // the part beyond it would make a tiny plan every time accrued yield adds a little more).
         const total = nrm(reachTotal.get(ch.name)!, ch.name)
-        const below = idle.current < L.minIdle.get(ch.name)!
-        for (const [cost, upper] of [[0, below ? bufferDust(ch.name) : 0], [-M, b * total + 1]] as const) {
+        const minNow = L.minIdle.get(ch.name)!
+        const dustShort = idle.current < minNow && nrm(minNow - idle.current, ch.name) <= bufferDust(ch.name)
+        for (const [cost, upper] of [[0, dustShort ? bufferDust(ch.name) : 0], [-M, b * total + 1]] as const) {
           cs.push(c.length)
           cf.push(-1)
           c.push(cost)

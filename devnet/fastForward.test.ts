@@ -35,4 +35,25 @@ describe('fastForwardBacktest', () => {
     // Two days are shorter than the 30-day cost horizon.
     expect(r.warnings[0]).toContain('costs dominate short horizons')
   })
+
+  it('a slash on a vault (fast-forward only) cuts its share price once, for good: a position there loses principal', () => {
+    const slashed = parseScenario({
+      name: 'vault-slash',
+      seed: 11,
+      blocks: 4 * 3_600,
+      noise: { aprBps: 0, pegBps: 0, utilisationBps: 0, idleBps: 0 },
+      drift: { aprBps: 0, pegBps: 0, utilisationBps: 0, idleBps: 0, periodBlocks: 3_600 },
+      shocks: [{ kind: 'slash', venue: 'arbitrum-vault-boost', start: 7_200, duration: 3_600, lossBps: 50 }],
+      backtest: { stepBlocks: 3_600, positions: { 'arbitrum-vault-boost': 100 } },
+    })
+    const calm = { ...slashed, shocks: [] }
+    const rate = (r: ReturnType<typeof fastForwardBacktest>, k: number) => Number(r.input.steps[k]!.find((s) => s.venueId === 'arbitrum-vault-boost')!.exchangeRate) / 1e18
+    const a = fastForwardBacktest(slashed)
+    const b = fastForwardBacktest(calm)
+    // Before the slash both markets agree; from its step on the share price is 0.5 % lower, and stays so.
+    expect(rate(a, 1)).toBe(rate(b, 1))
+    for (const k of [2, 3, 4]) expect(rate(a, k) / rate(b, k)).toBeCloseTo(0.995, 9)
+    // Holding 100 in the vault loses 0.5 % of it against the calm market (50 bps of the whole pool here).
+    expect(b.result.hold.yieldBps - a.result.hold.yieldBps).toBeCloseTo(50 * (b.result.hold.finalValue / 100), 1)
+  })
 })

@@ -37,7 +37,7 @@ export function fastForwardInput(
   opts: { policy?: StrategyPolicy; stepBlocks?: number; rebalanceEvery?: number; chains?: readonly string[] } = {},
 ): Omit<FastForwardRun, 'result'> {
   const chains = opts.chains ?? DEFAULT_DEVNET_CHAINS.map((c) => c.name)
-  const problems = checkScenario(scenario, devnetVenueModels(chains))
+  const problems = checkScenario(scenario, devnetVenueModels(chains), { fastForward: true })
   if (problems.length > 0) throw new Error(problems.join('\n'))
   const bt = scenario.backtest ?? scenarioSchema.shape.backtest.unwrap().parse({})
   const stepBlocks = opts.stepBlocks ?? bt.stepBlocks

@@ -20,7 +20,10 @@ import { checkGovernanceScenario, governanceScenarioSchema } from './governance/
  *   `apyDecay` (APR slides linearly from its modelled value to aprBps over the window),
  *   `utilisationSpike` (aave utilisation → utilisationBps, or a vault's idle share → idleBps),
  *   `slash` (the LST's exchange rate is cut by lossBps once, at `start`; the loss is permanent, the
- *   APR is untouched, so an exchange-rate APY is depressed for one APY window and recovers).
+ *   APR is untouched, so an exchange-rate APY is depressed for one APY window and recovers). On an
+ *   ERC-4626 vault a `slash` is a strategy loss: the share price is cut the same way — in the
+ *   fast-forward samples only (`checkScenario(…, { fastForward: true })`): the devnet's SimVault
+ *   has no loss hook, so the live check (deployDevnet, the simulator) refuses it.
  *
  * Randomness: a counter-based PRNG (an integer hash of seed, venue id, channel and index), i.e.
  * a seeded PRNG with random access.
@@ -189,8 +192,14 @@ export const SHOCK_TARGETS: Record<ShockKind, ReadonlyArray<VenueModel['kind']>>
   slash: ['lst'],
 }
 
+/** Shocks the fast-forward samples (marketSamples) model beyond the live simulator's. */
+export const FAST_FORWARD_SHOCK_TARGETS: Partial<Record<ShockKind, ReadonlyArray<VenueModel['kind']>>> = {
+  slash: ['lst', 'erc4626'],
+}
+
 /** Problems of a scenario against the deployed venues (empty = fine). */
-export function checkScenario(s: Scenario, venues: readonly VenueModel[]): string[] {
+export function checkScenario(s: Scenario, venues: readonly VenueModel[], opts: { fastForward?: boolean } = {}): string[] {
+  const targets = (kind: ShockKind) => (opts.fastForward ? (FAST_FORWARD_SHOCK_TARGETS[kind] ?? SHOCK_TARGETS[kind]) : SHOCK_TARGETS[kind])
   const byId = new Map(venues.map((v) => [v.id, v]))
   const known = `(known: ${venues.map((v) => v.id).join(', ')})`
   const problems: string[] = []
@@ -201,8 +210,12 @@ export function checkScenario(s: Scenario, venues: readonly VenueModel[]): strin
   s.shocks.forEach((sh, i) => {
     const v = byId.get(sh.venue)
     if (!v) return void problems.push(`scenario ${s.name}: shocks[${i}].venue: unknown venue "${sh.venue}" ${known}`)
-    if (!SHOCK_TARGETS[sh.kind].includes(v.kind)) {
-      problems.push(`scenario ${s.name}: shocks[${i}]: a ${sh.kind} shock needs a ${SHOCK_TARGETS[sh.kind].join(' or ')} venue, "${sh.venue}" is ${v.kind}`)
+    if (!targets(sh.kind).includes(v.kind)) {
+      const ff = !opts.fastForward && (FAST_FORWARD_SHOCK_TARGETS[sh.kind] ?? []).includes(v.kind)
+      problems.push(
+        `scenario ${s.name}: shocks[${i}]: a ${sh.kind} shock needs a ${SHOCK_TARGETS[sh.kind].join(' or ')} venue, "${sh.venue}" is ${v.kind}` +
+          (ff ? ` (a ${sh.kind} on an ${v.kind} venue exists in the fast-forward backtest only: npm run backtest -- --scenario ${s.name})` : ''),
+      )
     }
     s.shocks.forEach((other, j) => {
       if (j > i && other.venue === sh.venue && overlaps(sh, other)) {
@@ -423,7 +436,8 @@ export function marketSamples(s: Scenario, venues: readonly FastForwardVenue[], 
         if (k === 0) apy = Math.pow(1 + p.aprBps / 10_000 / YEAR_SECONDS, YEAR_SECONDS) - 1
         else {
           after = before * Math.pow(1 + p.aprBps / 10_000 / YEAR_SECONDS, dt)
-          const cut = v.model.kind === 'lst' ? slashBpsBetween(s, v.model.id, index - opts.stepBlocks + 1, index) : 0
+          // A slash: an LST's exchange rate, or a vault's share price (a strategy loss).
+          const cut = v.model.kind === 'lst' || v.model.kind === 'erc4626' ? slashBpsBetween(s, v.model.id, index - opts.stepBlocks + 1, index) : 0
           after *= 1 - cut / 10_000
           apy = Math.pow(after / before, YEAR_SECONDS / dt) - 1
         }

@@ -186,6 +186,7 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
       stuck: s.stuck,
       frozen: s.frozen ?? null,
       withdrawable: s.withdrawable,
+      atPosition: s.atPosition ?? null,
       liquidity: liq.liquidity,
       liquidityPerDeposit: liq.perDeposit,
       lastMovedBlock: lastMoved.get(v.id) ?? null,

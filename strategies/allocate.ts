@@ -44,6 +44,12 @@ export type { AllocationChain, AllocationInput, AllocationRoute, AllocationTrans
  *   in cooldown have no variables: they keep their position exactly. A frozen idle venue holds its
  *   whole chain. Missing data never moves money; only evidence (a depeg, a pause) excludes.
  *
+ * Position-dependent penalties (venue `atPosition`, see `curveOf`): concentration is charged at the
+ * target position and liquidity at the margin of deposits, each venue's direction split into
+ * columns between fixed knots (concave objective), so that a move still pays under the scores it
+ * leads to and the next decision, on the same market data, does not undo it. With bridge routes the
+ * buffer is kept on each chain's total after the plan (a row per chain), not its current total.
+ *
  * A limit the current allocation already breaches (a cap lowered, a buffer spent) is never made
  * worse, and bringing it back within the limit earns a large bonus (M per unit), so breaches are
  * reduced first, as far as liquidity and the move budget allow; the budget itself is never exceeded.
@@ -241,6 +247,23 @@ export function allocate(input: AllocationInput): Allocation {
   const budgetMargin = venues.reduce((s, v) => s + rawUnit(v.chain), 2 * unit) + 1e-12
   const margin = 1e-12
 
+  // With bridge routes a chain's total changes with the plan, and so does its buffer: the buffer is
+  // kept on the chain's total AFTER the plan (a row per routed chain), not the current one — else
+  // every transfer leaves a buffer shortfall (or surplus) of minIdleBps × the amount that the next
+  // decision bridges again, and again (a geometric tail of small plans). A chain already below
+  // its buffer is never made worse (idle does not fall) and is repaired first, up to the buffer
+  // after the plan (the row's shortfall costs M per unit, beyond a dust tolerance).
+  const bps = BigInt(policy.allocation.minIdleBps)
+  const routedBuffer = new Set<string>()
+  if (bps > 0n) for (const r of routes) for (const c of [r.from, r.to]) routedBuffer.add(c)
+  /** A buffer shortfall this small (normalised) is not worth a step: one step's amortised gas, or 0.1 % of the buffer (yield accrued elsewhere). */
+  const bufferDust = (chain: string) => Math.max(repairMin(chain), nrm(L.minIdle.get(chain)!, chain) * BREACH_TOLERANCE)
+  /** The buffer on a chain's total after the plan (raw): ⌈minIdleBps × (total + net transfers in)⌉. */
+  const minIdleAfter = (chain: string, flow: bigint) => {
+    const t = L.chainTotal.get(chain)! + flow
+    return t <= 0n ? 0n : (t * bps + 9_999n) / 10_000n
+  }
+
   const lo = new Array<bigint>(n)
   const hi = new Array<bigint>(n)
   for (let i = 0; i < n; i++) {
@@ -251,7 +274,7 @@ export function allocate(input: AllocationInput): Allocation {
       lo[i] = hi[i] = v.current
     } else if (isIdle(v)) {
       const min = L.minIdle.get(v.chain)!
-      lo[i] = v.current < min ? v.current : wAvail > min ? wAvail : min
+      lo[i] = v.current < min ? v.current : routedBuffer.has(v.chain) ? wAvail : wAvail > min ? wAvail : min
       hi[i] = total
     } else {
       lo[i] = wAvail
@@ -267,6 +290,9 @@ export function allocate(input: AllocationInput): Allocation {
     }
   }
 
+  // ── position-dependent penalties: concentration at the target, liquidity at the margin ──
+  const curves = venues.map((v) => curveOf(v, isIdle(v) ? lpScore(v) : isExcluded(v) ? null : v.score, policy))
+
   // ── the LP's columns and rows, built once; each solve drops the frozen venues' columns ──
   const chainIndex = new Map(chains.map((c, k) => [c.name, k]))
   const protocols = [...L.protocolCap.keys()].sort(cmp)
@@ -280,10 +306,41 @@ export function allocate(input: AllocationInput): Allocation {
     const add = (venue: number, sign: 1 | -1, unitValue: number, cost: number, upper: number) => {
       if (upper > 0) specs.push({ venue, sign, unitValue, cost, upper })
     }
+    /**
+     * One move direction of venue i over a range of positions, as LP columns: a single column at
+     * the venue's score, or — with position-dependent penalties — one column per piece between the
+     * curve's knots, each at the score of the pieces' units after the move (concave: the LP fills
+     * them in order). `extra` is the column's cost beside ±score (move costs, hysteresis, bonus);
+     * `upper` its normalised size. Returns where the range ends (raw).
+     */
+    const column = (i: number, sign: 1 | -1, unitValue: number, extra: number, upper: number, start: bigint): bigint => {
+      const v = venues[i]!
+      const c = curves[i]
+      const sc = L.scale.get(v.chain)!
+      const len = upper > 0 ? BigInt(Math.floor((upper * P) / Number(sc))) : 0n
+      const end = sign > 0 ? start + len : start - len > 0n ? start - len : 0n
+      if (!c || upper <= 0) {
+        add(i, sign, unitValue, sign * lpScore(v) + extra, upper)
+        return end
+      }
+      const lo_ = sign > 0 ? start : end
+      const hi_ = sign > 0 ? end : start
+      const gap = BigInt(Math.ceil(Number(hi_) * 1e-9)) + 1n
+      const cuts = [lo_, ...c.knots.filter((k) => k > lo_ + gap && k + gap < hi_), hi_]
+      const pieces: [bigint, bigint][] = []
+      for (let k = 0; k + 1 < cuts.length; k++) pieces.push([cuts[k]!, cuts[k + 1]!])
+      if (sign < 0) pieces.reverse() // withdrawals: from the top down
+      let left = upper
+      pieces.forEach(([a, b], k) => {
+        const size = k === pieces.length - 1 ? left : Math.min(left, Number((b - a) * sc) / P)
+        left -= size
+        add(i, sign, unitValue, sign * c.marginal(a, b, sign) + extra, size)
+      })
+      return end
+    }
     for (let i = 0; i < n; i++) {
       const v = venues[i]!
       if (L.fixed.has(v.id)) continue
-      const s = lpScore(v)
       const idle = isIdle(v)
       const kDep = idle ? 0 : unitCost(policy, v.kind, 'deposit', best.get(v.chain) ?? 0) * A
       const kWd = idle ? 0 : unitCost(policy, v.kind, 'withdraw', best.get(v.chain) ?? 0) * A
@@ -291,17 +348,18 @@ export function allocate(input: AllocationInput): Allocation {
       const sp = spread.get(v.chain)!
       if (idle) {
         const min = L.minIdle.get(v.chain)!
-        if (cur < min && nrm(min - cur, v.chain) > repairMin(v.chain)) add(i, 1, Infinity, s + M, nrm(min - cur, v.chain))
-        add(i, 1, sp, s, nrm(hi[i]!, v.chain))
-        add(i, -1, sp, -s - h, nrm(cur - lo[i]!, v.chain) - margin)
+        let at = cur
+        if (!routedBuffer.has(v.chain) && cur < min && nrm(min - cur, v.chain) > bufferDust(v.chain)) at = column(i, 1, Infinity, M, nrm(min - cur, v.chain), cur)
+        column(i, 1, sp, 0, nrm(hi[i]!, v.chain), at)
+        column(i, -1, sp, -h, nrm(cur - lo[i]!, v.chain) - margin, cur)
       } else {
         const cap = L.venueCap.get(v.id)
         const room = hi[i]! - cur
-        add(i, 1, sp, s - kDep, (cap || L.liquidityCap.get(v.id) !== undefined) && room > 0n ? nrm(room, v.chain) - margin : nrm(room, v.chain))
+        column(i, 1, sp, -kDep, (cap || L.liquidityCap.get(v.id) !== undefined) && room > 0n ? nrm(room, v.chain) - margin : nrm(room, v.chain), cur)
         const wMax = nrm(cur - lo[i]!, v.chain)
         const breach = cap && cur > cap.raw && nrm(cur - cap.raw, v.chain) > Math.max(repairMin(v.chain), nrm(cap.raw, v.chain) * BREACH_TOLERANCE) ? Math.min(nrm(cur - cap.raw, v.chain) + margin, wMax) : 0
-        add(i, -1, Infinity, -s - kWd - h + M, breach)
-        add(i, -1, isExcluded(v) ? Infinity : sp, -s - kWd - h, wMax - breach)
+        const at = column(i, -1, Infinity, -kWd - h + M, breach, cur)
+        column(i, -1, isExcluded(v) ? Infinity : sp, -kWd - h, wMax - breach, at)
       }
     }
   }
@@ -395,6 +453,42 @@ export function allocate(input: AllocationInput): Allocation {
       if (!chainRow[k]!.cs.length) continue
       rows.push({ cols: chainRow[k]!.cs, coefs: chainRow[k]!.cf, sense: 'eq', rhs: 0 })
       rowNames.push(`chain:${chains[k]!.name}`)
+    }
+    // Buffer after the plan, per routed chain: idle + d − w ≥ b·(total + in − out), i.e.
+    // −d + w + b·in − b·out ≤ idle − b·total.
+    const b = Number(bps) / 10_000
+    for (const ch of chains) {
+      if (!routedBuffer.has(ch.name)) continue
+      const cs: number[] = []
+      const cf: number[] = []
+      cols.forEach((col, j) => {
+        if (venues[col.venue]!.id !== ch.idleVenueId) return
+        cs.push(j)
+        cf.push(-col.sign)
+      })
+      routes.forEach((r, k) => {
+        const j = routeCol[k]!
+        if (j < 0 || (r.to !== ch.name && r.from !== ch.name)) return
+        cs.push(j)
+        cf.push(r.to === ch.name ? b : -b)
+      })
+      const idle = venues.find((v) => v.id === ch.idleVenueId)!
+      if (cs.length) {
+        // Shortfall: M per unit (repaired first, in full); below the buffer now by no more than the
+        // dust tolerance, free up to it (a shortfall that small is not worth a step — repairing only
+        // the part beyond it would make a tiny plan every time accrued yield adds a little more).
+        const total = nrm(reachTotal.get(ch.name)!, ch.name)
+        const minNow = L.minIdle.get(ch.name)!
+        const dustShort = idle.current < minNow && nrm(minNow - idle.current, ch.name) <= bufferDust(ch.name)
+        for (const [cost, upper] of [[0, dustShort ? bufferDust(ch.name) : 0], [-M, b * total + 1]] as const) {
+          cs.push(c.length)
+          cf.push(-1)
+          c.push(cost)
+          ub.push(upper)
+        }
+        rows.push({ cols: cs, coefs: cf, sense: 'le', rhs: nrm(idle.current, ch.name) - b * nrm(L.chainTotal.get(ch.name)!, ch.name) - margin })
+        rowNames.push(`buffer:${ch.name}`)
+      }
     }
     const groupRow = (g: Group | null, r: { cs: number[]; cf: number[] }) => {
       if (!g || !r.cs.length) return
@@ -552,7 +646,9 @@ export function allocate(input: AllocationInput): Allocation {
       // on: the chain's deposits give it back, largest first, so idle neither drops below its
       // buffer nor falls further than the LP moved it (the move budget).
       const idleAt = venues.findIndex((v) => v.id === ch.idleVenueId)
-      let short = lo[idleAt]! - idle
+      const cur = venues[idleAt]!.current
+      const floor = routedBuffer.has(ch.name) && cur >= L.minIdle.get(ch.name)! ? minIdleAfter(ch.name, flowRaw.get(ch.name) ?? 0n) : lo[idleAt]!
+      let short = floor - idle
       if ((bridgeDust.get(ch.name) ?? 0n) > short) short = bridgeDust.get(ch.name)!
       if (short > 0n && flowRaw.has(ch.name)) {
         const deps = venues
@@ -605,9 +701,17 @@ export function allocate(input: AllocationInput): Allocation {
   let moved = 0n
   for (const v of venues) {
     const t = target.get(v.id)!
-    const s = isExcluded(v) && !isIdle(v) ? 0 : lpScore(v)
-    currentYield += s * hOf(v.current, v.chain)
-    targetYield += s * hOf(t, v.chain)
+    const cv = curves[venues.indexOf(v)]
+    if (cv) {
+      // Position-dependent penalties charged where the position is (before) and will be (after).
+      const unitH = hOf(1n, v.chain)
+      currentYield += (cv.base * Number(v.current) - cv.penalty(Number(v.current))) * unitH
+      targetYield += (cv.base * Number(t) - cv.penalty(Number(t))) * unitH
+    } else {
+      const s = isExcluded(v) && !isIdle(v) ? 0 : lpScore(v)
+      currentYield += s * hOf(v.current, v.chain)
+      targetYield += s * hOf(t, v.chain)
+    }
     if (t !== v.current && !isIdle(v)) {
       const direction = t > v.current ? 'deposit' : 'withdraw'
       oneOffCost += stepCost(policy, { chain: v.chain, kind: v.kind, direction, amount: hOf(t > v.current ? t - v.current : v.current - t, v.chain), bestScore: best.get(v.chain) ?? 0 }).total
@@ -710,6 +814,100 @@ export function allocate(input: AllocationInput): Allocation {
     warnings,
     solver: { status: outcome, iterations, solves },
   }
+}
+
+/** Knots of the concentration curve: the pool's share of the venue's TVL at free + (1 − free)·j/K. */
+const CONCENTRATION_KNOTS = 24
+
+/**
+ * A venue's yield as a function of the pool's position x (raw units as a float): what holding x
+ * earns per year, its position-dependent penalties charged where the position will be, not where
+ * it is (risk.ts `atPosition`):
+ *
+ *   Y(x) = base·x − x·conc(x) − liq(x)
+ *   base     = score + (concentration + liquidity penalty at the current position) / 1e4
+ *   conc(x)  = maxPenalty · max(0, (x/(O + x) − free)/(1 − free))   O = TVL − current: the others' funds
+ *   liq(x)   = maxPenalty · (uncovered(x) − uncovered(current)) + liquidity penalty at current × current
+ *   uncovered(x) = max(0, (c − V) + (1 − f)·max(0, x − c))          V = the venue's liquidity, f = per deposit
+ *
+ * A withdrawal does not change the uncovered part (it consumes the liquidity it uses), so only
+ * deposits pay liquidity at the margin; with the liquidity unknown or f = 1 nothing does. x·conc(x)
+ * and liq(x) are convex: Y is concave, and the LP charges it piece by piece between fixed knots
+ * (shares of the others' TVL) and the current position, each piece at its secant. The knots depend
+ * on market data only, so the optimum is a fixed point: re-allocated from its own target with the
+ * same data, the pieces at the target are a refinement of those it was chosen with, and no move pays.
+ */
+export interface PositionCurve {
+  base: number
+  /** Position-dependent penalties per year (raw units × fraction) of holding x. */
+  penalty: (x: number) => number
+  /** Where the marginal penalty changes (raw), ascending. */
+  knots: bigint[]
+  /** The score (per unit, per year) of the units between a and b (raw, a < b), moved in `sign`'s direction. */
+  marginal: (a: bigint, b: bigint, sign: 1 | -1) => number
+  /** Y(x) / x at a target (the score there); the base when x = 0. */
+  scoreAt: (x: bigint) => number
+}
+
+export function curveOf(v: AllocationVenue, score: number | null, policy: AllocationInput['policy']): PositionCurve | null {
+  const at = v.atPosition
+  if (!at || score === null || !Number.isFinite(score)) return null
+  const r = policy.risk
+  const c = Number(v.current)
+  const base = score + (at.concentrationBps + at.liquidityBps) / 1e4
+  const mC = r.concentration.maxPenaltyBps / 1e4
+  const free = r.concentration.freeShareBps / 1e4
+  const others = at.tvl === null ? null : Math.max(0, Number(at.tvl) - c)
+  const conc = (x: number) => (others === null || free >= 1 || mC === 0 || x <= 0 ? 0 : x * mC * Math.max(0, (Math.min(x / (others + x), 1) - free) / (1 - free)))
+  const knots: bigint[] = []
+  if (others !== null && others > 0 && free < 1 && mC > 0) {
+    for (let j = 0; j < CONCENTRATION_KNOTS; j++) {
+      const sh = free + ((1 - free) * j) / CONCENTRATION_KNOTS
+      knots.push(BigInt(Math.round((sh * others) / (1 - sh))))
+    }
+  }
+  const mL = r.liquidity.maxPenaltyBps / 1e4
+  const V = v.liquidity != null ? Number(v.liquidity) : v.withdrawable != null && v.withdrawable < v.current ? Number(v.withdrawable) : null
+  const f = Math.min(1, Math.max(0, v.liquidityPerDeposit ?? 1))
+  const uncovered = (x: number) => (V === null || f >= 1 ? 0 : Math.max(0, c - V + (1 - f) * Math.max(0, x - c)))
+  if (V !== null && f < 1 && mL > 0 && c < V) knots.push(BigInt(Math.round(c + (V - c) / (1 - f))))
+  knots.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  const liqNow = (at.liquidityBps / 1e4) * c
+  const liq = (x: number) => liqNow + mL * (uncovered(x) - uncovered(c))
+  const penalty = (x: number) => conc(x) + liq(x)
+  return {
+    base,
+    penalty,
+    knots,
+    marginal: (a, b, sign) => {
+      const x0 = Number(a)
+      const x1 = Number(b)
+      if (!(x1 > x0)) return base
+      const dConc = (conc(x1) - conc(x0)) / (x1 - x0)
+      const dLiq = sign > 0 ? (liq(x1) - liq(x0)) / (x1 - x0) : 0
+      return base - dConc - dLiq
+    },
+    scoreAt: (x) => (x <= 0n ? base : base - penalty(Number(x)) / Number(x)),
+  }
+}
+
+/**
+ * The score (per unit, per year) of the units a step moves between `current` and `target`: with
+ * the score's position-dependent penalties (`atPosition`), (Y(target) − Y(current)) / (target −
+ * current) — concentration charged where the position ends up, as the allocator charged it; else
+ * the score itself. For plans (strategies/plan.ts): the steps' gains add up to the allocation's.
+ */
+export function movedUnitsScore(
+  v: Pick<AllocationVenue, 'current' | 'score' | 'atPosition' | 'withdrawable' | 'liquidity' | 'liquidityPerDeposit'>,
+  target: bigint,
+  policy: AllocationInput['policy'],
+): number {
+  const c = curveOf(v as AllocationVenue, v.score, policy)
+  if (!c || target === v.current) return v.score
+  const x0 = Number(v.current)
+  const x1 = Number(target)
+  const y = (x: number) => c.base * x - c.penalty(x)
+  return (y(x1) - y(x0)) / (x1 - x0)
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)

@@ -286,7 +286,7 @@ export function backtest(input: BacktestInput): BacktestResult {
             strat.positions,
             (v) => {
               const s = scores.get(v.id)!
-              return { score: s.score, excluded: s.excluded, stuck: s.stuck, withdrawable: s.withdrawable, lastMovedBlock: lastMoved.get(v.id) ?? null }
+              return { score: s.score, excluded: s.excluded, stuck: s.stuck, withdrawable: s.withdrawable, atPosition: s.atPosition ?? null, lastMovedBlock: lastMoved.get(v.id) ?? null }
             },
             policy,
             blockOf,

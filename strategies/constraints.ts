@@ -34,6 +34,13 @@ export interface AllocationVenue {
   liquidity?: bigint | null
   /** The share of a deposit into the venue that stays withdrawable (0..1; default 1: all of it). */
   liquidityPerDeposit?: number
+  /**
+   * The score's position-dependent penalties at `current` (risk.ts `VenueScore.atPosition`): when
+   * given, the allocator charges concentration at the target position and liquidity at the margin
+   * instead of the current position's per-unit figures (allocate.ts). Absent: `score` is taken as
+   * the same for every unit (tests, callers without samples).
+   */
+  atPosition?: { tvl: bigint | null; concentrationBps: number; liquidityBps: number } | null
   /** Block (of the venue's chain) of the last step in this venue; null = never. */
   lastMovedBlock?: bigint | null
   /** From the venue config: `maxAmount` in collateral units, `maxShareBps` of the pool's collateral. */
@@ -324,9 +331,13 @@ export function checkAllocation(
       if (x > lim) out.push({ constraint: 'venue-cap', subject: v.id, detail: `target ${x} above ${cap.by} ${cap.raw}${v.current > cap.raw ? ` (now ${v.current})` : ''}` })
     }
     if (idle) {
+      // The buffer is kept on the chain's total after the plan (its transfers in and out); a chain
+      // already below it may stay where it is.
       const min = L.minIdle.get(v.chain)!
-      const lim = v.current < min ? v.current : min
-      if (x < lim) out.push({ constraint: 'min-idle', subject: v.id, detail: `idle ${x} below buffer ${min}` })
+      const total = L.chainTotal.get(v.chain)! + (flow.get(v.chain) ?? 0n)
+      const after = total <= 0n ? 0n : ceilDiv(total * BigInt(input.policy.allocation.minIdleBps), 10_000n)
+      const lim = v.current < min ? v.current : after
+      if (x < lim) out.push({ constraint: 'min-idle', subject: v.id, detail: `idle ${x} below buffer ${after}` })
     }
   }
   const groupCheck = (constraint: 'chain-cap' | 'protocol-cap', key: (v: AllocationVenue) => string, caps: Map<string, bigint>) => {

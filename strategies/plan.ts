@@ -2,7 +2,7 @@ import { formatUnits } from 'viem'
 import { formatAmount } from '../core/amount'
 import type { VenueKind } from '../config/schema'
 import { BaseError } from '../core/errors'
-import type { Allocation, Binding } from './allocate'
+import { movedUnitsScore, type Allocation, type Binding } from './allocate'
 import type { AllocationTransfer } from './constraints'
 import { bridgeCost, stepCost } from './costs'
 import type { StrategyPolicy } from './policy'
@@ -159,6 +159,18 @@ export function buildPlan(input: BuildPlanInput): Plan {
   const earning = (id: string) => (Number.isFinite(scoreOf(id)) ? scoreOf(id) : 0)
   const best = new Map<string, number>()
   for (const v of input.venues) if (Number.isFinite(scoreOf(v.id))) best.set(v.chain, Math.max(best.get(v.chain) ?? 0, scoreOf(v.id)))
+  /**
+   * The score of the units a venue's change moves: with position-dependent penalties (a score's
+   * `atPosition`), concentration is charged where the position ends up (as the allocator does), so a
+   * deposit into a venue it makes concentrated gains what it will earn there, not today's score.
+   */
+  const movedScore = (id: string) => {
+    const sc = scores.get(id)
+    const cur = get(input.current, id) ?? 0n
+    const tgt = get(input.target, id) ?? cur
+    if (!sc || !Number.isFinite(sc.score) || !sc.atPosition) return earning(id)
+    return movedUnitsScore({ current: cur, score: sc.score, atPosition: sc.atPosition, withdrawable: sc.withdrawable }, tgt, policy)
+  }
   const human = (raw: bigint, chain: string) => Number(formatUnits(raw, chains.get(chain)!.decimals))
   const sym = (chain: string) => chains.get(chain)!.symbol ?? 'units'
   const fmt = (raw: bigint, chain: string) => `${human(raw, chain).toLocaleString('en-US', { maximumFractionDigits: 6 })} ${sym(chain)}`
@@ -175,10 +187,11 @@ export function buildPlan(input: BuildPlanInput): Plan {
     const amount = kind === 'withdraw' ? cur - tgt : tgt - cur
     const chain = chains.get(v.chain)!
     const idleId = chain.idleVenueId
-    const sIdle = earning(idleId)
-    const s = earning(v.id)
+    const sIdle = movedScore(idleId)
+    const s = movedScore(v.id)
     const units = human(amount, v.chain)
     const gain = kind === 'withdraw' ? units * (sIdle - s) : units * (s - sIdle)
+    const atTarget = Math.abs(s - earning(v.id)) > 1e-6 ? ` (${pct(s)} for the units moved: concentration charged at the target)` : ''
     const c = stepCost(policy, { chain: v.chain, kind: v.kind, direction: kind, amount: units, bestScore: best.get(v.chain) ?? 0 })
     const sc = scores.get(v.id)
     const binding = [...(input.binding?.[v.id] ?? [])]
@@ -186,8 +199,8 @@ export function buildPlan(input: BuildPlanInput): Plan {
       kind === 'withdraw'
         ? sc?.excluded
           ? `${v.id} is excluded (${sc.excluded}): move to idle ${idleId}`
-          : `${v.id} scores ${pct(scoreOf(v.id))} against idle ${idleId}'s ${pct(sIdle)}${tgt > 0n ? `; keeps ${fmt(tgt, v.chain)}` : ''}`
-        : `${v.id} scores ${pct(scoreOf(v.id))} against idle ${idleId}'s ${pct(sIdle)}`
+          : `${v.id} scores ${pct(scoreOf(v.id))}${atTarget} against idle ${idleId}'s ${pct(sIdle)}${tgt > 0n ? `; keeps ${fmt(tgt, v.chain)}` : ''}`
+        : `${v.id} scores ${pct(scoreOf(v.id))}${atTarget} against idle ${idleId}'s ${pct(sIdle)}`
     const held = binding.map((b) => `${b.constraint}: ${b.detail}`)
     const why =
       `${kind === 'withdraw' ? 'withdraw' : 'deposit'} ${fmt(amount, v.chain)} ${kind === 'withdraw' ? 'from' : 'into'} ${v.id}: ${reason}; ` +
@@ -205,7 +218,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     const to = chains.get(t.to)!
     const sent = human(t.amount, t.from)
     const got = human(t.received, t.to)
-    const gain = got * earning(to.idleVenueId) - sent * earning(from.idleVenueId)
+    const gain = got * movedScore(to.idleVenueId) - sent * movedScore(from.idleVenueId)
     const c = bridgeCost(policy, { from: t.from, to: t.to, amount: sent, bestScoreTo: best.get(t.to) ?? 0 })
     const transfer = { from: t.from, to: t.to, amount: t.amount, received: t.received }
     bridges.push({

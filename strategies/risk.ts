@@ -91,6 +91,21 @@ export interface VenueScore {
   withdrawable: bigint | null
   /** Block of the latest sample the score is based on (null without samples). */
   sampleBlock: bigint | null
+  /**
+   * The score's position-dependent penalties at the current position (bps per year, included in
+   * `score`) and the latest TVL (raw, the pool's position included; null = no reading). The
+   * allocator takes them out of the score and charges concentration at the *target* position and
+   * liquidity at the margin (allocate.ts, "Position-dependent penalties"): a move must still pay
+   * under the scores it leads to. Absent without samples.
+   */
+  atPosition?: PositionTerms
+}
+
+/** See `VenueScore.atPosition`. */
+export interface PositionTerms {
+  tvl: bigint | null
+  concentrationBps: number
+  liquidityBps: number
 }
 
 const DAY = 86_400
@@ -250,7 +265,8 @@ export function scoreVenue(input: ScoreInput, policy: StrategyPolicy): VenueScor
   else if (!complete(latest)) frozen = `held: no APY reading for ${duration(W! - (latest.apySpanSeconds ?? 0))} of ${duration(W!)}`
   else if (g === null) frozen = 'held: no APY reading in the window'
 
-  return { ...base, score: excluded || frozen ? -Infinity : score, grossApy: g, excluded, frozen, stuck, withdrawable, sampleBlock }
+  const atPosition: PositionTerms = { tvl: tvl !== null && tvl > 0n ? tvl : null, concentrationBps: concPen, liquidityBps: liq }
+  return { ...base, score: excluded || frozen ? -Infinity : score, grossApy: g, excluded, frozen, stuck, withdrawable, sampleBlock, atPosition }
 }
 
 /** A span of seconds in the largest unit that keeps it readable: "45 s", "14 min", "14 h", "3 d". */

@@ -31,6 +31,8 @@ function config(): Config {
   const input = structuredClone(devnet.config) as ConfigInput
   input.strategy = { ...(input.strategy ?? {}), approvalThreshold: 1, committee: { members: ['alice', 'bob', 'carol'], required: 2 }, planTtlSeconds: 3_600 }
   for (const c of input.chains) c.finalityDepth = 0
+  // Blocks are mined on demand, never while the watcher reads: it may read the head itself.
+  input.watch = { ...input.watch, readBehindHead: 0 }
   return configSchema.parse(input)
 }
 

@@ -244,8 +244,9 @@ export function createAlerts(db: Db): AlertsQueries {
           [input.agent, input.chain, after],
         )
         for (const r of rows) {
+          // Withdrawn either way (a later reorg leaves it be); unsent, it is never sent.
+          await db.run('UPDATE alerts SET retracted_at = ? WHERE id = ?', [at, r.id])
           if (r.delivered_at === null) {
-            await db.run('UPDATE alerts SET retracted_at = ? WHERE id = ?', [at, r.id])
             out.retracted++
           } else {
             // Sent already: say it was withdrawn. No block number: a correction is never withdrawn itself.

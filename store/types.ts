@@ -135,7 +135,7 @@ export interface Alert {
   deliveryAttempts: number
   /** Last delivery failure, if any. */
   lastError: string | null
-  /** Set when a reorg removed the alert's block before it was delivered: it is never sent. */
+  /** Set when a reorg removed the alert's block: withdrawn (never sent if it was not yet delivered; else a correction followed). */
   retractedAt?: number | null
 }
 

@@ -448,7 +448,10 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       if (cursor === null) {
         // A new watcher starts at the head, after back-filling the APY window from the chain
         // (where the node serves history) so the venues have complete windows within one round.
-        const head = await headNumber()
+        // The newest block it may read: watch.readBehindHead blocks below the head.
+        const chainHead = await headNumber()
+        const lag = BigInt(config.watch.readBehindHead)
+        const head = chainHead > lag ? chainHead - lag : 0n
         next = await backfillStart(head)
         if (next < head) {
           cursor = { number: next - 1n, hash: '0x' }

@@ -26,9 +26,10 @@ beforeEach(async () => {
 })
 afterEach(() => cleanup())
 
-function configWith(opts: { finalityDepth: number; broken?: string[] }): Config {
+function configWith(opts: { finalityDepth: number; broken?: string[]; readBehindHead?: number }): Config {
   const input = structuredClone(devnet.config) as ConfigInput
   input.watch = { ...input.watch, ...PER_BLOCK_WATCH }
+  if (opts.readBehindHead !== undefined) input.watch.readBehindHead = opts.readBehindHead
   for (const c of input.chains) if (c.name === CHAIN) c.finalityDepth = opts.finalityDepth
   // Venues whose calls revert (the pool share is no ERC-4626 vault): an 'unavailable' alert each.
   const poolShare = devnet.deployment.chains[CHAIN]!.poolShare
@@ -188,6 +189,25 @@ describe('reorgs under a watcher (devnet, real anvil reorgs)', () => {
     await expectAllCanonical(start, await head())
     // The halt stays until an operator lifts it.
     expect(await store.controls.isPaused('executor')).toBe(true)
+  })
+
+  it('one block behind the head (the default): a fresh watcher starts below the head, and a 2-block reorg withdraws the one block it had read', async () => {
+    const config = configWith({ finalityDepth: 3, readBehindHead: 1 })
+    const w = makeWatcher(config)
+    const h0 = await head()
+    expect(await w.tick()).toMatchObject({ status: 'processed', block: h0 - 1n, head: h0 })
+    await devnet.mine(CHAIN, 4)
+    expect(await catchUp(w)).toBe(4)
+    const top = await head()
+    expect((await store.cursors.get(CHAIN))!.blockNumber).toBe(top - 1n)
+
+    await rpc('anvil_reorg', [2, []])
+    expect(await w.tick()).toEqual({ status: 'reorg', ancestor: top - 2n, depth: 1, deep: false })
+    await devnet.mine(CHAIN, 2)
+    await catchUp(w)
+    expect((await store.cursors.get(CHAIN))!.blockNumber).toBe((await head()) - 1n)
+    expect(await store.samples.missingBlocks(CHAIN, h0 - 1n, (await head()) - 1n)).toEqual([])
+    await expectAllCanonical(h0 - 1n, await head())
   })
 
   it('an operator’s own pause is left as it was by a deep reorg', async () => {

@@ -11,5 +11,6 @@ CREATE TABLE watch_blocks (
   PRIMARY KEY (chain, block_number)
 );
 
--- Set when a reorg removed the block the alert was raised on before it was delivered: never sent.
+-- Set when a reorg removed the block the alert was raised on: withdrawn. Undelivered, it is never
+-- sent; delivered, a correction notice (a new row) followed.
 ALTER TABLE alerts ADD COLUMN retracted_at INTEGER;

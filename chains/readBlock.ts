@@ -50,8 +50,8 @@ export class BlockReorgedError extends RetryableError {
 }
 
 /**
- * The chain no longer builds on the block we hold as `number − 1` (its hash there differs, or the
- * chain is shorter): a reorg; the reader finds the common ancestor (watch/createWatcher.ts).
+ * The chain no longer builds on the block we hold as `number − 1` (the chain has another block
+ * there): a reorg; the reader finds the common ancestor (watch/createWatcher.ts).
  */
 export class ReorgDetectedError extends RetryableError {
   override name = 'ReorgDetectedError'
@@ -68,8 +68,9 @@ export interface ReadBlockOptions {
   behind?: number
   /**
    * The hash we hold for block `number − 1`: the header of that number is fetched in the same
-   * batch, and a different hash (or a chain that no longer reaches it) is a ReorgDetectedError,
-   * also while `number` is not mined yet.
+   * batch, and a different hash there is a ReorgDetectedError, also while `number` is not mined
+   * yet. Only a different hash counts: a node that does not (yet) have the block — one lagging
+   * behind a load balancer, or a chain rolled back and not yet regrown — is waited for.
    */
   parent?: Hex
 }
@@ -155,7 +156,6 @@ export async function readBlock(chain: ChainClient, plan: readonly Planned[], nu
   if (headR.status === 'rejected') throw new RetryableError(`${chain.name}: eth_blockNumber failed`, { cause: headR.reason })
   const head = BigInt(headR.value as string)
   if (checkParent) {
-    if (head < number - 1n) throw new ReorgDetectedError(`${chain.name}: the head went back to ${head}, below block ${number - 1n} we hold`, number - 1n)
     if (parentR.status === 'rejected') throw new RetryableError(`${chain.name}: block ${number - 1n} header failed`, { cause: parentR.reason })
     const parent = parentR.value as RawHeader | null
     if (parent && parent.hash !== opts.parent) throw new ReorgDetectedError(`${chain.name}: block ${number - 1n} is now ${parent.hash}, we hold ${opts.parent}`, number - 1n)

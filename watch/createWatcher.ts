@@ -364,7 +364,8 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   /**
    * The newest block we stored that is still the chain's (its hash at that number is the one we
    * hold), searched down from `from` through the kept hash chain; the bottom of the kept range when
-   * none is (a reorg deeper than we can see).
+   * none is (a reorg deeper than we can see). A block the node does not serve is passed over (no
+   * evidence either way); the blocks above the ancestor descend from a replaced one, so they go too.
    */
   async function commonAncestor(from: bigint): Promise<{ number: bigint; hash: `0x${string}` }> {
     const low = from > BigInt(keepBlocks) ? from - BigInt(keepBlocks) : 0n

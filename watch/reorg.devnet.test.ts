@@ -93,7 +93,15 @@ describe('reorgs under a watcher (devnet, real anvil reorgs)', () => {
     expect(await store.samples.blocksBetween(CHAIN, start, top)).toHaveLength(6)
 
     if (how === 'anvil_reorg') await rpc('anvil_reorg', [depth, []])
-    else await rpc('anvil_rollback', [depth])
+    else {
+      await rpc('anvil_rollback', [depth])
+      // A shorter chain is no evidence of a reorg yet (a lagging node looks the same): it waits.
+      expect(await w.tick()).toMatchObject({ status: 'waiting' })
+      // The chain regrows with other blocks: a transaction makes the first one differ.
+      const wallet = devnet.chain(CHAIN).wallet(2)
+      await wallet.sendTransaction({ to: devnet.accounts.operator.address, value: 1n })
+      await devnet.mine(CHAIN, depth - 1)
+    }
     const after = await Promise.all([...Array(depth).keys()].map((i) => hashAt(top - BigInt(i))))
     // Precondition: the chain really changed under the stored blocks.
     for (let i = 0; i < depth; i++) expect(after[i]).not.toBe(before[i])

@@ -21,7 +21,7 @@ export interface BlockRead {
   readings: VenueReading[]
 }
 
-interface Planned {
+export interface Planned {
   venue: VenueConfig
   calls: VenueCall[]
   pegCalls: VenueCall[]
@@ -41,37 +41,55 @@ export function planReads(venues: readonly VenueConfig[], pool: Address): Planne
   }))
 }
 
+/** The block a read is pinned to: its number (the old way, kept for comparison) or its hash (EIP-1898). */
+export type BlockPin = { blockHash: Hex } | { blockNumber: bigint }
+
+/** The block we read was replaced on the chain (a reorg) while we read it: the read is discarded and redone. */
+export class BlockReorgedError extends RetryableError {
+  override name = 'BlockReorgedError'
+}
+
 /**
- * Reads every venue and position of a chain at block `number` in ONE multicall (aggregate3,
- * every call allowed to fail), sent in the same JSON-RPC batch as the block header and the head
- * number: one HTTP request per block. A reverted call makes that venue's sample unavailable; it
- * never fails the block.
+ * The chain no longer builds on the block we hold as `number − 1` (the chain has another block
+ * there): a reorg; the reader finds the common ancestor (watch/createWatcher.ts).
  */
-export async function readBlock(chain: ChainClient, plan: readonly Planned[], number: bigint): Promise<BlockRead> {
+export class ReorgDetectedError extends RetryableError {
+  override name = 'ReorgDetectedError'
+  constructor(
+    message: string,
+    readonly number: bigint,
+  ) {
+    super(message)
+  }
+}
+
+export interface ReadBlockOptions {
+  /** Read only once the head is this many blocks past `number` (config watch.readBehindHead; default 0). */
+  behind?: number
+  /**
+   * The hash we hold for block `number − 1`: the header of that number is fetched in the same
+   * batch, and a different hash there is a ReorgDetectedError, also while `number` is not mined
+   * yet. Only a different hash counts: a node that does not (yet) have the block — one lagging
+   * behind a load balancer, or a chain rolled back and not yet regrown — is waited for.
+   */
+  parent?: Hex
+}
+
+/** One aggregate3 call (every call allowed to fail) for the planned reads. */
+export function encodeReads(plan: readonly Planned[]): { flat: VenueCall[]; data: Hex } {
   const flat: VenueCall[] = plan.flatMap((p) => [...p.calls, ...p.pegCalls])
   const data = encodeFunctionData({
     abi: multicall3Abi,
     functionName: 'aggregate3',
     args: [flat.map((c) => ({ target: c.address, allowFailure: true, callData: encodeFunctionData({ abi: c.abi as Abi, functionName: c.functionName, args: c.args as unknown[] }) }))],
   })
-  const tag = numberToHex(number)
-  const request = chain.client.request as unknown as (a: { method: string; params: unknown[] }) => Promise<unknown>
-  const [headR, blockR, callR] = await Promise.allSettled([
-    request({ method: 'eth_blockNumber', params: [] }),
-    request({ method: 'eth_getBlockByNumber', params: [tag, false] }),
-    request({ method: 'eth_call', params: [{ to: chain.config.multicall3, data }, tag] }),
-  ])
-  if (headR.status === 'rejected') throw new RetryableError(`${chain.name}: eth_blockNumber failed`, { cause: headR.reason })
-  const head = BigInt(headR.value as string)
-  if (number > head) throw new BlockNotYetAvailableError(`${chain.name}: block ${number} not yet mined (head ${head})`)
-  if (blockR.status === 'rejected') throw new RetryableError(`${chain.name}: block ${number} header failed`, { cause: blockR.reason })
-  const raw = blockR.value as { number: Hex; hash: Hex; parentHash: Hex; timestamp: Hex } | null
-  if (!raw) throw new BlockNotYetAvailableError(`${chain.name}: block ${number} not found`)
-  if (callR.status === 'rejected') throw new RetryableError(`${chain.name}: multicall at block ${number} failed`, { cause: callR.reason })
-  const block: BlockHeader = { number: BigInt(raw.number), hash: raw.hash, parentHash: raw.parentHash, timestamp: Number(BigInt(raw.timestamp)) }
+  return { flat, data }
+}
 
-  const returned = decodeFunctionResult({ abi: multicall3Abi, functionName: 'aggregate3', data: callR.value as Hex })
-  if (returned.length !== flat.length) throw new RetryableError(`${chain.name}: multicall returned ${returned.length} results for ${flat.length} calls`)
+/** Decodes what aggregate3 returned into one reading per venue (a reverted call makes that venue unavailable). */
+export function decodeReads(chainName: string, plan: readonly Planned[], flat: readonly VenueCall[], data: Hex): VenueReading[] {
+  const returned = decodeFunctionResult({ abi: multicall3Abi, functionName: 'aggregate3', data })
+  if (returned.length !== flat.length) throw new RetryableError(`${chainName}: multicall returned ${returned.length} results for ${flat.length} calls`)
   const results: CallResult[] = returned.map((r, i) => {
     const call = flat[i]!
     if (!r.success) return { status: 'failure', error: new Error(`${call.functionName} reverted`) }
@@ -83,7 +101,7 @@ export async function readBlock(chain: ChainClient, plan: readonly Planned[], nu
   })
 
   let k = 0
-  const readings = plan.map((p) => {
+  return plan.map((p) => {
     const own = results.slice(k, k + p.calls.length)
     k += p.calls.length
     const peg = results.slice(k, k + p.pegCalls.length)
@@ -96,5 +114,70 @@ export async function readBlock(chain: ChainClient, plan: readonly Planned[], nu
     }
     return reading
   })
-  return { block, head, readings }
+}
+
+/** The block parameter of eth_call for a pin: `{ blockHash }` (EIP-1898) or the number as a hex tag. */
+export function blockParam(pin: BlockPin): Hex | { blockHash: Hex } {
+  return 'blockHash' in pin ? { blockHash: pin.blockHash } : numberToHex(pin.blockNumber)
+}
+
+type RawHeader = { number: Hex; hash: Hex; parentHash: Hex; timestamp: Hex }
+const toHeader = (raw: RawHeader): BlockHeader => ({ number: BigInt(raw.number), hash: raw.hash, parentHash: raw.parentHash, timestamp: Number(BigInt(raw.timestamp)) })
+
+function requester(chain: ChainClient) {
+  return chain.client.request as unknown as (a: { method: string; params: unknown[] }) => Promise<unknown>
+}
+
+/**
+ * Reads every venue and position of a chain at block `number` in ONE multicall (aggregate3,
+ * every call allowed to fail), pinned to the block's HASH (EIP-1898), never its number, so one
+ * read never mixes two forks: the header (with the head number, and the parent's header when
+ * `opts.parent` is given) comes first, then the multicall at `{ blockHash }` in the same JSON-RPC
+ * batch as a second look at the header of that number. The readings are kept only when the
+ * number still names the same hash afterwards; otherwise the block was reorged under the read and
+ * BlockReorgedError (retryable) says to read it again. Two HTTP requests per block.
+ *
+ * `opts.behind`: the block is read only once the head is that far past it. anvil can answer a
+ * read of its newest block with the state of the block it is mining, by hash as by number
+ * (chains/readBlock.devnet.test.ts measures it); a block behind the head is served from its
+ * stored state.
+ * A reverted call makes that venue's sample unavailable; it never fails the block.
+ */
+export async function readBlock(chain: ChainClient, plan: readonly Planned[], number: bigint, opts: ReadBlockOptions = {}): Promise<BlockRead> {
+  const { flat, data } = encodeReads(plan)
+  const tag = numberToHex(number)
+  const request = requester(chain)
+  const checkParent = opts.parent !== undefined && opts.parent !== '0x' && number > 0n
+  const [headR, blockR, parentR] = await Promise.allSettled([
+    request({ method: 'eth_blockNumber', params: [] }),
+    request({ method: 'eth_getBlockByNumber', params: [tag, false] }),
+    checkParent ? request({ method: 'eth_getBlockByNumber', params: [numberToHex(number - 1n), false] }) : Promise.resolve(null),
+  ])
+  if (headR.status === 'rejected') throw new RetryableError(`${chain.name}: eth_blockNumber failed`, { cause: headR.reason })
+  const head = BigInt(headR.value as string)
+  if (checkParent) {
+    if (parentR.status === 'rejected') throw new RetryableError(`${chain.name}: block ${number - 1n} header failed`, { cause: parentR.reason })
+    const parent = parentR.value as RawHeader | null
+    if (parent && parent.hash !== opts.parent) throw new ReorgDetectedError(`${chain.name}: block ${number - 1n} is now ${parent.hash}, we hold ${opts.parent}`, number - 1n)
+  }
+  const behind = BigInt(opts.behind ?? 0)
+  if (number + behind > head) throw new BlockNotYetAvailableError(`${chain.name}: block ${number} not yet readable (head ${head}, reading ${behind} behind it)`)
+  if (blockR.status === 'rejected') throw new RetryableError(`${chain.name}: block ${number} header failed`, { cause: blockR.reason })
+  const raw = blockR.value as RawHeader | null
+  if (!raw) throw new BlockNotYetAvailableError(`${chain.name}: block ${number} not found`)
+  const block = toHeader(raw)
+  if (checkParent && block.parentHash !== opts.parent) throw new ReorgDetectedError(`${chain.name}: block ${number} builds on ${block.parentHash}, we hold ${opts.parent} for ${number - 1n}`, number - 1n)
+
+  const [callR, againR] = await Promise.allSettled([
+    request({ method: 'eth_call', params: [{ to: chain.config.multicall3, data }, blockParam({ blockHash: block.hash })] }),
+    request({ method: 'eth_getBlockByNumber', params: [tag, false] }),
+  ])
+  // The hash must still be the chain's block at that number: a read of an orphaned block is discarded.
+  const again = againR.status === 'fulfilled' ? (againR.value as RawHeader | null) : null
+  if (againR.status === 'fulfilled' && again?.hash !== block.hash) {
+    throw new BlockReorgedError(`${chain.name}: block ${number} changed from ${block.hash} to ${again?.hash ?? 'nothing'} while it was read`)
+  }
+  if (againR.status === 'rejected') throw new RetryableError(`${chain.name}: block ${number} header failed`, { cause: againR.reason })
+  if (callR.status === 'rejected') throw new RetryableError(`${chain.name}: multicall at block ${number} (${block.hash}) failed`, { cause: callR.reason })
+  return { block, head, readings: decodeReads(chain.name, plan, flat, callR.value as Hex) }
 }

@@ -211,6 +211,12 @@ export const watch = z
     backfillMaxBlocks: z.number().int().positive().default(2_000),
     /** Maximum back-off between attempts when every RPC URL fails. */
     maxBackoffMs: z.number().int().positive().default(30_000),
+    /**
+     * A block is read once the chain's head is this many blocks past it (0: read the head itself).
+     * anvil sometimes serves the state of the block being mined for the newest block, by number and
+     * by hash alike (chains/README.md): reading one block behind the head never showed it.
+     */
+    readBehindHead: z.number().int().nonnegative().default(1),
   })
   .superRefine((w, ctx) => {
     if (w.minApySpanSeconds > w.apyWindowSeconds) {

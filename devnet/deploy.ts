@@ -703,9 +703,11 @@ export const DEVNET_WATCH = { apyWindowSeconds: 180, minApySpanSeconds: 60 } as 
 
 /**
  * For tests and benches that drive blocks by hand and want each block's own APY (the former
- * `apyWindowBlocks: 1`): a one-second window, no start-up back-fill.
+ * `apyWindowBlocks: 1`): a one-second window, no start-up back-fill, and the head itself read
+ * (they mine on demand and never while the watcher reads, so anvil's newest-block race cannot
+ * happen; see chains/README.md).
  */
-export const PER_BLOCK_WATCH = { apyWindowSeconds: 1, minApySpanSeconds: 1, backfillWindow: false } as const
+export const PER_BLOCK_WATCH = { apyWindowSeconds: 1, minApySpanSeconds: 1, backfillWindow: false, readBehindHead: 0 } as const
 
 export const DEVNET_TELEGRAM_PORT = 8581
 

@@ -33,7 +33,8 @@ function config(): Config {
   input.strategy = { ...(input.strategy ?? {}), approvalThreshold: 1, committee: { members: ['alice', 'bob', 'carol'], required: 2 }, planTtlSeconds: 3_600 }
   for (const c of input.chains) c.finalityDepth = 0
   // Every block's own APY (no window to fill): the plans here are about re-validation, not warm-up.
-  input.watch = { ...input.watch, ...PER_BLOCK_WATCH }
+  // Blocks are mined on demand, never while the watcher reads: it may read the head itself.
+  input.watch = { ...input.watch, ...PER_BLOCK_WATCH, readBehindHead: 0 }
   return configSchema.parse(input)
 }
 

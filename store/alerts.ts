@@ -1,7 +1,7 @@
 import { StoreError } from './errors.js'
 import { idToDb, intFromDb, intToDb, num, optIntFromDb, optIntToDb, optNum, optStr, str, timeToDb } from './convert.js'
 import type { Db } from './sqlite.js'
-import type { Alert, AlertKind, AlertSeverity, GlitchCount, GlitchInput, OpenCondition, PendingCondition, RaiseInput, RaiseResult, ResolveInput, ResolveResult } from './types.js'
+import type { Alert, AlertKind, AlertSeverity, GlitchCount, GlitchInput, OpenCondition, PendingCondition, RaiseInput, RaiseResult, ResolveInput, ResolveResult, RetractInput, RetractResult } from './types.js'
 
 /**
  * The alert outbox and the open conditions. Every agent raises and resolves (append-only);
@@ -17,8 +17,16 @@ export interface AlertsQueries {
   /** Open conditions, oldest first, optionally filtered. */
   open(filter?: { agent?: string; rule?: string; chain?: string }): Promise<OpenCondition[]>
   isOpen(dedupKey: string): Promise<boolean>
-  /** Rows not yet delivered, oldest first. */
+  /** Rows not yet delivered (and not retracted), oldest first. */
   undelivered(limit?: number): Promise<Alert[]>
+  /**
+   * Reorg: withdraws the agent's alerts raised on `chain` at blocks above `afterBlock`, newest
+   * first, in one transaction. An undelivered row is marked retracted (never sent); a delivered
+   * one gets a correction notice (block_number NULL). A condition opened on a removed block is
+   * closed; one whose recovery was on a removed block is open again (from its earlier open row).
+   * The watcher then re-evaluates the new blocks.
+   */
+  retractAfter(input: RetractInput): Promise<RetractResult>
   /** Marks a row delivered; false if it was already delivered or does not exist. */
   markDelivered(id: number, at?: number): Promise<boolean>
   /** Records a failed delivery attempt (the row stays undelivered). */
@@ -77,6 +85,7 @@ interface AlertRow {
   delivered_at: number | null
   delivery_attempts: number
   last_error: string | null
+  retracted_at?: number | null
 }
 
 interface StateRow {
@@ -109,6 +118,7 @@ function alertFromRow(r: AlertRow): Alert {
     deliveredAt: optNum(r.delivered_at),
     deliveryAttempts: num(r.delivery_attempts),
     lastError: optStr(r.last_error),
+    retractedAt: optNum(r.retracted_at ?? null),
   }
 }
 
@@ -220,8 +230,61 @@ export function createAlerts(db: Db): AlertsQueries {
     },
 
     async undelivered(limit) {
-      const rows = await db.all<AlertRow>('SELECT * FROM alerts WHERE delivered_at IS NULL ORDER BY id LIMIT ?', [limitOf(limit, 100)])
+      const rows = await db.all<AlertRow>('SELECT * FROM alerts WHERE delivered_at IS NULL AND retracted_at IS NULL ORDER BY id LIMIT ?', [limitOf(limit, 100)])
       return rows.map(alertFromRow)
+    },
+
+    async retractAfter(input) {
+      const at = timeToDb(input.at ?? Date.now(), 'retract at')
+      const after = intToDb(input.afterBlock, 'retract afterBlock')
+      return db.transaction(async () => {
+        const out: RetractResult = { retracted: 0, corrected: 0, reopened: 0, closed: 0 }
+        const rows = await db.all<AlertRow>(
+          'SELECT * FROM alerts WHERE agent = ? AND chain = ? AND block_number > ? AND retracted_at IS NULL ORDER BY id DESC',
+          [input.agent, input.chain, after],
+        )
+        for (const r of rows) {
+          // Withdrawn either way (a later reorg leaves it be); unsent, it is never sent.
+          await db.run('UPDATE alerts SET retracted_at = ? WHERE id = ?', [at, r.id])
+          if (r.delivered_at === null) {
+            out.retracted++
+          } else {
+            // Sent already: say it was withdrawn. No block number: a correction is never withdrawn itself.
+            await insertAlert(db, [
+              at,
+              input.agent,
+              r.chain,
+              r.rule,
+              r.subject,
+              r.dedup_key,
+              r.severity,
+              r.kind === 'open' ? 'recovery' : 'open',
+              `Withdrawn: ${r.title}`,
+              `${r.kind === 'open' ? 'this alert' : 'this recovery'} was raised on block ${r.block_number}, which ${input.reason}; the new blocks are being read${r.kind === 'open' ? '' : ' (the condition counts as open until they show otherwise)'}`,
+              null,
+            ])
+            out.corrected++
+          }
+          if (r.kind === 'open') {
+            const closed = await db.run('DELETE FROM alert_state WHERE dedup_key = ? AND alert_id = ?', [r.dedup_key, r.id])
+            out.closed += closed.changes
+          } else if (!(await db.get('SELECT 1 AS one FROM alert_state WHERE dedup_key = ?', [r.dedup_key]))) {
+            const opened = await db.get<AlertRow>(
+              "SELECT * FROM alerts WHERE dedup_key = ? AND kind = 'open' AND id < ? AND retracted_at IS NULL AND block_number IS NOT NULL ORDER BY id DESC LIMIT 1",
+              [r.dedup_key, r.id],
+            )
+            if (opened) {
+              await db.run(
+                `INSERT INTO alert_state (dedup_key, alert_id, agent, chain, rule, subject, severity, title, opened_at, opened_block)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                [r.dedup_key, opened.id, opened.agent, opened.chain, opened.rule, opened.subject, opened.severity, opened.title, opened.created_at, opened.block_number],
+              )
+              out.reopened++
+            }
+          }
+        }
+        return out
+      })
     },
 
     async markDelivered(id, at) {

@@ -18,10 +18,16 @@ export interface CursorsQueries {
    */
   commitBlock(input: CommitBlockInput): Promise<CommitBlockResult>
   /**
-   * Reorg: deletes the chain's samples and positions above `blockNumber` and sets the cursor to
-   * that block, in one transaction.
+   * Reorg: deletes the chain's samples, positions and kept block hashes above `blockNumber` (the
+   * common ancestor) and sets the cursor to that block, in one transaction (joins the caller's).
+   * Returns the samples and positions deleted.
    */
-  rewind(chain: string, blockNumber: bigint, blockHash: Hex): Promise<void>
+  rewind(chain: string, blockNumber: bigint, blockHash: Hex): Promise<{ samples: number; positions: number }>
+  /**
+   * The hashes the watcher stored for blocks from..to of `chain` (inclusive): the kept hash chain
+   * (watch_blocks), else the hash its samples carry. Blocks with neither are absent.
+   */
+  storedHashes(chain: string, from: bigint, to: bigint): Promise<Map<bigint, Hex>>
 }
 
 interface CursorRow {
@@ -54,7 +60,7 @@ export function createCursors(db: Db, samples: SamplesQueries, positions: Positi
       )
     },
 
-    async commitBlock({ chain, blockNumber, blockHash, samples: rows, positions: posRows = [] }) {
+    async commitBlock({ chain, blockNumber, blockHash, samples: rows, positions: posRows = [], parentHash, keepBlocks = 256 }) {
       const where = `commitBlock ${chain}@${String(blockNumber)}`
       for (const s of rows) {
         if (s.chain !== chain || s.blockNumber !== blockNumber) throw new StoreError(`store: ${where}: sample of ${s.venueId} is for ${s.chain}@${String(s.blockNumber)}`)
@@ -67,6 +73,14 @@ export function createCursors(db: Db, samples: SamplesQueries, positions: Positi
       return db.transaction(async () => {
         const inserted = await samples.insertMany(rows)
         await positions.upsertMany(posRows)
+        if (parentHash !== undefined) {
+          await db.run(
+            `INSERT INTO watch_blocks (chain, block_number, block_hash, parent_hash, created_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (chain, block_number) DO UPDATE SET block_hash = excluded.block_hash, parent_hash = excluded.parent_hash, created_at = excluded.created_at`,
+            [chain, n, blockHash, parentHash, Date.now()],
+          )
+          await db.run('DELETE FROM watch_blocks WHERE chain = ? AND block_number < ?', [chain, n - Math.max(1, Math.floor(keepBlocks))])
+        }
         const res = await db.run(
           `INSERT INTO watch_cursors (chain, block_number, block_hash, updated_at) VALUES (?, ?, ?, ?)
            ON CONFLICT (chain) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash, updated_at = excluded.updated_at
@@ -79,11 +93,26 @@ export function createCursors(db: Db, samples: SamplesQueries, positions: Positi
 
     async rewind(chain, blockNumber, blockHash) {
       const n = intToDb(blockNumber, 'rewind blockNumber')
-      await db.transaction(async () => {
-        await samples.deleteAfter(chain, blockNumber)
-        await db.run('DELETE FROM positions WHERE chain = ? AND block_number > ?', [chain, n])
+      return db.transaction(async () => {
+        const s = await samples.deleteAfter(chain, blockNumber)
+        const p = await db.run('DELETE FROM positions WHERE chain = ? AND block_number > ?', [chain, n])
+        await db.run('DELETE FROM watch_blocks WHERE chain = ? AND block_number > ?', [chain, n])
         await q.set({ chain, blockNumber, blockHash })
+        return { samples: s, positions: p.changes }
       })
+    },
+
+    async storedHashes(chain, from, to) {
+      const params = [chain, intToDb(from, 'from'), intToDb(to, 'to')]
+      const out = new Map<bigint, Hex>()
+      for (const r of await db.all<{ block_number: number; block_hash: string }>('SELECT DISTINCT block_number, block_hash FROM samples WHERE chain = ? AND block_number BETWEEN ? AND ?', params)) {
+        out.set(intFromDb(r.block_number, 'samples.block_number'), str(r.block_hash) as Hex)
+      }
+      // The kept hash chain wins over samples (it exists for blocks without venues too).
+      for (const r of await db.all<{ block_number: number; block_hash: string }>('SELECT block_number, block_hash FROM watch_blocks WHERE chain = ? AND block_number BETWEEN ? AND ?', params)) {
+        out.set(intFromDb(r.block_number, 'watch_blocks.block_number'), str(r.block_hash) as Hex)
+      }
+      return out
     },
   }
   return q

@@ -100,6 +100,10 @@ export interface CommitBlockInput {
   samples: readonly SampleInput[]
   /** Positions read at this block, if any. */
   positions?: readonly PositionInput[]
+  /** The block's parent hash: kept with its hash (watch_blocks) so a reorg finds its common ancestor. */
+  parentHash?: Hex
+  /** Block hashes older than this many blocks below this one are pruned (default 256). */
+  keepBlocks?: number
 }
 
 export interface CommitBlockResult {
@@ -131,6 +135,30 @@ export interface Alert {
   deliveryAttempts: number
   /** Last delivery failure, if any. */
   lastError: string | null
+  /** Set when a reorg removed the alert's block: withdrawn (never sent if it was not yet delivered; else a correction followed). */
+  retractedAt?: number | null
+}
+
+export interface RetractInput {
+  /** The agent whose alerts are withdrawn (a chain's watcher). */
+  agent: string
+  chain: string
+  /** Alerts raised on blocks above this one (the common ancestor) are withdrawn. */
+  afterBlock: bigint
+  /** Why, for the correction notices (e.g. "a 3-block reorg of ethereum replaced blocks 10..12"). */
+  reason: string
+  at?: number
+}
+
+export interface RetractResult {
+  /** Undelivered alerts marked retracted (never sent). */
+  retracted: number
+  /** Delivered alerts answered by a correction notice. */
+  corrected: number
+  /** Conditions reopened because their recovery was on a removed block. */
+  reopened: number
+  /** Conditions closed because they were opened on a removed block. */
+  closed: number
 }
 
 export interface RaiseInput {

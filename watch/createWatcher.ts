@@ -3,8 +3,9 @@ import { childLogger, type Logger } from '../core/logger'
 import { BlockNotYetAvailableError, describeError, isRetryable } from '../core/errors'
 import { sleep } from '../core/shutdown'
 import type { ChainClient, EndpointEvent } from '../chains/createChainClient'
-import { planReads, readBlock, type BlockRead } from '../chains/readBlock'
+import { BlockReorgedError, planReads, readBlock, ReorgDetectedError, type BlockRead } from '../chains/readBlock'
 import type { Store } from '../store'
+import { pauseKey } from '../store/controls'
 import type { SampleInput, PositionInput } from '../store/types'
 import { derivedApy, implausibility, measuredBlockTimeMs, windowBlocks, type RatePoint } from '../venues/apy'
 import { evaluateVenue, median, type Condition } from './alertRules'
@@ -22,6 +23,8 @@ export interface WatcherDeps {
 export type TickResult =
   | { status: 'processed'; block: bigint; head: bigint; alerts: number }
   | { status: 'waiting'; next: bigint }
+  /** The chain reorganised under the stored blocks: everything above `ancestor` was withdrawn. */
+  | { status: 'reorg'; ancestor: bigint; depth: number; deep: boolean }
   | { status: 'failed'; error: string; retryable: boolean }
 
 export interface Watcher {
@@ -52,6 +55,12 @@ interface VenueMemory {
 const HISTORY_PROBES = 8
 /** A window longer than watch.backfillMaxBlocks is back-filled from this many blocks spread over it. */
 const SPARSE_POINTS = 48
+/** Block hashes kept beyond the finality depth, so a deeper reorg is still seen (and how deep). */
+const REORG_MARGIN_BLOCKS = 64
+/** Headers asked for at once while searching for a reorg's common ancestor. */
+const ANCESTOR_BATCH = 16n
+/** Roles paused by a reorg deeper than the chain's finality depth (they honour pause:<role>). */
+const HALTED_ON_DEEP_REORG = ['executor', 'strategist'] as const
 
 export function createWatcher(deps: WatcherDeps): Watcher {
   const { config, logger: baseLogger } = deps.common
@@ -372,6 +381,85 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     }
   }
 
+  /** Block hashes kept (and searched for a common ancestor): the finality depth plus a margin to see deeper reorgs. */
+  const keepBlocks = chain.config.finalityDepth + REORG_MARGIN_BLOCKS
+
+  /**
+   * The newest block we stored that is still the chain's (its hash at that number is the one we
+   * hold), searched down from `from` through the kept hash chain; the bottom of the kept range when
+   * none is (a reorg deeper than we can see). A block the node does not serve is passed over (no
+   * evidence either way); the blocks above the ancestor descend from a replaced one, so they go too.
+   */
+  async function commonAncestor(from: bigint): Promise<{ number: bigint; hash: `0x${string}` }> {
+    const low = from > BigInt(keepBlocks) ? from - BigInt(keepBlocks) : 0n
+    const stored = await store.cursors.storedHashes(chain.name, low, from)
+    for (let top = from; top >= low; top -= ANCESTOR_BATCH) {
+      const nums: bigint[] = []
+      for (let n = top; n >= low && n > top - ANCESTOR_BATCH; n--) if (stored.has(n)) nums.push(n)
+      const headers = await Promise.all(nums.map((n) => chain.client.getBlock({ blockNumber: n }).catch(() => null)))
+      for (const [i, n] of nums.entries()) {
+        const h = headers[i]
+        if (h && h.hash === stored.get(n)) return { number: n, hash: h.hash }
+      }
+      if (top < ANCESTOR_BATCH) break
+    }
+    const bottom = await chain.client.getBlock({ blockNumber: low })
+    return { number: low, hash: bottom.hash }
+  }
+
+  /**
+   * A reorg under `held`: every sample, position and alert above the common ancestor is withdrawn
+   * (alerts: retracted if unsent, else a correction notice), streaks start over, and the next ticks
+   * read the new blocks. Deeper than the chain's finality depth: a critical alert, and the
+   * executor and strategist are paused (pause:executor, pause:strategist) until an operator resumes them.
+   */
+  async function rewindReorg(held: { number: bigint; hash: `0x${string}` }): Promise<TickResult> {
+    const ancestor = await commonAncestor(held.number)
+    const depth = Number(held.number - ancestor.number)
+    const finality = chain.config.finalityDepth
+    const deep = depth > finality
+    const replaced = `${ancestor.number + 1n}..${held.number}`
+    const reason = `a ${depth}-block reorg of ${chain.name} replaced (blocks ${replaced})`
+    const r = await store.transaction(async (tx) => {
+      const alerts = await tx.alerts.retractAfter({ agent, chain: chain.name, afterBlock: ancestor.number, reason })
+      const removed = await tx.cursors.rewind(chain.name, ancestor.number, ancestor.hash)
+      // Streaks may count orphaned blocks: they start over (a delay, never a false alert).
+      await tx.alerts.clearPending(agent)
+      const halted: string[] = []
+      if (deep) {
+        await tx.alerts.raise({
+          dedupKey: `reorg-deep:${chain.name}:${ancestor.number}`,
+          agent,
+          chain: chain.name,
+          rule: 'reorg',
+          subject: chain.name,
+          severity: 'critical',
+          title: `${chain.name}: ${depth}-block reorg, deeper than its finality depth (${finality}): actions halted`,
+          body: `blocks ${replaced} were replaced after the ancestor ${ancestor.number} (${ancestor.hash}); their samples, positions and alerts are withdrawn and the new blocks are read. The executor and the strategist are paused until an operator resumes them (/resume executor, /resume strategist) once the chain is trusted again.`,
+        })
+        for (const role of HALTED_ON_DEEP_REORG) {
+          const key = pauseKey(role)
+          const cur = await tx.controls.get(key)
+          if (cur && cur.value !== false && cur.value !== null) continue // an operator's pause stays as it is
+          await tx.controls.set(key, { reason: 'reorg deeper than finality', chain: chain.name, depth, finalityDepth: finality, ancestor: String(ancestor.number), replaced }, agent)
+          halted.push(key)
+        }
+        await tx.audit.append({ actor: agent, action: 'watch.reorg-halt', detail: { chain: chain.name, depth, finalityDepth: finality, ancestor: String(ancestor.number), replaced, paused: halted } })
+      }
+      return { alerts, removed, halted }
+    })
+    logger.warn(
+      { depth, finalityDepth: finality, ancestor: String(ancestor.number), replaced, samples: r.removed.samples, positions: r.removed.positions, ...r.alerts, halted: r.halted },
+      deep ? 'reorg deeper than the finality depth: data withdrawn, actions halted' : 'reorg: orphaned blocks withdrawn, reading the new ones',
+    )
+    cursor = ancestor
+    pending.clear()
+    frozenBaseline.clear()
+    memory.clear()
+    hydrated = false
+    return { status: 'reorg', ancestor: ancestor.number, depth, deep }
+  }
+
   const tick = async (): Promise<TickResult> => {
     // URLs the fallback skips are probed on their own schedule, so their recovery is noticed.
     void chain.probeDown()
@@ -384,7 +472,10 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       if (cursor === null) {
         // A new watcher starts at the head, after back-filling the APY window from the chain
         // (where the node serves history) so the venues have complete windows within one round.
-        const head = await headNumber()
+        // The newest block it may read: watch.readBehindHead blocks below the head.
+        const chainHead = await headNumber()
+        const lag = BigInt(config.watch.readBehindHead)
+        const head = chainHead > lag ? chainHead - lag : 0n
         next = await backfillStart(head)
         if (next < head) {
           cursor = { number: next - 1n, hash: '0x' }
@@ -398,11 +489,18 @@ export function createWatcher(deps: WatcherDeps): Watcher {
 
       let read: BlockRead
       try {
-        read = await readBlock(chain, plan, next)
+        read = await readBlock(chain, plan, next, { behind: config.watch.readBehindHead, parent: cursor?.hash })
       } catch (err) {
         if (err instanceof BlockNotYetAvailableError) {
           consecutiveFailures = 0
           await rpcAllAlert(false, '')
+          return { status: 'waiting', next }
+        }
+        // The chain no longer builds on what we stored: find the common ancestor, withdraw the rest.
+        if (err instanceof ReorgDetectedError && cursor) return await rewindReorg(cursor)
+        // The block changed while we read it: the read is discarded; the next tick reads it again.
+        if (err instanceof BlockReorgedError) {
+          logger.warn({ block: String(next), err: describeError(err) }, 'block reorged while read: read discarded')
           return { status: 'waiting', next }
         }
         throw err
@@ -417,27 +515,11 @@ export function createWatcher(deps: WatcherDeps): Watcher {
         return { status: 'waiting', next: jumpTo }
       }
 
-      // Reorg: the new block does not build on the one we stored. Rewind past the finality depth.
-      if (cursor && cursor.hash !== '0x' && read.block.parentHash !== cursor.hash) {
-        const depth = BigInt(Math.max(1, chain.config.finalityDepth))
-        const target = cursor.number - depth
-        const header = await chain.client.getBlock({ blockNumber: target })
-        logger.warn({ block: String(next), rewindTo: String(target) }, 'reorg detected: rewinding')
-        await store.cursors.rewind(chain.name, target, header.hash)
-        cursor = { number: target, hash: header.hash }
-        // Streaks may count orphaned blocks: they start over (a delay, never a false alert).
-        await store.alerts.clearPending(agent)
-        pending.clear()
-        hydrated = false
-        memory.clear()
-        return { status: 'waiting', next: target + 1n }
-      }
-
       const { samples, positions, conditions } = buildBlock(read)
       // Back-filled blocks are history: their conditions raise nothing (the live blocks tell what still holds).
       const live = read.block.number >= backfillUntil
       const applied = await store.transaction(async () => {
-        await store.cursors.commitBlock({ chain: chain.name, blockNumber: read.block.number, blockHash: read.block.hash, samples, positions })
+        await store.cursors.commitBlock({ chain: chain.name, blockNumber: read.block.number, blockHash: read.block.hash, parentHash: read.block.parentHash, keepBlocks, samples, positions })
         return live ? applyConditions(conditions, read.block) : undefined
       })
       if (applied) adopt(applied)
@@ -473,6 +555,8 @@ export function createWatcher(deps: WatcherDeps): Watcher {
         failures = 0
         if (r.head > r.block) continue // back-fill without waiting
         await sleep(blockMs, signal)
+      } else if (r.status === 'reorg') {
+        failures = 0 // read the new blocks at once
       } else if (r.status === 'waiting') {
         failures = 0
         await sleep(Math.max(250, Math.floor(blockMs / 4)), signal)

@@ -40,7 +40,10 @@ describe('alerts that wait for evidence, on the devnet', () => {
       ],
     }
     const sim = await devnet.simulator(scenario, { chains: [{ name: 'ethereum' }] })
-    const config = configSchema.parse(structuredClone(devnet.config))
+    // Blocks are mined on demand, never while the watcher reads: it may read the head itself.
+    const input = structuredClone(devnet.config)
+    input.watch = { ...input.watch, readBehindHead: 0 }
+    const config = configSchema.parse(input)
     const chainConfig = config.chains.find((c) => c.name === 'ethereum')!
     const make = () => createWatcher({ common: { config, logger }, store, chain: createChainClient({ chain: chainConfig }) })
     let watcher = make()

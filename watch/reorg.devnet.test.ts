@@ -1,0 +1,233 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Hex } from 'viem'
+import { createChainClient } from '../chains/createChainClient'
+import type { Config, ConfigInput } from '../config/schema'
+import { configSchema } from '../config/schema'
+import { createLogger } from '../core/logger'
+import { rpcRequest } from '../devnet/anvil'
+import { PER_BLOCK_WATCH } from '../devnet/deploy'
+import type { Store } from '../store'
+import { openTempStore } from '../store/testing'
+import { useDevnet } from '../test/devnet'
+import { createWatcher, type TickResult, type Watcher } from './createWatcher'
+
+/**
+ * Reorgs made by anvil itself (anvil_reorg: the last N blocks replaced by new ones at the same
+ * height; anvil_rollback: the last N blocks removed) under a watcher that has stored them.
+ */
+const devnet = useDevnet()
+const logger = createLogger({ test: 'reorg' }, 'silent')
+const CHAIN = 'ethereum'
+
+let store: Store
+let cleanup: () => Promise<void>
+beforeEach(async () => {
+  ;({ store, cleanup } = await openTempStore())
+})
+afterEach(() => cleanup())
+
+function configWith(opts: { finalityDepth: number; broken?: string[]; readBehindHead?: number }): Config {
+  const input = structuredClone(devnet.config) as ConfigInput
+  input.watch = { ...input.watch, ...PER_BLOCK_WATCH }
+  if (opts.readBehindHead !== undefined) input.watch.readBehindHead = opts.readBehindHead
+  for (const c of input.chains) if (c.name === CHAIN) c.finalityDepth = opts.finalityDepth
+  // Venues whose calls revert (the pool share is no ERC-4626 vault): an 'unavailable' alert each.
+  const poolShare = devnet.deployment.chains[CHAIN]!.poolShare
+  input.venues = [...(input.venues ?? []), ...(opts.broken ?? []).map((id) => ({ id, chain: CHAIN, kind: 'erc4626' as const, protocol: 'none', address: poolShare }))]
+  return configSchema.parse(input)
+}
+
+function makeWatcher(config: Config): Watcher {
+  return createWatcher({ common: { config, logger }, store, chain: createChainClient({ chain: config.chains.find((c) => c.name === CHAIN)!, timeoutMs: 5_000 }) })
+}
+
+async function catchUp(w: Watcher): Promise<number> {
+  let processed = 0
+  for (let i = 0; i < 200; i++) {
+    const r = await w.tick()
+    if (r.status === 'processed') processed++
+    else if (r.status === 'waiting') return processed
+    else throw new Error(`unexpected tick: ${JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`)
+  }
+  throw new Error('watcher did not catch up')
+}
+
+const rpc = <T>(method: string, params: unknown[]) => rpcRequest<T>(devnet.chain(CHAIN).url, method, params)
+const head = async () => BigInt(await rpc<string>('eth_blockNumber', []))
+const hashAt = async (n: bigint) => (await rpc<{ hash: Hex } | null>('eth_getBlockByNumber', [`0x${n.toString(16)}`, false]))?.hash
+
+/** Every stored sample and kept hash of the chain is the chain's block at its number; returns the sample count. */
+async function expectAllCanonical(from: bigint, to: bigint): Promise<number> {
+  const stored = await store.cursors.storedHashes(CHAIN, from, to)
+  let samples = 0
+  for (let n = from; n <= to; n++) {
+    const chainHash = await hashAt(n)
+    const venues = (await store.samples.countByVenue({ chain: CHAIN })).map((c) => c.venueId)
+    for (const v of venues) {
+      const s = await store.samples.at(v, n)
+      if (!s) continue
+      samples++
+      expect(s.blockHash, `sample of ${v} at ${n}`).toBe(chainHash)
+    }
+    if (stored.has(n)) expect(stored.get(n), `kept hash of ${n}`).toBe(chainHash)
+  }
+  return samples
+}
+
+describe('reorgs under a watcher (devnet, real anvil reorgs)', () => {
+  it.each([
+    { how: 'anvil_reorg', depth: 1 },
+    { how: 'anvil_reorg', depth: 3 },
+    { how: 'anvil_rollback', depth: 2 },
+  ])('$how of $depth block(s) while watching: the orphaned samples are gone and the new blocks are read', async ({ how, depth }) => {
+    const config = configWith({ finalityDepth: 3 })
+    const venues = config.venues.filter((v) => v.chain === CHAIN).length
+    const w = makeWatcher(config)
+    const first = (await w.tick()) as Extract<TickResult, { status: 'processed' }>
+    expect(first.status).toBe('processed')
+    const start = first.block
+    await devnet.mine(CHAIN, 5)
+    expect(await catchUp(w)).toBe(5)
+    const top = start + 5n
+    const before = await Promise.all([...Array(depth).keys()].map((i) => hashAt(top - BigInt(i))))
+    expect(await store.samples.blocksBetween(CHAIN, start, top)).toHaveLength(6)
+
+    if (how === 'anvil_reorg') await rpc('anvil_reorg', [depth, []])
+    else {
+      await rpc('anvil_rollback', [depth])
+      // A shorter chain is no evidence of a reorg yet (a lagging node looks the same): it waits.
+      expect(await w.tick()).toMatchObject({ status: 'waiting' })
+      // The chain regrows with other blocks: a transaction makes the first one differ.
+      const wallet = devnet.chain(CHAIN).wallet(2)
+      await wallet.sendTransaction({ to: devnet.accounts.operator.address, value: 1n })
+      await devnet.mine(CHAIN, depth - 1)
+    }
+    const after = await Promise.all([...Array(depth).keys()].map((i) => hashAt(top - BigInt(i))))
+    // Precondition: the chain really changed under the stored blocks.
+    for (let i = 0; i < depth; i++) expect(after[i]).not.toBe(before[i])
+
+    const r = await w.tick()
+    expect(r).toEqual({ status: 'reorg', ancestor: top - BigInt(depth), depth, deep: false })
+    // Right after the rewind: nothing above the ancestor is stored.
+    expect(await store.samples.blocksBetween(CHAIN, top - BigInt(depth) + 1n, top + 10n)).toEqual([])
+    expect((await store.cursors.get(CHAIN))!.blockNumber).toBe(top - BigInt(depth))
+
+    await devnet.mine(CHAIN, 3)
+    const newTop = await head()
+    expect(await catchUp(w)).toBe(Number(newTop - (top - BigInt(depth))))
+    // Every block start..newTop has its samples, each on the canonical chain.
+    expect(await store.samples.missingBlocks(CHAIN, start, newTop)).toEqual([])
+    expect(await expectAllCanonical(start, newTop)).toBe(Number(newTop - start + 1n) * venues)
+    // A reorg within the finality depth halts nothing.
+    expect(await store.controls.isPaused('executor')).toBe(false)
+    expect(await store.controls.isPaused('strategist')).toBe(false)
+    expect((await store.alerts.recent(20)).filter((a) => a.rule === 'reorg')).toEqual([])
+  })
+
+  it('withdraws the alerts raised on orphaned blocks: unsent ones are never sent, sent ones get a correction; they re-open on the new blocks', async () => {
+    const config = configWith({ finalityDepth: 4, broken: ['broken-sent', 'broken-unsent'] })
+    const w = makeWatcher(config)
+    const first = (await w.tick()) as Extract<TickResult, { status: 'processed' }>
+    const start = first.block
+    await devnet.mine(CHAIN, 3)
+    await catchUp(w)
+    const opened = (await store.alerts.recent(20)).filter((a) => a.rule === 'unavailable')
+    expect(opened.map((a) => a.subject).sort()).toEqual(['broken-sent', 'broken-unsent'])
+    const raisedAt = opened[0]!.blockNumber!
+    expect(raisedAt).toBeGreaterThan(start)
+    const sent = opened.find((a) => a.subject === 'broken-sent')!
+    const unsent = opened.find((a) => a.subject === 'broken-unsent')!
+    expect(await store.alerts.markDelivered(sent.id)).toBe(true)
+
+    // A reorg back to just below the block the alerts were raised on.
+    const top = start + 3n
+    const depth = Number(top - raisedAt) + 1
+    await rpc('anvil_reorg', [depth, []])
+    const r = await w.tick()
+    expect(r).toMatchObject({ status: 'reorg', ancestor: raisedAt - 1n, depth })
+
+    expect((await store.alerts.get(unsent.id))!.retractedAt).not.toBeNull()
+    expect((await store.alerts.undelivered(50)).map((a) => a.id)).not.toContain(unsent.id)
+    const correction = (await store.alerts.recent(20)).find((a) => a.dedupKey === sent.dedupKey && a.title.startsWith('Withdrawn'))
+    expect(correction, 'a correction for the delivered alert').toBeDefined()
+    expect(correction!.kind).toBe('recovery')
+    expect(correction!.body).toContain(`block ${raisedAt}`)
+    expect(await store.alerts.isOpen(sent.dedupKey)).toBe(false)
+    expect(await store.alerts.isOpen(unsent.dedupKey)).toBe(false)
+
+    // The venues are still broken on the new chain: the conditions open again, on canonical blocks.
+    await devnet.mine(CHAIN, 3)
+    await catchUp(w)
+    const open = await store.alerts.open({ rule: 'unavailable' })
+    expect(open.map((c) => c.subject).sort()).toEqual(['broken-sent', 'broken-unsent'])
+    for (const c of open) {
+      expect(c.alertId).toBeGreaterThan(correction!.id)
+      expect(await hashAt(c.openedBlock!)).toBe((await store.samples.at(c.subject, c.openedBlock!))!.blockHash)
+    }
+    await expectAllCanonical(start, await head())
+  })
+
+  it('a reorg deeper than the finality depth: critical alert, executor and strategist paused, data still repaired', async () => {
+    const config = configWith({ finalityDepth: 2 })
+    const w = makeWatcher(config)
+    const first = (await w.tick()) as Extract<TickResult, { status: 'processed' }>
+    const start = first.block
+    await devnet.mine(CHAIN, 5)
+    await catchUp(w)
+    const top = start + 5n
+
+    await rpc('anvil_reorg', [3, []])
+    const r = await w.tick()
+    expect(r).toEqual({ status: 'reorg', ancestor: top - 3n, depth: 3, deep: true })
+
+    const critical = (await store.alerts.open({ rule: 'reorg' }))
+    expect(critical).toHaveLength(1)
+    expect(critical[0]!.severity).toBe('critical')
+    expect(critical[0]!.chain).toBe(CHAIN)
+    expect(await store.controls.isPaused('executor')).toBe(true)
+    expect(await store.controls.isPaused('strategist')).toBe(true)
+    expect(await store.controls.isPaused('governor')).toBe(false)
+    const audit = await store.audit.recent(5, { action: 'watch.reorg-halt' })
+    expect(audit).toHaveLength(1)
+
+    // Watching goes on: the new blocks are read and every stored sample is canonical.
+    await devnet.mine(CHAIN, 2)
+    await catchUp(w)
+    expect(await store.samples.missingBlocks(CHAIN, start, await head())).toEqual([])
+    await expectAllCanonical(start, await head())
+    // The halt stays until an operator lifts it.
+    expect(await store.controls.isPaused('executor')).toBe(true)
+  })
+
+  it('one block behind the head (the default): a fresh watcher starts below the head, and a 2-block reorg withdraws the one block it had read', async () => {
+    const config = configWith({ finalityDepth: 3, readBehindHead: 1 })
+    const w = makeWatcher(config)
+    const h0 = await head()
+    expect(await w.tick()).toMatchObject({ status: 'processed', block: h0 - 1n, head: h0 })
+    await devnet.mine(CHAIN, 4)
+    expect(await catchUp(w)).toBe(4)
+    const top = await head()
+    expect((await store.cursors.get(CHAIN))!.blockNumber).toBe(top - 1n)
+
+    await rpc('anvil_reorg', [2, []])
+    expect(await w.tick()).toEqual({ status: 'reorg', ancestor: top - 2n, depth: 1, deep: false })
+    await devnet.mine(CHAIN, 2)
+    await catchUp(w)
+    expect((await store.cursors.get(CHAIN))!.blockNumber).toBe((await head()) - 1n)
+    expect(await store.samples.missingBlocks(CHAIN, h0 - 1n, (await head()) - 1n)).toEqual([])
+    await expectAllCanonical(h0 - 1n, await head())
+  })
+
+  it('an operator’s own pause is left as it was by a deep reorg', async () => {
+    const config = configWith({ finalityDepth: 0 })
+    await store.controls.set('pause:executor', true, 'operator-alice')
+    const w = makeWatcher(config)
+    await w.tick()
+    await devnet.mine(CHAIN, 2)
+    await catchUp(w)
+    await rpc('anvil_reorg', [1, []])
+    expect(await w.tick()).toMatchObject({ status: 'reorg', depth: 1, deep: true })
+    expect((await store.controls.get('pause:executor'))!.setBy).toBe('operator-alice')
+    expect((await store.controls.get('pause:strategist'))!.setBy).toBe('watcher-ethereum')
+  })
+})

@@ -21,7 +21,7 @@ export async function benchBacktest(scenarioName = 'backtest-90d'): Promise<stri
   const cpuSeconds = (cpu.user + cpu.system) / 1e6
   const r = run.result
   const mark = (ok: boolean) => (ok ? 'met' : 'MISSED')
-  const bps = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} bps`
+  const bps = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(Math.abs(x) < 1 ? 3 : 1)} bps` // a near tie shows as one
   const vsHold = r.strategy.yieldBps - r.hold.yieldBps
   const vsChaser = r.strategy.yieldBps - r.chaser.yieldBps
   // The scenario's slashing event was added so that some regime costs a concentrated position

@@ -52,7 +52,7 @@ it('the strategist beats { paused, last }, sits out a pause, and exits 0 on SIGI
   try {
     store = await openStore({ path: storePath })
     await until(async () => (await store!.heartbeats.get('strategist')) !== undefined)
-    expect((await store.heartbeats.get('strategist'))!.info).toEqual({ paused: false, last: {} })
+    expect((await store.heartbeats.get('strategist'))!.info).toEqual({ paused: false, last: {}, hold: {} })
     await store.controls.set('pause:strategist', true, 'test')
     await until(async () => ((await store!.heartbeats.get('strategist'))!.info as { paused: boolean }).paused)
   } finally {
@@ -63,7 +63,7 @@ it('the strategist beats { paused, last }, sits out a pause, and exits 0 on SIGI
 
 it('the executor without its signer key exits 1 with the config line naming the variable', async () => {
   const { configPath } = await setup()
-  const agent = start('executor', { POOLWARDEN_CONFIG: configPath, POOLWARDEN_SIGNER_KEY: '', POOLWARDEN_SIGNER_KEY_FILE: '' })
+  const agent = start('executor', { POOLWARDEN_CONFIG: configPath, POOLWARDEN_EXECUTOR_KEY: '', POOLWARDEN_EXECUTOR_KEY_FILE: '' })
   expect(await agent.exited).toBe(1)
-  expect(agent.output()).toMatch(/^config: secret POOLWARDEN_SIGNER_KEY: not set: export POOLWARDEN_SIGNER_KEY/m)
+  expect(agent.output()).toMatch(/^config: secret POOLWARDEN_EXECUTOR_KEY: not set: export POOLWARDEN_EXECUTOR_KEY/m)
 }, 120_000)

@@ -386,12 +386,15 @@ export function createWatcher(deps: WatcherDeps): Watcher {
 
   /**
    * The newest block we stored that is still the chain's (its hash at that number is the one we
-   * hold), searched down from `from` through the kept hash chain; the bottom of the kept range when
-   * none is (a reorg deeper than we can see). A block the node does not serve is passed over (no
-   * evidence either way); the blocks above the ancestor descend from a replaced one, so they go too.
+   * hold), searched down from `from`: the kept hash chain, then the hashes the samples carry, as
+   * far back as watch.backfillMaxBlocks (one batched request per 16 blocks, stopping at the first
+   * match). A block the node does not serve is passed over (no evidence either way); the blocks
+   * above the ancestor descend from a replaced one, so they go too. None found: the block below
+   * the searched range (a reorg deeper than we can check).
    */
-  async function commonAncestor(from: bigint): Promise<{ number: bigint; hash: `0x${string}` }> {
-    const low = from > BigInt(keepBlocks) ? from - BigInt(keepBlocks) : 0n
+  async function commonAncestor(from: bigint): Promise<{ number: bigint; hash: `0x${string}`; seen: boolean }> {
+    const span = BigInt(Math.max(keepBlocks, config.watch.backfillMaxBlocks))
+    const low = from > span ? from - span : 0n
     const stored = await store.cursors.storedHashes(chain.name, low, from)
     for (let top = from; top >= low; top -= ANCESTOR_BATCH) {
       const nums: bigint[] = []
@@ -399,12 +402,13 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       const headers = await Promise.all(nums.map((n) => chain.client.getBlock({ blockNumber: n }).catch(() => null)))
       for (const [i, n] of nums.entries()) {
         const h = headers[i]
-        if (h && h.hash === stored.get(n)) return { number: n, hash: h.hash }
+        if (h && h.hash === stored.get(n)) return { number: n, hash: h.hash, seen: true }
       }
       if (top < ANCESTOR_BATCH) break
     }
-    const bottom = await chain.client.getBlock({ blockNumber: low })
-    return { number: low, hash: bottom.hash }
+    const below = low > 0n ? low - 1n : 0n
+    const bottom = await chain.client.getBlock({ blockNumber: below })
+    return { number: below, hash: bottom.hash, seen: false }
   }
 
   /**
@@ -414,7 +418,8 @@ export function createWatcher(deps: WatcherDeps): Watcher {
    * executor and strategist are paused (pause:executor, pause:strategist) until an operator resumes them.
    */
   async function rewindReorg(held: { number: bigint; hash: `0x${string}` }): Promise<TickResult> {
-    const ancestor = await commonAncestor(held.number)
+    const found = await commonAncestor(held.number)
+    const ancestor = { number: found.number, hash: found.hash }
     const depth = Number(held.number - ancestor.number)
     const finality = chain.config.finalityDepth
     const deep = depth > finality
@@ -435,7 +440,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
           subject: chain.name,
           severity: 'critical',
           title: `${chain.name}: ${depth}-block reorg, deeper than its finality depth (${finality}): actions halted`,
-          body: `blocks ${replaced} were replaced after the ancestor ${ancestor.number} (${ancestor.hash}); their samples, positions and alerts are withdrawn and the new blocks are read. The executor and the strategist are paused until an operator resumes them (/resume executor, /resume strategist) once the chain is trusted again.`,
+          body: `blocks ${replaced} were replaced after the ancestor ${ancestor.number} (${ancestor.hash})${found.seen ? '' : ' — or deeper: no stored block that far back is still the chain’s, older samples may be orphaned too'}; their samples, positions and alerts are withdrawn and the new blocks are read. The executor and the strategist are paused until an operator resumes them (/resume executor, /resume strategist) once the chain is trusted again.`,
         })
         for (const role of HALTED_ON_DEEP_REORG) {
           const key = pauseKey(role)

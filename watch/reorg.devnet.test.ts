@@ -53,6 +53,11 @@ async function catchUp(w: Watcher): Promise<number> {
 }
 
 const rpc = <T>(method: string, params: unknown[]) => rpcRequest<T>(devnet.chain(CHAIN).url, method, params)
+/**
+ * anvil_reorg of `depth` blocks with one transfer in the first new block, so the new blocks always
+ * differ from the old ones (empty replacements with the same timestamps would be the same blocks).
+ */
+const reorg = (depth: number) => rpc('anvil_reorg', [depth, [[{ from: devnet.accounts.delegators[0]!.address, to: devnet.accounts.operator.address, value: '0x1' }, 0]]])
 const head = async () => BigInt(await rpc<string>('eth_blockNumber', []))
 const hashAt = async (n: bigint) => (await rpc<{ hash: Hex } | null>('eth_getBlockByNumber', [`0x${n.toString(16)}`, false]))?.hash
 
@@ -92,7 +97,7 @@ describe('reorgs under a watcher (devnet, real anvil reorgs)', () => {
     const before = await Promise.all([...Array(depth).keys()].map((i) => hashAt(top - BigInt(i))))
     expect(await store.samples.blocksBetween(CHAIN, start, top)).toHaveLength(6)
 
-    if (how === 'anvil_reorg') await rpc('anvil_reorg', [depth, []])
+    if (how === 'anvil_reorg') await reorg(depth)
     else {
       await rpc('anvil_rollback', [depth])
       // A shorter chain is no evidence of a reorg yet (a lagging node looks the same): it waits.
@@ -142,7 +147,7 @@ describe('reorgs under a watcher (devnet, real anvil reorgs)', () => {
     // A reorg back to just below the block the alerts were raised on.
     const top = start + 3n
     const depth = Number(top - raisedAt) + 1
-    await rpc('anvil_reorg', [depth, []])
+    await reorg(depth)
     const r = await w.tick()
     expect(r).toMatchObject({ status: 'reorg', ancestor: raisedAt - 1n, depth })
 
@@ -176,7 +181,7 @@ describe('reorgs under a watcher (devnet, real anvil reorgs)', () => {
     await catchUp(w)
     const top = start + 5n
 
-    await rpc('anvil_reorg', [3, []])
+    await reorg(3)
     const r = await w.tick()
     expect(r).toEqual({ status: 'reorg', ancestor: top - 3n, depth: 3, deep: true })
 
@@ -199,6 +204,25 @@ describe('reorgs under a watcher (devnet, real anvil reorgs)', () => {
     expect(await store.controls.isPaused('executor')).toBe(true)
   })
 
+  it('a reorg deeper than the kept hash chain: the ancestor is still found through the samples’ hashes', async () => {
+    // finalityDepth 0: 64 block hashes are kept; the reorg replaces 70 blocks.
+    const config = configWith({ finalityDepth: 0 })
+    const w = makeWatcher(config)
+    const first = (await w.tick()) as Extract<TickResult, { status: 'processed' }>
+    const start = first.block
+    await devnet.mine(CHAIN, 72)
+    expect(await catchUp(w)).toBe(72)
+    const top = start + 72n
+    expect((await store.cursors.storedHashes(CHAIN, start, top)).size).toBe(73)
+
+    await reorg(70)
+    expect(await w.tick()).toEqual({ status: 'reorg', ancestor: top - 70n, depth: 70, deep: true })
+    await devnet.mine(CHAIN, 1)
+    expect(await catchUp(w)).toBe(71)
+    expect(await store.samples.missingBlocks(CHAIN, start, await head())).toEqual([])
+    await expectAllCanonical(start, await head())
+  })
+
   it('one block behind the head (the default): a fresh watcher starts below the head, and a 2-block reorg withdraws the one block it had read', async () => {
     const config = configWith({ finalityDepth: 3, readBehindHead: 1 })
     const w = makeWatcher(config)
@@ -209,7 +233,7 @@ describe('reorgs under a watcher (devnet, real anvil reorgs)', () => {
     const top = await head()
     expect((await store.cursors.get(CHAIN))!.blockNumber).toBe(top - 1n)
 
-    await rpc('anvil_reorg', [2, []])
+    await reorg(2)
     expect(await w.tick()).toEqual({ status: 'reorg', ancestor: top - 2n, depth: 1, deep: false })
     await devnet.mine(CHAIN, 2)
     await catchUp(w)
@@ -225,7 +249,7 @@ describe('reorgs under a watcher (devnet, real anvil reorgs)', () => {
     await w.tick()
     await devnet.mine(CHAIN, 2)
     await catchUp(w)
-    await rpc('anvil_reorg', [1, []])
+    await reorg(1)
     expect(await w.tick()).toMatchObject({ status: 'reorg', depth: 1, deep: true })
     expect((await store.controls.get('pause:executor'))!.setBy).toBe('operator-alice')
     expect((await store.controls.get('pause:strategist'))!.setBy).toBe('watcher-ethereum')

@@ -38,7 +38,8 @@ async function newStore(): Promise<Store> {
 /** The devnet config, a short window, and a policy with nothing but yield to weigh (so complete data does make a plan). */
 function config(watch: ConfigInput['watch']): Config {
   const input = structuredClone(devnet.config) as ConfigInput
-  input.watch = { ...input.watch, ...watch }
+  // Blocks are mined on demand, never while the watcher reads: it may read the head itself.
+  input.watch = { ...input.watch, readBehindHead: 0, ...watch }
   input.strategy = {
     ...(input.strategy ?? {}),
     approvalThreshold: 1e12,

@@ -111,6 +111,16 @@ export const devnetApps = devnet
         out_file: join(logDir, 'snapshot-hub.log'),
         error_file: join(logDir, 'snapshot-hub.log'),
       },
+      // The local Safe Transaction Service on 127.0.0.1:3310 (devnet/safe/txService.main.ts): the
+      // api-kit REST paths where committee plans are proposed and confirmed (custody.chains[].txServiceUrl).
+      {
+        ...common,
+        name: 'safe-tx-service',
+        ...node('safe-tx-service.mjs'),
+        env: { ...devnetEnv, POOLWARDEN_SAFE_TX_SERVICE_DB: join(root, '.devnet/safe-tx-service.sqlite') },
+        out_file: join(logDir, 'safe-tx-service.log'),
+        error_file: join(logDir, 'safe-tx-service.log'),
+      },
       {
         ...common,
         name: 'delegators',

@@ -45,6 +45,13 @@ export const custodyChain = z.object({
   /** The Zodiac Roles v2 modifier of the pool's Safe on this chain (owner = avatar = target = the Safe). */
   roles: address,
   contracts: safeContracts.optional(),
+  /**
+   * The Safe Transaction Service of this chain, as api-kit's `txServiceUrl` (ends in `/api`), where
+   * committee plans are proposed and the owners' confirmations are read back (live: the chain's
+   * service, e.g. "https://safe-transaction-mainnet.safe.global/api"; devnet: the local service,
+   * PM2 app `safe-tx-service`). Absent: committee plans in custody "safe" cannot be proposed.
+   */
+  txServiceUrl: z.url({ error: 'expected the Safe Transaction Service URL of this chain, e.g. "https://safe-transaction-mainnet.safe.global/api"' }).optional(),
 })
 
 export const custodyConfig = z.object({

@@ -37,6 +37,12 @@ import { openDevDb, type DevDb } from '../sqliteDb'
  * `blockNumber` come from the chain. State lives in its own SQLite file.
  */
 
+/** The PM2 app `safe-tx-service` listens here under `npm start` (devnet only). */
+export const DEVNET_SAFE_TX_SERVICE_PORT = 3310
+export const DEVNET_SAFE_TX_SERVICE_URL = `http://127.0.0.1:${DEVNET_SAFE_TX_SERVICE_PORT}`
+/** The api-kit `txServiceUrl` of a chain on a service at `base`. */
+export const txServiceUrlFor = (base: string, chainId: number): string => `${base}/${chainId}/api`
+
 export interface SafeTxServiceChain {
   chainId: number
   rpcUrl: string
@@ -468,7 +474,7 @@ export async function startSafeTxService(opts: SafeTxServiceOptions): Promise<Sa
   return {
     url,
     port,
-    urlFor: (chainId) => `${url}/${chainId}/api`,
+    urlFor: (chainId) => txServiceUrlFor(url, chainId),
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve())

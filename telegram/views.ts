@@ -129,6 +129,27 @@ export async function plansText(config: Config, store: Store): Promise<string> {
   return clip(lines.join('\n'))
 }
 
+/**
+ * Custody "safe": a committee plan's Safe transactions (one per chain) with the confirmations the
+ * executor last verified on chain — what the Approve button shows instead of recording a name.
+ */
+export async function safeTxLines(config: Config, store: Store, plan: Plan): Promise<string[]> {
+  if (config.custody.kind !== 'safe' || !plan.needsApproval) return []
+  const txs = await store.safeTxs.ofPlan(plan.id)
+  if (txs.length === 0) return ['Safe transaction: not stored yet (the executor builds it on its next round)']
+  return txs.map((t) => {
+    const needed = Math.max(t.threshold ?? 0, plan.approvalsRequired)
+    return `Safe tx on ${t.chain}: ${t.safeTxHash} (nonce ${t.nonce}, ${t.status}) — signatures ${t.confirmations.length}/${needed}${t.confirmations.length ? `: ${t.confirmations.join(', ')}` : ''}`
+  })
+}
+
+/** The Approve button in custody "safe": the Safe tx and its confirmations; nothing is recorded. */
+export async function safeApprovalText(config: Config, store: Store, plan: Plan): Promise<string> {
+  const lines = [`Plan ${plan.id} is a Safe transaction the committee signs; an approval is your signature, not a button.`, ...(await safeTxLines(config, store, plan))]
+  lines.push(config.profile === 'devnet' ? `Sign it: npm run plan -- approve ${plan.id} --as <you>` : 'Sign it in Safe{Wallet} (Transactions → Queue); the executor executes once the threshold is met.')
+  return clip(lines.join('\n'))
+}
+
 /** The `npm run plan -- show` view: header, committee, steps, and the stored why. Undefined when unknown. */
 export async function planText(config: Config, store: Store, id: string): Promise<string | undefined> {
   const found = await store.plans.getWithSteps(id)
@@ -139,7 +160,8 @@ export async function planText(config: Config, store: Store, id: string): Promis
   lines.push(`based on ${Object.entries(plan.basedOnBlock).map(([c, b]) => `${c} block ${b}`).join(', ')}; moves ${amount(config, plan.chain, plan.totalAmount)}; cost ${amount(config, plan.chain, plan.cost, 4)}`)
   if (plan.needsApproval) {
     const yes = approvals.filter((a) => a.decision === 'approve').length
-    lines.push(`committee: ${yes}/${plan.approvalsRequired} approvals${approvals.length ? ` — ${approvals.map((a) => `${a.member} ${a.decision} (${a.via})`).join(', ')}` : ''}`)
+    if (config.custody.kind === 'safe') lines.push(...(await safeTxLines(config, store, plan)))
+    else lines.push(`committee: ${yes}/${plan.approvalsRequired} approvals${approvals.length ? ` — ${approvals.map((a) => `${a.member} ${a.decision} (${a.via})`).join(', ')}` : ''}`)
   }
   lines.push('steps:')
   for (const s of steps) lines.push(`  ${s.idx}. ${s.kind} ${amount(config, plan.chain, s.amount, 4)} ${s.venueId} — ${s.status}${s.error ? ` (${s.error})` : ''}`)

@@ -346,7 +346,10 @@ export function createTelegramBot(deps: TelegramBotDeps): Bot {
       const r = await decisionPrompt(ctx, user, planId, offer.action)
       await record(r.outcome, { action: offer.action, planId })
       if (r.outcome === 'confirm') await send(ctx, r)
-      await answer(r.outcome === 'confirm' ? 'confirm below' : r.text)
+      // Custody "safe": the Safe tx and its signatures do not fit a 200-character answer: sent below.
+      const long = r.outcome === 'ok' && r.text.length > 200
+      if (long) await send(ctx, r)
+      await answer(r.outcome === 'confirm' ? 'confirm below' : long ? 'see below' : r.text)
       return
     }
     const result = await store.telegram.consumeConfirmation(nonce, user.id, now())

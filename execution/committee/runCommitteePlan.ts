@@ -151,6 +151,9 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
   if (deps.revalidate && first && plan.status !== 'executing') {
     const v = await revalidateBeforeStep({ config, store, chains: deps.chains }, plan, steps, first.idx, deps.revalidate)
     if (v.verdict === 'hold') return { status: 'held', reason: v.reason }
+    // Not worth it right now while the committee is still signing: nothing is executed; the plan
+    // waits (conditions may recover) until its TTL expires it.
+    if (v.verdict === 'stop' && plan.status === 'awaiting_approval') return { status: 'held', reason: `re-validation: ${v.reason}` }
     if (v.verdict !== 'go') {
       await applyRevalidation(store, plan, v, agent)
       ;({ plan, steps } = await load())

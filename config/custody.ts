@@ -65,6 +65,11 @@ export const custodyConfig = z.object({
   roleKey: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, { error: 'lower-case letters, digits and dashes, at most 32 characters (e.g. "poolwarden-executor")' }).default('poolwarden-executor'),
   chains: z.array(custodyChain).default([]),
   /**
+   * The environment variable holding the Safe Transaction Service API key (api.safe.global needs
+   * one; the executor app alone gets it). Unset variable: no key sent.
+   */
+  txServiceApiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'an environment variable name, e.g. "SAFE_API_KEY"' }).default('SAFE_API_KEY'),
+  /**
    * The move budget of autonomous plans: per chain, at most `amount` of the pool's collateral
    * (whole tokens) deposited, supplied or bridged through the role per `periodSeconds` — an
    * on-chain Roles allowance, refilled each period. Larger moves need the committee.

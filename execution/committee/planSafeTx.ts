@@ -39,7 +39,8 @@ export function txServiceOf(config: Pick<Config, 'chains' | 'custody'>, chain: s
   const c = config.custody.chains.find((x) => x.chain === chain)
   const chainId = config.chains.find((x) => x.name === chain)?.chainId
   if (!c?.txServiceUrl || chainId === undefined) return undefined
-  return new SafeApiKit({ chainId: BigInt(chainId), txServiceUrl: c.txServiceUrl })
+  const apiKey = process.env[config.custody.txServiceApiKeyEnv]?.trim()
+  return new SafeApiKit({ chainId: BigInt(chainId), txServiceUrl: c.txServiceUrl, ...(apiKey ? { apiKey } : {}) })
 }
 
 /** A protocol-kit instance for the pool's Safe on `chain` (signing with `key` when given). */

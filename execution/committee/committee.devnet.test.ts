@@ -142,6 +142,22 @@ describe('a committee plan as one Safe transaction', () => {
     expect(await safeNonce()).toBe(nonce0 + 1n)
   })
 
+  it('simulated as the Safe before anyone signs: a batch that would revert is never stored nor proposed', async () => {
+    await createTestPlan(store, 'p-sim', CHAIN, [{ kind: 'withdraw', chain: CHAIN, venueId: `${CHAIN}-vault-core`, amount: parseEther('1000000') }], {
+      status: 'awaiting_approval', needsApproval: true, approvalsRequired: 2,
+    })
+    const r = await runCommitteePlan(deps(), 'p-sim')
+    expect(r.status).toBe('failed')
+    expect((r as { error: string }).error).toMatch(/^simulation of the Safe transaction on ethereum reverts: /)
+    expect(await store.safeTxs.get('p-sim', CHAIN)).toBeUndefined()
+    expect((await store.plans.get('p-sim'))!.status).toBe('rejected')
+    // The good plan's simulation is recorded with the stored Safe tx.
+    await committeePlan('p-ok')
+    await runCommitteePlan(deps(), 'p-ok')
+    const stored = (await store.audit.recent(10, { action: 'safe-tx-stored' }))[0]!
+    expect(stored.detail).toMatchObject({ plan: 'p-ok', simulatedGas: expect.stringMatching(/^[1-9]\d+$/) })
+  })
+
   it('a plan needing more approvals than the Safe\'s threshold waits for them', async () => {
     await createTestPlan(store, 'p-c3', CHAIN, rebalanceSteps(CHAIN), { status: 'awaiting_approval', needsApproval: true, approvalsRequired: 3 })
     await runCommitteePlan(deps(), 'p-c3')

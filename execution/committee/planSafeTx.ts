@@ -1,6 +1,6 @@
 import SafeApiKit from '@safe-global/api-kit'
 import Safe, { EthSafeSignature } from '@safe-global/protocol-kit'
-import { getAddress, parseAbi, parseAbiItem, recoverAddress, type Address, type Hex, type PublicClient } from 'viem'
+import { BaseError, decodeAbiParameters, decodeErrorResult, encodeFunctionData, getAddress, hexToBigInt, parseAbi, parseAbiItem, recoverAddress, size, slice, type Address, type Hex, type PublicClient } from 'viem'
 import type { Config } from '../../config/schema'
 import type { Plan, PlanStep } from '../../store/types'
 import type { SafeTxData, SafeTxRecord } from '../../store'
@@ -24,6 +24,10 @@ export const SAFE_READ_ABI = parseAbi([
   'function getOwners() view returns (address[])',
   'function encodeTransactionData(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, uint256 _nonce) view returns (bytes)',
   'function checkNSignatures(bytes32 dataHash, bytes data, bytes signatures, uint256 requiredSignatures) view',
+])
+const SIMULATE_ABI = parseAbi([
+  'function simulateAndRevert(address targetContract, bytes calldataPayload)',
+  'function simulate(address to, uint256 value, bytes data, uint8 operation) returns (uint256 estimate, bool success, bytes returnData)',
 ])
 export const EXECUTION_SUCCESS = parseAbiItem('event ExecutionSuccess(bytes32 indexed txHash, uint256 payment)')
 
@@ -95,12 +99,55 @@ export async function safeTransactionOf(kit: Safe, stored: Pick<SafeTxRecord, 't
  * Builds the Safe transaction of a plan on one chain at `nonce` (protocol-kit: one call as is,
  * several as a MultiSendCallOnly delegatecall batch). Returns its data and SafeTx hash.
  */
-export async function buildPlanSafeTx(config: Config, chain: CommitteeChain, steps: readonly PlanStep[], nonce: number): Promise<{ tx: SafeTxData; safeTxHash: Hex }> {
+export async function buildPlanSafeTx(config: Config, chain: CommitteeChain, steps: readonly PlanStep[], nonce: number): Promise<{ tx: SafeTxData; safeTxHash: Hex; simulation?: SafeTxSimulation }> {
   const calls = await committeeCalls(config, chain.client, steps, chain.name)
   if (calls.length === 0) throw new UnsupportedStepError(`plan has no call on ${chain.name}`)
   const kit = await kitFor(config, chain)
   const tx = await kit.createTransaction({ transactions: calls.map((c) => ({ to: c.to, data: c.data, value: '0' })), onlyCalls: true, options: { nonce } })
-  return { tx: safeTxDataOf(tx), safeTxHash: (await kit.getTransactionHash(tx)) as Hex }
+  const data = safeTxDataOf(tx)
+  const accessor = config.custody.chains.find((c) => c.chain === chain.name)?.contracts?.simulateTxAccessor
+  const simulation = await simulateSafeTx(chain.client, getAddress(config.pool.account), accessor, data)
+  return { tx: data, safeTxHash: (await kit.getTransactionHash(tx)) as Hex, ...(simulation ? { simulation } : {}) }
+}
+
+export interface SafeTxSimulation {
+  success: boolean
+  /** Gas the Safe's call used (SimulateTxAccessor's estimate). */
+  gas: bigint
+  /** The revert reason when it failed (decoded Error(string) or the raw data). */
+  revert?: string
+}
+
+/**
+ * Simulates a Safe transaction's call as the Safe itself at the latest block, before anyone signs:
+ * an eth_call of the Safe's `simulateAndRevert` delegating to SimulateTxAccessor (Safe v1.4.1
+ * StorageAccessible), which runs the call in the Safe's context and reverts with the outcome; no
+ * signature and no state change. Undefined when the chain has no SimulateTxAccessor in config.
+ */
+export async function simulateSafeTx(client: PublicClient, safe: Address, accessor: Address | undefined, tx: Pick<SafeTxData, 'to' | 'value' | 'data' | 'operation'>): Promise<SafeTxSimulation | undefined> {
+  if (!accessor) return undefined
+  const payload = encodeFunctionData({ abi: SIMULATE_ABI, functionName: 'simulate', args: [getAddress(tx.to), BigInt(tx.value), tx.data as Hex, tx.operation] })
+  const data = encodeFunctionData({ abi: SIMULATE_ABI, functionName: 'simulateAndRevert', args: [accessor, payload] })
+  let raw: Hex | undefined
+  try {
+    await client.call({ to: safe, data })
+  } catch (err) {
+    const found = err instanceof BaseError ? (err.walk((e) => typeof (e as { data?: unknown }).data === 'string' && String((e as { data: string }).data).startsWith('0x')) as { data?: Hex } | null) : null
+    raw = found?.data
+  }
+  // simulateAndRevert reverts with (bool delegatecall success, uint256 length, bytes returndata).
+  if (!raw || size(raw) < 64) throw new Error('Safe simulation: simulateAndRevert did not revert with its result')
+  if (hexToBigInt(slice(raw, 0, 32)) !== 1n) throw new Error('Safe simulation: the SimulateTxAccessor call itself failed')
+  const [gas, success, returnData] = decodeAbiParameters([{ type: 'uint256' }, { type: 'bool' }, { type: 'bytes' }], slice(raw, 64))
+  if (success) return { success, gas }
+  let revert: string = returnData
+  try {
+    const e = decodeErrorResult({ abi: parseAbi(['error Error(string)']), data: returnData })
+    revert = String(e.args[0])
+  } catch {
+    // keep the raw data
+  }
+  return { success, gas, revert }
 }
 
 /** The next Safe nonce to use: past the chain's, past our own open Safe txs, past the service's pending ones. */

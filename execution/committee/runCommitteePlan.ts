@@ -170,9 +170,12 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
       const nonce = await nextSafeNonce(chain.client, getAddress(config.pool.account), open, serviceOf(name))
       const createdBlock = await chain.client.getBlockNumber({ cacheTime: 0 })
       const built = await buildPlanSafeTx(config, chain, steps, nonce)
+      // Simulated as the Safe at the latest block before anyone is asked to sign: a batch that
+      // reverts now is never put before the committee.
+      if (built.simulation && !built.simulation.success) return fail(`simulation of the Safe transaction on ${name} reverts: ${built.simulation.revert ?? 'no reason'}`)
       const { inserted } = await store.safeTxs.create({ planId, chain: name, safe: config.pool.account, safeTxHash: built.safeTxHash, tx: built.tx, createdBlock })
       if (inserted) {
-        await store.audit.append({ actor: agent, action: 'safe-tx-stored', detail: { plan: planId, chain: name, safeTxHash: built.safeTxHash, nonce } })
+        await store.audit.append({ actor: agent, action: 'safe-tx-stored', detail: { plan: planId, chain: name, safeTxHash: built.safeTxHash, nonce, simulatedGas: built.simulation?.gas.toString() ?? null } })
         logger.info({ chain: name, safeTxHash: built.safeTxHash, nonce }, 'committee plan: Safe transaction stored; waiting for the owners\' signatures')
       }
     } catch (err) {

@@ -1,5 +1,6 @@
 import type { Store } from '../store'
-import type { ApprovalCount, ApprovalDecision, ApprovalVia } from '../store/types'
+import type { Config } from '../config/schema'
+import type { ApprovalCount, ApprovalDecision, ApprovalVia, Plan } from '../store/types'
 
 export interface Committee {
   members: readonly string[]
@@ -82,4 +83,13 @@ export async function recordDecision(
   })
   await store.audit.append({ actor: `${via}:${member}`, action: `plan.${decision}`, detail: { planId, outcome: result.outcome, message: result.message }, at: input.at })
   return result
+}
+
+/** Approvals counted for a plan: custody "safe" — owners whose signatures the executor verified (fewest over its chains); else decision rows. */
+export async function approvalsOf(config: Pick<Config, 'custody'>, store: Store, p: Plan): Promise<number> {
+  if (config.custody.kind === 'safe' && p.needsApproval) {
+    const txs = await store.safeTxs.ofPlan(p.id)
+    return txs.length ? Math.min(...txs.map((t) => t.confirmations.length)) : 0
+  }
+  return (await store.approvals.count(p.id)).approve
 }

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load'
 import { ConfigError, describeError } from '../core/errors'
 import { createLogger } from '../core/logger'
-import { recordDecision } from '../plans/decide'
+import { approvalsOf, recordDecision } from '../plans/decide'
 import { COMMITTEE, committeeKey, type CommitteeName } from '../devnet/accounts'
 import { signAndSubmit, txServiceOf } from '../execution/committee/planSafeTx'
 import { computePlan } from '../plans/proposePlan'
@@ -115,7 +115,7 @@ async function list(store: Store, config: Config, limit: number) {
   for (const p of plans) {
     const u = units(config, p.chain)
     const steps = await store.plans.steps(p.id)
-    const count = await store.approvals.count(p.id)
+    const count = { approve: await approvalsOf(config, store, p) }
     const moved = `${Number(formatUnits(p.totalAmount, u.decimals)).toFixed(3)}`
     const appr = p.needsApproval ? `${count.approve}/${p.approvalsRequired}` : '—'
     console.log([p.id.padEnd(24), p.status.padEnd(18), String(steps.length).padStart(5), moved.padStart(12), appr.padStart(10), new Date(p.createdAt).toISOString()].join('  '))

@@ -1,5 +1,6 @@
 import { formatUnits } from 'viem'
 import type { Config } from '../config/schema.js'
+import { approvalsOf } from '../plans/decide.js'
 import { planFromExplanation } from '../plans/explanation.js'
 import { comparedWithNowText } from '../plans/planNow.js'
 import { OPEN_PLAN_STATUSES, type Store } from '../store/index.js'
@@ -119,10 +120,10 @@ export async function plansText(config: Config, store: Store): Promise<string> {
   const holding = held.length ? ['', 'Why the pool holds:', ...held] : []
   if (open.length === 0 && recent.length === 0) return clip(['no plans yet', ...holding].join('\n'))
   const lines: string[] = [open.length ? 'Open plans:' : 'Open plans: none']
-  for (const p of open) lines.push(`  ${planLine(config, p, (await store.approvals.count(p.id)).approve)}`)
+  for (const p of open) lines.push(`  ${planLine(config, p, await approvalsOf(config, store, p))}`)
   if (recent.length) {
     lines.push('Recent:')
-    for (const p of recent) lines.push(`  ${planLine(config, p, (await store.approvals.count(p.id)).approve)}`)
+    for (const p of recent) lines.push(`  ${planLine(config, p, await approvalsOf(config, store, p))}`)
   }
   lines.push(...holding)
   lines.push('', '/plan <id> shows why; committee: /approve <id>, /reject <id>')

@@ -158,6 +158,37 @@ describe('a committee plan as one Safe transaction', () => {
     expect(stored.detail).toMatchObject({ plan: 'p-ok', simulatedGas: expect.stringMatching(/^[1-9]\d+$/) })
   })
 
+  it('never trusts the service: a forged, a foreign-hash and a non-owner confirmation are not counted, and audited', async () => {
+    await committeePlan('p-lie')
+    await runCommitteePlan(deps(), 'p-lie')
+    await approveAs('p-lie', 'alice')
+    const st = (await store.safeTxs.get('p-lie', CHAIN))!
+    const real = await service().getTransaction(st.safeTxHash)
+    const carol = committeeAccount('carol')
+    const outsider = privateKeyToAccount(devKey(ROLES.deployer))
+    // A transaction service that lies: it lists carol and bob as confirmed with signatures that are not theirs over this hash.
+    const forged = [
+      ...real.confirmations!,
+      { owner: carol.address, signature: await carol.sign({ hash: `0x${'11'.repeat(32)}` }), signatureType: 'EOA', submissionDate: '', transactionHash: null },
+      { owner: committeeAccount('bob').address, signature: await outsider.sign({ hash: st.safeTxHash as Hex }), signatureType: 'EOA', submissionDate: '', transactionHash: null },
+      { owner: outsider.address, signature: await outsider.sign({ hash: st.safeTxHash as Hex }), signatureType: 'EOA', submissionDate: '', transactionHash: null },
+    ]
+    const liar = Object.assign(Object.create(service()) as SafeApiKit, { getTransaction: async () => ({ ...real, confirmations: forged }) })
+    const nonce0 = await safeNonce()
+    for (let round = 0; round < 2; round++) {
+      const r = await runCommitteePlan(deps({ services: { [CHAIN]: liar } }), 'p-lie')
+      expect(r).toEqual({ status: 'awaiting-signatures', signatures: { [CHAIN]: { owners: [committeeAccount('alice').address], needed: 2 } } })
+    }
+    expect(await safeNonce()).toBe(nonce0)
+    const audit = await store.audit.recent(10, { action: 'safe-signature-refused' })
+    expect(audit).toHaveLength(1)
+    expect((audit[0]!.detail as { refused: string[] }).refused).toEqual([
+      `${carol.address}: the signature does not recover to the owner over ${st.safeTxHash}`,
+      `${committeeAccount('bob').address}: the signature does not recover to the owner over ${st.safeTxHash}`,
+      `${outsider.address}: not a current owner of the Safe`,
+    ])
+  })
+
   it('a plan needing more approvals than the Safe\'s threshold waits for them', async () => {
     await createTestPlan(store, 'p-c3', CHAIN, rebalanceSteps(CHAIN), { status: 'awaiting_approval', needsApproval: true, approvalsRequired: 3 })
     await runCommitteePlan(deps(), 'p-c3')

@@ -194,7 +194,16 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
     if (!service) return { status: 'held', reason: `custody.chains[${name}].txServiceUrl is not set: the committee's signatures cannot be read` }
     const v = await verifiedSignatures(config, chainOf(name), st, plan, service)
     await store.safeTxs.setConfirmations(planId, name, v.owners, v.threshold)
-    if (v.refused.length) logger.debug({ chain: name, refused: v.refused }, 'confirmations not counted')
+    const refused = v.refused.filter((r) => r !== 'not proposed to the transaction service yet')
+    if (refused.length) {
+      // Audited once per plan, chain and set of reasons (the executor reads them every round).
+      const detail = { plan: planId, chain: name, safeTxHash: st.safeTxHash, refused }
+      const seen = (await store.audit.recent(200, { action: 'safe-signature-refused' })).some((e) => JSON.stringify(e.detail) === JSON.stringify(detail))
+      if (!seen) {
+        await store.audit.append({ actor: agent, action: 'safe-signature-refused', detail })
+        logger.warn({ chain: name, refused }, 'confirmations from the transaction service not counted')
+      }
+    }
     signatures[name] = { owners: v.owners, needed: v.needed }
     if (v.ready) ready[name] = v.ready
   }

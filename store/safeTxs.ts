@@ -4,7 +4,7 @@ import type { Db } from './sqlite.js'
 
 /**
  * Committee plans' Safe transactions (custody "safe"), written by the executor only: one per plan
- * and chain, stored before anyone signs it (migration 013). The stored SafeTx is what gets
+ * and chain, stored before anyone signs it (migration 012). The stored SafeTx is what gets
  * executed; a transaction service only ever supplies signatures. Status changes are
  * compare-and-set on the expected status.
  */

@@ -189,6 +189,19 @@ describe('a committee plan as one Safe transaction', () => {
     ])
   })
 
+  it('Safe nonces: two open plans take N and N+1; a superseded plan\'s nonce is taken by the next plan', async () => {
+    const n = Number(await safeNonce())
+    await committeePlan('p-n1')
+    await runCommitteePlan(deps(), 'p-n1')
+    await createTestPlan(store, 'p-n2', CHAIN, [{ kind: 'withdraw', chain: CHAIN, venueId: `${CHAIN}-vault-core`, amount: parseEther('5') }], { status: 'awaiting_approval', needsApproval: true, approvalsRequired: 2 })
+    await runCommitteePlan(deps(), 'p-n2')
+    expect([(await store.safeTxs.get('p-n1', CHAIN))!.nonce, (await store.safeTxs.get('p-n2', CHAIN))!.nonce]).toEqual([n, n + 1])
+    await store.plans.transition('p-n2', 'awaiting_approval', 'superseded')
+    await createTestPlan(store, 'p-n3', CHAIN, [{ kind: 'withdraw', chain: CHAIN, venueId: `${CHAIN}-vault-core`, amount: parseEther('6') }], { status: 'awaiting_approval', needsApproval: true, approvalsRequired: 2 })
+    await runCommitteePlan(deps(), 'p-n3')
+    expect((await store.safeTxs.get('p-n3', CHAIN))!.nonce).toBe(n + 1)
+  })
+
   it('a plan needing more approvals than the Safe\'s threshold waits for them', async () => {
     await createTestPlan(store, 'p-c3', CHAIN, rebalanceSteps(CHAIN), { status: 'awaiting_approval', needsApproval: true, approvalsRequired: 3 })
     await runCommitteePlan(deps(), 'p-c3')

@@ -166,8 +166,17 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
     if (await store.safeTxs.get(planId, name)) continue
     const chain = chainOf(name)
     try {
-      const open = (await store.safeTxs.list({ status: ['proposed', 'executing'] })).filter((x) => x.chain === name).map((x) => x.nonce)
-      const nonce = await nextSafeNonce(chain.client, getAddress(config.pool.account), open, serviceOf(name))
+      // Past the Safe's nonce and past the Safe txs of plans still open (a superseded or expired
+      // plan's unexecuted Safe tx does not hold its nonce: the next plan takes it, as a replacement
+      // in Safe{Wallet} would). The service's queue is not consulted for the same reason; a foreign
+      // transaction at the same nonce that executes first makes this plan cancelled, never stuck.
+      const open: number[] = []
+      for (const x of await store.safeTxs.list({ status: ['proposed', 'executing'] })) {
+        if (x.chain !== name) continue
+        const p = await store.plans.get(x.planId)
+        if (p && ['awaiting_approval', 'approved', 'executing'].includes(p.status)) open.push(x.nonce)
+      }
+      const nonce = await nextSafeNonce(chain.client, getAddress(config.pool.account), open)
       const createdBlock = await chain.client.getBlockNumber({ cacheTime: 0 })
       const built = await buildPlanSafeTx(config, chain, steps, nonce)
       // Simulated as the Safe at the latest block before anyone is asked to sign: a batch that

@@ -40,6 +40,7 @@ const secretNames = {
   voterKey: cfg.governance?.voter?.keyEnv ?? 'POOLWARDEN_VOTER_KEY',
   snapshotApiKey: cfg.governance?.snapshot?.apiKeyEnv ?? 'SNAPSHOT_API_KEY',
   telegramToken: cfg.telegram?.tokenEnv ?? 'POOLWARDEN_TELEGRAM_TOKEN',
+  safeApiKey: cfg.custody?.txServiceApiKeyEnv ?? 'SAFE_API_KEY',
 }
 /** Variables of the launcher every app may see (no secret among them). */
 const HARMLESS = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'LOG_LEVEL']
@@ -111,6 +112,16 @@ export const devnetApps = devnet
         out_file: join(logDir, 'snapshot-hub.log'),
         error_file: join(logDir, 'snapshot-hub.log'),
       },
+      // The local Safe Transaction Service on 127.0.0.1:3310 (devnet/safe/txService.main.ts): the
+      // api-kit REST paths where committee plans are proposed and confirmed (custody.chains[].txServiceUrl).
+      {
+        ...common,
+        name: 'safe-tx-service',
+        ...node('safe-tx-service.mjs'),
+        env: { ...devnetEnv, POOLWARDEN_SAFE_TX_SERVICE_DB: join(root, '.devnet/safe-tx-service.sqlite') },
+        out_file: join(logDir, 'safe-tx-service.log'),
+        error_file: join(logDir, 'safe-tx-service.log'),
+      },
       {
         ...common,
         name: 'delegators',
@@ -159,7 +170,7 @@ agentApps.push(
     // POOLWARDEN_EXECUTOR_KEY_FILE (the name is execution.keyEnv) from the launcher's environment.
     env: devnet
       ? { ...agentEnv, [`${secretNames.executorKey}_FILE`]: join(root, '.devnet/executor.key') }
-      : { ...agentEnv, ...secret(secretNames.executorKey) },
+      : { ...agentEnv, ...secret(secretNames.executorKey), ...pick([secretNames.safeApiKey]) },
     out_file: join(logDir, 'executor.log'),
     error_file: join(logDir, 'executor.log'),
   },

@@ -10,6 +10,7 @@ import { createTxSender, executePlan, txSenderOptions, type TxSender } from '../
 import type { BridgePort } from '../execution/bridge'
 import { createSdkBridgePort } from '../execution/bridgeSdk'
 import { custodySenders, custodyWarning } from '../execution/custody'
+import { isCommitteeSafePlan, runCommitteePlan } from '../execution/committee/runCommitteePlan'
 import { runAgent } from '../runtime/createAgent'
 
 runAgent('executor', async (agent) => {
@@ -38,8 +39,24 @@ runAgent('executor', async (agent) => {
     round: async () => {
       let last: string | undefined
       const plans = await store.plans.list({ status: ['executing', 'approved'], order: 'oldest', limit: 5 })
+      // Custody "safe": plans above the threshold are Safe transactions the committee signs; the
+      // executor stores them, reads the signatures back and executes at the threshold.
+      if (config.custody.kind === 'safe') plans.push(...(await store.plans.list({ status: 'awaiting_approval', order: 'oldest', limit: 5 })).filter((p) => p.needsApproval))
       for (const p of plans) {
         if (signal.aborted) break
+        if (isCommitteeSafePlan(config, p)) {
+          try {
+            // execTransaction is sent by the executor's own key (the signatures authorise it), not through the role.
+            const r = await runCommitteePlan({ common, store, chains, senders: eoaSenders, agent: name, revalidate: {} }, p.id)
+            last = `${p.id}: ${r.status}${'reason' in r ? ` (${r.reason})` : ''}`
+            if (r.status === 'completed' || r.status === 'failed' || r.status === 'cancelled') {
+              await store.alerts.resolve(`plan:${p.id}`, { agent: name, title: `Plan ${p.id} ${r.status}`, body: r.status === 'completed' ? 'Safe transaction executed' : 'error' in r ? r.error : r.reason })
+            }
+          } catch (err) {
+            logger.warn({ plan: p.id, err: describeError(err) }, 'committee plan interrupted; resumes next round')
+          }
+          continue
+        }
         try {
           const r = await executePlan({
             common, store, chains, senders, agent: name, plan: p, bridge,

@@ -45,6 +45,13 @@ export const custodyChain = z.object({
   /** The Zodiac Roles v2 modifier of the pool's Safe on this chain (owner = avatar = target = the Safe). */
   roles: address,
   contracts: safeContracts.optional(),
+  /**
+   * The Safe Transaction Service of this chain, as api-kit's `txServiceUrl` (ends in `/api`), where
+   * committee plans are proposed and the owners' confirmations are read back (live: the chain's
+   * service, e.g. "https://safe-transaction-mainnet.safe.global/api"; devnet: the local service,
+   * PM2 app `safe-tx-service`). Absent: committee plans in custody "safe" cannot be proposed.
+   */
+  txServiceUrl: z.url({ error: 'expected the Safe Transaction Service URL of this chain, e.g. "https://safe-transaction-mainnet.safe.global/api"' }).optional(),
 })
 
 export const custodyConfig = z.object({
@@ -57,6 +64,11 @@ export const custodyConfig = z.object({
   /** The role's key (encoded with zodiac-roles-sdk encodeKey, at most 32 characters). */
   roleKey: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, { error: 'lower-case letters, digits and dashes, at most 32 characters (e.g. "poolwarden-executor")' }).default('poolwarden-executor'),
   chains: z.array(custodyChain).default([]),
+  /**
+   * The environment variable holding the Safe Transaction Service API key (api.safe.global needs
+   * one; the executor app alone gets it). Unset variable: no key sent.
+   */
+  txServiceApiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'an environment variable name, e.g. "SAFE_API_KEY"' }).default('SAFE_API_KEY'),
   /**
    * The move budget of autonomous plans: per chain, at most `amount` of the pool's collateral
    * (whole tokens) deposited, supplied or bridged through the role per `periodSeconds` — an

@@ -26,6 +26,7 @@ import { getArtifact, type Artifacts } from './compile'
 import { bpsToRay, bpsToWad, checkScenario, type AaveBase, type LstBase, type Scenario, type VaultBase, type VenueModel } from './market'
 import { rpcRequest } from './anvil'
 import { simWallet1271Abi } from './governance/abis'
+import { DEVNET_SAFE_TX_SERVICE_URL, txServiceUrlFor } from './safe/txService'
 import { DEVNET_GOVERNANCE_POLICY, DEVNET_HUB_URL, DEVNET_SPACES, GOV_ROLES, WALLET_SHARES } from './governance/constants'
 import { deployCustodySafe, DEVNET_MOVE_BUDGET, setUpRoles, type CustodyDeployment } from './safe/setUpCustody'
 import { DEVNET_WORMHOLE_FINALITY, attestAndWrap, bridgeAtDeploy, deployWormholeContracts, registerTokenBridges, type WormholeChainDeployment, type WormholeContracts } from './wormhole/deploy'
@@ -778,7 +779,13 @@ export function buildDevnetConfig(
             owners: deployment.custody.owners,
             threshold: deployment.custody.threshold,
             executor: deployment.custody.executor,
-            chains: chains.map((c) => ({ chain: c.name, roles: deployment.custody!.roles, contracts: deployment.custody!.contracts })),
+            // The local Safe Transaction Service (PM2 app safe-tx-service): committee plans go there.
+            chains: chains.map((c) => ({
+              chain: c.name,
+              roles: deployment.custody!.roles,
+              contracts: deployment.custody!.contracts,
+              txServiceUrl: txServiceUrlFor(DEVNET_SAFE_TX_SERVICE_URL, c.chainId),
+            })),
             allowance: { amount: DEVNET_MOVE_BUDGET, periodSeconds: 86_400 },
           },
         }

@@ -50,4 +50,26 @@ describe('committee decisions', () => {
     expect(committeeVerdict({ approve: 1, reject: 1 }, committee)).toBe('pending')
     expect(committeeVerdict({ approve: 0, reject: 2 }, committee)).toBe('rejected')
   })
+
+  it('counts against the plan\'s own approvalsRequired, never a former member, and refuses names in custody "safe"', async () => {
+    await store.plans.create({
+      id: 'p-3', chain: 'ethereum', status: 'awaiting_approval', basedOnBlock: { ethereum: 10n }, totalAmount: 900n, expectedGain: 5n, cost: 1n,
+      needsApproval: true, approvalsRequired: 3, steps: [{ kind: 'withdraw', chain: 'ethereum', venueId: 'a', amount: 900n }],
+    })
+    const on = (member: string, c = committee) => recordDecision(store, { planId: 'p-3', member, decision: 'approve', via: 'cli', committee: c })
+    expect((await on('alice')).outcome).toBe('recorded')
+    // Two approvals meet the config's 2 but not the plan's 3.
+    expect((await on('bob')).message).toBe('approve by bob recorded: 2/3 approvals')
+    expect((await store.plans.get('p-3'))!.status).toBe('awaiting_approval')
+    // Alice leaves, dave joins: alice's approval stays on record but no longer counts.
+    const changed = { members: ['bob', 'carol', 'dave'], required: 2 }
+    expect((await on('carol', changed)).message).toBe('approve by carol recorded: 2/3 approvals')
+    expect((await on('dave', changed)).outcome).toBe('approved')
+    expect(await store.approvals.count('p-3')).toEqual({ approve: 4, reject: 0 })
+
+    const safe = await recordDecision(store, { planId: 'p-1', member: 'alice', decision: 'approve', via: 'telegram', committee, custody: 'safe' })
+    expect(safe.outcome).toBe('refused')
+    expect(safe.message).toMatch(/Safe transaction, not a name/)
+    expect(await store.approvals.count('p-1')).toEqual({ approve: 0, reject: 0 })
+  })
 })

@@ -17,6 +17,7 @@ export const BUNDLES = {
   telegram: 'agents/telegram.ts',
   'telegram-api': 'devnet/telegram/main.ts',
   'snapshot-hub': 'devnet/snapshot/hub.main.ts',
+  'safe-tx-service': 'devnet/safe/txService.main.ts',
   delegators: 'devnet/governance/delegators.main.ts',
   guardian: 'devnet/wormhole/guardian.main.ts',
 } as const

@@ -3,11 +3,14 @@
  * Committee approvals write exactly the rows the Telegram bot will write (plans/decide.ts).
  */
 import { formatAmount } from '../core/amount'
+import { createPublicClient, http, type PublicClient } from 'viem'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load'
 import { ConfigError, describeError } from '../core/errors'
 import { createLogger } from '../core/logger'
-import { recordDecision } from '../plans/decide'
+import { approvalsOf, recordDecision } from '../plans/decide'
+import { COMMITTEE, committeeKey, type CommitteeName } from '../devnet/accounts'
+import { signAndSubmit, txServiceOf } from '../execution/committee/planSafeTx'
 import { computePlan } from '../plans/proposePlan'
 import { planFromExplanation } from '../plans/explanation'
 import { comparedWithNowText } from '../plans/planNow'
@@ -38,6 +41,7 @@ async function main() {
       case 'reject': {
         if (!id) throw new ConfigError([`${cmd}: which plan? ${USAGE}`])
         if (!values.as) throw new ConfigError([`${cmd}: --as <member> is required (committee: ${config.strategy.committee.members.join(', ') || 'none configured'})`])
+        if (config.custody.kind === 'safe') return await signAsOwner(store, config, id, values.as, cmd)
         const r = await recordDecision(store, { planId: id, member: values.as, decision: cmd, via: 'cli', committee: config.strategy.committee })
         console.log(r.message)
         if (r.outcome === 'refused') process.exitCode = 2
@@ -70,6 +74,40 @@ async function main() {
   }
 }
 
+/**
+ * Custody "safe": an approval is the owner's EIP-712 signature of the plan's Safe transaction(s),
+ * confirmed on the Safe Transaction Service; the executor verifies the signatures on chain and
+ * executes at the threshold. Devnet only: the member's devnet key signs. Live committees sign in
+ * Safe{Wallet}, and reject there (a rejection at the same nonce cancels the plan).
+ */
+async function signAsOwner(store: Store, config: Config, id: string, member: string, cmd: 'approve' | 'reject') {
+  if (config.profile !== 'devnet') {
+    throw new ConfigError([`${cmd}: custody "safe" on a live profile: the committee signs in Safe{Wallet} (Transactions → Queue) with its own wallets; this CLI holds no owner key`])
+  }
+  if (cmd === 'reject') {
+    throw new ConfigError([`reject: in custody "safe" a plan is rejected by using its Safe nonce for another transaction (Safe{Wallet}: "Reject transaction"); the executor then marks the plan cancelled`])
+  }
+  if (!(member in COMMITTEE)) throw new ConfigError([`--as ${JSON.stringify(member)}: not a devnet committee member (known: ${Object.keys(COMMITTEE).join(', ')})`])
+  const plan = await store.plans.get(id)
+  if (!plan) throw new ConfigError([`no plan "${id}": \`npm run plan -- list\` shows the plans`])
+  if (plan.status !== 'awaiting_approval') throw new ConfigError([`plan ${id} is ${plan.status.replace('_', ' ')}, not awaiting approval`])
+  const txs = await store.safeTxs.ofPlan(id)
+  if (txs.length === 0) throw new ConfigError([`plan ${id}: its Safe transaction is not stored yet — the executor builds it on its next round (is it running? npm run status)`])
+  for (const st of txs) {
+    const chain = config.chains.find((c) => c.name === st.chain)!
+    const service = txServiceOf(config, st.chain)
+    if (!service) throw new ConfigError([`custody.chains[${st.chain}].txServiceUrl is not set: nowhere to send the signature`])
+    const c = { name: st.chain, url: chain.rpc[0]!.url, client: createPublicClient({ transport: http(chain.rpc[0]!.url) }) as PublicClient }
+    if (st.status !== 'proposed') {
+      console.log(`${st.chain}: Safe tx ${st.safeTxHash} is ${st.status}; nothing to sign`)
+      continue
+    }
+    const r = await signAndSubmit(config, c, st, committeeKey(member as CommitteeName), service)
+    console.log(`${st.chain}: ${member} (${r.owner}) ${r.proposed ? 'proposed and signed' : 'signed'} Safe tx ${st.safeTxHash} (nonce ${st.nonce}); confirmations on the service: ${r.confirmations.length}/${Math.max(st.threshold ?? 0, plan.approvalsRequired)} — the executor verifies them on chain and executes at the threshold`)
+  }
+  await store.audit.append({ actor: `cli:${member}`, action: 'plan.sign', detail: { planId: id, safeTxs: txs.map((t) => t.safeTxHash) } })
+}
+
 /** A plan's unit: its chain's collateral, the pool's for a cross-chain plan (watch/units.ts). */
 const units = (config: Config, chain: string | null) => unitOf(config, chain)
 
@@ -80,7 +118,7 @@ async function list(store: Store, config: Config, limit: number) {
   for (const p of plans) {
     const u = units(config, p.chain)
     const steps = await store.plans.steps(p.id)
-    const count = await store.approvals.count(p.id)
+    const count = { approve: await approvalsOf(config, store, p) }
     const moved = formatAmount(p.totalAmount, u)
     const appr = p.needsApproval ? `${count.approve}/${p.approvalsRequired}` : '—'
     console.log([p.id.padEnd(24), p.status.padEnd(18), String(steps.length).padStart(5), moved.padStart(20), appr.padStart(10), new Date(p.createdAt).toISOString()].join('  '))
@@ -94,7 +132,11 @@ async function show(store: Store, config: Config, id: string, verbose: boolean) 
   const approvals = await store.approvals.list(id)
   console.log(`Plan ${plan.id} — ${plan.status}${plan.error ? ` (${plan.error})` : ''}`)
   console.log(`based on ${Object.entries(plan.basedOnBlock).map(([c, b]) => `${c} block ${b}`).join(', ')}; created ${new Date(plan.createdAt).toISOString()}`)
-  if (plan.needsApproval) {
+  if (plan.needsApproval && config.custody.kind === 'safe') {
+    const txs = await store.safeTxs.ofPlan(id)
+    if (txs.length === 0) console.log('committee: the Safe transaction is not stored yet (the executor builds it)')
+    for (const t of txs) console.log(`committee: Safe tx on ${t.chain} ${t.safeTxHash} (nonce ${t.nonce}, ${t.status}) — signatures verified ${t.confirmations.length}/${Math.max(t.threshold ?? 0, plan.approvalsRequired)}${t.confirmations.length ? `: ${t.confirmations.join(', ')}` : ''}`)
+  } else if (plan.needsApproval) {
     console.log(`committee: ${approvals.filter((a) => a.decision === 'approve').length}/${plan.approvalsRequired} approvals${approvals.length ? ` — ${approvals.map((a) => `${a.member} ${a.decision} (${a.via})`).join(', ')}` : ''}`)
   }
   console.log('steps:')

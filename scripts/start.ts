@@ -17,6 +17,7 @@ import { DEFAULT_GUARDIAN_URL, deployDevnet, writeDevnetConfig } from '../devnet
 import { isPortFree, waitForRpc } from '../devnet/anvil'
 import { loadScenario, scenarioNames } from '../devnet/scenario'
 import { DEVNET_HUB_PORT } from '../devnet/governance/constants'
+import { DEVNET_SAFE_TX_SERVICE_PORT, DEVNET_SAFE_TX_SERVICE_URL, txServiceUrlFor } from '../devnet/safe/txService'
 import { openStore } from '../store'
 import { buildStatus, renderStatus } from '../watch/statusReport'
 import { buildApps } from './build'
@@ -77,11 +78,14 @@ async function main(): Promise<void> {
     if (!(await isPortFree(DEVNET_HUB_PORT))) {
       throw new ConfigError([`devnet: port ${DEVNET_HUB_PORT} (the local Snapshot hub) is in use: stop what listens there`])
     }
+    if (!(await isPortFree(DEVNET_SAFE_TX_SERVICE_PORT))) {
+      throw new ConfigError([`devnet: port ${DEVNET_SAFE_TX_SERVICE_PORT} (the local Safe Transaction Service) is in use: stop what listens there`])
+    }
     const guardianPort = Number(new URL(DEFAULT_GUARDIAN_URL).port)
     if (!(await isPortFree(guardianPort))) throw new ConfigError([`devnet: port ${guardianPort} (the local Wormhole guardian) is in use: stop what listens there`])
     // A new devnet every start: chains begin empty, so the old store and config are stale.
     const devDir = join(ROOT, '.devnet')
-    for (const f of ['poolwarden.sqlite', 'poolwarden.sqlite-wal', 'poolwarden.sqlite-shm', 'config.json', 'deployment.json', 'signer.key', 'executor.key', 'voter.key', 'snapshot-hub.sqlite', 'snapshot-hub.sqlite-wal', 'snapshot-hub.sqlite-shm']) rmSync(join(devDir, f), { force: true })
+    for (const f of ['poolwarden.sqlite', 'poolwarden.sqlite-wal', 'poolwarden.sqlite-shm', 'config.json', 'deployment.json', 'signer.key', 'executor.key', 'voter.key', 'snapshot-hub.sqlite', 'snapshot-hub.sqlite-wal', 'snapshot-hub.sqlite-shm', 'safe-tx-service.sqlite', 'safe-tx-service.sqlite-wal', 'safe-tx-service.sqlite-shm']) rmSync(join(devDir, f), { force: true })
     for (const f of ['guardian.sqlite', 'guardian.sqlite-wal', 'guardian.sqlite-shm']) rmSync(join(devDir, f), { force: true })
     rmSync(join(devDir, 'logs'), { recursive: true, force: true })
     mkdirSync(join(devDir, 'logs'), { recursive: true })
@@ -129,6 +133,7 @@ async function main(): Promise<void> {
     const rest = [...eco.devnetApps.filter((a) => !(a as { name: string }).name.startsWith('anvil-')), ...eco.agentApps]
     await startApps(rest)
     step(`started ${rest.map((a) => (a as { name: string }).name).join(', ')} (scenario: ${scenarioName})`)
+    if (result.deployment.custody) await waitForTxService(txServiceUrlFor(DEVNET_SAFE_TX_SERVICE_URL, specs[0]!.chainId))
 
     // Wait until every venue has a sample, then show the table.
     const config = loadConfig({ path: written.configPath })
@@ -178,3 +183,14 @@ main().then(
     process.exit(1)
   },
 )
+
+/** Readiness of the local Safe Transaction Service: its `about` answers (committee plans are proposed there). */
+async function waitForTxService(url: string): Promise<void> {
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const ok = await fetch(`${url}/v1/about/`).then((r) => r.ok, () => false)
+    if (ok) return step(`safe transaction service: ${DEVNET_SAFE_TX_SERVICE_URL}/<chainId>/api`)
+    if (Date.now() > deadline) return console.log(`! the local Safe Transaction Service does not answer at ${url}; see .devnet/logs/safe-tx-service.log`)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}

@@ -9,6 +9,7 @@ import { createCursors, type CursorsQueries } from './cursors.js'
 import { createGovernance, type GovernanceQueries } from './governance.js'
 import { createHeartbeats, type HeartbeatsQueries } from './heartbeats.js'
 import { createIntents, type IntentsQueries } from './intents.js'
+import { createSafeTxs, type SafeTxsQueries } from './safeTxs.js'
 import { migrate } from './migrate.js'
 import { createPlans, type PlansQueries } from './plans.js'
 import { createPositions, type PositionsQueries } from './positions.js'
@@ -51,6 +52,8 @@ export interface Store {
   readonly approvals: ApprovalsQueries
   /** Transaction intents, their attempts and nonces (executor). */
   readonly intents: IntentsQueries
+  /** Committee plans' Safe transactions, stored before signing (executor). */
+  readonly safeTxs: SafeTxsQueries
   /** Inline-button callbacks and per-chat alert delivery (Telegram agent). */
   readonly telegram: TelegramQueries
   /** Governance: proposals, signals, tallies, casts, notifications (governor agent). */
@@ -93,6 +96,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     plans: createPlans(db),
     approvals: createApprovals(db),
     intents: createIntents(db),
+    safeTxs: createSafeTxs(db),
     telegram: createTelegram(db),
     governance: createGovernance(db),
     transfers: createTransfers(db),

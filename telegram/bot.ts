@@ -14,7 +14,7 @@ import { COMMANDS, helpText } from './commands.js'
 import { memberOf, type TelegramConfig, type TelegramUser } from './config.js'
 import { createBot, describeBotError } from './createBot.js'
 import { NO_GOVERNANCE, type GovernanceReader } from './governance.js'
-import { alertsText, clip, MUTE_PREFIX, planLine, plansText, planText, positionsText, statusText, yieldsText } from './views.js'
+import { alertsText, clip, MUTE_PREFIX, planLine, plansText, planText, positionsText, safeApprovalText, statusText, yieldsText } from './views.js'
 
 /**
  * The poolwarden bot: every update passes the authorisation gate (configured user, allowed
@@ -125,6 +125,8 @@ export function createTelegramBot(deps: TelegramBotDeps): Bot {
     const plan = await store.plans.get(planId)
     if (!plan) return refused(`no plan ${quote(planId)}: /plans lists them`)
     if (plan.status !== 'awaiting_approval') return refused(`plan ${planId} is ${plan.status.replace('_', ' ')}, not awaiting approval: nothing to decide`)
+    // Custody "safe": approvals are owners' signatures of the Safe tx; the bot shows it, records nothing.
+    if (config.custody.kind === 'safe' && plan.needsApproval) return okReply(await safeApprovalText(config, store, plan))
     const mine = (await store.approvals.list(planId)).find((a) => a.member === member)
     if (mine) return refused(`you already decided "${mine.decision}" on ${planId} (${mine.via}); a decision stands once made`)
     return { planLine: planLine(config, plan, (await store.approvals.count(planId)).approve) }
@@ -148,7 +150,7 @@ export function createTelegramBot(deps: TelegramBotDeps): Bot {
       case 'reject': {
         const member = memberOf(user)
         if (!member) return `${cb.action}: needs the committee role`
-        const r = await recordDecision(store, { planId: String(args.planId), member, decision: cb.action, via: 'telegram', committee: config.strategy.committee, at: now() })
+        const r = await recordDecision(store, { planId: String(args.planId), member, decision: cb.action, via: 'telegram', committee: config.strategy.committee, custody: config.custody.kind, at: now() })
         return r.message
       }
       case 'pause': {
@@ -344,7 +346,10 @@ export function createTelegramBot(deps: TelegramBotDeps): Bot {
       const r = await decisionPrompt(ctx, user, planId, offer.action)
       await record(r.outcome, { action: offer.action, planId })
       if (r.outcome === 'confirm') await send(ctx, r)
-      await answer(r.outcome === 'confirm' ? 'confirm below' : r.text)
+      // Custody "safe": the Safe tx and its signatures do not fit a 200-character answer: sent below.
+      const long = r.outcome === 'ok' && r.text.length > 200
+      if (long) await send(ctx, r)
+      await answer(r.outcome === 'confirm' ? 'confirm below' : long ? 'see below' : r.text)
       return
     }
     const result = await store.telegram.consumeConfirmation(nonce, user.id, now())

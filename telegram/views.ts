@@ -1,5 +1,6 @@
 import { formatAmount } from '../core/amount.js'
 import type { Config } from '../config/schema.js'
+import { approvalsOf } from '../plans/decide.js'
 import { planFromExplanation } from '../plans/explanation.js'
 import { comparedWithNowText } from '../plans/planNow.js'
 import { OPEN_PLAN_STATUSES, type Store } from '../store/index.js'
@@ -121,13 +122,34 @@ export async function plansText(config: Config, store: Store): Promise<string> {
   const holding = held.length ? ['', 'Why the pool holds:', ...held] : []
   if (open.length === 0 && recent.length === 0) return clip(['no plans yet', ...holding].join('\n'))
   const lines: string[] = [open.length ? 'Open plans:' : 'Open plans: none']
-  for (const p of open) lines.push(`  ${planLine(config, p, (await store.approvals.count(p.id)).approve)}`)
+  for (const p of open) lines.push(`  ${planLine(config, p, await approvalsOf(config, store, p))}`)
   if (recent.length) {
     lines.push('Recent:')
-    for (const p of recent) lines.push(`  ${planLine(config, p, (await store.approvals.count(p.id)).approve)}`)
+    for (const p of recent) lines.push(`  ${planLine(config, p, await approvalsOf(config, store, p))}`)
   }
   lines.push(...holding)
   lines.push('', '/plan <id> shows why; committee: /approve <id>, /reject <id>')
+  return clip(lines.join('\n'))
+}
+
+/**
+ * Custody "safe": a committee plan's Safe transactions (one per chain) with the confirmations the
+ * executor last verified on chain — what the Approve button shows instead of recording a name.
+ */
+export async function safeTxLines(config: Config, store: Store, plan: Plan): Promise<string[]> {
+  if (config.custody.kind !== 'safe' || !plan.needsApproval) return []
+  const txs = await store.safeTxs.ofPlan(plan.id)
+  if (txs.length === 0) return ['Safe transaction: not stored yet (the executor builds it on its next round)']
+  return txs.map((t) => {
+    const needed = Math.max(t.threshold ?? 0, plan.approvalsRequired)
+    return `Safe tx on ${t.chain}: ${t.safeTxHash} (nonce ${t.nonce}, ${t.status}) — signatures ${t.confirmations.length}/${needed}${t.confirmations.length ? `: ${t.confirmations.join(', ')}` : ''}`
+  })
+}
+
+/** The Approve button in custody "safe": the Safe tx and its confirmations; nothing is recorded. */
+export async function safeApprovalText(config: Config, store: Store, plan: Plan): Promise<string> {
+  const lines = [`Plan ${plan.id} is a Safe transaction the committee signs; an approval is your signature, not a button.`, ...(await safeTxLines(config, store, plan))]
+  lines.push(config.profile === 'devnet' ? `Sign it: npm run plan -- approve ${plan.id} --as <you>` : 'Sign it in Safe{Wallet} (Transactions → Queue); the executor executes once the threshold is met.')
   return clip(lines.join('\n'))
 }
 
@@ -141,7 +163,8 @@ export async function planText(config: Config, store: Store, id: string): Promis
   lines.push(`based on ${Object.entries(plan.basedOnBlock).map(([c, b]) => `${c} block ${b}`).join(', ')}; moves ${amount(config, plan.chain, plan.totalAmount)}; cost ${amount(config, plan.chain, plan.cost, 4)}`)
   if (plan.needsApproval) {
     const yes = approvals.filter((a) => a.decision === 'approve').length
-    lines.push(`committee: ${yes}/${plan.approvalsRequired} approvals${approvals.length ? ` — ${approvals.map((a) => `${a.member} ${a.decision} (${a.via})`).join(', ')}` : ''}`)
+    if (config.custody.kind === 'safe') lines.push(...(await safeTxLines(config, store, plan)))
+    else lines.push(`committee: ${yes}/${plan.approvalsRequired} approvals${approvals.length ? ` — ${approvals.map((a) => `${a.member} ${a.decision} (${a.via})`).join(', ')}` : ''}`)
   }
   lines.push('steps:')
   for (const s of steps) lines.push(`  ${s.idx}. ${s.kind} ${amount(config, s.chain, s.amount, 4)} ${s.venueId} — ${s.status}${s.error ? ` (${s.error})` : ''}`)

@@ -84,7 +84,7 @@ describe('app environments under PM2 (real daemon, /proc/<pid>/environ)', { time
 
   it('devnet mode: the executor gets its key file, the governor its own voting key file; no app gets a launcher secret', async () => {
     const envs = await probe('devnet', { ...SECRETS })
-    expect(Object.keys(envs)).toEqual(expect.arrayContaining(['anvil-ethereum', 'simulator', 'snapshot-hub', 'delegators', 'guardian', 'telegram-api', 'strategist', 'executor', 'governor', 'telegram']))
+    expect(Object.keys(envs)).toEqual(expect.arrayContaining(['anvil-ethereum', 'simulator', 'snapshot-hub', 'safe-tx-service', 'delegators', 'guardian', 'telegram-api', 'strategist', 'executor', 'governor', 'telegram']))
     expect(envs.executor!.POOLWARDEN_EXECUTOR_KEY_FILE).toBe(join(ROOT, '.devnet/executor.key'))
     expect(envs.governor!.POOLWARDEN_VOTER_KEY_FILE).toBe(join(ROOT, '.devnet/voter.key'))
     for (const [app, env] of Object.entries(envs)) {

@@ -37,6 +37,12 @@ import { openDevDb, type DevDb } from '../sqliteDb'
  * `blockNumber` come from the chain. State lives in its own SQLite file.
  */
 
+/** The PM2 app `safe-tx-service` listens here under `npm start` (devnet only). */
+export const DEVNET_SAFE_TX_SERVICE_PORT = 3310
+export const DEVNET_SAFE_TX_SERVICE_URL = `http://127.0.0.1:${DEVNET_SAFE_TX_SERVICE_PORT}`
+/** The api-kit `txServiceUrl` of a chain on a service at `base`. */
+export const txServiceUrlFor = (base: string, chainId: number): string => `${base}/${chainId}/api`
+
 export interface SafeTxServiceChain {
   chainId: number
   rpcUrl: string
@@ -67,8 +73,9 @@ const SAFE_ABI = parseAbi([
   'function encodeTransactionData(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, uint256 _nonce) view returns (bytes)',
   'function checkNSignatures(bytes32 dataHash, bytes data, bytes signatures, uint256 requiredSignatures) view',
 ])
-const EXECUTION_SUCCESS = parseAbiItem('event ExecutionSuccess(bytes32 txHash, uint256 payment)')
-const EXECUTION_FAILURE = parseAbiItem('event ExecutionFailure(bytes32 txHash, uint256 payment)')
+const EXECUTION_SUCCESS = parseAbiItem('event ExecutionSuccess(bytes32 indexed txHash, uint256 payment)')
+const EXECUTION_FAILURE = parseAbiItem('event ExecutionFailure(bytes32 indexed txHash, uint256 payment)')
+// Safe v1.4.x indexes the hash (v1.3.0 did not): with the wrong ABI every log decodes without args.
 /** keccak256("fallback_manager.handler.address") and keccak256("guard_manager.guard.address"): Safe v1.4.1 storage slots. */
 const FALLBACK_HANDLER_SLOT = '0x6c9a6c4a39284e37ed1cf53d337577d14212a4870fb976a4366c693b939918d5'
 const GUARD_SLOT = '0x4a204f620c8c5ccdca3fd54d003badd85ba500436a431f0cbda4f558c93c34c8'
@@ -181,7 +188,7 @@ export async function splitSafeSignature(hash: Hex, signature: Hex): Promise<Sig
 export async function startSafeTxService(opts: SafeTxServiceOptions): Promise<SafeTxService> {
   const db: DevDb = await openDevDb(opts.dbPath, SCHEMA)
   const clients = new Map<number, PublicClient>(
-    opts.chains.map((c) => [c.chainId, createPublicClient({ transport: http(c.rpcUrl, { retryCount: 1 }) }) as PublicClient]),
+    opts.chains.map((c) => [c.chainId, createPublicClient({ transport: http(c.rpcUrl, { retryCount: 1 }), cacheTime: 0 }) as PublicClient]),
   )
   const writes = new Mutex()
   const now = () => Math.floor(Date.now() / 1000)
@@ -228,7 +235,7 @@ export async function startSafeTxService(opts: SafeTxServiceOptions): Promise<Sa
         const block = await c.getBlock({ blockNumber: log.blockNumber! })
         await db.run(
           'UPDATE multisig_txs SET executed_tx = ?, executed_block = ?, executed_at = ?, successful = ?, modified = ? WHERE chain_id = ? AND safe_tx_hash = ?',
-          [log.transactionHash!, Number(log.blockNumber), Number(block.timestamp), log.eventName === 'ExecutionSuccess' ? 1 : 0, now(), chainId, log.args.txHash!],
+          [log.transactionHash!, Number(log.blockNumber), Number(block.timestamp), log.eventName === 'ExecutionSuccess' ? 1 : 0, now(), chainId, log.args.txHash!.toLowerCase()],
         )
       }
       await db.run('INSERT INTO indexed (chain_id, safe, next_block) VALUES (?, ?, ?) ON CONFLICT (chain_id, safe) DO UPDATE SET next_block = excluded.next_block', [chainId, safe, Number(head) + 1])
@@ -467,7 +474,7 @@ export async function startSafeTxService(opts: SafeTxServiceOptions): Promise<Sa
   return {
     url,
     port,
-    urlFor: (chainId) => `${url}/${chainId}/api`,
+    urlFor: (chainId) => txServiceUrlFor(url, chainId),
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve())

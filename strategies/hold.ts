@@ -154,7 +154,13 @@ function ownReasons(input: AllocationInput, allocation: Allocation, opts: HoldOp
       out.push({ kind: 'liquidity-share', text: `liquidity: ${held.join(', ') || 'the better venues'} at ${input.policy.allocation.maxWithdrawableShareBps} bps of what they could pay back`, venues: held })
     } else if (r === 'hysteresis') {
       const perUnit = free.moved > 0 ? free.gainPerYear / free.moved : 0
-      out.push({ kind: 'hysteresis', text: `hysteresis: the best move gains ${bps(perUnit)}/yr per unit moved < the ${input.policy.allocation.hysteresisBps} bps threshold` })
+      const threshold = input.policy.allocation.hysteresisBps
+      // The gain is that of the move with every binding limit lifted: below the threshold it is the
+      // reason by itself; above it, hysteresis binds only together with the other limits listed.
+      const text = perUnit * 10_000 < threshold
+        ? `hysteresis: the best move gains ${bps(perUnit)}/yr per unit moved < the ${threshold} bps threshold`
+        : `hysteresis: the ${threshold} bps threshold holds back what the other limits leave (the best move, with every limit lifted, gains ${bps(perUnit)}/yr per unit moved)`
+      out.push({ kind: 'hysteresis', text })
     } else {
       const days = input.policy.allocation.horizonDays
       let cost = 0

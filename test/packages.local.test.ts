@@ -29,7 +29,7 @@ const USED_WITHOUT_IMPORT: Record<string, string> = {
 }
 
 /** Declared for work landing now (empty when package.json and the imports agree). */
-const PENDING = new Set<string>(['@safe-global/api-kit'])
+const PENDING = new Set<string>([])
 
 /** Live code: what runs in the agents (the devnet is reached only through config). */
 const LIVE = /^(agents|runtime|chains|venues|strategies|execution|governance|telegram|plans|watch|store|config|core)\//

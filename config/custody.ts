@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { getAddress, isAddress } from 'viem'
+import { address } from './address'
 
 /**
  * The `custody` section of the config: who holds the pool's money and how the bot may move it.
@@ -14,15 +14,6 @@ import { getAddress, isAddress } from 'viem'
  */
 
 // A local address schema (config/schema.ts imports this file; importing back would be a cycle).
-const address = z
-  .string({ error: 'expected an address string like "0x…" (40 hex digits)' })
-  .refine((s) => /^0x[0-9a-fA-F]{40}$/.test(s) && isAddress(s, { strict: false }), {
-    error: (iss) => `malformed address ${JSON.stringify(iss.input)}: expected 0x followed by 40 hex digits`,
-  })
-  .refine((s) => !/^0x[0-9a-fA-F]{40}$/.test(s) || isAddress(s, { strict: true }), {
-    error: (iss) => `address ${JSON.stringify(iss.input)} has a wrong EIP-55 checksum: write it all lower-case or copy the checksummed form`,
-  })
-  .transform((s) => getAddress(s))
 
 /**
  * The Safe v1.4.1 contracts of a chain (protocol-kit's contract network). Needed only where

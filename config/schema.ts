@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { getAddress, isAddress } from 'viem'
 import { governanceConfig } from '../governance/policy'
 import { strategyPolicySchema } from '../strategies/policy'
 import { telegramConfig, telegramCrossFieldIssues } from './telegram'
@@ -13,18 +12,9 @@ import { custodyConfig, custodyCrossFieldIssues } from './custody'
  * governor) or from the file named by `${keyEnv}_FILE`.
  */
 
-const HEX40 = /^0x[0-9a-fA-F]{40}$/
+import { address } from './address'
 
-/** An EVM address; mixed case must be a valid EIP-55 checksum. Normalised to checksum form. */
-export const address = z
-  .string({ error: 'expected an address string like "0x…" (40 hex digits)' })
-  .refine((s) => HEX40.test(s), {
-    error: (iss) => `malformed address ${JSON.stringify(iss.input)}: expected 0x followed by 40 hex digits`,
-  })
-  .refine((s) => !HEX40.test(s) || isAddress(s, { strict: true }), {
-    error: (iss) => `address ${JSON.stringify(iss.input)} has a wrong EIP-55 checksum: write it all lower-case or copy the checksummed form`,
-  })
-  .transform((s) => getAddress(s))
+export { address }
 
 export type Address = `0x${string}`
 

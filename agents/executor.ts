@@ -12,6 +12,7 @@ import { createSdkBridgePort } from '../execution/bridgeSdk'
 import { custodySenders, custodyWarning } from '../execution/custody'
 import { isCommitteeSafePlan, runCommitteePlan } from '../execution/committee/runCommitteePlan'
 import { runAgent } from '../runtime/createAgent'
+import { openSharedPacing } from '../runtime/pacing'
 
 runAgent('executor', async (agent) => {
   const { config, logger, store, signal, common, name } = agent
@@ -19,8 +20,10 @@ runAgent('executor', async (agent) => {
   const account = readExecutorSigner(config)
   const chains: Record<string, ChainClient> = {}
   const eoaSenders: Record<string, TxSender> = {}
+  const pacing = await openSharedPacing(config, logger)
+  if (pacing) agent.shutdown.onShutdown(() => pacing.close())
   for (const c of config.chains) {
-    chains[c.name] = createChainClient({ chain: c, logger })
+    chains[c.name] = createChainClient({ chain: c, logger, ...(pacing ? { pacing, maxPacingWaitMs: config.limits.maxWaitMs } : {}) })
     eoaSenders[c.name] = createTxSender({ common, store, chain: chains[c.name]!, account, options: txSenderOptions(config, { agent: name, signal }) })
   }
   // Custody "safe": every call goes through the chain's Roles modifier for the pool's Safe.

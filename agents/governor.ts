@@ -12,6 +12,7 @@ import { verifyVotes } from '../governance/fastVerify'
 import { AGENT, createGovernorRound } from '../governance/governorRound'
 import { createSnapshotClient } from '../governance/snapshotClient'
 import { runAgent } from '../runtime/createAgent'
+import { openSharedPacing } from '../runtime/pacing'
 
 runAgent(AGENT, async (agent) => {
   const { config, logger, store, signal, common, name } = agent
@@ -20,8 +21,10 @@ runAgent(AGENT, async (agent) => {
   const account = readVoterSigner(config)
   const clients: Record<string, PublicClient> = {}
   const senders: Record<string, TxSender> = {}
+  const pacing = await openSharedPacing(config, logger)
+  if (pacing) agent.shutdown.onShutdown(() => pacing.close())
   for (const c of config.chains) {
-    const chain = createChainClient({ chain: c, logger })
+    const chain = createChainClient({ chain: c, logger, ...(pacing ? { pacing, maxPacingWaitMs: config.limits.maxWaitMs } : {}) })
     clients[c.name] = chain.client
     if (gov.upstream.governors.some((g) => g.chain === c.name)) {
       senders[c.name] = createTxSender({ common, store, chain, account, options: {
@@ -37,6 +40,7 @@ runAgent(AGENT, async (agent) => {
     graphqlUrl: gov.snapshot.graphqlUrl,
     ...(apiKey ? { apiKey } : {}),
     rateLimit: { requests: apiKey ? rate.requestsWithKey : rate.requests, windowMs: rate.windowMs },
+    ...(pacing ? { pacing } : {}),
   })
   const round = createGovernorRound({ config, store, logger, hub, account, clients, senders, verifyEoa: (envs) => verifyVotes(envs) })
   logger.info({ spaces: gov.upstream.spaces, governors: gov.upstream.governors.length, signalling: gov.signalling.space }, 'governor started')

@@ -7,6 +7,7 @@ import { createChainClient } from '../chains/createChainClient'
 import type { Config } from '../config/schema'
 import { ConfigError } from '../core/errors'
 import { runAgent } from '../runtime/createAgent'
+import { openSharedPacing } from '../runtime/pacing'
 import { createWatcher, type Watcher } from '../watch/createWatcher'
 
 /** The chain this watcher watches, from POOLWARDEN_CHAIN. */
@@ -22,7 +23,10 @@ function watchedChain(config: Config) {
 runAgent((config) => ({ name: `watcher-${watchedChain(config).name}`, bindings: { chain: watchedChain(config).name } }), async (agent) => {
   const { config, logger, store, common, name } = agent
   const chainConfig = watchedChain(config)
+  const pacing = await openSharedPacing(config, logger)
+  if (pacing) agent.shutdown.onShutdown(() => pacing.close())
   const chain = createChainClient({
+    ...(pacing ? { pacing, maxPacingWaitMs: config.limits.maxWaitMs } : {}),
     chain: chainConfig,
     logger,
     failuresToAlert: config.alerts.rpcFailures,

@@ -3,6 +3,8 @@ import { createPublicClient, defineChain, fallback, http, shouldThrow as viemSho
 import type { ChainConfig } from '../config/schema'
 import { RpcUnavailableError } from '../core/errors'
 import { childLogger, type Logger } from '../core/logger'
+import type { RateLimits } from '../store/rateLimits'
+import { createPacer, parseRetryAfter } from './pacing'
 
 /** Health of one RPC URL, as seen from the requests we send through it. */
 export interface EndpointState {
@@ -48,6 +50,14 @@ export interface CreateChainClientOptions {
   timeoutMs?: number
   onEndpointEvent?: (e: EndpointEvent) => void
   now?: () => number
+  /**
+   * The pacing file shared by every process (store/rateLimits.ts): each URL's `maxPerSecond` then
+   * holds across processes and a Retry-After seen here pauses them all. Without it the limit is
+   * this process's own.
+   */
+  pacing?: RateLimits
+  /** A request that would wait longer than this for its shared slot fails at once (default 30 s). */
+  maxPacingWaitMs?: number
 }
 
 export function endpointLabel(url: string): string {
@@ -84,10 +94,10 @@ export function createChainClient(opts: CreateChainClientOptions): ChainClient {
     down: false,
   }))
 
-  const fail = (ep: EndpointState, reason: string) => {
+  const fail = (ep: EndpointState, reason: string, retryAfterMs?: number) => {
     ep.consecutiveFailures++
     ep.lastError = reason
-    ep.openUntil = now() + ep.backoffMs
+    ep.openUntil = now() + Math.max(ep.backoffMs, retryAfterMs ?? 0)
     ep.backoffMs = Math.min(ep.backoffMs * 2, maxBackoff)
     logger?.warn({ rpc: ep.label, failures: ep.consecutiveFailures, reason }, 'rpc endpoint failed')
     if (!ep.down && ep.consecutiveFailures >= failuresToAlert) {
@@ -110,23 +120,32 @@ export function createChainClient(opts: CreateChainClientOptions): ChainClient {
 
   const transports = chain.rpc.map((rpc, index) => {
     const ep = endpoints[index]!
-    const limiter = new Bottleneck({ maxConcurrent: rpc.maxConcurrent, minTime: Math.ceil(1000 / rpc.maxPerSecond) })
+    const minTime = Math.ceil(1000 / rpc.maxPerSecond)
+    const limiter = new Bottleneck({ maxConcurrent: rpc.maxConcurrent, minTime })
+    const pacer = createPacer(opts.pacing, { url: rpc.url, label: ep.label, intervalMs: minTime, maxWaitMs: opts.maxPacingWaitMs ?? 30_000, now })
     const fetchFn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       if (ep.openUntil > now()) {
         throw new RpcUnavailableError(`${ep.label} is backing off after ${ep.consecutiveFailures} failure(s)`)
       }
       let res: Response
       try {
-        res = await limiter.schedule(() => {
+        res = await limiter.schedule(async () => {
+          await pacer.wait()
           httpRequests[index]!++
           return fetch(input, init)
         })
       } catch (err) {
-        fail(ep, (err as Error).message)
+        if (err instanceof RpcUnavailableError) {
+          // Paced out (a shared Retry-After, or a slot too far away): not the URL's failure, but skip it meanwhile.
+          ep.openUntil = Math.max(ep.openUntil, pacer.blockedUntil())
+        } else fail(ep, (err as Error).message)
         throw err
       }
       if (!res.ok) {
-        fail(ep, `HTTP ${res.status}`)
+        // 429 / 503 with Retry-After: every process sharing the pacing file waits it out.
+        const retryAfterMs = res.status === 429 || res.status === 503 ? parseRetryAfter(res.headers.get('retry-after'), now()) : null
+        if (retryAfterMs !== null) await pacer.retryAfter(retryAfterMs).catch((e: unknown) => logger?.warn({ rpc: ep.label, err: (e as Error).message }, 'could not share Retry-After'))
+        fail(ep, `HTTP ${res.status}${retryAfterMs !== null ? ` (Retry-After ${Math.ceil(retryAfterMs / 1000)} s)` : ''}`, retryAfterMs ?? undefined)
         return res
       }
       // A 200 with a body that is not JSON-RPC is garbage: count it against the URL.

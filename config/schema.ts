@@ -274,6 +274,19 @@ export const configSchema = z
   .object({
     profile: z.string().default('custom'),
     store: z.object({ path: z.string().min(1) }).default({ path: '.devnet/poolwarden.sqlite' }),
+    /**
+     * Request pacing shared by every process (store/rateLimits.ts): each RPC URL's maxPerSecond,
+     * the Snapshot hub's rate and any Retry-After hold across all agents, not per process.
+     */
+    limits: z
+      .object({
+        shared: z.boolean().default(true),
+        /** The pacing file; default: beside the store (`x.sqlite` → `x.ratelimits.sqlite`). */
+        path: z.string().min(1).optional(),
+        /** A request whose shared slot is further away than this fails at once instead of queueing, ms. */
+        maxWaitMs: z.number().int().positive().default(30_000),
+      })
+      .prefault({}),
     chains: z.array(chain).min(1, { error: 'no chain: add at least one chain with its RPC URLs' }),
     pool,
     venues: z.array(venue).default([]),

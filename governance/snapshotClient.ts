@@ -1,4 +1,6 @@
 import Bottleneck from 'bottleneck'
+import { createPacer, parseRetryAfter } from '../chains/pacing'
+import type { RateLimits } from '../store/rateLimits'
 import { z } from 'zod'
 import { describeError } from '../core/errors.js'
 import { HubResponseError, HubUnavailableError } from './errors.js'
@@ -73,6 +75,8 @@ export interface SnapshotClientOptions {
   /** Per-request timeout, ms (default 15 s). */
   timeoutMs?: number
   fetch?: typeof fetch
+  /** The pacing file shared by every process (store/rateLimits.ts): the hub's rate and its Retry-After hold for all. */
+  pacing?: RateLimits
 }
 
 export interface ProposalFilter {
@@ -117,9 +121,17 @@ export function createSnapshotClient(opts: SnapshotClientOptions): SnapshotClien
   const maxRetries = opts.maxRetries ?? 5
   const backoff = opts.backoffMs ?? ((n: number) => Math.min(20_000, 500 * 2 ** (n - 1)))
   const host = new URL(opts.graphqlUrl).host
+  const u = new URL(opts.graphqlUrl)
+  // Shared across processes: the window's budget spread evenly (GCRA), and the hub's Retry-After.
+  const pacer = createPacer(opts.pacing, { url: opts.graphqlUrl, label: `${u.protocol}//${u.host}`, intervalMs: rate.windowMs / rate.requests, maxWaitMs: opts.timeoutMs ?? 15_000 })
   let requests = 0
 
   async function once(query: string, variables: Record<string, unknown>): Promise<{ retryAfterMs?: number; data?: unknown; retry?: string }> {
+    try {
+      await pacer.wait()
+    } catch (err) {
+      return { retry: `hub ${host}: ${describeError(err)}`, retryAfterMs: Math.max(0, pacer.blockedUntil() - Date.now()) }
+    }
     requests++
     let res: Response
     try {
@@ -133,9 +145,10 @@ export function createSnapshotClient(opts: SnapshotClientOptions): SnapshotClien
       return { retry: `hub ${host} unreachable: ${describeError(err)}` }
     }
     if (res.status === 429 || res.status >= 500) {
-      const ra = Number(res.headers.get('retry-after'))
+      const ra = parseRetryAfter(res.headers.get('retry-after'), Date.now())
       await res.body?.cancel()
-      return { retry: `hub ${host} answered HTTP ${res.status}`, ...(Number.isFinite(ra) && ra > 0 ? { retryAfterMs: ra * 1000 } : {}) }
+      if (ra !== null && ra > 0) await pacer.retryAfter(ra).catch(() => undefined)
+      return { retry: `hub ${host} answered HTTP ${res.status}`, ...(ra !== null && ra > 0 ? { retryAfterMs: ra } : {}) }
     }
     let json: unknown
     try {

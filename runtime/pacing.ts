@@ -1,0 +1,19 @@
+import type { Config } from '../config/schema'
+import type { Logger } from '../core/logger'
+import { openRateLimits, rateLimitsPathFor, type RateLimits } from '../store/rateLimits'
+
+/**
+ * The pacing file shared by the agents (config `limits`; store/rateLimits.ts), or undefined when
+ * `limits.shared` is off. The caller closes it on shutdown. A file that cannot be opened is logged
+ * and the agent paces on its own (never stops an agent from starting).
+ */
+export async function openSharedPacing(config: Config, logger: Logger): Promise<RateLimits | undefined> {
+  if (!config.limits.shared) return undefined
+  const path = config.limits.path ?? rateLimitsPathFor(config.store.path)
+  try {
+    return await openRateLimits({ path, logger })
+  } catch (err) {
+    logger.warn({ path, err: (err as Error).message }, 'shared request pacing unavailable: pacing this process alone')
+    return undefined
+  }
+}

@@ -295,7 +295,13 @@ export async function executePlan(input: ExecutePlanInput): Promise<ExecutePlanR
     let before: bigint
     let after: bigint
     try {
-      ;[before, after] = await Promise.all([readPosition(chain.client, venue!, pool, block - 1n), readPosition(chain.client, venue!, pool, block)])
+      // Pinned to hashes (EIP-1898) when the receipt gave one: the mined block and its parent.
+      const minedHash = main.blockHash
+      const parentHash = minedHash ? (await chain.client.getBlock({ blockHash: minedHash })).parentHash : undefined
+      ;[before, after] = await Promise.all([
+        readPosition(chain.client, venue!, pool, parentHash ? { blockHash: parentHash } : block - 1n),
+        readPosition(chain.client, venue!, pool, minedHash ? { blockHash: minedHash } : block),
+      ])
     } catch (err) {
       throw new PositionMismatchError(`step ${step.idx}: cannot read the position in ${step.venueId} at block ${block}: ${describeError(err)}`, { cause: err })
     }

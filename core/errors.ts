@@ -25,6 +25,14 @@ export class ConfigError extends BaseError {
   }
 }
 
+/**
+ * A command line used wrongly (unknown command, missing argument, bad flag value): the message is
+ * the problem and the usage, shown as is — not a config problem, so no `config:` prefix.
+ */
+export class UsageError extends BaseError {
+  override name = 'UsageError'
+}
+
 /** Every RPC URL of a chain failed for a request. */
 export class RpcUnavailableError extends RetryableError {
   override name = 'RpcUnavailableError'

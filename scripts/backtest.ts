@@ -10,7 +10,8 @@
  */
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load'
-import { ConfigError, describeError } from '../core/errors'
+import { UsageError } from '../core/errors'
+import { runCli } from './lib/cli'
 import { fastForwardBacktest } from '../devnet/fastForward'
 import { loadScenario } from '../devnet/scenario'
 import { idleVenueOf } from '../plans/proposePlan'
@@ -21,7 +22,7 @@ import { backtest, renderBacktest } from '../strategies/backtest'
 const positiveInt = (name: string, raw: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined => {
   if (raw === undefined) return undefined
   const n = Number(raw)
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new ConfigError([`--${name}: expected an integer from 1 to ${max}, got "${raw}"`])
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${name}: expected an integer from 1 to ${max}, got "${raw}"`)
   return n
 }
 
@@ -32,7 +33,7 @@ async function main() {
   })
   const every = positiveInt('every', values.every)
   if (values.scenario !== undefined) {
-    if (values.blocks !== undefined || positionals.length > 0) throw new ConfigError(['--scenario runs the devnet market in fast-forward over all chains: drop --blocks and the chain'])
+    if (values.blocks !== undefined || positionals.length > 0) throw new UsageError('--scenario runs the devnet market in fast-forward over all chains: drop --blocks and the chain')
     const t0 = performance.now()
     const run = fastForwardBacktest(await loadScenario(values.scenario), { rebalanceEvery: every, stepBlocks: positiveInt('step', values.step) })
     const r = run.result
@@ -45,12 +46,12 @@ async function main() {
     for (const line of renderBacktest(r, 'wstETH')) console.log(`  ${line}`)
     return
   }
-  if (values.step !== undefined) throw new ConfigError(['--step: only with --scenario (recorded samples come one per block)'])
+  if (values.step !== undefined) throw new UsageError('--step: only with --scenario (recorded samples come one per block)')
   const blocks = values.blocks === undefined ? 600 : Number(values.blocks)
-  if (!Number.isInteger(blocks) || blocks < 2 || blocks > 100_000) throw new ConfigError([`--blocks: expected an integer from 2 to 100000, got "${values.blocks}"`])
+  if (!Number.isInteger(blocks) || blocks < 2 || blocks > 100_000) throw new UsageError(`--blocks: expected an integer from 2 to 100000, got "${values.blocks}"`)
   const config = loadConfig()
   const chains = config.chains.filter((c) => !positionals[0] || c.name === positionals[0])
-  if (chains.length === 0) throw new ConfigError([`unknown chain "${positionals[0]}" (known: ${config.chains.map((c) => c.name).join(', ')})`])
+  if (chains.length === 0) throw new UsageError(`unknown chain "${positionals[0]}" (known: ${config.chains.map((c) => c.name).join(', ')})`)
   const store = await openStore({ path: config.store.path })
   try {
     for (const chain of chains) {
@@ -87,7 +88,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : `backtest: ${describeError(err)}`)
-  process.exit(1)
-})
+runCli('backtest', main, { usage: 'usage: npm run backtest -- --scenario <name|file.json> [--every K] [--step N]\n       npm run backtest -- [chain] [--blocks N] [--every K]' })

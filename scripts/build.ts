@@ -7,6 +7,7 @@ import { cpSync } from 'node:fs'
 import { join } from 'node:path'
 import { bundle } from './lib/bundle'
 import { ROOT } from './lib/pm2'
+import { quietOnClosedPipe } from './lib/cli'
 
 export const BUNDLES = {
   watcher: 'agents/watcher.ts',
@@ -29,6 +30,7 @@ export async function buildApps(): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  quietOnClosedPipe()
   const t0 = Date.now()
   buildApps().then(
     () => console.log(`built dist/ in ${Date.now() - t0} ms`),

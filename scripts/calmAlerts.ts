@@ -27,6 +27,7 @@ import type { Store } from '../store'
 import { tempDir } from '../store/testing'
 import { openStore } from '../store/db'
 import { createWatcher } from '../watch/createWatcher'
+import { quietOnClosedPipe } from './lib/cli'
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`)
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
   }
 }
 
+quietOnClosedPipe()
 main().catch((err) => {
   console.error(err)
   process.exit(1)

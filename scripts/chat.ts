@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load'
 import { ConfigError, describeError } from '../core/errors'
+import { quietOnClosedPipe } from './lib/cli'
 import { plainFromHtml, type CallbackAnswer, type SentMessage } from '../devnet/telegram/botApi'
 
 interface Button {
@@ -138,6 +139,7 @@ async function main(): Promise<void> {
   rl.close()
 }
 
+quietOnClosedPipe()
 main().catch((err) => {
   console.error(err instanceof ConfigError ? err.message : `chat: ${describeError(err)}`)
   process.exit(1)

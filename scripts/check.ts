@@ -10,6 +10,7 @@ import { checkOnline } from '../chains/checkOnline'
 import { loadConfig, resolveConfigPath } from '../config/load'
 import type { Config } from '../config/schema'
 import { ConfigError, describeError } from '../core/errors'
+import { quietOnClosedPipe, wantsHelp } from './lib/cli'
 
 const USAGE = 'usage: npm run check -- [config.json] [--online]'
 
@@ -39,6 +40,10 @@ export async function checkConfig(opts: { path?: string; online?: boolean; env?:
 }
 
 async function main(): Promise<number> {
+  if (wantsHelp()) {
+    console.log(USAGE)
+    return 0
+  }
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { online: { type: 'boolean', default: false } } })
   if (positionals.length > 1) {
     console.error(USAGE)
@@ -55,6 +60,7 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  quietOnClosedPipe()
   main().then(
     (code) => process.exit(code),
     (err: unknown) => {

@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util'
 import { createPublicClient, http } from 'viem'
 import { loadConfig } from '../config/load'
 import type { Config } from '../config/schema'
-import { ConfigError, describeError } from '../core/errors'
+import { ConfigError, UsageError } from '../core/errors'
+import { runCli } from './lib/cli'
 import { devKey, ROLES } from '../devnet/accounts'
 import { devnetSigningKeys } from '../devnet/safe/setUpCustody'
 import { describeDiff, diffChainCustody, type ChainCustodyDiff } from '../execution/custody/diffRole'
@@ -25,11 +26,11 @@ const USAGE = 'usage: npm run custody -- diff [chain] | apply [chain]'
 async function main() {
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { 'from-block': { type: 'string' } } })
   const [cmd, only] = positionals
-  if (cmd !== 'diff' && cmd !== 'apply') throw new ConfigError([USAGE])
+  if (cmd !== 'diff' && cmd !== 'apply') throw new UsageError(USAGE)
   const config = loadConfig()
   if (config.custody.kind !== 'safe') throw new ConfigError(['custody.kind is "eoa": no Safe and no role to compare (set custody.kind to "safe" with its Safe, owners and Roles modifiers)'])
   const chains = config.chains.filter((c) => !only || c.name === only)
-  if (chains.length === 0) throw new ConfigError([`unknown chain "${only}" (known: ${config.chains.map((c) => c.name).join(', ')})`])
+  if (chains.length === 0) throw new UsageError(`unknown chain "${only}" (known: ${config.chains.map((c) => c.name).join(', ')})`)
   const fromBlock = values['from-block'] ? BigInt(values['from-block']) : undefined
   let differs = false
   for (const c of chains) {
@@ -56,7 +57,4 @@ async function apply(config: Config, url: string, d: ChainCustodyDiff) {
   }
 }
 
-main().catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : `custody: ${describeError(err)}`)
-  process.exit(1)
-})
+runCli('custody', main, { usage: USAGE })

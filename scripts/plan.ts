@@ -6,7 +6,8 @@ import { formatAmount } from '../core/amount'
 import { createPublicClient, http, type PublicClient } from 'viem'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load'
-import { ConfigError, describeError } from '../core/errors'
+import { ConfigError, UsageError } from '../core/errors'
+import { runCli } from './lib/cli'
 import { createLogger } from '../core/logger'
 import { approvalsOf, recordDecision } from '../plans/decide'
 import { COMMITTEE, committeeKey, type CommitteeName } from '../devnet/accounts'
@@ -26,8 +27,8 @@ const ID = /^[A-Za-z0-9:_-]{1,80}$/
 async function main() {
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { as: { type: 'string' }, verbose: { type: 'boolean', short: 'v' }, limit: { type: 'string' } } })
   const [cmd, id] = positionals
-  if (!cmd) throw new ConfigError([USAGE])
-  if (id !== undefined && !ID.test(id)) throw new ConfigError([`plan id ${JSON.stringify(id.slice(0, 40))}: not a plan id (letters, digits, - : _ only)`])
+  if (!cmd) throw new UsageError(USAGE)
+  if (id !== undefined && !ID.test(id)) throw new UsageError(`plan id ${JSON.stringify(id.slice(0, 40))}: not a plan id (letters, digits, - : _ only)`)
   const config = loadConfig()
   const store = await openStore({ path: config.store.path, logger: createLogger({ cli: 'plan' }, 'warn') })
   try {
@@ -35,12 +36,12 @@ async function main() {
       case 'list':
         return await list(store, config, Number(values.limit ?? 20))
       case 'show':
-        if (!id) throw new ConfigError([`show: which plan? ${USAGE}`])
+        if (!id) throw new UsageError(`show: which plan? ${USAGE}`)
         return await show(store, config, id, !!values.verbose)
       case 'approve':
       case 'reject': {
-        if (!id) throw new ConfigError([`${cmd}: which plan? ${USAGE}`])
-        if (!values.as) throw new ConfigError([`${cmd}: --as <member> is required (committee: ${config.strategy.committee.members.join(', ') || 'none configured'})`])
+        if (!id) throw new UsageError(`${cmd}: which plan? ${USAGE}`)
+        if (!values.as) throw new UsageError(`${cmd}: --as <member> is required (committee: ${config.strategy.committee.members.join(', ') || 'none configured'})`)
         if (config.custody.kind === 'safe') return await signAsOwner(store, config, id, values.as, cmd)
         const r = await recordDecision(store, { planId: id, member: values.as, decision: cmd, via: 'cli', committee: config.strategy.committee })
         console.log(r.message)
@@ -67,7 +68,7 @@ async function main() {
         return
       }
       default:
-        throw new ConfigError([`unknown command "${cmd}": ${USAGE}`])
+        throw new UsageError(`unknown command "${cmd}": ${USAGE}`)
     }
   } finally {
     await store.close()
@@ -87,12 +88,12 @@ async function signAsOwner(store: Store, config: Config, id: string, member: str
   if (cmd === 'reject') {
     throw new ConfigError([`reject: in custody "safe" a plan is rejected by using its Safe nonce for another transaction (Safe{Wallet}: "Reject transaction"); the executor then marks the plan cancelled`])
   }
-  if (!(member in COMMITTEE)) throw new ConfigError([`--as ${JSON.stringify(member)}: not a devnet committee member (known: ${Object.keys(COMMITTEE).join(', ')})`])
+  if (!(member in COMMITTEE)) throw new UsageError(`--as ${JSON.stringify(member)}: not a devnet committee member (known: ${Object.keys(COMMITTEE).join(', ')})`)
   const plan = await store.plans.get(id)
-  if (!plan) throw new ConfigError([`no plan "${id}": \`npm run plan -- list\` shows the plans`])
-  if (plan.status !== 'awaiting_approval') throw new ConfigError([`plan ${id} is ${plan.status.replace('_', ' ')}, not awaiting approval`])
+  if (!plan) throw new UsageError(`no plan "${id}": \`npm run plan -- list\` shows the plans`)
+  if (plan.status !== 'awaiting_approval') throw new UsageError(`plan ${id} is ${plan.status.replace('_', ' ')}, not awaiting approval`)
   const txs = await store.safeTxs.ofPlan(id)
-  if (txs.length === 0) throw new ConfigError([`plan ${id}: its Safe transaction is not stored yet — the executor builds it on its next round (is it running? npm run status)`])
+  if (txs.length === 0) throw new UsageError(`plan ${id}: its Safe transaction is not stored yet — the executor builds it on its next round (is it running? npm run status)`)
   for (const st of txs) {
     const chain = config.chains.find((c) => c.name === st.chain)!
     const service = txServiceOf(config, st.chain)
@@ -127,7 +128,7 @@ async function list(store: Store, config: Config, limit: number) {
 
 async function show(store: Store, config: Config, id: string, verbose: boolean) {
   const found = await store.plans.getWithSteps(id)
-  if (!found) throw new ConfigError([`no plan "${id}": \`npm run plan -- list\` shows the plans`])
+  if (!found) throw new UsageError(`no plan "${id}": \`npm run plan -- list\` shows the plans`)
   const { plan, steps } = found
   const approvals = await store.approvals.list(id)
   console.log(`Plan ${plan.id} — ${plan.status}${plan.error ? ` (${plan.error})` : ''}`)
@@ -161,7 +162,4 @@ async function show(store: Store, config: Config, id: string, verbose: boolean) 
   }
 }
 
-main().catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : `plan: ${describeError(err)}`)
-  process.exit(1)
-})
+runCli('plan', main, { usage: USAGE })

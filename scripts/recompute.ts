@@ -7,11 +7,18 @@
 import { readFileSync } from 'node:fs'
 import { describeError } from '../core/errors'
 import { recomputeFromReceipt } from '../governance/receipt'
+import { quietOnClosedPipe, wantsHelp } from './lib/cli'
+
+const USAGE = 'usage: npm run recompute -- <receipt.json>'
 
 function main(): number {
   const file = process.argv[2]
+  if (wantsHelp()) {
+    console.log(USAGE)
+    return 0
+  }
   if (!file || process.argv.length > 3) {
-    console.error('usage: npm run recompute -- <receipt.json>')
+    console.error(USAGE)
     return 2
   }
   const r = recomputeFromReceipt(readFileSync(file, 'utf8'))
@@ -31,6 +38,7 @@ function main(): number {
   return 1
 }
 
+quietOnClosedPipe()
 try {
   process.exitCode = main()
 } catch (err) {

@@ -22,6 +22,7 @@ import { openStore } from '../store'
 import { buildStatus, renderStatus } from '../watch/statusReport'
 import { buildApps } from './build'
 import { connect, disconnect, killDaemon, list, loadEcosystem, ROOT, startApps } from './lib/pm2'
+import { quietOnClosedPipe } from './lib/cli'
 
 const t0 = Date.now()
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`
@@ -169,6 +170,7 @@ function printWhereToLook(devnet: boolean): void {
   console.log('  npm stop                  stop everything')
 }
 
+quietOnClosedPipe()
 main().then(
   () => process.exit(0),
   async (err) => {

@@ -1,6 +1,6 @@
 /** `npm run status`: venues × chains (APY, TVL, utilisation, peg, pool position, last block, age) and open alerts, from the store. */
 import { loadConfig } from '../config/load'
-import { ConfigError, describeError } from '../core/errors'
+import { runCli } from './lib/cli'
 import { openStore } from '../store'
 import { buildStatus, renderStatus } from '../watch/statusReport'
 import { buildBridgeStatus, renderBridgeStatus } from '../execution/bridgeStatus'
@@ -16,7 +16,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : `status: ${describeError(err)}`)
-  process.exit(1)
-})
+runCli('status', main, { usage: 'usage: npm run status — venues × chains, open alerts and agents, from the store (POOLWARDEN_CONFIG names the config)' })

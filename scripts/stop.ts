@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { connect, killDaemon, list } from './lib/pm2'
+import { quietOnClosedPipe } from './lib/cli'
 
 const home = process.env.PM2_HOME!
 const pidFile = join(home, 'pm2.pid')
@@ -40,6 +41,7 @@ async function main() {
   console.log(`stopped ${procs.length} process(es)${left.length ? ` (${left.length} needed SIGKILL)` : ''}; nothing left running.`)
 }
 
+quietOnClosedPipe()
 main().then(
   () => process.exit(0),
   (err) => {

@@ -7,33 +7,35 @@
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load'
-import { ConfigError, describeError } from '../core/errors'
+import { UsageError } from '../core/errors'
+import { runCli } from './lib/cli'
 import { createLogger } from '../core/logger'
 import { receiptToJson, type Receipt } from '../governance/receipt'
 import { renderReceipt } from '../governance/renderReceipt'
-import { getReceipt, listProposals, openStore } from '../store'
+import { renderProposalTable, shortProposalId } from '../governance/proposalList'
+import { getReceipt, listProposals, matchProposal, openStore } from '../store'
 
 const USAGE = 'usage: npm run tally -- [<proposal id | signalling id | #tally>] [--json receipt.json] [--limit n]'
 
 async function main() {
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { json: { type: 'string' }, limit: { type: 'string' } } })
   const [id] = positionals
-  if (positionals.length > 1) throw new ConfigError([USAGE])
+  if (positionals.length > 1) throw new UsageError(USAGE)
   const config = loadConfig()
   const store = await openStore({ path: config.store.path, logger: createLogger({ cli: 'tally' }, 'warn') })
   try {
     if (!id) {
       const rows = await listProposals(store, { limit: Number(values.limit ?? 20) })
-      if (rows.length === 0) console.log('no governance proposals yet (the governor agent records them)')
-      for (const p of rows) {
-        console.log(`${p.upstreamId}  ${p.status.padEnd(8)}  ends ${new Date(p.end * 1000).toISOString()}  tally ${p.tallyStatus ?? '-'}  ${p.source === 'snapshot' ? p.space : `${p.chain} governor`}  ${p.title}`)
-      }
+      if (rows.length === 0) return console.log('no governance proposals yet (the governor agent records them)')
+      for (const line of renderProposalTable(rows)) console.log(line)
       return
     }
+    const m = await matchProposal(store, id)
+    if (m.kind === 'ambiguous') throw new UsageError(`"${id}" starts ${m.candidates.length > 5 ? 'more than 5' : m.candidates.length} proposals' ids (${m.candidates.slice(0, 5).map((p) => shortProposalId(p.upstreamId)).join(', ')}): give more characters`)
     const found = await getReceipt(store, id)
     if (!found) {
-      const p = await store.governance.findProposal(id)
-      throw new ConfigError([p ? `proposal ${id}: no tally yet (status ${p.status})` : `no proposal ${JSON.stringify(id.slice(0, 80))} in the store: npm run tally lists them`])
+      const p = m.kind === 'one' ? m.proposal : undefined
+      throw new UsageError(p ? `proposal ${p.upstreamId}: no tally yet (status ${p.status})` : `no proposal ${JSON.stringify(id.slice(0, 80))} in the store: npm run tally lists them`)
     }
     const { proposal: p, tally } = found
     const receipt = tally.receipt as Receipt
@@ -55,7 +57,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : `tally: ${describeError(err)}`)
-  process.exit(1)
-})
+runCli('tally', main, { usage: USAGE })

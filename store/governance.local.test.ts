@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Store } from './db.js'
-import { getReceipt, listProposals, type GovProposalInput } from './governance.js'
+import { getReceipt, listProposals, matchProposal, type GovProposalInput } from './governance.js'
 import { openTempStore } from './testing.js'
 
 let store: Store
@@ -81,6 +81,31 @@ describe('store.governance', () => {
     const listed = await listProposals(store, { limit: 5 })
     expect(listed).toHaveLength(1)
     expect(listed[0]).toMatchObject({ upstreamId: '0xp1', tallyStatus: 'ok', tallyAt: 200 })
+  })
+
+  it('matches a unique prefix of an upstream or signalling id (the short id users see), refuses ambiguous and too-short ones', async () => {
+    const g = store.governance
+    const A = '0x8f3a9c2e11d04b7a6c5e9f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e'
+    const B = '0x8f3a9c2eff000000000000000000000000000000000000000000000000000001'
+    await g.upsertProposal(proposal(1, { key: `snapshot:upstream-dao.eth:${A}`, upstreamId: A }))
+    await g.upsertProposal(proposal(2, { key: `snapshot:upstream-dao.eth:${B}`, upstreamId: B }))
+    await g.upsertProposal(proposal(3, { key: 'governor:ethereum:0xgov:1234', source: 'governor', space: null, chain: 'ethereum', upstreamId: '73519466402835113066158591338210718917' }))
+    await g.setMirror(proposal(3, { key: 'governor:ethereum:0xgov:1234' }).key, '0xc0ffee77aa', { start: 1, end: 5 })
+    const one = async (id: string) => {
+      const m = await matchProposal(store, id)
+      return m.kind === 'one' ? m.proposal.upstreamId : m.kind
+    }
+    expect(await one('0x8f3a9c2e11')).toBe(A)
+    expect(await one('0x8F3A9C2E11')).toBe(A) // hex is case-insensitive
+    expect(await one('0x8f3a9c2eff…')).toBe(B)
+    expect(await one('0x8f3a9c2e')).toBe('ambiguous')
+    expect(await one('7351946640…')).toBe('73519466402835113066158591338210718917')
+    expect(await one('0xc0ffee')).toBe('73519466402835113066158591338210718917') // the signalling id's prefix
+    expect(await one('0x8')).toBe('none') // shorter than 4 characters: never a prefix
+    expect(await one('0x8f_a')).toBe('none') // LIKE wildcards are literal
+    expect(await one('0xdead')).toBe('none')
+    const m = await matchProposal(store, '0x8f3a')
+    expect(m.kind === 'ambiguous' && m.candidates.map((p) => p.upstreamId).sort()).toEqual([A, B])
   })
 
   it('casts: the row exists before signing, one signed payload per key, resubmits counted', async () => {

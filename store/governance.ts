@@ -102,6 +102,8 @@ export interface GovernanceQueries {
   getProposal(key: string): Promise<GovProposal | undefined>
   /** By key, upstream id or mirrored signalling id (newest first when ambiguous). */
   findProposal(id: string): Promise<GovProposal | undefined>
+  /** Proposals whose key, upstream id or signalling id starts with `prefix` (case-insensitive), newest first, at most `limit`. */
+  findProposalsByPrefix(prefix: string, limit?: number): Promise<GovProposal[]>
   /** Newest first (by upstream end). `open`: not closed/failed. */
   listProposals(opts?: { limit?: number; open?: boolean }): Promise<GovProposal[]>
   setMirror(key: string, signalId: string, window: { start: number; end: number }, at?: number): Promise<void>
@@ -302,6 +304,15 @@ export function createGovernance(db: Db): GovernanceQueries {
       return r ? proposalFromRow(r) : undefined
     },
 
+    async findProposalsByPrefix(prefix, limit = 5) {
+      const like = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+      const rows = await db.all<ProposalRow>(
+        "SELECT * FROM gov_proposals WHERE upstream_id LIKE ? ESCAPE '\\' OR signal_id LIKE ? ESCAPE '\\' OR key LIKE ? ESCAPE '\\' ORDER BY \"end\" DESC, key LIMIT ?",
+        [like, like, like, limitOf(limit, 50)],
+      )
+      return rows.map(proposalFromRow)
+    },
+
     async listProposals(opts = {}) {
       const where = opts.open ? "WHERE status NOT IN ('closed', 'failed')" : ''
       const rows = await db.all<ProposalRow>(`SELECT * FROM gov_proposals ${where} ORDER BY "end" DESC, key LIMIT ?`, [limitOf(opts.limit, 50)])
@@ -458,9 +469,32 @@ export async function listProposals(
   )
 }
 
+/** What an id typed by a user names: one proposal, several (a prefix too short), or none. */
+export type ProposalMatch = { kind: 'one'; proposal: GovProposal } | { kind: 'ambiguous'; candidates: GovProposal[] } | { kind: 'none' }
+
+/** Shortest prefix accepted as an id (shorter ones are too likely to match by accident). */
+export const MIN_PREFIX = 4
+
+/**
+ * The proposal an id names: exact key, upstream id or signalling id first; else a unique prefix of
+ * one of them (the short id `/proposals` and `npm run tally` show is such a prefix; a trailing
+ * "…" or "..." is ignored).
+ */
+export async function matchProposal(store: { governance: GovernanceQueries }, id: string): Promise<ProposalMatch> {
+  const exact = await store.governance.findProposal(id)
+  if (exact) return { kind: 'one', proposal: exact }
+  const prefix = id.replace(/(…|\.\.\.)$/, '')
+  if (prefix.length < MIN_PREFIX) return { kind: 'none' }
+  const found = await store.governance.findProposalsByPrefix(prefix, 6)
+  if (found.length === 0) return { kind: 'none' }
+  if (found.length === 1) return { kind: 'one', proposal: found[0]! }
+  return { kind: 'ambiguous', candidates: found }
+}
+
 /**
  * The latest receipt of a proposal — `id` is a proposal key, an upstream proposal id, a mirrored
- * signalling id, or `#<tally id>` for one stored tally — or undefined.
+ * signalling id (or a unique prefix of one, see matchProposal), or `#<tally id>` for one stored
+ * tally — or undefined.
  */
 export async function getReceipt(
   store: { governance: GovernanceQueries },
@@ -474,8 +508,9 @@ export async function getReceipt(
     const proposal = await g.getProposal(tally.proposalKey)
     return proposal ? { proposal, tally } : undefined
   }
-  const proposal = await g.findProposal(id)
-  if (!proposal) return undefined
+  const match = await matchProposal(store, id)
+  if (match.kind !== 'one') return undefined
+  const proposal = match.proposal
   const tally = await g.latestTally(proposal.key)
   return tally ? { proposal, tally } : undefined
 }

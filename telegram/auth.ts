@@ -33,7 +33,8 @@ export const COMMAND_PERMISSION: Readonly<Record<string, Permission>> = {
   mute: 'operate',
 }
 
-export const can = (user: TelegramUser, p: Permission): boolean => ROLE_PERMISSIONS[user.role].includes(p)
+export const roleCan = (role: TelegramRole, p: Permission): boolean => ROLE_PERMISSIONS[role].includes(p)
+export const can = (user: TelegramUser, p: Permission): boolean => roleCan(user.role, p)
 
 /** Which role a permission needs, for refusals ("needs the operator role"). */
 export const ROLE_FOR: Record<Permission, string> = { read: 'any role', operate: 'the operator role', decide: 'the committee role' }

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { recordDecision } from '../plans/decide'
 import { pauseKey, PAUSE_ALL } from '../store'
 import { createTelegramBot } from './bot'
-import { COMMANDS, helpText } from './commands'
+import { COMMANDS } from './commands'
 import { createAlertDelivery, OFFER_TTL_MS } from './delivery'
 import type { GovernanceReader } from './governance'
 import { ALICE, BOB, CAROL, createAwaitingPlan, harness, OPERATOR, OPS_CHAT, silentLogger, startPolling, STRANGER, VIEWER, type Harness } from './testing'
@@ -52,7 +52,13 @@ describe('read commands', () => {
   it('answers every read command from the store and audits each', async () => {
     await start()
     const planId = await createAwaitingPlan(h.store)
-    expect((await say(VIEWER, '/help')).text).toBe(helpText())
+    // /help lists only what the role may run (telegram/auth.ts): viewers read, operators also pause/resume/mute, the committee also approves/rejects.
+    const listed = async (who: Who) => (await say(who, '/help')).text.split('\n').slice(1).map((l) => l.split(' ')[0])
+    const viewerHelp = (await say(VIEWER, '/help')).text
+    expect(viewerHelp).toContain('/tally — a proposal tally <id>')
+    expect(viewerHelp.split('\n').slice(1).map((l) => l.split(' ')[0])).toEqual(['/status', '/yields', '/positions', '/plans', '/plan', '/proposals', '/tally', '/alerts', '/help'])
+    expect(await listed(OPERATOR)).toEqual(['/status', '/yields', '/positions', '/plans', '/plan', '/pause', '/resume', '/proposals', '/tally', '/alerts', '/mute', '/help'])
+    expect(await listed(ALICE)).toEqual(['/status', '/yields', '/positions', '/plans', '/plan', '/approve', '/reject', '/proposals', '/tally', '/alerts', '/help'])
     expect((await say(VIEWER, '/status')).text).toMatch(/Agents:[\s\S]*Pauses: none[\s\S]*Open plans: 1 \(1 awaiting the committee\)/)
     expect((await say(VIEWER, '/yields')).text).toContain('vault-a: APY —')
     expect((await say(VIEWER, '/yields ethereum')).text).toContain('Yields on ethereum')
@@ -78,6 +84,9 @@ describe('read commands', () => {
     await start({ governance: { listProposals: async () => 'prop-1: open', receipt: async (id) => (id === 'prop-1' ? 'prop-1: for 60%' : undefined) } })
     expect((await say(VIEWER, '/proposals')).text).toBe('prop-1: open')
     expect((await say(VIEWER, '/tally prop-1')).text).toBe('prop-1: for 60%')
+    // The short id as /proposals shows it, ellipsis included, reaches the reader without it.
+    expect((await say(VIEWER, '/tally prop-1…')).text).toBe('prop-1: for 60%')
+    expect((await say(VIEWER, '/tally prop-1...')).text).toBe('prop-1: for 60%')
   })
 
   it('refuses over-long and malformed arguments and unknown ids, changing nothing', async () => {

@@ -10,7 +10,7 @@ import { PAUSE_ALL, pauseKey, type Store } from '../store/index.js'
 import type { Callback } from '../store/telegram.js'
 import { parseDuration, parseId, parseName, quote, words, formatDuration, type Parsed } from './args.js'
 import { can, COMMAND_PERMISSION, identify, ROLE_FOR } from './auth.js'
-import { COMMANDS, helpText } from './commands.js'
+import { COMMANDS, commandsFor, helpText } from './commands.js'
 import { memberOf, type TelegramConfig, type TelegramUser } from './config.js'
 import { createBot, describeBotError } from './createBot.js'
 import { NO_GOVERNANCE, type GovernanceReader } from './governance.js'
@@ -178,8 +178,8 @@ export function createTelegramBot(deps: TelegramBotDeps): Bot {
   const argsOf = (ctx: Context): string => (typeof ctx.match === 'string' ? ctx.match : '')
 
   const handlers: Record<string, (ctx: Context, user: TelegramUser) => Promise<Reply>> = {
-    help: async () => okReply(helpText()),
-    start: async () => okReply(helpText()),
+    help: async (_ctx, user) => okReply(helpText(commandsFor(user.role))),
+    start: async (_ctx, user) => okReply(helpText(commandsFor(user.role))),
     status: async () => okReply(await statusText(config, store, now())),
     yields: async (ctx) => {
       const w = words(argsOf(ctx), 1)
@@ -218,7 +218,8 @@ export function createTelegramBot(deps: TelegramBotDeps): Bot {
       return okReply(clip(await governance.listProposals()))
     },
     tally: async (ctx) => {
-      const id = oneId(argsOf(ctx), 'proposal', '/tally <id>')
+      // The short id /proposals shows ("0x1a2b3c4d…") is accepted as typed, with or without its ellipsis.
+      const id = oneId(argsOf(ctx).replace(/(…|\.\.\.)(?=\s|$)/, ''), 'proposal', '/tally <id>')
       if (!id.ok) return refused(`tally: ${id.error}`)
       const text = await governance.receipt(id.value)
       return text ? okReply(clip(text)) : refused(`no proposal ${quote(id.value)}: /proposals lists them`)

@@ -1,4 +1,6 @@
 import type { BotCommand } from 'grammy/types'
+import { COMMAND_PERMISSION, roleCan } from './auth.js'
+import type { TelegramRole } from './config.js'
 
 /** The command list registered with Telegram (setMyCommands), in the order /help shows it. */
 export const COMMANDS: readonly BotCommand[] = [
@@ -17,6 +19,9 @@ export const COMMANDS: readonly BotCommand[] = [
   { command: 'mute', description: 'mute an alert rule <rule> <duration>' },
   { command: 'help', description: 'this list' },
 ]
+
+/** The commands a role may run, in /help order (a command without a listed permission needs operate, as the bot enforces). */
+export const commandsFor = (role: TelegramRole): BotCommand[] => COMMANDS.filter((c) => roleCan(role, COMMAND_PERMISSION[c.command] ?? 'operate'))
 
 /** The /help text: one line per command. */
 export function helpText(commands: readonly BotCommand[] = COMMANDS): string {

@@ -40,6 +40,20 @@ describe('the bot reads governance from the store', () => {
     expect(text).toContain('tally -')
   })
 
+  it('lists long ids shortened and finds a proposal by that short id or any unique prefix; an ambiguous one says so', async () => {
+    const reader = storeGovernanceReader(store)
+    const A = '0x8f3a9c2e11d04b7a6c5e9f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e'
+    const B = '0x8f3a9c2eff000000000000000000000000000000000000000000000000000001'
+    await store.governance.upsertProposal({ ...proposal(1), key: `snapshot:upstream-dao.eth:${A}`, upstreamId: A })
+    await store.governance.upsertProposal({ ...proposal(2), key: `snapshot:upstream-dao.eth:${B}`, upstreamId: B })
+    const text = await reader.listProposals()
+    expect(text).toContain('id 0x8f3a9c2e… · seen')
+    expect(text).not.toContain(A)
+    expect(await reader.receipt('0x8f3a9c2e1')).toBe(`proposal ${A} "Raise the cap 1": no tally yet (status seen)`)
+    expect(await reader.receipt('0x8f3a9c2eff…')).toBe(`proposal ${B} "Raise the cap 2": no tally yet (status seen)`)
+    expect(await reader.receipt('0x8f3a9c2e…')).toBe('"0x8f3a9c2e…" starts the ids of 2 proposals (0x8f3a9c2e…, 0x8f3a9c2e…): give more characters')
+  })
+
   it('renders the latest receipt for an upstream id; a proposal without tally and an unknown id are told apart', async () => {
     const reader = storeGovernanceReader(store)
     const { proposal: p } = await store.governance.upsertProposal(proposal(1))

@@ -5,7 +5,8 @@
  */
 import { renderReceipt } from '../governance/renderReceipt'
 import type { Receipt } from '../governance/receipt'
-import { getReceipt, listProposals } from '../store/governance'
+import { proposalWhere, shortProposalId } from '../governance/proposalList'
+import { getReceipt, listProposals, matchProposal } from '../store/governance'
 import type { Store } from '../store'
 import type { GovernanceReader } from './governance'
 
@@ -17,15 +18,16 @@ export function storeGovernanceReader(store: Pick<Store, 'governance'>, opts: { 
       const rows = await listProposals(store, { limit: opts.limit ?? 15 })
       if (rows.length === 0) return 'no governance proposals yet: the governor agent records them as it discovers them'
       const lines = rows.map((p) => {
-        const where = p.source === 'snapshot' ? `${p.space}` : `${p.chain} governor`
-        return `• ${p.title} — ${where}\n  id ${p.upstreamId} · ${p.status} · ends ${iso(p.end)} · tally ${p.tallyStatus ?? '-'}`
+        return `• ${p.title} — ${proposalWhere(p)}\n  id ${shortProposalId(p.upstreamId)} · ${p.status} · ends ${iso(p.end)} · tally ${p.tallyStatus ?? '-'}`
       })
       return [`Proposals (${rows.length}, newest first) — /tally <id> for the receipt`, ...lines].join('\n')
     },
     async receipt(id) {
+      const m = await matchProposal(store, id)
+      if (m.kind === 'ambiguous') return `"${id}" starts the ids of ${m.candidates.length > 5 ? 'more than 5' : m.candidates.length} proposals (${m.candidates.slice(0, 5).map((p) => shortProposalId(p.upstreamId)).join(', ')}): give more characters`
       const found = await getReceipt(store, id)
       if (!found) {
-        const p = await store.governance.findProposal(id)
+        const p = m.kind === 'one' ? m.proposal : undefined
         return p ? `proposal ${p.upstreamId} "${p.title}": no tally yet (status ${p.status})` : undefined
       }
       const { proposal: p, tally } = found

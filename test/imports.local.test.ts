@@ -10,7 +10,8 @@ const RULES: LayerRule[] = [
   { from: '', not: ['agents/'], why: 'nothing imports agents/: an agent imports what it wires' },
   { from: 'telegram/', not: ['execution/', 'chains/'], why: 'the bot writes approvals and controls to the store; the executor acts' },
   { from: 'strategies/', not: ['store/', 'chains/', 'venues/', 'execution/', 'telegram/', 'governance/', 'watch/', 'plans/', 'runtime/'], except: ['store/types.ts'], why: 'strategies/ decide purely: data in, decision out' },
-  ...['agents/', 'runtime/', 'execution/', 'governance/', 'venues/', 'chains/', 'watch/', 'plans/', 'telegram/', 'store/', 'config/'].map((from) => ({
+  { from: 'rewards/', not: ['store/', 'chains/', 'execution/', 'telegram/', 'governance/', 'watch/', 'plans/', 'runtime/', 'strategies/'], why: 'rewards/ decides purely (share histories in, entitlements and a tree out) and reads chains through a client it is given; the distributor (execution/distributor/) does the store and the transactions' },
+  ...['agents/', 'runtime/', 'execution/', 'governance/', 'venues/', 'chains/', 'watch/', 'plans/', 'telegram/', 'store/', 'config/', 'rewards/'].map((from) => ({
     from,
     not: ['devnet/', 'test/'],
     why: 'live code does not know the devnet exists (it is reached through config only)',

@@ -81,7 +81,7 @@ function generate(n: number): Row[] {
   const native = locateNative()
   if (!native) throw new Error('the native secp256k1 binding does not load: cannot generate the signed signals')
   const secp = loadSecp256k1(native)
-  const keccak = loadKeccak(native)
+  const keccak = loadKeccak()
   const hasher = new VoteHasher(keccak)
   const r = rng(6)
   const rows: Row[] = []

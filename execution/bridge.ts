@@ -5,7 +5,7 @@ import { childLogger, type Logger } from '../core/logger'
 import { sleep } from '../core/shutdown'
 import type { Store, Transfer } from '../store'
 import type { Intent, PlanStep } from '../store/types'
-import { BadVaaError, normaliseAmount, verifyTransferVaa, type GuardianSet } from './bridgeVaa'
+import { BadVaaError, guardianSetIndexOf, normaliseAmount, verifyTransferVaa, type GuardianSet } from './bridgeVaa'
 import type { TxSender } from './createTxSender'
 import { IntentFailedError } from './errors'
 
@@ -333,8 +333,7 @@ export async function completeTransfer(deps: BridgeDeps, id: string): Promise<Tr
       let signed = false
       if (vaa !== null) {
         try {
-          const index = Number.parseInt(vaa.slice(4, 12), 16)
-          const guardianSet = await port.guardianSet(t.destChain, index)
+          const guardianSet = await port.guardianSet(t.destChain, guardianSetIndexOf(vaa))
           await verifyTransferVaa(vaa, {
             guardianSet,
             now: Math.floor(now() / 1000),

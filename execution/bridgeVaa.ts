@@ -1,113 +1,55 @@
-import { getAddress, hexToBigInt, hexToNumber, keccak256, pad, recoverAddress, size, slice, type Address, type Hex } from 'viem'
+import { deserialize, payloadDiscriminator, toChainId, type VAA } from '@wormhole-foundation/sdk-connect'
+import { getAddress, hexToBytes, keccak256, pad, recoverAddress, size, toHex, type Address, type Hex } from 'viem'
 import { BaseError } from '../core/errors'
 
 /**
  * Token bridge transfer VAAs, pure: parse and verify before anything is submitted on the
- * destination chain. A VAA (version 1) is a header (guardian set index, signatures) and a body
- * (timestamp, nonce, emitter chain and address, sequence, consistency level, payload) that the
- * guardians sign over keccak256(keccak256(body)). A token bridge transfer's payload (id 1, or 3
- * with a payload) carries the amount (normalised to at most 8 decimals), the token's origin chain
- * and address, the recipient and the target chain.
+ * destination chain. Parsing is the Wormhole SDK's (`deserialize` with the TokenBridge
+ * Transfer / TransferWithPayload layouts of @wormhole-foundation/sdk-connect): version-1 header
+ * (guardian set index, signatures in ascending guardian order), body (timestamp, nonce, emitter
+ * chain and address, sequence, consistency level) and the transfer payload (amount normalised to
+ * at most 8 decimals, the token's origin chain and address, recipient and target chain). The
+ * guardians sign keccak256(keccak256(body)); the SDK's `hash` is keccak256(body).
  *
- * `verifyTransferVaa` refuses (BadVaaError) a VAA unless: its guardian set is the one given
- * (read from the DESTINATION core bridge) and not expired; a quorum (⌊2n/3⌋ + 1) of distinct
- * guardians, in ascending index order, signed it and each signature recovers to that guardian's
- * key; its emitter is the source chain's token bridge and its sequence the transfer's; its target
- * chain is the destination and its recipient the pool; its amount and token are the transfer's.
+ * `verifyTransferVaa` refuses (BadVaaError) a VAA unless: the SDK parses it as a token bridge
+ * transfer; its guardian set is the one given (read from the DESTINATION core bridge) and not
+ * expired; a quorum (⌊2n/3⌋ + 1) of distinct guardians, in ascending index order, signed it and
+ * each signature recovers to that guardian's key; its emitter is the source chain's token bridge
+ * and its sequence the transfer's; its target chain is the destination and its recipient the
+ * pool; its amount and token are the transfer's.
  */
 
 export class BadVaaError extends BaseError {
   override name = 'BadVaaError'
 }
 
-export interface VaaSignature {
-  guardianIndex: number
-  r: Hex
-  s: Hex
-  v: number
-}
+/** A token bridge transfer VAA as the SDK parses it (payload 1, or 3 with a payload). */
+export type TransferVaa = VAA<'TokenBridge:Transfer'> | VAA<'TokenBridge:TransferWithPayload'>
 
-export interface ParsedVaa {
-  version: number
-  guardianSetIndex: number
-  signatures: VaaSignature[]
-  body: Hex
-  /** keccak256(body): what the token bridge keys completed transfers on (hashed once more on EVM). */
-  hash: Hex
-  /** keccak256(keccak256(body)): what the guardians sign. */
-  digest: Hex
-  timestamp: number
-  nonce: number
-  emitterChain: number
-  emitterAddress: Hex
-  sequence: bigint
-  consistencyLevel: number
-  payload: Hex
-}
+const transferPayloads = payloadDiscriminator(['TokenBridge', ['Transfer', 'TransferWithPayload']])
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err))
 
-export interface TransferPayload {
-  payloadId: 1 | 3
-  /** Normalised to min(token decimals, 8). */
-  amount: bigint
-  tokenAddress: Hex
-  tokenChain: number
-  to: Hex
-  toChain: number
-  /** Payload 1: the relayer fee (0 for manual transfers). */
-  fee: bigint
-}
-
-/** Parses a signed VAA; throws BadVaaError when it is malformed. */
-export function parseVaa(vaa: Hex): ParsedVaa {
-  if (!/^0x[0-9a-fA-F]*$/.test(vaa) || vaa.length % 2 !== 0) throw new BadVaaError('VAA: not hex')
-  const n = size(vaa)
-  if (n < 6) throw new BadVaaError(`VAA: ${n} bytes is too short`)
-  const version = hexToNumber(slice(vaa, 0, 1))
-  if (version !== 1) throw new BadVaaError(`VAA: version ${version}, expected 1`)
-  const guardianSetIndex = hexToNumber(slice(vaa, 1, 5))
-  const count = hexToNumber(slice(vaa, 5, 6))
-  const bodyAt = 6 + count * 66
-  if (n < bodyAt + 51) throw new BadVaaError(`VAA: ${n} bytes cannot hold ${count} signatures and a body`)
-  const signatures: VaaSignature[] = []
-  for (let i = 0; i < count; i++) {
-    const o = 6 + i * 66
-    signatures.push({ guardianIndex: hexToNumber(slice(vaa, o, o + 1)), r: slice(vaa, o + 1, o + 33), s: slice(vaa, o + 33, o + 65), v: hexToNumber(slice(vaa, o + 65, o + 66)) })
+/** Parses a signed token bridge transfer VAA with the SDK; throws BadVaaError when it is malformed or carries another payload. */
+export function parseTransferVaa(vaa: Hex): TransferVaa {
+  if (!/^0x([0-9a-fA-F]{2})*$/.test(vaa)) throw new BadVaaError('VAA: not hex')
+  const bytes = hexToBytes(vaa)
+  let envelope: VAA<'Uint8Array'>
+  try {
+    envelope = deserialize('Uint8Array', bytes)
+  } catch (err) {
+    throw new BadVaaError(`VAA malformed (${bytes.length} bytes): ${message(err)}`, { cause: err })
   }
-  const body = slice(vaa, bodyAt)
-  const hash = keccak256(body)
-  return {
-    version,
-    guardianSetIndex,
-    signatures,
-    body,
-    hash,
-    digest: keccak256(hash),
-    timestamp: hexToNumber(slice(body, 0, 4)),
-    nonce: hexToNumber(slice(body, 4, 8)),
-    emitterChain: hexToNumber(slice(body, 8, 10)),
-    emitterAddress: slice(body, 10, 42),
-    sequence: hexToBigInt(slice(body, 42, 50)),
-    consistencyLevel: hexToNumber(slice(body, 50, 51)),
-    payload: size(body) > 51 ? slice(body, 51) : '0x',
+  const literal = transferPayloads(envelope.payload)
+  if (literal === null) throw new BadVaaError(`VAA payload ${envelope.payload.length > 0 ? envelope.payload[0] : 'empty'}: not a token bridge transfer`)
+  try {
+    return deserialize(literal, bytes)
+  } catch (err) {
+    throw new BadVaaError(`VAA transfer payload malformed: ${message(err)}`, { cause: err })
   }
 }
 
-/** The token bridge transfer in a VAA's payload; throws BadVaaError for any other payload. */
-export function parseTransferPayload(payload: Hex): TransferPayload {
-  const n = size(payload)
-  const id = n > 0 ? hexToNumber(slice(payload, 0, 1)) : -1
-  if (id !== 1 && id !== 3) throw new BadVaaError(`VAA payload ${id}: not a token bridge transfer`)
-  if (n < 133) throw new BadVaaError(`VAA payload: ${n} bytes is too short for a transfer`)
-  return {
-    payloadId: id,
-    amount: hexToBigInt(slice(payload, 1, 33)),
-    tokenAddress: slice(payload, 33, 65),
-    tokenChain: hexToNumber(slice(payload, 65, 67)),
-    to: slice(payload, 67, 99),
-    toChain: hexToNumber(slice(payload, 99, 101)),
-    fee: id === 1 ? hexToBigInt(slice(payload, 101, 133)) : 0n,
-  }
-}
+/** The guardian set index a VAA claims (to read that set from the destination); BadVaaError when the VAA does not parse. */
+export const guardianSetIndexOf = (vaa: Hex): number => parseTransferVaa(vaa).guardianSet
 
 /** An EVM address as a 32-byte Wormhole universal address (lower-case). */
 export const toUniversal = (a: Address | Hex): Hex => pad(a.toLowerCase() as Hex, { size: 32 })
@@ -147,36 +89,44 @@ const same = (a: Hex, b: Hex) => a.toLowerCase() === b.toLowerCase()
 const universal = (a: Hex): Hex => (size(a) === 32 ? (a.toLowerCase() as Hex) : toUniversal(a))
 
 /** Verifies a transfer VAA (see the module comment); returns it parsed, or throws BadVaaError saying why. */
-export async function verifyTransferVaa(vaa: Hex, x: ExpectedTransfer): Promise<{ vaa: ParsedVaa; transfer: TransferPayload }> {
-  const v = parseVaa(vaa)
+export async function verifyTransferVaa(vaa: Hex, x: ExpectedTransfer): Promise<{ vaa: TransferVaa; digest: Hex }> {
+  const v = parseTransferVaa(vaa)
   const gs = x.guardianSet
-  if (v.guardianSetIndex !== gs.index) throw new BadVaaError(`VAA signed by guardian set ${v.guardianSetIndex}; the destination's set is ${gs.index}`)
+  if (v.guardianSet !== gs.index) throw new BadVaaError(`VAA signed by guardian set ${v.guardianSet}; the destination's set is ${gs.index}`)
   if (gs.keys.length === 0) throw new BadVaaError(`guardian set ${gs.index} is unknown to the destination core bridge`)
   if (gs.expiry !== 0 && gs.expiry < x.now) throw new BadVaaError(`guardian set ${gs.index} expired at ${gs.expiry}`)
   const need = quorum(gs.keys.length)
   if (v.signatures.length < need) throw new BadVaaError(`VAA has ${v.signatures.length} signatures; quorum of ${gs.keys.length} guardians is ${need}`)
+  const digest = keccak256(v.hash)
   let last = -1
-  for (const sig of v.signatures) {
-    if (sig.guardianIndex <= last) throw new BadVaaError(`VAA signatures out of order or repeated (guardian ${sig.guardianIndex})`)
-    last = sig.guardianIndex
-    const key = gs.keys[sig.guardianIndex]
-    if (!key) throw new BadVaaError(`VAA signed by guardian ${sig.guardianIndex}, not in set ${gs.index} (${gs.keys.length} guardians)`)
+  for (const { guardianIndex, signature } of v.signatures) {
+    if (guardianIndex <= last) throw new BadVaaError(`VAA signatures out of order or repeated (guardian ${guardianIndex})`)
+    last = guardianIndex
+    const key = gs.keys[guardianIndex]
+    if (!key) throw new BadVaaError(`VAA signed by guardian ${guardianIndex}, not in set ${gs.index} (${gs.keys.length} guardians)`)
     let signer: Address
     try {
-      signer = await recoverAddress({ hash: v.digest, signature: { r: sig.r, s: sig.s, yParity: sig.v >= 27 ? sig.v - 27 : sig.v } })
+      const yParity = signature.v >= 27 ? signature.v - 27 : signature.v
+      signer = await recoverAddress({ hash: digest, signature: { r: toHex(signature.r, { size: 32 }), s: toHex(signature.s, { size: 32 }), yParity } })
     } catch (err) {
-      throw new BadVaaError(`VAA signature of guardian ${sig.guardianIndex} is malformed`, { cause: err })
+      throw new BadVaaError(`VAA signature of guardian ${guardianIndex} is malformed`, { cause: err })
     }
-    if (getAddress(signer) !== getAddress(key)) throw new BadVaaError(`bad signature: guardian ${sig.guardianIndex} of set ${gs.index} is ${getAddress(key)}, the signature recovers to ${signer}`)
+    if (getAddress(signer) !== getAddress(key)) throw new BadVaaError(`bad signature: guardian ${guardianIndex} of set ${gs.index} is ${getAddress(key)}, the signature recovers to ${signer}`)
   }
-  if (v.emitterChain !== x.emitterChain || !same(v.emitterAddress, universal(x.emitterAddress))) {
-    throw new BadVaaError(`VAA emitted by ${v.emitterAddress} on chain ${v.emitterChain}, not the source token bridge ${universal(x.emitterAddress)} on chain ${x.emitterChain}`)
+  const emitterChain = toChainId(v.emitterChain)
+  const emitter = v.emitterAddress.toString() as Hex
+  if (emitterChain !== x.emitterChain || !same(emitter, universal(x.emitterAddress))) {
+    throw new BadVaaError(`VAA emitted by ${emitter} on chain ${emitterChain}, not the source token bridge ${universal(x.emitterAddress)} on chain ${x.emitterChain}`)
   }
   if (v.sequence !== x.sequence) throw new BadVaaError(`VAA sequence ${v.sequence}, the transfer's is ${x.sequence}`)
-  const t = parseTransferPayload(v.payload)
-  if (t.toChain !== x.targetChain) throw new BadVaaError(`VAA for another chain: target chain ${t.toChain}, the destination is ${x.targetChain}`)
-  if (!same(t.to, toUniversal(x.recipient))) throw new BadVaaError(`VAA pays ${t.to}, not the pool ${toUniversal(x.recipient)}`)
-  if (t.amount !== x.amount) throw new BadVaaError(`VAA amount ${t.amount}, the transfer sent ${x.amount} (normalised)`)
-  if (t.tokenChain !== x.tokenChain || !same(t.tokenAddress, universal(x.tokenAddress))) throw new BadVaaError(`VAA token ${t.tokenAddress} of chain ${t.tokenChain} is not the pool's collateral`)
-  return { vaa: v, transfer: t }
+  const { token, to } = v.payload
+  const toChain = toChainId(to.chain)
+  if (toChain !== x.targetChain) throw new BadVaaError(`VAA for another chain: target chain ${toChain}, the destination is ${x.targetChain}`)
+  const recipient = to.address.toString() as Hex
+  if (!same(recipient, toUniversal(x.recipient))) throw new BadVaaError(`VAA pays ${recipient}, not the pool ${toUniversal(x.recipient)}`)
+  if (token.amount !== x.amount) throw new BadVaaError(`VAA amount ${token.amount}, the transfer sent ${x.amount} (normalised)`)
+  const tokenChain = toChainId(token.chain)
+  const tokenAddress = token.address.toString() as Hex
+  if (tokenChain !== x.tokenChain || !same(tokenAddress, universal(x.tokenAddress))) throw new BadVaaError(`VAA token ${tokenAddress} of chain ${tokenChain} is not the pool's collateral`)
+  return { vaa: v, digest }
 }

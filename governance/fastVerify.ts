@@ -287,11 +287,11 @@ export class FastVerifier {
       cacheSize: opts.cacheSize ?? 250_000,
     }
     this.native = locateNative()
-    this.keccak = this.native ? loadKeccak(this.native) : null
+    this.keccak = this.native ? loadKeccak() : null
     this.hasher = this.keccak ? new VoteHasher(this.keccak) : null
     this.stats = {
       backend: this.native ? 'native' : 'viem',
-      keccak: this.native ? 'wasm' : 'viem',
+      keccak: this.native ? '@noble/hashes' : 'viem',
       envelopes: 0,
       cacheHits: 0,
       recovered: 0,

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
-import { KECCAK_WASM_GLUE, keccakWasmModule, wasmKeccak } from './fastVerifyKeccak.js'
+import { keccak_256 } from '@noble/hashes/sha3'
 
 /**
  * The native half of governance/fastVerify: ECDSA public-key recovery with the `secp256k1`
@@ -10,12 +10,12 @@ import { KECCAK_WASM_GLUE, keccakWasmModule, wasmKeccak } from './fastVerifyKecc
  * Output: n records of 21 bytes (1 = recovered, 0 = libsecp256k1 refused | address 20).
  *
  * The recovery kernel is one plain-JavaScript source (RECOVER_KERNEL), evaluated in process
- * with `new Function` and in workers started with `eval: true`; keccak is the WebAssembly one of
- * governance/fastVerifyKeccak (its bytes go to the workers in workerData). No worker file is looked up on
- * disk, so it works the same under tsx, vitest and an esbuild bundle; the packages are located
- * with `createRequire(import.meta.url)` (esbuild leaves that call alone: secp256k1 must load
- * from node_modules, where node-gyp-build finds its prebuilt binary) and passed to the workers
- * as an absolute path.
+ * with `new Function` and in workers started with `eval: true`; keccak is `keccak_256` of
+ * @noble/hashes (audited, maintained; the one viem uses). No worker file is looked up on disk, so
+ * it works the same under tsx, vitest and an esbuild bundle; the packages are located with
+ * `createRequire(import.meta.url)` (esbuild leaves that call alone: secp256k1 must load from
+ * node_modules, where node-gyp-build finds its prebuilt binary) and passed to the workers as
+ * absolute paths (@noble/hashes' CommonJS entry, which a worker can `require`).
  */
 
 export const IN_RECORD = 97
@@ -27,8 +27,8 @@ export type RecoverBatch = (input: Uint8Array, n: number) => Uint8Array
 
 export interface NativeLoad {
   secp256k1Path: string
-  /** The WebAssembly keccak module (governance/fastVerifyKeccak), sent to each worker. */
-  keccakWasm: Uint8Array
+  /** @noble/hashes/sha3 (its CommonJS entry), required by each worker for keccak_256. */
+  sha3Path: string
 }
 
 /** Body of `function (secp, keccak) { … return recoverBatch }`: shared by process and workers. */
@@ -61,7 +61,7 @@ const RECOVER_KERNEL = `
 const WORKER_SOURCE = `
   const { parentPort, workerData } = require('node:worker_threads')
   const secp = require(workerData.secp256k1Path)
-  const keccak = (function (wasm) { ${KECCAK_WASM_GLUE} })(workerData.keccakWasm)
+  const keccak = require(workerData.sha3Path).keccak_256
   const recoverBatch = (function (secp, keccak) { ${RECOVER_KERNEL} })(secp, keccak)
   parentPort.on('message', (job) => {
     const out = recoverBatch(new Uint8Array(job.input), job.n)
@@ -73,14 +73,13 @@ const req = createRequire(import.meta.url)
 
 /**
  * Locates the native secp256k1 binding (null when it does not load: then fastVerify falls back
- * to viem for every envelope) and builds the WebAssembly keccak (≈3× faster than js-sha3 and
- * ≈12× faster than @noble/hashes, which viem uses, on 32–300-byte inputs here).
+ * to viem for every envelope) and the CommonJS entry of @noble/hashes/sha3 for the workers.
  */
 export function locateNative(): NativeLoad | null {
   try {
     const secp256k1Path = req.resolve('secp256k1/bindings.js')
     req(secp256k1Path)
-    return { secp256k1Path, keccakWasm: keccakWasmModule() }
+    return { secp256k1Path, sha3Path: req.resolve('@noble/hashes/sha3') }
   } catch {
     return null
   }
@@ -96,13 +95,14 @@ export function loadSecp256k1(native: NativeLoad): Secp256k1 {
   return req(native.secp256k1Path) as Secp256k1
 }
 
-export function loadKeccak(native: NativeLoad): Keccak {
-  return wasmKeccak(native.keccakWasm)
+/** keccak-256 of @noble/hashes on this thread (the workers require the same module by path). */
+export function loadKeccak(): Keccak {
+  return keccak_256
 }
 
 /** The recovery kernel in this thread. */
 export function inProcessRecover(native: NativeLoad): RecoverBatch {
-  return new Function('secp', 'keccak', RECOVER_KERNEL)(loadSecp256k1(native), loadKeccak(native)) as RecoverBatch
+  return new Function('secp', 'keccak', RECOVER_KERNEL)(loadSecp256k1(native), loadKeccak()) as RecoverBatch
 }
 
 interface Job {

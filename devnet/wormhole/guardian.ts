@@ -1,13 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { createPublicClient, getAddress, http, keccak256, parseAbiItem, type Hex, type PublicClient } from 'viem'
+import { createPublicClient, getAddress, http, parseAbiItem, type Hex, type PublicClient } from 'viem'
 import { generatePrivateKey } from 'viem/accounts'
 import type { Config } from '../../config/schema'
 import { describeError } from '../../core/errors'
 import type { Logger } from '../../core/logger'
 import { Mutex } from '../../core/mutex'
 import { openGuardianDb, type GuardianDb, type ObservedMessage } from './guardianDb'
-import { DEVNET_GUARDIAN_KEY, base64OfHex, encodeBody, signVaa, toUniversal, type VaaBody } from './vaa'
+import { DEVNET_GUARDIAN_KEY, base64OfHex, signVaa, toUniversal, vaaHash, type VaaBody } from './vaa'
 
 /**
  * The local Wormhole guardian of the devnet. It watches every configured chain's core bridge for
@@ -248,7 +248,7 @@ export async function startGuardian(opts: GuardianOptions): Promise<Guardian> {
     updatedAt: new Date(m.signedAt ?? Date.now()).toISOString(),
     indexedAt: new Date(m.signedAt ?? Date.now()).toISOString(),
     txHash: m.txHash.slice(2),
-    digest: keccak256(encodeBody(bodyOf(m))).slice(2),
+    digest: vaaHash(bodyOf(m)).slice(2),
     isDuplicated: false,
   })
 

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { deserialize, keccak256 as whKeccak } from '@wormhole-foundation/sdk-connect'
-import { hexToBytes, keccak256, recoverAddress, toHex } from 'viem'
+import { concatHex, encodePacked, hexToBytes, keccak256, recoverAddress, toHex, type Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { DEVNET_GUARDIAN_KEY, devnetGuardianAddress, encodeBody, registerChainPayload, signVaa, toUniversal, vaaBodyOf, vaaDigest, type VaaBody } from './vaa'
+import { DEVNET_GUARDIAN_KEY, devnetGuardianAddress, registerChainPayload, signVaa, toUniversal, vaaHash, type VaaBody } from './vaa'
+
+/** The body encoded here field by field (version-1 layout), independently of the SDK. */
+const encodeBody = (b: VaaBody): Hex =>
+  encodePacked(['uint32', 'uint32', 'uint16', 'bytes32', 'uint64', 'uint8', 'bytes'], [b.timestamp, b.nonce, b.emitterChain, b.emitterAddress, b.sequence, b.consistencyLevel, b.payload])
 
 const body: VaaBody = {
   timestamp: 1_700_000_000,
@@ -33,7 +37,10 @@ describe('VAAs', () => {
     const signer = await recoverAddress({ hash: toHex(whKeccak(v.hash)), signature: { r: toHex(sig.r, { size: 32 }), s: toHex(sig.s, { size: 32 }), yParity: sig.v } })
     expect(signer).toBe(devnetGuardianAddress())
     expect(devnetGuardianAddress()).toBe(privateKeyToAccount(DEVNET_GUARDIAN_KEY).address)
-    expect(vaaDigest(encodeBody(body))).toBe(toHex(whKeccak(v.hash)))
+    expect(vaaHash(body)).toBe(keccak256(encodeBody(body)))
+    // The whole VAA, byte for byte: header (version 1, set 0, one signature) ‖ signature ‖ body.
+    expect(vaa.slice(0, 14)).toBe('0x010000000001')
+    expect(vaa.slice(2 + 2 * (6 + 66))).toBe(encodeBody(body).slice(2))
   })
 
   it('several keys sign in order (guardian index = position); the body is recovered from the signed bytes', async () => {
@@ -41,7 +48,8 @@ describe('VAAs', () => {
     const vaa = await signVaa(body, [DEVNET_GUARDIAN_KEY, other])
     const v = deserialize('Uint8Array', hexToBytes(vaa))
     expect(v.signatures.map((s) => s.guardianIndex)).toEqual([0, 1])
-    expect(vaaBodyOf(vaa)).toBe(encodeBody(body))
+    expect(`0x${vaa.slice(2 + 2 * (6 + 2 * 66))}`).toBe(encodeBody(body))
+    expect(concatHex([encodePacked(['uint8', 'uint32', 'uint8'], [1, 0, 2])])).toBe(vaa.slice(0, 14))
   })
 
   it('RegisterChain governance payload is what the SDK calls TokenBridge:RegisterChain (target: every chain)', async () => {

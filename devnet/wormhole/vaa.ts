@@ -1,10 +1,14 @@
-import { concatHex, encodePacked, keccak256, pad, stringToHex, toHex, type Address, type Hex } from 'viem'
-import { privateKeyToAccount, sign } from 'viem/accounts'
-import { parseVaa } from '../../execution/bridgeVaa'
+import { createVAA, keccak256, serialize, Signature, SignatureUtils, toChain, UniversalAddress, type VAA } from '@wormhole-foundation/sdk-connect'
+import { encodePacked, hexToBytes, pad, stringToHex, toHex, type Address, type Hex } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
 
 /**
- * VAAs as the guardians make them (version 1): a body (timestamp, nonce, emitter chain and
- * address, sequence, consistency level, payload) signed by guardians over keccak256(keccak256(body)).
+ * VAAs as the guardians make them (version 1), built and signed with the Wormhole SDK
+ * (@wormhole-foundation/sdk-connect: `createVAA`, `SignatureUtils.sign` over
+ * keccak256(keccak256(body)), `serialize`) — the way the SDK's own test guardians
+ * (sdk-definitions/testing `MockGuardians`) do it, and independent of the production parser in
+ * execution/bridgeVaa. (MockGuardians itself is not used: it lives in an undeclared package and
+ * numbers a subset of signers by position, not by guardian index.)
  * The devnet guardian set is one guardian: the Wormhole devnet key that the SDK ships
  * (`@wormhole-foundation/sdk-base` guardians.devnetGuardianPrivateKey) — a PUBLIC test key.
  */
@@ -21,6 +25,7 @@ export interface VaaBody {
   /** Seconds (the block timestamp of the message). */
   timestamp: number
   nonce: number
+  /** Wormhole chain id (the SDK must know it). */
   emitterChain: number
   /** 32-byte universal address (an EVM address left-padded). */
   emitterAddress: Hex
@@ -32,30 +37,34 @@ export interface VaaBody {
 /** An EVM address as a 32-byte Wormhole universal address. */
 export const toUniversal = (a: Address | Hex): Hex => pad(a.toLowerCase() as Hex, { size: 32 })
 
-export function encodeBody(b: VaaBody): Hex {
-  return encodePacked(
-    ['uint32', 'uint32', 'uint16', 'bytes32', 'uint64', 'uint8', 'bytes'],
-    [b.timestamp, b.nonce, b.emitterChain, b.emitterAddress, b.sequence, b.consistencyLevel, b.payload],
-  )
+/** The unsigned VAA of a body (guardian set `setIndex`), as the SDK builds it. */
+function unsigned(b: VaaBody, setIndex: number): VAA<'Uint8Array'> {
+  return createVAA('Uint8Array', {
+    guardianSet: setIndex,
+    signatures: [],
+    timestamp: b.timestamp,
+    nonce: b.nonce,
+    emitterChain: toChain(b.emitterChain),
+    emitterAddress: new UniversalAddress(b.emitterAddress),
+    sequence: b.sequence,
+    consistencyLevel: b.consistencyLevel,
+    payload: hexToBytes(b.payload),
+  })
 }
 
-/** The digest guardians sign: keccak256(keccak256(body)). `keccak256(body)` is the VAA hash the contracts key on. */
-export const vaaDigest = (body: Hex): Hex => keccak256(keccak256(body))
+/** keccak256(body): the VAA hash the contracts key on (the guardians sign its keccak). */
+export const vaaHash = (b: VaaBody): Hex => toHex(unsigned(b, 0).hash)
 
 /** A signed VAA: `keys` sign in order (guardian index = position), guardian set `setIndex`. */
-export async function signVaa(body: VaaBody | Hex, keys: readonly Hex[] = [DEVNET_GUARDIAN_KEY], setIndex = 0): Promise<Hex> {
-  const encoded = typeof body === 'string' ? body : encodeBody(body)
-  const digest = vaaDigest(encoded)
-  const sigs: Hex[] = []
-  for (const [i, key] of keys.entries()) {
-    const s = await sign({ hash: digest, privateKey: key })
-    sigs.push(encodePacked(['uint8', 'bytes32', 'bytes32', 'uint8'], [i, s.r, s.s, s.yParity ?? Number(s.v! - 27n)]))
-  }
-  return concatHex([encodePacked(['uint8', 'uint32', 'uint8'], [1, setIndex, keys.length]), ...sigs, encoded])
+export function signVaa(body: VaaBody, keys: readonly Hex[] = [DEVNET_GUARDIAN_KEY], setIndex = 0): Promise<Hex> {
+  const vaa = unsigned(body, setIndex)
+  const digest = keccak256(vaa.hash)
+  const signatures = keys.map((key, guardianIndex) => {
+    const s = SignatureUtils.sign(key.slice(2), digest)
+    return { guardianIndex, signature: new Signature(s.r, s.s, s.recovery) }
+  })
+  return Promise.resolve(toHex(serialize({ ...vaa, signatures })))
 }
-
-/** The body of a signed VAA (after the signatures), as the bridge's parser reads it. */
-export const vaaBodyOf = (vaa: Hex): Hex => parseVaa(vaa).body
 
 /** Token bridge governance: RegisterChain (module "TokenBridge", action 1, target chain 0 = every chain). */
 export function registerChainPayload(emitterChain: number, bridge: Address | Hex): Hex {

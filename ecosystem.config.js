@@ -10,9 +10,25 @@ import { fileURLToPath } from 'node:url'
 
 const root = dirname(fileURLToPath(import.meta.url))
 const devnet = !process.env.POOLWARDEN_CONFIG?.trim()
-const configPath = resolve(root, process.env.POOLWARDEN_CONFIG?.trim() || '.devnet/config.json')
+// The devnet's data (config, store, keys, logs, the start/stop lock) and, when moved, its bundles:
+// POOLWARDEN_DEVNET_DIR (default .devnet) lets a second network run beside the first (tests, soak).
+const devnetDir = resolve(root, process.env.POOLWARDEN_DEVNET_DIR?.trim() || '.devnet')
+const configPath = devnet ? join(devnetDir, 'config.json') : resolve(root, process.env.POOLWARDEN_CONFIG.trim())
 const devnetChains = JSON.parse(readFileSync(join(root, 'scripts/devnet-chains.json'), 'utf8'))
-const logDir = join(root, devnet ? '.devnet/logs' : 'logs')
+const logDir = devnet ? join(devnetDir, 'logs') : join(root, 'logs')
+const distDir = devnet && process.env.POOLWARDEN_DEVNET_DIR?.trim() ? join(devnetDir, 'dist') : join(root, 'dist')
+
+/**
+ * The devnet's ports: devnet/ports.ts (this file is plain JS for PM2, so the mapping is repeated
+ * here; test/devnetPorts.local.test.ts checks that the two agree). POOLWARDEN_DEVNET_PORTS=<base>
+ * moves every one of them: anvils base.., hub +10, tx service +11, Bot API +12, guardian +13.
+ */
+function devnetPorts() {
+  const base = Number(process.env.POOLWARDEN_DEVNET_PORTS?.trim() || 0)
+  if (!base) return { chains: devnetChains.chains.map((c) => c.port), hub: 3300, txService: 3310 }
+  return { chains: devnetChains.chains.map((_, i) => base + i), hub: base + 10, txService: base + 11 }
+}
+const ports = devnetPorts()
 
 /** The config file as JSON, or {} before it exists (only names are read here; agents validate the whole file). */
 function rawConfig() {
@@ -55,7 +71,7 @@ const isolated = { filter_env: [''] }
 // no PM2 wrapper is loaded into the agent, and V8 is told to favour memory over speed: each agent
 // stays near 75 MB resident.
 const NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--v8-pool-size=1']
-const node = (bundle) => ({ script: process.execPath, interpreter: 'none', args: [...NODE_FLAGS, join(root, 'dist', bundle)] })
+const node = (bundle) => ({ script: process.execPath, interpreter: 'none', args: [...NODE_FLAGS, join(distDir, bundle)] })
 const common = {
   cwd: root,
   autorestart: true,
@@ -68,30 +84,39 @@ const common = {
 }
 const agentEnv = { ...pick(HARMLESS), POOLWARDEN_CONFIG: configPath, NODE_ENV: devnet ? 'development' : 'production' }
 /** The devnet's own processes also take their (non-secret) overrides from the launcher. */
-const devnetEnv = { ...agentEnv, ...pick(['POOLWARDEN_DEPLOYMENT', 'POOLWARDEN_SCENARIO_START', 'POOLWARDEN_HUB_PORT', 'POOLWARDEN_HUB_DB']) }
+const devnetEnv = {
+  ...agentEnv,
+  POOLWARDEN_DEPLOYMENT: join(devnetDir, 'deployment.json'),
+  POOLWARDEN_HUB_PORT: String(ports.hub),
+  POOLWARDEN_HUB_DB: join(devnetDir, 'snapshot-hub.sqlite'),
+  ...pick(['POOLWARDEN_DEPLOYMENT', 'POOLWARDEN_SCENARIO_START', 'POOLWARDEN_HUB_PORT', 'POOLWARDEN_HUB_DB']),
+}
+
+/**
+ * anvil for long runs: no log line per RPC call or block (--quiet), and a bounded state history
+ * (--prune-history: at most that many historical states in memory, none written to disk), which
+ * also bounds how far back a read at an old block can go. Measured: bench/soak.ts.
+ */
+const ANVIL_LONG_RUN = ['--quiet', '--prune-history', String(Number(process.env.POOLWARDEN_ANVIL_HISTORY?.trim() || 0) || 7200)]
 
 /** The devnet's own processes: anvil chains and the market simulator. */
 export const devnetApps = devnet
   ? [
-      ...devnetChains.chains.map((c) => ({
+      ...devnetChains.chains.map((c, i) => ({
         name: `anvil-${c.name}`,
         script: join(root, 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil'),
         interpreter: 'none',
-        args: ['--host', '127.0.0.1', '--port', String(c.port), '--chain-id', String(c.chainId), '--block-time', String(devnetChains.blockTimeSeconds), '--code-size-limit', '32768'],
+        args: ['--host', '127.0.0.1', '--port', String(ports.chains[i]), '--chain-id', String(c.chainId), '--block-time', String(devnetChains.blockTimeSeconds), '--code-size-limit', '32768', ...ANVIL_LONG_RUN],
         autorestart: false,
         cwd: root,
         ...isolated,
         env: pick(HARMLESS),
-        out_file: join(logDir, `anvil-${c.name}.log`),
-        error_file: join(logDir, `anvil-${c.name}.log`),
       })),
       {
         ...common,
         name: 'simulator',
         ...node('simulator.mjs'),
         env: { ...devnetEnv, POOLWARDEN_SCENARIO: process.env.POOLWARDEN_SCENARIO ?? 'calm' },
-        out_file: join(logDir, 'simulator.log'),
-        error_file: join(logDir, 'simulator.log'),
       },
       {
         // The local Telegram Bot API server (port from telegram.apiRoot in the devnet config).
@@ -99,8 +124,6 @@ export const devnetApps = devnet
         name: 'telegram-api',
         ...node('telegram-api.mjs'),
         env: devnetEnv,
-        out_file: join(logDir, 'telegram-api.log'),
-        error_file: join(logDir, 'telegram-api.log'),
       },
       // The local Snapshot hub on 127.0.0.1:3300 (devnet/snapshot/hub.main.ts) and the scenario's
       // delegators: seed the governance world, then vote on the signalling space over time.
@@ -109,8 +132,6 @@ export const devnetApps = devnet
         name: 'snapshot-hub',
         ...node('snapshot-hub.mjs'),
         env: { ...devnetEnv, POOLWARDEN_SCENARIO: process.env.POOLWARDEN_SCENARIO ?? 'calm' },
-        out_file: join(logDir, 'snapshot-hub.log'),
-        error_file: join(logDir, 'snapshot-hub.log'),
       },
       // The local Safe Transaction Service on 127.0.0.1:3310 (devnet/safe/txService.main.ts): the
       // api-kit REST paths where committee plans are proposed and confirmed (custody.chains[].txServiceUrl).
@@ -118,26 +139,20 @@ export const devnetApps = devnet
         ...common,
         name: 'safe-tx-service',
         ...node('safe-tx-service.mjs'),
-        env: { ...devnetEnv, POOLWARDEN_SAFE_TX_SERVICE_DB: join(root, '.devnet/safe-tx-service.sqlite') },
-        out_file: join(logDir, 'safe-tx-service.log'),
-        error_file: join(logDir, 'safe-tx-service.log'),
+        env: { ...devnetEnv, POOLWARDEN_SAFE_TX_SERVICE_DB: join(devnetDir, 'safe-tx-service.sqlite'), POOLWARDEN_SAFE_TX_SERVICE_PORT: String(ports.txService) },
       },
       {
         ...common,
         name: 'delegators',
         ...node('delegators.mjs'),
         env: { ...devnetEnv, POOLWARDEN_SCENARIO: process.env.POOLWARDEN_SCENARIO ?? 'calm' },
-        out_file: join(logDir, 'delegators.log'),
-        error_file: join(logDir, 'delegators.log'),
       },
       {
         // The local Wormhole guardian: signs and serves VAAs (config wormhole.api, port 7071).
         ...common,
         name: 'guardian',
         ...node('guardian.mjs'),
-        env: { ...devnetEnv, POOLWARDEN_GUARDIAN_DB: join(root, '.devnet/guardian.sqlite') },
-        out_file: join(logDir, 'guardian.log'),
-        error_file: join(logDir, 'guardian.log'),
+        env: { ...devnetEnv, POOLWARDEN_GUARDIAN_DB: join(devnetDir, 'guardian.sqlite') },
       },
     ]
   : []
@@ -148,8 +163,6 @@ export const agentApps = chainNames().map((chain) => ({
   name: `watcher-${chain}`,
   ...node('watcher.mjs'),
   env: { ...agentEnv, POOLWARDEN_CHAIN: chain },
-  out_file: join(logDir, `watcher-${chain}.log`),
-  error_file: join(logDir, `watcher-${chain}.log`),
 }))
 
 agentApps.push(
@@ -158,8 +171,6 @@ agentApps.push(
     name: 'strategist',
     ...node('strategist.mjs'),
     env: agentEnv,
-    out_file: join(logDir, 'strategist.log'),
-    error_file: join(logDir, 'strategist.log'),
   },
   {
     ...common,
@@ -169,10 +180,8 @@ agentApps.push(
     // a file `npm start` writes; live: the operator's POOLWARDEN_EXECUTOR_KEY or
     // POOLWARDEN_EXECUTOR_KEY_FILE (the name is execution.keyEnv) from the launcher's environment.
     env: devnet
-      ? { ...agentEnv, [`${secretNames.executorKey}_FILE`]: join(root, '.devnet/executor.key') }
+      ? { ...agentEnv, [`${secretNames.executorKey}_FILE`]: join(devnetDir, 'executor.key') }
       : { ...agentEnv, ...secret(secretNames.executorKey), ...pick([secretNames.safeApiKey]) },
-    out_file: join(logDir, 'executor.log'),
-    error_file: join(logDir, 'executor.log'),
   },
   {
     ...common,
@@ -181,8 +190,6 @@ agentApps.push(
     // The only app with the bot token. Live: POOLWARDEN_TELEGRAM_TOKEN (or _FILE; the name is
     // telegram.tokenEnv) from the launcher's environment; the devnet needs none.
     env: devnet ? agentEnv : { ...agentEnv, ...secret(secretNames.telegramToken) },
-    out_file: join(logDir, 'telegram.log'),
-    error_file: join(logDir, 'telegram.log'),
   },
   {
     ...common,
@@ -193,11 +200,23 @@ agentApps.push(
     // POOLWARDEN_VOTER_KEY or POOLWARDEN_VOTER_KEY_FILE (the name is governance.voter.keyEnv).
     env: {
       ...agentEnv,
-      ...(devnet ? { [`${secretNames.voterKey}_FILE`]: join(root, '.devnet/voter.key') } : { ...secret(secretNames.voterKey), ...secret(secretNames.snapshotApiKey) }),
+      ...(devnet ? { [`${secretNames.voterKey}_FILE`]: join(devnetDir, 'voter.key') } : { ...secret(secretNames.voterKey), ...secret(secretNames.snapshotApiKey) }),
     },
-    out_file: join(logDir, 'governor.log'),
-    error_file: join(logDir, 'governor.log'),
   },
 )
+
+// ── logs: one file per app, rotated ─────────────────────────────────────────────────────────
+// PM2 writes each app's stdout and stderr to <logDir>/<app>.log and cannot rotate it without the
+// pm2-logrotate module. Every node app rotates its own file at write time instead
+// (core/logRotate.ts, driven by the logger): past logs.maxBytes the file is copied to .1 (older
+// ones shifted, logs.keep kept) and truncated. The anvils run --quiet (no line per RPC call or
+// block), so their file holds only what they print when they fail.
+const logsConfig = { maxBytes: cfg.logs?.maxBytes ?? 10 * 1024 * 1024, keep: cfg.logs?.keep ?? 3 }
+for (const app of [...devnetApps, ...agentApps]) {
+  const file = join(logDir, `${app.name}.log`)
+  app.out_file = file
+  app.error_file = file
+  app.env = { ...app.env, POOLWARDEN_LOG_FILE: file, POOLWARDEN_LOG_MAX_BYTES: String(logsConfig.maxBytes), POOLWARDEN_LOG_KEEP: String(logsConfig.keep) }
+}
 
 export const apps = [...devnetApps, ...agentApps]

@@ -270,6 +270,20 @@ export const plans = z.object({
   dustPpm: z.number().nonnegative().max(1_000_000).default(1),
 })
 
+/**
+ * Log files of the PM2 apps (ecosystem.config.js reads this section; core/logRotate.ts rotates):
+ * past `maxBytes` an app's file is rotated, `keep` rotated files are kept (so an app's logs take
+ * at most (keep + 1) × maxBytes, plus one write).
+ */
+export const logs = z.object({
+  maxBytes: z
+    .number()
+    .int()
+    .min(64 * 1024, { error: 'at least 65536 (64 KiB): smaller files rotate too often to be read' })
+    .default(10 * 1024 * 1024),
+  keep: z.number().int().min(1, { error: 'at least 1 rotated file, so the lines before the last rotation can be read' }).max(100).default(3),
+})
+
 export const configSchema = z
   .object({
     profile: z.string().default('custom'),
@@ -294,6 +308,7 @@ export const configSchema = z
     watch: watch.default(watch.parse({})),
     execution: execution.prefault({}),
     plans: plans.prefault({}),
+    logs: logs.prefault({}),
     // ── Reserved sections, filled by later issues ─────────────────────────────────────────
     /** strategy: risk weights, allocation constraints, costs, approval threshold and committee (strategies/policy.ts). */
     strategy: strategyPolicySchema.prefault({}),

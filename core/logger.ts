@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino'
+import { rotatingWrite, rotationFromEnv } from './logRotate'
 
 export type { Logger }
 
@@ -10,7 +11,10 @@ const REDACT = ['key', 'privateKey', 'signerKey', 'token', 'secret', '*.privateK
  * for a watcher); modules derive theirs with `childLogger`, which adds `plan`, `tx`, `step`…
  */
 export function createLogger(bindings: Record<string, unknown> = {}, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, base: { ...bindings }, redact: { paths: REDACT, censor: '[redacted]' } })
+  const opts = { level, base: { ...bindings }, redact: { paths: REDACT, censor: '[redacted]' } }
+  // Under PM2 (ecosystem.config.js sets POOLWARDEN_LOG_FILE): the app's log file is rotated at write time.
+  const rotation = rotationFromEnv()
+  return rotation ? pino(opts, { write: rotatingWrite(rotation) }) : pino(opts)
 }
 
 /**

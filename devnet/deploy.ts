@@ -154,6 +154,12 @@ export interface DeployOptions {
   daoGovernor?: { votingDelay: number; votingPeriod: number }
   /** Base URL of the local Wormhole guardian's API written into the config (default http://127.0.0.1:7071). */
   guardianUrl?: string
+  /** Base URL of the local Snapshot hub written into the config (default http://127.0.0.1:3300). */
+  hubUrl?: string
+  /** Base URL of the local Safe Transaction Service (default http://127.0.0.1:3310). */
+  txServiceUrl?: string
+  /** Port of the local Telegram Bot API (default 8581). */
+  botApiPort?: number
   /**
    * "safe" (default): the pool is a Safe on every chain and the executor acts through a Zodiac
    * Roles role (devnet/safe/). "eoa": the pool is dev account #1 itself (today's execution tests).
@@ -741,10 +747,19 @@ export function devnetTelegramConfig(port = DEVNET_TELEGRAM_PORT): NonNullable<C
 /** The poolwarden config of a deployment (validated with configSchema). */
 export function buildDevnetConfig(
   deployment: Deployment,
-  opts: { storePath?: string; blockTimeMs?: number; spaces?: { upstream: string; signals: string }; guardianUrl?: string } = {},
+  opts: {
+    storePath?: string
+    blockTimeMs?: number
+    spaces?: { upstream: string; signals: string }
+    guardianUrl?: string
+    hubUrl?: string
+    txServiceUrl?: string
+    botApiPort?: number
+  } = {},
 ): Config {
   const chains = Object.values(deployment.chains)
   const spaces = opts.spaces ?? DEVNET_SPACES
+  const hubUrl = opts.hubUrl ?? DEVNET_HUB_URL
   const whChains = chains.filter((c): c is ChainDeployment & { wormhole: WormholeChainDeployment } => c.wormhole !== undefined)
   const input: ConfigInput = {
     profile: 'devnet',
@@ -771,7 +786,7 @@ export function buildDevnetConfig(
     watch: { ...DEVNET_WATCH },
     // Three committee members, two approvals for plans moving more than 150 wstETH.
     strategy: { approvalThreshold: 150, committee: { members: ['alice', 'bob', 'carol'], required: 2 } },
-    telegram: devnetTelegramConfig(),
+    telegram: devnetTelegramConfig(opts.botApiPort),
     ...(deployment.custody
       ? {
           custody: {
@@ -784,7 +799,7 @@ export function buildDevnetConfig(
               chain: c.name,
               roles: deployment.custody!.roles,
               contracts: deployment.custody!.contracts,
-              txServiceUrl: txServiceUrlFor(DEVNET_SAFE_TX_SERVICE_URL, c.chainId),
+              txServiceUrl: txServiceUrlFor(opts.txServiceUrl ?? DEVNET_SAFE_TX_SERVICE_URL, c.chainId),
             })),
             allowance: { amount: DEVNET_MOVE_BUDGET, periodSeconds: 86_400 },
           },
@@ -796,7 +811,7 @@ export function buildDevnetConfig(
     execution: { keyEnv: 'POOLWARDEN_EXECUTOR_KEY' },
     governance: {
       voter: { keyEnv: 'POOLWARDEN_VOTER_KEY', account: deployment.accounts.voter ?? devAccount(ROLES.voter).address },
-      snapshot: { graphqlUrl: `${DEVNET_HUB_URL}/graphql`, sequencerUrl: DEVNET_HUB_URL, ipfsUrl: `${DEVNET_HUB_URL}/ipfs/` },
+      snapshot: { graphqlUrl: `${hubUrl}/graphql`, sequencerUrl: hubUrl, ipfsUrl: `${hubUrl}/ipfs/` },
       upstream: {
         spaces: [spaces.upstream],
         governors: chains.flatMap((c) => (c.dao ? [{ chain: c.name, address: c.dao.governor }] : [])),
@@ -872,6 +887,9 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
     blockTimeMs: opts.blockTimeMs,
     spaces: opts.scenario?.governance?.spaces,
     guardianUrl: opts.guardianUrl,
+    hubUrl: opts.hubUrl,
+    txServiceUrl: opts.txServiceUrl,
+    botApiPort: opts.botApiPort,
   })
   if (custody) {
     // The Roles modifiers need the config (the role is generated from it).

@@ -23,8 +23,8 @@ export const BUNDLES = {
   guardian: 'devnet/wormhole/guardian.main.ts',
 } as const
 
-export async function buildApps(): Promise<void> {
-  const out = join(ROOT, 'dist')
+/** Bundles every app into `out` (default dist/; a moved devnet builds into its own directory, which must be inside the project). */
+export async function buildApps(out = join(ROOT, 'dist')): Promise<void> {
   await bundle(BUNDLES, out)
   cpSync(join(ROOT, 'devnet/scenarios'), join(out, 'scenarios'), { recursive: true })
 }

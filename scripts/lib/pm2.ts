@@ -19,8 +19,17 @@ export interface ProcInfo {
   restarts: number
 }
 
+let refused: string | undefined
+/**
+ * From now on every call here fails at once with `reason` (and none reaches PM2): an interrupted
+ * `npm start` must not launch a new daemon or app while its teardown runs.
+ */
+export function refusePm2(reason: string): void {
+  refused = reason
+}
+
 const call = <T>(fn: (cb: (err: Error | null, v: T) => void) => void): Promise<T> =>
-  new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))))
+  refused !== undefined ? Promise.reject(new Error(refused)) : new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))))
 
 export async function connect(): Promise<void> {
   await call<void>((cb) => pm2.connect((err) => cb(err ?? null, undefined)))

@@ -54,4 +54,4 @@ runAgent(AGENT, async (agent) => {
     },
     info: () => ({ paused }),
   })
-})
+}, { singleton: true })

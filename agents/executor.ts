@@ -1,7 +1,7 @@
 /**
  * Executor agent: reconciles every open transaction intent at start, then executes approved plans
  * step by step, exactly once (execution/), honouring the pause controls. Thin wiring over the
- * agent runtime (runtime/createAgent.ts).
+ * agent runtime (runtime/createAgent.ts). A singleton: a second instance waits as the hot standby.
  */
 import { createChainClient, type ChainClient } from '../chains/createChainClient'
 import { readExecutorSigner } from '../config/secrets'
@@ -80,4 +80,4 @@ runAgent('executor', async (agent) => {
       return last
     },
   })
-})
+}, { singleton: true })

@@ -58,4 +58,4 @@ runAgent(AGENT, async (agent) => {
     },
     info: () => ({ paused }),
   })
-})
+}, { singleton: true })

@@ -34,4 +34,4 @@ runAgent('strategist', async (agent) => {
     },
     info: () => ({ hold }),
   })
-})
+}, { singleton: true })

@@ -62,4 +62,4 @@ runAgent('telegram', async (agent) => {
     },
   })
   await polling.catch(() => undefined)
-})
+}, { singleton: true })

@@ -38,4 +38,4 @@ runAgent((config) => ({ name: `watcher-${watchedChain(config).name}`, bindings: 
   logger.info({ venues: config.venues.filter((v) => v.chain === chainConfig.name).length, rpc: chain.endpoints.map((e) => e.label) }, 'watcher started')
   // The watcher paces itself on the chain's blocks and beats its own heartbeat (block, head, lag).
   await watcher.run(agent.signal)
-})
+}, { singleton: true })

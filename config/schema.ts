@@ -260,6 +260,16 @@ export const execution = z
     }
   })
 
+/** The agent runtime (runtime/createAgent.ts). */
+export const runtime = z.object({
+  /**
+   * Lease of a singleton role (executor, governor, distributor, strategist, watcher-<chain>,
+   * telegram), s: renewed every third of it and with each heartbeat; a standby instance takes over
+   * once it has expired, so this is about how long a dead instance's role stays idle.
+   */
+  leaseSeconds: z.number().min(1, { error: 'a lease under 1 s would lapse between renewals: use 1 or more (default 5)' }).max(300).default(5),
+})
+
 /** The strategist's plan writing (plans/proposePlan.ts). */
 export const plans = z.object({
   /** A new plan is "the same" as an open one when every step (kind, venue) differs by at most this, bps of the step … */
@@ -309,6 +319,7 @@ export const configSchema = z
     execution: execution.prefault({}),
     plans: plans.prefault({}),
     logs: logs.prefault({}),
+    runtime: runtime.prefault({}),
     // ── Reserved sections, filled by later issues ─────────────────────────────────────────
     /** strategy: risk weights, allocation constraints, costs, approval threshold and committee (strategies/policy.ts). */
     strategy: strategyPolicySchema.prefault({}),

@@ -337,6 +337,10 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
     const raw = intent.rawTx!
     const hash = intent.txHash!
     const at = await head()
+    // A singleton whose lease was taken while it was paused does not send: the store's fence says
+    // so (LeaseLostError). The tx was recorded signed under the old token, so the new holder
+    // reconciles the same raw tx and nonce: at most one of them lands.
+    await store.leases.check()
     let accepted = false
     try {
       await rpc('eth_sendRawTransaction', () => client.sendRawTransaction({ serializedTransaction: raw }))

@@ -17,7 +17,12 @@
  * - `loop({ round })`: run a round every interval until shutdown, skip it while paused, log a
  *   failed round and carry on, and beat `{ paused, last }` after each;
  * - the error exit: an error out of the agent's body (or `fail(err)`) closes what is open and exits 1,
- *   printing a ConfigError as its lines and anything else as `<agent>: <message <- cause…>`.
+ *   printing a ConfigError as its lines and anything else as `<agent>: <message <- cause…>`;
+ * - `singleton`: one active instance per role (runtime/lease.ts). `runAgent` waits as the hot
+ *   standby until it holds the role's lease, then runs the body with the store fenced by the
+ *   lease's token; the lease is renewed with every heartbeat and by a timer of its own. A lost
+ *   lease (another instance took it while this one was paused) stops the agent: it logs, writes
+ *   nothing more, and exits with LEASE_LOST_EXIT so a restart comes back as the standby.
  *
  * Nothing here knows a particular agent; agents/ holds only what is theirs.
  */
@@ -26,7 +31,8 @@ import { loadConfig } from '../config/load'
 import { ConfigError, describeError } from '../core/errors'
 import { createLogger, type Logger } from '../core/logger'
 import { createShutdown, sleep, type Shutdown } from '../core/shutdown'
-import { openStore, type Store } from '../store'
+import { openStore, type LeaseLostError, type Store } from '../store'
+import { createLeaseKeeper, type LeaseKeeper } from './lease'
 
 /** The deps every module factory takes as `common` (ponder style). */
 export interface Common {
@@ -69,7 +75,14 @@ export interface Agent extends Common {
   loop<T>(opts: LoopOptions<T>): Promise<void>
   /** Ends the process on an unrecoverable error (same exit as an error out of the body). */
   fail(err: unknown): Promise<never>
+  /** The role's lease when the agent is a singleton (see CreateAgentOptions.singleton). */
+  readonly lease: LeaseKeeper | undefined
+  /** Resolves when the singleton's lease is lost (never for other agents). */
+  readonly leaseLost: Promise<LeaseLostError>
 }
+
+/** Exit code of an instance that lost its lease to another one (it stops acting; PM2 restarts it as the standby). */
+export const LEASE_LOST_EXIT = 75
 
 /** One poll interval for every agent that follows the chains: half the fastest block time, at least 250 ms. */
 export function pollIntervalMs(chains: readonly Pick<ChainConfig, 'blockTimeMs'>[]): number {
@@ -91,6 +104,12 @@ export interface CreateAgentOptions {
   logLevel?: string
   /** Handle SIGINT/SIGTERM (default true; tests pass false and call `shutdown.shutdown()`). */
   handleSignals?: boolean
+  /**
+   * One active instance per role: `true` = the role is the agent's name, or the role's name (or a
+   * function of the config). The executor, governor, distributor, strategist, each chain's watcher
+   * (`watcher-<chain>`) and the Telegram poller declare it. Lease length: `runtime.leaseSeconds`.
+   */
+  singleton?: boolean | string | ((config: Config) => string)
 }
 
 /** Builds the runtime of one agent: config, logger, store, shutdown. Throws ConfigError on a bad config. */
@@ -108,6 +127,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
 
   const isPaused = () => store.controls.isPaused(name)
   const beat = async (info: unknown = {}) => {
+    await lease?.renew()
     try {
       await store.heartbeats.beat(name, info)
     } catch (err) {
@@ -141,21 +161,39 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
   }
 
   const pollMs = pollIntervalMs(config.chains)
-  return { name, config, logger, shutdown, common, store, signal, pollMs, isPaused, beat, loop, fail }
+  const role = opts.singleton === undefined || opts.singleton === false ? undefined : opts.singleton === true ? name : typeof opts.singleton === 'function' ? opts.singleton(config) : opts.singleton
+  let onLeaseLost: (err: LeaseLostError) => void = () => undefined
+  const leaseLost = new Promise<LeaseLostError>((resolve) => (onLeaseLost = resolve))
+  const lease = role === undefined ? undefined : createLeaseKeeper({ store, role, ttlMs: Math.round(config.runtime.leaseSeconds * 1000), logger, signal, onLost: (err) => onLeaseLost(err) })
+  // Released before the store closes (hooks run in reverse): the standby takes over at once.
+  if (lease) shutdown.onShutdown(() => lease.release())
+  return { name, config, logger, shutdown, common, store, signal, pollMs, isPaused, beat, loop, fail, lease, leaseLost }
 }
 
 /**
  * The entry point of an agent file: builds the runtime, runs `main`, logs start and stop, and
  * exits 1 with one clear message if anything throws (config errors as their lines).
  */
-export function runAgent(identity: CreateAgentOptions['identity'], main: (agent: Agent) => Promise<void>): void {
+export function runAgent(identity: CreateAgentOptions['identity'], main: (agent: Agent) => Promise<void>, opts: Pick<CreateAgentOptions, 'singleton'> = {}): void {
   let name = typeof identity === 'string' ? identity : typeof identity === 'function' ? 'agent' : identity.name
   void (async () => {
-    const agent = await createAgent({ identity })
+    const agent = await createAgent({ identity, ...opts })
     name = agent.name
+    // A lost lease ends the instance: nothing more is written (the store is fenced), the agent
+    // stops, and the exit code tells PM2 to start it again, as the standby.
+    void agent.leaseLost.then(async () => {
+      await agent.shutdown.shutdown('lease lost')
+      process.exit(LEASE_LOST_EXIT)
+    })
+    // The hot standby: config, logger and store are ready; the body runs once the lease is ours.
+    if (agent.lease && !(await agent.lease.acquire())) {
+      await agent.shutdown.shutdown('done')
+      return
+    }
     try {
       await main(agent)
     } catch (err) {
+      if (agent.signal.aborted && agent.signal.reason === 'lease lost') return
       return agent.fail(err)
     }
     agent.logger.info(`${agent.name} stopped`)

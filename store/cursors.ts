@@ -4,6 +4,7 @@ import type { PositionsQueries } from './positions.js'
 import type { SamplesQueries } from './samples.js'
 import type { Db } from './sqlite.js'
 import type { CommitBlockInput, CommitBlockResult, Hex, WatchCursor } from './types.js'
+import { checkFence, type FenceRef } from './leases.js'
 
 /** Per chain: the last fully processed block. Written by that chain's watcher. */
 export interface CursorsQueries {
@@ -41,7 +42,7 @@ function fromRow(r: CursorRow): WatchCursor {
   return { chain: str(r.chain), blockNumber: intFromDb(r.block_number, 'watch_cursors.block_number'), blockHash: str(r.block_hash) as Hex, updatedAt: num(r.updated_at) }
 }
 
-export function createCursors(db: Db, samples: SamplesQueries, positions: PositionsQueries): CursorsQueries {
+export function createCursors(db: Db, samples: SamplesQueries, positions: PositionsQueries, fence: FenceRef = {}): CursorsQueries {
   const q: CursorsQueries = {
     async get(chain) {
       const row = await db.get<CursorRow>('SELECT * FROM watch_cursors WHERE chain = ?', [chain])
@@ -71,6 +72,7 @@ export function createCursors(db: Db, samples: SamplesQueries, positions: Positi
       }
       const n = intToDb(blockNumber, `${where} blockNumber`)
       return db.transaction(async () => {
+        await checkFence(db, fence)
         const inserted = await samples.insertMany(rows)
         await positions.upsertMany(posRows)
         if (parentHash !== undefined) {
@@ -94,6 +96,7 @@ export function createCursors(db: Db, samples: SamplesQueries, positions: Positi
     async rewind(chain, blockNumber, blockHash) {
       const n = intToDb(blockNumber, 'rewind blockNumber')
       return db.transaction(async () => {
+        await checkFence(db, fence)
         const s = await samples.deleteAfter(chain, blockNumber)
         const p = await db.run('DELETE FROM positions WHERE chain = ? AND block_number > ?', [chain, n])
         await db.run('DELETE FROM watch_blocks WHERE chain = ? AND block_number > ?', [chain, n])

@@ -9,6 +9,7 @@ import { createCursors, type CursorsQueries } from './cursors.js'
 import { createGovernance, type GovernanceQueries } from './governance.js'
 import { createHeartbeats, type HeartbeatsQueries } from './heartbeats.js'
 import { createIntents, type IntentsQueries } from './intents.js'
+import { createLeases, type FenceRef, type LeasesQueries } from './leases.js'
 import { createSafeTxs, type SafeTxsQueries } from './safeTxs.js'
 import { migrate } from './migrate.js'
 import { createPlans, type PlansQueries } from './plans.js'
@@ -61,6 +62,12 @@ export interface Store {
   /** Cross-chain transfers and their states (executor). */
   readonly transfers: TransfersQueries
   /**
+   * One active instance per singleton role (each agent its own row), and this connection's fence:
+   * once set, intents, casts, samples, positions, plans and transfers check the lease's token in
+   * their own write transaction (store/leases.ts).
+   */
+  readonly leases: LeasesQueries
+  /**
    * Runs `fn` in one BEGIN IMMEDIATE transaction: every store call made inside it (through the
    * `tx` argument or `store` itself, found by async context) commits or rolls back together.
    * Throwing rolls back and rethrows. Nested calls become savepoints. Keep `fn` short and free
@@ -82,24 +89,27 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     await db.close().catch(() => undefined)
     throw err
   }
-  const samples = createSamples(db)
-  const positions = createPositions(db)
+  // This connection's fence (set by the agent runtime once it holds its role's lease).
+  const fence: FenceRef = {}
+  const samples = createSamples(db, fence)
+  const positions = createPositions(db, fence)
   const store: Store = {
     path,
     samples,
     positions,
-    cursors: createCursors(db, samples, positions),
+    cursors: createCursors(db, samples, positions, fence),
     alerts: createAlerts(db),
     heartbeats: createHeartbeats(db),
     controls: createControls(db),
     audit: createAudit(db),
-    plans: createPlans(db),
+    plans: createPlans(db, fence),
     approvals: createApprovals(db),
-    intents: createIntents(db),
+    intents: createIntents(db, fence),
     safeTxs: createSafeTxs(db),
     telegram: createTelegram(db),
-    governance: createGovernance(db),
-    transfers: createTransfers(db),
+    governance: createGovernance(db, fence),
+    transfers: createTransfers(db, fence),
+    leases: createLeases(db, fence),
     transaction: (fn) => db.transaction(() => fn(store)),
     close: () => db.close(),
   }

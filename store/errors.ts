@@ -30,3 +30,12 @@ export function isBusy(err: unknown): boolean {
   const code = sqliteCode(err)
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED'
 }
+
+/**
+ * This instance's lease on its role (store/leases.ts) is no longer current: another instance took
+ * it while this one was paused or cut off. Not retryable: the instance stops acting (the agent
+ * runtime logs it and exits, so a restart comes back as the standby).
+ */
+export class LeaseLostError extends BaseError {
+  override name = 'LeaseLostError'
+}

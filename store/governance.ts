@@ -1,6 +1,7 @@
 import { StoreError } from './errors.js'
 import { jsonFromDb, jsonToDb, num, optNum, optStr, str, timeToDb } from './convert.js'
 import type { Db } from './sqlite.js'
+import { checkFence, type FenceRef } from './leases.js'
 
 /**
  * Governance rows (written by the governor agent; read by the tally CLI and the Telegram agent):
@@ -258,7 +259,7 @@ const intOf = (v: number, field: string) => {
   return v
 }
 
-export function createGovernance(db: Db): GovernanceQueries {
+export function createGovernance(db: Db, fence: FenceRef = {}): GovernanceQueries {
   const getProposal = async (key: string) => {
     const r = await db.get<ProposalRow>('SELECT * FROM gov_proposals WHERE key = ?', [key])
     return r ? proposalFromRow(r) : undefined
@@ -376,6 +377,7 @@ export function createGovernance(db: Db): GovernanceQueries {
       return db.transaction(async () => {
         const existing = await getCast(c.key)
         if (existing) return { cast: existing, inserted: false }
+        await checkFence(db, fence)
         await db.run(
           `INSERT INTO gov_casts (key, proposal_key, target, tally_id, payload, status, attempts, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, 'created', 0, ?, ?)`,
@@ -396,6 +398,7 @@ export function createGovernance(db: Db): GovernanceQueries {
           return c
         }
         if (c.status !== 'created') throw new StoreError(`store: cast ${key} is ${c.status}, not created`)
+        await checkFence(db, fence)
         await db.run("UPDATE gov_casts SET envelope = ?, status = 'signed', updated_at = ? WHERE key = ?", [text, timeToDb(at, 'signed at'), key])
         return (await getCast(key))!
       })

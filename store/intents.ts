@@ -2,6 +2,7 @@ import { amountFromDb, amountToDb, intFromDb, intToDb, num, optAmountFromDb, opt
 import { StoreError } from './errors.js'
 import type { Db } from './sqlite.js'
 import type { AttemptKind, AttemptStatus, Hex, Intent, IntentAttempt, IntentInput, IntentStatus, MinedInput, NonceRow, SignedTx } from './types.js'
+import { checkFence, type FenceRef } from './leases.js'
 
 /**
  * The exactly-once money path, written by the executor only (execution/createTxSender.ts).
@@ -194,7 +195,7 @@ function signedToDb(key: string, s: SignedTx): { rawTx: Hex; txHash: Hex; gas: s
 const asList = <T>(v: T | readonly T[]): readonly T[] => (Array.isArray(v) ? (v as readonly T[]) : [v as T])
 const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ')
 
-export function createIntents(db: Db): IntentsQueries {
+export function createIntents(db: Db, fence: FenceRef = {}): IntentsQueries {
   const get = async (key: string) => {
     const row = await db.get<IntentRow>('SELECT * FROM intents WHERE key = ?', [key])
     return row ? intentFromRow(row) : undefined
@@ -223,6 +224,7 @@ export function createIntents(db: Db): IntentsQueries {
         at,
       ]
       return db.transaction(async () => {
+        await checkFence(db, fence)
         const res = await db.run(
           `INSERT INTO intents (key, chain, from_address, to_address, data, value, status, attempts, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, 'created', 0, ?, ?) ON CONFLICT (key) DO NOTHING`,
@@ -279,6 +281,7 @@ export function createIntents(db: Db): IntentsQueries {
         const intent = await get(key)
         if (!intent) throw new StoreError(`store: intent ${key}: no such intent`)
         if (intent.status !== 'created') return { signed: false, intent }
+        await checkFence(db, fence)
         const stored = await db.get<{ next_nonce: number }>('SELECT next_nonce FROM nonces WHERE chain = ? AND address = ?', [intent.chain, intent.from])
         const used = await db.get<{ n: number | null }>('SELECT MAX(nonce) AS n FROM intents WHERE chain = ? AND from_address = ?', [intent.chain, intent.from])
         let nonce = opts.minNonce
@@ -337,6 +340,7 @@ export function createIntents(db: Db): IntentsQueries {
       return db.transaction(async () => {
         const intent = await get(key)
         if (!intent || intent.txHash !== expected || (intent.status !== 'signed' && intent.status !== 'broadcast') || intent.nonce === null) return false
+        await checkFence(db, fence)
         const n = intent.attempts + 1
         await db.run("UPDATE intent_attempts SET status = 'replaced', updated_at = ? WHERE intent_key = ? AND tx_hash = ?", [when, key, expected])
         await db.run(

@@ -14,6 +14,7 @@ import {
 import { StoreError } from './errors.js'
 import type { Db } from './sqlite.js'
 import type { Plan, PlanInput, PlanStatus, PlanStep, PlanStepKind, PlanStepStatus, PlanWithSteps } from './types.js'
+import { checkFence, type FenceRef } from './leases.js'
 
 /**
  * Plans and their steps. The strategist creates plans and supersedes stale ones; approvals move a
@@ -197,7 +198,7 @@ function validatePlan(p: PlanInput): void {
   })
 }
 
-export function createPlans(db: Db): PlansQueries {
+export function createPlans(db: Db, fence: FenceRef = {}): PlansQueries {
   const getPlan = async (id: string) => {
     const row = await db.get<PlanRow>('SELECT * FROM plans WHERE id = ?', [id])
     return row ? planFromRow(row) : undefined
@@ -228,6 +229,7 @@ export function createPlans(db: Db): PlansQueries {
       return db.transaction(async () => {
         const existing = await getPlan(input.id)
         if (existing) return { inserted: false, plan: existing }
+        await checkFence(db, fence)
         await db.run(
           `INSERT INTO plans (id, created_at, updated_at, chain, status, based_on_block, total_amount, expected_gain, cost, needs_approval, approvals_required, explanation, error)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,

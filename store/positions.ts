@@ -2,6 +2,7 @@ import { StoreError } from './errors.js'
 import { amountFromDb, amountToDb, intFromDb, intToDb, num, optAmountFromDb, optAmountToDb, str } from './convert.js'
 import type { Db } from './sqlite.js'
 import type { Position, PositionInput } from './types.js'
+import { checkFence, type FenceRef } from './leases.js'
 
 /** The pool's position in each venue, by block. */
 export interface PositionsQueries {
@@ -44,10 +45,14 @@ function fromRow(r: PositionRow): Position {
   }
 }
 
-export function createPositions(db: Db): PositionsQueries {
+export function createPositions(db: Db, fence: FenceRef = {}): PositionsQueries {
   return {
     async upsert(position) {
-      await db.run(UPSERT, toRow(position, Date.now()))
+      const row = toRow(position, Date.now())
+      await db.transaction(async () => {
+        await checkFence(db, fence)
+        await db.run(UPSERT, row)
+      })
     },
 
     async upsertMany(positions) {
@@ -55,6 +60,7 @@ export function createPositions(db: Db): PositionsQueries {
       const now = Date.now()
       const rows = positions.map((p) => toRow(p, now))
       await db.transaction(async () => {
+        await checkFence(db, fence)
         for (const row of rows) await db.run(UPSERT, row)
       })
     },

@@ -16,6 +16,7 @@ import {
 import { StoreError } from './errors.js'
 import type { Db } from './sqlite.js'
 import type { Hex, Sample, SampleInput, VenueSampleCount } from './types.js'
+import { checkFence, type FenceRef } from './leases.js'
 
 /** Written by the watcher of each chain. */
 export interface SamplesQueries {
@@ -108,13 +109,14 @@ export function sampleFromRow(r: SampleRow): Sample {
   }
 }
 
-export function createSamples(db: Db): SamplesQueries {
+export function createSamples(db: Db, fence: FenceRef = {}): SamplesQueries {
   const q: SamplesQueries = {
     async insertMany(samples) {
       if (samples.length === 0) return 0
       const now = Date.now()
       const rows = samples.map((s) => toRow(s, now)) // validate everything before writing
       return db.transaction(async () => {
+        await checkFence(db, fence)
         let inserted = 0
         for (const row of rows) inserted += (await db.run(INSERT, row)).changes
         return inserted

@@ -1,6 +1,7 @@
 import { amountFromDb, amountToDb, intFromDb, intToDb, num, optStr, str } from './convert.js'
 import { StoreError } from './errors.js'
 import type { Db } from './sqlite.js'
+import { checkFence, type FenceRef } from './leases.js'
 
 /**
  * Cross-chain transfers (execution/bridge.ts writes them; status and the strategist read them).
@@ -161,7 +162,7 @@ function fromRow(r: TransferRow): Transfer {
 
 const lower = (s: string) => s.toLowerCase()
 
-export function createTransfers(db: Db): TransfersQueries {
+export function createTransfers(db: Db, fence: FenceRef = {}): TransfersQueries {
   const get = async (id: string) => {
     const r = await db.get<TransferRow>('SELECT * FROM transfers WHERE id = ?', [id])
     return r ? fromRow(r) : undefined
@@ -179,6 +180,7 @@ export function createTransfers(db: Db): TransfersQueries {
       return db.transaction(async () => {
         const existing = await get(id)
         if (existing) return { inserted: false, transfer: existing }
+        await checkFence(db, fence)
         await db.run(
           `INSERT INTO transfers (id, plan_id, step_idx, redeem_idx, source_chain, dest_chain, token, dest_token, recipient, amount, received, state, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,

@@ -48,7 +48,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-function agent(pacing: string, n: number, perSecond: number): Promise<{ ok: number; failed: number }> {
+function agent(pacing: string, n: number, perSecond: number): Promise<{ ok: number; failed: number; slots: number[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'chains/testing/pacedRequests.ts'), url, pacing, String(n), String(perSecond)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
@@ -57,33 +57,31 @@ function agent(pacing: string, n: number, perSecond: number): Promise<{ ok: numb
     child.stderr.on('data', (d) => (err += d))
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`child exited ${code}: ${err}`))
-      const lines = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { ok: boolean })
-      resolve({ ok: lines.filter((l) => l.ok).length, failed: lines.filter((l) => !l.ok).length })
+      const lines = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { ok?: boolean; slot?: number })
+      const attempts = lines.filter((l) => l.ok !== undefined)
+      resolve({ ok: attempts.filter((l) => l.ok).length, failed: attempts.filter((l) => !l.ok).length, slots: lines.flatMap((l) => (l.slot !== undefined ? [l.slot] : [])) })
     })
   })
 }
 
 describe('shared request pacing', () => {
-  it('three processes at 5 requests/s each would send 15/s on their own; sharing the file holds the URL at 5/s', async () => {
-    const span = (t: number[]) => Math.max(...t) - Math.min(...t)
-    // Control: each process paces only itself — 3 × 15 requests, 200 ms apart within each process.
-    arrivals = []
-    await Promise.all([agent('-', 15, 5), agent('-', 15, 5), agent('-', 15, 5)])
-    expect(arrivals).toHaveLength(45)
-    const alone = span(arrivals)
-
+  it('three processes sharing the file take distinct slots 200 ms apart for a 5 requests/s URL, and none leaves before its slot', async () => {
     arrivals = []
     const file = join(dir, 'shared.ratelimits.sqlite')
     const results = await Promise.all([agent(file, 8, 5), agent(file, 8, 5), agent(file, 8, 5)])
     expect(results.map((r) => r.ok)).toEqual([8, 8, 8])
     expect(arrivals).toHaveLength(24)
-    // Shared: the 24 slots are 200 ms apart across the three processes, so the first and the last
-    // arrival are at least 23 × 200 ms apart (a little less for timer granularity) — even though
-    // each process alone would have sent its 8 within 1.4 s, and the 45 unshared ones came in
-    // less time than these 24.
-    const shared = span(arrivals)
-    expect(shared).toBeGreaterThanOrEqual(23 * 200 - 50)
-    expect(alone).toBeLessThan(shared)
+    // The slots the three processes were given, together: 24 of them, each 200 ms after the one
+    // before — whichever process took it (each process alone would have started its own at once).
+    const slots = results.flatMap((r) => r.slots).sort((a, b) => a - b)
+    expect(slots).toHaveLength(24)
+    const gaps = slots.slice(1).map((t, i) => t - slots[i]!)
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(200)
+    expect(new Set(results.map((r) => Math.min(...r.slots))).size).toBe(3)
+    // No request reached the server before its slot: the i-th arrival is no earlier than the i-th slot.
+    const sorted = [...arrivals].sort((a, b) => a - b)
+    const early = sorted.flatMap((t, i) => (t < slots[i]! ? [slots[i]! - t] : []))
+    expect(early).toEqual([])
     // The file never holds the URL (it may carry an API key): only its hash and host.
     const limits = await openRateLimits({ path: file })
     const st = await limits.state(rateKey(url))

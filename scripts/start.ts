@@ -143,7 +143,7 @@ async function main(): Promise<void> {
       const deadline = Date.now() + 90_000
       let have = 0
       while (Date.now() < deadline) {
-        have = (await store.samples.latestPerVenue()).length
+        have = (await store.history.latestPerVenue()).length
         if (have >= config.venues.length) break
         await new Promise((r) => setTimeout(r, 500))
       }

@@ -4,6 +4,7 @@ import { strategyPolicySchema } from '../strategies/policy'
 import { telegramConfig, telegramCrossFieldIssues } from './telegram'
 import { wormholeConfig } from './wormhole'
 import { custodyConfig, custodyCrossFieldIssues } from './custody'
+import { historyConfig } from './history'
 
 /**
  * The configuration of a poolwarden network. Parsed once at start (config/load.ts), frozen,
@@ -41,6 +42,8 @@ export const chain = z.object({
   multicall3: address.default('0xcA11bde05977b3631167028862bE2a173976CA11'),
   /** This chain's APY window in seconds (overrides watch.apyWindowSeconds). */
   apyWindowSeconds: z.number().int().positive().optional(),
+  /** Store a sample at most every this many seconds on this chain (0: every block); overrides watch.sampleEverySeconds. */
+  sampleEverySeconds: z.number().nonnegative().optional(),
 })
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'expected a date "YYYY-MM-DD"' })
@@ -207,6 +210,14 @@ export const watch = z
      * by hash alike (chains/README.md): reading one block behind the head never showed it.
      */
     readBehindHead: z.number().int().nonnegative().default(1),
+    /**
+     * Store a sample at most every this many seconds (0: every block); per chain:
+     * chains[i].sampleEverySeconds. Unset: every block on chains whose blocks take ≥ 2 s, and
+     * minSampleIntervalSeconds on faster ones. Blocks with an alert-worthy change are always stored.
+     */
+    sampleEverySeconds: z.number().nonnegative().optional(),
+    /** The default cadence of chains with blocks faster than 2 s (Arbitrum: 4 blocks/s), seconds. */
+    minSampleIntervalSeconds: z.number().positive().default(2),
   })
   .superRefine((w, ctx) => {
     if (w.minApySpanSeconds > w.apyWindowSeconds) {
@@ -331,9 +342,19 @@ export const configSchema = z
     wormhole: wormholeConfig.optional(),
     /** custody: "eoa" (default) or "safe" — the pool in a Safe, the executor inside a Zodiac Roles role (config/custody.ts). */
     custody: custodyConfig.prefault({}),
+    /** history: full-resolution retention and background compaction into hourly aggregates (config/history.ts). */
+    history: historyConfig.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     for (const issue of crossFieldIssues(cfg)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })
+    // APY windows (watcher, strategist) read full samples: they must fit in the full-resolution span.
+    const full = cfg.history.fullRetentionDays * 86_400
+    cfg.chains.forEach((c, i) => {
+      const w = c.apyWindowSeconds ?? cfg.watch.apyWindowSeconds
+      if (w > full) {
+        ctx.addIssue({ code: 'custom', path: c.apyWindowSeconds !== undefined ? ['chains', i, 'apyWindowSeconds'] : ['watch', 'apyWindowSeconds'], message: `the APY window of ${c.name} (${w} s) is longer than history.fullRetentionDays (${cfg.history.fullRetentionDays} d = ${full} s): windows read full samples; raise fullRetentionDays or shorten the window` })
+      }
+    })
   })
 
 /** A problem that involves several fields (a reference to a chain, a duplicate). */

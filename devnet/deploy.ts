@@ -706,7 +706,8 @@ function venueConfig(c: ChainDeployment, v: SimVenue, position: number): VenueIn
 
 /** The devnet's local Telegram Bot API server (PM2 app `telegram-api`). */
 /** The devnet's APY windows (1 s blocks): three minutes, none shorter than one. */
-export const DEVNET_WATCH = { apyWindowSeconds: 180, minApySpanSeconds: 60 } as const
+// Every block is stored: the devnet's 1 s blocks stand for a live chain's minutes (windows of three minutes).
+export const DEVNET_WATCH = { apyWindowSeconds: 180, minApySpanSeconds: 60, sampleEverySeconds: 0 } as const
 
 /**
  * For tests and benches that drive blocks by hand and want each block's own APY (the former
@@ -714,7 +715,7 @@ export const DEVNET_WATCH = { apyWindowSeconds: 180, minApySpanSeconds: 60 } as 
  * (they mine on demand and never while the watcher reads, so anvil's newest-block race cannot
  * happen; see chains/README.md).
  */
-export const PER_BLOCK_WATCH = { apyWindowSeconds: 1, minApySpanSeconds: 1, backfillWindow: false, readBehindHead: 0 } as const
+export const PER_BLOCK_WATCH = { apyWindowSeconds: 1, minApySpanSeconds: 1, backfillWindow: false, readBehindHead: 0, sampleEverySeconds: 0 } as const
 
 export const DEVNET_TELEGRAM_PORT = 8581
 

@@ -71,8 +71,8 @@ export async function buildBridgeStatus(config: Config, store: Store, now = Date
     else if ((t.state === 'redeemed' || t.state === 'deposited') && landed.length < 5) landed.push(await row(t))
   }
   const flying = await store.transfers.inFlightByChain()
-  const positions = await store.positions.latestPerVenue()
-  const latest = new Map((await store.samples.latestPerVenue()).map((x) => [x.venueId, x]))
+  const positions = await store.history.latestPositions()
+  const latest = new Map((await store.history.latestPerVenue()).map((x) => [x.venueId, x]))
   const collateral: ChainCollateral[] = config.chains.map((c) => {
     const idle = idleOf(c.name)
     let venues = 0n

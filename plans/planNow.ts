@@ -55,7 +55,7 @@ export async function readPlanNow(
     const then = plan.basedOnBlock[name]
     for (const v of view.venues) {
       const score = view.scores.find((s) => s.venueId === v.id)!
-      const latest = (await store.samples.recent(v.id, 1, { beforeBlock: view.chain.sampleBlock + 1n }))[0]
+      const latest = (await store.history.window(v.id, 1, { beforeBlock: view.chain.sampleBlock + 1n }))[0]
       const venue: VenueNow = {
         venueId: v.id,
         chain: name,
@@ -63,9 +63,10 @@ export async function readPlanNow(
         protocol: v.protocol,
         score,
         position: v.current,
-        positionThen: then === undefined ? null : ((await store.positions.latest(v.id, { atBlock: then }))?.amount ?? null),
+        positionThen: then === undefined ? null : ((await store.history.positionAtBlock(v.id, then))?.amount ?? null),
         rateNow: latest?.exchangeRate ?? null,
-        rateThen: then === undefined ? null : ((await store.samples.at(v.id, then))?.exchangeRate ?? null),
+        // The plan's block is stored (its samples were the plan's evidence); else the newest stored before it.
+        rateThen: then === undefined ? null : ((await store.history.window(v.id, 1, { beforeBlock: then + 1n }))[0]?.exchangeRate ?? null),
       }
       now.venues.push(venue)
     }

@@ -157,8 +157,8 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
   const scores: VenueScore[] = []
   const allocVenues: AllocationVenue[] = []
   const read = async (id: string) => ({
-    samples: await store.samples.recent(id, policy.risk.apyWindowSamples, { beforeBlock: cursor.blockNumber + 1n }),
-    position: (await store.positions.latest(id))?.amount ?? 0n,
+    samples: await store.history.window(id, policy.risk.apyWindowSamples, { beforeBlock: cursor.blockNumber + 1n }),
+    position: (await store.history.positionAtBlock(id))?.amount ?? 0n,
   })
   const score = (v: (typeof venues)[number], r: Awaited<ReturnType<typeof read>>, assetApy?: number) =>
     scoreVenue({ venue: { id: v.id, chain, kind: v.kind, protocol: v.protocol, risk: v.risk }, samples: r.samples, position: r.position, now: r.samples[0]?.blockTime ?? 0, assetApy, window }, policy)

@@ -60,7 +60,7 @@ async function main() {
       // Other LSTs hold another asset; they are left out, as the strategist does.
       const venues = config.venues.filter((v) => v.chain === chain.name && (v.kind !== 'lst' || v.id === idle))
       const byBlock = new Map<bigint, Sample[]>()
-      for (const v of venues) for (const s of await store.samples.recent(v.id, blocks)) (byBlock.get(s.blockNumber) ?? byBlock.set(s.blockNumber, []).get(s.blockNumber)!).push(s)
+      for (const v of venues) for (const s of await store.history.window(v.id, blocks)) (byBlock.get(s.blockNumber) ?? byBlock.set(s.blockNumber, []).get(s.blockNumber)!).push(s)
       const ordered = [...byBlock.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))
       if (ordered.length < 2) {
         console.log(`── ${chain.name}: not enough samples yet`)
@@ -68,7 +68,7 @@ async function main() {
       }
       const first = ordered[0]![0]
       const initial: Record<string, bigint> = {}
-      for (const v of venues) initial[v.id] = (await store.positions.latest(v.id, { atBlock: first }))?.amount ?? 0n
+      for (const v of venues) initial[v.id] = (await store.history.positionAtBlock(v.id, first))?.amount ?? 0n
       const collateral = config.pool.collateral.find((c) => c.chain === chain.name)!
       const r = backtest({
         steps: ordered.map(([, s]) => s),

@@ -111,8 +111,8 @@ async function main(): Promise<void> {
     let compared = 0
     const differ: string[] = []
     for (const v of a.config.venues) {
-      const other = new Map((await b.store.samples.recent(v.id, 100_000)).map((x) => [x.blockNumber, x]))
-      for (const x of await a.store.samples.recent(v.id, 100_000)) {
+      const other = new Map((await b.store.history.window(v.id, 100_000)).map((x) => [x.blockNumber, x]))
+      for (const x of await a.store.history.window(v.id, 100_000)) {
         const y = other.get(x.blockNumber)
         if (!y) continue
         compared++

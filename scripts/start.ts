@@ -235,7 +235,7 @@ async function main(): Promise<void> {
     let have = 0
     while (Date.now() < deadline) {
       checkAborted()
-      have = (await store.samples.latestPerVenue()).length
+      have = (await store.history.latestPerVenue()).length
       if (have >= config.venues.length) break
       await new Promise((r) => setTimeout(r, 500))
     }

@@ -8,6 +8,7 @@ import { createControls, type ControlsQueries } from './controls.js'
 import { createCursors, type CursorsQueries } from './cursors.js'
 import { createGovernance, type GovernanceQueries } from './governance.js'
 import { createHeartbeats, type HeartbeatsQueries } from './heartbeats.js'
+import { createHistory, type HistoryQueries } from './history.js'
 import { createIntents, type IntentsQueries } from './intents.js'
 import { createLeases, type FenceRef, type LeasesQueries } from './leases.js'
 import { createSafeTxs, type SafeTxsQueries } from './safeTxs.js'
@@ -42,6 +43,8 @@ export interface Store {
   readonly path: string
   readonly samples: SamplesQueries
   readonly positions: PositionsQueries
+  /** The one query layer over samples, positions and their hourly aggregates (store/history.ts): every reader uses it. */
+  readonly history: HistoryQueries
   readonly cursors: CursorsQueries
   readonly alerts: AlertsQueries
   readonly heartbeats: HeartbeatsQueries
@@ -97,6 +100,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     path,
     samples,
     positions,
+    history: createHistory(db, samples, positions),
     cursors: createCursors(db, samples, positions, fence),
     alerts: createAlerts(db),
     heartbeats: createHeartbeats(db),

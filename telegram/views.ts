@@ -88,7 +88,7 @@ export async function yieldsText(config: Config, store: Store, chain: string | u
 
 export async function positionsText(config: Config, store: Store, now: number): Promise<string> {
   const report = await buildStatus(config, store, now)
-  const positions = new Map((await store.positions.latestPerVenue()).map((p) => [p.venueId, p]))
+  const positions = new Map((await store.history.latestPositions()).map((p) => [p.venueId, p]))
   // Every amount valued in the chain's collateral at the latest exchange rates (watch/units.ts).
   const lines = ['Pool positions (valued in the collateral at the latest exchange rates):']
   for (const c of config.chains) {

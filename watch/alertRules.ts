@@ -33,6 +33,15 @@ export interface VenueFacts {
   withdrawable: bigint | null
 }
 
+/**
+ * What the rules say about one venue at one block, as a comparable key: every condition's verdict
+ * (active, clear or unknown) and whether the reading was refused. When it differs from the previous
+ * block's, the block is alert-worthy and its sample is stored whatever the cadence (watch/cadence.ts).
+ */
+export function verdictKey(conditions: readonly Pick<Condition, 'dedupKey' | 'active'>[], refused: boolean): string {
+  return `${refused ? 'refused' : 'read'}|${conditions.map((c) => `${c.dedupKey}=${c.active === null ? '?' : c.active ? '1' : '0'}`).join('|')}`
+}
+
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`
 
 export function median(xs: readonly number[]): number | null {

@@ -1,14 +1,16 @@
 import { apyWindowSecondsOf, type Config, type VenueConfig } from '../config/schema'
+import { sampleEverySecondsOf } from '../config/history'
 import { childLogger, type Logger } from '../core/logger'
 import { BlockNotYetAvailableError, describeError, isRetryable } from '../core/errors'
 import { sleep } from '../core/shutdown'
 import type { ChainClient, EndpointEvent } from '../chains/createChainClient'
 import { BlockReorgedError, planReads, readBlock, ReorgDetectedError, type BlockRead } from '../chains/readBlock'
-import type { Store } from '../store'
+import type { CompactStats, Store } from '../store'
 import { pauseKey } from '../store/controls'
 import type { SampleInput, PositionInput } from '../store/types'
 import { derivedApy, implausibility, measuredBlockTimeMs, windowBlocks, type RatePoint } from '../venues/apy'
-import { evaluateVenue, median, type Condition } from './alertRules'
+import { evaluateVenue, median, verdictKey, type Condition } from './alertRules'
+import { advance, positionChanged, sampleDecision, type VenueCadence } from './cadence'
 import { heldFor, persistenceFor, stepPersistence, type Fired, type Glitch, type Pending } from './persistence'
 
 export interface WatcherDeps {
@@ -31,8 +33,10 @@ export interface Watcher {
   readonly agent: string
   /** Processes the next block if it exists: read, store samples + cursor, raise/resolve alerts. */
   tick(): Promise<TickResult>
-  /** Ticks until the signal aborts: paced by the chain's block time, backing off on failures. */
+  /** Ticks until the signal aborts: paced by the chain's block time, backing off on failures; compacts history in the background. */
   run(signal: AbortSignal): Promise<void>
+  /** One compaction pass over this chain's venues (store/history.ts): hourly aggregates, raw rows past the retention deleted. */
+  compact(signal?: AbortSignal): Promise<CompactStats>
   /** For alerts about RPC endpoints; pass to createChainClient's `onEndpointEvent`. */
   onEndpointEvent(e: EndpointEvent): void
 }
@@ -50,6 +54,9 @@ interface VenueMemory {
   /** Consecutive implausible readings (the alert fires at watch.implausibleAlertAfterSamples). */
   implausible: number
 }
+
+/** A position reading as one comparable string (amount and shares). */
+const positionKey = (amount: bigint, shares: bigint | null | undefined): string => `${amount}/${shares ?? ''}`
 
 /** Probes at most this many depths (halving) for the oldest block the node still serves. */
 const HISTORY_PROBES = 8
@@ -97,6 +104,9 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   const persistenceOf = (c: Condition) => persistenceFor(config.alerts.persistence, c.rule, c.severity)
   let hydrated = false
   let consecutiveFailures = 0
+  /** Sampling cadence (watch/cadence.ts): seconds between stored samples (0: every block), and each venue's state. */
+  const sampleEvery = sampleEverySecondsOf(config, chain.name)
+  const cadence = new Map<string, VenueCadence>()
 
   async function hydrate(before: bigint): Promise<void> {
     openKeys = new Set((await store.alerts.open({ agent })).map((c) => c.dedupKey))
@@ -106,22 +116,24 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     // The drop was first seen up to blocks − 1 blocks before it opened; those samples are not baseline.
     const dropLead = BigInt(persistenceFor(config.alerts.persistence, 'apy-drop', 'warning').blocks - 1)
     for (const v of venues) {
-      const rows = (await store.samples.recent(v.id, Math.min(50_000, Math.max(windowBlocksNow(), baselineN) + 1), { availableOnly: true, beforeBlock: before })).reverse()
+      const rows = (await store.history.window(v.id, Math.min(50_000, Math.max(windowBlocksNow(), baselineN) + 1), { availableOnly: true, beforeBlock: before })).reverse()
       const first = rows[0]
       const last = rows.at(-1)
       if (first && last && last.blockNumber > first.blockNumber) blockTimeMs = measuredBlockTimeMs({ number: first.blockNumber, timestamp: first.blockTime }, { number: last.blockNumber, timestamp: last.blockTime }, blockTimeMs)
       const rates: RatePoint[] = []
       for (const r of rows) if (r.exchangeRate !== null) keepRate(rates, { blockNumber: r.blockNumber, blockTime: r.blockTime, exchangeRate: r.exchangeRate })
-      const lastRow = (await store.samples.recent(v.id, 1, { beforeBlock: before }))[0]
+      const lastRow = (await store.history.window(v.id, 1, { beforeBlock: before }))[0]
       memory.set(v.id, {
         rates,
         apys: rows.filter((r) => r.apy !== null).map((r) => r.apy!),
         run: lastRow && lastRow.available && lastRow.apy !== null && lastRow.apySpanSeconds != null ? { blockTime: lastRow.blockTime, spanSeconds: lastRow.apySpanSeconds } : undefined,
         implausible: 0,
       })
+      const lastPos = before > 0n ? await store.history.positionAtBlock(v.id, before - 1n) : undefined
+      cadence.set(v.id, { lastStoredTime: lastRow?.blockTime, lastPosition: lastPos ? positionKey(lastPos.amount, lastPos.shares) : undefined })
       const cond = open.find((c) => c.subject === v.id && c.chain === chain.name)
       if (cond?.openedBlock != null) {
-        const prior = await store.samples.recent(v.id, baselineN, { availableOnly: true, beforeBlock: cond.openedBlock - dropLead })
+        const prior = await store.history.window(v.id, baselineN, { availableOnly: true, beforeBlock: cond.openedBlock - dropLead })
         const b = median(prior.filter((r) => r.apy !== null).map((r) => r.apy!))
         if (b !== null) frozenBaseline.set(cond.dedupKey, b)
       }
@@ -149,11 +161,12 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     return chain.client.getBlockNumber({ cacheTime: 0 })
   }
 
-  function buildBlock(read: BlockRead): { samples: SampleInput[]; positions: PositionInput[]; conditions: Condition[] } {
+  function buildBlock(read: BlockRead): { samples: SampleInput[]; positions: PositionInput[]; conditions: Condition[]; verdicts: Map<string, { key: string; dedupKeys: string[] }> } {
     const { block } = read
     const samples: SampleInput[] = []
     const positions: PositionInput[] = []
     const conditions: Condition[] = []
+    const verdicts = new Map<string, { key: string; dedupKeys: string[] }>()
     read.readings.forEach((r, i) => {
       const venue = plan[i]!.venue
       const mem: VenueMemory = memory.get(venue.id) ?? { rates: [], apys: [], implausible: 0 }
@@ -203,15 +216,36 @@ export function createWatcher(deps: WatcherDeps): Watcher {
         apySpanSeconds,
       })
       if (r.position !== null) positions.push({ chain: chain.name, venueId: venue.id, blockNumber: block.number, amount: r.position, shares: r.positionShares })
-      conditions.push(
-        ...evaluateVenue(
-          { venue, available: r.available, error: r.error, apy, apyBaseline: baseline, rateChangeBps, peg: r.peg, paused: r.paused, position: r.position, withdrawable: refused ? null : r.withdrawable },
-          config.alerts,
-          (k) => openKeys.has(k),
-        ),
+      const venueConditions = evaluateVenue(
+        { venue, available: r.available, error: r.error, apy, apyBaseline: baseline, rateChangeBps, peg: r.peg, paused: r.paused, position: r.position, withdrawable: refused ? null : r.withdrawable },
+        config.alerts,
+        (k) => openKeys.has(k),
       )
+      conditions.push(...venueConditions)
+      verdicts.set(venue.id, { key: verdictKey(venueConditions, refused !== null), dedupKeys: venueConditions.map((c) => c.dedupKey) })
     })
-    return { samples, positions, conditions }
+    return { samples, positions, conditions, verdicts }
+  }
+
+  /**
+   * The samples and positions of a block that are stored (watch/cadence.ts): on the cadence, and
+   * always a venue whose verdicts changed or whose alert raised/cleared at this block; positions
+   * when they change. Advances every venue's cadence state (call once per block read).
+   */
+  function selectStored(built: ReturnType<typeof buildBlock>, fired: ReadonlySet<string>, time: number): { samples: SampleInput[]; positions: PositionInput[] } {
+    const samples: SampleInput[] = []
+    const positions: PositionInput[] = []
+    for (const s of built.samples) {
+      const v = built.verdicts.get(s.venueId)!
+      const state = cadence.get(s.venueId) ?? {}
+      const reason = v.dedupKeys.some((k) => fired.has(k)) ? 'alert' : sampleDecision(state, { time }, v.key, sampleEvery)
+      if (reason) samples.push(s)
+      const p = built.positions.find((x) => x.venueId === s.venueId)
+      const pk = p ? positionKey(p.amount, p.shares) : undefined
+      if (p && pk !== undefined && positionChanged(state, pk)) positions.push(p)
+      cadence.set(s.venueId, advance(state, { time }, v.key, reason, pk))
+    }
+    return { samples, positions }
   }
 
   /** Remember this block's rates and APYs (after it is stored). */
@@ -299,7 +333,8 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       if (!mem) continue
       const key = `implausible:${chain.name}:${v.id}`
       if (mem.implausible >= config.watch.implausibleAlertAfterSamples && !openKeys.has(key)) {
-        const last = await store.samples.at(v.id, block)
+        // The refused readings' error text: the newest stored sample (the cadence stores the first refused block).
+        const last = (await store.history.window(v.id, 1, { beforeBlock: block + 1n }))[0]
         await store.alerts.raise({ dedupKey: key, agent, chain: chain.name, rule: 'implausible', subject: v.id, severity: 'warning', title: `${v.id}: feed refused as implausible (${mem.implausible} readings in a row)`, body: `${last?.error ?? 'implausible readings'}; the venue is held where it is until it reads plausibly again`, blockNumber: block })
         openKeys.add(key)
       } else if (mem.implausible === 0 && openKeys.has(key)) {
@@ -520,13 +555,27 @@ export function createWatcher(deps: WatcherDeps): Watcher {
         return { status: 'waiting', next: jumpTo }
       }
 
-      const { samples, positions, conditions } = buildBlock(read)
+      const built = buildBlock(read)
+      const { samples, conditions } = built
       // Back-filled blocks are history: their conditions raise nothing (the live blocks tell what still holds).
       const live = read.block.number >= backfillUntil
-      const applied = await store.transaction(async () => {
-        await store.cursors.commitBlock({ chain: chain.name, blockNumber: read.block.number, blockHash: read.block.hash, parentHash: read.block.parentHash, keepBlocks, samples, positions })
-        return live ? applyConditions(conditions, read.block) : undefined
-      })
+      const before = new Map(cadence)
+      let applied: Awaited<ReturnType<typeof applyConditions>> | undefined
+      try {
+        applied = await store.transaction(async () => {
+          const a = live ? await applyConditions(conditions, read.block) : undefined
+          // The block of an alert raised or cleared is stored, whatever the cadence.
+          const fired = new Set([...(a?.step.raise ?? []), ...(a?.step.resolve ?? [])].map((f) => f.condition.dedupKey))
+          const kept = selectStored(built, fired, read.block.timestamp)
+          await store.cursors.commitBlock({ chain: chain.name, blockNumber: read.block.number, blockHash: read.block.hash, parentHash: read.block.parentHash, keepBlocks, samples: kept.samples, positions: kept.positions })
+          return a
+        })
+      } catch (err) {
+        // Rolled back: the cadence state goes back with it (the block is read again).
+        cadence.clear()
+        for (const [k, v] of before) cadence.set(k, v)
+        throw err
+      }
       if (applied) adopt(applied)
       const alerts = applied?.written ?? 0
       remember(samples)
@@ -551,7 +600,40 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     }
   }
 
+  /** History compaction: small transactions, yielding between them so this watcher's own block writes go first. */
+  const compact = (signal?: AbortSignal): Promise<CompactStats> =>
+    store.history.compact({
+      venues: venues.map((v) => v.id),
+      now: Math.floor(now() / 1000),
+      fullRetentionSeconds: Math.round(config.history.fullRetentionDays * 86_400),
+      batchRows: config.history.compactBatchRows,
+      signal,
+      between: () => new Promise((r) => setImmediate(r)),
+    })
+
+  const maintain = async (signal: AbortSignal): Promise<void> => {
+    while (!signal.aborted) {
+      await sleep(config.history.compactEverySeconds * 1000, signal)
+      if (signal.aborted) return
+      try {
+        const st = await compact(signal)
+        if (st.hoursWritten || st.samplesDeleted || st.positionsDeleted) logger.info({ ...st }, 'history compacted')
+      } catch (err) {
+        logger.warn({ err: describeError(err) }, 'history compaction failed; retried on the next pass')
+      }
+    }
+  }
+
   const run = async (signal: AbortSignal): Promise<void> => {
+    const maintenance = maintain(signal)
+    try {
+      await ticks(signal)
+    } finally {
+      await maintenance
+    }
+  }
+
+  const ticks = async (signal: AbortSignal): Promise<void> => {
     const blockMs = chain.config.blockTimeMs
     let failures = 0
     while (!signal.aborted) {
@@ -585,5 +667,5 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     )
   }
 
-  return { agent, tick, run, onEndpointEvent }
+  return { agent, tick, run, compact, onEndpointEvent }
 }

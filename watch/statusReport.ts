@@ -92,8 +92,8 @@ export function renderPauses(pauses: readonly ActivePause[], now: number): strin
 
 /** The venues × chains table and open alerts, from the store only (never from the chains). */
 export async function buildStatus(config: Config, store: Store, now = Date.now()): Promise<StatusReport> {
-  const latest = new Map<string, Sample>((await store.samples.latestPerVenue()).map((s) => [s.venueId, s]))
-  const positions = new Map((await store.positions.latestPerVenue()).map((p) => [p.venueId, p]))
+  const latest = new Map<string, Sample>((await store.history.latestPerVenue()).map((s) => [s.venueId, s]))
+  const positions = new Map((await store.history.latestPositions()).map((p) => [p.venueId, p]))
   const decimalsOf = (chain: string) => config.pool.collateral.find((c) => c.chain === chain)?.decimals ?? 18
   const valued = (v: (typeof config.venues)[number], x: bigint | null | undefined) => {
     if (x === null || x === undefined) return '—'

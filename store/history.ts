@@ -1,0 +1,499 @@
+/**
+ * History that lasts: two tiers and one query layer.
+ *
+ * - Full tier: `samples` (as the watcher's cadence stores them, watch/cadence.ts) and `positions`
+ *   (stored when they change), kept for `history.fullRetentionDays`.
+ * - Hourly tier: `sample_hours`, one row per venue per complete hour (open/close/min/max of APY,
+ *   TVL, utilisation and peg, the APY's sum and count for exact means, the position at close),
+ *   kept for good.
+ *
+ * Compaction (`compact`) runs in each chain's watcher, in the background: it folds complete hours
+ * into `sample_hours` and deletes raw rows older than the retention whose hour is folded, in
+ * transactions of at most `batchRows` rows, so a writer waits at most one small batch (WAL: readers
+ * never wait). It is idempotent and resumable: an hour is re-folded from raw rows while they exist.
+ *
+ * Every reader goes through this module (`store.history`): strategist and watcher windows (full
+ * tier; the config keeps APY windows inside the retention), status and Telegram (latest), the
+ * backtest (ranges), and the dashboard (series and stats, which pick the tier).
+ */
+import { amountFromDb, intFromDb, intToDb, num, optAmountFromDb, optRealFromDb } from './convert.js'
+import type { PositionsQueries } from './positions.js'
+import type { SamplesQueries } from './samples.js'
+import { sampleFromRow } from './samples.js'
+import type { Db } from './sqlite.js'
+import type { Position, Sample } from './types.js'
+
+export const HOUR = 3_600
+
+/** One venue's complete hour, folded. Amounts are bigints; APY/utilisation/peg fractions. */
+export interface HourAggregate {
+  venueId: string
+  chain: string
+  /** Unix second the hour starts at. */
+  hour: number
+  samples: number
+  available: number
+  firstBlock: bigint
+  lastBlock: bigint
+  firstTime: number
+  lastTime: number
+  apy: { n: number; sum: number | null; open: number | null; close: number | null; min: number | null; max: number | null }
+  tvl: { open: bigint | null; close: bigint | null; min: bigint | null; max: bigint | null }
+  utilisation: { open: number | null; close: number | null; min: number | null; max: number | null }
+  peg: { open: number | null; close: number | null; min: number | null; max: number | null }
+  exchangeRateClose: bigint | null
+  withdrawableClose: bigint | null
+  pausedAny: boolean | null
+  positionClose: bigint | null
+  positionSharesClose: bigint | null
+}
+
+/** The fields of a sample the hourly fold reads. */
+export type FoldSample = Pick<Sample, 'venueId' | 'chain' | 'blockNumber' | 'blockTime' | 'available' | 'apy' | 'tvl' | 'utilisation' | 'peg' | 'exchangeRate' | 'withdrawable' | 'paused'>
+
+export const hourOf = (unixSeconds: number): number => Math.floor(unixSeconds / HOUR) * HOUR
+
+type Ohlc<T> = { open: T | null; close: T | null; min: T | null; max: T | null }
+const emptyOhlc = <T>(): Ohlc<T> => ({ open: null, close: null, min: null, max: null })
+function step<T extends number | bigint>(o: Ohlc<T>, x: T | null): void {
+  if (x === null) return
+  if (o.open === null) o.open = x
+  o.close = x
+  if (o.min === null || x < o.min) o.min = x
+  if (o.max === null || x > o.max) o.max = x
+}
+
+/**
+ * Folds the samples of one venue-hour (ascending by block) into its aggregate (pure). The position
+ * at close is given by the caller (the newest position at or before the hour's last block).
+ */
+export function foldHour(rows: readonly FoldSample[], position: Pick<Position, 'amount' | 'shares'> | undefined): HourAggregate {
+  const first = rows[0]!
+  const last = rows.at(-1)!
+  const apy = { n: 0, sum: null as number | null, ...emptyOhlc<number>() }
+  const tvl = emptyOhlc<bigint>()
+  const utilisation = emptyOhlc<number>()
+  const peg = emptyOhlc<number>()
+  let available = 0
+  let pausedAny: boolean | null = null
+  let exchangeRateClose: bigint | null = null
+  let withdrawableClose: bigint | null = null
+  for (const r of rows) {
+    if (r.available) available++
+    if (r.apy !== null) {
+      apy.n++
+      apy.sum = (apy.sum ?? 0) + r.apy
+    }
+    step(apy, r.apy)
+    step(tvl, r.tvl)
+    step(utilisation, r.utilisation)
+    step(peg, r.peg)
+    if (r.paused !== null) pausedAny = (pausedAny ?? false) || r.paused
+    if (r.exchangeRate !== null) exchangeRateClose = r.exchangeRate
+    if (r.withdrawable !== null) withdrawableClose = r.withdrawable
+  }
+  return {
+    venueId: first.venueId,
+    chain: first.chain,
+    hour: hourOf(first.blockTime),
+    samples: rows.length,
+    available,
+    firstBlock: first.blockNumber,
+    lastBlock: last.blockNumber,
+    firstTime: first.blockTime,
+    lastTime: last.blockTime,
+    apy,
+    tvl,
+    utilisation,
+    peg,
+    exchangeRateClose,
+    withdrawableClose,
+    pausedAny,
+    positionClose: position?.amount ?? null,
+    positionSharesClose: position?.shares ?? null,
+  }
+}
+
+/** A point of a series: a raw sample, or an hour (close values, with min/max and mean APY). */
+export interface HistoryPoint {
+  tier: 'raw' | 'hour'
+  /** Raw: the block's time. Hour: the hour's start. Unix seconds. */
+  time: number
+  block: bigint
+  apy: number | null
+  apyMin: number | null
+  apyMax: number | null
+  apyMean: number | null
+  tvl: bigint | null
+  utilisation: number | null
+  peg: number | null
+  available: boolean
+}
+
+/** Mean, min and max over a range, and which tiers answered. */
+export interface RangeStats {
+  /** Samples behind the answer (raw rows, or the rows folded into the hours used). */
+  samples: number
+  apyMean: number | null
+  apyMin: number | null
+  apyMax: number | null
+  tvlMin: bigint | null
+  tvlMax: bigint | null
+  /** 'raw': raw rows only; 'hour': hourly aggregates only; 'mixed': both. */
+  tier: 'raw' | 'hour' | 'mixed' | 'none'
+  /** True when an edge hour's raw rows are gone and its whole hour was used (precision: one hour). */
+  approximate: boolean
+}
+
+export interface CompactStats {
+  hoursWritten: number
+  samplesDeleted: number
+  positionsDeleted: number
+  /** Write transactions run (each at most batchRows rows). */
+  batches: number
+}
+
+export interface CompactOptions {
+  /** The venues to compact (a watcher passes its chain's). */
+  venues: readonly string[]
+  /** Unix seconds now (raw rows older than now − fullRetentionSeconds whose hour is folded are deleted). */
+  now: number
+  fullRetentionSeconds: number
+  batchRows: number
+  /** An hour is folded once the venue has a sample this many seconds past its end (reorg margin). Default 600. */
+  settleSeconds?: number
+  /** Awaited between write batches (the watcher yields to its own writes; tests observe interleaving). */
+  between?: () => Promise<void>
+  signal?: AbortSignal
+}
+
+export interface HistoryQueries {
+  // ── full tier (windows, latest) ─────────────────────────────────────────────────────────
+  /** The newest `limit` stored samples of a venue, newest first (APY windows, baselines): full tier. */
+  window(venueId: string, limit: number, opts?: { availableOnly?: boolean; beforeBlock?: bigint }): Promise<Sample[]>
+  /** The newest sample of each venue (optionally of one chain). */
+  latestPerVenue(opts?: { chain?: string }): Promise<Sample[]>
+  /** The newest position of each venue (optionally of one chain). */
+  latestPositions(opts?: { chain?: string }): Promise<Position[]>
+  /** The pool's position in a venue at a block: the newest stored at or before it (positions are stored on change). */
+  positionAtBlock(venueId: string, block?: bigint): Promise<Position | undefined>
+  /** The stored sample of a venue at exactly this block (full tier), if any. */
+  sampleAtBlock(venueId: string, block: bigint): Promise<Sample | undefined>
+  // ── any range (picks the tier) ──────────────────────────────────────────────────────────
+  /**
+   * A venue's series over [from, to) (unix seconds): hourly points for the hours folded (when the
+   * range is longer than `rawUpToSeconds`, default 2 days, or the raw rows are gone), raw points
+   * for the rest.
+   */
+  series(venueId: string, range: { from: number; to: number }, opts?: { rawUpToSeconds?: number }): Promise<HistoryPoint[]>
+  /** Mean/min/max APY and TVL over [from, to): full hours from aggregates (exact), edges from raw rows where they exist. */
+  stats(venueId: string, range: { from: number; to: number }): Promise<RangeStats>
+  /** The pool's position in a venue at a time: exact while raw rows exist, else the position at the close of that hour. */
+  positionAt(venueId: string, time: number): Promise<{ amount: bigint; tier: 'raw' | 'hour' } | undefined>
+  /** The hourly aggregates of a venue over [from, to), ascending. */
+  hours(venueId: string, range: { from: number; to: number }): Promise<HourAggregate[]>
+  /** Time of the oldest raw sample of a venue (where the full tier starts), or undefined. */
+  rawStart(venueId: string): Promise<number | undefined>
+  // ── maintenance (the chain's watcher) ──────────────────────────────────────────────────
+  /** Folds complete hours and prunes raw rows past the retention, in small transactions. */
+  compact(opts: CompactOptions): Promise<CompactStats>
+}
+
+interface HourRow {
+  venue_id: string
+  chain: string
+  hour: number
+  samples: number
+  available: number
+  first_block: number
+  last_block: number
+  first_time: number
+  last_time: number
+  apy_n: number
+  apy_sum: number | null
+  apy_open: number | null
+  apy_close: number | null
+  apy_min: number | null
+  apy_max: number | null
+  tvl_open: string | null
+  tvl_close: string | null
+  tvl_min: string | null
+  tvl_max: string | null
+  util_open: number | null
+  util_close: number | null
+  util_min: number | null
+  util_max: number | null
+  peg_open: number | null
+  peg_close: number | null
+  peg_min: number | null
+  peg_max: number | null
+  exchange_rate_close: string | null
+  withdrawable_close: string | null
+  paused_any: number | null
+  position_close: string | null
+  position_shares_close: string | null
+}
+
+const optAmt = (v: unknown, f: string) => optAmountFromDb(v, f)
+function hourFromRow(r: HourRow): HourAggregate {
+  return {
+    venueId: r.venue_id,
+    chain: r.chain,
+    hour: num(r.hour),
+    samples: num(r.samples),
+    available: num(r.available),
+    firstBlock: intFromDb(r.first_block, 'sample_hours.first_block'),
+    lastBlock: intFromDb(r.last_block, 'sample_hours.last_block'),
+    firstTime: num(r.first_time),
+    lastTime: num(r.last_time),
+    apy: { n: num(r.apy_n), sum: optRealFromDb(r.apy_sum), open: optRealFromDb(r.apy_open), close: optRealFromDb(r.apy_close), min: optRealFromDb(r.apy_min), max: optRealFromDb(r.apy_max) },
+    tvl: { open: optAmt(r.tvl_open, 'tvl_open'), close: optAmt(r.tvl_close, 'tvl_close'), min: optAmt(r.tvl_min, 'tvl_min'), max: optAmt(r.tvl_max, 'tvl_max') },
+    utilisation: { open: optRealFromDb(r.util_open), close: optRealFromDb(r.util_close), min: optRealFromDb(r.util_min), max: optRealFromDb(r.util_max) },
+    peg: { open: optRealFromDb(r.peg_open), close: optRealFromDb(r.peg_close), min: optRealFromDb(r.peg_min), max: optRealFromDb(r.peg_max) },
+    exchangeRateClose: optAmt(r.exchange_rate_close, 'exchange_rate_close'),
+    withdrawableClose: optAmt(r.withdrawable_close, 'withdrawable_close'),
+    pausedAny: r.paused_any === null ? null : r.paused_any === 1,
+    positionClose: optAmt(r.position_close, 'position_close'),
+    positionSharesClose: optAmt(r.position_shares_close, 'position_shares_close'),
+  }
+}
+
+const s = (x: bigint | null) => (x === null ? null : x.toString(10))
+function hourToRow(a: HourAggregate, now: number): (string | number | null)[] {
+  return [
+    a.venueId, a.chain, a.hour, a.samples, a.available,
+    intToDb(a.firstBlock, 'first_block'), intToDb(a.lastBlock, 'last_block'), a.firstTime, a.lastTime,
+    a.apy.n, a.apy.sum, a.apy.open, a.apy.close, a.apy.min, a.apy.max,
+    s(a.tvl.open), s(a.tvl.close), s(a.tvl.min), s(a.tvl.max),
+    a.utilisation.open, a.utilisation.close, a.utilisation.min, a.utilisation.max,
+    a.peg.open, a.peg.close, a.peg.min, a.peg.max,
+    s(a.exchangeRateClose), s(a.withdrawableClose), a.pausedAny === null ? null : a.pausedAny ? 1 : 0,
+    s(a.positionClose), s(a.positionSharesClose), now,
+  ]
+}
+
+const UPSERT_HOUR = `INSERT OR REPLACE INTO sample_hours (
+  venue_id, chain, hour, samples, available, first_block, last_block, first_time, last_time,
+  apy_n, apy_sum, apy_open, apy_close, apy_min, apy_max, tvl_open, tvl_close, tvl_min, tvl_max,
+  util_open, util_close, util_min, util_max, peg_open, peg_close, peg_min, peg_max,
+  exchange_rate_close, withdrawable_close, paused_any, position_close, position_shares_close, created_at
+) VALUES (${new Array(33).fill('?').join(', ')})`
+
+const minOf = <T extends number | bigint>(a: T | null, b: T | null): T | null => (a === null ? b : b === null ? a : b < a ? b : a)
+const maxOf = <T extends number | bigint>(a: T | null, b: T | null): T | null => (a === null ? b : b === null ? a : b > a ? b : a)
+
+export function createHistory(db: Db, samples: SamplesQueries, positions: PositionsQueries): HistoryQueries {
+  const rawRows = async (venueId: string, from: number, to: number): Promise<Sample[]> => {
+    // Block times grow with block numbers: find the block range first (PK scans), then read it.
+    const lo = await db.get<{ b: number }>('SELECT MIN(block_number) AS b FROM samples WHERE venue_id = ? AND block_time >= ?', [venueId, from])
+    if (lo?.b == null) return []
+    const rows = await db.all<Parameters<typeof sampleFromRow>[0]>('SELECT * FROM samples WHERE venue_id = ? AND block_number >= ? AND block_time < ? ORDER BY block_number', [venueId, lo.b, to])
+    return rows.map(sampleFromRow)
+  }
+
+  const hours = async (venueId: string, range: { from: number; to: number }): Promise<HourAggregate[]> =>
+    (await db.all<HourRow>('SELECT * FROM sample_hours WHERE venue_id = ? AND hour >= ? AND hour < ? ORDER BY hour', [venueId, hourOf(range.from), range.to])).map(hourFromRow)
+
+  const rawStart = async (venueId: string): Promise<number | undefined> => {
+    const r = await db.get<{ t: number }>('SELECT block_time AS t FROM samples WHERE venue_id = ? ORDER BY block_number LIMIT 1', [venueId])
+    return r?.t ?? undefined
+  }
+
+  /** Folds the complete hours of one venue after its last folded one; returns hours written and batches. */
+  async function foldVenue(venueId: string, opts: CompactOptions, stats: CompactStats): Promise<void> {
+    const settle = opts.settleSeconds ?? 600
+    const newest = (await samples.recent(venueId, 1))[0]
+    if (!newest) return
+    // Hours ending at or before this are complete (the venue has a sample well past their end).
+    const horizon = hourOf(newest.blockTime - settle)
+    const lastFolded = await db.get<{ b: number | null }>('SELECT MAX(last_block) AS b FROM sample_hours WHERE venue_id = ?', [venueId])
+    let after = lastFolded?.b ?? -1
+    let current: FoldSample[] = []
+    let pendingHours: HourAggregate[] = []
+    const flush = async () => {
+      if (pendingHours.length === 0) return
+      const now = Date.now()
+      const batch = pendingHours
+      pendingHours = []
+      await db.transaction(async () => {
+        for (const a of batch) await db.run(UPSERT_HOUR, hourToRow(a, now))
+      })
+      stats.hoursWritten += batch.length
+      stats.batches++
+      await opts.between?.()
+    }
+    const close = async (rows: FoldSample[]) => {
+      const last = rows.at(-1)!
+      const pos = await positions.latest(venueId, { atBlock: last.blockNumber })
+      pendingHours.push(foldHour(rows, pos))
+      if (pendingHours.length >= Math.max(1, Math.floor(opts.batchRows / 100))) await flush()
+    }
+    for (;;) {
+      if (opts.signal?.aborted) break
+      const rows = (await db.all<Parameters<typeof sampleFromRow>[0]>('SELECT * FROM samples WHERE venue_id = ? AND block_number > ? ORDER BY block_number LIMIT ?', [venueId, after, opts.batchRows])).map(sampleFromRow)
+      let done = rows.length < opts.batchRows
+      for (const r of rows) {
+        const h = hourOf(r.blockTime)
+        if (h >= horizon) {
+          done = true
+          break
+        }
+        if (current.length > 0 && hourOf(current[0]!.blockTime) !== h) {
+          await close(current)
+          current = []
+        }
+        current.push(r)
+        after = Number(r.blockNumber)
+      }
+      if (done) break
+    }
+    if (current.length > 0 && hourOf(current[0]!.blockTime) + HOUR <= horizon) await close(current)
+    await flush()
+  }
+
+  /** Deletes raw rows older than the retention whose hour is folded; keeps the newest position before the cut. */
+  async function pruneVenue(venueId: string, opts: CompactOptions, stats: CompactStats): Promise<void> {
+    const cutoff = opts.now - opts.fullRetentionSeconds
+    const r = await db.get<{ b: number | null }>('SELECT MAX(last_block) AS b FROM sample_hours WHERE venue_id = ? AND hour + ? <= ?', [venueId, HOUR, cutoff])
+    const cutBlock = r?.b
+    if (cutBlock == null) return
+    for (;;) {
+      if (opts.signal?.aborted) return
+      const res = await db.transaction(() =>
+        db.run('DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples WHERE venue_id = ? AND block_number <= ? ORDER BY block_number LIMIT ?)', [venueId, cutBlock, opts.batchRows]),
+      )
+      stats.samplesDeleted += res.changes
+      stats.batches++
+      await opts.between?.()
+      if (res.changes < opts.batchRows) break
+    }
+    // Positions are stored on change: the newest one at or before the cut stays (it is the position since).
+    const keep = await db.get<{ b: number | null }>('SELECT MAX(block_number) AS b FROM positions WHERE venue_id = ? AND block_number <= ?', [venueId, cutBlock])
+    if (keep?.b == null) return
+    for (;;) {
+      if (opts.signal?.aborted) return
+      const res = await db.transaction(() =>
+        db.run('DELETE FROM positions WHERE rowid IN (SELECT rowid FROM positions WHERE venue_id = ? AND block_number < ? ORDER BY block_number LIMIT ?)', [venueId, keep.b, opts.batchRows]),
+      )
+      stats.positionsDeleted += res.changes
+      stats.batches++
+      await opts.between?.()
+      if (res.changes < opts.batchRows) break
+    }
+  }
+
+  const q: HistoryQueries = {
+    window: (venueId, limit, opts) => samples.recent(venueId, limit, opts),
+    latestPerVenue: (opts) => samples.latestPerVenue(opts),
+    latestPositions: (opts) => positions.latestPerVenue(opts),
+    positionAtBlock: (venueId, block) => positions.latest(venueId, block === undefined ? {} : { atBlock: block }),
+    sampleAtBlock: (venueId, block) => samples.at(venueId, block),
+    hours,
+    rawStart,
+
+    async series(venueId, range, opts = {}) {
+      const rawUpTo = opts.rawUpToSeconds ?? 2 * 86_400
+      const start = await rawStart(venueId)
+      const useHours = range.to - range.from > rawUpTo || start === undefined || start > range.from
+      const out: HistoryPoint[] = []
+      let rawFrom = range.from
+      if (useHours) {
+        for (const h of await hours(venueId, range)) {
+          if (h.hour < range.from && h.hour + HOUR <= range.from) continue
+          out.push({ tier: 'hour', time: h.hour, block: h.lastBlock, apy: h.apy.close, apyMin: h.apy.min, apyMax: h.apy.max, apyMean: h.apy.n ? h.apy.sum! / h.apy.n : null, tvl: h.tvl.close, utilisation: h.utilisation.close, peg: h.peg.close, available: h.available > 0 })
+          rawFrom = Math.max(rawFrom, h.hour + HOUR)
+        }
+      }
+      for (const r of await rawRows(venueId, rawFrom, range.to)) {
+        out.push({ tier: 'raw', time: r.blockTime, block: r.blockNumber, apy: r.apy, apyMin: r.apy, apyMax: r.apy, apyMean: r.apy, tvl: r.tvl, utilisation: r.utilisation, peg: r.peg, available: r.available })
+      }
+      return out
+    },
+
+    async stats(venueId, range) {
+      const hs = await hours(venueId, range)
+      let n = 0
+      let apyN = 0
+      let apySum = 0
+      let apyMin: number | null = null
+      let apyMax: number | null = null
+      let tvlMin: bigint | null = null
+      let tvlMax: bigint | null = null
+      let usedHour = false
+      let usedRaw = false
+      let approximate = false
+      const covered = new Set<number>()
+      const addRaw = (rows: readonly Sample[]) => {
+        for (const r of rows) {
+          n++
+          usedRaw = true
+          if (r.apy !== null) {
+            apyN++
+            apySum += r.apy
+          }
+          apyMin = minOf(apyMin, r.apy)
+          apyMax = maxOf(apyMax, r.apy)
+          tvlMin = minOf(tvlMin, r.tvl)
+          tvlMax = maxOf(tvlMax, r.tvl)
+        }
+      }
+      const addHour = (h: HourAggregate) => {
+        n += h.samples
+        usedHour = true
+        apyN += h.apy.n
+        apySum += h.apy.sum ?? 0
+        apyMin = minOf(apyMin, h.apy.min)
+        apyMax = maxOf(apyMax, h.apy.max)
+        tvlMin = minOf(tvlMin, h.tvl.min)
+        tvlMax = maxOf(tvlMax, h.tvl.max)
+        covered.add(h.hour)
+      }
+      // Full hours inside the range: their aggregates are exact (sum/count, min, max).
+      for (const h of hs) if (h.hour >= range.from && h.hour + HOUR <= range.to) addHour(h)
+      // Everything else from raw rows where they exist; an edge hour without raw rows: its whole aggregate.
+      const raw = (await rawRows(venueId, range.from, range.to)).filter((r) => !covered.has(hourOf(r.blockTime)))
+      addRaw(raw)
+      const rawHours = new Set(raw.map((r) => hourOf(r.blockTime)))
+      for (const h of hs) {
+        if (covered.has(h.hour) || rawHours.has(h.hour)) continue
+        addHour(h)
+        approximate = true
+      }
+      return {
+        samples: n,
+        apyMean: apyN ? apySum / apyN : null,
+        apyMin,
+        apyMax,
+        tvlMin,
+        tvlMax,
+        tier: usedHour && usedRaw ? 'mixed' : usedHour ? 'hour' : usedRaw ? 'raw' : 'none',
+        approximate,
+      }
+    },
+
+    async positionAt(venueId, time) {
+      const start = await rawStart(venueId)
+      if (start !== undefined && time >= start) {
+        const r = await db.get<{ b: number }>('SELECT block_number AS b FROM samples WHERE venue_id = ? AND block_time <= ? ORDER BY block_number DESC LIMIT 1', [venueId, time])
+        if (r) {
+          const p = await positions.latest(venueId, { atBlock: intFromDb(r.b, 'samples.block_number') })
+          return p ? { amount: p.amount, tier: 'raw' } : undefined
+        }
+      }
+      const h = await db.get<HourRow>('SELECT * FROM sample_hours WHERE venue_id = ? AND hour <= ? ORDER BY hour DESC LIMIT 1', [venueId, time])
+      if (!h || h.position_close === null) return undefined
+      return { amount: amountFromDb(h.position_close, 'sample_hours.position_close'), tier: 'hour' }
+    },
+
+    async compact(opts) {
+      const stats: CompactStats = { hoursWritten: 0, samplesDeleted: 0, positionsDeleted: 0, batches: 0 }
+      for (const v of opts.venues) {
+        if (opts.signal?.aborted) break
+        await foldVenue(v, opts, stats)
+        await pruneVenue(v, opts, stats)
+      }
+      return stats
+    },
+  }
+  return q
+}

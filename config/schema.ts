@@ -4,6 +4,7 @@ import { strategyPolicySchema } from '../strategies/policy'
 import { telegramConfig, telegramCrossFieldIssues } from './telegram'
 import { wormholeConfig } from './wormhole'
 import { custodyConfig, custodyCrossFieldIssues } from './custody'
+import { rewardsConfig, rewardsCrossFieldIssues } from './rewards'
 
 /**
  * The configuration of a poolwarden network. Parsed once at start (config/load.ts), frozen,
@@ -292,6 +293,8 @@ export const configSchema = z
     wormhole: wormholeConfig.optional(),
     /** custody: "eoa" (default) or "safe" — the pool in a Safe, the executor inside a Zodiac Roles role (config/custody.ts). */
     custody: custodyConfig.prefault({}),
+    /** rewards: reward epochs, commission, the distributor contract and key (config/rewards.ts); absent = no epochs closed. */
+    rewards: rewardsConfig.optional(),
   })
   .superRefine((cfg, ctx) => {
     for (const issue of crossFieldIssues(cfg)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })
@@ -366,6 +369,7 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
   if (isRecord(input.wormhole)) entries(input.wormhole.chains).forEach((c, i) => refersTo(c, ['wormhole', 'chains', i]))
   if (isRecord(input.custody)) entries(input.custody.chains).forEach((c, i) => refersTo(c, ['custody', 'chains', i]))
   out.push(...custodyCrossFieldIssues(input))
+  out.push(...rewardsCrossFieldIssues(input))
   return out
 }
 

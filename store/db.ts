@@ -10,6 +10,7 @@ import { createGovernance, type GovernanceQueries } from './governance.js'
 import { createHeartbeats, type HeartbeatsQueries } from './heartbeats.js'
 import { createIntents, type IntentsQueries } from './intents.js'
 import { createSafeTxs, type SafeTxsQueries } from './safeTxs.js'
+import { createRewards, type RewardsQueries } from './rewards.js'
 import { migrate } from './migrate.js'
 import { createPlans, type PlansQueries } from './plans.js'
 import { createPositions, type PositionsQueries } from './positions.js'
@@ -54,6 +55,8 @@ export interface Store {
   readonly intents: IntentsQueries
   /** Committee plans' Safe transactions, stored before signing (executor). */
   readonly safeTxs: SafeTxsQueries
+  /** Reward epochs and their published trees (distributor agent). */
+  readonly rewards: RewardsQueries
   /** Inline-button callbacks and per-chat alert delivery (Telegram agent). */
   readonly telegram: TelegramQueries
   /** Governance: proposals, signals, tallies, casts, notifications (governor agent). */
@@ -97,6 +100,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     approvals: createApprovals(db),
     intents: createIntents(db),
     safeTxs: createSafeTxs(db),
+    rewards: createRewards(db),
     telegram: createTelegram(db),
     governance: createGovernance(db),
     transfers: createTransfers(db),

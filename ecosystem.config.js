@@ -57,6 +57,7 @@ const secretNames = {
   snapshotApiKey: cfg.governance?.snapshot?.apiKeyEnv ?? 'SNAPSHOT_API_KEY',
   telegramToken: cfg.telegram?.tokenEnv ?? 'POOLWARDEN_TELEGRAM_TOKEN',
   safeApiKey: cfg.custody?.txServiceApiKeyEnv ?? 'SAFE_API_KEY',
+  distributorKey: cfg.rewards?.signer?.keyEnv ?? 'POOLWARDEN_DISTRIBUTOR_KEY',
 }
 /** Variables of the launcher every app may see (no secret among them). */
 const HARMLESS = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'LOG_LEVEL']
@@ -202,6 +203,18 @@ agentApps.push(
       ...agentEnv,
       ...(devnet ? { [`${secretNames.voterKey}_FILE`]: join(devnetDir, 'voter.key') } : { ...secret(secretNames.voterKey), ...secret(secretNames.snapshotApiKey) }),
     },
+  },
+  {
+    ...common,
+    name: 'distributor',
+    ...node('distributor.mjs'),
+    // The only app with the distributor's key: its own (own nonces; custody "safe": a Roles member
+    // allowed only setRoot and the capped funding transfer), never the executor's. Devnet: dev
+    // account #7 from a file `npm start` writes; live: POOLWARDEN_DISTRIBUTOR_KEY or
+    // POOLWARDEN_DISTRIBUTOR_KEY_FILE (the name is rewards.signer.keyEnv).
+    env: devnet ? { ...agentEnv, [`${secretNames.distributorKey}_FILE`]: join(root, '.devnet/distributor.key') } : { ...agentEnv, ...secret(secretNames.distributorKey) },
+    out_file: join(logDir, 'distributor.log'),
+    error_file: join(logDir, 'distributor.log'),
   },
 )
 

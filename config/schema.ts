@@ -5,6 +5,7 @@ import { telegramConfig, telegramCrossFieldIssues } from './telegram'
 import { wormholeConfig } from './wormhole'
 import { custodyConfig, custodyCrossFieldIssues } from './custody'
 import { historyConfig } from './history'
+import { rewardsConfig, rewardsCrossFieldIssues } from './rewards'
 
 /**
  * The configuration of a poolwarden network. Parsed once at start (config/load.ts), frozen,
@@ -344,6 +345,8 @@ export const configSchema = z
     custody: custodyConfig.prefault({}),
     /** history: full-resolution retention and background compaction into hourly aggregates (config/history.ts). */
     history: historyConfig.prefault({}),
+    /** rewards: reward epochs, commission, the distributor contract and key (config/rewards.ts); absent = no epochs closed. */
+    rewards: rewardsConfig.optional(),
   })
   .superRefine((cfg, ctx) => {
     for (const issue of crossFieldIssues(cfg)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })
@@ -426,6 +429,7 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
   if (isRecord(input.wormhole)) entries(input.wormhole.chains).forEach((c, i) => refersTo(c, ['wormhole', 'chains', i]))
   if (isRecord(input.custody)) entries(input.custody.chains).forEach((c, i) => refersTo(c, ['custody', 'chains', i]))
   out.push(...custodyCrossFieldIssues(input))
+  out.push(...rewardsCrossFieldIssues(input))
   return out
 }
 

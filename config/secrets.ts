@@ -167,3 +167,26 @@ export function readVoterSigner(config: Pick<Config, 'pool' | 'governance'> & Pa
   }
   return account
 }
+
+/**
+ * The distributor's signing account (`rewards.signer.keyEnv`, or its `_FILE`). Custody "safe": its
+ * own key, a member of the pool's Roles role with only the distributor's permissions (setRoot,
+ * collateral.transfer to the distributor within `rewards.fundingAllowance`); it must sign for
+ * `rewards.signer.account` and be neither the executor's nor the voter's key. Custody "eoa": the
+ * pool's own account owns the distributor and holds the funds, so the key must be the pool's.
+ */
+export function readDistributorSigner(config: Pick<Config, 'pool' | 'governance' | 'rewards'> & Partial<Pick<Config, 'custody'>>, env: Env = process.env): PrivateKeyAccount {
+  refusePlaceholder(config)
+  const r = config.rewards
+  if (!r) throw new ConfigError(['rewards: missing: the distributor needs the rewards section (chain, distributor, feeRecipient, signer)'])
+  const account = privateKeyToAccount(readPrivateKey(r.signer.keyEnv, env))
+  const addr = account.address.toLowerCase()
+  if (config.custody?.kind === 'safe') {
+    if (addr !== r.signer.account.toLowerCase()) throw new ConfigError([`rewards.signer.keyEnv: the key in ${r.signer.keyEnv} signs for ${account.address}, not rewards.signer.account ${r.signer.account}: use the distributor's key`])
+    if (config.custody.executor && addr === config.custody.executor.toLowerCase()) throw new ConfigError([`rewards.signer.keyEnv: the key in ${r.signer.keyEnv} is the executor's (custody.executor): give the distributor its own key`])
+    if (config.governance.voter.account && addr === config.governance.voter.account.toLowerCase()) throw new ConfigError([`rewards.signer.keyEnv: the key in ${r.signer.keyEnv} is the governor's voting key: give the distributor its own key`])
+    return account
+  }
+  if (addr !== config.pool.account.toLowerCase()) throw new ConfigError([`rewards.signer.keyEnv: custody "eoa": the distributor acts for pool.account ${config.pool.account} (it owns the distributor and holds the funds), but the key in ${r.signer.keyEnv} signs for ${account.address}`])
+  return account
+}

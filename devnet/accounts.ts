@@ -38,6 +38,8 @@ export const ROLES = {
   voter: 10,
   /** #2..#5 hold pool shares (governance weights). */
   delegators: [2, 3, 4, 5],
+  /** #7 the reward distributor's key (config rewards.signer; POOLWARDEN_DISTRIBUTOR_KEY on the devnet): its own nonces, a member of the pool's Roles role for setRoot and the funding only. */
+  distributor: 7,
   /** #9 the market simulator's account (SimController operator), so it never races the deployer's nonces. */
   operator: 9,
 } as const

@@ -102,6 +102,8 @@ export interface ChainDeployment {
   yieldReserve?: Address
   /** Custody "safe": the pool's Safe and Roles modifier (the same on every chain); the pool's positions belong to the Safe. */
   custody?: CustodyDeployment
+  /** The reward distributor (CumulativeMerkleDistributor of the collateral, owner = the pool): on the first chain only. */
+  rewardsDistributor?: Address
 }
 
 export interface DaoDeployment {
@@ -479,7 +481,10 @@ async function deployChainVenues(
   }
 
   let dao: DaoDeployment | undefined
+  let rewardsDistributor: Address | undefined
   if (position === 0) {
+    progress('rewards distributor')
+    rewardsDistributor = await s.deploy(deployer, artifacts, 'CumulativeMerkleDistributor', [collateral, holder])
     progress('dao governor')
     dao = await deployDao(s, artifacts, deployer, daoGovernor)
   }
@@ -517,6 +522,7 @@ async function deployChainVenues(
     shareHolders: holders,
     ...(wallet1271 ? { wallet1271 } : {}),
     ...(dao ? { dao } : {}),
+    ...(rewardsDistributor ? { rewardsDistributor } : {}),
     ...(home ? {} : { yieldReserve }),
     wormhole: { ...b.wh, lst: collateral, lstHome: home },
     ...(custody ? { custody } : {}),
@@ -704,6 +710,9 @@ function venueConfig(c: ChainDeployment, v: SimVenue, position: number): VenueIn
   }
 }
 
+/** The devnet's reward epoch: three minutes. */
+export const DEVNET_EPOCH_SECONDS = 180
+
 /** The devnet's local Telegram Bot API server (PM2 app `telegram-api`). */
 /** The devnet's APY windows (1 s blocks): three minutes, none shorter than one. */
 // Every block is stored: the devnet's 1 s blocks stand for a live chain's minutes (windows of three minutes).
@@ -762,6 +771,7 @@ export function buildDevnetConfig(
   const spaces = opts.spaces ?? DEVNET_SPACES
   const hubUrl = opts.hubUrl ?? DEVNET_HUB_URL
   const whChains = chains.filter((c): c is ChainDeployment & { wormhole: WormholeChainDeployment } => c.wormhole !== undefined)
+  const rewardsChain = chains.find((c) => c.rewardsDistributor)
   const input: ConfigInput = {
     profile: 'devnet',
     store: { path: opts.storePath ?? '.devnet/poolwarden.sqlite' },
@@ -821,6 +831,24 @@ export function buildDevnetConfig(
       policy: { ...DEVNET_GOVERNANCE_POLICY },
       pollSeconds: 5,
     },
+    // Reward epochs of a few minutes; claims paid on the first chain; the distributor signs with its
+    // own key (#7, a Roles member for setRoot and the funding) in custody "safe", the pool's in "eoa".
+    ...(rewardsChain
+      ? {
+          rewards: {
+            chain: rewardsChain.name,
+            distributor: rewardsChain.rewardsDistributor!,
+            epochSeconds: DEVNET_EPOCH_SECONDS,
+            commissionBps: 1000,
+            feeRecipient: devAccount(ROLES.deployer).address,
+            signer: deployment.custody
+              ? { keyEnv: 'POOLWARDEN_DISTRIBUTOR_KEY', account: devAccount(ROLES.distributor).address }
+              : { keyEnv: 'POOLWARDEN_EXECUTOR_KEY', account: deployment.accounts.pool },
+            fundingAllowance: { amount: 100, periodSeconds: 86_400 },
+            settleSeconds: 3,
+          },
+        }
+      : {}),
     ...(whChains.length > 1
       ? {
           wormhole: {

@@ -14,6 +14,7 @@ export const BUNDLES = {
   strategist: 'agents/strategist.ts',
   executor: 'agents/executor.ts',
   governor: 'agents/governor.ts',
+  distributor: 'agents/distributor.ts',
   simulator: 'devnet/simulator.main.ts',
   telegram: 'agents/telegram.ts',
   'telegram-api': 'devnet/telegram/main.ts',

@@ -152,7 +152,7 @@ async function main(): Promise<void> {
   }
   // A new devnet every start: chains begin empty, so the old store and config are stale.
   const devDir = net.devnetDir
-  for (const f of ['poolwarden.sqlite', 'poolwarden.sqlite-wal', 'poolwarden.sqlite-shm', 'config.json', 'deployment.json', 'signer.key', 'executor.key', 'voter.key', 'snapshot-hub.sqlite', 'snapshot-hub.sqlite-wal', 'snapshot-hub.sqlite-shm', 'safe-tx-service.sqlite', 'safe-tx-service.sqlite-wal', 'safe-tx-service.sqlite-shm']) rmSync(join(devDir, f), { force: true })
+  for (const f of ['poolwarden.sqlite', 'poolwarden.sqlite-wal', 'poolwarden.sqlite-shm', 'config.json', 'deployment.json', 'signer.key', 'executor.key', 'voter.key', 'distributor.key', 'snapshot-hub.sqlite', 'snapshot-hub.sqlite-wal', 'snapshot-hub.sqlite-shm', 'safe-tx-service.sqlite', 'safe-tx-service.sqlite-wal', 'safe-tx-service.sqlite-shm']) rmSync(join(devDir, f), { force: true })
   for (const f of ['guardian.sqlite', 'guardian.sqlite-wal', 'guardian.sqlite-shm']) rmSync(join(devDir, f), { force: true })
   rmSync(join(devDir, 'logs'), { recursive: true, force: true })
   mkdirSync(join(devDir, 'logs'), { recursive: true })
@@ -203,6 +203,7 @@ async function main(): Promise<void> {
   // Live keys never touch disk here.
   writeFileSync(join(devDir, 'executor.key'), `${devKey(ROLES.pool)}\n`, { mode: 0o600 })
   writeFileSync(join(devDir, 'voter.key'), `${devKey(ROLES.voter)}\n`, { mode: 0o600 })
+  writeFileSync(join(devDir, 'distributor.key'), `${devKey(ROLES.distributor)}\n`, { mode: 0o600 })
   step(`deployed ${result.config.venues.length} venues on ${specs.length} chains; config at ${relative(process.cwd(), written.configPath)}`)
 
   await buildApps(net.distDir)

@@ -12,6 +12,7 @@ import { createHistory, type HistoryQueries } from './history.js'
 import { createIntents, type IntentsQueries } from './intents.js'
 import { createLeases, type FenceRef, type LeasesQueries } from './leases.js'
 import { createSafeTxs, type SafeTxsQueries } from './safeTxs.js'
+import { createRewards, type RewardsQueries } from './rewards.js'
 import { migrate } from './migrate.js'
 import { createPlans, type PlansQueries } from './plans.js'
 import { createPositions, type PositionsQueries } from './positions.js'
@@ -58,6 +59,8 @@ export interface Store {
   readonly intents: IntentsQueries
   /** Committee plans' Safe transactions, stored before signing (executor). */
   readonly safeTxs: SafeTxsQueries
+  /** Reward epochs and their published trees (distributor agent). */
+  readonly rewards: RewardsQueries
   /** Inline-button callbacks and per-chat alert delivery (Telegram agent). */
   readonly telegram: TelegramQueries
   /** Governance: proposals, signals, tallies, casts, notifications (governor agent). */
@@ -110,6 +113,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     approvals: createApprovals(db),
     intents: createIntents(db, fence),
     safeTxs: createSafeTxs(db),
+    rewards: createRewards(db),
     telegram: createTelegram(db),
     governance: createGovernance(db, fence),
     transfers: createTransfers(db, fence),

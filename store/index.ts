@@ -12,6 +12,7 @@ export { GOV_CAST_STATUSES, GOV_PROPOSAL_STATUSES, getReceipt, listProposals, ma
 export { FINAL_INTENT_STATUSES, INTENT_STATUSES, type IntentsQueries } from './intents.js'
 export { OPEN_PLAN_STATUSES, PLAN_STATUSES, PLAN_STEP_KINDS, PLAN_STEP_STATUSES, type PlansQueries } from './plans.js'
 export { OPEN_SAFE_TX_STATUSES, SAFE_TX_STATUSES, type SafeTxData, type SafeTxInput, type SafeTxRecord, type SafeTxStatus, type SafeTxsQueries } from './safeTxs.js'
+export { FINAL_REWARD_EPOCH_STATUSES, type RewardEpoch, type RewardEpochInput, type RewardEpochStatus, type RewardsQueries } from './rewards.js'
 export type { PositionsQueries } from './positions.js'
 export type { SamplesQueries } from './samples.js'
 export { IN_FLIGHT_STATES, OPEN_TRANSFER_STATES, TRANSFER_STATES, transferId, type Transfer, type TransferInput, type TransferState, type TransfersQueries } from './transfers.js'

@@ -18,6 +18,7 @@ const SECRETS = {
   POOLWARDEN_VOTER_KEY_FILE: '/run/secrets/voter-key-file-path',
   POOLWARDEN_TELEGRAM_TOKEN: '123456:secret-bot-token',
   SNAPSHOT_API_KEY: 'secret-snapshot-api-key',
+  POOLWARDEN_DISTRIBUTOR_KEY: '0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356',
   // Not one of poolwarden's: no app may inherit it.
   AWS_SECRET_ACCESS_KEY: 'secret-unrelated-cloud-key',
   // The old single key name: nothing reads it any more, nothing may receive it.
@@ -60,10 +61,11 @@ describe('app environments under PM2 (real daemon, /proc/<pid>/environ)', { time
     // Only what ecosystem.config.js reads: chain names (one watcher each); key names are the defaults.
     await writeFile(config, JSON.stringify({ chains: [{ name: 'ethereum' }, { name: 'arbitrum' }, { name: 'base' }] }))
     const envs = await probe('live', { ...SECRETS, POOLWARDEN_CONFIG: config })
-    expect(Object.keys(envs).sort()).toEqual(['executor', 'governor', 'strategist', 'telegram', 'watcher-arbitrum', 'watcher-base', 'watcher-ethereum'])
+    expect(Object.keys(envs).sort()).toEqual(['distributor', 'executor', 'governor', 'strategist', 'telegram', 'watcher-arbitrum', 'watcher-base', 'watcher-ethereum'])
     const found = Object.fromEntries(Object.entries(envs).map(([app, env]) => [app, secretsIn(env)]))
     expect(found).toEqual({
       executor: ['POOLWARDEN_EXECUTOR_KEY'],
+      distributor: ['POOLWARDEN_DISTRIBUTOR_KEY'],
       governor: ['POOLWARDEN_VOTER_KEY_FILE', 'SNAPSHOT_API_KEY'],
       telegram: ['POOLWARDEN_TELEGRAM_TOKEN'],
       strategist: [],
@@ -84,13 +86,14 @@ describe('app environments under PM2 (real daemon, /proc/<pid>/environ)', { time
 
   it('devnet mode: the executor gets its key file, the governor its own voting key file; no app gets a launcher secret', async () => {
     const envs = await probe('devnet', { ...SECRETS })
-    expect(Object.keys(envs)).toEqual(expect.arrayContaining(['anvil-ethereum', 'simulator', 'snapshot-hub', 'safe-tx-service', 'delegators', 'guardian', 'telegram-api', 'strategist', 'executor', 'governor', 'telegram']))
+    expect(Object.keys(envs)).toEqual(expect.arrayContaining(['anvil-ethereum', 'simulator', 'snapshot-hub', 'safe-tx-service', 'delegators', 'guardian', 'telegram-api', 'strategist', 'executor', 'governor', 'telegram', 'distributor']))
+    expect(envs.distributor!.POOLWARDEN_DISTRIBUTOR_KEY_FILE).toBe(join(ROOT, '.devnet/distributor.key'))
     expect(envs.executor!.POOLWARDEN_EXECUTOR_KEY_FILE).toBe(join(ROOT, '.devnet/executor.key'))
     expect(envs.governor!.POOLWARDEN_VOTER_KEY_FILE).toBe(join(ROOT, '.devnet/voter.key'))
     for (const [app, env] of Object.entries(envs)) {
       expect([app, secretsIn(env)]).toEqual([app, []])
       const keyFiles = Object.keys(env).filter((k) => /_KEY(_FILE)?$|TOKEN/.test(k))
-      expect([app, keyFiles]).toEqual([app, app === 'executor' ? ['POOLWARDEN_EXECUTOR_KEY_FILE'] : app === 'governor' ? ['POOLWARDEN_VOTER_KEY_FILE'] : []])
+      expect([app, keyFiles]).toEqual([app, app === 'executor' ? ['POOLWARDEN_EXECUTOR_KEY_FILE'] : app === 'governor' ? ['POOLWARDEN_VOTER_KEY_FILE'] : app === 'distributor' ? ['POOLWARDEN_DISTRIBUTOR_KEY_FILE'] : []])
     }
   })
 })

@@ -1,0 +1,49 @@
+import { z } from 'zod'
+import { address } from './address'
+
+/**
+ * The `rewards` section: reward epochs and their Merkle distribution (rewards/, the `distributor`
+ * agent). Optional: without it no epoch is closed and the distributor app idles with a warning.
+ *
+ *   chain, distributor   where claims are paid: the CumulativeMerkleDistributor (owner = pool.account)
+ *   epochSeconds         epoch length; epoch n covers [n·epochSeconds, (n+1)·epochSeconds) in unix time
+ *   commissionBps        the pool's commission on a winning epoch's earnings (a leaf for feeRecipient)
+ *   signer               the distributor's own key (env name) and its address: it sends setRoot and
+ *                        the funding (custody "safe": as a member of the pool's Roles role, whose
+ *                        permissions then include setRoot and collateral.transfer(to = distributor))
+ *   fundingAllowance     custody "safe": the most the role may send to the distributor per period
+ *                        (whole collateral tokens), the cap on what a stolen key could move
+ *   settleSeconds        how long after an epoch's end before it is closed (chains' blocks settle)
+ *   dataDir              where published trees are written as files (default: beside the store, rewards/)
+ */
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name like "POOLWARDEN_DISTRIBUTOR_KEY"' })
+
+export const rewardsConfig = z.object({
+  chain: z.string().min(1),
+  distributor: address,
+  epochSeconds: z.number().int().min(60, { error: 'epochSeconds: at least 60 (devnet minutes; live e.g. 604800 for a week)' }).default(604_800),
+  commissionBps: z.number().int().min(0).max(10_000, { error: 'commissionBps: basis points in 0..10000 (1000 = 10 %)' }).default(1_000),
+  feeRecipient: address,
+  signer: z.object({
+    keyEnv: envName.default('POOLWARDEN_DISTRIBUTOR_KEY'),
+    account: address,
+  }),
+  fundingAllowance: z.object({ amount: z.number().positive(), periodSeconds: z.number().int().positive().default(86_400) }).prefault({ amount: 100 }),
+  settleSeconds: z.number().int().nonnegative().default(10),
+  /** First epoch to close (default: the first that starts after the distributor first ran). */
+  firstEpoch: z.number().int().nonnegative().optional(),
+  dataDir: z.string().min(1).optional(),
+})
+
+export type RewardsConfig = z.output<typeof rewardsConfig>
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** rewards.chain must be a configured chain with collateral (lenient: reads whatever is there). */
+export function rewardsCrossFieldIssues(input: unknown): { path: (string | number)[]; message: string }[] {
+  if (!isRecord(input) || !isRecord(input.rewards) || typeof input.rewards.chain !== 'string') return []
+  const chain = input.rewards.chain
+  const collateral = isRecord(input.pool) && Array.isArray(input.pool.collateral) ? input.pool.collateral.filter(isRecord).map((c) => c.chain) : []
+  if (!collateral.includes(chain)) return [{ path: ['rewards', 'chain'], message: `"${chain}" has no pool.collateral entry (known: ${collateral.join(', ')}): claims are paid in the collateral of that chain` }]
+  return []
+}

@@ -1,0 +1,230 @@
+import { mkdir, writeFile, rename } from 'node:fs/promises'
+import path from 'node:path'
+import { encodeFunctionData, erc20Abi, getAddress, type Address, type Hex, type PublicClient } from 'viem'
+import type { Config } from '../../config/schema'
+import { describeError, isRetryable } from '../../core/errors'
+import type { Logger } from '../../core/logger'
+import type { RewardEpoch, Store } from '../../store'
+import { epochEarnings, type Earnings } from '../../rewards/earnings'
+import { timeWeights, type ChainShareHistory } from '../../rewards/entitlements'
+import { boundaryBlocks, distributorAbi, readShareHistory } from '../../rewards/readChain'
+import { buildTree, epochLeaves, leavesOf, publishedLeaves, type PublishedEpoch } from '../../rewards/tree'
+import type { TxSender } from '../createTxSender'
+import { collateralAt, collateralFlows, ethPerCollateral, gasPaid, inFlightAt } from './readValuation'
+
+/**
+ * The distributor's round: closes reward epochs one at a time, exactly once.
+ *
+ *   epoch e ended (+ settleSeconds) and every chain settled past its end
+ *     → read boundary blocks, share histories, valuations, flows, gas (any chain unreachable or
+ *       not settled: the epoch waits, alert `rewards-waiting`, nothing stored)
+ *     → losing: row `losing` (no root, loss carried), alert `rewards-losing`
+ *     → else: tree built, the published JSON stored as row `built` (and written to the data dir)
+ *   built  → setRoot(e, root) as intent `rewards:<e>:root` (through the Roles role in custody "safe") → `rooted`
+ *   rooted → collateral.transfer(distributor, funding) as intent `rewards:<e>:fund` → `funded`
+ * Every step is stored before the next side effect; a restart resumes the same intents (never a
+ * second setRoot or funding). Epochs are closed in order; the next waits for the previous one.
+ */
+export const DISTRIBUTOR_AGENT = 'distributor'
+
+export type DistributorPoint = 'built' | 'rooted' | 'funded'
+
+export interface DistributorDeps {
+  common: { config: Config; logger: Logger }
+  store: Store
+  clients: Readonly<Record<string, PublicClient>>
+  /** The claims chain's exactly-once sender (custody "safe": through the pool's Roles role). */
+  sender: TxSender
+  now?: () => number
+  /** Tests stop a process right after a stored state change. */
+  hooks?: { at?(point: DistributorPoint, epoch: number): void | Promise<void> }
+}
+
+export type RoundResult =
+  | { status: 'idle'; reason: string }
+  | { status: 'waiting'; epoch: number; reason: string }
+  | { status: 'losing'; epoch: number; carriedLoss: string }
+  | { status: DistributorPoint; epoch: number; root: string }
+
+export const epochWindow = (epochSeconds: number, epoch: number) => ({ startTime: epoch * epochSeconds, endTime: (epoch + 1) * epochSeconds })
+
+export function rewardsDataDir(config: Config): string {
+  return config.rewards?.dataDir ?? path.join(path.dirname(config.store.path), 'rewards')
+}
+
+export async function writeTreeFile(config: Config, e: Pick<RewardEpoch, 'epoch' | 'tree'>): Promise<string | null> {
+  if (!e.tree) return null
+  const dir = rewardsDataDir(config)
+  await mkdir(dir, { recursive: true })
+  const file = path.join(dir, `epoch-${e.epoch}.json`)
+  await writeFile(`${file}.tmp`, e.tree)
+  await rename(`${file}.tmp`, file)
+  return file
+}
+
+export function createDistributor(d: DistributorDeps) {
+  const { config, logger } = d.common
+  const r = config.rewards
+  if (!r) throw new Error('config: rewards: missing (the distributor needs the rewards section)')
+  const now = d.now ?? (() => Math.floor(Date.now() / 1000))
+  const collateral = config.pool.collateral.find((c) => c.chain === r.chain)!
+  const distributor = getAddress(r.distributor)
+
+  async function alert(key: string, rule: string, severity: 'info' | 'warning' | 'critical', title: string, body: string) {
+    await d.store.alerts.raise({ dedupKey: key, agent: DISTRIBUTOR_AGENT, rule, subject: key, severity, title, body }).catch((err) => logger.warn({ err: describeError(err) }, 'alert not written'))
+  }
+  async function resolve(key: string, title: string) {
+    await d.store.alerts.resolve(key, { agent: DISTRIBUTOR_AGENT, title }).catch(() => undefined)
+  }
+
+  async function build(epoch: number, prev: RewardEpoch | undefined): Promise<RoundResult> {
+    const w = epochWindow(r!.epochSeconds, epoch)
+    const blocks = new Map<string, { startBlock: bigint; endBlock: bigint }>()
+    for (const c of config.chains) {
+      const client = d.clients[c.name]
+      if (!client) throw new Error(`no client for chain ${c.name}`)
+      blocks.set(c.name, await boundaryBlocks(client, c.name, w, c.finalityDepth))
+    }
+    const histories: ChainShareHistory[] = []
+    for (const s of config.pool.shareToken) {
+      const b = blocks.get(s.chain)!
+      histories.push(await readShareHistory({ client: d.clients[s.chain]!, chain: s.chain, token: s.token, multicall3: config.chains.find((c) => c.name === s.chain)!.multicall3, ...b }))
+    }
+    const weights = timeWeights(w, histories)
+    let valueStart = 0n
+    let valueEnd = 0n
+    let deposits = 0n
+    let withdrawals = 0n
+    let rewardsFunded = 0n
+    let gasWei = 0n
+    const notCounted = new Set<string>()
+    for (const c of config.pool.collateral) {
+      const b = blocks.get(c.chain)!
+      const client = d.clients[c.chain]!
+      const s = await collateralAt(config, client, c.chain, b.startBlock)
+      const e = await collateralAt(config, client, c.chain, b.endBlock)
+      s.notCounted.forEach((x) => notCounted.add(x))
+      valueStart += s.idle + s.venues
+      valueEnd += e.idle + e.venues
+      const f = await collateralFlows(config, client, { chain: c.chain, ...b })
+      deposits += f.deposits
+      withdrawals += f.withdrawals
+      rewardsFunded += f.rewardsFunded
+      gasWei += await gasPaid(d.store, { chain: c.chain, ...b })
+    }
+    const inFlightStart = await inFlightAt(d.store, new Map([...blocks].map(([k, v]) => [k, v.startBlock])))
+    const inFlightEnd = await inFlightAt(d.store, new Map([...blocks].map(([k, v]) => [k, v.endBlock])))
+    valueStart += inFlightStart
+    valueEnd += inFlightEnd
+    const rate = gasWei > 0n ? await ethPerCollateral(config, d.clients[r!.chain]!, r!.chain, blocks.get(r!.chain)!.endBlock) : null
+    const costs = gasWei > 0n && rate && rate > 0n ? (gasWei * 10n ** BigInt(collateral.decimals)) / rate : 0n
+    const carriedLoss = prev?.carriedLoss ?? 0n
+    const carriedRemainder = prev?.remainder ?? 0n
+    const earnings: Earnings = epochEarnings({
+      valueStart,
+      valueEnd,
+      deposits,
+      withdrawals,
+      rewardsFunded: rewardsFunded < 0n ? 0n : rewardsFunded,
+      costs,
+      commissionBps: r!.commissionBps,
+      carriedLoss,
+      carriedRemainder,
+    })
+    const inputs = config.pool.shareToken.map((s) => ({ chain: s.chain, shareToken: getAddress(s.token), startBlock: String(blocks.get(s.chain)!.startBlock), endBlock: String(blocks.get(s.chain)!.endBlock) }))
+    const summary = {
+      ...Object.fromEntries(Object.entries(earnings).map(([k, v]) => [k, typeof v === 'bigint' ? String(v) : v])),
+      valueStart: String(valueStart),
+      valueEnd: String(valueEnd),
+      inFlightStart: String(inFlightStart),
+      inFlightEnd: String(inFlightEnd),
+      deposits: String(deposits),
+      withdrawals: String(withdrawals),
+      rewardsFunded: String(rewardsFunded),
+      gasWei: String(gasWei),
+      costs: String(costs),
+      commissionBps: r!.commissionBps,
+      carriedLossIn: String(carriedLoss),
+      remainderIn: String(carriedRemainder),
+      notCounted: [...notCounted].join(','),
+      blocks: JSON.stringify(inputs),
+    }
+    if (earnings.losing) {
+      await d.store.rewards.insert({ epoch, ...w, status: 'losing', root: null, funding: 0n, carriedLoss: earnings.carriedLoss, remainder: carriedRemainder, tree: null, summary })
+      await alert(`rewards-losing:${epoch}`, 'rewards-losing', 'warning', `Reward epoch ${epoch} lost ${-earnings.net} (collateral wei): nothing distributed`, `No root published; the loss ${earnings.carriedLoss} is carried to the next epoch (high-water mark). Value ${valueStart} → ${valueEnd}.`)
+      return { status: 'losing', epoch, carriedLoss: String(earnings.carriedLoss) }
+    }
+    const base = await d.store.rewards.latestWithRoot(epoch)
+    const previous = base?.tree ? leavesOf(JSON.parse(base.tree) as PublishedEpoch) : new Map<string, bigint>()
+    const leaves = epochLeaves({ weights, distributable: earnings.distributable, commission: earnings.commission, feeRecipient: r!.feeRecipient, previous })
+    if (leaves.paid + leaves.remainder !== earnings.distributable || leaves.paid > earnings.distributable) throw new Error(`epoch ${epoch}: paid ${leaves.paid} + remainder ${leaves.remainder} ≠ distributable ${earnings.distributable}`)
+    const tree = buildTree(leaves.cumulative)
+    const published: PublishedEpoch = {
+      format: 'poolwarden-rewards-v1',
+      epoch,
+      root: tree.root as Hex,
+      claims: { chain: r!.chain, distributor, token: getAddress(collateral.token), decimals: collateral.decimals, symbol: collateral.symbol },
+      ...w,
+      inputs,
+      previousEpoch: base?.epoch ?? null,
+      earnings: summary,
+      feeRecipient: getAddress(r!.feeRecipient),
+      commission: String(earnings.commission),
+      distributable: String(earnings.distributable),
+      paid: String(leaves.paid),
+      remainder: String(leaves.remainder),
+      leaves: publishedLeaves(leaves),
+    }
+    const json = JSON.stringify(published, null, 1)
+    const { epoch: row } = await d.store.rewards.insert({ epoch, ...w, status: 'built', root: tree.root, funding: earnings.funding, carriedLoss: 0n, remainder: leaves.remainder, tree: json, summary })
+    await writeTreeFile(config, row)
+    await d.hooks?.at?.('built', epoch)
+    logger.info({ epoch, root: tree.root, leaves: published.leaves.length, distributable: published.distributable, commission: published.commission }, 'reward epoch built')
+    return { status: 'built', epoch, root: tree.root }
+  }
+
+  async function advance(e: RewardEpoch): Promise<RoundResult> {
+    if (e.status === 'built') {
+      await d.sender.send({ key: `rewards:${e.epoch}:root`, to: distributor, data: encodeFunctionData({ abi: distributorAbi, functionName: 'setRoot', args: [BigInt(e.epoch), e.root as Hex] }), abi: distributorAbi })
+      await d.store.rewards.advance(e.epoch, 'built', 'rooted')
+      await d.hooks?.at?.('rooted', e.epoch)
+      logger.info({ epoch: e.epoch, root: e.root }, 'reward root published')
+      return { status: 'rooted', epoch: e.epoch, root: e.root! }
+    }
+    if (e.status === 'rooted') {
+      if (e.funding > 0n) {
+        await d.sender.send({ key: `rewards:${e.epoch}:fund`, to: getAddress(collateral.token), data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [distributor as Address, e.funding] }) })
+      }
+      await d.store.rewards.advance(e.epoch, 'rooted', 'funded')
+      await d.hooks?.at?.('funded', e.epoch)
+      await alert(`rewards-epoch:${e.epoch}`, 'rewards-epoch', 'info', `Reward epoch ${e.epoch} published`, `Root ${e.root}; ${e.funding} funded to the distributor.`)
+      logger.info({ epoch: e.epoch, funding: String(e.funding) }, 'reward epoch funded')
+      return { status: 'funded', epoch: e.epoch, root: e.root! }
+    }
+    return { status: 'idle', reason: `epoch ${e.epoch} is ${e.status}` }
+  }
+
+  return async function round(): Promise<RoundResult> {
+    const latest = await d.store.rewards.latest()
+    if (latest && (latest.status === 'built' || latest.status === 'rooted')) {
+      const full = (await d.store.rewards.get(latest.epoch))!
+      return advance(full)
+    }
+    const first = Number(await d.store.rewards.initMeta('firstEpoch', String(r!.firstEpoch ?? Math.floor(now() / r!.epochSeconds) + 1)))
+    const epoch = Math.max(first, (latest?.epoch ?? -1) + 1)
+    const w = epochWindow(r!.epochSeconds, epoch)
+    if (now() < w.endTime + r!.settleSeconds) return { status: 'idle', reason: `epoch ${epoch} ends at ${w.endTime}` }
+    try {
+      const out = await build(epoch, latest)
+      await resolve(`rewards-waiting:${epoch}`, `Reward epoch ${epoch} closed`)
+      return out
+    } catch (err) {
+      // A chain away or not settled (retryable), or data that does not add up: the epoch waits,
+      // never closes on partial data; the alert says which.
+      const reason = describeError(err)
+      await alert(`rewards-waiting:${epoch}`, 'rewards-waiting', isRetryable(err) ? 'warning' : 'critical', `Reward epoch ${epoch} waits: ${isRetryable(err) ? 'chain data not settled' : 'chain data unreadable or inconsistent'}`, reason)
+      logger.warn({ epoch, err: reason }, 'reward epoch waits')
+      return { status: 'waiting', epoch, reason }
+    }
+  }
+}

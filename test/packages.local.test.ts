@@ -36,6 +36,7 @@ const PENDING = new Set<string>([
   'uplot',
   'prom-client',
   'playwright-core',
+  'hash-wasm',
 ])
 
 /** Live code: what runs in the agents (the devnet is reached only through config). */

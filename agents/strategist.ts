@@ -10,7 +10,7 @@ import { readFeeHistory } from '../chains/feeHistory'
 import { describeError } from '../core/errors'
 import { holdOf, proposePlan } from '../plans/proposePlan'
 import { runAgent } from '../runtime/createAgent'
-import type { FeeHistoryReading } from '../strategies/gasPrice'
+import { newestBlockOf, type FeeHistoryReading } from '../strategies/gasPrice'
 import type { HoldReason } from '../strategies/hold'
 
 runAgent('strategist', async (agent) => {
@@ -21,13 +21,26 @@ runAgent('strategist', async (agent) => {
   const hold: Record<string, HoldReason[]> = {}
   const gas = config.strategy.costs.gas
   const clients = gas.source === 'fee-history' ? config.chains.map((c) => createChainClient({ chain: c, logger })) : []
-  /** Every chain's fee history, read once per round that plans (null where the read failed). */
+  /**
+   * Every chain's fee history for a round that plans (null where the read failed). A reading is
+   * reused for up to a quarter of costs.gas.maxAgeSeconds (at most 15 s) while the chain's cursor
+   * is at most half of maxLagBlocks past it: a 250 ms chain makes a round several times a second,
+   * and the RPC budget is the watchers'.
+   */
+  const cache = new Map<string, FeeHistoryReading>()
+  const reuseMs = Math.min((gas.maxAgeSeconds * 1000) / 4, 15_000)
   const readFees = async (): Promise<Record<string, FeeHistoryReading | null>> =>
     Object.fromEntries(
       await Promise.all(
         clients.map(async (c) => {
+          const kept = cache.get(c.name)
+          const cursor = kept && (await store.cursors.get(c.name))
+          const lagLimit = BigInt(Math.floor((gas.maxLagBlocksByChain[c.name] ?? gas.maxLagBlocks) / 2))
+          if (kept && Date.now() - kept.readAtMs < reuseMs && (!cursor || cursor.blockNumber - newestBlockOf(kept) <= lagLimit)) return [c.name, kept] as const
           try {
-            return [c.name, await readFeeHistory(c.client, gas)] as const
+            const r = await readFeeHistory(c.client, gas)
+            cache.set(c.name, r)
+            return [c.name, r] as const
           } catch (err) {
             logger.warn({ chain: c.name, err: describeError(err) }, 'fee history read failed: no plan this round')
             return [c.name, null] as const

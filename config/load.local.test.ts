@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { ConfigError } from '../core/errors'
 import { loadConfig } from './load'
 import { baseConfigInput as base } from './testing'
+import { cooldownBlocksOf, maxSampleAgeBlocksOf, periodBlocksOf } from '../strategies/policy'
 
 /** loadConfig reading files (the pure parsing is in load.test.ts). */
 const EXAMPLE = join(import.meta.dirname, 'profiles', 'mainnet.example.json')
@@ -23,6 +24,29 @@ describe('mainnet example profile', () => {
     expect(addresses.length).toBeGreaterThan(20)
     for (const a of addresses) expect(isAddress(a, { strict: true }), a).toBe(true)
     for (const a of addresses) expect(a, 'written in checksum case').not.toBe(a.toLowerCase())
+  })
+
+  it('has a strategy whose limits mean the same time on every chain, and gas priced per chain from the fee history', () => {
+    const cfg = loadConfig({ path: EXAMPLE })
+    const s = cfg.strategy
+    expect(s.costs.gas.source).toBe('fee-history')
+    const custodyGas = { eoa: 128_000, safe: 275_000 }[cfg.custody.kind]
+    expect(s.costs.gas.gasPerStep).toBe(custodyGas)
+    const hours = (blocks: number, chain: string) => (blocks * cfg.chains.find((c) => c.name === chain)!.blockTimeMs) / 3_600_000
+    for (const c of cfg.chains) {
+      // The move budget's period: a day on each chain.
+      expect(hours(periodBlocksOf(s, c.name), c.name), `${c.name} period`).toBe(24)
+      // Samples at most ~2 minutes old (between 1 and 3) on each chain.
+      const ageMin = hours(maxSampleAgeBlocksOf(s, c.name), c.name) * 60
+      expect(ageMin, `${c.name} max sample age`).toBeGreaterThanOrEqual(1)
+      expect(ageMin, `${c.name} max sample age`).toBeLessThanOrEqual(3)
+      // A fee read no more than ~1 minute behind the sampled block.
+      expect(hours(s.costs.gas.maxLagBlocksByChain[c.name] ?? s.costs.gas.maxLagBlocks, c.name) * 60, `${c.name} fee lag`).toBe(1)
+    }
+    // Every venue the allocator moves (the vaults and lending markets; LSTs are the idle collateral or swaps) cools down ~6 hours on its chain.
+    for (const v of cfg.venues.filter((v) => v.kind !== 'lst')) {
+      expect(hours(cooldownBlocksOf(s, v.id), v.chain), v.id).toBe(6)
+    }
   })
 
   it('is reachable through POOLWARDEN_CONFIG', () => {

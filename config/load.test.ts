@@ -67,6 +67,15 @@ describe('config errors: one line per problem, path then problem then fix', () =
     expect(problems(input)).toEqual(['venues[2].chain: unknown chain "arbitrun" (known: ethereum, arbitrum, base)'])
   })
 
+  it('unknown chain or venue in a per-chain / per-venue strategy value (it would fall back to the default silently)', () => {
+    const input = { ...base(), strategy: { maxSampleAgeBlocksByChain: { arbitrum: 480 }, allocation: { periodBlocksByChain: { arbitrun: 345_600 }, cooldownBlocksByVenue: { 'no-such-venue': 5 } }, costs: { gas: { extraPerStepByChain: { optimism: 0.00001 } } } } }
+    const p = problems(input)
+    expect(p).toHaveLength(3)
+    expect(p).toContain('strategy.allocation.periodBlocksByChain.arbitrun: unknown chain "arbitrun" (known: ethereum, arbitrum, base)')
+    expect(p).toContain('strategy.costs.gas.extraPerStepByChain.optimism: unknown chain "optimism" (known: ethereum, arbitrum, base)')
+    expect(p).toContain('strategy.allocation.cooldownBlocksByVenue["no-such-venue"]: unknown venue "no-such-venue" (known: lido, vault, aave-arb)')
+  })
+
   it('malformed address', () => {
     const input = base()
     input.venues[1].address = '0x1234'

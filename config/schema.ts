@@ -425,6 +425,27 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
       out.push({ path: ['chains', i, 'apyWindowSeconds'], message: `apyWindowSeconds ${c.apyWindowSeconds} is shorter than watch.minApySpanSeconds ${minSpan}: no APY could ever be derived on this chain; widen it or lower minApySpanSeconds` })
     }
   })
+  // Per-chain and per-venue strategy values: a misspelt key would silently fall back to the default.
+  if (isRecord(input.strategy)) {
+    const st = input.strategy
+    const keysOf = (v: unknown, path: string[], known: readonly string[], what: string, check: boolean) => {
+      if (!check || !isRecord(v)) return
+      for (const k of Object.keys(v)) if (!known.includes(k)) out.push({ path: [...path, k], message: `unknown ${what} "${k}" (known: ${known.join(', ')})` })
+    }
+    const at = (o: unknown, ...path: string[]): unknown => path.reduce<unknown>((x, k) => (isRecord(x) ? x[k] : undefined), o)
+    const byChain: string[][] = [
+      ['maxSampleAgeBlocksByChain'],
+      ['allocation', 'maxChainShareBpsByChain'],
+      ['allocation', 'periodBlocksByChain'],
+      ['costs', 'gasPerStepByChain'],
+      ['costs', 'gas', 'gasPerStepByChain'],
+      ['costs', 'gas', 'nativePerCollateralByChain'],
+      ['costs', 'gas', 'extraPerStepByChain'],
+      ['costs', 'gas', 'maxLagBlocksByChain'],
+    ]
+    for (const path of byChain) keysOf(at(st, ...path), ['strategy', ...path], known, 'chain', checkChain)
+    keysOf(at(st, 'allocation', 'cooldownBlocksByVenue'), ['strategy', 'allocation', 'cooldownBlocksByVenue'], [...ids.keys()], 'venue', ids.size > 0)
+  }
   out.push(...telegramCrossFieldIssues(input))
   if (isRecord(input.wormhole)) entries(input.wormhole.chains).forEach((c, i) => refersTo(c, ['wormhole', 'chains', i]))
   if (isRecord(input.custody)) entries(input.custody.chains).forEach((c, i) => refersTo(c, ['custody', 'chains', i]))

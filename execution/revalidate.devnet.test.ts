@@ -11,6 +11,8 @@ import { useDevnet } from '../test/devnet'
 import { createWatcher } from '../watch/createWatcher'
 import { PER_BLOCK_WATCH } from '../devnet/deploy'
 import { executePlan } from './executePlan'
+import { readFeeHistory } from '../chains/feeHistory'
+import type { ChainClient } from '../chains/createChainClient'
 import { chainClient, sender, setVaultPaused, silentLogger, txsFrom } from './testing/devnetHelpers'
 
 // Plans re-validated before every step, on a real anvil chain: the watcher samples the chain into a
@@ -120,6 +122,32 @@ describe('re-validation before every step (devnet)', () => {
     const r = await run(cfg, plan.id)
     expect(r.status).toBe('completed')
     expect(r.steps.map((s) => s.status)).toEqual(steps.map(() => 'confirmed'))
+  })
+
+  it('gas priced from the fee history: a chain whose eth_feeHistory fails holds the plan before any step (nothing moves); once it reads, the plan runs', async () => {
+    const base = config()
+    const cfg = configSchema.parse({ ...base, strategy: { ...base.strategy, costs: { ...base.strategy.costs, gas: { source: 'fee-history' } } } })
+    const w = watcher(cfg)
+    await w.tick()
+    await watch(w, 8)
+    const client = chainClient(cfg, CHAIN)
+    const r = await proposePlan({ config: cfg, store, logger: silentLogger }, CHAIN, { feeHistory: { [CHAIN]: await readFeeHistory(client.client, cfg.strategy.costs.gas) } })
+    expect(r.status).toBe('created')
+    if (r.status !== 'created') return
+    await approve(cfg, r.planId, 'alice')
+    await approve(cfg, r.planId, 'bob')
+    await watch(w, 2)
+    // The same chain client, its eth_feeHistory failing as on a node without the method.
+    const noFees: ChainClient = { ...client, client: new Proxy(client.client, { get: (t, k) => (k === 'getFeeHistory' ? () => Promise.reject(new Error('the method eth_feeHistory does not exist')) : Reflect.get(t, k)) }) }
+    const from = await devnet.chain(CHAIN).public.getBlockNumber({ cacheTime: 0 })
+    const held = await executePlan({ common: { config: cfg, logger: silentLogger }, store, chains: { [CHAIN]: noFees }, senders: { [CHAIN]: sender(devnet, cfg, store, noFees) }, plan: { id: r.planId }, revalidate: {} })
+    expect(held.status).toBe('held')
+    if (held.status !== 'held') return
+    expect(held.reason).toMatch(/^fee history of ethereum does not read \(.*eth_feeHistory does not exist.*\): the steps' gas cost is unknown; waiting$/)
+    await devnet.mine(CHAIN, 1)
+    expect(await txsFrom(devnet, CHAIN, pool, from)).toEqual([])
+    const done = await run(cfg, r.planId)
+    expect(done.status).toBe('completed')
   })
 
   it('a venue paused mid-plan: the steps done stay done, the plan stops before the next one, the rest stay pending', async () => {

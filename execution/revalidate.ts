@@ -1,8 +1,11 @@
 import type { ChainClient } from '../chains/createChainClient'
+import { readFeeHistory } from '../chains/feeHistory'
+import { describeError } from '../core/errors'
+import { stepGasCost, withGasCosts, type FeeHistoryReading, type StepGasCost } from '../strategies/gasPrice'
 import type { Config } from '../config/schema'
 import { expirePlan, stopPlan } from '../plans/expire'
 import { chainsOfPlan, readPlanNow } from '../plans/planNow'
-import { revalidatePlan, type Revalidation } from '../plans/revalidate'
+import { expiry, revalidatePlan, type Revalidation } from '../plans/revalidate'
 import type { Store } from '../store'
 import type { Plan, PlanStep } from '../store/types'
 
@@ -10,7 +13,10 @@ import type { Plan, PlanStep } from '../store/types'
  * The executor's re-validation of a plan before a step: the chains' heads (the touched chains'
  * clients), the store's latest samples scored as the strategist scores them (plans/planNow.ts),
  * and the pure verdict (plans/revalidate.ts: expire / hold / stop / go). `applyRevalidation`
- * writes an expire or a stop (status, alert, audit). Kept apart from executePlan's transaction
+ * writes an expire or a stop (status, alert, audit). With strategy.costs.gas.source "fee-history"
+ * the remaining steps are costed at each touched chain's fee history read now, as the strategist
+ * costs them; a chain whose fee history does not read, or reads stale, holds the plan (waits).
+ * Kept apart from executePlan's transaction
  * path so another way of sending (a Safe, a Roles modifier) calls the same check.
  */
 export interface RevalidateOptions {
@@ -31,8 +37,26 @@ export async function revalidateBeforeStep(
     const c = deps.chains[name]
     if (c) heads[name] = await c.client.getBlockNumber({ cacheTime: 0 })
   }
-  const now = await readPlanNow(deps, plan, steps, { at: (opts.now ?? Date.now)(), heads })
-  return revalidatePlan({ plan, steps, stepIdx, now, policy: deps.config.strategy })
+  const at = (opts.now ?? Date.now)()
+  const now = await readPlanNow(deps, plan, steps, { at, heads })
+  let policy = deps.config.strategy
+  // An expired plan is expired whatever gas costs: no fee reads for it.
+  if (policy.costs.gas.source === 'fee-history' && !expiry(plan, at, policy.planTtlSeconds)) {
+    const costs: Extract<StepGasCost, { ok: true }>[] = []
+    for (const [name, head] of Object.entries(heads)) {
+      let reading: FeeHistoryReading
+      try {
+        reading = await readFeeHistory(deps.chains[name]!.client, policy.costs.gas, () => at)
+      } catch (err) {
+        return { verdict: 'hold', reason: `fee history of ${name} does not read (${describeError(err)}): the steps' gas cost is unknown; waiting` }
+      }
+      const c = stepGasCost(policy, name, reading, { headBlock: head, nowMs: at })
+      if (!c.ok) return { verdict: 'hold', reason: `${c.reason}; waiting` }
+      costs.push(c)
+    }
+    policy = withGasCosts(policy, costs)
+  }
+  return revalidatePlan({ plan, steps, stepIdx, now, policy })
 }
 
 /** Writes an `expire` or `stop` verdict; true when this call moved the plan. */

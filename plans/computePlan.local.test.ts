@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { configSchema } from '../config/schema'
 import type { Store } from '../store'
 import { openTempStore } from '../store/testing'
-import { computePlan, holdOf } from './proposePlan'
+import { createLogger } from '../core/logger'
+import type { FeeHistoryReading } from '../strategies/gasPrice'
+import { computePlan, holdOf, proposePlan } from './proposePlan'
 
 /**
  * The dry run's hold reason against a real SQLite store: with 360 wstETH idle at 3 % beside a
@@ -80,6 +82,10 @@ describe('dry run: why the pool holds', () => {
     expect(r.hold?.map((h) => h.kind)).toEqual(['move-budget'])
     expect(r.hold![0]!.until).toEqual({ chain: 'ethereum', block: '7240', time: Date.UTC(2026, 11, 2, 0, 0) / 1000 + 86_280 })
     expect(r.hold![0]!.text).toMatch(/^move budget spent: 0\.000 wstETH left this period .* frees at ethereum block 7240 \(≈ 2026-12-02 23:58 UTC\)$/)
+    // The same completed plan 10 blocks back, with a period of 5 blocks on this chain (allocation.periodBlocksByChain): it no longer counts.
+    const shortPeriod = configSchema.parse({ ...config, strategy: { allocation: { ...config.strategy.allocation, periodBlocksByChain: { ethereum: 5 } } } })
+    const freed = await computePlan({ config: shortPeriod, store }, 'ethereum')
+    expect(freed.status === 'computed' && freed.plan.steps.map((s) => [s.kind, s.venueId])).toEqual([['deposit', 'ethereum-vault']])
   })
 
   it('a plan kept while it awaits the committee is the reason the pool waits; an approved one is not', async () => {
@@ -100,5 +106,40 @@ describe('dry run: why the pool holds', () => {
     await store.plans.transition('p-ethereum-49', 'awaiting_approval', 'approved')
     expect(await holdOf(store, unchanged)).toEqual([])
     expect(await holdOf(store, { chain: 'ethereum', status: 'skipped', reason: 'a plan is executing' })).toEqual([{ kind: 'skipped', text: 'a plan is executing' }])
+  })
+})
+
+describe('gas priced from the fee history (strategy.costs.gas.source "fee-history")', () => {
+  const feeConfig = configSchema.parse({ ...config, strategy: { ...config.strategy, costs: { gas: { source: 'fee-history' } } } })
+  const NOW = Date.UTC(2026, 11, 2, 0, 0)
+  const silentLogger = createLogger({ test: 'computePlan' }, 'silent')
+  /** Blocks 46..50 at `gwei` base fee (and the next block's), no tip. */
+  const fees = (gwei: bigint): FeeHistoryReading => ({ oldestBlock: 46n, baseFeePerGas: Array.from({ length: 6 }, () => gwei * 1_000_000_000n), reward: Array.from({ length: 5 }, () => [0n]), readAtMs: NOW - 5_000 })
+
+  it('no reading: the pool holds with the reason, and nothing is written', async () => {
+    const r = await computePlan({ config: feeConfig, store }, 'ethereum', { now: NOW })
+    const text = 'no fee history for ethereum: the gas cost of a step is unknown: no plan until it is read again'
+    expect(r).toEqual({ chain: 'ethereum', status: 'hold', reason: text, reasons: [{ kind: 'gas-price', text }] })
+    const p = await proposePlan({ config: feeConfig, store, logger: silentLogger }, 'ethereum', { now: NOW, feeHistory: { ethereum: null } })
+    expect(p).toMatchObject({ status: 'hold', superseded: [], reason: text })
+    expect(await store.plans.list({})).toEqual([])
+    // A stale reading (read 10 minutes ago; costs.gas.maxAgeSeconds 300) holds the same way.
+    const stale = await computePlan({ config: feeConfig, store }, 'ethereum', { now: NOW, feeHistory: { ethereum: { ...fees(1n), readAtMs: NOW - 600_000 } } })
+    expect(stale.status === 'hold' && stale.reasons[0]!.text).toMatch(/^fee history for ethereum is stale: read 600 s ago/)
+  })
+
+  it('cheap gas (1 gwei): the deposit into the vault is planned; at 20 000 gwei the step costs more than it earns and the pool holds on costs', async () => {
+    const cheap = await computePlan({ config: feeConfig, store }, 'ethereum', { now: NOW, feeHistory: { ethereum: fees(1n) } })
+    expect(cheap.status).toBe('computed')
+    if (cheap.status !== 'computed') return
+    expect(cheap.plan.steps.map((s) => [s.kind, s.venueId])).toEqual([['deposit', 'ethereum-vault']])
+    // 275 000 gas × 1 gwei = 0.000275 wstETH per step.
+    expect(cheap.gas?.[0]?.perStep).toBeCloseTo(0.000275, 12)
+    // 275 000 gas × 20 000 gwei = 5.5 wstETH per step, × 365/30 per year: more than the ~14 wstETH/year the move gains.
+    const dear = await computePlan({ config: feeConfig, store }, 'ethereum', { now: NOW, feeHistory: { ethereum: fees(20_000n) } })
+    expect(dear.status).toBe('computed')
+    if (dear.status !== 'computed') return
+    expect(dear.plan.steps).toEqual([])
+    expect(dear.hold?.map((h) => h.kind)).toContain('costs')
   })
 })

@@ -6,6 +6,8 @@ import { allocate, type Allocation } from '../strategies/allocate'
 import type { AllocationChain, AllocationInput, AllocationRoute, AllocationVenue } from '../strategies/constraints'
 import { buildPlan, StaleSamplesError, type Plan } from '../strategies/plan'
 import { holdReasons, holdText, withTimes, type HoldReason } from '../strategies/hold'
+import { periodBlocksOf } from '../strategies/policy'
+import { stepGasCost, withGasCosts, type FeeHistoryReading, type StepGasCost } from '../strategies/gasPrice'
 import { venueLiquidity } from '../strategies/liquidity'
 import { scoreVenue, type VenueScore } from '../strategies/risk'
 import { expirePlan } from './expire'
@@ -89,8 +91,12 @@ export type Computed =
       hold?: HoldReason[]
       /** Venues held for lack of data (every chain of the allocation): no step touches them. */
       frozen: FrozenVenue[]
+      /** With strategy.costs.gas.source "fee-history": each chain's step cost as estimated (strategies/gasPrice.ts). */
+      gas?: Extract<StepGasCost, { ok: true }>[]
     }
   | { status: 'skipped'; chain: string; reason: string }
+  /** No plan: a chain's gas cost is unknown (fee history missing or stale). */
+  | { status: 'hold'; chain: string; reason: string; reasons: HoldReason[] }
 
 /** Bridge routes: every ordered pair of the chains in config.wormhole (none without it). */
 export function bridgeRoutesOf(config: Config, chains: readonly string[]): AllocationRoute[] {
@@ -145,11 +151,12 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
       sides[s.kind] += s.amount
     }
     // What left positions, idle included: the larger side of the plan.
-    if (cursor.blockNumber - at < BigInt(policy.allocation.periodBlocks)) {
+    const period = BigInt(periodBlocksOf(policy, chain))
+    if (cursor.blockNumber - at < period) {
       const m = sides.withdraw > sides.deposit ? sides.withdraw : sides.deposit
       movedThisPeriod += m
       // The budget starts to free when the period's earliest counted move leaves it.
-      if (m > 0n && (budgetFreesAtBlock === undefined || at + BigInt(policy.allocation.periodBlocks) < budgetFreesAtBlock)) budgetFreesAtBlock = at + BigInt(policy.allocation.periodBlocks)
+      if (m > 0n && (budgetFreesAtBlock === undefined || at + period < budgetFreesAtBlock)) budgetFreesAtBlock = at + period
     }
   }
 
@@ -215,9 +222,17 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
  * so share caps (per venue, chain, protocol) are shares of the pool's collateral; the plan keeps
  * the steps of `chain`.
  */
-export async function computePlan(deps: { config: Config; store: Store }, chain: string, opts: { headBlock?: bigint; /** ms, for the hold reasons' estimated times (default: the clock). */ now?: number } = {}): Promise<Computed> {
+export interface ComputeOptions {
+  headBlock?: bigint
+  /** ms, for the hold reasons' estimated times and the fee readings' age (default: the clock). */
+  now?: number
+  /** Per chain, its eth_feeHistory reading (strategy.costs.gas.source "fee-history"; chains/feeHistory.ts reads them). */
+  feeHistory?: Readonly<Record<string, FeeHistoryReading | null>>
+}
+
+export async function computePlan(deps: { config: Config; store: Store }, chain: string, opts: ComputeOptions = {}): Promise<Computed> {
   const { config, store } = deps
-  const policy = config.strategy
+  let policy = config.strategy
   if ((await store.plans.list({ status: 'executing', chain, limit: 1 })).length > 0) return { chain, status: 'skipped', reason: 'a plan is executing' }
   if ((await store.plans.list({ status: 'executing', chain: null, limit: 1 })).length > 0) return { chain, status: 'skipped', reason: 'a cross-chain plan is executing' }
   const own = await readChain(config, store, chain)
@@ -227,6 +242,20 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
     if (c.name === chain) continue
     const v = await readChain(config, store, c.name)
     if (typeof v !== 'string') views.push(v)
+  }
+
+  // Gas priced from each chain's fee history: never planned on a cost that is not known.
+  let gas: Extract<StepGasCost, { ok: true }>[] | undefined
+  if (policy.costs.gas.source === 'fee-history') {
+    const nowMs = opts.now ?? Date.now()
+    const est = views.map((v) => stepGasCost(policy, v.chain.name, opts.feeHistory?.[v.chain.name], { headBlock: v.chain.blockNumber, nowMs }))
+    const unknown = est.filter((e) => !e.ok)
+    if (unknown.length) {
+      const reasons: HoldReason[] = unknown.map((e) => ({ kind: 'gas-price', text: `${e.reason}: no plan until it is read again` }))
+      return { chain, status: 'hold', reason: holdText(reasons), reasons }
+    }
+    gas = est.filter((e) => e.ok)
+    policy = withGasCosts(policy, gas)
   }
 
   // Funds in flight (bridged, not yet redeemed) count in the pool on their destination chain.
@@ -256,7 +285,7 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
         chains: views.map((v) => ({ name: v.chain.name, decimals: v.chain.decimals, idleVenueId: v.chain.idleVenueId, sampleBlock: v.chain.sampleBlock, headBlock: v.chain.name === chain ? (opts.headBlock ?? v.chain.sampleBlock) : v.chain.sampleBlock, symbol: v.chain.symbol })),
         policy,
       })
-      return { status: 'computed', scope: 'pool', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals, frozen }
+      return { status: 'computed', scope: 'pool', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals, frozen, ...(gas ? { gas } : {}) }
     }
     const mine = allocation.targets.filter((t) => t.chain === chain)
     plan = buildPlan({
@@ -286,7 +315,7 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
     hold = withTimes(hold, heads, Math.floor((opts.now ?? Date.now()) / 1000))
     if (hold.length === 0) hold = [{ kind: 'dust', text: 'the only moves are dust deposits, not worth a transaction' }]
   }
-  return { status: 'computed', scope: 'chain', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals, frozen, ...(hold ? { hold } : {}) }
+  return { status: 'computed', scope: 'chain', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals, frozen, ...(hold ? { hold } : {}), ...(gas ? { gas } : {}) }
 }
 
 /** The awaiting-approval plan to keep instead of a new plan with net benefit `newNet`, if any. */
@@ -311,13 +340,15 @@ export async function expireStalePlans(store: Store, config: Config, agent: stri
   return out
 }
 
-export async function proposePlan(deps: { config: Config; store: Store; logger: Logger; agent?: string }, chain: string, opts: { headBlock?: bigint; now?: number } = {}): Promise<ProposeOutcome> {
+export async function proposePlan(deps: { config: Config; store: Store; logger: Logger; agent?: string }, chain: string, opts: ComputeOptions = {}): Promise<ProposeOutcome> {
   const { store, config } = deps
   const agent = deps.agent ?? 'strategist'
   const expired = await expireStalePlans(store, config, agent, opts.now)
   if (expired.length) deps.logger.info({ expired }, 'plans expired before the committee decided')
   const c = await computePlan(deps, chain, opts)
   if (c.status === 'skipped') return c
+  // Gas cost unknown: nothing is written and open plans are left as they are.
+  if (c.status === 'hold') return { chain, status: 'hold', superseded: [], reason: c.reason, reasons: c.reasons }
   const { plan, allocation } = c
   // A plan is made only when every venue it touches has a complete window (the allocator holds
   // frozen venues and frozen chains; this is the last guard before anything is written).

@@ -2,7 +2,7 @@ import { formatUnits } from 'viem'
 import type { VenueKind } from '../config/schema'
 import type { Plan as StoredPlan, PlanStep as StoredStep } from '../store/types'
 import { buildPlan, PlanInputError, StaleSamplesError, type Plan as StrategyPlan } from '../strategies/plan'
-import type { StrategyPolicy } from '../strategies/policy'
+import { maxSampleAgeBlocksOf, type StrategyPolicy } from '../strategies/policy'
 import type { VenueScore } from '../strategies/risk'
 import { planFromExplanation } from './explanation'
 
@@ -281,8 +281,9 @@ export function revalidatePlan(input: RevalidateInput): Revalidation {
     if (m) return { verdict: 'hold', reason: `no current samples on ${name}: ${m.reason}; waiting` }
     const c = chainOf.get(name)
     if (!c) return { verdict: 'hold', reason: `no current samples on ${name}; waiting` }
-    if (c.headBlock !== null && c.headBlock - c.sampleBlock > BigInt(policy.maxSampleAgeBlocks)) {
-      return { verdict: 'hold', reason: `samples of ${name} are from block ${c.sampleBlock}, ${c.headBlock - c.sampleBlock} blocks behind the head ${c.headBlock} (max ${policy.maxSampleAgeBlocks}, strategy.maxSampleAgeBlocks): waiting for the watcher` }
+    const maxAge = maxSampleAgeBlocksOf(policy, name)
+    if (c.headBlock !== null && c.headBlock - c.sampleBlock > BigInt(maxAge)) {
+      return { verdict: 'hold', reason: `samples of ${name} are from block ${c.sampleBlock}, ${c.headBlock - c.sampleBlock} blocks behind the head ${c.headBlock} (max ${maxAge}, strategy.maxSampleAgeBlocks): waiting for the watcher` }
     }
   }
   for (const s of rest) {

@@ -13,6 +13,9 @@ import { approvalsOf, recordDecision } from '../plans/decide'
 import { COMMITTEE, committeeKey, type CommitteeName } from '../devnet/accounts'
 import { signAndSubmit, txServiceOf } from '../execution/committee/planSafeTx'
 import { computePlan } from '../plans/proposePlan'
+import { createChainClient } from '../chains/createChainClient'
+import { readFeeHistory } from '../chains/feeHistory'
+import type { FeeHistoryReading } from '../strategies/gasPrice'
 import { planFromExplanation } from '../plans/explanation'
 import { comparedWithNowText } from '../plans/planNow'
 import { openStore, type Store } from '../store'
@@ -50,10 +53,12 @@ async function main() {
       }
       case 'dry-run': {
         // What the strategist would propose now, from the store's latest samples; nothing is written.
+        const feeHistory = config.strategy.costs.gas.source === 'fee-history' ? await readFees(config) : undefined
         for (const c of config.chains.filter((c) => !id || c.name === id)) {
-          const r = await computePlan({ config, store }, c.name)
+          const r = await computePlan({ config, store }, c.name, feeHistory ? { feeHistory } : {})
           console.log(`── ${c.name}`)
           if (r.status === 'skipped') console.log(`no plan: ${r.reason}`)
+          else if (r.status === 'hold') console.log(`no plan: ${r.reason}`)
           else if (r.plan.steps.length === 0) {
             // The binding reason, computed by the strategy (strategies/hold.ts), not a guess.
             const reasons = r.hold ?? []
@@ -73,6 +78,19 @@ async function main() {
   } finally {
     await store.close()
   }
+}
+
+/** Every chain's fee history (strategy.costs.gas.source "fee-history"); a failed read is missing (the dry run then says why it holds). */
+async function readFees(config: Config): Promise<Record<string, FeeHistoryReading | null>> {
+  const read = async (c: Config['chains'][number]) => {
+    try {
+      return [c.name, await readFeeHistory(createChainClient({ chain: c }).client, config.strategy.costs.gas)] as const
+    } catch (err) {
+      console.error(`${c.name}: fee history read failed: ${describeError(err)}`)
+      return [c.name, null] as const
+    }
+  }
+  return Object.fromEntries(await Promise.all(config.chains.map(read)))
 }
 
 /**

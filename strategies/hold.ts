@@ -2,7 +2,7 @@ import { formatAmount } from '../core/amount'
 import { allocate, type Allocation } from './allocate'
 import { bridgeCost, stepCost } from './costs'
 import type { AllocationInput } from './constraints'
-import { cooldownBlocksOf, type StrategyPolicy } from './policy'
+import { cooldownBlocksOf, periodBlocksOf, type StrategyPolicy } from './policy'
 
 /**
  * Why the pool holds: when an allocation moves nothing, the limit that stopped it — computed, not
@@ -134,7 +134,7 @@ function ownReasons(input: AllocationInput, allocation: Allocation, opts: HoldOp
         .sort(([, a], [, b]) => (a < b ? -1 : a > b ? 1 : 0))[0]
       out.push({
         kind: 'move-budget',
-        text: `move budget spent: ${formatAmount(moved, sym)} left this period (${input.policy.allocation.maxMovePerPeriodBps} bps of the pool per ${input.policy.allocation.periodBlocks} blocks), a move needs ${formatAmount(free.moved, sym)}${frees ? `; frees at ${frees[0]} block ${frees[1]}` : ''}`,
+        text: `move budget spent: ${formatAmount(moved, sym)} left this period (${input.policy.allocation.maxMovePerPeriodBps} bps of the pool per ${periodBlocksOf(input.policy, frees?.[0] ?? opts.chain ?? '')} blocks${frees?.[0] ?? opts.chain ? ` of ${frees?.[0] ?? opts.chain}` : ''}), a move needs ${formatAmount(free.moved, sym)}${frees ? `; frees at ${frees[0]} block ${frees[1]}` : ''}`,
         ...(frees ? { until: { chain: frees[0], block: frees[1].toString() } } : {}),
       })
     } else if (r === 'cooldown') {

@@ -75,6 +75,10 @@ describe('buildPlan', () => {
   it('refuses stale samples and inconsistent targets', () => {
     expect(() => buildPlan({ ...base, chains: [chain({ sampleBlock: 80n, headBlock: 100n })] })).toThrow(StaleSamplesError)
     expect(() => buildPlan({ ...base, chains: [chain({ sampleBlock: 90n, headBlock: 100n })] })).not.toThrow()
+    // Per chain: 20 blocks behind is fresh where the chain's limit is 40 (fast blocks), stale where it is 10.
+    const fast = strategyPolicySchema.parse({ costs: { gasPerStep: 0.001 }, maxSampleAgeBlocksByChain: { eth: 40 } })
+    expect(() => buildPlan({ ...base, policy: fast, chains: [chain({ sampleBlock: 80n, headBlock: 100n })] })).not.toThrow()
+    expect(() => buildPlan({ ...base, policy: fast, chains: [chain({ sampleBlock: 59n, headBlock: 100n })] })).toThrow('plan refused: samples too old: eth at block 59, head 100 (41 behind, max 40 blocks)')
     expect(() => buildPlan({ ...base, target: { ...base.target, c: 31n * E18 } })).toThrow(PlanInputError)
   })
 

@@ -5,7 +5,7 @@ import { BaseError } from '../core/errors'
 import { movedUnitsScore, type Allocation, type Binding } from './allocate'
 import type { AllocationTransfer } from './constraints'
 import { bridgeCost, stepCost } from './costs'
-import type { StrategyPolicy } from './policy'
+import { maxSampleAgeBlocksOf, type StrategyPolicy } from './policy'
 import { explainScore, type VenueScore } from './risk'
 
 /**
@@ -109,8 +109,8 @@ export interface Plan {
 
 export class StaleSamplesError extends BaseError {
   override name = 'StaleSamplesError'
-  constructor(readonly stale: { chain: string; sampleBlock: bigint; headBlock: bigint }[], readonly maxAgeBlocks: number) {
-    super(`plan refused: samples too old (max ${maxAgeBlocks} blocks): ${stale.map((s) => `${s.chain} at block ${s.sampleBlock}, head ${s.headBlock} (${s.headBlock - s.sampleBlock} behind)`).join('; ')}`)
+  constructor(readonly stale: { chain: string; sampleBlock: bigint; headBlock: bigint; maxAgeBlocks: number }[]) {
+    super(`plan refused: samples too old: ${stale.map((s) => `${s.chain} at block ${s.sampleBlock}, head ${s.headBlock} (${s.headBlock - s.sampleBlock} behind, max ${s.maxAgeBlocks} blocks)`).join('; ')}`)
   }
 }
 
@@ -118,11 +118,12 @@ export class PlanInputError extends BaseError {
   override name = 'PlanInputError'
 }
 
-/** Throws StaleSamplesError when a chain's samples are more than policy.maxSampleAgeBlocks behind its head. */
+/** Throws StaleSamplesError when a chain's samples are more than its maxSampleAgeBlocks (policy, per chain) behind its head. */
 export function assertFresh(chains: readonly PlanChain[], policy: StrategyPolicy): void {
-  const max = BigInt(policy.maxSampleAgeBlocks)
-  const stale = chains.filter((c) => c.headBlock - c.sampleBlock > max).map((c) => ({ chain: c.name, sampleBlock: c.sampleBlock, headBlock: c.headBlock }))
-  if (stale.length) throw new StaleSamplesError(stale, policy.maxSampleAgeBlocks)
+  const stale = chains
+    .map((c) => ({ chain: c.name, sampleBlock: c.sampleBlock, headBlock: c.headBlock, maxAgeBlocks: maxSampleAgeBlocksOf(policy, c.name) }))
+    .filter((c) => c.headBlock - c.sampleBlock > BigInt(c.maxAgeBlocks))
+  if (stale.length) throw new StaleSamplesError(stale)
 }
 
 const get = (m: Amounts, id: string): bigint | undefined => (m instanceof Map ? m.get(id) : (m as Record<string, bigint>)[id])

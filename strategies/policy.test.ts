@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { chainShareCapBps, cooldownBlocksOf, defaultStrategyPolicy, gasPerStepOf, protocolShareCapBps, strategyPolicySchema } from './policy'
+import { chainShareCapBps, cooldownBlocksOf, defaultStrategyPolicy, gasPerStepOf, maxSampleAgeBlocksOf, periodBlocksOf, protocolShareCapBps, strategyPolicySchema } from './policy'
 
 describe('strategyPolicySchema', () => {
   it('has a default for everything', () => {
@@ -23,7 +23,13 @@ describe('strategyPolicySchema', () => {
     const p = strategyPolicySchema.parse({
       allocation: { maxChainShareBps: 6_000, maxChainShareBpsByChain: { base: 2_000 }, maxProtocolShareBpsByProtocol: { aave: 4_000 }, cooldownBlocksByVenue: { v: 5 } },
       costs: { gasPerStepByChain: { ethereum: 0.003 } },
+      maxSampleAgeBlocksByChain: { arbitrum: 480 },
     })
+    const periods = strategyPolicySchema.parse({ allocation: { periodBlocksByChain: { arbitrum: 345_600 } } })
+    expect(periodBlocksOf(periods, 'arbitrum')).toBe(345_600)
+    expect(periodBlocksOf(periods, 'ethereum')).toBe(7_200)
+    expect(maxSampleAgeBlocksOf(p, 'arbitrum')).toBe(480)
+    expect(maxSampleAgeBlocksOf(p, 'ethereum')).toBe(10)
     expect(chainShareCapBps(p, 'base')).toBe(2_000)
     expect(chainShareCapBps(p, 'arbitrum')).toBe(6_000)
     expect(protocolShareCapBps(p, 'aave')).toBe(4_000)

@@ -131,10 +131,42 @@ export const bridgeCostSchema = z
   })
   .prefault({})
 
+/**
+ * How a step's gas is costed (strategies/gasPrice.ts). "flat": costs.gasPerStep(ByChain) as
+ * configured. "fee-history": at plan time the strategist reads each chain's eth_feeHistory and
+ * prices gasPerStep gas at the next block's base fee + the median priority fee at
+ * priorityPercentile; a missing or stale reading holds the pool (no plan) with the reason.
+ */
+export const gasPricingSchema = z
+  .object({
+    source: z.enum(['flat', 'fee-history']).default('flat'),
+    /** Gas one step uses (custody bench: ≈275k through the Zodiac Roles module, ≈128k from an EOA). */
+    gasPerStep: z.number().int().positive().default(275_000),
+    gasPerStepByChain: z.record(z.string(), z.number().int().positive()).default({}),
+    /** Blocks of fee history read (eth_feeHistory blockCount). */
+    blocks: z.number().int().min(1).max(1024).default(20),
+    /** Priority-fee percentile asked of eth_feeHistory; the median over the blocks is used. */
+    priorityPercentile: z.number().min(0).max(100).default(50),
+    /** Priority fee (gwei) when the node returns no rewards; the base fee is never guessed. */
+    fallbackPriorityFeeGwei: z.number().min(0).default(0.01),
+    /** A reading whose newest block is further behind the chain's sampled block is stale. */
+    maxLagBlocks: z.number().int().nonnegative().default(20),
+    maxLagBlocksByChain: z.record(z.string(), z.number().int().nonnegative()).default({}),
+    /** A reading older than this is stale. */
+    maxAgeSeconds: z.number().positive().default(300),
+    /** Units of the native gas token per unit of collateral (ETH per wstETH ≈ 1.2); 1 when the collateral is priced as the native token. */
+    nativePerCollateral: z.number().positive().default(1),
+    nativePerCollateralByChain: z.record(z.string(), z.number().positive()).default({}),
+    /** Collateral units added per step (an L2's L1 data fee, which eth_feeHistory does not show). */
+    extraPerStepByChain: z.record(z.string(), z.number().min(0)).default({}),
+  })
+  .prefault({})
+
 export const costPolicySchema = z.object({
-  /** Gas per step (one deposit or one withdrawal), in collateral units, unless the chain is listed below. */
+  /** Gas per step (one deposit or one withdrawal), in collateral units, unless the chain is listed below (with gas.source "fee-history": the estimate replaces it at plan time). */
   gasPerStep: z.number().min(0).default(0.0002),
   gasPerStepByChain: z.record(z.string(), z.number().min(0)).default({}),
+  gas: gasPricingSchema,
   /** Per venue kind. The chain's idle collateral venue costs nothing (it is the collateral itself). */
   byKind: z
     .object({
@@ -166,6 +198,8 @@ export const allocationPolicySchema = z.object({
   /** At most this share of the pool's collateral moves per period (what already moved counts). */
   maxMovePerPeriodBps: bpsInt.default(2_500),
   periodBlocks: z.number().int().positive().default(7_200),
+  /** periodBlocks per chain (block times differ: 7 200 blocks are a day on Ethereum, 30 minutes on Arbitrum). */
+  periodBlocksByChain: z.record(z.string(), z.number().int().positive()).default({}),
   /** One-off move costs are amortised over this horizon. */
   horizonDays: z.number().positive().default(30),
   /** A move must improve the risk-adjusted yield by at least this, in bps per year of the moved amount. */
@@ -208,6 +242,8 @@ export const strategyPolicySchema = z.object({
   replaceAwaitingPlanBps: z.number().int().min(0).default(1_000),
   /** Plans from samples older than this many blocks (behind the chain's head) are refused. */
   maxSampleAgeBlocks: z.number().int().nonnegative().default(10),
+  /** maxSampleAgeBlocks per chain (10 blocks are 2 minutes on Ethereum, 2.5 s on Arbitrum). */
+  maxSampleAgeBlocksByChain: z.record(z.string(), z.number().int().nonnegative()).default({}),
   /**
    * A plan older than this (seconds since it was made) is never executed further: before every
    * step the executor marks it `expired` (committee plans too: their samples age while the
@@ -222,6 +258,7 @@ export type RiskPolicy = StrategyPolicy['risk']
 export type AllocationPolicy = StrategyPolicy['allocation']
 export type CostPolicy = StrategyPolicy['costs']
 export type BridgeCostPolicy = CostPolicy['bridge']
+export type GasPricingPolicy = CostPolicy['gas']
 
 /** The policy with every default (what `"strategy": {}` gives). */
 export const defaultStrategyPolicy = (): StrategyPolicy => strategyPolicySchema.parse({})
@@ -233,3 +270,5 @@ export const protocolShareCapBps = (p: StrategyPolicy, protocol: string): number
   p.allocation.maxProtocolShareBpsByProtocol[protocol] ?? p.allocation.maxProtocolShareBps
 export const cooldownBlocksOf = (p: StrategyPolicy, venueId: string): number => p.allocation.cooldownBlocksByVenue[venueId] ?? p.allocation.cooldownBlocks
 export const gasPerStepOf = (p: StrategyPolicy, chain: string): number => p.costs.gasPerStepByChain[chain] ?? p.costs.gasPerStep
+export const periodBlocksOf = (p: StrategyPolicy, chain: string): number => p.allocation.periodBlocksByChain[chain] ?? p.allocation.periodBlocks
+export const maxSampleAgeBlocksOf = (p: StrategyPolicy, chain: string): number => p.maxSampleAgeBlocksByChain[chain] ?? p.maxSampleAgeBlocks

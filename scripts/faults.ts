@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util'
 import { ROOT } from './lib/pm2'
 import { faultCases, PLANNED } from './faults/registry'
 import { plannedRow, renderSurvives, renderTable, replaceSurvives, summary } from './faults/table'
-import type { FaultCase, FaultRow, TestCase } from './faults/types'
+import type { FaultRow, TestCase } from './faults/types'
 
 const REPORT = join(ROOT, '.devnet', 'faults-report.json')
 

@@ -44,7 +44,7 @@ describe('ecosystem.config.js and devnet/ports.ts', () => {
     expect(eco.devnetApps.find((a) => a.name === 'snapshot-hub')!.env.POOLWARDEN_HUB_PORT).toBe('3300')
   })
 
-  it('every app logs to <devnet dir>/logs/<app>.log, rotated (file, size and count in its env); anvils quiet, history bounded', async () => {
+  it('every app logs to <devnet dir>/logs/<app>.log, rotated (file, size and count in its env); anvils quiet', async () => {
     const eco = await ecosystem({ POOLWARDEN_DEVNET_PORTS: '23400', POOLWARDEN_DEVNET_DIR: '.devnet/ports-test', POOLWARDEN_CONFIG: undefined })
     const apps = [...eco.devnetApps, ...eco.agentApps]
     expect(apps.length).toBeGreaterThan(10)
@@ -58,7 +58,6 @@ describe('ecosystem.config.js and devnet/ports.ts', () => {
     }
     for (const a of eco.devnetApps.filter((x) => x.name.startsWith('anvil-'))) {
       expect(a.args).toContain('--quiet')
-      expect(a.args).toContain('--prune-history')
     }
   })
 })

@@ -94,11 +94,12 @@ const devnetEnv = {
 }
 
 /**
- * anvil for long runs: no log line per RPC call or block (--quiet), and a bounded state history
- * (--prune-history: at most that many historical states in memory, none written to disk), which
- * also bounds how far back a read at an old block can go. Measured: bench/soak.ts.
+ * anvil for long runs: no log line per RPC call or block (--quiet: ~30,000 lines in 11 minutes
+ * before). Its state-history options do not bound its memory (measured on anvil 1.7.1, see
+ * bench/soak.ts and the README: `--prune-history <N>` grows like the default, the bare flag keeps
+ * no past state at all, so the watcher's read one block behind the head fails).
  */
-const ANVIL_LONG_RUN = ['--quiet', '--prune-history', String(Number(process.env.POOLWARDEN_ANVIL_HISTORY?.trim() || 0) || 7200)]
+const ANVIL_LONG_RUN = ['--quiet']
 
 /** The devnet's own processes: anvil chains and the market simulator. */
 export const devnetApps = devnet

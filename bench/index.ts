@@ -32,8 +32,11 @@ async function isolated<T>(devnet: LocalDevnet, section: () => Promise<T>): Prom
   }
 }
 import { benchCustodyGas } from './custody'
+import { benchSoak } from './soak'
 
-const only = process.argv.slice(2)
+const argv = process.argv.slice(2)
+const minutesAt = argv.indexOf('--minutes')
+const only = argv.filter((a, i) => !a.startsWith('--') && i !== minutesAt + 1)
 const want = (name: string) => only.length === 0 || only.includes(name)
 
 async function main() {
@@ -93,6 +96,12 @@ async function main() {
     } finally {
       await devnet.stop()
     }
+  }
+  // The soak runs only when asked for (an hour by default): `npm run bench -- soak [--minutes N]`.
+  if (only.includes('soak')) {
+    const minutes = minutesAt >= 0 ? Number(argv[minutesAt + 1]) : 60
+    if (!Number.isInteger(minutes) || minutes < 1) throw new Error(`--minutes: expected a whole number of minutes ≥ 1, got "${argv[minutesAt + 1]}"`)
+    await benchSoak({ minutes })
   }
   if (want('memory')) {
     const { figures, startedByBench } = await benchMemory()

@@ -1,7 +1,7 @@
 /**
  * PM2 entry of the devnet's delegators (`delegators`, devnet only). Seeds the governance world of
  * the scenario on the local hub and the devnet PoolGovernor (idempotent: a restart seeds nothing
- * twice; retried until the hub answers), then runs the delegator actor on the pool's signalling
+ * twice; it first waits until the hub answers), then runs the delegator actor on the pool's signalling
  * space: votes, revotes and refused bad inputs over time (devnet/governance/delegators.ts).
  * Env: POOLWARDEN_CONFIG (hub URLs from governance.snapshot), POOLWARDEN_SCENARIO (default calm),
  * POOLWARDEN_DEPLOYMENT (default .devnet/deployment.json).
@@ -14,6 +14,7 @@ import { readDeployment } from '../deploy'
 import { loadScenario } from '../scenario'
 import { createDelegatorActor, delegatorIdentities } from './delegators'
 import { seedGovernance } from './seed'
+import { waitForHttp } from '../ready'
 
 async function main(): Promise<void> {
   const logger = createLogger({ agent: 'delegators' })
@@ -29,6 +30,16 @@ async function main(): Promise<void> {
   }
   const hubUrl = config.governance.snapshot.sequencerUrl.replace(/\/$/, '')
   const t0 = Math.floor(Date.parse(deployment.deployedAt) / 1000)
+  // Wait for the hub to answer before seeding (npm start starts it first and waits too; a restart
+  // of the hub alone lands here), instead of failing and retrying blind.
+  logger.info({ hub: hubUrl }, 'waiting for the Snapshot hub to answer')
+  await waitForHttp('the Snapshot hub', config.governance.snapshot.graphqlUrl, {
+    timeoutMs: 24 * 3_600_000,
+    signal: shutdown.signal,
+    init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' },
+  }).catch((err: unknown) => {
+    if (!shutdown.signal.aborted) throw err
+  })
   for (let attempt = 1; !shutdown.signal.aborted; attempt++) {
     try {
       const seeded = await seedGovernance({ hubUrl, deployment, governance: gov, t0 })
@@ -43,7 +54,7 @@ async function main(): Promise<void> {
       )
       break
     } catch (err) {
-      logger.warn({ attempt, err: describeError(err) }, 'seeding failed (hub not up yet?): retrying')
+      logger.warn({ attempt, err: describeError(err) }, 'seeding failed: retrying')
       await sleep(Math.min(10_000, 500 * attempt), shutdown.signal)
     }
   }

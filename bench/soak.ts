@@ -1,0 +1,165 @@
+/**
+ * `npm run bench -- soak [--minutes N]` (default 60): the whole network (`npm start -- --scenario
+ * stress`) on a network of its own — ports POOLWARDEN_DEVNET_PORTS (default
+ * POOLWARDEN_BENCH_PORT + 200, else 28745), data in .devnet/soak, a private PM2_HOME — sampled
+ * every minute: resident memory of every app and of the PM2 daemon (from /proc), log bytes (every
+ * file of the log directory, rotated ones included), store bytes (every SQLite file with its WAL).
+ * At the end: growth of every app after minute 10 (target: none over 10 %), the devnet's peak
+ * (target: under 1.2 GB), the logs against their rotation bounds, and the alerts the stress
+ * scenario's shocks do not explain (target: 0). Stops the network it started.
+ */
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { loadConfig } from '../config/load'
+import { shockWindows } from '../devnet/market'
+import { loadScenario } from '../devnet/scenario'
+import { openStore } from '../store'
+import { ROOT } from '../scripts/lib/pm2'
+import { environOf, pm2Apps, pm2DaemonPid } from '../scripts/lib/procs'
+
+const MB = 1024 * 1024
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : 0
+  } catch {
+    return 0
+  }
+}
+
+const run = (args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> =>
+  new Promise((resolve) => {
+    const child = spawn('npm', args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+    child.on('exit', (code) => resolve({ code, out }))
+  })
+
+interface Sample {
+  minute: number
+  rss: Record<string, number>
+  totalMb: number
+  logBytes: number
+  biggestLog: { file: string; bytes: number }
+  storeBytes: number
+}
+
+/** The dedup key a stress shock opens (as watch/stress.devnet.test.ts expects). */
+function shockKey(kind: string, venueId: string, config: ReturnType<typeof loadConfig>): string | undefined {
+  const v = config.venues.find((x) => x.id === venueId)
+  if (!v) return undefined
+  const rule = { depeg: 'depeg', pause: 'paused', apyCollapse: 'apy-drop', slash: 'slashing', utilisationSpike: 'liquidity' }[kind]
+  if (kind === 'depeg') return v.pegFeed ? `depeg:${v.chain}:${v.pegFeed.toLowerCase()}` : undefined
+  return rule ? `${rule}:${v.chain}:${venueId}` : undefined
+}
+
+export async function benchSoak(opts: { minutes: number; log?: (line: string) => void }): Promise<string[]> {
+  const log = opts.log ?? ((l: string) => console.log(l))
+  const base = Number(process.env.POOLWARDEN_DEVNET_PORTS ?? (process.env.POOLWARDEN_BENCH_PORT ? Number(process.env.POOLWARDEN_BENCH_PORT) + 200 : 28745))
+  const pm2Home = process.env.POOLWARDEN_SOAK_PM2_HOME ?? mkdtempSync(join(tmpdir(), 'pm2-soak-'))
+  const devnetDirEnv = join('.devnet', 'soak')
+  const devnetDir = join(ROOT, devnetDirEnv)
+  const env: NodeJS.ProcessEnv = { ...process.env, PM2_HOME: pm2Home, POOLWARDEN_DEVNET_PORTS: String(base), POOLWARDEN_DEVNET_DIR: devnetDirEnv }
+  delete env.POOLWARDEN_CONFIG
+  const lines: string[] = []
+  const say = (l: string) => {
+    lines.push(l)
+    log(l)
+  }
+  say(`\n## Soak: the whole network on the stress scenario for ${opts.minutes} min (ports from ${base}, PM2_HOME ${pm2Home})`)
+  const t0 = Date.now()
+  const started = await run(['start', '--', '--scenario', 'stress'], env)
+  if (started.code !== 0) {
+    await run(['stop'], env)
+    throw new Error(`npm start failed (exit ${started.code}):\n${started.out.split('\n').slice(-15).join('\n')}`)
+  }
+  say(`started in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
+  const config = loadConfig({ path: join(devnetDir, 'config.json') })
+  const logDir = join(devnetDir, 'logs')
+  const samples: Sample[] = []
+  const names = new Map<number, string>()
+  const sample = (minute: number): Sample => {
+    const rss: Record<string, number> = {}
+    for (const p of pm2Apps(pm2Home)) {
+      const name = names.get(p.pid) ?? environOf(p.pid).get('name') ?? String(p.pid)
+      names.set(p.pid, name)
+      rss[name] = rssMb(p.pid)
+    }
+    const daemon = pm2DaemonPid(pm2Home)
+    if (daemon) rss['pm2 daemon'] = rssMb(daemon)
+    let logBytes = 0
+    let biggestLog = { file: '', bytes: 0 }
+    for (const f of existsSync(logDir) ? readdirSync(logDir) : []) {
+      const bytes = statSync(join(logDir, f)).size
+      logBytes += bytes
+      if (bytes > biggestLog.bytes) biggestLog = { file: f, bytes }
+    }
+    let storeBytes = 0
+    for (const f of readdirSync(devnetDir)) if (/\.sqlite(-wal|-shm)?$/.test(f)) storeBytes += statSync(join(devnetDir, f)).size
+    const totalMb = Object.values(rss).reduce((a, b) => a + b, 0)
+    return { minute, rss, totalMb, logBytes, biggestLog, storeBytes }
+  }
+  try {
+    const tStart = Date.now()
+    for (let m = 0; m <= opts.minutes; m++) {
+      await sleep(Math.max(0, tStart + m * 60_000 - Date.now()))
+      const s = sample(m)
+      samples.push(s)
+      say(
+        `min ${String(m).padStart(3)}  devnet ${s.totalMb.toFixed(0).padStart(5)} MB  logs ${(s.logBytes / MB).toFixed(2).padStart(6)} MB (largest ${s.biggestLog.file} ${(s.biggestLog.bytes / MB).toFixed(2)} MB)  store ${(s.storeBytes / MB).toFixed(2).padStart(6)} MB  ` +
+          Object.entries(s.rss)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([n, v]) => `${n} ${v.toFixed(0)}`)
+            .join(', '),
+      )
+    }
+    // ── verdicts ──────────────────────────────────────────────────────────────────────────
+    const ref = samples.find((s) => s.minute === 10) ?? samples[0]!
+    const last = samples.at(-1)!
+    say('')
+    say(`memory per app, minute ${ref.minute} → minute ${last.minute} (target after minute 10: no app grows more than 10 %):`)
+    let worst = { name: '', pct: -Infinity }
+    for (const name of Object.keys(last.rss).sort()) {
+      const a = ref.rss[name]
+      const b = last.rss[name]!
+      const pct = a ? ((b - a) / a) * 100 : NaN
+      if (pct > worst.pct) worst = { name, pct }
+      say(`  ${name.padEnd(18)} ${a?.toFixed(0) ?? '—'} → ${b.toFixed(0)} MB  ${Number.isNaN(pct) ? '(new since)' : `${pct >= 0 ? '+' : ''}${pct.toFixed(1)} %`}${pct > 10 ? '  ← over 10 %' : ''}`)
+    }
+    const peak = Math.max(...samples.map((s) => s.totalMb))
+    say(`largest growth: ${worst.name} ${worst.pct >= 0 ? '+' : ''}${worst.pct.toFixed(1)} %${opts.minutes < 11 ? ' (run shorter than 11 minutes: measured from minute 0, so start-up is included)' : ''}; target ≤ 10 %: ${worst.pct <= 10 ? 'met' : 'NOT met'}`)
+    say(`devnet peak ${peak.toFixed(0)} MB, at the end ${last.totalMb.toFixed(0)} MB; target < 1229 MB (1.2 GB): ${peak < 1.2 * 1024 ? 'met' : 'NOT met'}`)
+    const bound = config.logs.maxBytes
+    const files = readdirSync(logDir)
+    const overs = files.filter((f) => statSync(join(logDir, f)).size > bound * 1.1)
+    const apps = new Set(files.map((f) => f.replace(/\.log(\.\d+)?$/, '')))
+    const maxKept = Math.max(0, ...files.map((f) => Number(/\.log\.(\d+)$/.exec(f)?.[1] ?? 0)))
+    say(`logs: ${(last.logBytes / MB).toFixed(2)} MB in ${files.length} files for ${apps.size} apps; bound per app ${((config.logs.keep + 1) * bound) / MB} MB (logs.maxBytes ${(bound / MB).toFixed(1)} MB × (keep ${config.logs.keep} + 1)); files over maxBytes (+10 %): ${overs.length ? overs.join(', ') : 'none'}; rotated files kept at most ${maxKept}: ${overs.length === 0 && maxKept <= config.logs.keep ? 'within bounds' : 'OUT of bounds'}`)
+    say(`store: ${(ref.storeBytes / MB).toFixed(2)} MB at minute ${ref.minute} → ${(last.storeBytes / MB).toFixed(2)} MB (${(((last.storeBytes - ref.storeBytes) / MB / Math.max(1, last.minute - ref.minute)) * 60).toFixed(1)} MB/h)`)
+    // Alerts the scenario's shocks do not explain.
+    const scenario = await loadScenario('stress')
+    const expected = new Set(shockWindows(scenario).flatMap((w) => shockKey(w.kind, w.venue, config) ?? []))
+    const store = await openStore({ path: join(ROOT, config.store.path) })
+    try {
+      const alerts = (await store.alerts.recent(1_000_000)).filter((a) => a.kind === 'open')
+      const alarms = alerts.filter((a) => a.severity !== 'info')
+      const unexplained = alarms.filter((a) => !expected.has(a.dedupKey))
+      const byRule = new Map<string, number>()
+      for (const a of unexplained) byRule.set(`${a.rule} (${a.dedupKey})`, (byRule.get(`${a.rule} (${a.dedupKey})`) ?? 0) + 1)
+      const shockHits = alarms.filter((a) => expected.has(a.dedupKey)).length
+      say(`alerts: ${alarms.length} warning/critical opened (${shockHits} by the scenario's ${expected.size} shocks), ${alerts.length - alarms.length} info; not caused by a shock: ${unexplained.length} (target 0)${unexplained.length ? `: ${[...byRule].map(([k, n]) => `${n}× ${k}`).join('; ')}` : ''}`)
+    } finally {
+      await store.close()
+    }
+    return lines
+  } finally {
+    const stopped = await run(['stop'], env)
+    say(`stopped: ${stopped.out.trim().split('\n').at(-1)}`)
+    if (!process.env.POOLWARDEN_SOAK_PM2_HOME) rmSync(pm2Home, { recursive: true, force: true })
+  }
+}

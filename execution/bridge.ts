@@ -417,6 +417,12 @@ export async function completeTransfer(deps: BridgeDeps, id: string): Promise<Tr
     delay = Math.min(max, delay * 2)
   }
 
+  /** Failed or cancelled redeem intents since a person last released the transfer. */
+  async function failedRedeems(t: Transfer, prefix: string): Promise<number> {
+    const since = t.releasedAt ?? -1
+    return (await store.intents.list({ keyPrefix: prefix })).filter((i) => (i.status === 'failed' || i.status === 'cancelled') && i.createdAt > since).length
+  }
+
   /** Bounded retries: after redeemMaxAttempts failed redeem txs nothing more is sent; one alert, a person decides. */
   async function holdForOperator(t: Transfer, tried: number, last: string): Promise<null> {
     const reason = `the redeem on ${t.destChain} failed ${tried} time(s) (execution.redeemMaxAttempts = ${maxRedeems}); last: ${last}. The VAA is kept: redeem it by hand (completeTransfer on the ${t.destChain} token bridge) or fix the cause and release the transfer`
@@ -454,9 +460,9 @@ export async function completeTransfer(deps: BridgeDeps, id: string): Promise<Tr
       if (last && last.status !== 'failed' && last.status !== 'cancelled') intent = await sender.send({ key: last.key, to: last.to, data: last.data, value: last.value })
       else if (await port.isCompleted(t.destChain, vaa)) {
         log.info('transfer already complete on the destination: not redeemed again')
-      } else if (n >= maxRedeems) {
-        // Every earlier redeem failed and the cap is reached (e.g. lowered since): nothing more is sent.
-        return holdForOperator(t, n, last?.error ?? 'failed')
+      } else if ((await failedRedeems(t, prefix)) >= maxRedeems) {
+        // The cap is reached (e.g. lowered since the last attempt): nothing more is sent.
+        return holdForOperator(t, await failedRedeems(t, prefix), last?.error ?? 'failed')
       } else {
         const txs = await port.redeemTxs(t.destChain, vaa, pool)
         const main = txs.find((x) => x.label === 'redeem')
@@ -469,7 +475,7 @@ export async function completeTransfer(deps: BridgeDeps, id: string): Promise<Tr
       if (!(await port.isCompleted(t.destChain, vaa))) {
         await store.transfers.recordError(id, `redeem failed: ${err.message}`)
         // Bounded: after redeemMaxAttempts failed redeem txs nothing more is sent; a person decides.
-        const tried = (await store.intents.list({ keyPrefix: prefix })).filter((i) => i.status === 'failed' || i.status === 'cancelled').length
+        const tried = await failedRedeems(t, prefix)
         if (tried >= maxRedeems) return holdForOperator(t, tried, err.message)
         await store.alerts.raise({
           dedupKey: bridgeStuckAlertKey(id),

@@ -64,6 +64,8 @@ export interface Transfer {
    * why, and what a person should do. Nothing more is sent for it until `release` clears it.
    */
   heldReason: string | null
+  /** When a person last released it (ms): only redeem attempts after this count towards the cap. */
+  releasedAt: number | null
   createdAt: number
   initiatedAt: number | null
   vaaAt: number | null
@@ -96,7 +98,7 @@ export interface TransfersQueries {
   clearError(id: string, at?: number): Promise<void>
   /** Leaves the transfer for a person: no more automatic retries (`heldReason`); false when already held or landed. */
   hold(id: string, reason: string, at?: number): Promise<boolean>
-  /** A person's decision to let the executor retry a held transfer (its earlier attempts stay). */
+  /** A person's decision to let the executor retry a held transfer: a fresh budget of redeemMaxAttempts (earlier attempts stay recorded). */
   release(id: string, at?: number): Promise<boolean>
   /** Collateral in flight per destination chain (raw destination units): initiated and vaa_signed transfers. */
   inFlightByChain(): Promise<Map<string, bigint>>
@@ -125,6 +127,7 @@ interface TransferRow {
   attempts: number
   last_error: string | null
   held_reason: string | null
+  released_at: number | null
   created_at: number
   initiated_at: number | null
   vaa_at: number | null
@@ -162,6 +165,7 @@ function fromRow(r: TransferRow): Transfer {
     attempts: num(r.attempts),
     lastError: optStr(r.last_error),
     heldReason: optStr(r.held_reason),
+    releasedAt: r.released_at == null ? null : num(r.released_at),
     createdAt: num(r.created_at),
     initiatedAt: optNum(r.initiated_at),
     vaaAt: optNum(r.vaa_at),
@@ -287,7 +291,7 @@ export function createTransfers(db: Db, fence: FenceRef = {}): TransfersQueries 
     },
 
     async release(id, at = Date.now()) {
-      const r = await db.run('UPDATE transfers SET held_reason = NULL, updated_at = ? WHERE id = ? AND held_reason IS NOT NULL', [at, id])
+      const r = await db.run('UPDATE transfers SET held_reason = NULL, released_at = ?, updated_at = ? WHERE id = ? AND held_reason IS NOT NULL', [at, at, id])
       return r.changes > 0
     },
 

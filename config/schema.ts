@@ -256,6 +256,12 @@ export const execution = z
     bridgeWaitSeconds: z.number().int().positive().max(3_600).default(30),
     /** Signed attempts of one tx (first + same-nonce replacements) before a stuck tx raises an alert and waits. */
     txMaxAttempts: z.number().int().positive().max(50).default(6),
+    /**
+     * Redeem txs of one cross-chain transfer (completeTransfer on the destination) that may fail
+     * before the transfer is left for a person: one critical alert, the plan stops, the VAA and
+     * the funds in flight are kept, nothing more is sent until a person releases it.
+     */
+    redeemMaxAttempts: z.number().int().positive().max(20).default(3),
     /** RPC attempts for a transient failure before the endpoint counts as unavailable for this request. */
     rpcAttempts: z.number().int().positive().max(20).default(4),
     /** Gas limit = estimate × (1 + gasPadPercent / 100) + gasPadExtra: the tx runs a block after the estimate and interest-accruing venues need more. */

@@ -1,6 +1,6 @@
 import { getAddress, type Address, type Hex } from 'viem'
 import type { Config } from '../config/schema'
-import { describeError, RetryableError } from '../core/errors'
+import { BaseError, describeError, RetryableError } from '../core/errors'
 import { childLogger, type Logger } from '../core/logger'
 import { sleep } from '../core/shutdown'
 import type { Store, Transfer } from '../store'
@@ -110,7 +110,16 @@ export class BridgeWaitingError extends RetryableError {
   override name = 'BridgeWaitingError'
 }
 
+/**
+ * The transfer was left for a person (a redeem failed `execution.redeemMaxAttempts` times):
+ * nothing more is sent for it until a person releases it (store.transfers.release).
+ */
+export class TransferHeldError extends BaseError {
+  override name = 'TransferHeldError'
+}
+
 export const bridgeStuckAlertKey = (id: string) => `bridge-stuck:${id}`
+export const bridgeRedeemHeldAlertKey = (id: string) => `bridge-redeem-held:${id}`
 export const bridgeUnreachableAlertKey = (id: string) => `bridge-unreachable:${id}`
 export const bridgeBadVaaAlertKey = (id: string) => `bridge-bad-vaa:${id}`
 
@@ -233,8 +242,14 @@ export async function runRedeemStep(deps: BridgeDeps, planId: string, step: Plan
   if (found.state === 'failed') return { status: 'failed', error: found.lastError ?? 'transfer failed', transfer: found }
   if (found.state === 'pending') return { status: 'failed', error: `redeem step ${step.idx}: transfer ${found.id} has not left ${found.sourceChain}` }
   if (found.destChain !== step.chain) return { status: 'failed', error: `redeem step ${step.idx} is on ${step.chain}; transfer ${found.id} goes to ${found.destChain}` }
-  const transfer = await completeTransfer(deps, found.id)
-  return { status: 'ok', transfer }
+  try {
+    const transfer = await completeTransfer(deps, found.id)
+    return { status: 'ok', transfer }
+  } catch (err) {
+    // Left for a person: the plan stops here (its transfer keeps its VAA and says why).
+    if (err instanceof TransferHeldError) return { status: 'failed', error: err.message, transfer: (await store.transfers.get(found.id))! }
+    throw err
+  }
 }
 
 /** Drives an initiated transfer to redeemed (see runRedeemStep). Also used for transfers found open at start. */
@@ -311,10 +326,12 @@ export async function completeTransfer(deps: BridgeDeps, id: string): Promise<Tr
     })
   }
 
+  const maxRedeems = config.execution.redeemMaxAttempts
   for (;;) {
     const t = (await store.transfers.get(id))!
     if (t.state === 'redeemed' || t.state === 'deposited') return landed(t)
     if (t.state === 'pending' || t.state === 'failed') throw new Error(`transfer ${id} is ${t.state}: nothing to complete`)
+    if (t.heldReason !== null) throw new TransferHeldError(`transfer ${id} is left for an operator: ${t.heldReason}`)
     let progressed = false
     if (t.state === 'initiated') {
       let vaa: Hex | null = null
@@ -399,6 +416,31 @@ export async function completeTransfer(deps: BridgeDeps, id: string): Promise<Tr
     delay = Math.min(max, delay * 2)
   }
 
+  /** Failed or cancelled redeem intents since a person last released the transfer. */
+  async function failedRedeems(t: Transfer, prefix: string): Promise<number> {
+    const since = t.releasedAt ?? -1
+    return (await store.intents.list({ keyPrefix: prefix })).filter((i) => (i.status === 'failed' || i.status === 'cancelled') && i.createdAt > since).length
+  }
+
+  /** Bounded retries: after redeemMaxAttempts failed redeem txs nothing more is sent; one alert, a person decides. */
+  async function holdForOperator(t: Transfer, tried: number, last: string): Promise<null> {
+    const reason = `the redeem on ${t.destChain} failed ${tried} time(s) (execution.redeemMaxAttempts = ${maxRedeems}); last: ${last}. The VAA is kept: redeem it by hand (completeTransfer on the ${t.destChain} token bridge) or fix the cause and release the transfer`
+    if (await store.transfers.hold(id, reason)) {
+      log.error({ attempts: tried }, 'redeem retries exhausted: the transfer is left for an operator')
+      await store.alerts.raise({
+        dedupKey: bridgeRedeemHeldAlertKey(id),
+        agent,
+        chain: t.destChain,
+        rule: 'bridge-redeem-held',
+        subject: id,
+        severity: 'critical',
+        title: `Transfer ${id}: redeem on ${t.destChain} failed ${tried} times, left for an operator`,
+        body: `${reason}. Nothing more is sent for it; the funds stay in flight, not given up.`,
+      })
+    }
+    return null
+  }
+
   /** One redeem attempt; the transfer redeemed, or null to wait (a redeem tx failed without completing the transfer). */
   async function redeem(t: Transfer): Promise<Transfer | null> {
     const vaa = t.vaa as Hex
@@ -417,6 +459,9 @@ export async function completeTransfer(deps: BridgeDeps, id: string): Promise<Tr
       if (last && last.status !== 'failed' && last.status !== 'cancelled') intent = await sender.send({ key: last.key, to: last.to, data: last.data, value: last.value })
       else if (await port.isCompleted(t.destChain, vaa)) {
         log.info('transfer already complete on the destination: not redeemed again')
+      } else if ((await failedRedeems(t, prefix)) >= maxRedeems) {
+        // The cap is reached (e.g. lowered since the last attempt): nothing more is sent.
+        return holdForOperator(t, await failedRedeems(t, prefix), last?.error ?? 'failed')
       } else {
         const txs = await port.redeemTxs(t.destChain, vaa, pool)
         const main = txs.find((x) => x.label === 'redeem')
@@ -428,6 +473,9 @@ export async function completeTransfer(deps: BridgeDeps, id: string): Promise<Tr
       // The redeem reverted or was refused in pre-flight: maybe someone else redeemed it meanwhile.
       if (!(await port.isCompleted(t.destChain, vaa))) {
         await store.transfers.recordError(id, `redeem failed: ${err.message}`)
+        // Bounded: after redeemMaxAttempts failed redeem txs nothing more is sent; a person decides.
+        const tried = await failedRedeems(t, prefix)
+        if (tried >= maxRedeems) return holdForOperator(t, tried, err.message)
         await store.alerts.raise({
           dedupKey: bridgeStuckAlertKey(id),
           agent,

@@ -91,7 +91,7 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps): LeaseKeeper {
           held = { role, holder, token: r.lease.token }
           store.leases.setFence(held, lose)
           timer = setInterval(() => void renew(), Math.max(50, Math.floor(ttlMs / 3)))
-          logger.info({ role, holder, token: r.lease.token }, `lease ${role} taken: this instance is active`)
+          logger.info({ role, holder, fencingToken: r.lease.token }, `lease ${role} taken: this instance is active`)
           return true
         }
         if (reported !== r.lease.holder) {

@@ -59,6 +59,13 @@ export interface Transfer {
   destBlock: bigint | null
   attempts: number
   lastError: string | null
+  /**
+   * Set when the executor stopped retrying (a redeem reverted `execution.redeemMaxAttempts` times):
+   * why, and what a person should do. Nothing more is sent for it until `release` clears it.
+   */
+  heldReason: string | null
+  /** When a person last released it (ms): only redeem attempts after this count towards the cap. */
+  releasedAt: number | null
   createdAt: number
   initiatedAt: number | null
   vaaAt: number | null
@@ -89,6 +96,10 @@ export interface TransfersQueries {
   recordError(id: string, error: string, at?: number): Promise<void>
   /** Clears the last error (the transfer progressed). */
   clearError(id: string, at?: number): Promise<void>
+  /** Leaves the transfer for a person: no more automatic retries (`heldReason`); false when already held or landed. */
+  hold(id: string, reason: string, at?: number): Promise<boolean>
+  /** A person's decision to let the executor retry a held transfer: a fresh budget of redeemMaxAttempts (earlier attempts stay recorded). */
+  release(id: string, at?: number): Promise<boolean>
   /** Collateral in flight per destination chain (raw destination units): initiated and vaa_signed transfers. */
   inFlightByChain(): Promise<Map<string, bigint>>
 }
@@ -115,6 +126,8 @@ interface TransferRow {
   dest_block: number | null
   attempts: number
   last_error: string | null
+  held_reason: string | null
+  released_at: number | null
   created_at: number
   initiated_at: number | null
   vaa_at: number | null
@@ -151,6 +164,8 @@ function fromRow(r: TransferRow): Transfer {
     destBlock: r.dest_block === null ? null : intFromDb(r.dest_block, 'transfers.dest_block'),
     attempts: num(r.attempts),
     lastError: optStr(r.last_error),
+    heldReason: optStr(r.held_reason),
+    releasedAt: r.released_at == null ? null : num(r.released_at),
     createdAt: num(r.created_at),
     initiatedAt: optNum(r.initiated_at),
     vaaAt: optNum(r.vaa_at),
@@ -268,6 +283,16 @@ export function createTransfers(db: Db, fence: FenceRef = {}): TransfersQueries 
 
     async clearError(id, at = Date.now()) {
       await db.run('UPDATE transfers SET last_error = NULL, updated_at = ? WHERE id = ? AND last_error IS NOT NULL', [at, id])
+    },
+
+    async hold(id, reason, at = Date.now()) {
+      const r = await db.run("UPDATE transfers SET held_reason = ?, updated_at = ? WHERE id = ? AND held_reason IS NULL AND state IN ('initiated', 'vaa_signed')", [reason, at, id])
+      return r.changes > 0
+    },
+
+    async release(id, at = Date.now()) {
+      const r = await db.run('UPDATE transfers SET held_reason = NULL, released_at = ?, updated_at = ? WHERE id = ? AND held_reason IS NOT NULL', [at, at, id])
+      return r.changes > 0
     },
 
     async inFlightByChain() {

@@ -12,3 +12,10 @@ CREATE TABLE leases (
   taken_at    INTEGER NOT NULL,
   renewed_at  INTEGER NOT NULL
 );
+
+-- Bounded retries (issue 16 item 5): a transfer whose redeem reverted execution.redeemMaxAttempts
+-- times is left for a person: why (and what to do) is held here, and nothing more is sent for it
+-- until a person releases it (released_at: only redeems after it count towards the cap again).
+-- Its state (vaa_signed) and VAA are kept: the funds are not given up.
+ALTER TABLE transfers ADD COLUMN held_reason TEXT;
+ALTER TABLE transfers ADD COLUMN released_at INTEGER;

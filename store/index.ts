@@ -1,5 +1,6 @@
 export { openStore, type OpenStoreOptions, type Store } from './db.js'
 export { StoreBusyError, StoreError } from './errors.js'
+export type { StoreSize } from './size.js'
 export type { AlertsQueries } from './alerts.js'
 export type { ApprovalsQueries } from './approvals.js'
 export type { AuditQueries } from './audit.js'

@@ -12,6 +12,8 @@ import { benchAllocation, formatAllocationBench } from './allocation'
 import { signatureBenchSection } from './signatures'
 import { benchCrossChain } from './crossChain'
 import { benchBacktest } from './backtest'
+import { benchHistory, formatHistoryBench } from './history'
+import { quietOnClosedPipe } from '../scripts/lib/cli'
 import { createTestClient, http } from 'viem'
 import type { LocalDevnet } from '../devnet/local'
 
@@ -46,6 +48,11 @@ async function main() {
   }
   if (want('signatures')) for (const line of await signatureBenchSection()) console.log(line)
   if (want('backtest')) for (const line of await benchBacktest()) console.log(line)
+  if (want('history')) {
+    // Hook for the dashboard's server timing over the compacted stores (added on merge): pass
+    // `onStore: async (store, chain) => { … time the 30-day overview and venue pages … }`.
+    for (const line of formatHistoryBench(await benchHistory())) console.log(line)
+  }
   if (want('rpc') || want('alert') || want('plan')) {
     const devnet = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_BENCH_PORT ?? 28545), custody: 'eoa' })
     try {
@@ -114,6 +121,7 @@ async function main() {
   }
 }
 
+quietOnClosedPipe()
 main().then(
   () => process.exit(0),
   (err) => {

@@ -217,8 +217,12 @@ export const watch = z
      * minSampleIntervalSeconds on faster ones. Blocks with an alert-worthy change are always stored.
      */
     sampleEverySeconds: z.number().nonnegative().optional(),
-    /** The default cadence of chains with blocks faster than 2 s (Arbitrum: 4 blocks/s), seconds. */
-    minSampleIntervalSeconds: z.number().positive().default(2),
+    /**
+     * The default cadence of chains with blocks faster than 2 s (Arbitrum: 4 blocks/s), seconds.
+     * 6 s keeps the mainnet profile under 100 MB a day (`npm run bench -- history`: Base's 2 s
+     * blocks, stored every block, take 60 % of it).
+     */
+    minSampleIntervalSeconds: z.number().positive().default(6),
   })
   .superRefine((w, ctx) => {
     if (w.minApySpanSeconds > w.apyWindowSeconds) {

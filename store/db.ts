@@ -19,6 +19,7 @@ import { createPositions, type PositionsQueries } from './positions.js'
 import { createSamples, type SamplesQueries } from './samples.js'
 import { createTransfers, type TransfersQueries } from './transfers.js'
 import { openDb } from './sqlite.js'
+import { storeSize, type StoreSize } from './size.js'
 import { createTelegram, type TelegramQueries } from './telegram.js'
 
 export interface OpenStoreOptions {
@@ -80,6 +81,8 @@ export interface Store {
    * of network I/O: it holds the database's write lock.
    */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>
+  /** Bytes in use by table and index (SQLite's dbstat), and free pages. */
+  size(): Promise<StoreSize>
   /** Waits for running statements, then closes the connection. Idempotent. */
   close(): Promise<void>
 }
@@ -119,6 +122,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     transfers: createTransfers(db, fence),
     leases: createLeases(db, fence),
     transaction: (fn) => db.transaction(() => fn(store)),
+    size: () => storeSize(db),
     close: () => db.close(),
   }
   return Object.freeze(store)

@@ -1,6 +1,7 @@
 export { openStore, type OpenStoreOptions, type Store } from './db.js'
 export { LeaseLostError, StoreBusyError, StoreError } from './errors.js'
 export type { AcquireResult, Fence, Lease, LeasesQueries } from './leases.js'
+export type { StoreSize } from './size.js'
 export type { AlertsQueries } from './alerts.js'
 export type { ApprovalsQueries } from './approvals.js'
 export type { AuditQueries } from './audit.js'

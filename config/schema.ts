@@ -4,6 +4,7 @@ import { strategyPolicySchema } from '../strategies/policy'
 import { telegramConfig, telegramCrossFieldIssues } from './telegram'
 import { wormholeConfig } from './wormhole'
 import { custodyConfig, custodyCrossFieldIssues } from './custody'
+import { webConfig } from './web'
 
 /**
  * The configuration of a poolwarden network. Parsed once at start (config/load.ts), frozen,
@@ -292,6 +293,8 @@ export const configSchema = z
     wormhole: wormholeConfig.optional(),
     /** custody: "eoa" (default) or "safe" — the pool in a Safe, the executor inside a Zodiac Roles role (config/custody.ts). */
     custody: custodyConfig.prefault({}),
+    /** web: the read-only dashboard's bind address and port, chart points, table rows (config/web.ts). */
+    web: webConfig.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     for (const issue of crossFieldIssues(cfg)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })

@@ -4,17 +4,14 @@
  * Every page loads without a console error, its charts draw points with uPlot, an export
  * downloads the rows the page shows, and a screenshot of each page is kept in test-artifacts/web/.
  */
-import { mkdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { readFileSync } from 'node:fs'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { recomputeFromReceipt } from '../governance/receipt'
 import { openTempStore } from '../store/testing'
 import { createWebApp, startWebServer, type WebServer } from './server'
-import { DELEGATOR_BAD_SIG, DELEGATOR_COUNTED, T0, dashboardConfig, fillDashboardStore } from './testing'
-
-const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'web')
-export const CHROMIUM = process.env.POOLWARDEN_CHROMIUM ?? '/usr/bin/chromium'
+import { charts, download, launch, openPage, screenshot, shownCells, tableText } from './testing/browser'
+import { DELEGATOR_BAD_SIG, DELEGATOR_COUNTED, T0, dashboardConfig, fillDashboardStore } from './testing/world'
 
 let browser: Browser
 let server: WebServer
@@ -27,8 +24,7 @@ beforeAll(async () => {
   ids = await fillDashboardStore(t.store)
   const config = dashboardConfig(t.path)
   server = await startWebServer(createWebApp({ config, store: t.store, now: () => T0 * 1000 }), { host: '127.0.0.1', port: 0 })
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
-  mkdirSync(ARTIFACTS, { recursive: true })
+  browser = await launch()
 }, 120_000)
 
 afterAll(async () => {
@@ -37,51 +33,8 @@ afterAll(async () => {
   await cleanup?.()
 })
 
-/** Opens a page and collects console errors and uncaught exceptions. */
-async function open(path: string, opts: { width?: number; height?: number } = {}): Promise<{ page: Page; errors: string[] }> {
-  const ctx = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 }, acceptDownloads: true })
-  const page = await ctx.newPage()
-  const errors: string[] = []
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text())
-  })
-  page.on('pageerror', (e) => errors.push(String(e)))
-  page.on('dialog', (d) => {
-    errors.push(`a dialog opened: ${d.message()}`)
-    void d.dismiss()
-  })
-  const res = await page.goto(new URL(path, server.url).toString())
-  expect(res?.status(), path).toBe(200)
-  await page.waitForLoadState('load')
-  return { page, errors }
-}
-
-/** Every chart with readings is drawn by uPlot: a canvas, and the points it was handed. */
-async function charts(page: Page): Promise<Record<string, { points: number; drawn: number | null; canvas: boolean }>> {
-  return page.$$eval('figure.chart', (figs) =>
-    Object.fromEntries(
-      figs.map((f) => [
-        f.getAttribute('data-chart')!,
-        { points: Number(f.getAttribute('data-points')), drawn: f.getAttribute('data-rendered') === '1' ? Number(f.getAttribute('data-drawn')) : null, canvas: f.querySelector('.uplot canvas') !== null },
-      ]),
-    ),
-  )
-}
-
-/** The text of a table's cells as shown, row by row. */
-async function tableText(page: Page, id: string): Promise<string[][]> {
-  return page.$$eval(`section[data-table="${id}"] tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')))
-}
-
-/** Downloads a table's export by clicking its link; returns the file's text. */
-async function download(page: Page, id: string, format: 'csv' | 'json'): Promise<string> {
-  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`section[data-table="${id}"] a.export[data-format="${format}"]`)])
-  return readFileSync((await dl.path())!, 'utf8')
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
-}
+const open = (path: string, opts: { width?: number; height?: number } = {}) => openPage(browser, server.url, path, opts)
+const shot = screenshot
 
 describe('the dashboard in a headless browser', () => {
   it('overview: stacked collateral and APY charts drawn, open alerts escaped, late agent, the pause', async () => {
@@ -137,8 +90,7 @@ describe('the dashboard in a headless browser', () => {
     const { page, errors } = await open('/venue/eth-vault?range=1d')
     const shown = await tableText(page, 'readings')
     expect(shown.length).toBeGreaterThan(10)
-    const json = JSON.parse(await download(page, 'readings', 'json')) as Array<Record<string, unknown>>
-    expect(json.map((r) => Object.values(r).map((v) => (v === null ? '—' : String(v))))).toEqual(shown)
+    expect(shownCells(await download(page, 'readings', 'json'))).toEqual(shown)
     const csv = (await download(page, 'readings', 'csv')).trimEnd().split('\r\n')
     expect(csv[0]).toBe('block,at,available,apy,tvl,utilisation,peg,position')
     expect(csv.slice(1).map((l) => l.split(',').map((v) => (v === '' ? '—' : v)))).toEqual(shown)

@@ -4,11 +4,11 @@
  * plan whose horizon has passed, a committee plan with a Safe transaction, Wormhole transfers,
  * alerts, heartbeats, a pause, audit entries, a proposal with its tally receipt and vote).
  */
-import type { Config } from '../config/schema'
-import { configSchema } from '../config/schema'
-import { buildReceipt } from '../governance/receipt'
-import { tally } from '../governance/tally'
-import type { Hex, SampleInput, Store } from '../store'
+import type { Config } from '../../config/schema'
+import { configSchema } from '../../config/schema'
+import { buildReceipt } from '../../governance/receipt'
+import { tally } from '../../governance/tally'
+import type { Hex, SampleInput, Store } from '../../store'
 
 export const T0 = 1_767_000_000 // newest block time (unix seconds)
 export const BLOCK_SECONDS = 60

@@ -4,7 +4,7 @@ import type { Plan, PlanStep, Sample } from '../../store'
 import { unitOf } from '../../watch/units'
 import { NotFound, rangeWindow, type WebDeps } from '../context'
 import { sampleAtTime } from '../data'
-import { fmtPct, fmtTime, fmtUnits, html, type Page, type RangeName, type Table } from '../html'
+import { fmtTime, fmtUnits, html, type Page, type RangeName, type Table } from '../html'
 
 const planHref = (id: string, range: string) => `/plans/${encodeURIComponent(id)}?range=${range}`
 
@@ -209,7 +209,7 @@ export async function renderPlan(deps: WebDeps, id: string, range: RangeName): P
 <div class="kpi"><span>approvals</span><strong>${plan.needsApproval ? `${approvals.filter((a) => a.decision === 'approve').length} of ${plan.approvalsRequired}` : 'not needed'}</strong></div>
 </div>
 <section class="why"><h2>Why</h2>
-${alloc ? html`<p>Yield ${fmtPct(alloc.currentYield)} → ${fmtPct(alloc.targetYield)} a year; gain ${Number(alloc.gainPerYear).toFixed(6)} ${unit.symbol}/year for a one-off cost of ${Number(alloc.oneOffCost).toFixed(6)} ${unit.symbol}; net over the horizon ${why!.plan.netBenefit.toFixed(6)} ${unit.symbol}.</p>` : html`<p class="empty">no stored explanation</p>`}
+${alloc ? html`<p>Risk-adjusted yield of the pool ${Number(alloc.currentYield).toFixed(6)} → ${Number(alloc.targetYield).toFixed(6)} ${unit.symbol} a year; gain ${Number(alloc.gainPerYear).toFixed(6)} ${unit.symbol}/year for a one-off cost of ${Number(alloc.oneOffCost).toFixed(6)} ${unit.symbol}; net over the horizon ${why!.plan.netBenefit.toFixed(6)} ${unit.symbol}.</p>` : html`<p class="empty">no stored explanation</p>`}
 ${alloc?.warnings?.length ? html`<ul>${alloc.warnings.map((x) => html`<li>${x}</li>`)}</ul>` : ''}
 <p class="note">Realised gain: each confirmed deposit earns its venue's exchange-rate growth from completion to the end of the horizon, each withdrawal gives up its venue's; idle collateral earns nothing in its own units.</p>
 </section>`

@@ -32,12 +32,13 @@
     var unit = (c.series[0] && c.series[0].unit) || 'amount'
     var data = [c.x]
     var drawn = 0
-    var running = c.x.map(function () { return 0 })
+    var running = c.x.map(function () { return null })
     c.series.forEach(function (s) {
       var vals = s.values.map(function (v, i) {
-        if (v === null) return c.stacked ? running[i] : null
-        if (c.stacked) { running[i] += v; return running[i] }
-        return v
+        if (!c.stacked) return v
+        // Stacked: each band is the sum so far; no reading below adds nothing (null where none has one yet).
+        if (v !== null) running[i] = (running[i] || 0) + v
+        return running[i]
       })
       s.values.forEach(function (v) { if (v !== null && isFinite(v)) drawn++ })
       data.push(vals)

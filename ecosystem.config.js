@@ -217,6 +217,15 @@ agentApps.push(
     out_file: join(logDir, 'distributor.log'),
     error_file: join(logDir, 'distributor.log'),
   },
+  {
+    ...common,
+    name: 'web',
+    ...node('web.mjs'),
+    // The read-only dashboard (config web.host/web.port, 127.0.0.1:3320 by default): no secret.
+    env: agentEnv,
+    out_file: join(logDir, 'web.log'),
+    error_file: join(logDir, 'web.log'),
+  },
 )
 
 // ── logs: one file per app, rotated ─────────────────────────────────────────────────────────

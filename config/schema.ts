@@ -6,6 +6,7 @@ import { wormholeConfig } from './wormhole'
 import { custodyConfig, custodyCrossFieldIssues } from './custody'
 import { historyConfig } from './history'
 import { rewardsConfig, rewardsCrossFieldIssues } from './rewards'
+import { webConfig } from './web'
 
 /**
  * The configuration of a poolwarden network. Parsed once at start (config/load.ts), frozen,
@@ -357,6 +358,8 @@ export const configSchema = z
     history: historyConfig.prefault({}),
     /** rewards: reward epochs, commission, the distributor contract and key (config/rewards.ts); absent = no epochs closed. */
     rewards: rewardsConfig.optional(),
+    /** web: the read-only dashboard's bind address and port, chart points, table rows (config/web.ts). */
+    web: webConfig.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     for (const issue of crossFieldIssues(cfg)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })

@@ -22,12 +22,15 @@ export const BUNDLES = {
   'safe-tx-service': 'devnet/safe/txService.main.ts',
   delegators: 'devnet/governance/delegators.main.ts',
   guardian: 'devnet/wormhole/guardian.main.ts',
+  web: 'agents/web.ts',
 } as const
 
 /** Bundles every app into `out` (default dist/; a moved devnet builds into its own directory, which must be inside the project). */
 export async function buildApps(out = join(ROOT, 'dist')): Promise<void> {
   await bundle(BUNDLES, out)
   cpSync(join(ROOT, 'devnet/scenarios'), join(out, 'scenarios'), { recursive: true })
+  // The dashboard's own CSS and chart script (web/server.ts looks for them beside the bundle).
+  cpSync(join(ROOT, 'web/static'), join(out, 'web-static'), { recursive: true })
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {

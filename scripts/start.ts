@@ -16,6 +16,7 @@ import { devKey, ROLES } from '../devnet/accounts'
 import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load'
+import type { Config } from '../config/schema'
 import { custodyWarning } from '../execution/custody'
 import { ConfigError, describeError } from '../core/errors'
 import { compileContracts } from '../devnet/compile'
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
     const eco = await loadEcosystem()
     await startApps(eco.agentApps)
     step(`started ${eco.agentApps.length} agent(s)`)
-    printWhereToLook(false)
+    printWhereToLook(false, dashboardUrl(config))
     return
   }
 
@@ -247,10 +248,18 @@ async function main(): Promise<void> {
   } finally {
     await store.close()
   }
-  printWhereToLook(true)
+  printWhereToLook(true, dashboardUrl(config))
 }
 
-function printWhereToLook(devnet: boolean): void {
+/** Where the web agent serves the dashboard (config web.host and web.port). */
+function dashboardUrl(config: Config): string {
+  const host = config.web.host.includes(':') ? `[${config.web.host}]` : config.web.host
+  return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${config.web.port}/`
+}
+
+function printWhereToLook(devnet: boolean, dashboard: string): void {
+  console.log()
+  console.log(`Dashboard: ${dashboard}`)
   console.log()
   console.log('Where to look:')
   console.log('  npm run status            venues × chains, open alerts, agents (live from the store)')

@@ -61,7 +61,7 @@ describe('app environments under PM2 (real daemon, /proc/<pid>/environ)', { time
     // Only what ecosystem.config.js reads: chain names (one watcher each); key names are the defaults.
     await writeFile(config, JSON.stringify({ chains: [{ name: 'ethereum' }, { name: 'arbitrum' }, { name: 'base' }] }))
     const envs = await probe('live', { ...SECRETS, POOLWARDEN_CONFIG: config })
-    expect(Object.keys(envs).sort()).toEqual(['distributor', 'executor', 'governor', 'strategist', 'telegram', 'watcher-arbitrum', 'watcher-base', 'watcher-ethereum'])
+    expect(Object.keys(envs).sort()).toEqual(['distributor', 'executor', 'governor', 'strategist', 'telegram', 'watcher-arbitrum', 'watcher-base', 'watcher-ethereum', 'web'])
     const found = Object.fromEntries(Object.entries(envs).map(([app, env]) => [app, secretsIn(env)]))
     expect(found).toEqual({
       executor: ['POOLWARDEN_EXECUTOR_KEY'],
@@ -72,6 +72,7 @@ describe('app environments under PM2 (real daemon, /proc/<pid>/environ)', { time
       'watcher-ethereum': [],
       'watcher-arbitrum': [],
       'watcher-base': [],
+      web: [],
     })
     // Under the names the agents read, and the launcher's other variables are not there.
     expect(envs.executor!.POOLWARDEN_EXECUTOR_KEY).toBe(SECRETS.POOLWARDEN_EXECUTOR_KEY)
@@ -86,7 +87,7 @@ describe('app environments under PM2 (real daemon, /proc/<pid>/environ)', { time
 
   it('devnet mode: the executor gets its key file, the governor its own voting key file; no app gets a launcher secret', async () => {
     const envs = await probe('devnet', { ...SECRETS })
-    expect(Object.keys(envs)).toEqual(expect.arrayContaining(['anvil-ethereum', 'simulator', 'snapshot-hub', 'safe-tx-service', 'delegators', 'guardian', 'telegram-api', 'strategist', 'executor', 'governor', 'telegram', 'distributor']))
+    expect(Object.keys(envs)).toEqual(expect.arrayContaining(['anvil-ethereum', 'simulator', 'snapshot-hub', 'safe-tx-service', 'delegators', 'guardian', 'telegram-api', 'strategist', 'executor', 'governor', 'telegram', 'distributor', 'web']))
     expect(envs.distributor!.POOLWARDEN_DISTRIBUTOR_KEY_FILE).toBe(join(ROOT, '.devnet/distributor.key'))
     expect(envs.executor!.POOLWARDEN_EXECUTOR_KEY_FILE).toBe(join(ROOT, '.devnet/executor.key'))
     expect(envs.governor!.POOLWARDEN_VOTER_KEY_FILE).toBe(join(ROOT, '.devnet/voter.key'))

@@ -8,10 +8,11 @@ const RULES: LayerRule[] = [
   { from: 'store/', not: ['agents/', 'runtime/', 'chains/', 'venues/', 'strategies/', 'execution/', 'governance/', 'telegram/', 'plans/', 'watch/', 'devnet/', 'scripts/', 'bench/'], why: 'store/ imports only config/ and core/' },
   { from: 'config/', not: ['agents/', 'runtime/', 'telegram/', 'chains/', 'venues/', 'execution/', 'watch/', 'plans/', 'store/', 'devnet/', 'scripts/', 'bench/'], why: 'config/ knows nothing of the packages it configures (a section schema lives in config/ or is pure)' },
   { from: '', not: ['agents/'], why: 'nothing imports agents/: an agent imports what it wires' },
+  { from: 'web/', not: ['execution/', 'chains/', 'venues/', 'scripts/'], why: 'web/ reads the store: it never signs, never reaches a chain' },
   { from: 'telegram/', not: ['execution/', 'chains/'], why: 'the bot writes approvals and controls to the store; the executor acts' },
   { from: 'strategies/', not: ['store/', 'chains/', 'venues/', 'execution/', 'telegram/', 'governance/', 'watch/', 'plans/', 'runtime/'], except: ['store/types.ts'], why: 'strategies/ decide purely: data in, decision out' },
   { from: 'rewards/', not: ['store/', 'chains/', 'execution/', 'telegram/', 'governance/', 'watch/', 'plans/', 'runtime/', 'strategies/'], why: 'rewards/ decides purely (share histories in, entitlements and a tree out) and reads chains through a client it is given; the distributor (execution/distributor/) does the store and the transactions' },
-  ...['agents/', 'runtime/', 'execution/', 'governance/', 'venues/', 'chains/', 'watch/', 'plans/', 'telegram/', 'store/', 'config/', 'rewards/'].map((from) => ({
+  ...['agents/', 'runtime/', 'execution/', 'governance/', 'venues/', 'chains/', 'watch/', 'plans/', 'telegram/', 'web/', 'store/', 'config/', 'rewards/'].map((from) => ({
     from,
     not: ['devnet/', 'test/'],
     why: 'live code does not know the devnet exists (it is reached through config only)',

@@ -25,17 +25,14 @@ const USED_WITHOUT_IMPORT: Record<string, string> = {
   '@openzeppelin/contracts': 'imported by the Solidity sources in contracts/',
   eslint: 'npm run lint (eslint.config.js imports typescript-eslint)',
   secp256k1: 'loaded by path with createRequire in governance/verifyWorker.ts (native, outside the bundles)',
+  uplot: 'its browser bundle and CSS (dist/uPlot.iife.min.js, dist/uPlot.min.css) are served by path by web/server.ts (createRequire.resolve): the charts run in the browser, no build step',
   '@safe-global/safe-contracts': 'its build artifacts (Safe v1.4.1 bytecode and ABIs) are read by path with createRequire in devnet/safe/deploySafe.ts',
 }
 
 /** Declared for work landing now (empty when package.json and the imports agree). */
 // Declared at the start of session 4 for the branches building them (web, metrics, rewards, keccak); emptied as they land.
 const PENDING = new Set<string>([
-  'hono',
-  '@hono/node-server',
-  'uplot',
   'prom-client',
-  'playwright-core',
   'hash-wasm',
 ])
 

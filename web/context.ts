@@ -1,0 +1,145 @@
+import type { Config, VenueConfig } from '../config/schema'
+import type { Sample, Store } from '../store'
+import { apyWindowSecondsOf } from '../config/schema'
+import { scoreVenue, type VenueScore } from '../strategies/risk'
+import { collateralVenueOf, holdsCollateral, unitOf, valueInCollateral } from '../watch/units'
+import { chainGrid, readVenuePoints, type VenuePoint } from './data'
+import { RANGES, type RangeName } from './html'
+import { holdAt, timeGrid, weightedMean } from './series'
+
+/** A page for something that does not exist (answered 404 with this message). */
+export class NotFound extends Error {}
+
+/** What every page renders from: the config and the store (read only). */
+export interface WebDeps {
+  config: Config
+  store: Store
+  /** ms; default Date.now. */
+  now?: () => number
+}
+
+export interface RangeWindow {
+  range: RangeName
+  /** Unix seconds: the range's end (the newest block time seen, else the clock) and start. */
+  to: number
+  from: number
+}
+
+/** The range ends at the newest sample's block time (a devnet's clock may run ahead of the wall clock), else now. */
+export async function rangeWindow(deps: WebDeps, range: RangeName): Promise<RangeWindow> {
+  const latest = await deps.store.samples.latestPerVenue()
+  const now = Math.floor((deps.now ?? Date.now)() / 1000)
+  const to = latest.length ? Math.max(...latest.map((s) => s.blockTime)) : now
+  return { range, to, from: to - RANGES[range] }
+}
+
+export interface VenueHistory {
+  venue: VenueConfig
+  points: VenuePoint[]
+}
+
+/** Readings of the given venues over the window, read on one block grid per chain. */
+export async function venueHistories(deps: WebDeps, w: RangeWindow, venues: readonly VenueConfig[]): Promise<VenueHistory[]> {
+  const byChain = new Map<string, VenueConfig[]>()
+  for (const v of venues) byChain.set(v.chain, [...(byChain.get(v.chain) ?? []), v])
+  const out: VenueHistory[] = []
+  for (const [chain, vs] of byChain) {
+    // The grid comes from the chain's collateral venue (sampled every block), else its first venue.
+    const probe = collateralVenueOf(deps.config, chain) ?? vs[0]!
+    const grid = await chainGrid(deps.store, probe.id, w.from, deps.config.web.chartPoints)
+    for (const v of vs) out.push({ venue: v, points: grid ? await readVenuePoints(deps.store, v.id, grid) : [] })
+  }
+  return out
+}
+
+/** The venue's APY as the pool earns it: vaults and markets over the collateral add the collateral's own yield. */
+export function effectiveApy(config: Config, v: VenueConfig, apy: number | null, collateralApy: number | null): number | null {
+  if (apy === null) return null
+  return v.kind === 'lst' ? apy : apy + (collateralApy ?? 0)
+}
+
+/** The strategist's risk score of a venue from its samples (strategies/risk.ts), as the strategist computes it. */
+export function scoreOf(config: Config, v: VenueConfig, samples: readonly Sample[], position: bigint, collateralApy: number | null): VenueScore {
+  const newest = samples.reduce<Sample | undefined>((m, s) => (!m || s.blockNumber > m.blockNumber ? s : m), undefined)
+  return scoreVenue(
+    {
+      venue: { id: v.id, chain: v.chain, kind: v.kind, protocol: v.protocol, risk: v.risk },
+      samples,
+      position,
+      now: newest?.blockTime ?? 0,
+      assetApy: v.kind === 'lst' ? undefined : (collateralApy ?? 0),
+      window: { seconds: apyWindowSecondsOf(config, v.chain) },
+    },
+    config.strategy,
+  )
+}
+
+export interface PoolSeries {
+  x: number[]
+  /** Per venue: its position valued in the chain's collateral (display units). */
+  collateral: Array<{ venue: VenueConfig; values: (number | null)[] }>
+  blendedApy: (number | null)[]
+  riskAdjustedApy: (number | null)[]
+}
+
+/**
+ * The pool over time on a common time grid: collateral per venue (valued in the chain's
+ * collateral), the position-weighted APY, and the position-weighted risk-adjusted APY — the
+ * strategist's score of each venue computed at each point from the readings up to it (the last
+ * `strategy.risk.apyWindowSamples` chart points); an excluded venue counts as earning nothing.
+ */
+export function poolSeries(config: Config, histories: readonly VenueHistory[], w: RangeWindow): PoolSeries {
+  const x = timeGrid(w.from, w.to, config.web.chartPoints)
+  const windowN = config.strategy.risk.apyWindowSamples
+  const byId = new Map(histories.map((h) => [h.venue.id, h]))
+  const held = histories.filter((h) => h.venue.kind !== 'lst' || holdsCollateral(config, h.venue) || h.points.some((p) => (p.position ?? 0n) > 0n))
+  // Per venue, per grid time: index of the newest point at or before it.
+  const idxAt = (h: VenueHistory) => holdAt(h.points.map((p, i) => ({ t: p.sample.blockTime, v: i })), x)
+  const idx = new Map(held.map((h) => [h.venue.id, idxAt(h)]))
+  const collIdx = new Map<string, (number | null)[]>()
+  for (const c of config.pool.collateral) {
+    const cv = collateralVenueOf(config, c.chain)
+    const h = cv && byId.get(cv.id)
+    if (h) collIdx.set(c.chain, idxAt(h))
+  }
+  const collateralApyAt = (chain: string, k: number): number | null => {
+    const cv = collateralVenueOf(config, chain)
+    const i = collIdx.get(chain)?.[k]
+    if (!cv || i === null || i === undefined) return null
+    return byId.get(cv.id)!.points[i]!.sample.apy
+  }
+  const valueAt = (h: VenueHistory, k: number): number | null => {
+    const i = idx.get(h.venue.id)![k]
+    if (i === null || i === undefined) return null
+    const p = h.points[i]!
+    if (p.position === null) return 0
+    const rates = new Map<string, Pick<Sample, 'available' | 'exchangeRate'>>([[h.venue.id, p.sample]])
+    const cv = collateralVenueOf(config, h.venue.chain)
+    const ci = collIdx.get(h.venue.chain)?.[k]
+    if (cv && ci !== null && ci !== undefined) rates.set(cv.id, byId.get(cv.id)!.points[ci]!.sample)
+    const valued = valueInCollateral(config, h.venue, p.position, rates).value
+    return valued === null ? null : Number(valued) / 10 ** unitOf(config, h.venue.chain).decimals
+  }
+  const collateral = held.map((h) => ({ venue: h.venue, values: x.map((_, k) => valueAt(h, k)) }))
+  const blendedApy: (number | null)[] = []
+  const riskAdjustedApy: (number | null)[] = []
+  for (let k = 0; k < x.length; k++) {
+    const blend: Array<{ w: number | null; x: number | null }> = []
+    const risk: Array<{ w: number | null; x: number | null }> = []
+    for (const [j, h] of held.entries()) {
+      const i = idx.get(h.venue.id)![k]
+      if (i === null || i === undefined) continue
+      const wgt = collateral[j]!.values[k] ?? null
+      const collApy = collateralApyAt(h.venue.chain, k)
+      blend.push({ w: wgt, x: effectiveApy(config, h.venue, h.points[i]!.sample.apy, collApy) })
+      if (wgt !== null && wgt > 0) {
+        const window = h.points.slice(Math.max(0, i + 1 - windowN), i + 1).map((p) => p.sample)
+        const s = scoreOf(config, h.venue, window, h.points[i]!.position ?? 0n, collApy)
+        risk.push({ w: wgt, x: Number.isFinite(s.score) ? s.score : 0 })
+      }
+    }
+    blendedApy.push(weightedMean(blend))
+    riskAdjustedApy.push(weightedMean(risk))
+  }
+  return { x, collateral, blendedApy, riskAdjustedApy }
+}

@@ -136,7 +136,7 @@ describe('config errors: one line per problem, path then problem then fix', () =
     const input = base()
     input.colour = 'blue'
     expect(problems(input)).toEqual([
-      'colour: unknown key "colour" (known: profile, store, chains, pool, venues, alerts, watch, execution, plans, strategy, governance, telegram, wormhole, custody): remove it or fix its name',
+      'colour: unknown key "colour" (known: profile, store, chains, pool, venues, alerts, watch, execution, plans, runtime, strategy, governance, telegram, wormhole, custody): remove it or fix its name',
     ])
   })
 
@@ -152,6 +152,15 @@ describe('config errors: one line per problem, path then problem then fix', () =
     expect(problems(input)).toEqual([
       "pool.signer: moved: each signing agent has its own key now: the executor's env var name goes in execution.keyEnv (default POOLWARDEN_EXECUTOR_KEY), the governor's in governance.voter.keyEnv (default POOLWARDEN_VOTER_KEY); remove pool.signer",
     ])
+  })
+
+  it('runtime.leaseSeconds under 1 s is refused with the fix; the lease and the redeem cap have defaults', () => {
+    const input = base()
+    input.runtime = { leaseSeconds: 0.5 }
+    expect(problems(input)).toEqual(['runtime.leaseSeconds: a lease under 1 s would lapse between renewals: use 1 or more (default 5)'])
+    input.runtime = {}
+    input.execution = { redeemMaxAttempts: 0 }
+    expect(problems(input)).toEqual(['execution.redeemMaxAttempts: at least one redeem must be tried: use 1 or more (default 3)'])
   })
 
   it('cancelAfterBlocks must leave room for the fee-bumped replacements', () => {

@@ -167,6 +167,15 @@ describe('config errors: one line per problem, path then problem then fix', () =
     ])
   })
 
+  it('runtime.leaseSeconds under 1 s is refused with the fix; the lease and the redeem cap have defaults', () => {
+    const input = base()
+    input.runtime = { leaseSeconds: 0.5 }
+    expect(problems(input)).toEqual(['runtime.leaseSeconds: a lease under 1 s would lapse between renewals: use 1 or more (default 5)'])
+    input.runtime = {}
+    input.execution = { redeemMaxAttempts: 0 }
+    expect(problems(input)).toEqual(['execution.redeemMaxAttempts: at least one redeem must be tried: use 1 or more (default 3)'])
+  })
+
   it('cancelAfterBlocks must leave room for the fee-bumped replacements', () => {
     const input = base()
     input.execution = { stuckAfterBlocks: 5, cancelAfterBlocks: 5 }

@@ -266,7 +266,7 @@ export const execution = z
      * before the transfer is left for a person: one critical alert, the plan stops, the VAA and
      * the funds in flight are kept, nothing more is sent until a person releases it.
      */
-    redeemMaxAttempts: z.number().int().positive().max(20).default(3),
+    redeemMaxAttempts: z.number().int().min(1, { error: 'at least one redeem must be tried: use 1 or more (default 3)' }).max(20).default(3),
     /** RPC attempts for a transient failure before the endpoint counts as unavailable for this request. */
     rpcAttempts: z.number().int().positive().max(20).default(4),
     /** Gas limit = estimate × (1 + gasPadPercent / 100) + gasPadExtra: the tx runs a block after the estimate and interest-accruing venues need more. */

@@ -200,4 +200,15 @@ agentApps.push(
   },
 )
 
+agentApps.push({
+  // The Prometheus exporter: GET /metrics on metrics.host:metrics.port (default 127.0.0.1:9464),
+  // read from the store. No secret: it reads the store only.
+  ...common,
+  name: 'metrics',
+  ...node('metrics.mjs'),
+  env: agentEnv,
+  out_file: join(logDir, 'metrics.log'),
+  error_file: join(logDir, 'metrics.log'),
+})
+
 export const apps = [...devnetApps, ...agentApps]

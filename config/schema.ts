@@ -4,6 +4,7 @@ import { strategyPolicySchema } from '../strategies/policy'
 import { telegramConfig, telegramCrossFieldIssues } from './telegram'
 import { wormholeConfig } from './wormhole'
 import { custodyConfig, custodyCrossFieldIssues } from './custody'
+import { metricsConfig, sentinelConfig } from './ops'
 
 /**
  * The configuration of a poolwarden network. Parsed once at start (config/load.ts), frozen,
@@ -292,6 +293,10 @@ export const configSchema = z
     wormhole: wormholeConfig.optional(),
     /** custody: "eoa" (default) or "safe" — the pool in a Safe, the executor inside a Zodiac Roles role (config/custody.ts). */
     custody: custodyConfig.prefault({}),
+    /** metrics: the Prometheus exporter (PM2 app `metrics`): host and port of GET /metrics (config/ops.ts). */
+    metrics: metricsConfig.prefault({}),
+    /** sentinel: when the agent that watches the agents alerts (config/ops.ts). */
+    sentinel: sentinelConfig.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     for (const issue of crossFieldIssues(cfg)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })

@@ -15,6 +15,7 @@ export const BUNDLES = {
   governor: 'agents/governor.ts',
   simulator: 'devnet/simulator.main.ts',
   telegram: 'agents/telegram.ts',
+  metrics: 'agents/metrics.ts',
   'telegram-api': 'devnet/telegram/main.ts',
   'snapshot-hub': 'devnet/snapshot/hub.main.ts',
   'safe-tx-service': 'devnet/safe/txService.main.ts',

@@ -11,6 +11,7 @@ import { createHeartbeats, type HeartbeatsQueries } from './heartbeats.js'
 import { createIntents, type IntentsQueries } from './intents.js'
 import { createSafeTxs, type SafeTxsQueries } from './safeTxs.js'
 import { migrate } from './migrate.js'
+import { createMetrics, type MetricsQueries } from './metrics.js'
 import { createPlans, type PlansQueries } from './plans.js'
 import { createPositions, type PositionsQueries } from './positions.js'
 import { createSamples, type SamplesQueries } from './samples.js'
@@ -29,6 +30,8 @@ export interface OpenStoreOptions {
   busyTimeoutMs?: number
   /** Migrations directory (default store/migrations); for tests. */
   migrationsDir?: string
+  /** Fields added to every heartbeat this process writes (the agent runtime: process and RPC counters). */
+  heartbeatExtras?: () => Record<string, unknown>
 }
 
 /**
@@ -60,6 +63,8 @@ export interface Store {
   readonly governance: GovernanceQueries
   /** Cross-chain transfers and their states (executor). */
   readonly transfers: TransfersQueries
+  /** Read-only aggregates for the Prometheus exporter (metrics/). */
+  readonly metrics: MetricsQueries
   /**
    * Runs `fn` in one BEGIN IMMEDIATE transaction: every store call made inside it (through the
    * `tx` argument or `store` itself, found by async context) commits or rolls back together.
@@ -90,7 +95,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     positions,
     cursors: createCursors(db, samples, positions),
     alerts: createAlerts(db),
-    heartbeats: createHeartbeats(db),
+    heartbeats: createHeartbeats(db, opts.heartbeatExtras),
     controls: createControls(db),
     audit: createAudit(db),
     plans: createPlans(db),
@@ -100,6 +105,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     telegram: createTelegram(db),
     governance: createGovernance(db),
     transfers: createTransfers(db),
+    metrics: createMetrics(db),
     transaction: (fn) => db.transaction(() => fn(store)),
     close: () => db.close(),
   }

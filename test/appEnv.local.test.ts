@@ -60,13 +60,14 @@ describe('app environments under PM2 (real daemon, /proc/<pid>/environ)', { time
     // Only what ecosystem.config.js reads: chain names (one watcher each); key names are the defaults.
     await writeFile(config, JSON.stringify({ chains: [{ name: 'ethereum' }, { name: 'arbitrum' }, { name: 'base' }] }))
     const envs = await probe('live', { ...SECRETS, POOLWARDEN_CONFIG: config })
-    expect(Object.keys(envs).sort()).toEqual(['executor', 'governor', 'strategist', 'telegram', 'watcher-arbitrum', 'watcher-base', 'watcher-ethereum'])
+    expect(Object.keys(envs).sort()).toEqual(['executor', 'governor', 'metrics', 'strategist', 'telegram', 'watcher-arbitrum', 'watcher-base', 'watcher-ethereum'])
     const found = Object.fromEntries(Object.entries(envs).map(([app, env]) => [app, secretsIn(env)]))
     expect(found).toEqual({
       executor: ['POOLWARDEN_EXECUTOR_KEY'],
       governor: ['POOLWARDEN_VOTER_KEY_FILE', 'SNAPSHOT_API_KEY'],
       telegram: ['POOLWARDEN_TELEGRAM_TOKEN'],
       strategist: [],
+      metrics: [],
       'watcher-ethereum': [],
       'watcher-arbitrum': [],
       'watcher-base': [],
@@ -84,7 +85,7 @@ describe('app environments under PM2 (real daemon, /proc/<pid>/environ)', { time
 
   it('devnet mode: the executor gets its key file, the governor its own voting key file; no app gets a launcher secret', async () => {
     const envs = await probe('devnet', { ...SECRETS })
-    expect(Object.keys(envs)).toEqual(expect.arrayContaining(['anvil-ethereum', 'simulator', 'snapshot-hub', 'safe-tx-service', 'delegators', 'guardian', 'telegram-api', 'strategist', 'executor', 'governor', 'telegram']))
+    expect(Object.keys(envs)).toEqual(expect.arrayContaining(['anvil-ethereum', 'simulator', 'snapshot-hub', 'safe-tx-service', 'delegators', 'guardian', 'telegram-api', 'strategist', 'executor', 'governor', 'telegram', 'metrics']))
     expect(envs.executor!.POOLWARDEN_EXECUTOR_KEY_FILE).toBe(join(ROOT, '.devnet/executor.key'))
     expect(envs.governor!.POOLWARDEN_VOTER_KEY_FILE).toBe(join(ROOT, '.devnet/voter.key'))
     for (const [app, env] of Object.entries(envs)) {

@@ -209,6 +209,16 @@ agentApps.push({
   env: agentEnv,
   out_file: join(logDir, 'metrics.log'),
   error_file: join(logDir, 'metrics.log'),
+}, {
+  // The sentinel: watches the other agents (heartbeats, PM2 restart loops through PM2's API —
+  // PM2 gives every app its PM2_HOME —, chain heads, watcher lag, sending keys' gas by address,
+  // store size, undelivered alerts) and sends the committee's plan notifications. No secret.
+  ...common,
+  name: 'sentinel',
+  ...node('sentinel.mjs'),
+  env: agentEnv,
+  out_file: join(logDir, 'sentinel.log'),
+  error_file: join(logDir, 'sentinel.log'),
 })
 
 export const apps = [...devnetApps, ...agentApps]

@@ -65,6 +65,12 @@ export const sentinelConfig = z.object({
       maxWalMb: z.number().positive().default(256),
     })
     .prefault({}),
+  committee: z
+    .object({
+      /** Committee plans updated within this many seconds are checked for new events (approval, execution, steps, end). */
+      lookbackSeconds: z.number().int().positive().default(7 * 86_400),
+    })
+    .prefault({}),
   /** An alert not delivered to Telegram this long after it was raised raises an alert (only while telegram.enabled). */
   undeliveredAfterSeconds: seconds(300),
 })

@@ -12,6 +12,7 @@ import { createIntents, type IntentsQueries } from './intents.js'
 import { createSafeTxs, type SafeTxsQueries } from './safeTxs.js'
 import { migrate } from './migrate.js'
 import { createMetrics, type MetricsQueries } from './metrics.js'
+import { createNotifications, type NotificationsQueries } from './notifications.js'
 import { createPlans, type PlansQueries } from './plans.js'
 import { createPositions, type PositionsQueries } from './positions.js'
 import { createSamples, type SamplesQueries } from './samples.js'
@@ -65,6 +66,8 @@ export interface Store {
   readonly transfers: TransfersQueries
   /** Read-only aggregates for the Prometheus exporter (metrics/). */
   readonly metrics: MetricsQueries
+  /** One-shot notices through the alert outbox, exactly once per key (the sentinel's committee notifications). */
+  readonly notifications: NotificationsQueries
   /**
    * Runs `fn` in one BEGIN IMMEDIATE transaction: every store call made inside it (through the
    * `tx` argument or `store` itself, found by async context) commits or rolls back together.
@@ -106,6 +109,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     governance: createGovernance(db),
     transfers: createTransfers(db),
     metrics: createMetrics(db),
+    notifications: createNotifications(db),
     transaction: (fn) => db.transaction(() => fn(store)),
     close: () => db.close(),
   }

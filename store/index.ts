@@ -16,3 +16,4 @@ export { IN_FLIGHT_STATES, OPEN_TRANSFER_STATES, TRANSFER_STATES, transferId, ty
 export type * from './types.js'
 export type { Callback, CallbackInput, CallbackKind, ConsumeResult, Delivery, DeliveryStatus, TelegramQueries } from './telegram.js'
 export type { CountBy, GasRow, MetricsQueries } from './metrics.js'
+export type { NoticeInput, NotificationsQueries } from './notifications.js'

@@ -10,6 +10,7 @@ const RULES: LayerRule[] = [
   { from: '', not: ['agents/'], why: 'nothing imports agents/: an agent imports what it wires' },
   { from: 'metrics/', not: ['execution/', 'governance/', 'telegram/', 'chains/', 'plans/', 'watch/', 'venues/'], why: 'the exporter reads the store; it never signs, sends or reads a chain' },
   { from: 'sentinel/', not: ['execution/', 'governance/', 'telegram/', 'plans/', 'watch/', 'venues/', 'strategies/'], why: 'the sentinel reads heartbeats, PM2, heads and balances; it holds no key and writes only alerts' },
+  { from: 'notify/', not: ['execution/', 'chains/', 'telegram/', 'governance/', 'watch/'], why: 'notifications are derived from the store and written to its outbox; Telegram delivers them' },
   { from: 'telegram/', not: ['execution/', 'chains/'], why: 'the bot writes approvals and controls to the store; the executor acts' },
   { from: 'strategies/', not: ['store/', 'chains/', 'venues/', 'execution/', 'telegram/', 'governance/', 'watch/', 'plans/', 'runtime/'], except: ['store/types.ts'], why: 'strategies/ decide purely: data in, decision out' },
   ...['agents/', 'runtime/', 'execution/', 'governance/', 'venues/', 'chains/', 'watch/', 'plans/', 'telegram/', 'store/', 'config/'].map((from) => ({

@@ -228,6 +228,26 @@ agentApps.push(
   },
 )
 
+agentApps.push({
+  // The Prometheus exporter: GET /metrics on metrics.host:metrics.port (default 127.0.0.1:9464),
+  // read from the store. No secret: it reads the store only.
+  ...common,
+  name: 'metrics',
+  ...node('metrics.mjs'),
+  env: agentEnv,
+  out_file: join(logDir, 'metrics.log'),
+  error_file: join(logDir, 'metrics.log'),
+}, {
+  // The sentinel: watches the other agents (heartbeats, PM2 restart loops through PM2's API —
+  // PM2 gives every app its PM2_HOME —, chain heads, watcher lag, sending keys' gas by address,
+  // store size, undelivered alerts) and sends the committee's plan notifications. No secret.
+  ...common,
+  name: 'sentinel',
+  ...node('sentinel.mjs'),
+  env: agentEnv,
+  out_file: join(logDir, 'sentinel.log'),
+  error_file: join(logDir, 'sentinel.log'),
+})
 // ── logs: one file per app, rotated ─────────────────────────────────────────────────────────
 // PM2 writes each app's stdout and stderr to <logDir>/<app>.log and cannot rotate it without the
 // pm2-logrotate module. Every node app rotates its own file at write time instead

@@ -2,6 +2,7 @@ import Bottleneck from 'bottleneck'
 import { createPublicClient, defineChain, fallback, http, shouldThrow as viemShouldThrow, type PublicClient } from 'viem'
 import type { ChainConfig } from '../config/schema'
 import { RpcUnavailableError } from '../core/errors'
+import { recordRpcRequest } from '../core/metrics'
 import { childLogger, type Logger } from '../core/logger'
 import type { RateLimits } from '../store/rateLimits'
 import { createPacer, parseRetryAfter } from './pacing'
@@ -128,20 +129,28 @@ export function createChainClient(opts: CreateChainClientOptions): ChainClient {
         throw new RpcUnavailableError(`${ep.label} is backing off after ${ep.consecutiveFailures} failure(s)`)
       }
       let res: Response
+      let started = 0
+      // Per host, for the heartbeat's metrics (core/metrics.ts): the label never carries a path or key.
+      const record = (ok: boolean) => recordRpcRequest(ep.label, ok, started ? Date.now() - started : 0)
       try {
         res = await limiter.schedule(async () => {
           await pacer.wait()
           httpRequests[index]!++
+          started = Date.now()
           return fetch(input, init)
         })
       } catch (err) {
         if (err instanceof RpcUnavailableError) {
           // Paced out (a shared Retry-After, or a slot too far away): not the URL's failure, but skip it meanwhile.
           ep.openUntil = Math.max(ep.openUntil, pacer.blockedUntil())
-        } else fail(ep, (err as Error).message)
+        } else {
+          record(false)
+          fail(ep, (err as Error).message)
+        }
         throw err
       }
       if (!res.ok) {
+        record(false)
         // 429 / 503 with Retry-After: every process sharing the pacing file waits it out.
         const retryAfterMs = res.status === 429 || res.status === 503 ? parseRetryAfter(res.headers.get('retry-after'), now()) : null
         if (retryAfterMs !== null) await pacer.retryAfter(retryAfterMs).catch((e: unknown) => logger?.warn({ rpc: ep.label, err: (e as Error).message }, 'could not share Retry-After'))
@@ -154,14 +163,18 @@ export function createChainClient(opts: CreateChainClientOptions): ChainClient {
       try {
         body = JSON.parse(text)
       } catch {
+        record(false)
         fail(ep, 'malformed JSON response')
         throw new RpcUnavailableError(`${ep.label} answered malformed JSON`)
       }
       const items = Array.isArray(body) ? body : [body]
       if (!items.every((m) => m && typeof m === 'object' && (m as { jsonrpc?: unknown }).jsonrpc === '2.0')) {
+        record(false)
         fail(ep, 'response is not JSON-RPC 2.0')
         throw new RpcUnavailableError(`${ep.label} answered something that is not JSON-RPC`)
       }
+      // JSON-RPC errors inside a 200 (e.g. a revert) are the node answering: counted as requests, not errors.
+      record(true)
       succeed(ep)
       return new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers })
     }

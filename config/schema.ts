@@ -7,6 +7,7 @@ import { custodyConfig, custodyCrossFieldIssues } from './custody'
 import { historyConfig } from './history'
 import { rewardsConfig, rewardsCrossFieldIssues } from './rewards'
 import { webConfig } from './web'
+import { metricsConfig, sentinelConfig } from './ops'
 
 /**
  * The configuration of a poolwarden network. Parsed once at start (config/load.ts), frozen,
@@ -360,6 +361,10 @@ export const configSchema = z
     rewards: rewardsConfig.optional(),
     /** web: the read-only dashboard's bind address and port, chart points, table rows (config/web.ts). */
     web: webConfig.prefault({}),
+    /** metrics: the Prometheus exporter (PM2 app `metrics`): host and port of GET /metrics (config/ops.ts). */
+    metrics: metricsConfig.prefault({}),
+    /** sentinel: when the agent that watches the agents alerts (config/ops.ts). */
+    sentinel: sentinelConfig.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     for (const issue of crossFieldIssues(cfg)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message })

@@ -34,6 +34,12 @@ export const telegramChat = z.object({
   alerts: z.array(z.enum(ALERT_SEVERITIES, { error: 'unknown severity: use "info", "warning" or "critical"' })).default(['warning', 'critical']),
   /** Low-severity (info) alerts arrive here as one digest every `delivery.digestIntervalSeconds`. */
   digest: z.boolean().default(true),
+  /**
+   * A committee chat: it receives the committee's plan notifications (rules "committee-*": approval
+   * reached, execution started, each step confirmed, completed/failed/stopped, expired) at once,
+   * whatever its `alerts` and `rules`; other chats never receive them.
+   */
+  committee: z.boolean().default(false),
   /** Only alerts of these rules (e.g. ["plan", "plan-failed"] for a committee group); all when omitted. */
   rules: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, { error: 'an alert rule name like "plan" or "apy-drop"' })).min(1).optional(),
 })

@@ -52,7 +52,7 @@ it('the strategist beats { paused, last }, sits out a pause, and exits 0 on SIGI
   try {
     store = await openStore({ path: storePath })
     await until(async () => (await store!.heartbeats.get('strategist')) !== undefined)
-    expect((await store.heartbeats.get('strategist'))!.info).toEqual({ paused: false, last: {}, hold: {} })
+    expect((await store.heartbeats.get('strategist'))!.info).toMatchObject({ paused: false, last: {}, hold: {}, periodMs: expect.any(Number), process: { rssBytes: expect.any(Number) } })
     await store.controls.set('pause:strategist', true, 'test')
     await until(async () => ((await store!.heartbeats.get('strategist'))!.info as { paused: boolean }).paused)
   } finally {

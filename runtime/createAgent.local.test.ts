@@ -28,6 +28,13 @@ async function start(name = 'probe'): Promise<Agent> {
   return agent
 }
 
+/** The agent's own heartbeat fields: without what the runtime adds to every beat (period, rounds, process and RPC counters). */
+function own(info: unknown): unknown {
+  if (info === undefined) return undefined
+  const { process: _p, rpc: _r, periodMs: _m, rounds: _n, ...rest } = info as Record<string, unknown>
+  return rest
+}
+
 /** Resolves once `cond` holds, polling the store (no timing asserted: the test timeout is the bound). */
 async function until(cond: () => Promise<boolean>): Promise<void> {
   while (!(await cond())) await new Promise((r) => setTimeout(r, 10))
@@ -37,7 +44,13 @@ it('polls at half the fastest block time and names the store rows after the agen
   const a = await start('probe')
   expect(a.pollMs).toBe(1_000)
   await a.beat({ hello: 1 })
-  expect((await a.store.heartbeats.get('probe'))?.info).toEqual({ hello: 1 })
+  const info = (await a.store.heartbeats.get('probe'))?.info as Record<string, unknown>
+  expect(own(info)).toEqual({ hello: 1 })
+  // Every beat carries the process's own counters for the metrics exporter (core/metrics.ts).
+  const proc = info.process as { cpuSeconds: number; rssBytes: number }
+  expect(proc.cpuSeconds).toBeGreaterThan(0)
+  expect(proc.rssBytes).toBeGreaterThan(1_000_000)
+  expect(info.rpc).toEqual({})
 })
 
 it('loop: skips rounds while paused, runs them after, beats { paused, last }, survives a failing round, ends on shutdown', async () => {
@@ -53,7 +66,8 @@ it('loop: skips rounds while paused, runs them after, beats { paused, last }, su
     },
   })
   await until(async () => (await a.store.heartbeats.get('probe')) !== undefined)
-  expect((await a.store.heartbeats.get('probe'))?.info).toEqual({ paused: true })
+  expect(own((await a.store.heartbeats.get('probe'))?.info)).toEqual({ paused: true })
+  expect((await a.store.heartbeats.get('probe'))?.info).toMatchObject({ periodMs: 5, rounds: { n: 0, failed: 0 } })
   expect(rounds).toBe(0)
 
   await a.store.controls.clear('pause:probe')
@@ -88,11 +102,13 @@ it('loop: a failed round is logged and beaten as { error }, and the next round s
       return 'ok'
     },
   })
-  const info = async () => JSON.stringify((await a.store.heartbeats.get('probe'))?.info)
+  const info = async () => JSON.stringify(own((await a.store.heartbeats.get('probe'))?.info))
   await until(async () => (await info()) === JSON.stringify({ last: { error: 'boom <- rpc down' } }))
   release()
   await until(async () => (await info()) === JSON.stringify({ last: 'ok' }))
   expect(rounds).toBeGreaterThanOrEqual(2)
+  // The runtime counts rounds and failed rounds for the exporter: the first one failed.
+  expect((await a.store.heartbeats.get('probe'))?.info).toMatchObject({ rounds: { failed: 1 } })
   await a.shutdown.shutdown('test')
   await loop
 })

@@ -30,6 +30,7 @@ import type { Config, ChainConfig } from '../config/schema'
 import { loadConfig } from '../config/load'
 import { ConfigError, describeError } from '../core/errors'
 import { createLogger, type Logger } from '../core/logger'
+import { heartbeatExtras } from '../core/metrics'
 import { createShutdown, sleep, type Shutdown } from '../core/shutdown'
 import { openStore, type LeaseLostError, type Store } from '../store'
 import { createLeaseKeeper, type LeaseKeeper } from './lease'
@@ -120,7 +121,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
   const logger = createLogger({ agent: name, ...id.bindings }, opts.logLevel)
   const handleSignals = opts.handleSignals ?? true
   const shutdown = createShutdown({ handleSignals })
-  const store = await openStore({ path: config.store.path, logger })
+  const store = await openStore({ path: config.store.path, logger, heartbeatExtras })
   shutdown.onShutdown(() => store.close())
   const signal = shutdown.signal
   const common: Common = { config, logger, shutdown }
@@ -138,18 +139,27 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
   async function loop<T>(o: LoopOptions<T>): Promise<void> {
     const everyMs = o.everyMs ?? pollMs
     const pausable = o.pausable ?? true
+    // For the metrics exporter and the sentinel: the agent's period, rounds run and failed, and the last round's time.
+    const rounds = { n: 0, failed: 0, lastMs: 0 }
     while (!signal.aborted) {
       let paused = false
       let last: unknown
+      const t0 = Date.now()
       try {
         paused = pausable && (await isPaused())
-        if (!paused) last = await o.round()
+        if (!paused) {
+          last = await o.round()
+          rounds.n++
+        }
       } catch (err) {
         if (signal.aborted) break
+        rounds.n++
+        rounds.failed++
         last = { error: describeError(err) }
         logger.error({ err: describeError(err) }, `${name} round failed; retried next round`)
       }
-      await beat({ ...o.info?.(), ...(pausable ? { paused, last } : { last }) })
+      if (!paused) rounds.lastMs = Date.now() - t0
+      await beat({ periodMs: everyMs, rounds: { ...rounds }, ...o.info?.(), ...(pausable ? { paused, last } : { last }) })
       await sleep(everyMs, signal)
     }
   }

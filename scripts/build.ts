@@ -17,6 +17,8 @@ export const BUNDLES = {
   distributor: 'agents/distributor.ts',
   simulator: 'devnet/simulator.main.ts',
   telegram: 'agents/telegram.ts',
+  metrics: 'agents/metrics.ts',
+  sentinel: 'agents/sentinel.ts',
   'telegram-api': 'devnet/telegram/main.ts',
   'snapshot-hub': 'devnet/snapshot/hub.main.ts',
   'safe-tx-service': 'devnet/safe/txService.main.ts',

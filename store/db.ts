@@ -14,6 +14,8 @@ import { createLeases, type FenceRef, type LeasesQueries } from './leases.js'
 import { createSafeTxs, type SafeTxsQueries } from './safeTxs.js'
 import { createRewards, type RewardsQueries } from './rewards.js'
 import { migrate } from './migrate.js'
+import { createMetrics, type MetricsQueries } from './metrics.js'
+import { createNotifications, type NotificationsQueries } from './notifications.js'
 import { createPlans, type PlansQueries } from './plans.js'
 import { createPositions, type PositionsQueries } from './positions.js'
 import { createSamples, type SamplesQueries } from './samples.js'
@@ -33,6 +35,8 @@ export interface OpenStoreOptions {
   busyTimeoutMs?: number
   /** Migrations directory (default store/migrations); for tests. */
   migrationsDir?: string
+  /** Fields added to every heartbeat this process writes (the agent runtime: process and RPC counters). */
+  heartbeatExtras?: () => Record<string, unknown>
 }
 
 /**
@@ -68,6 +72,10 @@ export interface Store {
   readonly governance: GovernanceQueries
   /** Cross-chain transfers and their states (executor). */
   readonly transfers: TransfersQueries
+  /** Read-only aggregates for the Prometheus exporter (metrics/). */
+  readonly metrics: MetricsQueries
+  /** One-shot notices through the alert outbox, exactly once per key (the sentinel's committee notifications). */
+  readonly notifications: NotificationsQueries
   /**
    * One active instance per singleton role (each agent its own row), and this connection's fence:
    * once set, intents, casts, samples, positions, plans and transfers check the lease's token in
@@ -109,7 +117,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     history: createHistory(db, samples, positions),
     cursors: createCursors(db, samples, positions, fence),
     alerts: createAlerts(db),
-    heartbeats: createHeartbeats(db),
+    heartbeats: createHeartbeats(db, opts.heartbeatExtras),
     controls: createControls(db),
     audit: createAudit(db),
     plans: createPlans(db, fence),
@@ -121,6 +129,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     governance: createGovernance(db, fence),
     transfers: createTransfers(db, fence),
     leases: createLeases(db, fence),
+    metrics: createMetrics(db),
+    notifications: createNotifications(db),
     transaction: (fn) => db.transaction(() => fn(store)),
     size: () => storeSize(db),
     close: () => db.close(),

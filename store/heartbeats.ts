@@ -18,17 +18,23 @@ interface HeartbeatRow {
   info: string
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
 function fromRow(r: HeartbeatRow): Heartbeat {
   return { agent: str(r.agent), pid: num(r.pid), beatAt: num(r.beat_at), info: jsonFromDb(r.info) }
 }
 
-export function createHeartbeats(db: Db): HeartbeatsQueries {
+/**
+ * `extras`: fields added to every object heartbeat of this process (the agent runtime passes its
+ * process and RPC counters, core/metrics.ts); the agent's own fields win on a clash.
+ */
+export function createHeartbeats(db: Db, extras?: () => Record<string, unknown>): HeartbeatsQueries {
   return {
     async beat(agent, info = {}, opts = {}) {
       await db.run(
         `INSERT INTO heartbeats (agent, pid, beat_at, info) VALUES (?, ?, ?, ?)
          ON CONFLICT (agent) DO UPDATE SET pid = excluded.pid, beat_at = excluded.beat_at, info = excluded.info`,
-        [agent, opts.pid ?? process.pid, timeToDb(opts.at ?? Date.now(), 'beat at'), jsonToDb(info)],
+        [agent, opts.pid ?? process.pid, timeToDb(opts.at ?? Date.now(), 'beat at'), jsonToDb(extras && isObject(info) ? { ...extras(), ...info } : info)],
       )
     },
 

@@ -57,6 +57,9 @@ const HEADS: Record<Alert['severity'], string> = {
   info: 'ℹ️ <b>info</b>',
 }
 
+/** A committee notification (notify/committee.ts writes rules "committee-*"). */
+export const isCommitteeNotice = (a: Pick<Alert, 'rule'>): boolean => a.rule.startsWith('committee-')
+
 /** One alert as a Telegram HTML message: the severity is distinct at a glance; recoveries say so. */
 export function formatAlert(a: Alert): string {
   const head = a.kind === 'recovery' ? `✅ <b>RECOVERED</b> (${a.severity})` : HEADS[a.severity]
@@ -166,7 +169,9 @@ export function createAlertDelivery(deps: AlertDeliveryDeps): { tick(): Promise<
       for (const a of rows) {
         const fate = fates.get(a.id)?.get(chat.id)
         if (fate && fate !== 'pending') continue
-        if (chat.rules && !chat.rules.includes(a.rule)) {
+        // The committee's plan notifications go to committee chats only, whatever their filters.
+        const committee = isCommitteeNotice(a)
+        if (committee ? !chat.committee : chat.rules && !chat.rules.includes(a.rule)) {
           await settle(a, chat, 'skipped')
           continue
         }
@@ -174,7 +179,7 @@ export function createAlertDelivery(deps: AlertDeliveryDeps): { tick(): Promise<
           await settle(a, chat, 'muted')
           continue
         }
-        if (!chat.alerts.includes(a.severity)) {
+        if (!committee && !chat.alerts.includes(a.severity)) {
           if (a.severity === 'info' && chat.digest) digest.push(a)
           else await settle(a, chat, 'skipped')
           continue

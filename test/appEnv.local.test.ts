@@ -61,7 +61,7 @@ describe('app environments under PM2 (real daemon, /proc/<pid>/environ)', { time
     // Only what ecosystem.config.js reads: chain names (one watcher each); key names are the defaults.
     await writeFile(config, JSON.stringify({ chains: [{ name: 'ethereum' }, { name: 'arbitrum' }, { name: 'base' }] }))
     const envs = await probe('live', { ...SECRETS, POOLWARDEN_CONFIG: config })
-    expect(Object.keys(envs).sort()).toEqual(['distributor', 'executor', 'governor', 'strategist', 'telegram', 'watcher-arbitrum', 'watcher-base', 'watcher-ethereum', 'web'])
+    expect(Object.keys(envs).sort()).toEqual(['distributor', 'executor', 'governor', 'metrics', 'sentinel', 'strategist', 'telegram', 'watcher-arbitrum', 'watcher-base', 'watcher-ethereum', 'web'])
     const found = Object.fromEntries(Object.entries(envs).map(([app, env]) => [app, secretsIn(env)]))
     expect(found).toEqual({
       executor: ['POOLWARDEN_EXECUTOR_KEY'],
@@ -69,6 +69,8 @@ describe('app environments under PM2 (real daemon, /proc/<pid>/environ)', { time
       governor: ['POOLWARDEN_VOTER_KEY_FILE', 'SNAPSHOT_API_KEY'],
       telegram: ['POOLWARDEN_TELEGRAM_TOKEN'],
       strategist: [],
+      metrics: [],
+      sentinel: [],
       'watcher-ethereum': [],
       'watcher-arbitrum': [],
       'watcher-base': [],
@@ -78,6 +80,8 @@ describe('app environments under PM2 (real daemon, /proc/<pid>/environ)', { time
     expect(envs.executor!.POOLWARDEN_EXECUTOR_KEY).toBe(SECRETS.POOLWARDEN_EXECUTOR_KEY)
     expect(envs.governor!.POOLWARDEN_VOTER_KEY_FILE).toBe(SECRETS.POOLWARDEN_VOTER_KEY_FILE)
     expect(envs.telegram!.POOLWARDEN_TELEGRAM_TOKEN).toBe(SECRETS.POOLWARDEN_TELEGRAM_TOKEN)
+    // The sentinel reads PM2's process list: PM2 gives it the daemon's home.
+    expect(envs.sentinel!.PM2_HOME).toBe(join(dir, 'live-pm2'))
     for (const env of Object.values(envs)) {
       expect(env.POOLWARDEN_CONFIG).toBe(config)
       // The launcher's own variables stay with the launcher (PM2 adds its PM2_HOME itself).
@@ -87,7 +91,7 @@ describe('app environments under PM2 (real daemon, /proc/<pid>/environ)', { time
 
   it('devnet mode: the executor gets its key file, the governor its own voting key file; no app gets a launcher secret', async () => {
     const envs = await probe('devnet', { ...SECRETS })
-    expect(Object.keys(envs)).toEqual(expect.arrayContaining(['anvil-ethereum', 'simulator', 'snapshot-hub', 'safe-tx-service', 'delegators', 'guardian', 'telegram-api', 'strategist', 'executor', 'governor', 'telegram', 'distributor', 'web']))
+    expect(Object.keys(envs)).toEqual(expect.arrayContaining(['anvil-ethereum', 'simulator', 'snapshot-hub', 'safe-tx-service', 'delegators', 'guardian', 'telegram-api', 'strategist', 'executor', 'governor', 'telegram', 'distributor', 'web', 'metrics', 'sentinel']))
     expect(envs.distributor!.POOLWARDEN_DISTRIBUTOR_KEY_FILE).toBe(join(ROOT, '.devnet/distributor.key'))
     expect(envs.executor!.POOLWARDEN_EXECUTOR_KEY_FILE).toBe(join(ROOT, '.devnet/executor.key'))
     expect(envs.governor!.POOLWARDEN_VOTER_KEY_FILE).toBe(join(ROOT, '.devnet/voter.key'))

@@ -12,6 +12,7 @@ import { benchAllocation, formatAllocationBench } from './allocation'
 import { signatureBenchSection } from './signatures'
 import { benchCrossChain } from './crossChain'
 import { benchBacktest } from './backtest'
+import { benchWeb } from './web'
 import { createTestClient, http } from 'viem'
 import type { LocalDevnet } from '../devnet/local'
 
@@ -43,6 +44,7 @@ async function main() {
   }
   if (want('signatures')) for (const line of await signatureBenchSection()) console.log(line)
   if (want('backtest')) for (const line of await benchBacktest()) console.log(line)
+  if (want('web')) for (const line of await benchWeb()) console.log(line)
   if (want('rpc') || want('alert') || want('plan')) {
     const devnet = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_BENCH_PORT ?? 28545), custody: 'eoa' })
     try {

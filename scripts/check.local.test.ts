@@ -26,7 +26,7 @@ const BROKEN_LINES = [
   'config: pool.account: malformed address "0x1234": expected 0x followed by 40 hex digits',
   'config: venues[0].chain: unknown chain "arbitrun" (known: ethereum, arbitrum, base)',
   'config: venues[2].id: duplicate venue id "aave-v3-wsteth-ethereum" (also venues[1]): venue ids must be unique',
-  'config: venu: unknown key "venu" (known: profile, store, chains, pool, venues, alerts, watch, execution, plans, strategy, governance, telegram, wormhole, custody): remove it or fix its name',
+  'config: venu: unknown key "venu" (known: profile, store, chains, pool, venues, alerts, watch, execution, plans, strategy, governance, telegram, wormhole, custody, web): remove it or fix its name',
 ]
 
 describe('checkConfig (offline)', () => {

@@ -14,6 +14,7 @@ import { benchCrossChain } from './crossChain'
 import { benchBacktest } from './backtest'
 import { benchHistory, formatHistoryBench } from './history'
 import { quietOnClosedPipe } from '../scripts/lib/cli'
+import { benchWeb } from './web'
 import { createTestClient, http } from 'viem'
 import type { LocalDevnet } from '../devnet/local'
 
@@ -53,6 +54,7 @@ async function main() {
     // `onStore: async (store, chain) => { … time the 30-day overview and venue pages … }`.
     for (const line of formatHistoryBench(await benchHistory())) console.log(line)
   }
+  if (want('web')) for (const line of await benchWeb()) console.log(line)
   if (want('rpc') || want('alert') || want('plan')) {
     const devnet = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_BENCH_PORT ?? 28545), custody: 'eoa' })
     try {

@@ -45,8 +45,8 @@ describe('the dashboard in a headless browser', () => {
     expect(c.collateral!.drawn).toBe(c.collateral!.points)
     expect(c.apy!.drawn).toBeGreaterThan(0)
     expect(c.apy!.canvas).toBe(true)
-    // 400 idle + 300 + 200 + the vault's 100 grown by rate 1.003/1.001 = 1000.1998 wstETH.
-    expect(await page.textContent('[data-kpi="collateral"]')).toBe('1000.1998 wstETH')
+    // 400 idle + 300 + 200 + the vault's 100 grown by rate 1.00009/1.00003 = 1000.0060 wstETH.
+    expect(await page.textContent('[data-kpi="collateral"]')).toBe('1000.0060 wstETH')
     // The alert title carries markup: shown as text, never run.
     const open_ = await tableText(page, 'open-alerts')
     expect(open_.length).toBe(1)
@@ -104,8 +104,8 @@ describe('the dashboard in a headless browser', () => {
     expect(list.errors).toEqual([])
 
     const { page, errors } = await open(`/plans/${ids.completedPlan}`)
-    // 100 wstETH in the vault from rate 1.001 (block 1000) to 1.00244 (a day later, block 2440): 100 × 0.00144 / 1.001.
-    expect(await page.textContent('[data-kpi="realised"]')).toBe('0.143856 wstETH (net of cost: 0.142856)')
+    // 100 wstETH in the vault from rate 1.00003 (block 1000) to 1.0000732 (a day later, block 2440): 100 × 0.0000432 / 1.00003.
+    expect(await page.textContent('[data-kpi="realised"]')).toBe('0.004320 wstETH (net of cost: 0.003320)')
     expect(await page.textContent('[data-kpi="expected"]')).toBe('0.002466 wstETH')
     const steps = await tableText(page, 'steps')
     expect(steps.map((r) => [r[1], r[3], r[5]])).toEqual([

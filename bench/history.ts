@@ -24,13 +24,13 @@ import { watch as watchSchema } from '../config/schema'
 import { openStore, type Store } from '../store'
 import { tempDir } from '../store/testing'
 import type { PositionInput, SampleInput } from '../store/types'
-import { advance, positionChanged, sampleDecision, type VenueCadence } from '../watch/cadence'
+import { advance, positionDecision, sampleDecision, type VenueCadence } from '../watch/cadence'
 
 const DAY = 86_400
 const VENUES_PER_CHAIN = 5
 /** Alert-worthy verdict changes per venue per day (each stores its block): a busy day for a live venue. */
 export const ALERT_FLIPS_PER_VENUE_DAY = 24
-/** Position changes per venue per day (rebalances): generous. */
+/** Share changes per venue per day (deposits and withdrawals): generous. The amount accrues every block. */
 export const POSITION_CHANGES_PER_VENUE_DAY = 4
 
 export const MAINNET_PROFILE = [
@@ -82,6 +82,7 @@ export interface HistoryBenchRow {
   beforeBytesPerVenueDay: number
   afterSamplesPerVenueDay: number
   afterAlertSamplesPerVenueDay: number
+  afterPositionsPerVenueDay: number
   afterBytesPerVenueDay: number
 }
 
@@ -143,9 +144,10 @@ export async function benchHistory(opts: { onStore?: (store: Store, chain: strin
       const pMove = POSITION_CHANGES_PER_VENUE_DAY / blocksPerDay
       const state = new Map<string, VenueCadence>()
       const verdict = new Map<string, number>()
-      const position = new Map<string, bigint>()
+      const shares = new Map<string, bigint>()
       let stored = 0
       let alertStored = 0
+      let storedPositions = 0
       let samples: SampleInput[] = []
       let positions: PositionInput[] = []
       const flush = async () => {
@@ -164,19 +166,24 @@ export async function benchHistory(opts: { onStore?: (store: Store, chain: strin
         let hash: `0x${string}` | undefined
         for (const v of venues) {
           if (rnd() < pFlip) verdict.set(v, (verdict.get(v) ?? 0) + 1)
-          if (rnd() < pMove || !position.has(v)) position.set(v, 10n ** 21n + BigInt(Math.floor(rnd() * 1e9)) * 10n ** 12n)
+          if (rnd() < pMove || !shares.has(v)) shares.set(v, 10n ** 21n + BigInt(Math.floor(rnd() * 1e9)) * 10n ** 12n)
+          // The amount accrues every block (shares × a growing rate), as ERC-4626 and Aave positions do.
+          const pos = { shares: shares.get(v)!, amount: (shares.get(v)! * (1_180_000_000_000_000_000n + BigInt(b) * 37_000_000n)) / 10n ** 18n }
           const key = `calm-${verdict.get(v) ?? 0}`
           const st = state.get(v) ?? {}
           const reason = sampleDecision(st, { time }, key, every)
-          const pk = String(position.get(v))
           if (reason) {
             hash ??= hex()
             samples.push(sampleOf(v, c.chain, block, time, hash, b, rnd))
             stored++
             if (reason === 'alert') alertStored++
           }
-          if (positionChanged(st, pk)) positions.push({ venueId: v, chain: c.chain, blockNumber: block, amount: position.get(v)!, shares: position.get(v)! })
-          state.set(v, advance(st, { time }, key, reason, pk))
+          const keep = positionDecision(st, { time }, pos, reason)
+          if (keep) {
+            positions.push({ venueId: v, chain: c.chain, blockNumber: block, amount: pos.amount, shares: pos.shares })
+            storedPositions++
+          }
+          state.set(v, advance(st, { time }, key, reason, keep ? pos : undefined))
         }
         if (samples.length >= 2_000) await flush()
       }
@@ -199,6 +206,7 @@ export async function benchHistory(opts: { onStore?: (store: Store, chain: strin
         beforeBytesPerVenueDay: (beforeHour * 24) / venues.length,
         afterSamplesPerVenueDay: stored / venues.length,
         afterAlertSamplesPerVenueDay: alertStored / venues.length,
+        afterPositionsPerVenueDay: storedPositions / venues.length,
         afterBytesPerVenueDay: afterDay / venues.length,
       })
     }
@@ -228,12 +236,12 @@ export function formatHistoryBench(r: HistoryBench): string[] {
     '',
     '## History: store bytes per venue-day at the mainnet profile\'s block rates (real SQLite files, pages in use by samples/positions/aggregates and their indexes)',
     '   before: one hour of every block generated (sample + position per venue per block), ×24; after: one whole day generated through the cadence, measured as is;',
-    `   after assumes ${ALERT_FLIPS_PER_VENUE_DAY} alert-worthy verdict changes and ${POSITION_CHANGES_PER_VENUE_DAY} position changes per venue-day at random blocks`,
-    `${'chain'.padEnd(9)} ${'blocks/s'.padStart(8)} venues  ${'before B/venue-day'.padStart(19)}  ${'cadence'.padStart(8)}  ${'samples/venue-day'.padStart(17)} ${'(alert)'.padStart(8)}  ${'after B/venue-day'.padStart(18)}`,
+    `   after assumes ${ALERT_FLIPS_PER_VENUE_DAY} alert-worthy verdict changes and ${POSITION_CHANGES_PER_VENUE_DAY} share changes per venue-day at random blocks, positions accruing every block`,
+    `${'chain'.padEnd(9)} ${'blocks/s'.padStart(8)} venues  ${'before B/venue-day'.padStart(19)}  ${'cadence'.padStart(8)}  ${'samples/venue-day'.padStart(17)} ${'(alert)'.padStart(8)} ${'positions'.padStart(9)}  ${'after B/venue-day'.padStart(18)}`,
   ]
   for (const x of r.rows) {
     out.push(
-      `${x.chain.padEnd(9)} ${x.blocksPerSecond.toFixed(3).padStart(8)} ${String(x.venues).padStart(6)}  ${mb(x.beforeBytesPerVenueDay).padStart(19)}  ${(x.everySeconds ? `${x.everySeconds} s` : 'block').padStart(8)}  ${x.afterSamplesPerVenueDay.toFixed(0).padStart(17)} ${x.afterAlertSamplesPerVenueDay.toFixed(0).padStart(8)}  ${mb(x.afterBytesPerVenueDay).padStart(18)}`,
+      `${x.chain.padEnd(9)} ${x.blocksPerSecond.toFixed(3).padStart(8)} ${String(x.venues).padStart(6)}  ${mb(x.beforeBytesPerVenueDay).padStart(19)}  ${(x.everySeconds ? `${x.everySeconds} s` : 'block').padStart(8)}  ${x.afterSamplesPerVenueDay.toFixed(0).padStart(17)} ${x.afterAlertSamplesPerVenueDay.toFixed(0).padStart(8)} ${x.afterPositionsPerVenueDay.toFixed(0).padStart(9)}  ${mb(x.afterBytesPerVenueDay).padStart(18)}`,
     )
   }
   out.push(`whole mainnet profile per day: before ${mb(r.beforeDayBytes)}, after cadence ${mb(r.afterDayBytes)}   (target < 100 MB/day)`)

@@ -66,7 +66,7 @@ describe('sampling cadence on the devnet', () => {
     ])
     // Every alert's block has the venue's sample (the evidence behind it).
     for (const a of alerts) expect(await store.history.sampleAtBlock('ethereum-aave', a.blockNumber!)).toBeDefined()
-    // The position is stored once (it never changed) and is still the current one.
-    expect((await store.history.positionAtBlock('ethereum-aave'))?.blockNumber).toBeLessThanOrEqual(blockAt.get(0)!)
+    // The pool's position is still there to read at the newest block (positions: watch/cadence.test.ts).
+    expect((await store.history.positionAtBlock('ethereum-aave'))?.amount).toBeGreaterThan(0n)
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { sampleEverySecondsOf } from '../config/history'
 import { verdictKey } from './alertRules'
-import { advance, positionChanged, sampleDecision, type StoreReason, type VenueCadence } from './cadence'
+import { advance, positionDecision, sampleDecision, type StoreReason, type VenueCadence } from './cadence'
 
 /** Runs the cadence over blocks (time, verdict) and returns the stored blocks' indexes with their reasons. */
 function storedOf(blocks: readonly { time: number; verdict: string }[], every: number): [number, StoreReason][] {
@@ -53,14 +53,28 @@ describe('sampling cadence', () => {
     expect(storedOf(blocks, 0).map(([i]) => i)).toEqual([0, 1, 2, 3])
   })
 
-  it('positions are stored on change only', () => {
+  it('positions: stored at any block on a share change, a fall or a jump; an accruing amount only with an alert-worthy sample or once an hour', () => {
     let st: VenueCadence = {}
     const seen: boolean[] = []
-    for (const p of ['100/100', '100/100', '150/140', '150/140', '0/0']) {
-      seen.push(positionChanged(st, p))
-      st = advance(st, { time: 1 }, 'calm', null, p)
+    const blocks: [number, bigint, bigint | null, StoreReason | null][] = [
+      [0, 1_000_000n, 900n, 'first'], // first reading
+      [1, 1_000_001n, 900n, null], // accrued, sample skipped
+      [2, 1_000_002n, 900n, 'cadence'], // accrued (under 1 bp), same hour: not yet
+      [3, 1_000_003n, 900n, 'alert'], // accrued, alert-worthy block
+      [4, 1_500_000n, 1_300n, null], // a deposit: shares changed, stored even without a sample
+      [3_700, 1_500_001n, 1_300n, 'cadence'], // accrued, a new hour
+      [3_701, 1_500_001n, 1_300n, 'alert'], // unchanged
+      [3_702, 1_000_000n, null, null], // a withdrawal (and no shares now): stored
+      [3_703, 1_000_000n, null, 'cadence'], // unchanged
+      [3_704, 1_000_200n, null, null], // no shares: a deposit (2 bp at once) is stored without a sample
+      [3_705, 1_000_201n, null, null], // accrued, no sample
+    ]
+    for (const [time, amount, shares, reason] of blocks) {
+      const keep = positionDecision(st, { time }, { amount, shares }, reason)
+      seen.push(keep)
+      st = advance(st, { time }, 'calm', reason, keep ? { amount, shares } : undefined)
     }
-    expect(seen).toEqual([true, false, true, false, true])
+    expect(seen).toEqual([true, false, false, true, true, true, false, true, false, true, false])
   })
 
   it('the verdict key tells active, clear, unknown and refused apart', () => {

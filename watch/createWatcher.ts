@@ -10,7 +10,7 @@ import { pauseKey } from '../store/controls'
 import type { SampleInput, PositionInput } from '../store/types'
 import { derivedApy, implausibility, measuredBlockTimeMs, windowBlocks, type RatePoint } from '../venues/apy'
 import { evaluateVenue, median, verdictKey, type Condition } from './alertRules'
-import { advance, positionChanged, sampleDecision, type VenueCadence } from './cadence'
+import { advance, positionDecision, sampleDecision, type VenueCadence } from './cadence'
 import { heldFor, persistenceFor, stepPersistence, type Fired, type Glitch, type Pending } from './persistence'
 
 export interface WatcherDeps {
@@ -54,9 +54,6 @@ interface VenueMemory {
   /** Consecutive implausible readings (the alert fires at watch.implausibleAlertAfterSamples). */
   implausible: number
 }
-
-/** A position reading as one comparable string (amount and shares). */
-const positionKey = (amount: bigint, shares: bigint | null | undefined): string => `${amount}/${shares ?? ''}`
 
 /** Probes at most this many depths (halving) for the oldest block the node still serves. */
 const HISTORY_PROBES = 8
@@ -130,7 +127,9 @@ export function createWatcher(deps: WatcherDeps): Watcher {
         implausible: 0,
       })
       const lastPos = before > 0n ? await store.history.positionAtBlock(v.id, before - 1n) : undefined
-      cadence.set(v.id, { lastStoredTime: lastRow?.blockTime, lastPosition: lastPos ? positionKey(lastPos.amount, lastPos.shares) : undefined })
+      // The stored position's time: its block's sample where stored, else the last stored sample's (an hour refresh at worst comes early).
+      const posTime = lastPos ? ((await store.history.sampleAtBlock(v.id, lastPos.blockNumber))?.blockTime ?? lastRow?.blockTime ?? 0) : 0
+      cadence.set(v.id, { lastStoredTime: lastRow?.blockTime, lastPosition: lastPos ? { amount: lastPos.amount, shares: lastPos.shares, time: posTime } : undefined })
       const cond = open.find((c) => c.subject === v.id && c.chain === chain.name)
       if (cond?.openedBlock != null) {
         const prior = await store.history.window(v.id, baselineN, { availableOnly: true, beforeBlock: cond.openedBlock - dropLead })
@@ -241,9 +240,9 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       const reason = v.dedupKeys.some((k) => fired.has(k)) ? 'alert' : sampleDecision(state, { time }, v.key, sampleEvery)
       if (reason) samples.push(s)
       const p = built.positions.find((x) => x.venueId === s.venueId)
-      const pk = p ? positionKey(p.amount, p.shares) : undefined
-      if (p && pk !== undefined && positionChanged(state, pk)) positions.push(p)
-      cadence.set(s.venueId, advance(state, { time }, v.key, reason, pk))
+      const keep = p !== undefined && positionDecision(state, { time }, { amount: p.amount, shares: p.shares ?? null }, reason)
+      if (keep) positions.push(p)
+      cadence.set(s.venueId, advance(state, { time }, v.key, reason, keep ? { amount: p.amount, shares: p.shares ?? null } : undefined))
     }
     return { samples, positions }
   }

@@ -23,7 +23,9 @@ const procs: AgentProcess[] = []
 let store: Store | undefined
 let botApi: BotApiServer | undefined
 let cleanup: (() => Promise<void>) | undefined
-afterEach(async () => {
+afterEach(async (ctx) => {
+  // On a failure, the agents' own words say where it stopped.
+  if (ctx.task.result?.state === 'fail') for (const p of procs) console.error(p.output().slice(-3000))
   for (const p of procs.splice(0)) await p.stop()
   await store?.close()
   await botApi?.close()

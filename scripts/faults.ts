@@ -119,6 +119,17 @@ async function main(): Promise<number> {
     console.log(`  ${r.passed ? 'passed' : 'FAILED'}: ${r.observed}`)
   }
   const ordered: FaultRow[] = [...cases.map((c) => rows.get(c.id)!), ...planned.map(plannedRow)]
+  // A partial run (--only, --group) keeps the other rows of the last report for the README.
+  let previous: FaultRow[] = []
+  try {
+    previous = (JSON.parse(readFileSync(REPORT, 'utf8')) as { rows: FaultRow[] }).rows
+  } catch {
+    /* no earlier run */
+  }
+  const ran = new Set(ordered.map((r) => r.id))
+  const known = new Set([...all, ...PLANNED].map((c) => c.id))
+  const kept = previous.filter((r) => !ran.has(r.id) && known.has(r.id))
+  const full: FaultRow[] = [...all, ...PLANNED].flatMap((c) => ordered.find((r) => r.id === c.id) ?? kept.find((r) => r.id === c.id) ?? [])
   console.log()
   console.log(renderTable(ordered))
   const s = summary(ordered)
@@ -126,8 +137,9 @@ async function main(): Promise<number> {
   console.log(`${s.passed} passed, ${s.failed} failed${s.planned ? `, ${s.planned} not built yet` : ''} (${((Date.now() - t0) / 1000).toFixed(0)} s)`)
   const meta = { when: new Date().toISOString().slice(0, 10), how: `npm run faults${process.argv.slice(2).filter((a) => !a.startsWith('--readme')).length ? ` -- ${process.argv.slice(2).filter((a) => !a.startsWith('--readme')).join(' ')}` : ''}` }
   mkdirSync(join(ROOT, '.devnet'), { recursive: true })
-  writeFileSync(REPORT, `${JSON.stringify({ ...meta, rows: ordered }, null, 2)}\n`)
-  if (values.readme) writeReadme(ordered, meta)
+  const fullMeta = kept.length ? { ...meta, how: `${meta.how} (${kept.length} rows from the run before)` } : meta
+  writeFileSync(REPORT, `${JSON.stringify({ ...fullMeta, rows: full }, null, 2)}\n`)
+  if (values.readme) writeReadme(full, fullMeta)
   return s.failed === 0 && s.planned === 0 ? 0 : 1
 }
 

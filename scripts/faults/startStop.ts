@@ -143,7 +143,12 @@ export async function interruptStart(net: TestNetwork, opts: InterruptOptions): 
       /* already gone */
     }
   }
-  const ended = await Promise.race([s.exited, sleep(120_000).then(() => undefined)])
+  let ended = await Promise.race([s.exited, sleep(120_000).then(() => undefined)])
+  // npm (and its shell) may return at Ctrl-C before the start's own node process has finished
+  // its teardown (as a terminal gives the prompt back): the start has ended when that one has.
+  const deadline = Date.now() + 120_000
+  while (ended && startProcesses(ROOT, net.pm2Home, net.devnetDirEnv).length && Date.now() < deadline) await sleep(200)
+  if (startProcesses(ROOT, net.pm2Home, net.devnetDirEnv).length) ended = undefined
   if (!ended) {
     try {
       process.kill(-s.child.pid!, 'SIGKILL')

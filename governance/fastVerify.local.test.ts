@@ -362,7 +362,7 @@ console.log(JSON.stringify({ ok: res.map((r) => r.ok), stats: v.stats }))
       )
       await bundle({ entry: `.devnet/fastverify-bundle-${process.pid}/entry.ts` }, join(dir, 'out'))
       const out = JSON.parse(execFileSync(process.execPath, [join(dir, 'out', 'entry.mjs'), join(dir, 'envs.json')], { encoding: 'utf8', timeout: 60_000 }))
-      expect(out).toMatchObject({ ok: [true, true, false], stats: { backend: 'native', recoveredInWorkers: 3, fallback: 0 } })
+      expect(out).toMatchObject({ ok: [true, true, false], stats: { backend: 'native', keccak: 'hash-wasm', recoveredInWorkers: 3, fallback: 0 } })
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

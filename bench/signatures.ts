@@ -77,11 +77,11 @@ function checksum(keccak: Keccak, lower: string): string {
 }
 
 /** Generates `n` signed signals with the native secp256k1 (deterministic keys and choices). */
-function generate(n: number): Row[] {
+async function generate(n: number): Promise<Row[]> {
   const native = locateNative()
   if (!native) throw new Error('the native secp256k1 binding does not load: cannot generate the signed signals')
   const secp = loadSecp256k1(native)
-  const keccak = loadKeccak()
+  const keccak = await loadKeccak()
   const hasher = new VoteHasher(keccak)
   const r = rng(6)
   const rows: Row[] = []
@@ -114,7 +114,7 @@ function generate(n: number): Row[] {
   return rows
 }
 
-function loadOrGenerate(n: number): { rows: Row[]; cached: boolean; seconds: number; file: string } {
+async function loadOrGenerate(n: number): Promise<{ rows: Row[]; cached: boolean; seconds: number; file: string }> {
   const file = join(ROOT, '.devnet', 'bench', `signatures-${n}-v${CACHE_VERSION}.json`)
   const t0 = performance.now()
   if (existsSync(file)) {
@@ -127,7 +127,7 @@ function loadOrGenerate(n: number): { rows: Row[]; cached: boolean; seconds: num
       // regenerate
     }
   }
-  const rows = generate(n)
+  const rows = await generate(n)
   mkdirSync(dirname(file), { recursive: true })
   writeFileSync(file, JSON.stringify({ version: CACHE_VERSION, proposal: PROPOSAL.id, rows }))
   return { rows, cached: false, seconds: (performance.now() - t0) / 1000, file }
@@ -189,7 +189,7 @@ async function verifiedTally(verifier: FastVerifier, envelopes: readonly VoteEnv
 export async function benchSignatures(opts: { signals?: number; sample?: number } = {}): Promise<SignatureBenchResult> {
   const n = opts.signals ?? 100_000
   const sample = Math.min(n, opts.sample ?? 2000)
-  const gen = loadOrGenerate(n)
+  const gen = await loadOrGenerate(n)
   const envelopes = gen.rows.map(envelopeOf)
   // 1 % tampered after signing (the reason edited): refused by the tally as invalid signatures.
   const tampered = (i: number) => i % 100 === 99

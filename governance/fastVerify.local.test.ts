@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { bundle } from '../scripts/lib/bundle.js'
 import { FastVerifier, fastShape, signatureChecksOf, verifyVotes, VoteHasher } from './fastVerify.js'
 import { SNAPSHOT_DOMAIN, verifyVoteEnvelope, voteTypesFor, type VoteKind } from './verify.js'
-import { inProcessRecover, loadKeccak, loadSecp256k1, locateNative, RecoverPool } from './verifyWorker.js'
+import { inProcessRecover, keccakOf, loadKeccak, loadSecp256k1, locateNative, RecoverPool } from './verifyWorker.js'
 
 const alice = privateKeyToAccount('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d')
 const bob = privateKeyToAccount('0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a')
@@ -65,12 +65,13 @@ async function validEnvelopes(): Promise<Env[]> {
 }
 
 const req = createRequire(import.meta.url)
-/** The keccak-256 the workers require by path (native.sha3Path), loaded here the same way. */
-const workerKeccak = (req(native.sha3Path) as { keccak_256: (d: Uint8Array) => Uint8Array }).keccak_256
 
-describe('keccak-256 (@noble/hashes)', () => {
-  it('gives the published digests, and the module the workers require by path hashes as this thread does', () => {
-    const k = loadKeccak()
+describe('keccak-256 (hash-wasm)', () => {
+  it('gives the published digests, and the module the workers require by path hashes as this thread does', async () => {
+    const k = await loadKeccak()
+    expect(await loadKeccak()).toBe(k) // one hasher per thread
+    // The CommonJS entry the workers require by path (native.hashWasmPath), with the workers' wrapper.
+    const workerKeccak = keccakOf(await (req(native.hashWasmPath) as typeof import('hash-wasm')).createKeccak(256))
     const ascii = (s: string) => new TextEncoder().encode(s)
     // Published keccak-256 vectors (not SHA3-256: the padding differs).
     expect(toHex(k(new Uint8Array(0)))).toBe('0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470')
@@ -85,7 +86,7 @@ describe('keccak-256 (@noble/hashes)', () => {
 
 describe('VoteHasher', () => {
   it('computes the EIP-712 digest viem and snapshot.js compute, for every Vote type and domain', async () => {
-    const hasher = new VoteHasher(loadKeccak())
+    const hasher = new VoteHasher(await loadKeccak())
         for (const e of await validEnvelopes()) {
       const kind = fastShape(e)!.kind
       const chainId = e.data.domain.chainId as number | undefined
@@ -308,7 +309,7 @@ describe('fastVerify', () => {
 
   it('recovers the same addresses in process and on a worker pool; a stopped pool fails its pending jobs and restarts', async () => {
     const secp = loadSecp256k1(native)
-    const keccak = loadKeccak()
+    const keccak = await loadKeccak()
     const input = new Uint8Array(97 * 3)
     for (let i = 0; i < 3; i++) {
       const sk = keccak(Uint8Array.of(i))
@@ -319,7 +320,7 @@ describe('fastVerify', () => {
       input[97 * i + 96] = recid
     }
     input.fill(0, 97 * 2 + 32, 97 * 2 + 64) // r = 0 in the third record: libsecp256k1 refuses it
-    const here = inProcessRecover(native)(input, 3)
+    const here = inProcessRecover(native, keccak)(input, 3)
     const pool = new RecoverPool(native, 1)
     try {
       const there = await pool.run(input.slice(), 3)
@@ -361,7 +362,7 @@ console.log(JSON.stringify({ ok: res.map((r) => r.ok), stats: v.stats }))
       )
       await bundle({ entry: `.devnet/fastverify-bundle-${process.pid}/entry.ts` }, join(dir, 'out'))
       const out = JSON.parse(execFileSync(process.execPath, [join(dir, 'out', 'entry.mjs'), join(dir, 'envs.json')], { encoding: 'utf8', timeout: 60_000 }))
-      expect(out).toMatchObject({ ok: [true, true, false], stats: { backend: 'native', recoveredInWorkers: 3, fallback: 0 } })
+      expect(out).toMatchObject({ ok: [true, true, false], stats: { backend: 'native', keccak: 'hash-wasm', recoveredInWorkers: 3, fallback: 0 } })
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

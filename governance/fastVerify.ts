@@ -269,9 +269,11 @@ export function fastShape(envelope: unknown): FastEnvelope | null {
 type Recovery = { signer: string } | { error: string }
 
 export class FastVerifier {
-  private readonly native: NativeLoad | null
-  private readonly keccak: Keccak | null
-  private readonly hasher: VoteHasher | null
+  private native: NativeLoad | null
+  /** Set by `ready()` (hash-wasm's hasher is created asynchronously) when the native binding loads. */
+  private keccak: Keccak | null = null
+  private hasher: VoteHasher | null = null
+  private loading: Promise<void> | null = null
   private recoverHere: RecoverBatch | null = null
   private pool: RecoverPool | null = null
   private readonly cache = new Map<string, Recovery>()
@@ -287,11 +289,9 @@ export class FastVerifier {
       cacheSize: opts.cacheSize ?? 250_000,
     }
     this.native = locateNative()
-    this.keccak = this.native ? loadKeccak() : null
-    this.hasher = this.keccak ? new VoteHasher(this.keccak) : null
     this.stats = {
       backend: this.native ? 'native' : 'viem',
-      keccak: this.native ? '@noble/hashes' : 'viem',
+      keccak: this.native ? 'hash-wasm' : 'viem',
       envelopes: 0,
       cacheHits: 0,
       recovered: 0,
@@ -300,8 +300,30 @@ export class FastVerifier {
     }
   }
 
+  /**
+   * Creates this thread's keccak once (before the first batch). If hash-wasm cannot be created
+   * the verifier works as without the native binding: everything goes to verify.ts.
+   */
+  private ready(): Promise<void> {
+    this.loading ??= this.native
+      ? loadKeccak().then(
+          (keccak) => {
+            this.keccak = keccak
+            this.hasher = new VoteHasher(keccak)
+          },
+          () => {
+            this.native = null
+            this.stats.backend = 'viem'
+            this.stats.keccak = 'viem'
+          },
+        )
+      : Promise.resolve()
+    return this.loading
+  }
+
   /** Verifies envelopes; results in input order. `inProcess` forces recovery on this thread. */
   async verify(envelopes: readonly unknown[], opts: { inProcess?: boolean } = {}): Promise<VerifyResult[]> {
+    await this.ready()
     const results: VerifyResult[] = new Array<VerifyResult>(envelopes.length)
     this.stats.envelopes += envelopes.length
     const slow: number[] = []
@@ -400,7 +422,7 @@ export class FastVerifier {
         // A dead worker: do this chunk here.
       }
     }
-    this.recoverHere ??= inProcessRecover(native)
+    this.recoverHere ??= inProcessRecover(native, this.keccak!)
     return this.recoverHere(input, n)
   }
 

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
-import { keccak_256 } from '@noble/hashes/sha3'
+import { createKeccak, type IHasher } from 'hash-wasm'
 
 /**
  * The native half of governance/fastVerify: ECDSA public-key recovery with the `secp256k1`
@@ -10,12 +10,15 @@ import { keccak_256 } from '@noble/hashes/sha3'
  * Output: n records of 21 bytes (1 = recovered, 0 = libsecp256k1 refused | address 20).
  *
  * The recovery kernel is one plain-JavaScript source (RECOVER_KERNEL), evaluated in process
- * with `new Function` and in workers started with `eval: true`; keccak is `keccak_256` of
- * @noble/hashes (audited, maintained; the one viem uses). No worker file is looked up on disk, so
+ * with `new Function` and in workers started with `eval: true`; keccak is hash-wasm's
+ * `createKeccak(256)` (maintained WebAssembly; ~15× faster per vote hash than @noble/hashes here).
+ * Creating a hasher is async (it instantiates the WebAssembly module), using one is sync, so each
+ * thread creates one hasher once: `loadKeccak()` in this thread, and each worker before it serves
+ * any job (jobs that arrive meanwhile wait in a queue). No worker file is looked up on disk, so
  * it works the same under tsx, vitest and an esbuild bundle; the packages are located with
  * `createRequire(import.meta.url)` (esbuild leaves that call alone: secp256k1 must load from
  * node_modules, where node-gyp-build finds its prebuilt binary) and passed to the workers as
- * absolute paths (@noble/hashes' CommonJS entry, which a worker can `require`).
+ * absolute paths (hash-wasm's CommonJS entry, which a worker can `require`).
  */
 
 export const IN_RECORD = 97
@@ -27,8 +30,8 @@ export type RecoverBatch = (input: Uint8Array, n: number) => Uint8Array
 
 export interface NativeLoad {
   secp256k1Path: string
-  /** @noble/hashes/sha3 (its CommonJS entry), required by each worker for keccak_256. */
-  sha3Path: string
+  /** hash-wasm (its CommonJS entry), required by each worker for createKeccak. */
+  hashWasmPath: string
 }
 
 /** Body of `function (secp, keccak) { … return recoverBatch }`: shared by process and workers. */
@@ -58,28 +61,46 @@ const RECOVER_KERNEL = `
   }
 `
 
+/** keccak-256 as a sync function of one hash-wasm hasher (one per thread; never used re-entrantly). */
+const KECCAK_OF = `(hasher) => (data) => hasher.init().update(data).digest('binary')`
+
+/**
+ * A worker: creates its hasher, then serves jobs in arrival order (those that arrive before the
+ * hasher is ready are queued). If the hasher cannot be created the error is thrown on the
+ * worker's event loop: the worker dies and RecoverPool fails its jobs (redone in process).
+ */
 const WORKER_SOURCE = `
   const { parentPort, workerData } = require('node:worker_threads')
   const secp = require(workerData.secp256k1Path)
-  const keccak = require(workerData.sha3Path).keccak_256
-  const recoverBatch = (function (secp, keccak) { ${RECOVER_KERNEL} })(secp, keccak)
-  parentPort.on('message', (job) => {
+  const { createKeccak } = require(workerData.hashWasmPath)
+  let recoverBatch = null
+  const queue = []
+  const serve = (job) => {
     const out = recoverBatch(new Uint8Array(job.input), job.n)
     parentPort.postMessage({ id: job.id, output: out.buffer }, [out.buffer])
-  })
+  }
+  parentPort.on('message', (job) => (recoverBatch ? serve(job) : queue.push(job)))
+  createKeccak(256).then(
+    (hasher) => {
+      const keccak = (${KECCAK_OF})(hasher)
+      recoverBatch = (function (secp, keccak) { ${RECOVER_KERNEL} })(secp, keccak)
+      for (const job of queue.splice(0)) serve(job)
+    },
+    (err) => setImmediate(() => { throw err }),
+  )
 `
 
 const req = createRequire(import.meta.url)
 
 /**
  * Locates the native secp256k1 binding (null when it does not load: then fastVerify falls back
- * to viem for every envelope) and the CommonJS entry of @noble/hashes/sha3 for the workers.
+ * to viem for every envelope) and the CommonJS entry of hash-wasm for the workers.
  */
 export function locateNative(): NativeLoad | null {
   try {
     const secp256k1Path = req.resolve('secp256k1/bindings.js')
     req(secp256k1Path)
-    return { secp256k1Path, sha3Path: req.resolve('@noble/hashes/sha3') }
+    return { secp256k1Path, hashWasmPath: req.resolve('hash-wasm') }
   } catch {
     return null
   }
@@ -95,14 +116,27 @@ export function loadSecp256k1(native: NativeLoad): Secp256k1 {
   return req(native.secp256k1Path) as Secp256k1
 }
 
-/** keccak-256 of @noble/hashes on this thread (the workers require the same module by path). */
-export function loadKeccak(): Keccak {
-  return keccak_256
+/** keccak-256 as a sync function of a hash-wasm hasher (the workers build theirs from the same source). */
+export const keccakOf = new Function(`return ${KECCAK_OF}`)() as (hasher: IHasher) => Keccak
+
+let keccakHere: Promise<Keccak> | undefined
+
+/**
+ * keccak-256 of hash-wasm on this thread: one hasher, created on the first call (async: it
+ * instantiates the WebAssembly module); later calls return the same function. A failed creation
+ * is not kept, so the next call tries again.
+ */
+export function loadKeccak(): Promise<Keccak> {
+  keccakHere ??= createKeccak(256).then(keccakOf, (err: unknown) => {
+    keccakHere = undefined
+    throw err
+  })
+  return keccakHere
 }
 
-/** The recovery kernel in this thread. */
-export function inProcessRecover(native: NativeLoad): RecoverBatch {
-  return new Function('secp', 'keccak', RECOVER_KERNEL)(loadSecp256k1(native), loadKeccak()) as RecoverBatch
+/** The recovery kernel in this thread, with this thread's keccak (from `loadKeccak`). */
+export function inProcessRecover(native: NativeLoad, keccak: Keccak): RecoverBatch {
+  return new Function('secp', 'keccak', RECOVER_KERNEL)(loadSecp256k1(native), keccak) as RecoverBatch
 }
 
 interface Job {

@@ -30,10 +30,7 @@ const USED_WITHOUT_IMPORT: Record<string, string> = {
 }
 
 /** Declared for work landing now (empty when package.json and the imports agree). */
-// Declared at the start of session 4 for the branches building them (web, metrics, rewards, keccak); emptied as they land.
-const PENDING = new Set<string>([
-  'hash-wasm',
-])
+const PENDING = new Set<string>([])
 
 /** Live code: what runs in the agents (the devnet is reached only through config). */
 const LIVE = /^(agents|rewards|runtime|chains|venues|strategies|execution|governance|telegram|plans|watch|store|config|core|metrics|sentinel|notify)\//

@@ -32,6 +32,7 @@ async function isolated<T>(devnet: LocalDevnet, section: () => Promise<T>): Prom
   }
 }
 import { benchCustodyGas } from './custody'
+import { benchRewards } from './rewards'
 
 const only = process.argv.slice(2)
 const want = (name: string) => only.length === 0 || only.includes(name)
@@ -41,6 +42,7 @@ async function main() {
     console.log('\n## Allocation (200 venues × 10 chains; targets: under 100 ms, within 0.1 % of the optimum)')
     for (const line of formatAllocationBench(benchAllocation())) console.log(line)
   }
+  if (want('rewards')) for (const line of benchRewards()) console.log(line)
   if (want('signatures')) for (const line of await signatureBenchSection()) console.log(line)
   if (want('backtest')) for (const line of await benchBacktest()) console.log(line)
   if (want('rpc') || want('alert') || want('plan')) {

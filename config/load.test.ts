@@ -136,7 +136,7 @@ describe('config errors: one line per problem, path then problem then fix', () =
     const input = base()
     input.colour = 'blue'
     expect(problems(input)).toEqual([
-      'colour: unknown key "colour" (known: profile, store, chains, pool, venues, alerts, watch, execution, plans, strategy, governance, telegram, wormhole, custody): remove it or fix its name',
+      'colour: unknown key "colour" (known: profile, store, chains, pool, venues, alerts, watch, execution, plans, strategy, governance, telegram, wormhole, custody, rewards): remove it or fix its name',
     ])
   })
 

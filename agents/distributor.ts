@@ -53,4 +53,4 @@ runAgent(DISTRIBUTOR_AGENT, async (agent) => {
       return res
     },
   })
-})
+}, { singleton: true })

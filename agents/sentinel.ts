@@ -38,4 +38,4 @@ runAgent('sentinel', async (agent) => {
     everyMs: config.sentinel.everyMs,
     pausable: false,
   })
-})
+}, { singleton: true })

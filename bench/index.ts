@@ -36,6 +36,7 @@ async function isolated<T>(devnet: LocalDevnet, section: () => Promise<T>): Prom
 }
 import { benchCustodyGas } from './custody'
 import { benchSoak } from './soak'
+import { benchRewards } from './rewards'
 
 const argv = process.argv.slice(2)
 const minutesAt = argv.indexOf('--minutes')
@@ -47,6 +48,7 @@ async function main() {
     console.log('\n## Allocation (200 venues × 10 chains; targets: under 100 ms, within 0.1 % of the optimum)')
     for (const line of formatAllocationBench(benchAllocation())) console.log(line)
   }
+  if (want('rewards')) for (const line of benchRewards()) console.log(line)
   if (want('signatures')) for (const line of await signatureBenchSection()) console.log(line)
   if (want('backtest')) for (const line of await benchBacktest()) console.log(line)
   if (want('history')) {

@@ -26,7 +26,9 @@ export interface ShareTransfer {
   logIndex: number
   /** The block's timestamp (unix seconds). */
   time: number
+  /** Lower-case (as readShareHistory gives them). */
   from: string
+  /** Lower-case. */
   to: string
   value: bigint
 }
@@ -53,7 +55,6 @@ const ZERO = '0x0000000000000000000000000000000000000000'
 interface Acc {
   bal: bigint
   acc: bigint
-  last: number
 }
 
 /**
@@ -65,23 +66,30 @@ export function timeWeights(window: EpochWindow, chains: readonly ChainShareHist
   const { startTime, endTime } = window
   if (!(endTime > startTime)) throw new RangeError(`epoch window: endTime ${endTime} is not after startTime ${startTime}`)
   const total = new Map<string, bigint>()
+  const span = BigInt(endTime - startTime)
   for (const h of chains) {
     const state = new Map<string, Acc>()
     const get = (a: string): Acc => {
       let s = state.get(a)
       if (!s) {
-        s = { bal: 0n, acc: 0n, last: startTime }
+        s = { bal: 0n, acc: 0n }
         state.set(a, s)
       }
       return s
     }
     for (const [a, bal] of h.opening) {
       if (bal < 0n) throw new ShareHistoryError(`${h.chain}: opening balance of ${a} is negative`)
-      if (bal > 0n && a !== ZERO) get(a.toLowerCase()).bal = bal
+      if (bal > 0n && a !== ZERO) {
+        const s = get(a.toLowerCase())
+        s.bal = bal
+        s.acc = bal * span
+      }
     }
     let prevBlock = h.startBlock
     let prevLog = -1
     let prevTime = startTime
+    // weight = Σ balance × seconds = opening × (end − start) + Σ in value × (end − t) − Σ out value × (end − t):
+    // one multiplication per transfer; balances are kept to refuse a history that does not add up.
     for (const t of h.transfers) {
       if (t.block <= h.startBlock || t.block > h.endBlock) throw new ShareHistoryError(`${h.chain}: transfer in block ${t.block} is outside the epoch's blocks (${h.startBlock}, ${h.endBlock}]`)
       if (t.block < prevBlock || (t.block === prevBlock && t.logIndex <= prevLog)) throw new ShareHistoryError(`${h.chain}: transfers out of order at block ${t.block} log ${t.logIndex}`)
@@ -90,20 +98,17 @@ export function timeWeights(window: EpochWindow, chains: readonly ChainShareHist
       prevLog = t.logIndex
       prevTime = t.time
       if (t.value === 0n) continue
-      const from = t.from.toLowerCase()
-      const to = t.to.toLowerCase()
-      if (from !== ZERO) {
-        const s = get(from)
-        if (s.bal < t.value) throw new ShareHistoryError(`${h.chain}: ${from} sends ${t.value} in block ${t.block} but holds ${s.bal} (a Transfer log or the opening balance is missing)`)
-        s.acc += s.bal * BigInt(t.time - s.last)
-        s.last = t.time
+      const weighted = t.value * BigInt(endTime - t.time)
+      if (t.from !== ZERO) {
+        const s = get(t.from)
+        if (s.bal < t.value) throw new ShareHistoryError(`${h.chain}: ${t.from} sends ${t.value} in block ${t.block} but holds ${s.bal} (a Transfer log or the opening balance is missing)`)
         s.bal -= t.value
+        s.acc -= weighted
       }
-      if (to !== ZERO) {
-        const s = get(to)
-        s.acc += s.bal * BigInt(t.time - s.last)
-        s.last = t.time
+      if (t.to !== ZERO) {
+        const s = get(t.to)
         s.bal += t.value
+        s.acc += weighted
       }
     }
     if (h.closing) {
@@ -118,7 +123,7 @@ export function timeWeights(window: EpochWindow, chains: readonly ChainShareHist
       }
     }
     for (const [a, s] of state) {
-      const w = s.acc + s.bal * BigInt(endTime - s.last)
+      const w = s.acc
       if (w > 0n) total.set(a, (total.get(a) ?? 0n) + w)
     }
   }

@@ -1,6 +1,7 @@
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
-import { concat, encodeAbiParameters, keccak256, type Hex } from 'viem'
+import { concat, encodeAbiParameters, hexToBytes, keccak256, type Hex } from 'viem'
 import { describe, expect, it } from 'vitest'
+import { leafHash as fastLeafHash } from './merkle'
 import { buildTree, compareEpoch, epochLeaves, proofFor, publishedLeaves } from './tree'
 
 const A = '0x00000000000000000000000000000000000000a1'
@@ -46,5 +47,23 @@ describe('the Merkle tree', () => {
     expect(r.match === false && r.leaf?.account.toLowerCase()).toBe(B)
     const other = compareEpoch(pub, l.cumulative, StandardMerkleTree.of([[A, 1n]], ['address', 'uint256']).root as Hex)
     expect(other.match === false && other.reason).toMatch(/on chain/)
+  })
+})
+
+describe('the fast tree is OpenZeppelin StandardMerkleTree', () => {
+  it.each([1, 2, 3, 7, 16, 33, 100])('%i random leaves: same root, and every proof verifies with the library', (n) => {
+    let seed = n * 7919
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed)
+    const values: [string, bigint][] = Array.from({ length: n }, (_, i) => [`0x${(rnd().toString(16) + i.toString(16)).padStart(40, '0')}`, BigInt(rnd()) * 10n ** 12n + BigInt(i)])
+    const cum = new Map(values)
+    const ours = buildTree(cum)
+    const theirs = StandardMerkleTree.of([...cum.entries()].sort(([a], [b]) => (a < b ? -1 : 1)), ['address', 'uint256'])
+    expect(ours.root).toBe(theirs.root)
+    for (const [a, x] of values) {
+      const p = proofFor(ours, a)!
+      expect(StandardMerkleTree.verify(theirs.root, ['address', 'uint256'], [a, x], p.proof)).toBe(true)
+      expect(processProof(leafHash(a, x), p.proof)).toBe(ours.root)
+      expect(fastLeafHash(a, x)).toEqual(hexToBytes(leafHash(a, x)))
+    }
   })
 })

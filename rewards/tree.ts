@@ -1,9 +1,11 @@
-import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
 import { getAddress, type Address, type Hex } from 'viem'
 import { accumulate, apportion } from './entitlements'
+import { makeRewardsTree, type RewardsTree } from './merkle'
 
 /**
- * The epoch's Merkle tree and its published form (pure).
+ * The epoch's Merkle tree and its published form (pure). The tree is OpenZeppelin's
+ * StandardMerkleTree (rewards/merkle.ts builds the identical tree fast; tree.test.ts checks it
+ * against @openzeppelin/merkle-tree).
  *
  * Leaves are `(address account, uint256 cumulativeAmount)` in OpenZeppelin's StandardMerkleTree
  * encoding — leaf = keccak256(bytes.concat(keccak256(abi.encode(account, cumulative)))), sorted
@@ -14,11 +16,12 @@ export const LEAF_ENCODING = ['address', 'uint256'] as const
 
 export type Leaf = [Address, bigint]
 
-export function buildTree(cumulative: ReadonlyMap<string, bigint>): StandardMerkleTree<[string, bigint]> {
+/** The tree of the cumulative amounts (accounts with an amount > 0, by address). */
+export function buildTree(cumulative: ReadonlyMap<string, bigint>): RewardsTree {
   const values: [string, bigint][] = []
   for (const [a, x] of [...cumulative.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) if (x > 0n) values.push([a, x])
   if (values.length === 0) throw new RangeError('tree: no leaf with an amount (a tree needs at least one)')
-  return StandardMerkleTree.of(values, [...LEAF_ENCODING])
+  return makeRewardsTree(values)
 }
 
 export interface EpochLeavesInput {
@@ -86,12 +89,10 @@ export function publishedLeaves(l: EpochLeaves): PublishedEpoch['leaves'] {
 }
 
 /** The proof of `account`'s leaf, or null when the account has no leaf. */
-export function proofFor(tree: StandardMerkleTree<[string, bigint]>, account: string): { cumulative: bigint; proof: Hex[] } | null {
-  const key = account.toLowerCase()
-  for (const [i, v] of tree.entries()) {
-    if (v[0].toLowerCase() === key) return { cumulative: BigInt(v[1]), proof: tree.getProof(i) as Hex[] }
-  }
-  return null
+export function proofFor(tree: RewardsTree, account: string): { cumulative: bigint; proof: Hex[] } | null {
+  const i = tree.indexOf(account)
+  if (i < 0) return null
+  return { cumulative: tree.values[i]![1], proof: tree.proofAt(i) }
 }
 
 export type Comparison =

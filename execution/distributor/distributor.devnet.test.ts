@@ -1,0 +1,225 @@
+import { encodeFunctionData, erc20Abi, getAddress, parseEther, type Address, type Hex, type PublicClient } from 'viem'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Config } from '../../config/schema'
+import { GOV_ROLES } from '../../devnet/governance/constants'
+import { simLstAbi } from '../../devnet/abis'
+import { distributorAbi } from '../../rewards/readChain'
+import { buildTree, leavesOf, proofFor, type PublishedEpoch } from '../../rewards/tree'
+import { verifyEpoch } from '../../rewards/verify'
+import type { Store } from '../../store'
+import { openTempStore } from '../../store/testing'
+import { useDevnet } from '../../test/devnet'
+import { chainClient, sender, silentLogger, testConfig } from '../testing/devnetHelpers'
+import { createDistributor, epochWindow, type DistributorPoint } from './closeEpoch'
+
+/**
+ * Reward epochs on the real devnet chains (custody "eoa": the pool's account #1 owns the
+ * distributor and funds it): the contract's refusals, epochs closed end to end (tree → root →
+ * funding), claims by an EOA and by the EIP-1271 wallet, verify MATCH / MISMATCH, a losing epoch,
+ * and a crash right after each stored step resumed by a fresh distributor exactly once.
+ */
+const devnet = useDevnet()
+const CLAIMS = 'ethereum'
+
+let config: Config
+let store: Store
+let cleanup: () => Promise<void>
+beforeEach(async () => {
+  const t = await openTempStore()
+  store = t.store
+  cleanup = t.cleanup
+  config = testConfig(devnet, { storePath: t.path })
+})
+afterEach(async () => {
+  await store.close()
+  await cleanup()
+})
+
+const r = () => config.rewards!
+const eth = () => devnet.chain(CLAIMS)
+const collateral = () => devnet.deployment.chains[CLAIMS]!.collateral
+const balance = (a: Address) => eth().public.readContract({ address: collateral(), abi: erc20Abi, functionName: 'balanceOf', args: [a] })
+const wallet1271 = () => devnet.deployment.contractDelegators![0]!.address
+
+async function write(account: number, address: Address, abi: readonly unknown[], functionName: string, args: unknown[], chain = CLAIMS): Promise<'success' | 'reverted'> {
+  const c = devnet.chain(chain)
+  try {
+    const hash = await c.wallet(account).writeContract({ address, abi: abi as never, functionName: functionName as never, args: args as never })
+    return (await c.public.waitForTransactionReceipt({ hash })).status
+  } catch (err) {
+    if (process.env.REWARDS_TEST_DEBUG) console.log(functionName, (err as Error).message.slice(0, 400))
+    return 'reverted'
+  }
+}
+
+/** Mines one block on every chain at `time` (anvil_setNextBlockTimestamp + mine). */
+async function mineAt(time: number) {
+  for (const c of devnet.allChains()) {
+    const head = await c.public.getBlock({ blockTag: 'latest' })
+    await c.test.setNextBlockTimestamp({ timestamp: BigInt(Math.max(time, Number(head.timestamp) + 1)) })
+    await c.test.mine({ blocks: 1 })
+  }
+}
+
+async function chainNow(): Promise<number> {
+  let t = 0
+  for (const c of devnet.allChains()) t = Math.max(t, Number((await c.public.getBlock({ blockTag: 'latest' })).timestamp))
+  return t
+}
+
+function distributor(now: () => number, hooks?: { at?(p: DistributorPoint, e: number): void | Promise<void> }) {
+  const clients = Object.fromEntries(config.chains.map((c) => [c.name, devnet.chain(c.name).public as PublicClient]))
+  const s = sender(devnet, config, store, chainClient(config, CLAIMS))
+  return createDistributor({ common: { config, logger: silentLogger }, store, clients, sender: s, now, ...(hooks ? { hooks } : {}) })
+}
+
+describe('CumulativeMerkleDistributor on chain', () => {
+  it('pays the difference to the account; a wrong proof, another account, a second claim and a stranger setting the root revert and pay nothing', async () => {
+    const d = r().distributor
+    const A = devnet.accounts.delegators[0]!.address
+    const B = devnet.accounts.delegators[1]!.address
+    const W = wallet1271()
+    const tree = buildTree(new Map([[A.toLowerCase(), 5_000n], [W.toLowerCase(), 7_000n], [B.toLowerCase(), 1n]]))
+    expect(await write(3, d, distributorAbi, 'setRoot', [1n, tree.root])).toBe('reverted') // not the owner
+    expect(await write(1, d, distributorAbi, 'setRoot', [1n, tree.root])).toBe('success')
+    expect(await write(1, d, distributorAbi, 'setRoot', [1n, tree.root])).toBe('reverted') // epoch not after
+    await devnet.chain(CLAIMS).wallet(0).writeContract({ address: collateral(), abi: simLstAbi, functionName: 'mint', args: [d, 20_000n] }).then((h) => eth().public.waitForTransactionReceipt({ hash: h }))
+    const pa = proofFor(tree, A)!
+    const pw = proofFor(tree, W)!
+    const a0 = await balance(A)
+    const d0 = await balance(d)
+    expect(await write(5, d, distributorAbi, 'claim', [A, 5_001n, pa.proof])).toBe('reverted') // amount not in the tree
+    expect(await write(5, d, distributorAbi, 'claim', [A, 5_000n, pw.proof])).toBe('reverted') // another leaf's proof
+    expect(await write(5, d, distributorAbi, 'claim', [B, 5_000n, pa.proof])).toBe('reverted') // A's leaf for another account
+    expect(await balance(d)).toBe(d0)
+    // Anyone may submit for A (here #5); the funds go to A.
+    expect(await write(5, d, distributorAbi, 'claim', [A, 5_000n, pa.proof])).toBe('success')
+    expect(await balance(A)).toBe(a0 + 5_000n)
+    expect(await write(2, d, distributorAbi, 'claim', [A, 5_000n, pa.proof])).toBe('reverted') // second claim
+    expect(await balance(A)).toBe(a0 + 5_000n)
+    // The EIP-1271 wallet claims like an EOA: its owner (#8) submits, the wallet receives.
+    const w0 = await balance(W)
+    expect(await write(GOV_ROLES.walletOwner, d, distributorAbi, 'claim', [W, 7_000n, pw.proof])).toBe('success')
+    expect(await balance(W)).toBe(w0 + 7_000n)
+    expect(await balance(d)).toBe(d0 - 12_000n)
+    // A later epoch's cumulative amount pays only the difference.
+    const tree2 = buildTree(new Map([[A.toLowerCase(), 8_000n], [W.toLowerCase(), 7_000n]]))
+    expect(await write(1, d, distributorAbi, 'setRoot', [3n, tree2.root])).toBe('success')
+    expect(await write(5, d, distributorAbi, 'claim', [A, 8_000n, proofFor(tree2, A)!.proof])).toBe('success')
+    expect(await balance(A)).toBe(a0 + 8_000n)
+    expect(await eth().public.readContract({ address: d, abi: distributorAbi, functionName: 'rootOf', args: [1n] })).toBe(tree.root)
+  })
+})
+
+describe('the distributor closes epochs from chain data', () => {
+  it('two epochs: a winning one (tree → root → funding, claims by an EOA and the EIP-1271 wallet, verify MATCH, tampered MISMATCH), then a losing one (no root, loss carried, alert); a crash after each stored step resumes exactly once', async () => {
+    const len = r().epochSeconds
+    const t0 = await chainNow()
+    const first = Math.floor(t0 / len) + 1
+    await store.rewards.initMeta('firstEpoch', String(first))
+    const w1 = epochWindow(len, first)
+    let now = t0
+    const clock = () => now
+    const pool = devnet.accounts.pool.address
+    const shares = (chain: string) => devnet.deployment.chains[chain]!.poolShare
+
+    // Epoch 1: mid-epoch, #2 moves shares to #3 on ethereum; the pool earns 10 wstETH on ethereum.
+    await mineAt(w1.startTime + 1)
+    await mineAt(w1.startTime + 60)
+    // A delegator holding shares on ethereum sends some to another delegator.
+    const holders = Object.keys(devnet.deployment.chains[CLAIMS]!.shareHolders).map((a) => a.toLowerCase())
+    const senderIdx = devnet.accounts.delegators.findIndex((a) => holders.includes(a.address.toLowerCase()))
+    expect(senderIdx).toBeGreaterThanOrEqual(0)
+    const fromAcc = devnet.accounts.delegators[senderIdx]!
+    const toAcc = devnet.accounts.delegators.find((a) => a !== fromAcc)!
+    const moved = 10n ** 18n
+    expect(await write(2 + senderIdx, shares(CLAIMS), erc20Abi, 'transfer', [toAcc.address, moved])).toBe('success')
+    await eth().wallet(0).writeContract({ address: collateral(), abi: simLstAbi, functionName: 'mint', args: [pool, parseEther('10')] }).then((h) => eth().public.waitForTransactionReceipt({ hash: h }))
+    await mineAt(w1.endTime + 5)
+    now = w1.endTime + r().settleSeconds + 1
+
+    // Crash right after the tree is stored (before the root): a fresh distributor resumes.
+    const crash = (at: DistributorPoint) => ({ at: (p: DistributorPoint) => { if (p === at) throw new Error(`crash at ${p}`) } })
+    await distributor(clock, crash('built'))().catch(() => undefined)
+    expect((await store.rewards.get(first))!.status).toBe('built')
+    // Crash right after the root is confirmed (before the funding).
+    await expect(distributor(clock, crash('rooted'))()).rejects.toThrow(/crash at rooted/)
+    // (the crash after 'built' ended that round; a fresh distributor sent the root and stopped at 'rooted')
+    expect((await store.rewards.get(first))!.status).toBe('rooted')
+    expect(await distributor(clock)()).toMatchObject({ status: 'funded', epoch: first })
+    expect(await distributor(clock)()).toMatchObject({ status: 'idle' })
+    const e1 = (await store.rewards.get(first))!
+    const p1 = JSON.parse(e1.tree!) as PublishedEpoch
+    // Exactly once on chain: one RootSet for the epoch, one funding transfer.
+    const rootLogs = await eth().public.getContractEvents({ address: r().distributor, abi: distributorAbi, eventName: 'RootSet', fromBlock: 0n })
+    expect(rootLogs.filter((l) => l.args.epoch === BigInt(first))).toHaveLength(1)
+    const funds = await eth().public.getContractEvents({ address: collateral(), abi: erc20Abi, eventName: 'Transfer', args: { from: pool, to: r().distributor }, fromBlock: 0n })
+    expect(funds).toHaveLength(1)
+    expect(funds[0]!.args.value).toBe(e1.funding)
+    expect(await balance(r().distributor)).toBe(e1.funding)
+    expect(await eth().public.readContract({ address: r().distributor, abi: distributorAbi, functionName: 'rootOf', args: [BigInt(first)] })).toBe(p1.root)
+    // The earnings: 10 wstETH gained (minted into the pool's idle balance), 10 % commission.
+    expect(BigInt(p1.commission)).toBe(parseEther('1') + (BigInt(e1.summary.gain as string) - parseEther('10')) / 10n)
+    const sum = p1.leaves.reduce((s, l) => s + BigInt(l.amount), 0n)
+    expect(sum + BigInt(p1.remainder)).toBe(BigInt(p1.distributable) + BigInt(p1.commission))
+    expect(BigInt(p1.remainder) < BigInt(p1.leaves.length)).toBe(true)
+
+    // verify from chain reads alone: MATCH; a tampered leaf: MISMATCH naming it.
+    const clients = Object.fromEntries(config.chains.map((c) => [c.name, devnet.chain(c.name).public as PublicClient]))
+    const multicall3 = Object.fromEntries(config.chains.map((c) => [c.name, c.multicall3]))
+    expect(await verifyEpoch({ published: p1, clients, multicall3 })).toMatchObject({ match: true })
+    const victim = p1.leaves.find((l) => l.account.toLowerCase() === toAcc.address.toLowerCase())!
+    const tampered = { ...p1, leaves: p1.leaves.map((l) => (l === victim ? { ...l, cumulative: String(BigInt(l.cumulative) + 1n) } : l)) }
+    const bad = await verifyEpoch({ published: tampered, clients, multicall3 })
+    expect(bad.match).toBe(false)
+    expect(!bad.match && bad.leaf?.account).toBe(getAddress(toAcc.address))
+
+    // Claims: an EOA (#2, for itself) and the EIP-1271 wallet (submitted by its owner #8).
+    const tree = buildTree(leavesOf(p1))
+    for (const [account, submitter] of [[fromAcc.address, 2 + senderIdx], [wallet1271(), GOV_ROLES.walletOwner]] as const) {
+      const leaf = proofFor(tree, account)!
+      expect(leaf.cumulative > 0n).toBe(true)
+      const before = await balance(account)
+      expect(await write(submitter, r().distributor, distributorAbi, 'claim', [account, leaf.cumulative, leaf.proof as Hex[]])).toBe('success')
+      expect(await balance(account)).toBe(before + leaf.cumulative)
+      expect(await write(submitter, r().distributor, distributorAbi, 'claim', [account, leaf.cumulative, leaf.proof as Hex[]])).toBe('reverted')
+    }
+
+    // Epoch 2: the pool loses 5 wstETH (sent to a venue's address without a position: value gone).
+    const w2 = epochWindow(len, first + 1)
+    await mineAt(w2.startTime + 30)
+    const core = devnet.deployment.chains[CLAIMS]!.venues.find((v) => v.kind === 'erc4626')!
+    const lost = parseEther('5')
+    expect(await write(1, collateral(), erc20Abi, 'transfer', [(core as { vault: Address }).vault, lost])).toBe('success')
+    await mineAt(w2.endTime + 5)
+    now = w2.endTime + r().settleSeconds + 1
+    const epochBefore = await eth().public.readContract({ address: r().distributor, abi: distributorAbi, functionName: 'epoch' })
+    const res = await distributor(clock)()
+    expect(res).toMatchObject({ status: 'losing', epoch: first + 1 })
+    const e2 = (await store.rewards.get(first + 1))!
+    expect(e2.root).toBeNull()
+    // The funding of epoch 1 happened in epoch 2 and is not a loss: the loss is the 5 wstETH
+    // (less the venues' yield of the epoch, which is ≥ 0).
+    expect(e2.carriedLoss > 0n && e2.carriedLoss <= lost).toBe(true)
+    expect(await eth().public.readContract({ address: r().distributor, abi: distributorAbi, functionName: 'epoch' })).toBe(epochBefore)
+    expect(await store.alerts.isOpen(`rewards-losing:${first + 1}`)).toBe(true)
+    void encodeFunctionData
+  })
+
+  it('a chain that is unreachable at the epoch end: the epoch waits with an alert and nothing is stored', async () => {
+    const len = r().epochSeconds
+    const t0 = await chainNow()
+    const first = Math.floor(t0 / len) + 1
+    await store.rewards.initMeta('firstEpoch', String(first))
+    const w = epochWindow(len, first)
+    await mineAt(w.endTime + 5)
+    const clients = Object.fromEntries(config.chains.map((c) => [c.name, devnet.chain(c.name).public as PublicClient]))
+    const { createPublicClient, http } = await import('viem')
+    clients.base = createPublicClient({ transport: http('http://127.0.0.1:9', { retryCount: 0 }) }) as PublicClient
+    const s = sender(devnet, config, store, chainClient(config, CLAIMS))
+    const round = createDistributor({ common: { config, logger: silentLogger }, store, clients, sender: s, now: () => w.endTime + 60 })
+    expect(await round()).toMatchObject({ status: 'waiting', epoch: first })
+    expect(await store.rewards.get(first)).toBeUndefined()
+    expect(await store.alerts.isOpen(`rewards-waiting:${first}`)).toBe(true)
+  })
+})

@@ -82,6 +82,14 @@ async function rawVotes(hub: Pick<SnapshotClient, 'query'>, proposalId: string, 
   }
 }
 
+/** The signed message as the receipt keeps it (address, sig, domain, types, message), when it has that shape. */
+function envelopeOf(e: VoteEnvelope): { envelope?: VoteEnvelope } {
+  const d = e.data as Partial<VoteEnvelope['data']> | undefined
+  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+  if (typeof e.address !== 'string' || typeof e.sig !== 'string' || !isObj(d) || !isObj(d.domain) || !isObj(d.types) || !isObj(d.message)) return {}
+  return { envelope: { address: e.address, sig: e.sig, data: { domain: d.domain, types: d.types, message: d.message } } }
+}
+
 /** Deterministic JSON of a choice (object keys sorted): compares the hub's choice with the signed one, or two casts' choices. */
 export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`
@@ -136,7 +144,12 @@ export async function collectSignals(args: CollectSignalsArgs): Promise<Signal[]
       const e = env as VoteEnvelope
       const m = (e.data?.message ?? {}) as Record<string, unknown>
       const sig = typeof e.sig === 'string' && isHex(e.sig) ? (e.sig as Hex) : undefined
-      const signal: Signal = { ...base, ...(sig ? { sig } : {}), ...(typeof m.proposal === 'string' ? { proposal: m.proposal } : {}) }
+      const signal: Signal = {
+        ...base,
+        ...(sig ? { sig } : {}),
+        ...(typeof m.proposal === 'string' ? { proposal: m.proposal } : {}),
+        ...envelopeOf(e),
+      }
       // The hub's row must be what was signed.
       const mismatch =
         typeof m.from !== 'string' || m.from.toLowerCase() !== v.voter.toLowerCase()

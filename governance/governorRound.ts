@@ -1,5 +1,5 @@
 import snapshot from '@snapshot-labs/snapshot.js'
-import { getAddress, keccak256, toHex, type LocalAccount, type PublicClient } from 'viem'
+import { getAddress, type LocalAccount, type PublicClient } from 'viem'
 import type { Config } from '../config/schema.js'
 import { ConfigError, describeError, RetryableError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
@@ -12,12 +12,12 @@ import { governorAbi } from './onchain/abi.js'
 import { castFractionalVote } from './onchain/castFractionalVote.js'
 import { readGovernorProposal } from './onchain/readGovernorProposal.js'
 import { tallyPolicyOf, type UpstreamGovernorConfig } from './policy.js'
-import { buildReceipt, receiptToJson, type Receipt, type VoteTargets } from './receipt.js'
+import { buildReceipt, receiptHash, type Receipt, type SnapshotRecord, type VoteTargets } from './receipt.js'
 import type { SnapshotClient } from './snapshotClient.js'
 import { tally, type TallyInput } from './tally.js'
 import { VOTING_TYPES, type SnapshotChoice, type VotingType } from './types.js'
 import { ethersSignerFromViem } from './viemSigner.js'
-import { blockAtTimestamp, readShareWeights } from './weights.js'
+import { blockAtTimestamp, createShareWeightReader, type HolderCursorStore } from './weights.js'
 
 /**
  * One round of the governor agent (all the logic; agents/governor.ts only loops over it):
@@ -64,6 +64,8 @@ export interface GovernorRoundDeps {
    * every signature and every submission: while paused nothing is signed or sent.
    */
   isPaused?: () => Promise<boolean>
+  /** Where the share holders' scan is stored between runs (default: memory only). */
+  holderCursors?: HolderCursorStore
   hooks?: { afterSnapshotSign?: (cast: GovCast) => void | Promise<void> }
 }
 
@@ -86,8 +88,8 @@ const CANCELLED = 'tx cancelled:'
 export const snapshotKey = (space: string, id: string) => `snapshot:${space}:${id}`
 export const governorKey = (chain: string, governor: string, id: bigint | string) => `governor:${chain}:${governor.toLowerCase()}:${String(id)}`
 
-/** keccak256 of the receipt's JSON text: stored beside it, and what tells a changed tally. */
-export const receiptHash = (r: Receipt) => keccak256(toHex(receiptToJson(r)))
+/** keccak256 of the receipt's canonical JSON: stored beside it, and what tells a changed tally. */
+export { receiptHash }
 
 export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<RoundReport> {
   const { config, store, logger, hub, account } = deps
@@ -120,6 +122,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
   }
   const governorOf = (p: GovProposal): UpstreamGovernorConfig | undefined =>
     gov.upstream.governors.find((x) => x.chain === p.chain && x.address.toLowerCase() === p.governor)
+  const weightReader = createShareWeightReader({ ...(deps.holderCursors ? { cursors: deps.holderCursors } : {}) })
   const spaceNetworks = new Map<string, string | null>()
   const unsupported = new Set<string>()
 
@@ -310,7 +313,23 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       token: s.token,
       multicall3: chainsByName.get(s.chain)!.multicall3,
     }))
-    const weights = await readShareWeights({ chains: shareChains, time: p.snapshotTime, extra: signals.map((s) => s.voter) })
+    const weights = await weightReader.read({ chains: shareChains, time: p.snapshotTime, extra: signals.map((s) => s.voter) })
+    const snapshotRecord: SnapshotRecord = {
+      time: p.snapshotTime,
+      chains: Object.fromEntries(
+        shareChains.map((s) => [
+          s.chain,
+          {
+            chainId: chainsByName.get(s.chain)!.chainId,
+            token: s.token,
+            multicall3: s.multicall3,
+            block: weights.blocks[s.chain] ?? null,
+            hash: weights.hashes[s.chain] ?? null,
+            totalSupply: weights.totalSupply[s.chain] ?? 0n,
+          },
+        ]),
+      ),
+    }
     let onchain: TallyInput['onchain']
     const targets: VoteTargets = {}
     if (p.source === 'snapshot') targets.snapshot = { space: p.space!, proposal: p.upstreamId }
@@ -329,7 +348,10 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       ...(onchain ? { onchain } : {}),
     }
     const result = tally(input)
-    const receipt = buildReceipt(input, onchain || p.source === 'snapshot' ? targets : {}, result)
+    const receipt = buildReceipt(input, onchain || p.source === 'snapshot' ? targets : {}, result, {
+      snapshot: snapshotRecord,
+      signalling: { space: gov.signalling.space, chain: signallingChain, chainId: chainsByName.get(signallingChain)!.chainId },
+    })
     const hash = receiptHash(receipt)
     const latest = await g.latestTally(p.key)
     let tallyId = latest?.id ?? null

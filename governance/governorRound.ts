@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js'
 import { ConfigError, describeError, RetryableError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { TxSender } from '../execution/createTxSender.js'
-import { TxCancelledError } from '../execution/errors.js'
+import { IntentFailedError, TxCancelledError } from '../execution/errors.js'
 import type { GovCast, GovProposal, GovProposalInput, Store } from '../store/index.js'
 import { castSnapshotVote, type SnapshotVoteRequest } from './castSnapshot.js'
 import { canonical, collectSignals, contractVerifier, ipfsFetcher, type VerifyEoa } from './collectSignals.js'
@@ -82,8 +82,15 @@ export interface RoundReport {
 const BASIC_CHOICES = ['For', 'Against', 'Abstain']
 const HOUR = 3600
 const MIRROR_MARK = 'poolwarden-mirror:'
-/** Prefix of a failed Governor cast whose tx was cancelled (never mined): the next round casts again. */
+/** Prefix of a failed Governor cast whose tx was cancelled (never mined). */
 const CANCELLED = 'tx cancelled:'
+
+/** Failed casts of a target that may be retried with a fresh signature, and whether another try is allowed. */
+function retryState(casts: readonly GovCast[], max: number): { retries: number; mayRetry: boolean } {
+  const retries = casts.filter((c) => c.status === 'failed' && c.retryable).length
+  const last = casts.at(-1)
+  return { retries, mayRetry: !!last && last.status === 'failed' && last.retryable && retries <= max }
+}
 
 export const snapshotKey = (space: string, id: string) => `snapshot:${space}:${id}`
 export const governorKey = (chain: string, governor: string, id: bigint | string) => `governor:${chain}:${governor.toLowerCase()}:${String(id)}`
@@ -396,18 +403,22 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
         tallyId,
         vote: req,
         afterSign: deps.hooks?.afterSnapshotSign,
+        now,
+        notBefore: ((lastAccepted?.payload as { timestamp?: number } | undefined)?.timestamp ?? -1) + 1,
       })
       report.cast.push({ key: p.key, target: 'snapshot', castKey: key, result: r.duplicate ? `${r.id} (duplicate: already taken)` : r.id })
       return r
     }
     // An unfinished cast is finished first, with its stored payload (never signed again).
     if (last && ['created', 'signed', 'submitted'].includes(last.status)) {
-      if (await run(last.key, last.payload as SnapshotVoteRequest)) await afterCast(p, last.key, casts.length > 1)
+      if (await run(last.key, last.payload as SnapshotVoteRequest)) await afterCast(p, last.key, lastAccepted)
       return
     }
     const prev = (lastAccepted?.payload ?? null) as (SnapshotVoteRequest & { timestamp: number }) | null
     if (prev && (!policy.recast || canonical(prev.choice) === canonical(vote.choice))) return
-    if (last?.status === 'failed' && canonical((last.payload as SnapshotVoteRequest).choice) === canonical(vote.choice)) return
+    // A failed vote is not repeated, unless the failure is one a fresh signature fixes (a stale
+    // timestamp): then the same vote is signed anew under a new key, up to policy.castRetries times.
+    if (last?.status === 'failed' && canonical((last.payload as SnapshotVoteRequest).choice) === canonical(vote.choice) && !retryState(casts, policy.castRetries).mayRetry) return
     const key = `${p.key}:snapshot:${casts.length}`
     const done = await run(key, {
       space: vote.space,
@@ -419,7 +430,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       // A revote must be later than the vote it replaces.
       timestamp: Math.max(now(), (prev?.timestamp ?? 0) + 1),
     })
-    if (done) await afterCast(p, key, !!prev)
+    if (done) await afterCast(p, key, lastAccepted)
   }
 
   async function castOnGovernor(report: RoundReport, p: GovProposal, split: NonNullable<Receipt['result']['onchain']>, tallyId: number | null) {
@@ -438,9 +449,11 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       const prev = lastAccepted?.payload as Payload | undefined
       const same = (x: Payload | undefined) => !!x && x.against === want.against && x.for === want.for && x.abstain === want.abstain
       if (prev && (!policy.recast || same(prev))) return
-      // A failed cast is not repeated with the same split, unless its tx was only cancelled (stuck
-      // past execution.cancelAfterBlocks): then the same split goes out again under a new intent.
-      if (last?.status === 'failed' && same(last.payload as Payload) && !last.error?.startsWith(CANCELLED)) return
+      // A failed cast is not repeated with the same split, unless a fresh transaction can succeed
+      // (cancelled when stuck past execution.cancelAfterBlocks, reverted, its nonce taken): then the
+      // split goes out again under a new intent (a new signature; usedVotes makes it a top-up only),
+      // up to policy.castRetries times.
+      if (last?.status === 'failed' && same(last.payload as Payload) && !retryState(casts, policy.castRetries).mayRetry) return
       if (await held(report, `governor:${p.key}`)) return
       key = `${p.key}:governor:${casts.length}`
       payload = { ...want, intentKey: `gov:${p.chain}:${p.governor}:${p.upstreamId}:${casts.length}` }
@@ -463,15 +476,37 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       const txHash = r.status === 'nothing-to-cast' ? null : r.intent.txHash
       await g.markCastAccepted(key, { resultId: r.status === 'nothing-to-cast' ? 'nothing-to-cast' : payload.intentKey, txHash })
       report.cast.push({ key: p.key, target: 'governor', castKey: key, result: r.status === 'nothing-to-cast' ? 'nothing-to-cast' : `${r.status} ${txHash ?? ''}`.trim() })
-      if (r.status !== 'nothing-to-cast') await afterCast(p, key, casts.filter((c) => c.status === 'accepted').length > 0)
+      if (r.status !== 'nothing-to-cast') await afterCast(p, key, lastAccepted)
     } catch (err) {
-      if (err instanceof TxCancelledError) await g.markCastFailed(key, `${CANCELLED} ${describeError(err)}`)
+      // IntentFailedError: this transaction will not happen (cancelled, reverted, nonce taken,
+      // pre-flight revert): a new one, freshly signed, may. Other errors are final (the proposal
+      // is not active, no weight…) or transient (RetryableError: the same intent resumes).
+      if (err instanceof TxCancelledError) await g.markCastFailed(key, `${CANCELLED} ${describeError(err)}`, undefined, { retryable: true })
+      else if (err instanceof IntentFailedError) await g.markCastFailed(key, describeError(err), undefined, { retryable: true })
       else if (!(err instanceof RetryableError)) await g.markCastFailed(key, describeError(err))
       throw err
     }
   }
 
-  async function afterCast(p: GovProposal, castKey: string, recast: boolean): Promise<void> {
+  /**
+   * The outcome a cast stands for: on a Governor the majority of its split (the largest of
+   * against / for / abstain), on Snapshot the tally's winning choice (of the tally it was cast from).
+   */
+  async function outcomeOf(c: GovCast): Promise<string | null> {
+    if (c.target === 'governor') {
+      const s = c.payload as { against: string; for: string; abstain: string }
+      const entries: [string, bigint][] = [['against', BigInt(s.against)], ['for', BigInt(s.for)], ['abstain', BigInt(s.abstain)]]
+      const max = entries.reduce((m, e) => (e[1] > m[1] ? e : m))
+      return entries.filter((e) => e[1] === max[1]).map((e) => e[0]).join('+')
+    }
+    if (c.tallyId === null) return null
+    const t = await g.getTally(c.tallyId)
+    const w = (t?.receipt as Receipt | undefined)?.result.winner
+    return w === undefined || w === null ? null : String(w)
+  }
+
+  async function afterCast(p: GovProposal, castKey: string, previous: GovCast | undefined): Promise<void> {
+    const recast = previous !== undefined
     await g.setProposalStatus(p.key, 'cast')
     await g.notifyOnce({
       key: `gov:cast:${castKey}`,
@@ -483,7 +518,11 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       title: `${recast ? 'Vote re-cast' : 'Vote cast'}: ${p.title}`,
       body: `The pool's ${p.source === 'snapshot' ? `Snapshot vote in ${p.space}` : `vote on the Governor (${p.chain})`} is in. \`npm run tally -- ${p.upstreamId}\` shows the receipt.`,
     })
-    if (recast) {
+    // "Outcome changed" only when the winning choice (the split's majority) moved, not on every re-cast.
+    const cast = recast ? await g.getCast(castKey) : undefined
+    const before = previous ? await outcomeOf(previous) : null
+    const after = cast ? await outcomeOf(cast) : null
+    if (recast && before !== after) {
       await g.notifyOnce({
         key: `gov:changed:${castKey}`,
         agent: AGENT,
@@ -492,7 +531,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
         severity: 'warning',
         chain: p.chain,
         title: `Outcome changed near the end: ${p.title}`,
-        body: `Signals moved after the pool's vote; the pool re-cast before the deadline ${new Date(p.end * 1000).toISOString()}.`,
+        body: `Signals moved after the pool's vote: ${p.source === 'snapshot' ? 'the winning choice' : "the split's majority"} went from ${before ?? 'none'} to ${after ?? 'none'}; the pool re-cast before the deadline ${new Date(p.end * 1000).toISOString()}.`,
       })
     }
   }

@@ -32,6 +32,8 @@ async function isolated<T>(devnet: LocalDevnet, section: () => Promise<T>): Prom
   }
 }
 import { benchCustodyGas } from './custody'
+import { benchGovernorCpu } from './governorCpu'
+import { benchGovernorRound } from './governorRound'
 
 const only = process.argv.slice(2)
 const want = (name: string) => only.length === 0 || only.includes(name)
@@ -93,6 +95,17 @@ async function main() {
     } finally {
       await devnet.stop()
     }
+  }
+  if (want('governor')) {
+    const port = Number(process.env.POOLWARDEN_BENCH_PORT ?? 28545)
+    const cpu = await benchGovernorCpu({ basePort: port + 30, windows: [[0, 60], [60, 120]] })
+    console.log('\n## The governor on the calm devnet (its own chains, hub and delegators; the agent bundled as npm start runs it; target: steady state under 3 % of a core)')
+    for (const w of cpu.windows) console.log(`CPU ${String(w.fromS).padStart(3)}–${String(w.toS).padEnd(3)} s : ${(w.cpu * 100).toFixed(1)} % of a core${w.fromS > 0 ? '   (target < 3 %)' : '   (start: first rounds read and verify everything)'}`)
+    console.log(`resident memory   : ${cpu.rssMb.toFixed(1)} MB at ${cpu.windows.at(-1)!.toS} s (peak ${cpu.peakRssMb.toFixed(1)} MB)`)
+    const r = await benchGovernorRound({ basePort: port + 40 })
+    console.log(`\n## One governor round, ${r.signals.toLocaleString('en')} signals already collected and verified, nothing new (target: under 1 s)`)
+    console.log(`first round (collect, verify, weigh on 3 chains, tally, store the receipt): ${r.firstRoundS.toFixed(2)} s, tally ${r.status}`)
+    console.log(`rounds with nothing new: ${r.idleRoundsS.map((x) => `${x.toFixed(3)} s`).join(', ')}   (target < 1 s)`)
   }
   if (want('memory')) {
     const { figures, startedByBench } = await benchMemory()

@@ -30,6 +30,12 @@ export interface CollectSignalsArgs {
   /** EIP-1271 check for a signer whose signature does not recover (a contract): true/false, or undefined for an EOA. */
   verifyContract?: (address: Address, envelope: VoteEnvelope) => Promise<boolean | undefined>
   pageSize?: number
+  /**
+   * Incremental collection: only votes created at or after `created` whose ids are not in `ids`
+   * (the ones collected before) are read and verified. Hub rows are signed messages and never
+   * change; a revote is a new row (the earlier one stays in the caller's collection, superseded).
+   */
+  since?: { created: number; ids: ReadonlySet<string> }
   /** Envelope fetches in flight at once (default 16). */
   concurrency?: number
 }
@@ -51,10 +57,10 @@ async function mapLimit<T, U>(xs: readonly T[], limit: number, fn: (x: T, i: num
 const PAGE_FIELDS = 'id voter choice vp created reason ipfs app'
 
 /** Every vote row of a proposal as the hub returns it (unvalidated), oldest first. */
-async function rawVotes(hub: Pick<SnapshotClient, 'query'>, proposalId: string, pageSize: number): Promise<unknown[]> {
+async function rawVotes(hub: Pick<SnapshotClient, 'query'>, proposalId: string, pageSize: number, since?: { created: number; ids: ReadonlySet<string> }): Promise<unknown[]> {
   const out: unknown[] = []
-  const seen = new Set<string>()
-  let cursor = 0
+  const seen = new Set<string>(since?.ids ?? [])
+  let cursor = since?.created ?? 0
   let tie = 0
   for (;;) {
     const r = await hub.query(
@@ -103,7 +109,7 @@ export function canonical(v: unknown): string {
 }
 
 export async function collectSignals(args: CollectSignalsArgs): Promise<Signal[]> {
-  const raws = await rawVotes(args.hub, args.proposalId, args.pageSize ?? 1000)
+  const raws = await rawVotes(args.hub, args.proposalId, args.pageSize ?? 1000, args.since)
   const verifyEoa: VerifyEoa = args.verifyEoa ?? ((envs) => Promise.all(envs.map((e) => verifyVoteEnvelope(e))))
 
   interface Pending {

@@ -15,7 +15,7 @@ import { tallyPolicyOf, type UpstreamGovernorConfig } from './policy.js'
 import { buildReceipt, receiptHash, type Receipt, type SnapshotRecord, type VoteTargets } from './receipt.js'
 import type { SnapshotClient } from './snapshotClient.js'
 import { tally, type TallyInput } from './tally.js'
-import { VOTING_TYPES, type SnapshotChoice, type VotingType } from './types.js'
+import { VOTING_TYPES, type Signal, type SnapshotChoice, type VotingType } from './types.js'
 import { ethersSignerFromViem } from './viemSigner.js'
 import { blockAtTimestamp, createShareWeightReader, type HolderCursorStore } from './weights.js'
 
@@ -129,8 +129,31 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
   }
   const governorOf = (p: GovProposal): UpstreamGovernorConfig | undefined =>
     gov.upstream.governors.find((x) => x.chain === p.chain && x.address.toLowerCase() === p.governor)
-  const weightReader = createShareWeightReader({ ...(deps.holderCursors ? { cursors: deps.holderCursors } : {}) })
+  const weightReader = createShareWeightReader({
+    cursors: deps.holderCursors ?? {
+      load: async (chain, token) => {
+        const c = await g.getShareCursor(chain, token)
+        return c ? { block: c.block, hash: c.hash as `0x${string}`, holders: c.holders as `0x${string}`[] } : undefined
+      },
+      save: (chain, token, c) => g.setShareCursor(chain, token, c),
+    },
+  })
   const spaceNetworks = new Map<string, string | null>()
+  type ProposalCreatedLog = Awaited<ReturnType<PublicClient['getContractEvents']>>[number] & { args: { proposalId?: bigint; description?: string } }
+  const governorScans = new Map<string, { next: bigint; events: ProposalCreatedLog[] }>()
+  /**
+   * Per proposal: the signals collected so far (read incrementally from the hub), and the inputs
+   * and outcome of the last tally — a round whose inputs did not change (no new signal, the same
+   * snapshot blocks) reuses it instead of tallying and hashing the receipt again.
+   */
+  const tallies = new Map<string, {
+    signalId: string
+    signals: Signal[]
+    ids: Set<string>
+    created: number
+    fingerprint?: string
+    last?: { receipt: Receipt; result: ReturnType<typeof tally>; tallyId: number | null }
+  }>()
   const unsupported = new Set<string>()
 
   // ── 1. discovery ──────────────────────────────────────────────────────────────────────────
@@ -139,11 +162,19 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
     return config.chains.find((c) => String(c.chainId) === network)?.name
   }
 
+  /** Block timestamps already read (a block below the head keeps its time, short of a reorg). */
+  const blockTimes = new Map<string, number>()
   async function blockTime(chain: string, block: bigint): Promise<number | null> {
+    const k = `${chain}:${block}`
+    const known = blockTimes.get(k)
+    if (known !== undefined) return known
     const c = client(chain)
     const head = await c.getBlockNumber({ cacheTime: 0 })
     if (block > head) return null
-    return Number((await c.getBlock({ blockNumber: block })).timestamp)
+    const t = Number((await c.getBlock({ blockNumber: block })).timestamp)
+    if (blockTimes.size > 10_000) blockTimes.clear()
+    blockTimes.set(k, t)
+    return t
   }
 
   async function discoverSnapshot(report: RoundReport): Promise<void> {
@@ -189,7 +220,15 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
         const c = client(gv.chain)
         const address = getAddress(gv.address)
         const head = await c.getBlock({ blockTag: 'latest' })
-        const events = await c.getContractEvents({ address, abi: governorAbi, eventName: 'ProposalCreated', fromBlock: BigInt(gv.fromBlock), toBlock: head.number })
+        // ProposalCreated events are read incrementally: only the blocks past the last scan.
+        const scanKey = `${gv.chain}:${address.toLowerCase()}`
+        const scan = governorScans.get(scanKey) ?? { next: BigInt(gv.fromBlock), events: [] }
+        if (scan.next <= head.number) {
+          scan.events.push(...(await c.getContractEvents({ address, abi: governorAbi, eventName: 'ProposalCreated', fromBlock: scan.next, toBlock: head.number })))
+          scan.next = head.number + 1n
+          governorScans.set(scanKey, scan)
+        }
+        const events = scan.events
         const chainBlockMs = chainsByName.get(gv.chain)!.blockTimeMs
         for (const ev of events) {
           const id = ev.args.proposalId
@@ -306,14 +345,26 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
   async function tallyOf(report: RoundReport, p: GovProposal) {
     if (!p.signalId || p.signalStart === null || p.signalEnd === null) return undefined
     if (p.snapshotTime === null) return undefined // weights not readable yet (snapshot in the future)
-    const signals = await collectSignals({
+    let mem = tallies.get(p.key)
+    if (!mem || mem.signalId !== p.signalId) tallies.set(p.key, (mem = { signalId: p.signalId, signals: [], ids: new Set(), created: 0 }))
+    const fresh = await collectSignals({
       hub,
       proposalId: p.signalId,
       space: gov.signalling.space,
       fetchEnvelope,
       verifyEoa: deps.verifyEoa,
       verifyContract: contractVerifier(client(signallingChain)),
+      // Re-read from a minute before the newest row seen (rows arriving slightly out of order are
+      // still found; the ids collected already are skipped), never past rows dated in our future.
+      ...(mem.signals.length > 0 ? { since: { created: Math.max(0, mem.created - 60), ids: mem.ids } } : {}),
     })
+    const t = now()
+    for (const s of fresh) {
+      mem.signals.push(s)
+      if (s.id) mem.ids.add(s.id)
+      if (s.timestamp > mem.created && s.timestamp <= t && s.sigCheck.error?.startsWith('malformed') !== true) mem.created = s.timestamp
+    }
+    const signals = mem.signals
     const shareChains = config.pool.shareToken.map((s) => ({
       chain: s.chain,
       client: client(s.chain),
@@ -346,6 +397,12 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       const read = await readGovernorProposal({ client: client(gv.chain), governor: getAddress(gv.address), proposalId: BigInt(p.upstreamId), account: account.address })
       if (read.weight !== null) onchain = { poolWeight: read.weight }
       targets.governor = { chainId: chainsByName.get(gv.chain)!.chainId, address: getAddress(gv.address), proposalId: BigInt(p.upstreamId), reason: `poolwarden: delegators' signal ${p.signalId}` }
+    }
+    // Nothing new since the last tally (same signals, same blocks read, same Governor weight): reuse it.
+    const fingerprint = [signals.length, p.signalStart, p.signalEnd, onchain?.poolWeight ?? '-', ...shareChains.map((c) => weights.hashes[c.chain] ?? '-')].join('|')
+    if (mem.last && mem.fingerprint === fingerprint) {
+      report.tallied.push({ key: p.key, status: mem.last.result.status, tallyId: mem.last.tallyId, changed: false })
+      return mem.last
     }
     const input: TallyInput = {
       proposal: { id: p.signalId, type: p.type as VotingType, choices: p.choices, start: p.signalStart, end: p.signalEnd },
@@ -384,7 +441,9 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       })
     }
     report.tallied.push({ key: p.key, status: result.status, tallyId, changed })
-    return { receipt, result, tallyId }
+    mem.fingerprint = fingerprint
+    mem.last = { receipt, result, tallyId }
+    return mem.last
   }
 
   // ── 5. casting ────────────────────────────────────────────────────────────────────────────

@@ -107,6 +107,8 @@ export interface ShareWeightReaderOptions {
   logSpan?: number
   /** Balances kept for this many snapshot blocks per chain (default 16). */
   keepBlocks?: number
+  /** balanceOf reads per multicall (default 2000). */
+  batch?: number
 }
 
 export interface ShareWeightReader {
@@ -129,6 +131,7 @@ interface ChainMemory {
 export function createShareWeightReader(opts: ShareWeightReaderOptions = {}): ShareWeightReader {
   const span = BigInt(opts.logSpan ?? 10_000)
   const keep = opts.keepBlocks ?? 16
+  const batch = opts.batch ?? 2000
   const memory = new Map<string, ChainMemory>()
   const counts = { headers: 0, logScans: 0, balanceReads: 0 }
   const mem = (c: ShareChain): ChainMemory => {
@@ -206,13 +209,17 @@ export function createShareWeightReader(opts: ShareWeightReaderOptions = {}): Sh
     const missing = addresses.filter((a) => !entry.balance.has(a.toLowerCase()))
     if (missing.length > 0 || entry.totalSupply === null) {
       counts.balanceReads++
-      const contracts = [
-        { address: c.token, abi: shareTokenAbi, functionName: 'totalSupply', args: [] },
-        ...missing.map((h) => ({ address: c.token, abi: shareTokenAbi, functionName: 'balanceOf', args: [h] })),
-      ] as const
-      const results = await c.client.multicall({ contracts: contracts as never, allowFailure: false, blockNumber: block.number, multicallAddress: c.multicall3 })
-      entry.totalSupply = results[0] as bigint
-      missing.forEach((h, i) => entry.balance.set(h.toLowerCase(), results[i + 1] as bigint))
+      // One multicall per `batch` reads (an eth_call has a gas cap: 100k balances do not fit in one).
+      for (let i = 0; i < Math.max(1, missing.length); i += batch) {
+        const part = missing.slice(i, i + batch)
+        const contracts = [
+          { address: c.token, abi: shareTokenAbi, functionName: 'totalSupply', args: [] },
+          ...part.map((h) => ({ address: c.token, abi: shareTokenAbi, functionName: 'balanceOf', args: [h] })),
+        ] as const
+        const results = await c.client.multicall({ contracts: contracts as never, allowFailure: false, blockNumber: block.number, multicallAddress: c.multicall3 })
+        entry.totalSupply = results[0] as bigint
+        part.forEach((h, j) => entry.balance.set(h.toLowerCase(), results[j + 1] as bigint))
+      }
     }
     return entry
   }

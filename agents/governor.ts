@@ -7,7 +7,7 @@
 import type { PublicClient } from 'viem'
 import { createChainClient } from '../chains/createChainClient'
 import { readOptionalSecret, readVoterSigner } from '../config/secrets'
-import { createTxSender, txSenderOptions, type TxSender } from '../execution'
+import { createTxSender, txSenderOptions, type TxSender } from '../execution/createTxSender'
 import { verifyVotes } from '../governance/fastVerify'
 import { AGENT, createGovernorRound } from '../governance/governorRound'
 import { createSnapshotClient } from '../governance/snapshotClient'

@@ -37,6 +37,8 @@ async function isolated<T>(devnet: LocalDevnet, section: () => Promise<T>): Prom
 import { benchCustodyGas } from './custody'
 import { benchSoak } from './soak'
 import { benchRewards } from './rewards'
+import { benchGovernorCpu } from './governorCpu'
+import { benchGovernorRound } from './governorRound'
 
 const argv = process.argv.slice(2)
 const minutesAt = argv.indexOf('--minutes')
@@ -113,6 +115,19 @@ async function main() {
     const minutes = minutesAt >= 0 ? Number(argv[minutesAt + 1]) : 60
     if (!Number.isInteger(minutes) || minutes < 1) throw new Error(`--minutes: expected a whole number of minutes ≥ 1, got "${argv[minutesAt + 1]}"`)
     await benchSoak({ minutes })
+  }
+  // The governor's harness runs only when asked for (its own devnet, minutes of CPU sampling, then a
+  // 100,000-signal round): `npm run bench -- governor`.
+  if (only.includes('governor')) {
+    const port = Number(process.env.POOLWARDEN_BENCH_PORT ?? 28545)
+    const cpu = await benchGovernorCpu({ basePort: port + 30, windows: [[0, 60], [60, 120]] })
+    console.log('\n## The governor on the calm devnet (its own chains, hub and delegators; the agent bundled as npm start runs it; target: steady state under 3 % of a core)')
+    for (const w of cpu.windows) console.log(`CPU ${String(w.fromS).padStart(3)}–${String(w.toS).padEnd(3)} s : ${(w.cpu * 100).toFixed(1)} % of a core${w.fromS > 0 ? '   (target < 3 %)' : '   (start: first rounds read and verify everything)'}`)
+    console.log(`resident memory   : ${cpu.rssMb.toFixed(1)} MB at ${cpu.windows.at(-1)!.toS} s (peak ${cpu.peakRssMb.toFixed(1)} MB)`)
+    const r = await benchGovernorRound({ basePort: port + 40 })
+    console.log(`\n## One governor round, ${r.signals.toLocaleString('en')} signals already collected and verified, nothing new (target: under 1 s)`)
+    console.log(`first round (collect, verify, weigh on 3 chains, tally, store the receipt): ${r.firstRoundS.toFixed(2)} s, tally ${r.status}`)
+    console.log(`rounds with nothing new: ${r.idleRoundsS.map((x) => `${x.toFixed(3)} s`).join(', ')}   (target < 1 s)`)
   }
   if (want('memory')) {
     const { figures, startedByBench } = await benchMemory()

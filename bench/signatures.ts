@@ -30,8 +30,8 @@ import type { Address, Delegator, Signal, TallyProposal } from '../governance/ty
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const CACHE_VERSION = 1
-const SPACE = 'poolwarden-signals.eth'
-const PROPOSAL: TallyProposal = {
+export const SPACE = 'poolwarden-signals.eth'
+export const PROPOSAL: TallyProposal = {
   id: '0x' + 'cd'.repeat(32),
   type: 'weighted',
   choices: ['Option 1', 'Option 2', 'Option 3', 'Option 4'],
@@ -114,7 +114,7 @@ async function generate(n: number): Promise<Row[]> {
   return rows
 }
 
-async function loadOrGenerate(n: number): Promise<{ rows: Row[]; cached: boolean; seconds: number; file: string }> {
+export async function loadOrGenerate(n: number): Promise<{ rows: Row[]; cached: boolean; seconds: number; file: string }> {
   const file = join(ROOT, '.devnet', 'bench', `signatures-${n}-v${CACHE_VERSION}.json`)
   const t0 = performance.now()
   if (existsSync(file)) {
@@ -135,7 +135,7 @@ async function loadOrGenerate(n: number): Promise<{ rows: Row[]; cached: boolean
 
 const TYPES = voteTypesFor('vote-string')
 
-function envelopeOf(row: Row): VoteEnvelope {
+export function envelopeOf(row: Row): VoteEnvelope {
   const message: VoteMessage = {
     from: row.address,
     space: SPACE,

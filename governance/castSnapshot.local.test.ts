@@ -88,4 +88,27 @@ describe('castSnapshotVote', () => {
     await expect(castSnapshotVote(args({ account: powerless }))).rejects.toThrow(/failed before/)
     expect(await poolVotes(powerless.address)).toEqual([])
   })
+
+  it('a cast recorded before a crash but never signed is signed with a fresh timestamp, not the stale recorded one', async () => {
+    const stale = clock - 4 * 86_400 // outside the hub's 3-day window
+    await store.governance.createCast({ key: 'k:snapshot:0', proposalKey: 'k', target: 'snapshot', payload: { ...args().vote, reason: '', app: 'poolwarden', timestamp: stale } })
+    const r = await castSnapshotVote(args({ now: () => clock, notBefore: clock - 10 }))
+    expect(r.envelope.data.message.timestamp).toBe(clock)
+    expect((await poolVotes()).map((v) => v.created)).toEqual([clock])
+    expect(await store.governance.getCast('k:snapshot:0')).toMatchObject({ status: 'accepted', payload: expect.objectContaining({ timestamp: clock }) })
+  })
+
+  it('a signed vote the hub refuses for its date fails as retryable (fresh); the vote signed anew under the next key lands', async () => {
+    const stale = clock - 4 * 86_400
+    const e = await castSnapshotVote(args({ vote: { ...args().vote, timestamp: stale } })).catch((err: unknown) => err)
+    expect(e).toBeInstanceOf(SnapshotVoteRefusedError)
+    expect((e as SnapshotVoteRefusedError).fresh).toBe(true)
+    expect(await store.governance.getCast('k:snapshot:0')).toMatchObject({ status: 'failed', error: 'wrong timestamp', retryable: true })
+    const r = await castSnapshotVote(args({ key: 'k:snapshot:1', vote: { ...args().vote, timestamp: clock } }))
+    expect(r.envelope.data.message.timestamp).toBe(clock)
+    expect(await poolVotes()).toHaveLength(1)
+    // A refusal of another kind is final and not marked retryable.
+    await castSnapshotVote(args({ key: 'k:snapshot:2', account: powerless })).catch(() => undefined)
+    expect(await store.governance.getCast('k:snapshot:2')).toMatchObject({ status: 'failed', retryable: false })
+  })
 })

@@ -34,7 +34,7 @@ export interface SnapshotVoteRequest {
 }
 
 export interface CastSnapshotArgs {
-  governance: Pick<GovernanceQueries, 'createCast' | 'getCast' | 'markCastSigned' | 'markCastSubmitted' | 'markCastAccepted' | 'markCastFailed'>
+  governance: Pick<GovernanceQueries, 'createCast' | 'getCast' | 'markCastSigned' | 'markCastSubmitted' | 'markCastAccepted' | 'markCastFailed' | 'refreshCastPayload'>
   /** The sequencer URL (Client712 posts to it). */
   sequencerUrl: string
   account: LocalAccount
@@ -44,6 +44,10 @@ export interface CastSnapshotArgs {
   vote: SnapshotVoteRequest
   /** Test hook: called right after the signed envelope is stored, before it is posted. */
   afterSign?: (cast: GovCast) => void | Promise<void>
+  /** Wall clock, unix seconds (default Date.now): a resumed unsigned cast is dated with it. */
+  now?: () => number
+  /** The earliest timestamp the vote may carry (a revote must be later than the vote it replaces). */
+  notBefore?: number
 }
 
 export interface CastSnapshotResult {
@@ -56,10 +60,23 @@ export interface CastSnapshotResult {
   envelope: VoteEnvelope
 }
 
-/** The hub refused the vote for good (not a duplicate, not a transient failure). */
+/**
+ * The hub refused this signed vote (not a duplicate, not a transient failure). `fresh`: the
+ * refusal is about the signed message's date ("wrong timestamp": outside the hub's window, e.g. a
+ * signature stored through a long outage; "already voted at later time"), so the same vote signed
+ * anew under a new cast key can succeed; otherwise the refusal is final for that vote.
+ */
 export class SnapshotVoteRefusedError extends BaseError {
   override name = 'SnapshotVoteRefusedError'
+  readonly fresh: boolean
+  constructor(message: string, opts: { cause?: unknown; fresh?: boolean } = {}) {
+    super(message, opts.cause !== undefined ? { cause: opts.cause } : {})
+    this.fresh = opts.fresh ?? false
+  }
 }
+
+/** Refusals that a fresh signature (a new timestamp) can overcome. */
+const FRESH_SIGNATURE_FIXES = /^(wrong timestamp|already voted at later time)$/i
 
 /** The sequencer could not be reached or answered 429/5xx: resubmit the same payload later. */
 export class SequencerUnavailableError extends RetryableError {
@@ -111,7 +128,16 @@ export async function castSnapshotVote(args: CastSnapshotArgs): Promise<CastSnap
     app: vote.app ?? 'poolwarden',
     timestamp: vote.timestamp ?? Math.floor(Date.now() / 1000),
   }
-  const { cast } = await g.createCast({ key: args.key, proposalKey: args.proposalKey, target: 'snapshot', tallyId: args.tallyId ?? null, payload })
+  const created = await g.createCast({ key: args.key, proposalKey: args.proposalKey, target: 'snapshot', tallyId: args.tallyId ?? null, payload })
+  let cast = created.cast
+  // A cast recorded before a crash but never signed is signed now with a fresh timestamp (the
+  // recorded one may be outside the hub's window by now): nothing was signed, so nothing can
+  // have reached the hub with the old one.
+  if (!created.inserted && cast.status === 'created' && cast.envelope === null) {
+    const stored = cast.payload as typeof payload
+    const fresh = Math.max(args.now?.() ?? Math.floor(Date.now() / 1000), args.notBefore ?? 0)
+    if (stored.timestamp !== fresh) cast = await g.refreshCastPayload(args.key, { ...stored, timestamp: fresh })
+  }
   if (cast.status === 'accepted') {
     const env = cast.envelope as VoteEnvelope
     return { id: cast.resultId ?? envelopeId(env), resumed: true, duplicate: false, envelope: env }
@@ -152,6 +178,7 @@ export async function castSnapshotVote(args: CastSnapshotArgs): Promise<CastSnap
     return { id: answer.id, resumed, duplicate: answer.duplicate, envelope }
   }
   if (answer.retry) throw new SequencerUnavailableError(`sequencer: ${answer.error} (cast ${args.key} will be resubmitted as signed)`)
-  await g.markCastFailed(args.key, answer.error)
-  throw new SnapshotVoteRefusedError(`sequencer refused cast ${args.key}: ${answer.error}`)
+  const fresh = FRESH_SIGNATURE_FIXES.test(answer.error)
+  await g.markCastFailed(args.key, answer.error, undefined, { retryable: fresh })
+  throw new SnapshotVoteRefusedError(`sequencer refused cast ${args.key}: ${answer.error}${fresh ? ' (the vote will be signed anew)' : ''}`, { fresh })
 }

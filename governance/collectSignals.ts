@@ -30,6 +30,12 @@ export interface CollectSignalsArgs {
   /** EIP-1271 check for a signer whose signature does not recover (a contract): true/false, or undefined for an EOA. */
   verifyContract?: (address: Address, envelope: VoteEnvelope) => Promise<boolean | undefined>
   pageSize?: number
+  /**
+   * Incremental collection: only votes created at or after `created` whose ids are not in `ids`
+   * (the ones collected before) are read and verified. Hub rows are signed messages and never
+   * change; a revote is a new row (the earlier one stays in the caller's collection, superseded).
+   */
+  since?: { created: number; ids: ReadonlySet<string> }
   /** Envelope fetches in flight at once (default 16). */
   concurrency?: number
 }
@@ -51,10 +57,10 @@ async function mapLimit<T, U>(xs: readonly T[], limit: number, fn: (x: T, i: num
 const PAGE_FIELDS = 'id voter choice vp created reason ipfs app'
 
 /** Every vote row of a proposal as the hub returns it (unvalidated), oldest first. */
-async function rawVotes(hub: Pick<SnapshotClient, 'query'>, proposalId: string, pageSize: number): Promise<unknown[]> {
+async function rawVotes(hub: Pick<SnapshotClient, 'query'>, proposalId: string, pageSize: number, since?: { created: number; ids: ReadonlySet<string> }): Promise<unknown[]> {
   const out: unknown[] = []
-  const seen = new Set<string>()
-  let cursor = 0
+  const seen = new Set<string>(since?.ids ?? [])
+  let cursor = since?.created ?? 0
   let tie = 0
   for (;;) {
     const r = await hub.query(
@@ -82,6 +88,14 @@ async function rawVotes(hub: Pick<SnapshotClient, 'query'>, proposalId: string, 
   }
 }
 
+/** The signed message as the receipt keeps it (address, sig, domain, types, message), when it has that shape. */
+function envelopeOf(e: VoteEnvelope): { envelope?: VoteEnvelope } {
+  const d = e.data as Partial<VoteEnvelope['data']> | undefined
+  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+  if (typeof e.address !== 'string' || typeof e.sig !== 'string' || !isObj(d) || !isObj(d.domain) || !isObj(d.types) || !isObj(d.message)) return {}
+  return { envelope: { address: e.address, sig: e.sig, data: { domain: d.domain, types: d.types, message: d.message } } }
+}
+
 /** Deterministic JSON of a choice (object keys sorted): compares the hub's choice with the signed one, or two casts' choices. */
 export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`
@@ -95,7 +109,7 @@ export function canonical(v: unknown): string {
 }
 
 export async function collectSignals(args: CollectSignalsArgs): Promise<Signal[]> {
-  const raws = await rawVotes(args.hub, args.proposalId, args.pageSize ?? 1000)
+  const raws = await rawVotes(args.hub, args.proposalId, args.pageSize ?? 1000, args.since)
   const verifyEoa: VerifyEoa = args.verifyEoa ?? ((envs) => Promise.all(envs.map((e) => verifyVoteEnvelope(e))))
 
   interface Pending {
@@ -136,7 +150,12 @@ export async function collectSignals(args: CollectSignalsArgs): Promise<Signal[]
       const e = env as VoteEnvelope
       const m = (e.data?.message ?? {}) as Record<string, unknown>
       const sig = typeof e.sig === 'string' && isHex(e.sig) ? (e.sig as Hex) : undefined
-      const signal: Signal = { ...base, ...(sig ? { sig } : {}), ...(typeof m.proposal === 'string' ? { proposal: m.proposal } : {}) }
+      const signal: Signal = {
+        ...base,
+        ...(sig ? { sig } : {}),
+        ...(typeof m.proposal === 'string' ? { proposal: m.proposal } : {}),
+        ...envelopeOf(e),
+      }
       // The hub's row must be what was signed.
       const mismatch =
         typeof m.from !== 'string' || m.from.toLowerCase() !== v.voter.toLowerCase()

@@ -17,7 +17,8 @@ import { apportion } from './apportion'
 import { topUp } from './fractional'
 import { createGovernorRound, governorKey, snapshotKey, type GovernorRoundDeps } from './governorRound'
 import { governorAbi } from './onchain/abi'
-import { recomputeFromReceipt, type Receipt } from './receipt'
+import { receiptHash, recomputeFromReceipt, type Receipt } from './receipt'
+import { verifyReceipt } from './verifyReceipt'
 import { createSnapshotClient, type SnapshotClient } from './snapshotClient'
 import type { VotingType } from './types'
 import { SNAPSHOT_DOMAIN, verifyVoteEnvelope, voteKindFor, voteTypesFor, type VoteEnvelope } from './verify'
@@ -291,13 +292,84 @@ describe('governor round: Snapshot upstream (devnet chains + local hub)', () => 
     expect(printed.out).toMatch(/ok \(eip1271\)/)
     expect(printed.out).toMatch(/outside-window 1/)
     expect(printed.out).toContain(`${key}:snapshot:1`)
-    const ok = await cli('scripts/recompute.ts', [json])
-    expect(ok).toMatchObject({ code: 0, out: expect.stringContaining('MATCH') })
+    const rpcArgs = devnet.chains.flatMap((c) => ['--rpc', `${c.name}=${c.url}`])
+    const ok = await cli('scripts/recompute.ts', [json, ...rpcArgs])
+    expect(ok.out).toMatch(/checked: arithmetic, hash, \d+ EOA and 1 EIP-1271 signatures, weights on ethereum, arbitrum, base/)
+    expect(ok).toMatchObject({ code: 0, out: expect.stringContaining('\nMATCH') })
+    // Offline: nothing differs, but the EIP-1271 signature and the weights are not checked.
+    const offline = await cli('scripts/recompute.ts', [json])
+    expect(offline.code).toBe(3)
+    expect(offline.out).toMatch(/INCOMPLETE[\s\S]*EIP-1271 signature[\s\S]*weights on arbitrum: pass --rpc arbitrum=<url>/)
     // An edited weight no longer gives the receipt's vote.
     const edited = JSON.parse(await readFile(json, 'utf8')) as Receipt
     edited.delegators.find((d) => d.address === d2.address)!.weightByChain.ethereum = '1'
     expect(recomputeFromReceipt(edited).mismatches.join('\n')).toMatch(/result\.snapshotVote\.choice/)
-  }, 240_000)
+
+    // ── tampered receipts, each with its scores and hash fixed up to agree with the edit ──
+    const original = JSON.parse(await readFile(json, 'utf8')) as Receipt
+    const fixedUp = (r: Receipt): Receipt => {
+      const { hash: _h, ...out } = recomputeFromReceipt({ ...r, hash: undefined }).recomputed
+      return JSON.parse(JSON.stringify({ ...out, hash: receiptHash(out) })) as Receipt
+    }
+    // The CLI once (the choice case); the other cases through the same function in-process (a tsx start per case is slow).
+    const rpcClients = Object.fromEntries(devnet.allChains().map((c) => [c.name, c.public]))
+    const check = async (name: string, r: Receipt, args: string[] = rpcArgs) => {
+      if (name === 'choice') {
+        const file = join(dir, `${name}.json`)
+        await writeFile(file, JSON.stringify(r, null, 2))
+        return cli('scripts/recompute.ts', [file, ...args])
+      }
+      const hashArg = args.indexOf('--hash')
+      const v = await verifyReceipt(r, { ...(args.includes('--rpc') ? { clients: rpcClients } : {}), ...(hashArg >= 0 ? { expectedHash: args[hashArg + 1]! } : {}) })
+      return { code: v.verdict === 'MISMATCH' ? 1 : v.verdict === 'INCOMPLETE' ? 3 : 0, out: v.mismatches.join('\n') }
+    }
+    // (1) a counted signal's choice changed (d4 signed {2:1}; the receipt now says {3:1}).
+    const changed = structuredClone(original)
+    const d4i = changed.signals.findIndex((s) => s.voter === d4.address && s.status === 'counted')
+    changed.signals[d4i]!.choice = { 3: 1 }
+    const c1 = fixedUp(changed)
+    expect(c1.result.scores).not.toEqual(original.result.scores) // the scores agree with the edit
+    expect(recomputeFromReceipt(c1).ok).toBe(true) // the arithmetic alone cannot tell
+    const t1 = await check('choice', c1)
+    expect(t1.code).toBe(1)
+    expect(t1.out).toContain(`signals[${d4i}] (${d4.address}).choice: receipt says {"3":1}, the signed message says {"2":1}`)
+    // (2) a signature replaced by 0x1111… (in the signal and its signed message).
+    const forgedSig = structuredClone(original)
+    const d3i = forgedSig.signals.findIndex((s) => s.voter === d3.address)
+    const ones = `0x${'11'.repeat(65)}`
+    forgedSig.signals[d3i]!.sig = ones
+    forgedSig.signals[d3i]!.envelope!.sig = ones
+    const t2 = await check('signature', fixedUp(forgedSig))
+    expect(t2.code).toBe(1)
+    expect(t2.out).toContain(`signals[${d3i}] (${d3.address}).signature: the receipt says it checked (eoa), but it does not verify`)
+    // The wallet's EIP-1271 signature replaced: caught on the signalling chain.
+    const walletSig = structuredClone(original)
+    const wi = walletSig.signals.findIndex((s) => s.voter === wallet.address)
+    walletSig.signals[wi]!.sig = ones
+    walletSig.signals[wi]!.envelope!.sig = ones
+    const t2b = await check('wallet', fixedUp(walletSig))
+    expect(t2b.code).toBe(1)
+    expect(t2b.out).toContain(`signals[${wi}] (${wallet.address}).signature: the receipt says it checked (eip1271), but it does not verify`)
+    // (3) the snapshot block changed (number and hash of the block before): named from the chain reads.
+    const moved = structuredClone(original)
+    const arbRec = moved.snapshot!.chains.arbitrum!
+    const prevBlock = await devnet.chain('arbitrum').public.getBlock({ blockNumber: BigInt(arbRec.block!) - 1n })
+    arbRec.block = prevBlock.number.toString()
+    arbRec.hash = prevBlock.hash
+    const t3 = await check('block', fixedUp(moved))
+    expect(t3.code).toBe(1)
+    expect(t3.out).toContain(`snapshot.chains.arbitrum.block: receipt says ${prevBlock.number}, the chain's last block at or before the snapshot time ${original.snapshot!.time} is ${BigInt(original.snapshot!.chains.arbitrum!.block!)}`)
+    // Offline, the changed block still shows against the hash the pool published (npm run tally prints it).
+    const published = (await store.governance.latestTally(key))!.hash
+    expect(printed.out).toContain(published)
+    const t3b = await check('block-offline', fixedUp(moved), ['--hash', published])
+    expect(t3b.code).toBe(1)
+    expect(t3b.out).toContain(`hash: receipt says ${receiptHash(fixedUp(moved))}, expected ${published}`)
+    // An edit without fixing the hash up is named too.
+    const naive = structuredClone(original)
+    naive.signals[d4i]!.choice = { 3: 1 }
+    expect((await check('naive', naive)).out).toMatch(/hash: receipt says 0x[0-9a-f]{64}, its content hashes to 0x[0-9a-f]{64}/)
+  }, 480_000)
 
   it('killed after signing: the same signed payload is resubmitted, never a second different vote', async () => {
     const up = await upstreamProposal('single-choice', ['Yes', 'No'], { end: clock + 3000 })

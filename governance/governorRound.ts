@@ -1,10 +1,10 @@
 import snapshot from '@snapshot-labs/snapshot.js'
-import { getAddress, keccak256, toHex, type LocalAccount, type PublicClient } from 'viem'
+import { getAddress, type LocalAccount, type PublicClient } from 'viem'
 import type { Config } from '../config/schema.js'
 import { ConfigError, describeError, RetryableError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { TxSender } from '../execution/createTxSender.js'
-import { TxCancelledError } from '../execution/errors.js'
+import { IntentFailedError, TxCancelledError } from '../execution/errors.js'
 import type { GovCast, GovProposal, GovProposalInput, Store } from '../store/index.js'
 import { castSnapshotVote, type SnapshotVoteRequest } from './castSnapshot.js'
 import { canonical, collectSignals, contractVerifier, ipfsFetcher, type VerifyEoa } from './collectSignals.js'
@@ -12,12 +12,12 @@ import { governorAbi } from './onchain/abi.js'
 import { castFractionalVote } from './onchain/castFractionalVote.js'
 import { readGovernorProposal } from './onchain/readGovernorProposal.js'
 import { tallyPolicyOf, type UpstreamGovernorConfig } from './policy.js'
-import { buildReceipt, receiptToJson, type Receipt, type VoteTargets } from './receipt.js'
+import { buildReceipt, receiptHash, type Receipt, type SnapshotRecord, type VoteTargets } from './receipt.js'
 import type { SnapshotClient } from './snapshotClient.js'
 import { tally, type TallyInput } from './tally.js'
-import { VOTING_TYPES, type SnapshotChoice, type VotingType } from './types.js'
+import { VOTING_TYPES, type Signal, type SnapshotChoice, type VotingType } from './types.js'
 import { ethersSignerFromViem } from './viemSigner.js'
-import { blockAtTimestamp, readShareWeights } from './weights.js'
+import { blockAtTimestamp, createShareWeightReader, type HolderCursorStore } from './weights.js'
 
 /**
  * One round of the governor agent (all the logic; agents/governor.ts only loops over it):
@@ -64,6 +64,8 @@ export interface GovernorRoundDeps {
    * every signature and every submission: while paused nothing is signed or sent.
    */
   isPaused?: () => Promise<boolean>
+  /** Where the share holders' scan is stored between runs (default: memory only). */
+  holderCursors?: HolderCursorStore
   hooks?: { afterSnapshotSign?: (cast: GovCast) => void | Promise<void> }
 }
 
@@ -80,14 +82,21 @@ export interface RoundReport {
 const BASIC_CHOICES = ['For', 'Against', 'Abstain']
 const HOUR = 3600
 const MIRROR_MARK = 'poolwarden-mirror:'
-/** Prefix of a failed Governor cast whose tx was cancelled (never mined): the next round casts again. */
+/** Prefix of a failed Governor cast whose tx was cancelled (never mined). */
 const CANCELLED = 'tx cancelled:'
+
+/** Failed casts of a target that may be retried with a fresh signature, and whether another try is allowed. */
+function retryState(casts: readonly GovCast[], max: number): { retries: number; mayRetry: boolean } {
+  const retries = casts.filter((c) => c.status === 'failed' && c.retryable).length
+  const last = casts.at(-1)
+  return { retries, mayRetry: !!last && last.status === 'failed' && last.retryable && retries <= max }
+}
 
 export const snapshotKey = (space: string, id: string) => `snapshot:${space}:${id}`
 export const governorKey = (chain: string, governor: string, id: bigint | string) => `governor:${chain}:${governor.toLowerCase()}:${String(id)}`
 
-/** keccak256 of the receipt's JSON text: stored beside it, and what tells a changed tally. */
-export const receiptHash = (r: Receipt) => keccak256(toHex(receiptToJson(r)))
+/** keccak256 of the receipt's canonical JSON: stored beside it, and what tells a changed tally. */
+export { receiptHash }
 
 export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<RoundReport> {
   const { config, store, logger, hub, account } = deps
@@ -120,7 +129,31 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
   }
   const governorOf = (p: GovProposal): UpstreamGovernorConfig | undefined =>
     gov.upstream.governors.find((x) => x.chain === p.chain && x.address.toLowerCase() === p.governor)
+  const weightReader = createShareWeightReader({
+    cursors: deps.holderCursors ?? {
+      load: async (chain, token) => {
+        const c = await g.getShareCursor(chain, token)
+        return c ? { block: c.block, hash: c.hash as `0x${string}`, holders: c.holders as `0x${string}`[] } : undefined
+      },
+      save: (chain, token, c) => g.setShareCursor(chain, token, c),
+    },
+  })
   const spaceNetworks = new Map<string, string | null>()
+  type ProposalCreatedLog = Awaited<ReturnType<PublicClient['getContractEvents']>>[number] & { args: { proposalId?: bigint; description?: string } }
+  const governorScans = new Map<string, { next: bigint; events: ProposalCreatedLog[] }>()
+  /**
+   * Per proposal: the signals collected so far (read incrementally from the hub), and the inputs
+   * and outcome of the last tally — a round whose inputs did not change (no new signal, the same
+   * snapshot blocks) reuses it instead of tallying and hashing the receipt again.
+   */
+  const tallies = new Map<string, {
+    signalId: string
+    signals: Signal[]
+    ids: Set<string>
+    created: number
+    fingerprint?: string
+    last?: { receipt: Receipt; result: ReturnType<typeof tally>; tallyId: number | null }
+  }>()
   const unsupported = new Set<string>()
 
   // ── 1. discovery ──────────────────────────────────────────────────────────────────────────
@@ -129,11 +162,19 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
     return config.chains.find((c) => String(c.chainId) === network)?.name
   }
 
+  /** Block timestamps already read (a block below the head keeps its time, short of a reorg). */
+  const blockTimes = new Map<string, number>()
   async function blockTime(chain: string, block: bigint): Promise<number | null> {
+    const k = `${chain}:${block}`
+    const known = blockTimes.get(k)
+    if (known !== undefined) return known
     const c = client(chain)
     const head = await c.getBlockNumber({ cacheTime: 0 })
     if (block > head) return null
-    return Number((await c.getBlock({ blockNumber: block })).timestamp)
+    const t = Number((await c.getBlock({ blockNumber: block })).timestamp)
+    if (blockTimes.size > 10_000) blockTimes.clear()
+    blockTimes.set(k, t)
+    return t
   }
 
   async function discoverSnapshot(report: RoundReport): Promise<void> {
@@ -179,7 +220,15 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
         const c = client(gv.chain)
         const address = getAddress(gv.address)
         const head = await c.getBlock({ blockTag: 'latest' })
-        const events = await c.getContractEvents({ address, abi: governorAbi, eventName: 'ProposalCreated', fromBlock: BigInt(gv.fromBlock), toBlock: head.number })
+        // ProposalCreated events are read incrementally: only the blocks past the last scan.
+        const scanKey = `${gv.chain}:${address.toLowerCase()}`
+        const scan = governorScans.get(scanKey) ?? { next: BigInt(gv.fromBlock), events: [] }
+        if (scan.next <= head.number) {
+          scan.events.push(...(await c.getContractEvents({ address, abi: governorAbi, eventName: 'ProposalCreated', fromBlock: scan.next, toBlock: head.number })))
+          scan.next = head.number + 1n
+          governorScans.set(scanKey, scan)
+        }
+        const events = scan.events
         const chainBlockMs = chainsByName.get(gv.chain)!.blockTimeMs
         for (const ev of events) {
           const id = ev.args.proposalId
@@ -296,21 +345,49 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
   async function tallyOf(report: RoundReport, p: GovProposal) {
     if (!p.signalId || p.signalStart === null || p.signalEnd === null) return undefined
     if (p.snapshotTime === null) return undefined // weights not readable yet (snapshot in the future)
-    const signals = await collectSignals({
+    let mem = tallies.get(p.key)
+    if (!mem || mem.signalId !== p.signalId) tallies.set(p.key, (mem = { signalId: p.signalId, signals: [], ids: new Set(), created: 0 }))
+    const fresh = await collectSignals({
       hub,
       proposalId: p.signalId,
       space: gov.signalling.space,
       fetchEnvelope,
       verifyEoa: deps.verifyEoa,
       verifyContract: contractVerifier(client(signallingChain)),
+      // Re-read from a minute before the newest row seen (rows arriving slightly out of order are
+      // still found; the ids collected already are skipped), never past rows dated in our future.
+      ...(mem.signals.length > 0 ? { since: { created: Math.max(0, mem.created - 60), ids: mem.ids } } : {}),
     })
+    const t = now()
+    for (const s of fresh) {
+      mem.signals.push(s)
+      if (s.id) mem.ids.add(s.id)
+      if (s.timestamp > mem.created && s.timestamp <= t && s.sigCheck.error?.startsWith('malformed') !== true) mem.created = s.timestamp
+    }
+    const signals = mem.signals
     const shareChains = config.pool.shareToken.map((s) => ({
       chain: s.chain,
       client: client(s.chain),
       token: s.token,
       multicall3: chainsByName.get(s.chain)!.multicall3,
     }))
-    const weights = await readShareWeights({ chains: shareChains, time: p.snapshotTime, extra: signals.map((s) => s.voter) })
+    const weights = await weightReader.read({ chains: shareChains, time: p.snapshotTime, extra: signals.map((s) => s.voter) })
+    const snapshotRecord: SnapshotRecord = {
+      time: p.snapshotTime,
+      chains: Object.fromEntries(
+        shareChains.map((s) => [
+          s.chain,
+          {
+            chainId: chainsByName.get(s.chain)!.chainId,
+            token: s.token,
+            multicall3: s.multicall3,
+            block: weights.blocks[s.chain] ?? null,
+            hash: weights.hashes[s.chain] ?? null,
+            totalSupply: weights.totalSupply[s.chain] ?? 0n,
+          },
+        ]),
+      ),
+    }
     let onchain: TallyInput['onchain']
     const targets: VoteTargets = {}
     if (p.source === 'snapshot') targets.snapshot = { space: p.space!, proposal: p.upstreamId }
@@ -321,6 +398,12 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       if (read.weight !== null) onchain = { poolWeight: read.weight }
       targets.governor = { chainId: chainsByName.get(gv.chain)!.chainId, address: getAddress(gv.address), proposalId: BigInt(p.upstreamId), reason: `poolwarden: delegators' signal ${p.signalId}` }
     }
+    // Nothing new since the last tally (same signals, same blocks read, same Governor weight): reuse it.
+    const fingerprint = [signals.length, p.signalStart, p.signalEnd, onchain?.poolWeight ?? '-', ...shareChains.map((c) => weights.hashes[c.chain] ?? '-')].join('|')
+    if (mem.last && mem.fingerprint === fingerprint) {
+      report.tallied.push({ key: p.key, status: mem.last.result.status, tallyId: mem.last.tallyId, changed: false })
+      return mem.last
+    }
     const input: TallyInput = {
       proposal: { id: p.signalId, type: p.type as VotingType, choices: p.choices, start: p.signalStart, end: p.signalEnd },
       delegators: weights.delegators,
@@ -329,7 +412,10 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       ...(onchain ? { onchain } : {}),
     }
     const result = tally(input)
-    const receipt = buildReceipt(input, onchain || p.source === 'snapshot' ? targets : {}, result)
+    const receipt = buildReceipt(input, onchain || p.source === 'snapshot' ? targets : {}, result, {
+      snapshot: snapshotRecord,
+      signalling: { space: gov.signalling.space, chain: signallingChain, chainId: chainsByName.get(signallingChain)!.chainId },
+    })
     const hash = receiptHash(receipt)
     const latest = await g.latestTally(p.key)
     let tallyId = latest?.id ?? null
@@ -355,7 +441,9 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       })
     }
     report.tallied.push({ key: p.key, status: result.status, tallyId, changed })
-    return { receipt, result, tallyId }
+    mem.fingerprint = fingerprint
+    mem.last = { receipt, result, tallyId }
+    return mem.last
   }
 
   // ── 5. casting ────────────────────────────────────────────────────────────────────────────
@@ -374,18 +462,22 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
         tallyId,
         vote: req,
         afterSign: deps.hooks?.afterSnapshotSign,
+        now,
+        notBefore: ((lastAccepted?.payload as { timestamp?: number } | undefined)?.timestamp ?? -1) + 1,
       })
       report.cast.push({ key: p.key, target: 'snapshot', castKey: key, result: r.duplicate ? `${r.id} (duplicate: already taken)` : r.id })
       return r
     }
     // An unfinished cast is finished first, with its stored payload (never signed again).
     if (last && ['created', 'signed', 'submitted'].includes(last.status)) {
-      if (await run(last.key, last.payload as SnapshotVoteRequest)) await afterCast(p, last.key, casts.length > 1)
+      if (await run(last.key, last.payload as SnapshotVoteRequest)) await afterCast(p, last.key, lastAccepted)
       return
     }
     const prev = (lastAccepted?.payload ?? null) as (SnapshotVoteRequest & { timestamp: number }) | null
     if (prev && (!policy.recast || canonical(prev.choice) === canonical(vote.choice))) return
-    if (last?.status === 'failed' && canonical((last.payload as SnapshotVoteRequest).choice) === canonical(vote.choice)) return
+    // A failed vote is not repeated, unless the failure is one a fresh signature fixes (a stale
+    // timestamp): then the same vote is signed anew under a new key, up to policy.castRetries times.
+    if (last?.status === 'failed' && canonical((last.payload as SnapshotVoteRequest).choice) === canonical(vote.choice) && !retryState(casts, policy.castRetries).mayRetry) return
     const key = `${p.key}:snapshot:${casts.length}`
     const done = await run(key, {
       space: vote.space,
@@ -397,7 +489,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       // A revote must be later than the vote it replaces.
       timestamp: Math.max(now(), (prev?.timestamp ?? 0) + 1),
     })
-    if (done) await afterCast(p, key, !!prev)
+    if (done) await afterCast(p, key, lastAccepted)
   }
 
   async function castOnGovernor(report: RoundReport, p: GovProposal, split: NonNullable<Receipt['result']['onchain']>, tallyId: number | null) {
@@ -416,9 +508,11 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       const prev = lastAccepted?.payload as Payload | undefined
       const same = (x: Payload | undefined) => !!x && x.against === want.against && x.for === want.for && x.abstain === want.abstain
       if (prev && (!policy.recast || same(prev))) return
-      // A failed cast is not repeated with the same split, unless its tx was only cancelled (stuck
-      // past execution.cancelAfterBlocks): then the same split goes out again under a new intent.
-      if (last?.status === 'failed' && same(last.payload as Payload) && !last.error?.startsWith(CANCELLED)) return
+      // A failed cast is not repeated with the same split, unless a fresh transaction can succeed
+      // (cancelled when stuck past execution.cancelAfterBlocks, reverted, its nonce taken): then the
+      // split goes out again under a new intent (a new signature; usedVotes makes it a top-up only),
+      // up to policy.castRetries times.
+      if (last?.status === 'failed' && same(last.payload as Payload) && !retryState(casts, policy.castRetries).mayRetry) return
       if (await held(report, `governor:${p.key}`)) return
       key = `${p.key}:governor:${casts.length}`
       payload = { ...want, intentKey: `gov:${p.chain}:${p.governor}:${p.upstreamId}:${casts.length}` }
@@ -441,15 +535,37 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       const txHash = r.status === 'nothing-to-cast' ? null : r.intent.txHash
       await g.markCastAccepted(key, { resultId: r.status === 'nothing-to-cast' ? 'nothing-to-cast' : payload.intentKey, txHash })
       report.cast.push({ key: p.key, target: 'governor', castKey: key, result: r.status === 'nothing-to-cast' ? 'nothing-to-cast' : `${r.status} ${txHash ?? ''}`.trim() })
-      if (r.status !== 'nothing-to-cast') await afterCast(p, key, casts.filter((c) => c.status === 'accepted').length > 0)
+      if (r.status !== 'nothing-to-cast') await afterCast(p, key, lastAccepted)
     } catch (err) {
-      if (err instanceof TxCancelledError) await g.markCastFailed(key, `${CANCELLED} ${describeError(err)}`)
+      // IntentFailedError: this transaction will not happen (cancelled, reverted, nonce taken,
+      // pre-flight revert): a new one, freshly signed, may. Other errors are final (the proposal
+      // is not active, no weight…) or transient (RetryableError: the same intent resumes).
+      if (err instanceof TxCancelledError) await g.markCastFailed(key, `${CANCELLED} ${describeError(err)}`, undefined, { retryable: true })
+      else if (err instanceof IntentFailedError) await g.markCastFailed(key, describeError(err), undefined, { retryable: true })
       else if (!(err instanceof RetryableError)) await g.markCastFailed(key, describeError(err))
       throw err
     }
   }
 
-  async function afterCast(p: GovProposal, castKey: string, recast: boolean): Promise<void> {
+  /**
+   * The outcome a cast stands for: on a Governor the majority of its split (the largest of
+   * against / for / abstain), on Snapshot the tally's winning choice (of the tally it was cast from).
+   */
+  async function outcomeOf(c: GovCast): Promise<string | null> {
+    if (c.target === 'governor') {
+      const s = c.payload as { against: string; for: string; abstain: string }
+      const entries: [string, bigint][] = [['against', BigInt(s.against)], ['for', BigInt(s.for)], ['abstain', BigInt(s.abstain)]]
+      const max = entries.reduce((m, e) => (e[1] > m[1] ? e : m))
+      return entries.filter((e) => e[1] === max[1]).map((e) => e[0]).join('+')
+    }
+    if (c.tallyId === null) return null
+    const t = await g.getTally(c.tallyId)
+    const w = (t?.receipt as Receipt | undefined)?.result.winner
+    return w === undefined || w === null ? null : String(w)
+  }
+
+  async function afterCast(p: GovProposal, castKey: string, previous: GovCast | undefined): Promise<void> {
+    const recast = previous !== undefined
     await g.setProposalStatus(p.key, 'cast')
     await g.notifyOnce({
       key: `gov:cast:${castKey}`,
@@ -461,7 +577,11 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       title: `${recast ? 'Vote re-cast' : 'Vote cast'}: ${p.title}`,
       body: `The pool's ${p.source === 'snapshot' ? `Snapshot vote in ${p.space}` : `vote on the Governor (${p.chain})`} is in. \`npm run tally -- ${p.upstreamId}\` shows the receipt.`,
     })
-    if (recast) {
+    // "Outcome changed" only when the winning choice (the split's majority) moved, not on every re-cast.
+    const cast = recast ? await g.getCast(castKey) : undefined
+    const before = previous ? await outcomeOf(previous) : null
+    const after = cast ? await outcomeOf(cast) : null
+    if (recast && before !== after) {
       await g.notifyOnce({
         key: `gov:changed:${castKey}`,
         agent: AGENT,
@@ -470,7 +590,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
         severity: 'warning',
         chain: p.chain,
         title: `Outcome changed near the end: ${p.title}`,
-        body: `Signals moved after the pool's vote; the pool re-cast before the deadline ${new Date(p.end * 1000).toISOString()}.`,
+        body: `Signals moved after the pool's vote: ${p.source === 'snapshot' ? 'the winning choice' : "the split's majority"} went from ${before ?? 'none'} to ${after ?? 'none'}; the pool re-cast before the deadline ${new Date(p.end * 1000).toISOString()}.`,
       })
     }
   }

@@ -20,6 +20,12 @@ export const tallyPolicySchema = z.object({
   mirrorBufferSeconds: z.number().int().nonnegative().default(12 * 3600),
   /** Re-cast when signals change after a vote (Snapshot revote; on-chain top-up through usedVotes). */
   recast: z.boolean().default(true),
+  /**
+   * A cast that failed in a way a fresh signature can fix (Snapshot: the hub refused the signed
+   * message's timestamp; Governor: the vote tx was cancelled, reverted or its nonce taken) is cast
+   * again under a new key, at most this many times per proposal and target, before the deadline.
+   */
+  castRetries: z.number().int().min(0).max(100).default(3),
   /** Weighted/quadratic Snapshot choices are integer proportions summing to this. */
   proportionScale: z.number().int().positive().max(1_000_000_000).default(1_000_000),
 })

@@ -1,3 +1,4 @@
+import { keccak256, toHex } from 'viem'
 import { z } from 'zod'
 import { ReceiptError } from './errors.js'
 import { encodeCastFractionalVote } from './fractional.js'
@@ -11,7 +12,31 @@ import { VOTING_TYPES, type Address, type Hex, type SnapshotChoice } from './typ
  * strings). `recomputeFromReceipt` re-derives the vote from the receipt alone (pure).
  */
 
-export const RECEIPT_VERSION = 1
+/**
+ * 2: each signal carries its signed message (`envelope`), the receipt records the snapshot time
+ * and, per chain, the block read there (number and hash), the share token and its total supply,
+ * and the signalling space and chain (where EIP-1271 signatures are checked).
+ */
+export const RECEIPT_VERSION = 2
+
+/** Where the weights were read: per chain, the last block at or before the snapshot time. */
+export interface SnapshotRecord {
+  /** Unix seconds: the upstream proposal's snapshot. */
+  time: number
+  chains: Record<string, { chainId: number; token: Address; multicall3?: Address; block: bigint | null; hash: Hex | null; totalSupply: bigint }>
+}
+
+/** The pool's signalling space and the chain its EIP-1271 signatures are checked on. */
+export interface SignallingRecord {
+  space: string
+  chain: string
+  chainId: number
+}
+
+export interface ReceiptExtras {
+  snapshot?: SnapshotRecord
+  signalling?: SignallingRecord
+}
 
 /** Where the pool's vote goes: the upstream Snapshot proposal and/or the Governor proposal. */
 export interface VoteTargets {
@@ -23,11 +48,18 @@ const wei = z.string().regex(/^\d+$/, { error: 'expected a non-negative integer 
 const hex = z.string().regex(/^0x[0-9a-fA-F]*$/, { error: 'expected 0x-prefixed hex' })
 const support = z.enum(['against', 'for', 'abstain'])
 const split = z.object({ against: wei, for: wei, abstain: wei, uncast: wei, params: hex })
+const envelope = z.object({
+  address: z.string(),
+  sig: z.string(),
+  data: z.object({ domain: z.record(z.string(), z.unknown()), types: z.record(z.string(), z.unknown()), message: z.record(z.string(), z.unknown()) }),
+})
 const snapshotChoice = z.union([z.number(), z.array(z.number()), z.record(z.string(), z.number())])
 
 export const receiptSchema = z.object({
-  version: z.literal(RECEIPT_VERSION),
+  version: z.union([z.literal(1), z.literal(RECEIPT_VERSION)]),
   kind: z.literal('poolwarden.tally-receipt'),
+  /** keccak256 of the receipt's canonical JSON without this field (`receiptHash`); the export adds it. */
+  hash: hex.optional(),
   proposal: z.object({
     id: z.string().min(1),
     type: z.enum(VOTING_TYPES),
@@ -41,6 +73,16 @@ export const receiptSchema = z.object({
     proportionScale: z.number().int().positive().optional(),
   }),
   abstainChoice: z.number().int().positive().optional(),
+  snapshot: z
+    .object({
+      time: z.number().int(),
+      chains: z.record(
+        z.string(),
+        z.object({ chainId: z.number().int().positive(), token: hex, multicall3: hex.optional(), block: wei.nullable(), hash: hex.nullable(), totalSupply: wei }),
+      ),
+    })
+    .optional(),
+  signalling: z.object({ space: z.string(), chain: z.string(), chainId: z.number().int().positive() }).optional(),
   onchain: z.object({ poolWeight: wei, support: z.array(support).optional() }).optional(),
   targets: z
     .object({
@@ -61,6 +103,7 @@ export const receiptSchema = z.object({
       sig: hex.optional(),
       sigCheck: z.object({ ok: z.boolean(), method: z.enum(['eoa', 'eip1271', 'none']), error: z.string().optional() }),
       reason: z.string().optional(),
+      envelope: envelope.optional(),
       weight: wei,
       status: z.enum(['counted', 'superseded', 'invalid-signature', 'invalid-choice', 'zero-weight', 'outside-window', 'wrong-proposal']),
     }),
@@ -106,14 +149,31 @@ function votesOf(input: TallyInput, result: TallyResult, targets: VoteTargets) {
 }
 
 /** Builds the receipt of a tally (pure). `result` defaults to tally(input). */
-export function buildReceipt(input: TallyInput, targets: VoteTargets = {}, result: TallyResult = tally(input)): Receipt {
+export function buildReceipt(input: TallyInput, targets: VoteTargets = {}, result: TallyResult = tally(input), extras: ReceiptExtras = {}): Receipt {
   const { snapshotVote, calldata } = votesOf(input, result, targets)
+  const snap = extras.snapshot
   return {
     version: RECEIPT_VERSION,
     kind: 'poolwarden.tally-receipt',
     proposal: { ...input.proposal, choices: [...input.proposal.choices] },
     policy: { ...input.policy },
     ...(input.abstainChoice !== undefined ? { abstainChoice: input.abstainChoice } : {}),
+    ...(snap
+      ? {
+          snapshot: {
+            time: snap.time,
+            chains: mapValues(snap.chains, (c) => ({
+              chainId: c.chainId,
+              token: c.token,
+              ...(c.multicall3 ? { multicall3: c.multicall3 } : {}),
+              block: c.block === null ? null : str(c.block),
+              hash: c.hash,
+              totalSupply: str(c.totalSupply),
+            })),
+          },
+        }
+      : {}),
+    ...(extras.signalling ? { signalling: { ...extras.signalling } } : {}),
     ...(input.onchain
       ? { onchain: { poolWeight: str(input.onchain.poolWeight), ...(input.onchain.support ? { support: [...input.onchain.support] } : {}) } }
       : {}),
@@ -157,6 +217,30 @@ export function buildReceipt(input: TallyInput, targets: VoteTargets = {}, resul
 /** The receipt as JSON text (stable key order as built). */
 export function receiptToJson(receipt: Receipt): string {
   return JSON.stringify(receipt, null, 2)
+}
+
+/** JSON with object keys sorted at every level and undefined members left out: one text per value. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',')}]`
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`
+  }
+  return JSON.stringify(v)
+}
+
+/**
+ * The receipt's hash: keccak256 of its canonical JSON (sorted keys) without the `hash` field. The
+ * governor stores it with every tally (`npm run tally` and Telegram's /tally print it); the export
+ * carries it; `npm run recompute` recomputes it, so any edit of the file shows.
+ */
+export function receiptHash(receipt: Receipt | Record<string, unknown>): Hex {
+  const { hash: _h, ...rest } = receipt as Record<string, unknown>
+  return keccak256(toHex(canonicalJson(rest)))
 }
 
 /** The tally input and targets a receipt was made from. */
@@ -227,8 +311,20 @@ export function recomputeFromReceipt(json: string | unknown): Recomputation {
   }
   const receipt = parsed.data
   const { input, targets } = inputFromReceipt(receipt)
-  const recomputed = buildReceipt(input, targets)
+  // What the arithmetic cannot re-derive (the version, the hash, where the weights were read) is
+  // carried over: the hash is checked below, the reads by verifyReceipt against the chains.
+  const recomputed: Receipt = {
+    ...buildReceipt(input, targets),
+    version: receipt.version,
+    ...(receipt.hash !== undefined ? { hash: receipt.hash } : {}),
+    ...(receipt.snapshot ? { snapshot: receipt.snapshot } : {}),
+    ...(receipt.signalling ? { signalling: receipt.signalling } : {}),
+  }
   const mismatches: string[] = []
+  if (receipt.hash !== undefined) {
+    const h = receiptHash(raw as Record<string, unknown>)
+    if (h.toLowerCase() !== receipt.hash.toLowerCase()) mismatches.push(`hash: receipt says ${receipt.hash}, its content hashes to ${h} (the receipt was edited after it was hashed)`)
+  }
   // Compare through JSON so optional/undefined fields compare as the text does.
   diff(JSON.parse(JSON.stringify(receipt)), JSON.parse(JSON.stringify(recomputed)), '', mismatches)
   const r = recomputed.result

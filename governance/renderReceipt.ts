@@ -36,6 +36,10 @@ export function renderReceipt(r: Receipt, ctx: RenderContext = {}): string {
   if (p.start !== undefined && p.end !== undefined) out.push(`signal window: ${new Date(p.start * 1000).toISOString()} → ${new Date(p.end * 1000).toISOString()}`)
   out.push(`policy: silent delegators ${r.policy.silent}, signal quorum ${r.policy.quorumBps} bps${r.onchain ? `, pool weight on the Governor ${tokens(r.onchain.poolWeight)}` : ''}`)
   if (ctx.tallyAt) out.push(`tallied: ${new Date(ctx.tallyAt).toISOString()}${ctx.hash ? `  hash ${ctx.hash}` : ''}`)
+  if (r.snapshot) {
+    const blocks = Object.entries(r.snapshot.chains).map(([c, x]) => `${c} #${x.block ?? '-'}${x.hash ? ` ${x.hash.slice(0, 10)}…` : ''}`)
+    out.push(`weights read at the snapshot ${new Date(r.snapshot.time * 1000).toISOString()}: ${blocks.join(', ')}`)
+  }
   out.push('', `choices: ${p.choices.map((c, i) => `${i + 1}=${c}`).join('  ')}`)
 
   const chains = [...new Set(r.delegators.flatMap((d) => Object.keys(d.weightByChain)))]

@@ -24,6 +24,17 @@ export interface SignatureCheck {
   error?: string
 }
 
+/**
+ * A signed Snapshot message as the sequencer received it (snapshot.js Client712):
+ * `{ address, sig, data: { domain, types, message } }`. Kept with each signal so anyone can
+ * re-verify the signature from the receipt alone.
+ */
+export interface SignedEnvelope {
+  address: string
+  sig: string
+  data: { domain: Record<string, unknown>; types: Record<string, unknown>; message: Record<string, unknown> }
+}
+
 /** One delegator's signal: a vote on the pool's signalling proposal. */
 export interface Signal {
   /** The hub's vote id (or the signature), for the receipt. */
@@ -37,6 +48,8 @@ export interface Signal {
   sig?: Hex
   sigCheck: SignatureCheck
   reason?: string
+  /** The signed message this signal was read from (absent when the hub gave none). */
+  envelope?: SignedEnvelope
 }
 
 /** A pool shareholder and its pool shares (wei) at the proposal's snapshot, per chain. */

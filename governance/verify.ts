@@ -1,5 +1,5 @@
 import { isAddress, isHex, recoverTypedDataAddress, type Hex } from 'viem'
-import type { SignatureCheck, VotingType } from './types.js'
+import type { SignatureCheck, SignedEnvelope, VotingType } from './types.js'
 
 /**
  * EOA verification of Snapshot vote messages, as snapshot.js `Client712.vote` signs them:
@@ -60,11 +60,7 @@ export interface VoteMessage {
 }
 
 /** What the sequencer receives: `{ address, sig, data: { domain, types, message } }`. */
-export interface VoteEnvelope {
-  address: string
-  sig: string
-  data: { domain: Record<string, unknown>; types: Record<string, unknown>; message: Record<string, unknown> }
-}
+export type VoteEnvelope = SignedEnvelope
 
 export type VerifiedVote =
   | {

@@ -1,4 +1,4 @@
-import { getAddress, parseAbi, parseAbiItem, type Address, type PublicClient } from 'viem'
+import { getAddress, parseAbi, parseAbiItem, type Address, type Hex, type PublicClient } from 'viem'
 import type { Delegator } from './types.js'
 
 /**
@@ -7,6 +7,13 @@ import type { Delegator } from './types.js'
  * time is the last block whose timestamp is ≤ it (binary search on block timestamps), and every
  * holder's `balanceOf` is read at that block in one multicall. Holders are the recipients of the
  * share token's Transfer events up to that block (plus any extra addresses, e.g. the signal voters).
+ *
+ * `createShareWeightReader` does the same with memory between rounds (the governor's steady
+ * state): the block found for a time is kept once a later block exists (it can no longer change,
+ * short of a reorg: its hash is checked every call); the holders are scanned incrementally from a
+ * cursor (only the Transfer logs past the last scanned block, the cursor optionally stored) and
+ * the balances read at a block are kept per block hash, so a round with nothing new reads no logs
+ * and no balances — only one header per chain to confirm the block's hash.
  */
 
 export const shareTokenAbi = parseAbi([
@@ -15,25 +22,37 @@ export const shareTokenAbi = parseAbi([
 ])
 const transferEvent = parseAbiItem('event Transfer(address indexed from, address indexed to, uint256 value)')
 
+export interface BlockRef {
+  number: bigint
+  hash: Hex
+  timestamp: bigint
+}
+
 /**
- * The last block with timestamp ≤ `time` (null when even block 0 is later). Binary search on
- * block headers: O(log n) reads.
+ * The last block with timestamp ≤ `time` (null when even block 0 is later), with its hash, and
+ * whether a later block exists (`final`: the answer cannot change any more, short of a reorg).
+ * Binary search on block headers: O(log n) reads.
  */
-export async function blockAtTimestamp(client: PublicClient, time: number | bigint): Promise<bigint | null> {
+export async function blockRefAtTimestamp(client: PublicClient, time: number | bigint): Promise<{ block: BlockRef; final: boolean } | null> {
   const t = BigInt(time)
   const head = await client.getBlock({ blockTag: 'latest' })
-  if (head.timestamp <= t) return head.number
-  let lo = 0n
+  const ref = (b: { number: bigint | null; hash: Hex | null; timestamp: bigint }): BlockRef => ({ number: b.number!, hash: b.hash!, timestamp: b.timestamp })
+  if (head.timestamp <= t) return { block: ref(head), final: false }
+  let lo = await client.getBlock({ blockNumber: 0n })
+  if (lo.timestamp > t) return null
   let hi = head.number
-  const ts = async (n: bigint) => (await client.getBlock({ blockNumber: n })).timestamp
-  if ((await ts(lo)) > t) return null
   // invariant: ts(lo) ≤ t < ts(hi)
-  while (hi - lo > 1n) {
-    const mid = (lo + hi) / 2n
-    if ((await ts(mid)) <= t) lo = mid
-    else hi = mid
+  while (hi - lo.number! > 1n) {
+    const mid = await client.getBlock({ blockNumber: (lo.number! + hi) / 2n })
+    if (mid.timestamp <= t) lo = mid
+    else hi = mid.number!
   }
-  return lo
+  return { block: ref(lo), final: true }
+}
+
+/** The last block with timestamp ≤ `time` (null when even block 0 is later). */
+export async function blockAtTimestamp(client: PublicClient, time: number | bigint): Promise<bigint | null> {
+  return (await blockRefAtTimestamp(client, time))?.block.number ?? null
 }
 
 export interface ShareChain {
@@ -50,59 +69,209 @@ export interface ShareWeights {
   delegators: Delegator[]
   /** The block read on each chain (null: the chain has no block at that time; weight 0 there). */
   blocks: Record<string, bigint | null>
+  /** The hash of that block, per chain. */
+  hashes: Record<string, Hex | null>
   /** The token's total supply at that block, per chain. */
   totalSupply: Record<string, bigint>
 }
 
-/** Holders of a share token up to `block`: every Transfer recipient. */
-async function holdersOf(c: ShareChain, block: bigint): Promise<Address[]> {
-  const logs = await c.client.getLogs({ address: c.token, event: transferEvent, fromBlock: c.fromBlock ?? 0n, toBlock: block })
-  return [...new Set(logs.map((l) => l.args.to).filter((a): a is Address => !!a && !/^0x0{40}$/i.test(a)).map((a) => getAddress(a)))]
+/** Where a holder scan stands: every Transfer recipient of the token up to `block` (inclusive). */
+export interface HolderCursor {
+  block: bigint
+  hash: Hex
+  holders: Address[]
+}
+
+/** Optional persistence of the holder scan (the store's share cursors), so a restart resumes it. */
+export interface HolderCursorStore {
+  load(chain: string, token: Address): Promise<HolderCursor | undefined>
+  save(chain: string, token: Address, cursor: HolderCursor): Promise<void>
+}
+
+const isZero = (a: string) => /^0x0{40}$/i.test(a)
+
+/** Transfer recipients in [from, to], in ranges of `span` blocks. */
+async function recipients(c: ShareChain, from: bigint, to: bigint, span: bigint): Promise<Address[]> {
+  const out: Address[] = []
+  for (let a = from; a <= to; a += span) {
+    const b = a + span - 1n < to ? a + span - 1n : to
+    const logs = await c.client.getLogs({ address: c.token, event: transferEvent, fromBlock: a, toBlock: b })
+    for (const l of logs) if (l.args.to && !isZero(l.args.to)) out.push(getAddress(l.args.to))
+  }
+  return out
+}
+
+export interface ShareWeightReaderOptions {
+  cursors?: HolderCursorStore
+  /** Blocks per eth_getLogs request (default 10 000). */
+  logSpan?: number
+  /** Balances kept for this many snapshot blocks per chain (default 16). */
+  keepBlocks?: number
+  /** balanceOf reads per multicall (default 2000). */
+  batch?: number
+}
+
+export interface ShareWeightReader {
+  read(args: { chains: readonly ShareChain[]; time: number; extra?: readonly string[] }): Promise<ShareWeights>
+  /** Requests made so far, by kind (for the bench and tests). */
+  stats(): { headers: number; logScans: number; balanceReads: number }
+}
+
+interface ChainMemory {
+  holders: Set<string>
+  holderList: Address[]
+  cursor: HolderCursor | undefined
+  loaded: boolean
+  /** time → the final block at that time. */
+  blockAt: Map<number, BlockRef>
+  /** block hash → balances read there (lower-case address → balance) and the total supply. */
+  balances: Map<Hex, { balance: Map<string, bigint>; totalSupply: bigint | null }>
+}
+
+export function createShareWeightReader(opts: ShareWeightReaderOptions = {}): ShareWeightReader {
+  const span = BigInt(opts.logSpan ?? 10_000)
+  const keep = opts.keepBlocks ?? 16
+  const batch = opts.batch ?? 2000
+  const memory = new Map<string, ChainMemory>()
+  const counts = { headers: 0, logScans: 0, balanceReads: 0 }
+  const mem = (c: ShareChain): ChainMemory => {
+    const k = `${c.chain}:${c.token.toLowerCase()}`
+    let m = memory.get(k)
+    if (!m) memory.set(k, (m = { holders: new Set(), holderList: [], cursor: undefined, loaded: false, blockAt: new Map(), balances: new Map() }))
+    return m
+  }
+  const addHolders = (m: ChainMemory, xs: readonly Address[]) => {
+    for (const a of xs) {
+      const k = a.toLowerCase()
+      if (m.holders.has(k)) continue
+      m.holders.add(k)
+      m.holderList.push(a)
+    }
+  }
+  const reset = (m: ChainMemory) => {
+    m.holders.clear()
+    m.holderList = []
+    m.cursor = undefined
+  }
+
+  /** The block at `time` on a chain: remembered once final, its hash confirmed on every call. */
+  async function blockOf(c: ShareChain, m: ChainMemory, time: number): Promise<{ block: BlockRef; final: boolean } | null> {
+    const known = m.blockAt.get(time)
+    if (known) {
+      counts.headers++
+      const now = await c.client.getBlock({ blockNumber: known.number }).catch(() => null)
+      if (now?.hash === known.hash) return { block: known, final: true }
+      m.blockAt.delete(time) // reorged (or gone): search again
+    }
+    const found = await blockRefAtTimestamp(c.client, time)
+    counts.headers++
+    if (found?.final) {
+      m.blockAt.set(time, found.block)
+      if (m.blockAt.size > 256) m.blockAt.delete(m.blockAt.keys().next().value!)
+    }
+    return found
+  }
+
+  /** Holders up to `block` at least (a superset is harmless: zero balances are dropped). */
+  async function holdersUpTo(c: ShareChain, m: ChainMemory, block: BlockRef): Promise<Address[]> {
+    if (!m.loaded) {
+      m.loaded = true
+      const stored = await opts.cursors?.load(c.chain, c.token)
+      if (stored) {
+        addHolders(m, stored.holders)
+        m.cursor = stored
+      }
+    }
+    if (m.cursor) {
+      // The cursor's block must still be the chain's; otherwise scan again from the start.
+      const at = m.cursor.block <= block.number ? await c.client.getBlock({ blockNumber: m.cursor.block }).catch(() => null) : null
+      if (at && at.hash !== m.cursor.hash) reset(m)
+    }
+    const from = m.cursor ? m.cursor.block + 1n : (c.fromBlock ?? 0n)
+    if (from <= block.number) {
+      counts.logScans++
+      addHolders(m, await recipients(c, from, block.number, span))
+      m.cursor = { block: block.number, hash: block.hash, holders: m.holderList }
+      await opts.cursors?.save(c.chain, c.token, { block: block.number, hash: block.hash, holders: [...m.holderList] })
+    }
+    return m.holderList
+  }
+
+  async function balancesAt(c: ShareChain, m: ChainMemory, block: BlockRef, addresses: readonly Address[], cacheable: boolean) {
+    let entry = m.balances.get(block.hash)
+    if (!entry) {
+      entry = { balance: new Map(), totalSupply: null }
+      if (cacheable) {
+        m.balances.set(block.hash, entry)
+        if (m.balances.size > keep) m.balances.delete(m.balances.keys().next().value!)
+      }
+    }
+    const missing = addresses.filter((a) => !entry.balance.has(a.toLowerCase()))
+    if (missing.length > 0 || entry.totalSupply === null) {
+      counts.balanceReads++
+      // One multicall per `batch` reads (an eth_call has a gas cap: 100k balances do not fit in one).
+      for (let i = 0; i < Math.max(1, missing.length); i += batch) {
+        const part = missing.slice(i, i + batch)
+        const contracts = [
+          { address: c.token, abi: shareTokenAbi, functionName: 'totalSupply', args: [] },
+          ...part.map((h) => ({ address: c.token, abi: shareTokenAbi, functionName: 'balanceOf', args: [h] })),
+        ] as const
+        const results = await c.client.multicall({ contracts: contracts as never, allowFailure: false, blockNumber: block.number, multicallAddress: c.multicall3 })
+        entry.totalSupply = results[0] as bigint
+        part.forEach((h, j) => entry.balance.set(h.toLowerCase(), results[j + 1] as bigint))
+      }
+    }
+    return entry
+  }
+
+  return {
+    stats: () => ({ ...counts }),
+    async read(args) {
+      const byAddress = new Map<string, Delegator>()
+      const extra = (args.extra ?? []).filter((a) => /^0x[0-9a-fA-F]{40}$/.test(a)).map((a) => getAddress(a))
+      for (const a of extra) if (!byAddress.has(a.toLowerCase())) byAddress.set(a.toLowerCase(), { address: a, weightByChain: {} })
+      const blocks: Record<string, bigint | null> = {}
+      const hashes: Record<string, Hex | null> = {}
+      const totalSupply: Record<string, bigint> = {}
+      await Promise.all(
+        args.chains.map(async (c) => {
+          const m = mem(c)
+          const found = await blockOf(c, m, args.time)
+          blocks[c.chain] = found?.block.number ?? null
+          hashes[c.chain] = found?.block.hash ?? null
+          totalSupply[c.chain] = 0n
+          if (!found) return
+          const holders = await holdersUpTo(c, m, found.block)
+          const all = extra.length ? [...new Set([...holders, ...extra])] : holders
+          // Balances at a block that may still change (the head at the snapshot time) are not kept.
+          const entry = await balancesAt(c, m, found.block, all, found.final)
+          totalSupply[c.chain] = entry.totalSupply ?? 0n
+          for (const h of all) {
+            const key = h.toLowerCase()
+            const bal = entry.balance.get(key) ?? 0n
+            if (bal === 0n && !byAddress.has(key)) continue
+            const d = byAddress.get(key) ?? { address: h, weightByChain: {} }
+            if (bal > 0n) d.weightByChain[c.chain] = bal
+            byAddress.set(key, d)
+          }
+        }),
+      )
+      // Chains in the given order, whatever order the reads finished in (stable receipts).
+      for (const d of byAddress.values()) {
+        d.weightByChain = Object.fromEntries(args.chains.flatMap((c) => (d.weightByChain[c.chain] !== undefined ? [[c.chain, d.weightByChain[c.chain]!]] : [])))
+      }
+      const delegators = [...byAddress.values()].sort((a, b) => (a.address.toLowerCase() < b.address.toLowerCase() ? -1 : 1))
+      return { delegators, blocks, hashes, totalSupply }
+    },
+  }
 }
 
 /**
- * Pool shares per delegator and chain at `time` (unix seconds). Every delegator with shares on
- * any chain is listed (weight per chain, zero entries omitted); `extra` addresses are read too
- * and listed even at zero weight (so a zero-weight voter is visible in the receipt).
+ * Pool shares per delegator and chain at `time` (unix seconds), read afresh (no memory). Every
+ * delegator with shares on any chain is listed (weight per chain, zero entries omitted); `extra`
+ * addresses are read too and listed even at zero weight (so a zero-weight voter is visible in the
+ * receipt).
  */
 export async function readShareWeights(args: { chains: readonly ShareChain[]; time: number; extra?: readonly string[] }): Promise<ShareWeights> {
-  const byAddress = new Map<string, Delegator>()
-  const extra = (args.extra ?? []).filter((a) => /^0x[0-9a-fA-F]{40}$/.test(a)).map((a) => getAddress(a))
-  for (const a of extra) byAddress.set(a.toLowerCase(), { address: a, weightByChain: {} })
-  const blocks: Record<string, bigint | null> = {}
-  const totalSupply: Record<string, bigint> = {}
-  await Promise.all(
-    args.chains.map(async (c) => {
-      const block = await blockAtTimestamp(c.client, args.time)
-      blocks[c.chain] = block
-      totalSupply[c.chain] = 0n
-      if (block === null) return
-      const holders = [...new Set([...(await holdersOf(c, block)), ...extra])]
-      const contracts = [
-        { address: c.token, abi: shareTokenAbi, functionName: 'totalSupply', args: [] },
-        ...holders.map((h) => ({ address: c.token, abi: shareTokenAbi, functionName: 'balanceOf', args: [h] })),
-      ] as const
-      const results = await c.client.multicall({
-        contracts: contracts as never,
-        allowFailure: false,
-        blockNumber: block,
-        multicallAddress: c.multicall3,
-      })
-      totalSupply[c.chain] = results[0] as bigint
-      holders.forEach((h, i) => {
-        const bal = results[i + 1] as bigint
-        const key = h.toLowerCase()
-        if (bal === 0n && !byAddress.has(key)) return
-        const d = byAddress.get(key) ?? { address: h, weightByChain: {} }
-        if (bal > 0n) d.weightByChain[c.chain] = bal
-        byAddress.set(key, d)
-      })
-    }),
-  )
-  // Chains in the given order, whatever order the reads finished in (stable receipts).
-  for (const d of byAddress.values()) {
-    d.weightByChain = Object.fromEntries(args.chains.flatMap((c) => (d.weightByChain[c.chain] !== undefined ? [[c.chain, d.weightByChain[c.chain]!]] : [])))
-  }
-  const delegators = [...byAddress.values()].sort((a, b) => (a.address.toLowerCase() < b.address.toLowerCase() ? -1 : 1))
-  return { delegators, blocks, totalSupply }
+  return createShareWeightReader().read(args)
 }

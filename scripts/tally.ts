@@ -49,8 +49,9 @@ async function main() {
       }),
     )
     if (values.json) {
-      writeFileSync(values.json, `${receiptToJson(receipt)}\n`)
-      console.log(`\nreceipt written to ${values.json} — check it: npm run recompute -- ${values.json}`)
+      // The export carries the stored hash: npm run recompute recomputes it from the content.
+      writeFileSync(values.json, `${receiptToJson({ ...receipt, hash: tally.hash as `0x${string}` })}\n`)
+      console.log(`\nreceipt written to ${values.json} — check it: npm run recompute -- ${values.json} --rpc <chain>=<url> …`)
     }
   } finally {
     await store.close()

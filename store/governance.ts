@@ -79,9 +79,18 @@ export interface GovCast {
   resultId: string | null
   txHash: string | null
   error: string | null
+  /** A failed cast that may be cast again with a fresh signature (a new key) before the deadline. */
+  retryable: boolean
   attempts: number
   createdAt: number
   updatedAt: number
+}
+
+/** The governor's scan of a share token's Transfer recipients on a chain (governance/weights.ts). */
+export interface GovShareCursor {
+  block: bigint
+  hash: string
+  holders: string[]
 }
 
 export interface NotifyInput {
@@ -123,7 +132,15 @@ export interface GovernanceQueries {
   /** Records a submission attempt of the stored payload (status submitted, attempts + 1). */
   markCastSubmitted(key: string, at?: number): Promise<void>
   markCastAccepted(key: string, r: { resultId?: string | null; txHash?: string | null }, at?: number): Promise<void>
-  markCastFailed(key: string, error: string, at?: number): Promise<void>
+  /** Final failure; `retryable`: the round may cast again under a new key with a fresh signature. */
+  markCastFailed(key: string, error: string, at?: number, opts?: { retryable?: boolean }): Promise<void>
+  /**
+   * Replaces the payload of a cast nothing was signed for yet (status created, no envelope): a
+   * resumed cast is signed with a fresh timestamp, never the stale one recorded before a crash.
+   */
+  refreshCastPayload(key: string, payload: unknown, at?: number): Promise<GovCast>
+  getShareCursor(chain: string, token: string): Promise<GovShareCursor | undefined>
+  setShareCursor(chain: string, token: string, cursor: GovShareCursor, at?: number): Promise<void>
   /** Casts of a proposal, oldest first (optionally one target). */
   listCasts(proposalKey: string, target?: GovSource): Promise<GovCast[]>
   /** Writes one alert outbox row for `key` unless it was written before. True when written now. */
@@ -187,6 +204,7 @@ interface CastRow {
   result_id: string | null
   tx_hash: string | null
   error: string | null
+  retryable: number
   attempts: number
   created_at: number
   updated_at: number
@@ -248,6 +266,7 @@ const castFromRow = (r: CastRow): GovCast => ({
   resultId: optStr(r.result_id),
   txHash: optStr(r.tx_hash),
   error: optStr(r.error),
+  retryable: num(r.retryable) === 1,
   attempts: num(r.attempts),
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at),
@@ -422,9 +441,36 @@ export function createGovernance(db: Db, fence: FenceRef = {}): GovernanceQuerie
       if (res.changes === 0) throw new StoreError(`store: no governance cast ${key}`)
     },
 
-    async markCastFailed(key, error, at = Date.now()) {
-      const res = await db.run("UPDATE gov_casts SET status = 'failed', error = ?, updated_at = ? WHERE key = ?", [error, timeToDb(at, 'failed at'), key])
+    async markCastFailed(key, error, at = Date.now(), opts = {}) {
+      const res = await db.run("UPDATE gov_casts SET status = 'failed', error = ?, retryable = ?, updated_at = ? WHERE key = ?", [
+        error,
+        opts.retryable ? 1 : 0,
+        timeToDb(at, 'failed at'),
+        key,
+      ])
       if (res.changes === 0) throw new StoreError(`store: no governance cast ${key}`)
+    },
+
+    async refreshCastPayload(key, payload, at = Date.now()) {
+      return db.transaction(async () => {
+        const c = await requireCast(key)
+        if (c.status !== 'created' || c.envelope !== null) throw new StoreError(`store: cast ${key} is ${c.status}${c.envelope !== null ? ' and signed' : ''}: only an unsigned created cast may change its payload`)
+        await db.run('UPDATE gov_casts SET payload = ?, updated_at = ? WHERE key = ?', [jsonToDb(payload), timeToDb(at, 'refreshed at'), key])
+        return (await getCast(key))!
+      })
+    },
+
+    async getShareCursor(chain, token) {
+      const r = await db.get<{ block_number: number; block_hash: string; holders: string }>('SELECT * FROM gov_share_cursors WHERE chain = ? AND token = ?', [chain, token.toLowerCase()])
+      return r ? { block: BigInt(num(r.block_number)), hash: str(r.block_hash), holders: jsonFromDb(r.holders) as string[] } : undefined
+    },
+
+    async setShareCursor(chain, token, cursor, at = Date.now()) {
+      await db.run(
+        `INSERT INTO gov_share_cursors (chain, token, block_number, block_hash, holders, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (chain, token) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash, holders = excluded.holders, updated_at = excluded.updated_at`,
+        [chain, token.toLowerCase(), intOf(Number(cursor.block), 'share cursor block'), cursor.hash, jsonToDb(cursor.holders), timeToDb(at, 'share cursor at')],
+      )
     },
 
     async listCasts(proposalKey, target) {

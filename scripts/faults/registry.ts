@@ -133,6 +133,61 @@ export const CONFIG_CASES: FaultCase[] = [
   },
 ]
 
+export const LEASE_CASES: FaultCase[] = [
+  {
+    kind: 'test',
+    id: 'second-instance',
+    group: 'leases',
+    fault: 'a second executor, governor and watcher beside the first; the first SIGKILLed, then SIGSTOPped/SIGCONTed',
+    expected: 'the second waits as a hot standby, takes over within seconds; the paused old holder cannot act (fencing)',
+    project: 'local',
+    file: 'runtime/leases.local.test.ts',
+  },
+]
+
+export const LIMIT_CASES: FaultCase[] = [
+  {
+    kind: 'test',
+    id: 'rate-limit-shared',
+    group: 'rpc',
+    fault: 'three processes on one 5 requests/s URL; a 429 with Retry-After: 3 answered to one of them',
+    expected: 'the URL\'s limit holds across the processes (distinct slots 200 ms apart); none of the three reaches the URL until the Retry-After ends; nothing lost',
+    project: 'local',
+    file: 'chains/pacing.local.test.ts',
+  },
+]
+
+export const EXECUTION_CASES: FaultCase[] = [
+  {
+    kind: 'test',
+    id: 'stuck-tx',
+    group: 'execution',
+    fault: 'a stuck transaction (a fee below a base-fee spike), then stuck past its deadline',
+    expected: 'replaced with the same nonce and higher fees, then cancelled with a same-nonce self-transfer; the call never lands twice',
+    project: 'devnet',
+    file: 'execution/createTxSender.devnet.test.ts',
+    tests: ['stuck tx (fee below a base fee spike)', 'stuck past cancelAfterBlocks', 'stuck tx replaced, but the original gets mined'],
+  },
+  {
+    kind: 'test',
+    id: 'redeem-reverts',
+    group: 'execution',
+    fault: 'a redeem that reverts every time',
+    expected: 'retried up to its cap, then an alert and the step left for a person',
+    project: 'devnet',
+    file: 'execution/bridgeRetries.devnet.test.ts',
+  },
+  {
+    kind: 'test',
+    id: 'reorg-position-check',
+    group: 'reorg',
+    fault: 'a block the executor verifies a step at is replaced by anvil_reorg',
+    expected: 'the position reads pinned to the orphaned hash are refused (never a read of the other fork)',
+    project: 'devnet',
+    file: 'execution/readPosition.devnet.test.ts',
+  },
+]
+
 // ── start/stop (item 7): run here, on a network of its own ─────────────────────────────────────
 
 /** The start/stop cases on one network at port `base` (they run in order; the last one starts for real). */
@@ -159,15 +214,11 @@ export function startStopCases(base: number): RunCase[] {
 
 export const PLANNED: FaultCaseBase[] = [
   { id: 'reorg-during-plan', group: 'reorg', fault: 'a 1-, 3- and (finality + 1)-block reorg on each chain during a plan and during a transfer', expected: 'a reorged-out tx re-sent exactly once; no VAA of an orphaned message served; a deep one halts that chain' },
-  { id: 'second-instance', group: 'leases', fault: 'a second executor, governor and watcher beside the first; the first SIGKILLed, then SIGSTOPped/SIGCONTed', expected: 'the second waits as a hot standby, takes over within seconds; the paused old holder cannot act (fencing)' },
-  { id: 'rate-limit-storm', group: 'rpc', fault: 'a 60-second 429 storm with Retry-After: 5 on every URL of a chain', expected: 'every process honours the shared limit and the Retry-After; nothing lost' },
-  { id: 'stuck-tx', group: 'execution', fault: 'a stuck transaction (no mining at a low fee)', expected: 'replaced with a higher fee, then cancelled past its deadline; never twice' },
   { id: 'slippage', group: 'execution', fault: 'a venue whose preview moves against the pool between decision and execution beyond the tolerance', expected: 'the step does not happen; the plan stops with an alert' },
-  { id: 'redeem-reverts', group: 'execution', fault: 'a redeem that reverts every time', expected: 'retried up to its cap, then an alert and the step left for a person' },
   { id: 'disk-full', group: 'store', fault: 'the store’s disk full (a small tmpfs)', expected: 'every agent stops writing cleanly, alerts through what still works, resumes with nothing lost when space returns' },
 ]
 
 /** Every case, in table order. `base`: the port base of the start/stop network. */
 export function faultCases(opts: { startStopBase: number }): FaultCase[] {
-  return [...KILL_CASES, ...REORG_CASES, ...RPC_CASES, ...CONFIG_CASES, ...startStopCases(opts.startStopBase)]
+  return [...KILL_CASES, ...REORG_CASES, ...RPC_CASES, ...LIMIT_CASES, ...LEASE_CASES, ...EXECUTION_CASES, ...CONFIG_CASES, ...startStopCases(opts.startStopBase)]
 }

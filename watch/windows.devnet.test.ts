@@ -51,7 +51,21 @@ function config(watch: ConfigInput['watch']): Config {
 }
 
 const stepsOf = (c: Computed) => (c.status === 'computed' ? c.plan.steps.map((s) => `${s.kind} ${s.venueId} ${s.amount}`) : [`skipped: ${c.reason}`])
-const targetsOf = (c: Computed) => (c.status === 'computed' ? c.allocation.targets.map((t) => `${t.venueId} ${t.target}`) : [])
+/**
+ * The same plan: the same steps (kind, venue) in the same order, each amount within 1 ppm — the
+ * watcher stores a position that only accrues at most once an hour (watch/cadence.ts), so two
+ * stores filled differently (live vs back-filled) may hold positions a few blocks of accrual apart
+ * (~2e-9 of the position per second at 7 %).
+ */
+function expectSamePlan(a: Computed, b: Computed): void {
+  const shape = (c: Computed) => (c.status === 'computed' ? c.plan.steps.map((s) => `${s.kind} ${s.venueId}`) : [`skipped: ${c.reason}`])
+  expect(shape(a)).toEqual(shape(b))
+  if (a.status !== 'computed' || b.status !== 'computed') return
+  const close = (x: bigint, y: bigint, what: string) => expect((x > y ? x - y : y - x) * 1_000_000n <= (y > x ? y : x), `${what}: ${x} vs ${y}`).toBe(true)
+  a.plan.steps.forEach((s, i) => close(s.amount, b.plan.steps[i]!.amount, `${s.kind} ${s.venueId}`))
+  expect(a.allocation.targets.map((t) => t.venueId)).toEqual(b.allocation.targets.map((t) => t.venueId))
+  a.allocation.targets.forEach((t, i) => close(t.target, b.allocation.targets[i]!.target, `target ${t.venueId}`))
+}
 
 async function drain(w: Watcher): Promise<number> {
   let n = 0
@@ -101,8 +115,7 @@ describe('APY windows in seconds, frozen until complete', () => {
     expect(processed).toBeLessThan(W + 20 + 10)
     const warmPlan = await computePlan({ config: warmCfg, store: warm }, CHAIN)
     expect(warmPlan.status).toBe('computed')
-    expect(stepsOf(warmPlan)).toEqual(stepsOf(coldPlan))
-    expect(targetsOf(warmPlan)).toEqual(targetsOf(coldPlan))
+    expectSamePlan(warmPlan, coldPlan)
     expect(stepsOf(warmPlan).length).toBeGreaterThan(0)
     // Back-filled blocks raised no alert of their own.
     expect(await warm.alerts.open({})).toEqual([])

@@ -67,7 +67,7 @@ it('serves the dashboard on the configured port, beats a heartbeat, and exits 0 
     expect(agent.output()).toContain(`dashboard at http://127.0.0.1:${port}/`)
     store = await openStore({ path: storePath })
     while (!(await store.heartbeats.get('web'))) await new Promise((r) => setTimeout(r, 100))
-    expect((await store.heartbeats.get('web'))!.info).toEqual({ last: { url: `http://127.0.0.1:${port}/` } })
+    expect((await store.heartbeats.get('web'))!.info).toMatchObject({ last: { url: `http://127.0.0.1:${port}/` } })
   } finally {
     agent.child.kill('SIGINT')
   }

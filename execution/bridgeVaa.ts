@@ -1,4 +1,4 @@
-import { deserialize, payloadDiscriminator, toChainId, type VAA } from '@wormhole-foundation/sdk-connect'
+import { deserialize, payloadDiscriminator, tokenBridgeNamedPayloads, toChainId, type VAA } from '@wormhole-foundation/sdk-connect'
 import { getAddress, hexToBytes, keccak256, pad, recoverAddress, size, toHex, type Address, type Hex } from 'viem'
 import { BaseError } from '../core/errors'
 
@@ -26,7 +26,18 @@ export class BadVaaError extends BaseError {
 /** A token bridge transfer VAA as the SDK parses it (payload 1, or 3 with a payload). */
 export type TransferVaa = VAA<'TokenBridge:Transfer'> | VAA<'TokenBridge:TransferWithPayload'>
 
-const transferPayloads = payloadDiscriminator(['TokenBridge', ['Transfer', 'TransferWithPayload']])
+/**
+ * The TokenBridge payload layouts are registered as a side effect of the SDK module that defines
+ * them, and sdk-connect is marked side-effect free: a bundle that never touches that module drops
+ * the registration and `payloadDiscriminator` throws at load ("No layout registered for payload type
+ * TokenBridge:Transfer" — seen in the distributor's and the committee runner's bundles). Naming one
+ * of its exports keeps the module (and its registration) in every bundle; the discriminator is built
+ * on first use, never at import.
+ */
+export const TOKEN_BRIDGE_PAYLOAD_TYPES = tokenBridgeNamedPayloads.length
+const makeDiscriminator = () => payloadDiscriminator(['TokenBridge', ['Transfer', 'TransferWithPayload']])
+let discriminator: ReturnType<typeof makeDiscriminator> | undefined
+const transferPayloads = (payload: Uint8Array) => (discriminator ??= makeDiscriminator())(payload)
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err))
 
 /** Parses a signed token bridge transfer VAA with the SDK; throws BadVaaError when it is malformed or carries another payload. */

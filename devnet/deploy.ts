@@ -724,6 +724,9 @@ export const DEVNET_WATCH = { apyWindowSeconds: 180, minApySpanSeconds: 60, samp
  * (they mine on demand and never while the watcher reads, so anvil's newest-block race cannot
  * happen; see chains/README.md).
  */
+/** The devnet's score window and APY-drop baseline (1 s blocks, every one stored: the former 20 samples). */
+export const DEVNET_SPANS = { scoreWindowSeconds: 20, apyBaselineSeconds: 20 } as const
+
 export const PER_BLOCK_WATCH = { apyWindowSeconds: 1, minApySpanSeconds: 1, backfillWindow: false, readBehindHead: 0, sampleEverySeconds: 0 } as const
 
 export const DEVNET_TELEGRAM_PORT = 8581
@@ -796,7 +799,9 @@ export function buildDevnetConfig(
     // complete (live profiles use a day: LST rates move once per oracle report).
     watch: { ...DEVNET_WATCH },
     // Three committee members, two approvals for plans moving more than 150 wstETH.
-    strategy: { approvalThreshold: 150, committee: { members: ['alice', 'bob', 'carol'], required: 2 } },
+    // Score window and APY-drop baseline: 20 s of 1 s blocks (every block stored), the former 20 samples.
+    strategy: { approvalThreshold: 150, committee: { members: ['alice', 'bob', 'carol'], required: 2 }, risk: { scoreWindowSeconds: DEVNET_SPANS.scoreWindowSeconds } },
+    alerts: { apyBaselineSeconds: DEVNET_SPANS.apyBaselineSeconds },
     telegram: devnetTelegramConfig(opts.botApiPort),
     ...(deployment.custody
       ? {

@@ -6,7 +6,7 @@ import { allocate, type Allocation } from '../strategies/allocate'
 import type { AllocationChain, AllocationInput, AllocationRoute, AllocationVenue } from '../strategies/constraints'
 import { buildPlan, StaleSamplesError, type Plan } from '../strategies/plan'
 import { holdReasons, holdText, withTimes, type HoldReason } from '../strategies/hold'
-import { periodBlocksOf } from '../strategies/policy'
+import { periodBlocksOf, scoreWindowSecondsOf } from '../strategies/policy'
 import { stepGasCost, withGasCosts, type FeeHistoryReading, type StepGasCost } from '../strategies/gasPrice'
 import { venueLiquidity } from '../strategies/liquidity'
 import { scoreVenue, type VenueScore } from '../strategies/risk'
@@ -164,7 +164,7 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
   const scores: VenueScore[] = []
   const allocVenues: AllocationVenue[] = []
   const read = async (id: string) => ({
-    samples: await store.history.window(id, policy.risk.apyWindowSamples, { beforeBlock: cursor.blockNumber + 1n }),
+    samples: await store.history.span(id, scoreWindowSecondsOf(policy, chain), { beforeBlock: cursor.blockNumber + 1n }),
     position: (await store.history.positionAtBlock(id))?.amount ?? 0n,
   })
   const score = (v: (typeof venues)[number], r: Awaited<ReturnType<typeof read>>, assetApy?: number) =>

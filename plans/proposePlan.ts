@@ -173,6 +173,8 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
   // collateral's own staking yield, which idle earns alone.
   const idleRead = await read(idle)
   const idleScore = score(venues.find((v) => v.id === idle)!, idleRead)
+  // The collateral's latest price in its backing: a transfer out of a depegged chain realises the gap (costs.ts pegLoss).
+  const idleLatest = idleRead.samples.reduce<(typeof idleRead.samples)[number] | undefined>((m, x) => (!m || x.blockNumber > m.blockNumber ? x : m), undefined)
   for (const v of venues) {
     // An LST other than the collateral holds another asset (valued in its own units): swaps are
     // not part of rebalancing, so it stays out of the allocation.
@@ -209,6 +211,7 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
       movedThisPeriod,
       sampleBlock: cursor.blockNumber,
       symbol: collateral.symbol,
+      peg: idleLatest?.available ? idleLatest.peg : null,
       ...(budgetFreesAtBlock !== undefined ? { budgetFreesAtBlock } : {}),
     },
     venues: allocVenues,
@@ -282,7 +285,7 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
         binding: Object.fromEntries(allocation.targets.map((t) => [t.venueId, t.binding])),
         transfers: allocation.transfers,
         scores: views.flatMap((v) => v.scores),
-        chains: views.map((v) => ({ name: v.chain.name, decimals: v.chain.decimals, idleVenueId: v.chain.idleVenueId, sampleBlock: v.chain.sampleBlock, headBlock: v.chain.name === chain ? (opts.headBlock ?? v.chain.sampleBlock) : v.chain.sampleBlock, symbol: v.chain.symbol })),
+        chains: views.map((v) => ({ name: v.chain.name, decimals: v.chain.decimals, idleVenueId: v.chain.idleVenueId, sampleBlock: v.chain.sampleBlock, headBlock: v.chain.name === chain ? (opts.headBlock ?? v.chain.sampleBlock) : v.chain.sampleBlock, symbol: v.chain.symbol, peg: v.chain.peg ?? null })),
         policy,
       })
       return { status: 'computed', scope: 'pool', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals, frozen, ...(gas ? { gas } : {}) }

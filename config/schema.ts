@@ -490,6 +490,20 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
     ]
     for (const path of byChain) keysOf(at(st, ...path), ['strategy', ...path], known, 'chain', checkChain)
     keysOf(at(st, 'allocation', 'cooldownBlocksByVenue'), ['strategy', 'allocation', 'cooldownBlocksByVenue'], [...ids.keys()], 'venue', ids.size > 0)
+    // Planning finalityDepth − maxUnfinalisedBlocks blocks below the newest must stay within maxSampleAgeBlocks.
+    if (typeof st.maxUnfinalisedBlocks === 'number') {
+      const maxUnfinalised = st.maxUnfinalisedBlocks
+      const ages = isRecord(st.maxSampleAgeBlocksByChain) ? st.maxSampleAgeBlocksByChain : {}
+      const defaultAge = typeof st.maxSampleAgeBlocks === 'number' ? st.maxSampleAgeBlocks : 10
+      for (const c of chains) {
+        if (!isRecord(c) || typeof c.name !== 'string') continue
+        const depth = typeof c.finalityDepth === 'number' ? c.finalityDepth : 2
+        const age = typeof ages[c.name] === 'number' ? (ages[c.name] as number) : defaultAge
+        if (depth - maxUnfinalised > age) {
+          out.push({ path: ['strategy', 'maxUnfinalisedBlocks'], message: `${maxUnfinalised} leaves plans of ${c.name} ${depth - maxUnfinalised} blocks behind its newest (finalityDepth ${depth}), past strategy.maxSampleAgeBlocks ${age}: every plan would be refused as stale; raise maxUnfinalisedBlocks to at least ${depth - age} or raise maxSampleAgeBlocksByChain.${c.name}` })
+        }
+      }
+    }
   }
   out.push(...telegramCrossFieldIssues(input))
   if (isRecord(input.wormhole)) entries(input.wormhole.chains).forEach((c, i) => refersTo(c, ['wormhole', 'chains', i]))

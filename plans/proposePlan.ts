@@ -6,7 +6,7 @@ import { allocate, type Allocation } from '../strategies/allocate'
 import type { AllocationChain, AllocationInput, AllocationRoute, AllocationVenue } from '../strategies/constraints'
 import { buildPlan, StaleSamplesError, type Plan } from '../strategies/plan'
 import { holdReasons, holdText, withTimes, type HoldReason } from '../strategies/hold'
-import { periodBlocksOf, scoreWindowSecondsOf } from '../strategies/policy'
+import { periodBlocksOf, scoreWindowSecondsOf, unfinalisedLagOf } from '../strategies/policy'
 import { stepGasCost, withGasCosts, type FeeHistoryReading, type StepGasCost } from '../strategies/gasPrice'
 import { venueLiquidity } from '../strategies/liquidity'
 import { scoreVenue, type VenueScore } from '../strategies/risk'
@@ -128,8 +128,12 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
   const policy = config.strategy
   const idle = idleVenueOf(config, chain)
   if (!idle) return `no lst venue holds the collateral token of ${chain}`
-  const cursor = await store.cursors.get(chain)
-  if (!cursor) return 'no samples yet'
+  const stored = await store.cursors.get(chain)
+  if (!stored) return 'no samples yet'
+  // strategy.maxUnfinalisedBlocks: the plan is made at a block final enough, never above it.
+  const lag = BigInt(unfinalisedLagOf(policy, config.chains.find((c) => c.name === chain)?.finalityDepth ?? 0))
+  if (stored.blockNumber < lag) return `no sample final enough yet (strategy.maxUnfinalisedBlocks: ${lag} block(s) below the newest)`
+  const cursor = { blockNumber: stored.blockNumber - lag }
   const collateral = config.pool.collateral.find((c) => c.chain === chain)!
   const venues = config.venues.filter((v) => v.chain === chain)
 
@@ -165,7 +169,7 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
   const allocVenues: AllocationVenue[] = []
   const read = async (id: string) => ({
     samples: await store.history.span(id, scoreWindowSecondsOf(policy, chain), { beforeBlock: cursor.blockNumber + 1n }),
-    position: (await store.history.positionAtBlock(id))?.amount ?? 0n,
+    position: (await store.history.positionAtBlock(id, lag > 0n ? cursor.blockNumber : undefined))?.amount ?? 0n,
   })
   const score = (v: (typeof venues)[number], r: Awaited<ReturnType<typeof read>>, assetApy?: number) =>
     scoreVenue({ venue: { id: v.id, chain, kind: v.kind, protocol: v.protocol, risk: v.risk }, samples: r.samples, position: r.position, now: r.samples[0]?.blockTime ?? 0, assetApy, window }, policy)

@@ -50,7 +50,7 @@ runAgent('executor', async (agent) => {
         if (isCommitteeSafePlan(config, p)) {
           try {
             // execTransaction is sent by the executor's own key (the signatures authorise it), not through the role.
-            const r = await runCommitteePlan({ common, store, chains, senders: eoaSenders, agent: name, revalidate: {} }, p.id)
+            const r = await runCommitteePlan({ common, store, chains, senders: eoaSenders, agent: name, revalidate: {}, ...(bridge ? { bridge } : {}) }, p.id)
             last = `${p.id}: ${r.status}${'reason' in r ? ` (${r.reason})` : ''}`
             if (r.status === 'completed' || r.status === 'failed' || r.status === 'cancelled') {
               await store.alerts.resolve(`plan:${p.id}`, { agent: name, title: `Plan ${p.id} ${r.status}`, body: r.status === 'completed' ? 'Safe transaction executed' : 'error' in r ? r.error : r.reason })

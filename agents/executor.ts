@@ -11,6 +11,7 @@ import type { BridgePort } from '../execution/bridge'
 import { createSdkBridgePort } from '../execution/bridgeSdk'
 import { custodySenders, custodyWarning } from '../execution/custody'
 import { isCommitteeSafePlan, runCommitteePlan } from '../execution/committee/runCommitteePlan'
+import { rejectAbandonedSafeTxs } from '../execution/committee/rejectAbandoned'
 import { runAgent } from '../runtime/createAgent'
 import { openSharedPacing } from '../runtime/pacing'
 
@@ -45,6 +46,10 @@ runAgent('executor', async (agent) => {
       // Custody "safe": plans above the threshold are Safe transactions the committee signs; the
       // executor stores them, reads the signatures back and executes at the threshold.
       if (config.custody.kind === 'safe') plans.push(...(await store.plans.list({ status: 'awaiting_approval', order: 'oldest', limit: 5 })).filter((p) => p.needsApproval))
+      // Custody "safe": an ended committee plan's Safe tx is made unexecutable (its same-nonce rejection proposed).
+      if (config.custody.kind === 'safe') {
+        await rejectAbandonedSafeTxs({ common, store, chains, proposer: account, agent: name }).catch((err: unknown) => logger.warn({ err: describeError(err) }, 'ended plans\' Safe txs: rejection not proposed; retried next round'))
+      }
       for (const p of plans) {
         if (signal.aborted) break
         if (isCommitteeSafePlan(config, p)) {

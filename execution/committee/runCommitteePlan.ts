@@ -283,6 +283,9 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
   }
   if (await store.plans.transition(planId, 'approved', 'executing')) logger.info('committee plan execution started')
   ;({ plan, steps } = await load())
+  // The plan ended while the signatures were read (superseded, expired…): its Safe tx is never
+  // executed by us, whatever signatures arrived (rejectAbandoned.ts proposes its rejection).
+  if (plan.status !== 'executing') return { status: 'not-executable', reason: `plan is ${plan.status}` }
   for (const leg of legs) {
     const name = leg.chain
     // ── a destination leg: its transfers land first (VAA verified, completeTransfer exactly once) ──

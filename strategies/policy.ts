@@ -267,6 +267,15 @@ export const strategyPolicySchema = z.object({
    * committee decides) and the strategist proposes a fresh one.
    */
   planTtlSeconds: z.number().int().positive().default(3_600),
+  /**
+   * The strategist plans only on data at most this many blocks above a chain's finalised block
+   * (its newest stored block minus the chain's finalityDepth): samples and positions newer than
+   * that are left out until they are final enough. 0 = only finalised data; null (the default) =
+   * the newest stored block, however unfinalised. With a reorg deeper than this the plan was made
+   * on blocks that stayed. It must keep the plan within maxSampleAgeBlocks: finalityDepth minus
+   * this is at most maxSampleAgeBlocks (of that chain).
+   */
+  maxUnfinalisedBlocks: z.number().int().nonnegative().nullable().default(null),
 })
 
 export type StrategyPolicy = z.output<typeof strategyPolicySchema>
@@ -290,3 +299,9 @@ export const gasPerStepOf = (p: StrategyPolicy, chain: string): number => p.cost
 export const periodBlocksOf = (p: StrategyPolicy, chain: string): number => p.allocation.periodBlocksByChain[chain] ?? p.allocation.periodBlocks
 export const scoreWindowSecondsOf = (p: StrategyPolicy, chain: string): number => p.risk.scoreWindowSecondsByChain[chain] ?? p.risk.scoreWindowSeconds
 export const maxSampleAgeBlocksOf = (p: StrategyPolicy, chain: string): number => p.maxSampleAgeBlocksByChain[chain] ?? p.maxSampleAgeBlocks
+
+/**
+ * How many blocks below its newest stored block a chain's plan is made (strategy.maxUnfinalisedBlocks):
+ * 0 without a limit, else the part of the chain's finality depth the strategist must not plan on.
+ */
+export const unfinalisedLagOf = (p: StrategyPolicy, finalityDepth: number): number => (p.maxUnfinalisedBlocks === null ? 0 : Math.max(0, finalityDepth - p.maxUnfinalisedBlocks))

@@ -99,6 +99,16 @@ export const venue = z.discriminatedUnion(
       kind: z.literal('erc4626'),
       /** The vault. */
       address,
+      /**
+       * A view function of the vault, no arguments, returning what ALL holders together could
+       * withdraw now in assets (the vault's withdrawable liquidity), e.g. "idleLiquidity" on the
+       * devnet vaults. ERC-4626 has no such reading (`maxWithdraw` is per holder): without it a
+       * first deposit cannot be bounded by strategy.allocation.maxWithdrawableShareBps.
+       */
+      liquidityFunction: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'a Solidity function name without arguments or parentheses, e.g. "idleLiquidity"' })
+        .optional(),
     }),
     z.object({
       ...venueCommon,

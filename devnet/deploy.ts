@@ -703,7 +703,8 @@ function venueConfig(c: ChainDeployment, v: SimVenue, position: number): VenueIn
         pegFeed: v.feed,
       } as VenueInput
     case 'erc4626':
-      return { ...common, kind: 'erc4626', ...venueFacts('erc4626', v.id, position, false), address: v.vault, pegFeed: c.feeds.wstETH } as VenueInput
+      // The devnet vaults tell their withdrawable liquidity (idle share of their assets): the liquidity cap binds on a first deposit.
+      return { ...common, kind: 'erc4626', ...venueFacts('erc4626', v.id, position, false), address: v.vault, liquidityFunction: 'idleLiquidity', pegFeed: c.feeds.wstETH } as VenueInput
     case 'aave-v3':
       return {
         ...common,

@@ -41,9 +41,9 @@ export interface SamplesQueries {
 }
 
 const COLUMNS =
-  'venue_id, chain, block_number, block_hash, block_time, available, error, exchange_rate, apy, tvl, utilisation, withdrawable, peg, paused, created_at, apy_span_seconds'
+  'venue_id, chain, block_number, block_hash, block_time, available, error, exchange_rate, apy, tvl, utilisation, withdrawable, peg, paused, created_at, apy_span_seconds, liquidity'
 
-const INSERT = `INSERT INTO samples (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const INSERT = `INSERT INTO samples (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (venue_id, block_number) DO NOTHING`
 
 interface SampleRow {
@@ -63,6 +63,7 @@ interface SampleRow {
   paused: number | null
   created_at: number
   apy_span_seconds: number | null
+  liquidity: string | null
 }
 
 function toRow(s: SampleInput, now: number): (string | number | null)[] {
@@ -85,6 +86,7 @@ function toRow(s: SampleInput, now: number): (string | number | null)[] {
     optBoolToDb(s.paused),
     now,
     s.apySpanSeconds == null ? null : Math.max(0, Math.floor(s.apySpanSeconds)),
+    optAmountToDb(s.liquidity, `${where} liquidity`),
   ]
 }
 
@@ -106,6 +108,7 @@ export function sampleFromRow(r: SampleRow): Sample {
     paused: optBoolFromDb(r.paused),
     createdAt: num(r.created_at),
     apySpanSeconds: r.apy_span_seconds == null ? null : num(r.apy_span_seconds),
+    liquidity: optAmountFromDb(r.liquidity ?? null, 'samples.liquidity'),
   }
 }
 

@@ -25,8 +25,10 @@ export interface SampleInput {
   tvl?: bigint | null
   /** 0..1. */
   utilisation?: number | null
-  /** Liquidity that can be withdrawn now, raw units. */
+  /** What the pool could withdraw now (its own maxWithdraw / min(available, balance)), raw units. */
   withdrawable?: bigint | null
+  /** What all holders together could withdraw now (venue-wide, the pool included), raw units; null = the venue does not tell. */
+  liquidity?: bigint | null
   /** LST price in its backing asset (1 = at peg). */
   peg?: number | null
   paused?: boolean | null
@@ -47,6 +49,8 @@ export interface Sample {
   tvl: bigint | null
   utilisation: number | null
   withdrawable: bigint | null
+  /** See SampleInput.liquidity; null = not read (the store always sets it). */
+  liquidity?: bigint | null
   peg: number | null
   paused: boolean | null
   /** ms */

@@ -38,6 +38,14 @@ describe('venueLiquidity: from one sample', () => {
   it('a vault whose liquidity binds the pool: the reading is the venue’s liquidity, its liquid share the deposit’s', () => {
     expect(venueLiquidity('erc4626', s({ tvl: 820n * E, withdrawable: 205n * E }), 400n * E)).toEqual({ liquidity: 205n * E, perDeposit: 0.25 })
   })
+  it('a venue-wide reading (a vault’s liquidityFunction, an Aave reserve’s free aTokens) counts on a first deposit', () => {
+    // Nothing held: the pool's own maxWithdraw is 0 and says nothing; the vault's 200 of 1000 idle does.
+    const vault = venueLiquidity('erc4626', { ...s({ tvl: 1000n * E, withdrawable: 0n }), liquidity: 200n * E }, 0n)
+    expect(vault).toEqual({ liquidity: 200n * E, perDeposit: 0.2 })
+    expect(venueLiquidity('aave-v3', { ...s({ tvl: 1000n * E, utilisation: 0.5, withdrawable: 0n }), liquidity: 300n * E }, 0n)).toEqual({ liquidity: 300n * E, perDeposit: 1 })
+    // The pool's own withdrawable below its position and the reading: it binds (exact for the pool).
+    expect(venueLiquidity('erc4626', { ...s({ tvl: 1000n * E, withdrawable: 150n * E }), liquidity: 200n * E }, 400n * E)).toEqual({ liquidity: 150n * E, perDeposit: 0.2 })
+  })
   it('a vault paying the pool’s whole position, an LST in hand, an unreadable venue: unknown', () => {
     expect(venueLiquidity('erc4626', s({ tvl: 820n * E, withdrawable: 400n * E }), 400n * E).liquidity).toBeNull()
     expect(venueLiquidity('lst', s({ withdrawable: 1n }), 5n).liquidity).toBeNull()
@@ -84,6 +92,20 @@ describe('allocate under the liquidity share', () => {
     const t = a.targets.find((x) => x.venueId === 'vault')!
     expect(t.target).toBe(400n * E)
     expect(t.binding.map((b) => b.constraint)).toContain('liquidity-share')
+  })
+
+  it('a first deposit into a vault keeping 20 % of its assets liquid: at most ½ × what it could pay out after', () => {
+    // W 200 of a 1000 TVL (f = 0.2), nothing held, s ½: t ≤ ½·200 / (1 − ½·0.2) = 1000/9 = 111.11…
+    const base = pool(200)
+    const input = { ...base, venues: base.venues.map((x) => (x.id === 'vault' ? { ...x, liquidityPerDeposit: 0.2 } : x)) }
+    const a = allocate(input)
+    const t = a.targets.find((x) => x.venueId === 'vault')!
+    expect(t.target).toBeLessThanOrEqual(111_111_111_111_111_111_111n)
+    expect(t.target).toBeGreaterThan(111_111_111_111_111_111_111n - 10n ** 10n)
+    expect(t.binding.map((b) => b.constraint)).toContain('liquidity-share')
+    // After the plan the vault could pay out 200 + 0.2·111.1 = 222.2: the pool holds half of it.
+    expect(checkAllocation(input, targetMap(a))).toEqual([])
+    expect(a.liquidityCheck.findings).toEqual([])
   })
 
   it('checkAllocation refuses a deposit past the bound', () => {

@@ -27,6 +27,8 @@ export interface LiquidityReading {
   available: boolean
   /** What the POOL could withdraw now (the adapters read the pool's own maxWithdraw / min(available, balance)). */
   withdrawable: bigint | null
+  /** What ALL holders could withdraw now (venue-wide, the pool included), where the venue tells it; null/absent = not read. */
+  liquidity?: bigint | null
   tvl: bigint | null
   utilisation: number | null
 }
@@ -41,24 +43,35 @@ export interface VenueLiquidity {
 /**
  * The venue's liquidity from one sample (`W`, `f`; see the module comment), or `liquidity: null`
  * when the sample does not tell it:
- * - aave-v3: available liquidity = TVL × (1 − utilisation) (aTokens not lent out); a deposit is all
- *   available (f = 1);
+ * - the venue-wide reading where the sample has one (`liquidity`: an Aave reserve's aTokens not lent
+ *   out; an ERC-4626 vault's configured `liquidityFunction`): W = it — or the pool's own withdrawable
+ *   where that is below both the position and W — so the bound holds on a FIRST deposit too; a
+ *   lending market keeps all of a deposit available (f = 1), a vault the same liquid share of new
+ *   deposits as of its assets (f = W / TVL);
+ * - aave-v3 without it: available liquidity = TVL × (1 − utilisation) (aTokens not lent out); a
+ *   deposit is all available (f = 1);
  * - otherwise, where the pool's own withdrawable is below its position, the venue's liquidity is what
  *   binds: W = withdrawable (exact), and a vault keeps the same liquid share of new deposits as of
  *   its assets (f = W / TVL);
- * - else unknown: an ERC-4626 vault publishes only the pool's `maxWithdraw`, which says no more than
- *   "at least the position"; an LST held directly is tokens in hand (no bound needed).
+ * - else unknown: an ERC-4626 vault without `liquidityFunction` publishes only the pool's
+ *   `maxWithdraw`, which says no more than "at least the position"; an LST held directly is tokens
+ *   in hand (no bound needed).
  */
 export function venueLiquidity(kind: VenueKind, s: LiquidityReading | undefined, position: bigint): VenueLiquidity {
   const unknown = { liquidity: null, perDeposit: 1 }
-  if (!s || !s.available) return unknown
+  if (!s || !s.available || kind === 'lst') return unknown
+  if (s.liquidity != null) {
+    const w = s.withdrawable !== null && s.withdrawable < position && s.withdrawable < s.liquidity ? s.withdrawable : s.liquidity
+    const f = kind === 'aave-v3' ? 1 : s.tvl !== null && s.tvl > 0n ? Math.min(1, Number((s.liquidity * 1_000_000n) / s.tvl) / 1e6) : 1
+    return { liquidity: w, perDeposit: f }
+  }
   if (kind === 'aave-v3' && s.tvl !== null && s.utilisation !== null && Number.isFinite(s.utilisation)) {
     const u = Math.min(1, Math.max(0, s.utilisation))
     const free = (s.tvl * BigInt(Math.round((1 - u) * 1e6))) / 1_000_000n
     // The adapter's exact min(available, balance) wins where it shows less.
     return { liquidity: s.withdrawable !== null && s.withdrawable < position && s.withdrawable < free ? s.withdrawable : free, perDeposit: 1 }
   }
-  if (kind !== 'lst' && s.withdrawable !== null && s.withdrawable < position) {
+  if (s.withdrawable !== null && s.withdrawable < position) {
     const f = s.tvl !== null && s.tvl > 0n ? Math.min(1, Number((s.withdrawable * 1_000_000n) / s.tvl) / 1e6) : 1
     return { liquidity: s.withdrawable, perDeposit: f }
   }

@@ -1,4 +1,4 @@
-import type { Address } from 'viem'
+import { parseAbi, type Address } from 'viem'
 import type { VenueConfig } from '../config/schema'
 import { aaveDataProviderAbi, erc20Abi, erc4626Abi, rEthAbi, wstEthAbi } from './abis'
 import { type CallResult, type VenueAdapter, type VenueCall, type VenueReading, RAY, SECONDS_PER_YEAR, WAD } from './types'
@@ -14,6 +14,7 @@ const empty = (venueId: string, error: string): VenueReading => ({
   tvl: null,
   utilisation: null,
   withdrawable: null,
+  liquidity: null,
   peg: null,
   paused: null,
   position: null,
@@ -40,17 +41,29 @@ export function rayAprToApy(rateRay: bigint): number {
   return Math.pow(1 + apr / SECONDS_PER_YEAR, SECONDS_PER_YEAR) - 1
 }
 
+const liquidityAbis = new Map<string, ReturnType<typeof parseAbi>>()
+/** `function <name>() view returns (uint256)`, parsed once per name. */
+function liquidityAbi(name: string) {
+  let abi = liquidityAbis.get(name)
+  if (!abi) liquidityAbis.set(name, (abi = parseAbi([`function ${name}() view returns (uint256)`])))
+  return abi
+}
+
 /** ERC-4626 vault: share price is the exchange rate; APY is derived from its growth. */
 export const erc4626Adapter: VenueAdapter<Of<'erc4626'>> = {
   calls(v, pool): VenueCall[] {
     const c = (functionName: string, args?: readonly unknown[]): VenueCall => ({ address: v.address, abi: erc4626Abi, functionName, args })
-    return [c('convertToAssets', [WAD]), c('totalAssets'), c('balanceOf', [pool]), c('maxWithdraw', [pool]), c('paused')]
+    const calls = [c('convertToAssets', [WAD]), c('totalAssets'), c('balanceOf', [pool]), c('maxWithdraw', [pool]), c('paused')]
+    // The vault's withdrawable liquidity (all holders), where the config names the view that tells it.
+    if (v.liquidityFunction) calls.push({ address: v.address, abi: liquidityAbi(v.liquidityFunction), functionName: v.liquidityFunction })
+    return calls
   },
   decode(v, results) {
     const r = required(results, ['convertToAssets', 'totalAssets', 'balanceOf', 'maxWithdraw'])
     if (!r.ok) return empty(v.id, r.error)
     const [rate, totalAssets, shares, maxWithdraw] = r.values as [bigint, bigint, bigint, bigint]
     const paused = optional(results[4])
+    const liquidity = v.liquidityFunction ? optional(results[5]) : null
     return {
       venueId: v.id,
       available: true,
@@ -60,6 +73,7 @@ export const erc4626Adapter: VenueAdapter<Of<'erc4626'>> = {
       tvl: totalAssets,
       utilisation: null,
       withdrawable: maxWithdraw,
+      liquidity: typeof liquidity === 'bigint' ? liquidity : null,
       peg: null,
       paused: typeof paused === 'boolean' ? paused : null,
       position: (shares * rate) / WAD,
@@ -91,6 +105,7 @@ export const lstAdapter: VenueAdapter<Of<'lst'>> = {
       utilisation: null,
       // Tokens in hand: all of the position can move at once.
       withdrawable: balance,
+      liquidity: null,
       peg: null,
       paused: null,
       position: balance,
@@ -126,6 +141,8 @@ export const aaveV3Adapter: VenueAdapter<Of<'aave-v3'>> = {
       tvl: totalAToken,
       utilisation: totalAToken > 0n ? Number((debt * 1_000_000n) / totalAToken) / 1e6 : 0,
       withdrawable: available < balance ? available : balance,
+      // The reserve's aTokens not lent out: what all suppliers together could withdraw.
+      liquidity: available,
       peg: null,
       paused: typeof paused === 'boolean' ? paused : null,
       position: balance,

@@ -26,6 +26,8 @@ export interface VenueReading {
   utilisation: number | null
   /** What the pool could withdraw now, raw asset units. */
   withdrawable: bigint | null
+  /** What all holders together could withdraw now (venue-wide, the pool included), raw asset units; null = the venue does not tell. */
+  liquidity: bigint | null
   /** LST market price / backing (1 = on peg). */
   peg: number | null
   paused: boolean | null

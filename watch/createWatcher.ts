@@ -215,6 +215,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
         tvl: refused ? null : r.tvl,
         utilisation: refused ? null : r.utilisation,
         withdrawable: refused ? null : r.withdrawable,
+        liquidity: refused ? null : r.liquidity,
         peg: r.peg,
         paused: r.paused,
         apySpanSeconds,

@@ -72,7 +72,7 @@ export interface BacktestInput {
   policy: StrategyPolicy
   /** Rebalance every N steps. */
   rebalanceEvery: number
-  /** First step at which the contenders decide (default: the strategy's APY window is full, apyWindowSamples − 1). */
+  /** First step at which the contenders decide (default: the strategy's score window is full: risk.scoreWindowSeconds in steps, − 1). */
   warmupSteps?: number
   /** Bridge routes (collateral may move between chains); none: each chain's collateral stays on it. */
   routes?: readonly AllocationRoute[]
@@ -182,7 +182,12 @@ export function backtest(input: BacktestInput): BacktestResult {
   if (steps.length === 0) throw new RangeError('backtest: no samples')
   if (!(input.rebalanceEvery >= 1)) throw new RangeError('backtest: rebalanceEvery must be ≥ 1')
   const last = steps.length - 1
-  const warmup = input.warmupSteps ?? Math.max(0, policy.risk.apyWindowSamples - 1)
+  // The score window (seconds) in steps (hourly in the fast-forward), from the steps' own spacing.
+  const t0 = Math.min(...steps[0]!.map((s) => s.blockTime))
+  const tN = Math.max(...steps[last]!.map((s) => s.blockTime))
+  const stepSeconds = last > 0 && tN > t0 ? (tN - t0) / last : 3_600
+  const windowSteps = Math.max(1, Math.ceil(Math.max(policy.risk.scoreWindowSeconds, ...Object.values(policy.risk.scoreWindowSecondsByChain)) / stepSeconds - 1e-9))
+  const warmup = input.warmupSteps ?? Math.max(0, windowSteps - 1)
   const depegGap = (input.depegBps ?? 100) / 10_000
   const routes = input.routes ?? []
   const dec = new Map(input.chains.map((c) => [c.name, c.decimals]))
@@ -268,7 +273,7 @@ export function backtest(input: BacktestInput): BacktestResult {
   const lastMoved = new Map<string, bigint>()
   const moves: { chain: string; block: bigint; raw: bigint }[] = []
   const history = new Map<string, Sample[]>()
-  const window = policy.risk.apyWindowSamples
+  const window = windowSteps
   const oraclePolicies = new Map<number, StrategyPolicy>()
   const oraclePolicy = (horizonDays: number): StrategyPolicy => {
     let p = oraclePolicies.get(horizonDays)

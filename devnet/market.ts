@@ -110,8 +110,8 @@ export const scenarioSchema = z.object({
       /**
        * The venues' risk facts (config `venues[].risk`: commissionBps, uptime, audits, launchDate,
        * slashing history), replacing the devnet's for the venues listed: the risk-adjusted score reads
-       * them as a live run reads its config, and the market realises `uptime` (a step earns nothing
-       * with probability 1 − uptime: missed rewards). The scenario's APRs are net of commission (as
+       * them as a live run reads its config, and the market realises `uptime` (a venue earns uptime ×
+       * its APR: missed rewards, spread evenly). The scenario's APRs are net of commission (as
        * the adapters read them: policy risk.commissionInApy).
        */
       risk: z.record(venueId, z.unknown()).default({}),
@@ -393,7 +393,7 @@ export interface FastForwardVenue {
   chain: string
   /** The LST venue whose price the venue's samples carry as their peg (the chain's collateral; an lst: itself). */
   pegVenueId?: string
-  /** Share of steps in which the venue earns its rewards (risk facts' uptime; default 1): the others earn nothing. */
+  /** The venue earns this share of its APR (risk facts' uptime, rewards ∝ uptime; default 1). */
   uptime?: number
 }
 
@@ -445,9 +445,8 @@ export function marketSamples(s: Scenario, venues: readonly FastForwardVenue[], 
         let apy: number
         if (k === 0) apy = Math.pow(1 + p.aprBps / 10_000 / YEAR_SECONDS, YEAR_SECONDS) - 1
         else {
-          // Downtime: with probability 1 − uptime the step's rewards are missed (deterministic per seed, venue, step).
-          const down = v.uptime !== undefined && v.uptime < 1 && uniform(seedOf(s), hashString(v.model.id), 7, k) >= v.uptime
-          after = down ? before : before * Math.pow(1 + p.aprBps / 10_000 / YEAR_SECONDS, dt)
+          // Uptime: rewards ∝ uptime (the share of duties performed), spread evenly — the risk model's assumption.
+          after = before * Math.pow(1 + ((p.aprBps / 10_000) * (v.uptime ?? 1)) / YEAR_SECONDS, dt)
           // A slash: an LST's exchange rate, or a vault's share price (a strategy loss).
           const cut = v.model.kind === 'lst' || v.model.kind === 'erc4626' ? slashBpsBetween(s, v.model.id, index - opts.stepBlocks + 1, index) : 0
           after *= 1 - cut / 10_000

@@ -48,15 +48,23 @@ export function fastForwardInput(
   const idleOf = (chain: string) => venueIds(chain).wstETH
   const chainOf = (id: string) => facts.get(id)!.chain
   const steps = Math.floor(scenarioLength(scenario) / stepBlocks) + 1
+  // Risk facts: the scenario's (backtest.risk) where it lists a venue, else the devnet config's.
+  const riskOf = (id: string) => {
+    const given = bt.risk[id]
+    if (given === undefined) return riskFacts.parse(facts.get(id)!.risk)
+    const r = riskFacts.safeParse(given)
+    if (!r.success) throw new Error(`scenario ${scenario.name}: backtest.risk.${id}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`)
+    return r.data
+  }
   const samples = marketSamples(
     scenario,
-    models.map((m) => ({ model: m, chain: chainOf(m.id), pegVenueId: idleOf(chainOf(m.id)) })),
+    models.map((m) => ({ model: m, chain: chainOf(m.id), pegVenueId: idleOf(chainOf(m.id)), uptime: bt.risk[m.id] === undefined ? undefined : riskOf(m.id).uptime })),
     { steps, stepBlocks, blockSeconds: bt.blockSeconds, startTime: FAST_FORWARD_START, tvl: bt.tvl },
   )
   const venues: BacktestVenue[] = models.map((m) => {
     const f = facts.get(m.id)!
     const chain = f.chain
-    return { id: m.id, chain, protocol: f.protocol!, kind: m.kind, risk: riskFacts.parse(f.risk), caps: f.caps ?? {}, ...(m.kind === 'lst' ? {} : { assetVenueId: idleOf(chain) }) }
+    return { id: m.id, chain, protocol: f.protocol!, kind: m.kind, risk: riskOf(m.id), caps: f.caps ?? {}, ...(m.kind === 'lst' ? {} : { assetVenueId: idleOf(chain) }) }
   })
   const initial: Record<string, bigint> = {}
   for (const v of venues) initial[v.id] = toRaw(bt.positions[v.id] ?? 0, 18)

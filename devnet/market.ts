@@ -107,6 +107,14 @@ export const scenarioSchema = z.object({
       positions: z.record(venueId, z.number().nonnegative()).default({}),
       /** Each venue's total value locked (constant), whole units; withdrawable liquidity is derived from it. */
       tvl: z.record(venueId, z.number().positive()).default({}),
+      /**
+       * The venues' risk facts (config `venues[].risk`: commissionBps, uptime, audits, launchDate,
+       * slashing history), replacing the devnet's for the venues listed: the risk-adjusted score reads
+       * them as a live run reads its config, and the market realises `uptime` (a venue earns uptime ×
+       * its APR: missed rewards, spread evenly). The scenario's APRs are net of commission (as
+       * the adapters read them: policy risk.commissionInApy).
+       */
+      risk: z.record(venueId, z.unknown()).default({}),
     })
     .optional(),
   /** The governance world of the devnet (devnet/governance/scenario.ts); optional. */
@@ -204,7 +212,7 @@ export function checkScenario(s: Scenario, venues: readonly VenueModel[], opts: 
   const known = `(known: ${venues.map((v) => v.id).join(', ')})`
   const problems: string[] = []
   for (const id of Object.keys(s.overrides)) if (!byId.has(id)) problems.push(`scenario ${s.name}: overrides.${id}: unknown venue ${known}`)
-  for (const section of ['positions', 'tvl'] as const) {
+  for (const section of ['positions', 'tvl', 'risk'] as const) {
     for (const id of Object.keys(s.backtest?.[section] ?? {})) if (!byId.has(id)) problems.push(`scenario ${s.name}: backtest.${section}.${id}: unknown venue ${known}`)
   }
   s.shocks.forEach((sh, i) => {
@@ -385,6 +393,8 @@ export interface FastForwardVenue {
   chain: string
   /** The LST venue whose price the venue's samples carry as their peg (the chain's collateral; an lst: itself). */
   pegVenueId?: string
+  /** The venue earns this share of its APR (risk facts' uptime, rewards ∝ uptime; default 1). */
+  uptime?: number
 }
 
 export interface FastForwardOptions {
@@ -435,7 +445,8 @@ export function marketSamples(s: Scenario, venues: readonly FastForwardVenue[], 
         let apy: number
         if (k === 0) apy = Math.pow(1 + p.aprBps / 10_000 / YEAR_SECONDS, YEAR_SECONDS) - 1
         else {
-          after = before * Math.pow(1 + p.aprBps / 10_000 / YEAR_SECONDS, dt)
+          // Uptime: rewards ∝ uptime (the share of duties performed), spread evenly — the risk model's assumption.
+          after = before * Math.pow(1 + ((p.aprBps / 10_000) * (v.uptime ?? 1)) / YEAR_SECONDS, dt)
           // A slash: an LST's exchange rate, or a vault's share price (a strategy loss).
           const cut = v.model.kind === 'lst' || v.model.kind === 'erc4626' ? slashBpsBetween(s, v.model.id, index - opts.stepBlocks + 1, index) : 0
           after *= 1 - cut / 10_000

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Sample } from '../store/types'
-import { backtest, realisedGrowth, renderBacktest, shortWindowWarning, type BacktestVenue } from './backtest'
+import { backtest, realisedGrowth, renderBacktest, shortWindowWarning, stepExecution, type BacktestVenue } from './backtest'
 import { strategyPolicySchema } from './policy'
 
 const E18 = 10n ** 18n
@@ -156,5 +156,111 @@ describe('realisedGrowth', () => {
     expect(realisedGrowth(a, b)).toBeCloseTo(1.001, 11)
     expect(realisedGrowth({ ...a, exchangeRate: null }, { ...b, exchangeRate: null })).toBeCloseTo(Math.pow(1.05, DAY / YEAR), 12)
     expect(realisedGrowth(a, { ...b, available: false })).toBe(1)
+  })
+})
+
+describe('execution rules, the same for every contender (stepExecution)', () => {
+  it('a paused venue keeps its funds: no withdrawal, no deposit', () => {
+    expect(stepExecution({ kind: 'withdraw', planned: 100 }, { stuck: true, position: 100, liquidity: null })).toEqual({ amount: 0, received: 0 })
+    expect(stepExecution({ kind: 'deposit', planned: 40 }, { stuck: true, idle: 100 })).toEqual({ amount: 0, received: 0 })
+  })
+
+  it('a withdrawal above the venue’s withdrawable liquidity is partial; never more than the position', () => {
+    expect(stepExecution({ kind: 'withdraw', planned: 100 }, { position: 100, liquidity: 30 })).toEqual({ amount: 30, received: 30 })
+    expect(stepExecution({ kind: 'withdraw', planned: 100 }, { position: 60, liquidity: null }).amount).toBe(60)
+    expect(stepExecution({ kind: 'withdraw', planned: 25 }, { position: 100, liquidity: 30 }).amount).toBe(25)
+  })
+
+  it('deposits and bridges spend only the idle collateral that is there', () => {
+    expect(stepExecution({ kind: 'deposit', planned: 50 }, { idle: 20 }).amount).toBe(20)
+    expect(stepExecution({ kind: 'bridge', planned: 50 }, { idle: 20 })).toEqual({ amount: 20, received: 20 })
+  })
+
+  it('leaving a depegged chain realises the depeg: 100 at 0.97 buys 97 at par', () => {
+    const x = stepExecution({ kind: 'bridge', planned: 100 }, { idle: 100, pegFrom: 0.97, pegTo: 1 })
+    expect(x.amount).toBe(100)
+    expect(x.received).toBeCloseTo(97, 12)
+  })
+})
+
+describe('execution rules inside a backtest (figures by hand)', () => {
+  const free = strategyPolicySchema.parse({
+    allocation: { minIdleBps: 0, maxMovePerPeriodBps: 10_000, cooldownBlocks: 0, hysteresisBps: 0, horizonDays: 1 },
+    costs: { gasPerStep: 0, bridge: { delayMinutes: 0 } },
+    risk: { volatility: { weight: 0 } },
+  })
+  const one = [{ name: 'eth', decimals: 18, idleVenueId: 'idle' }]
+
+  it('a paused venue’s funds stay in it and earn what it pays; the chaser leaves only when the pause ends', () => {
+    // a: 1 % a day, paused on days 0–2; b shows 20 % (rate flat). 100 start in a.
+    const aRate = [1, 1.01, 1.0201, 1.030301, 1.030301]
+    const steps = aRate.map((rate, k) => [
+      sample('idle', k, { rate: 1, apy: 0 }),
+      sample('a', k, { rate, apy: 0.05, paused: k <= 2 }),
+      sample('b', k, { rate: 1, apy: 0.2 }),
+    ])
+    const venues: BacktestVenue[] = [
+      { id: 'idle', chain: 'eth', protocol: 'lido', kind: 'lst', risk },
+      { id: 'a', chain: 'eth', protocol: 'a', kind: 'erc4626', risk },
+      { id: 'b', chain: 'eth', protocol: 'b', kind: 'erc4626', risk },
+    ]
+    const r = backtest({ steps, venues, chains: one, initial: { a: 100n * E18 }, policy: free, rebalanceEvery: 1, warmupSteps: 0 })
+    // Three days of 1 % in a (paused for the first two decisions), then out into b on day 3.
+    expect(r.chaser.finalValue).toBeCloseTo(103.0301, 9)
+    const out = r.chaser.paid.filter((p) => p.kind === 'withdraw')
+    expect(out.map((p) => p.step)).toEqual([3])
+    expect(out[0]!.amount).toBeCloseTo(103.0301, 9)
+    // Nobody withdrew from a while it was paused.
+    for (const l of r.legs) for (const p of l.paid) if (p.kind === 'withdraw') expect(p.step).toBeGreaterThanOrEqual(3)
+  })
+
+  it('a withdrawal takes at most the venue’s liquidity with the pool in it: the rest follows when liquidity returns', () => {
+    // Fast-forward style samples: TVL 100 of other depositors, 10 of it withdrawable (a 10 % liquid
+    // share) on day 0, all of it from day 1. The pool's 100 in a: W = 10 % of 200 = 20 on day 0.
+    const steps = [0, 1, 2].map((k) => [
+      sample('idle', k, { rate: 1, apy: 0, withdrawable: null }),
+      sample('a', k, { rate: 1, apy: 0.01, tvl: 100n * E18, withdrawable: (k === 0 ? 10n : 100n) * E18 }),
+      sample('b', k, { rate: 1, apy: 0.2, tvl: 100n * E18, withdrawable: 100n * E18 }),
+    ])
+    const venues: BacktestVenue[] = [
+      { id: 'idle', chain: 'eth', protocol: 'lido', kind: 'lst', risk },
+      { id: 'a', chain: 'eth', protocol: 'a', kind: 'erc4626', risk },
+      { id: 'b', chain: 'eth', protocol: 'b', kind: 'erc4626', risk },
+    ]
+    const r = backtest({ steps, venues, chains: one, initial: { a: 100n * E18 }, policy: free, rebalanceEvery: 1, warmupSteps: 0, tvlExcludesPool: true })
+    const out = r.chaser.paid.filter((p) => p.kind === 'withdraw')
+    expect(out.map((p) => [p.step, Math.round(p.amount * 1e9) / 1e9])).toEqual([
+      [0, 20],
+      [1, 80],
+    ])
+  })
+
+  it('the chaser that bridges out of a 3 % depeg loses it; poolwarden counts the loss as a cost and stays', () => {
+    // eth's collateral trades at 0.97 throughout; arb's idle collateral shows 10 % (its rate is flat,
+    // so nobody gains by being there); 100 start idle on eth. No fees, no gas.
+    const chains = [
+      { name: 'eth', decimals: 18, idleVenueId: 'eth-idle' },
+      { name: 'arb', decimals: 18, idleVenueId: 'arb-idle' },
+    ]
+    const venues: BacktestVenue[] = [
+      { id: 'eth-idle', chain: 'eth', protocol: 'lido', kind: 'lst', risk },
+      { id: 'arb-idle', chain: 'arb', protocol: 'lido', kind: 'lst', risk },
+    ]
+    const market = (peg: number) =>
+      [0, 1, 2].map((k) => [
+        { ...sample('eth-idle', k, { rate: 1, apy: 0.03, peg }), chain: 'eth' },
+        { ...sample('arb-idle', k, { rate: 1, apy: 0.1, peg: 1 }), chain: 'arb' },
+      ])
+    const policy = strategyPolicySchema.parse({ ...free, allocation: { ...free.allocation, horizonDays: 30 }, risk: { ...free.risk, depeg: { weight: 0 } } })
+    const run = (peg: number) =>
+      backtest({ steps: market(peg), venues, chains, initial: { 'eth-idle': 100n * E18 }, policy, rebalanceEvery: 1, warmupSteps: 0, routes: [{ from: 'eth', to: 'arb' }, { from: 'arb', to: 'eth' }] })
+    const depegged = run(0.97)
+    expect(depegged.chaser.paid.filter((p) => p.kind === 'bridge').map((p) => p.step)).toEqual([0])
+    expect(depegged.chaser.finalValue).toBeCloseTo(97, 9)
+    expect(depegged.hold.finalValue).toBeCloseTo(100, 9)
+    // 7 %/yr more over a 30-day horizon (≈ 0.58 %) does not repay selling 3 % under par.
+    expect(depegged.strategy.moves).toBe(0)
+    // On par, the same gain is worth a bridge.
+    expect(run(1).strategy.paid.some((p) => p.kind === 'bridge')).toBe(true)
   })
 })

@@ -113,9 +113,13 @@ export interface BacktestLeg {
 }
 
 export interface PaidStep {
+  /** The backtest step it executed at. */
+  step: number
   kind: 'withdraw' | 'deposit' | 'bridge' | 'redeem'
   chain: string
   venueKind: VenueKind
+  /** A bridge's destination chain. */
+  to?: string
   /** Collateral units the step moved (a bridge: what left). */
   amount: number
   cost: number
@@ -595,31 +599,27 @@ export function backtest(input: BacktestInput): BacktestResult {
       if (s.kind === 'withdraw') {
         const v = venueById.get(s.venueId)!
         const smp = at.get(s.venueId)
-        if (!isStuck(smp)) {
-          const pos = Math.max(0, l.positions.get(s.venueId)!)
-          const liq = liquidityOf(v, smp, raw(l.positions, v))
-          const cap = liq === null ? pos : Math.min(pos, human(liq, v.chain))
-          amount = Math.min(planned, cap)
-        }
+        const liq = liquidityOf(v, smp, raw(l.positions, v))
+        amount = stepExecution({ kind: 'withdraw', planned }, { stuck: isStuck(smp), position: l.positions.get(s.venueId)!, liquidity: liq === null ? null : human(liq, v.chain) }).amount
         if (amount > 0) {
           add(s.venueId, -amount)
           add(idle, amount)
         }
       } else if (s.kind === 'deposit') {
-        if (!isStuck(at.get(s.venueId))) amount = Math.min(planned, Math.max(0, l.positions.get(idle)!))
+        amount = stepExecution({ kind: 'deposit', planned }, { stuck: isStuck(at.get(s.venueId)), idle: l.positions.get(idle)! }).amount
         if (amount > 0) {
           add(idle, -amount)
           add(s.venueId, amount)
         }
         lands = s.venueId
       } else if (s.kind === 'bridge') {
-        amount = Math.min(planned, Math.max(0, l.positions.get(idle)!))
         lands = chainOf.get(s.to!)!.idleVenueId
+        const x = stepExecution({ kind: 'bridge', planned }, { idle: l.positions.get(idle)!, pegFrom: pegAt(s.chain), pegTo: pegAt(s.to!) })
+        amount = x.amount
         if (amount > 0) {
-          const received = amount * (pegAt(s.chain) / pegAt(s.to!))
           add(idle, -amount)
-          add(lands, received)
-          bridged.set(s.to!, (bridged.get(s.to!) ?? 0) + received)
+          add(lands, x.received)
+          bridged.set(s.to!, (bridged.get(s.to!) ?? 0) + x.received)
         }
       } else {
         // redeem: what the bridge delivered (counted above); a step only if something arrived.
@@ -631,7 +631,7 @@ export function backtest(input: BacktestInput): BacktestResult {
       l.moves++
       l.costs += c.total
       l.gas += c.gas
-      if (l.paid) l.paid.push({ kind: s.kind, chain: s.chain, venueKind: venueById.get(s.venueId)!.kind, amount, cost: c.total, gas: c.gas })
+      l.paid.push({ step: k, kind: s.kind, chain: s.chain, venueKind: venueById.get(s.venueId)!.kind, ...(s.to ? { to: s.to } : {}), amount, cost: c.total, gas: c.gas })
       executed++
       const offCollateral = c.total - c.gas
       if (offCollateral !== 0) l.positions.set(lands, l.positions.get(lands)! - offCollateral)
@@ -676,6 +676,35 @@ export function backtest(input: BacktestInput): BacktestResult {
     captured: o.gain - h.gain > 1e-12 ? (s.gain - h.gain) / (o.gain - h.gain) : null,
     warnings: warning ? [warning] : [],
   }
+}
+
+/**
+ * What one plan step actually moves, in collateral units, given the venue's state at the step —
+ * the backtest's execution rules, the same for every contender (PURE):
+ * - withdraw: nothing from a paused or unreadable venue (`stuck`); else at most the position and,
+ *   when known, the venue's withdrawable `liquidity` (a partial withdrawal);
+ * - deposit: nothing into a stuck venue; else at most the `idle` collateral there;
+ * - bridge: at most the `idle` collateral; what arrives is converted at the collateral prices of
+ *   both chains (`pegFrom`, `pegTo`, in the backing asset): leaving a depegged chain sells at its
+ *   depegged price, so the depeg is realised on exit (fees and time in flight are costs, apart).
+ */
+export function stepExecution(
+  step: { kind: 'withdraw' | 'deposit' | 'bridge'; planned: number },
+  at: { stuck?: boolean; position?: number; liquidity?: number | null; idle?: number; pegFrom?: number; pegTo?: number },
+): { amount: number; received: number } {
+  const none = { amount: 0, received: 0 }
+  const planned = Math.max(0, step.planned)
+  if (step.kind === 'withdraw') {
+    if (at.stuck) return none
+    const pos = Math.max(0, at.position ?? 0)
+    const amount = Math.min(planned, at.liquidity == null ? pos : Math.min(pos, Math.max(0, at.liquidity)))
+    return { amount, received: amount }
+  }
+  if (step.kind === 'deposit' && at.stuck) return none
+  const amount = Math.min(planned, Math.max(0, at.idle ?? 0))
+  if (step.kind === 'deposit') return { amount, received: amount }
+  const ratio = (at.pegFrom ?? 1) / (at.pegTo ?? 1)
+  return { amount, received: amount * (Number.isFinite(ratio) && ratio > 0 ? ratio : 1) }
 }
 
 const isStuck = (s: Sample | undefined) => !s || !s.available || s.paused === true

@@ -14,7 +14,7 @@ import { benchCrossChain } from './crossChain'
 import { benchBacktest } from './backtest'
 import { benchHistory, formatHistoryBench } from './history'
 import { quietOnClosedPipe } from '../scripts/lib/cli'
-import { benchWeb } from './web'
+import { benchOverMonth, benchWeb } from './web'
 import { createTestClient, http } from 'viem'
 import type { LocalDevnet } from '../devnet/local'
 
@@ -54,9 +54,10 @@ async function main() {
   if (want('signatures')) for (const line of await signatureBenchSection()) console.log(line)
   if (want('backtest')) for (const line of await benchBacktest()) console.log(line)
   if (want('history')) {
-    // Hook for the dashboard's server timing over the compacted stores (added on merge): pass
-    // `onStore: async (store, chain) => { … time the 30-day overview and venue pages … }`.
-    for (const line of formatHistoryBench(await benchHistory())) console.log(line)
+    // The dashboard's 30-day pages and a /metrics scrape, timed over the compacted synthetic month.
+    const month: string[] = []
+    const r = await benchHistory({ onStore: async (m) => void month.push(...(await benchOverMonth(m))) })
+    for (const line of [...formatHistoryBench(r), ...month]) console.log(line)
   }
   if (want('web')) for (const line of await benchWeb()) console.log(line)
   if (want('rpc') || want('alert') || want('plan')) {

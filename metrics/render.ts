@@ -24,7 +24,7 @@ export async function renderMetrics(s: MetricsSnapshot): Promise<string> {
     if (c.stored !== null) stored.set({ chain: c.chain }, Number(c.stored))
     if (c.head !== null && c.stored !== null) lag.set({ chain: c.chain }, Number(c.head - c.stored))
   }
-  const samples = counter('samples_stored_total', 'Venue samples written to the store (since the exporter started counting; rows later compacted or reorged away still count).', ['chain'])
+  const samples = counter('samples_stored_total', 'Venue samples written to the store since the exporter started (from 0 per exporter process; rows later compacted or reorged away still count).', ['chain'])
   for (const [chain, n] of Object.entries(s.samplesStored)) samples.inc({ chain }, n)
 
   // ── agents: heartbeats, rounds, process, RPC ──────────────────────────────────────────────

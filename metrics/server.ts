@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { contentType } from 'prom-client'
+import { Registry } from 'prom-client'
 import { ConfigError, describeError } from '../core/errors'
 import type { Logger } from '../core/logger'
 import type { Store } from '../store'
@@ -21,7 +21,7 @@ export interface MetricsServer {
  * Prometheus marks the target down rather than seeing counters vanish).
  */
 export async function startMetricsServer(opts: { store: Store; chains: readonly string[]; host: string; port: number; logger?: Logger }): Promise<MetricsServer> {
-  const samples = new SampleCounter()
+  const samples = new SampleCounter(opts.chains)
   let scrapes = 0
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
@@ -34,7 +34,7 @@ export async function startMetricsServer(opts: { store: Store; chains: readonly 
       .then(
         (text) => {
           scrapes++
-          res.writeHead(200, { 'content-type': contentType }).end(text)
+          res.writeHead(200, { 'content-type': Registry.PROMETHEUS_CONTENT_TYPE }).end(text)
         },
         (err: unknown) => {
           opts.logger?.warn({ err: describeError(err) }, 'metrics scrape failed')

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Store } from './db.js'
 import { openStore } from './db.js'
 import { tempDir } from './testing.js'
+import { readingAtTime, readVenuePoints } from '../web/data.js'
 import type { SampleInput } from './types.js'
 
 const DAY = 86_400
@@ -211,5 +212,73 @@ describe('history tiers (a synthetic month at Arbitrum block numbers)', () => {
   it('a second pass is idempotent: nothing more to fold or delete', async () => {
     const again = await store.history.compact({ venues: ['arb-lending'], now: T0 + 30 * DAY, fullRetentionSeconds: 7 * DAY, batchRows: 1_000 })
     expect(again).toMatchObject({ hoursWritten: 0, samplesDeleted: 0, positionsDeleted: 0 })
+  })
+})
+
+// The dashboard's page data (web/data.ts) reads through store.history: over the compacted month it
+// must show the whole month (hours where the raw rows are gone) and agree with the raw data within
+// the aggregate's precision.
+describe("the dashboard's page data over the compacted month", () => {
+  const closeOf = (v: string, hour: number) => rawIn(v, hour, hour + 3600).at(-1)!
+
+  it('a 30-day venue series: 6-hour points before the full tier (exact mean APY of their hours, close TVL, rate and position), raw points after, none missing', async () => {
+    const pts = await readVenuePoints(store, 'arb-vault', { from: T0, to: T0 + 30 * DAY - STEP }, 120)
+    const hours = pts.filter((p) => p.tier === 'hour')
+    const raws = pts.filter((p) => p.tier === 'raw')
+    // 30 days at 120 points: buckets of 6 hours, every one of the month's (raw rows of the first 23 days are gone).
+    expect(hours).toHaveLength(120)
+    expect(hours[0]!.blockTime).toBe(T0 + 6 * 3600 - STEP)
+    for (const k of [0, 13, 48, 105, 119]) {
+      const h = hours[k]!
+      const start = T0 + k * 6 * 3600
+      const closeHour = Math.floor(h.blockTime / 3600) * 3600
+      expect(closeHour).toBeGreaterThanOrEqual(start)
+      expect(closeHour).toBeLessThan(start + 6 * 3600)
+      const r = rawIn('arb-vault', start, closeHour + 3600)
+      expect(h.apy).toBeCloseTo(meanOf(r.map((x) => x.apy)), 12)
+      expect(h.tvl).toBe(r.at(-1)!.tvl)
+      expect(h.blockTime).toBe(r.at(-1)!.t)
+      expect(h.blockNumber).toBe(blockAt(r.at(-1)!.t))
+      expect(h.position).toBe(positionAtRaw(r.at(-1)!.t))
+      expect(h.exchangeRate).toBe(10n ** 18n + BigInt((r.at(-1)!.t - T0) / STEP))
+    }
+    // A 7-day range at 120 points: one point per hour.
+    const week = (await readVenuePoints(store, 'arb-vault', { from: T0 + 23 * DAY, to: T0 + 30 * DAY - STEP }, 120)).filter((p) => p.tier === 'hour')
+    expect(week.length).toBeGreaterThanOrEqual(7 * 24 - 1)
+    const w = week[50]!
+    const wr = rawIn('arb-vault', Math.floor(w.blockTime / 3600) * 3600, Math.floor(w.blockTime / 3600) * 3600 + 3600)
+    expect(w.apy).toBeCloseTo(meanOf(wr.map((x) => x.apy)), 12)
+    expect(w.tvl).toBe(wr.at(-1)!.tvl)
+    // The raw part (after the last folded hour) is the stored samples themselves, thinned to the page's points.
+    for (const p of raws) {
+      const r = raw['arb-vault']!.find((x) => x.t === p.blockTime)!
+      expect(p.apy).toBe(r.apy)
+      expect(p.tvl).toBe(r.tvl)
+      expect(p.position).toBe(positionAtRaw(p.blockTime))
+    }
+    expect(raws.at(-1)!.blockTime).toBe(T0 + 30 * DAY - STEP)
+    expect(pts.map((p) => p.blockTime)).toEqual([...pts.map((p) => p.blockTime)].sort((a, b) => a - b))
+  })
+
+  it('a 1-day range inside the full tier: raw samples only, the last of each range/points slot, exact', async () => {
+    const from = T0 + 29 * DAY
+    const pts = await readVenuePoints(store, 'arb-lending', { from, to: T0 + 30 * DAY }, 120)
+    expect(pts.every((p) => p.tier === 'raw')).toBe(true)
+    const slot = DAY / 120
+    const expected = rawIn('arb-lending', from, T0 + 30 * DAY).filter((r, i, all) => i === all.length - 1 || Math.floor(all[i + 1]!.t / slot) !== Math.floor(r.t / slot))
+    expect(pts.map((p) => [p.blockTime, p.apy])).toEqual(expected.map((r) => [r.t, r.apy]))
+  })
+
+  it("a plan's realised-gain reading at an old time: the close of the hour that ended by then (within one hour); exact in the full tier", async () => {
+    const old = T0 + 4 * DAY + 5 * 3600 + 1234
+    const r = await readingAtTime(store, 'arb-vault', old)
+    expect(r!.tier).toBe('hour')
+    expect(old - r!.blockTime).toBeLessThan(3600 + STEP)
+    expect(r!.blockTime).toBe(closeOf('arb-vault', T0 + 4 * DAY + 4 * 3600).t)
+    expect(r!.exchangeRate).toBe(10n ** 18n + BigInt((r!.blockTime - T0) / STEP))
+    const recent = T0 + 27 * DAY + 777
+    const e = await readingAtTime(store, 'arb-vault', recent)
+    const at = [...raw['arb-vault']!].reverse().find((x) => x.t <= recent)!
+    expect([e!.tier, e!.blockTime, e!.exchangeRate]).toEqual(['raw', at.t, 10n ** 18n + BigInt((at.t - T0) / STEP)])
   })
 })

@@ -121,6 +121,8 @@ export interface HistoryPoint {
   tier: 'raw' | 'hour'
   /** Raw: the block's time. Hour: the hour's start. Unix seconds. */
   time: number
+  /** When the point's (close) values held: raw, the block's time; hour, its last sample's time. */
+  closeTime: number
   block: bigint
   apy: number | null
   apyMin: number | null
@@ -130,6 +132,28 @@ export interface HistoryPoint {
   utilisation: number | null
   peg: number | null
   available: boolean
+  exchangeRate: bigint | null
+  withdrawable: bigint | null
+  paused: boolean | null
+  /** Raw: the sample's APY span (seconds); hour: null (the aggregate does not keep spans). */
+  apySpanSeconds: number | null
+  /** With `positions: true`: the pool's position at the point's block (raw) or at the hour's close; null when none recorded. */
+  position?: bigint | null
+}
+
+export interface SeriesOptions {
+  /** Ranges longer than this read folded hours (default 2 days). */
+  rawUpToSeconds?: number
+  /** Thin the raw part: the last raw sample of each bucket of this many seconds (unix-aligned). Default: every raw sample. */
+  rawBucketSeconds?: number
+  /** Fill each point's `position` (one extra query for the raw part; hours carry it). */
+  positions?: boolean
+  /**
+   * Merge the hourly part into buckets of this many seconds (a multiple of an hour, unix-aligned):
+   * one point per bucket with the close values of its last hour and the exact mean, min and max
+   * APY of all its hours (sum/count). Default: one point per hour.
+   */
+  hourBucketSeconds?: number
 }
 
 /** Mean, min and max over a range, and which tiers answered. */
@@ -195,7 +219,7 @@ export interface HistoryQueries {
    * range is longer than `rawUpToSeconds`, default 2 days, or the raw rows are gone), raw points
    * for the rest.
    */
-  series(venueId: string, range: { from: number; to: number }, opts?: { rawUpToSeconds?: number }): Promise<HistoryPoint[]>
+  series(venueId: string, range: { from: number; to: number }, opts?: SeriesOptions): Promise<HistoryPoint[]>
   /** Mean/min/max APY and TVL over [from, to): full hours from aggregates (exact), edges from raw rows where they exist. */
   stats(venueId: string, range: { from: number; to: number }): Promise<RangeStats>
   /** The pool's position in a venue at a time: exact while raw rows exist, else the position at the close of that hour. */
@@ -293,12 +317,71 @@ const minOf = <T extends number | bigint>(a: T | null, b: T | null): T | null =>
 const maxOf = <T extends number | bigint>(a: T | null, b: T | null): T | null => (a === null ? b : b === null ? a : b > a ? b : a)
 
 export function createHistory(db: Db, samples: SamplesQueries, positions: PositionsQueries): HistoryQueries {
+  /**
+   * The first raw block of a venue at or after time `t`. Block times grow with block numbers: the
+   * scan starts after the last folded hour before t's hour (an index seek on sample_hours), so it
+   * reads at most about an hour of rows, not the whole full tier before t.
+   */
+  const firstRawBlock = async (venueId: string, t: number): Promise<number | null> => {
+    const before = await db.get<{ b: number }>('SELECT last_block AS b FROM sample_hours WHERE venue_id = ? AND hour < ? ORDER BY hour DESC LIMIT 1', [venueId, hourOf(t)])
+    const lo = await db.get<{ b: number | null }>('SELECT MIN(block_number) AS b FROM samples WHERE venue_id = ? AND block_number > ? AND block_time >= ?', [venueId, before?.b ?? -1, t])
+    return lo?.b ?? null
+  }
+
   const rawRows = async (venueId: string, from: number, to: number): Promise<Sample[]> => {
-    // Block times grow with block numbers: find the block range first (PK scans), then read it.
-    const lo = await db.get<{ b: number }>('SELECT MIN(block_number) AS b FROM samples WHERE venue_id = ? AND block_time >= ?', [venueId, from])
-    if (lo?.b == null) return []
+    // Find the block range first (index seeks), then read it.
+    const lo = { b: await firstRawBlock(venueId, from) }
+    if (lo.b == null) return []
     const rows = await db.all<Parameters<typeof sampleFromRow>[0]>('SELECT * FROM samples WHERE venue_id = ? AND block_number >= ? AND block_time < ? ORDER BY block_number', [venueId, lo.b, to])
     return rows.map(sampleFromRow)
+  }
+
+  /** The last raw sample of each `bucket`-second slot of [from, to), ascending (one scan of the block range, in SQL). */
+  const rawBuckets = async (venueId: string, from: number, to: number, bucket: number): Promise<Sample[]> => {
+    const lo = { b: await firstRawBlock(venueId, from) }
+    if (lo.b == null) return []
+    // SQLite: with MAX() the bare columns come from the row holding the maximum.
+    const rows = await db.all<Parameters<typeof sampleFromRow>[0]>(
+      'SELECT *, MAX(block_number) AS newest FROM samples WHERE venue_id = ? AND block_number >= ? AND block_time < ? GROUP BY block_time / ? ORDER BY block_number',
+      [venueId, lo.b, to, bucket],
+    )
+    return rows.map(sampleFromRow)
+  }
+
+  /** The pool's position at each block (ascending blocks): one read of the position rows between them. */
+  const positionsAt = async (venueId: string, blocks: readonly bigint[]): Promise<(bigint | null)[]> => {
+    if (blocks.length === 0) return []
+    const first = intToDb(blocks[0]!, 'block')
+    const last = intToDb(blocks.at(-1)!, 'block')
+    const rows = await db.all<{ b: number; amount: string }>(
+      `SELECT block_number AS b, amount FROM positions WHERE venue_id = ? AND block_number <= ?
+         AND block_number >= COALESCE((SELECT MAX(block_number) FROM positions WHERE venue_id = ? AND block_number <= ?), 0) ORDER BY block_number`,
+      [venueId, last, venueId, first],
+    )
+    const out: (bigint | null)[] = []
+    let i = -1
+    for (const b of blocks) {
+      while (i + 1 < rows.length && BigInt(rows[i + 1]!.b) <= b) i++
+      out.push(i >= 0 ? amountFromDb(rows[i]!.amount, 'positions.amount') : null)
+    }
+    return out
+  }
+
+  /** Hours of [from, to) merged per `bucket` seconds: the close hour's row with the bucket's APY sum/count/min/max. */
+  const hourBuckets = async (venueId: string, range: { from: number; to: number }, bucket: number): Promise<Array<{ h: HourAggregate; start: number }>> => {
+    const rows = await db.all<HourRow & { b_start: number; b_apy_sum: number | null; b_apy_n: number; b_apy_min: number | null; b_apy_max: number | null; b_available: number }>(
+      `SELECT h.*, a.b_start, a.b_apy_sum, a.b_apy_n, a.b_apy_min, a.b_apy_max, a.b_available FROM
+         (SELECT MAX(hour) AS close_hour, MIN(hour) AS b_start, SUM(apy_sum) AS b_apy_sum, SUM(apy_n) AS b_apy_n, MIN(apy_min) AS b_apy_min, MAX(apy_max) AS b_apy_max, SUM(available) AS b_available
+            FROM sample_hours WHERE venue_id = ? AND hour >= ? AND hour < ? GROUP BY hour / ?) a
+         JOIN sample_hours h ON h.venue_id = ? AND h.hour = a.close_hour ORDER BY h.hour`,
+      [venueId, hourOf(range.from), range.to, bucket, venueId],
+    )
+    return rows.map((r) => {
+      const h = hourFromRow(r)
+      h.apy = { ...h.apy, n: num(r.b_apy_n), sum: optRealFromDb(r.b_apy_sum), min: optRealFromDb(r.b_apy_min), max: optRealFromDb(r.b_apy_max) }
+      h.available = num(r.b_available)
+      return { h, start: num(r.b_start) }
+    })
   }
 
   const hours = async (venueId: string, range: { from: number; to: number }): Promise<HourAggregate[]> =>
@@ -424,14 +507,30 @@ export function createHistory(db: Db, samples: SamplesQueries, positions: Positi
       const out: HistoryPoint[] = []
       let rawFrom = range.from
       if (useHours) {
-        for (const h of await hours(venueId, range)) {
+        const bucket = opts.hourBucketSeconds && opts.hourBucketSeconds > HOUR ? Math.floor(opts.hourBucketSeconds / HOUR) * HOUR : HOUR
+        const hs = bucket > HOUR ? await hourBuckets(venueId, range, bucket) : (await hours(venueId, range)).map((h) => ({ h, start: h.hour }))
+        for (const { h, start } of hs) {
           if (h.hour < range.from && h.hour + HOUR <= range.from) continue
-          out.push({ tier: 'hour', time: h.hour, block: h.lastBlock, apy: h.apy.close, apyMin: h.apy.min, apyMax: h.apy.max, apyMean: h.apy.n ? h.apy.sum! / h.apy.n : null, tvl: h.tvl.close, utilisation: h.utilisation.close, peg: h.peg.close, available: h.available > 0 })
+          out.push({
+            tier: 'hour', time: start, closeTime: h.lastTime, block: h.lastBlock,
+            apy: h.apy.close, apyMin: h.apy.min, apyMax: h.apy.max, apyMean: h.apy.n ? h.apy.sum! / h.apy.n : null,
+            tvl: h.tvl.close, utilisation: h.utilisation.close, peg: h.peg.close, available: h.available > 0,
+            exchangeRate: h.exchangeRateClose, withdrawable: h.withdrawableClose, paused: h.pausedAny, apySpanSeconds: null,
+            ...(opts.positions ? { position: h.positionClose } : {}),
+          })
           rawFrom = Math.max(rawFrom, h.hour + HOUR)
         }
       }
-      for (const r of await rawRows(venueId, rawFrom, range.to)) {
-        out.push({ tier: 'raw', time: r.blockTime, block: r.blockNumber, apy: r.apy, apyMin: r.apy, apyMax: r.apy, apyMean: r.apy, tvl: r.tvl, utilisation: r.utilisation, peg: r.peg, available: r.available })
+      const raws = opts.rawBucketSeconds && opts.rawBucketSeconds > 1 ? await rawBuckets(venueId, rawFrom, range.to, Math.floor(opts.rawBucketSeconds)) : await rawRows(venueId, rawFrom, range.to)
+      const pos = opts.positions ? await positionsAt(venueId, raws.map((r) => r.blockNumber)) : []
+      for (const [i, r] of raws.entries()) {
+        out.push({
+          tier: 'raw', time: r.blockTime, closeTime: r.blockTime, block: r.blockNumber,
+          apy: r.apy, apyMin: r.apy, apyMax: r.apy, apyMean: r.apy,
+          tvl: r.tvl, utilisation: r.utilisation, peg: r.peg, available: r.available,
+          exchangeRate: r.exchangeRate, withdrawable: r.withdrawable, paused: r.paused, apySpanSeconds: r.apySpanSeconds ?? null,
+          ...(opts.positions ? { position: pos[i]! } : {}),
+        })
       }
       return out
     },

@@ -37,6 +37,8 @@ export interface MetricsQueries {
   castsByStatus(): Promise<CountBy<'status' | 'target'>[]>
   /** Samples with rowid above `afterRowid`, counted per chain, and the highest rowid seen (or `afterRowid`). */
   samplesSince(afterRowid: number): Promise<{ byChain: Record<string, number>; maxRowid: number }>
+  /** The highest rowid of samples (0 when empty): where a new counter starts. */
+  samplesMaxRowid(): Promise<number>
 }
 
 type Row = Record<string, string | number | null>
@@ -66,8 +68,13 @@ export function createMetrics(db: Db): MetricsQueries {
     deliveriesByStatus: () => by('SELECT status, COUNT(*) AS n FROM telegram_deliveries GROUP BY status ORDER BY status', ['status']),
     talliesByStatus: () => by('SELECT status, COUNT(*) AS n FROM gov_tallies GROUP BY status ORDER BY status', ['status']),
     castsByStatus: () => by('SELECT status, target, COUNT(*) AS n FROM gov_casts GROUP BY status, target ORDER BY status, target', ['status', 'target']),
+    async samplesMaxRowid() {
+      return num((await db.get<{ hi: number | null }>('SELECT MAX(rowid) AS hi FROM samples'))?.hi ?? 0)
+    },
     async samplesSince(afterRowid) {
-      const rows = await db.all<{ chain: string; n: number; hi: number }>('SELECT chain, COUNT(*) AS n, MAX(rowid) AS hi FROM samples WHERE rowid > ? GROUP BY chain', [afterRowid])
+      // NOT INDEXED: a rowid range seek. Without it SQLite picks samples_chain_block for the GROUP BY
+      // and reads the whole index (millions of entries at the mainnet profile) on every scrape.
+      const rows = await db.all<{ chain: string; n: number; hi: number }>('SELECT chain, COUNT(*) AS n, MAX(rowid) AS hi FROM samples NOT INDEXED WHERE rowid > ? GROUP BY chain', [afterRowid])
       const byChain: Record<string, number> = {}
       let maxRowid = afterRowid
       for (const r of rows) {

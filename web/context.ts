@@ -1,10 +1,10 @@
 import type { Config, VenueConfig } from '../config/schema'
-import type { Sample, Store } from '../store'
+import type { Store } from '../store'
 import { apyWindowSecondsOf } from '../config/schema'
-import { scoreVenue, type VenueScore } from '../strategies/risk'
+import { scoreVenue, type ScoreSample, type VenueScore } from '../strategies/risk'
 import { scoreWindowSecondsOf } from '../strategies/policy'
 import { collateralVenueOf, holdsCollateral, unitOf, valueInCollateral } from '../watch/units'
-import { chainGrid, readVenuePoints, type VenuePoint } from './data'
+import { latestPerVenue, readVenuePoints, type VenuePoint } from './data'
 import { RANGES, type RangeName } from './html'
 import { holdAt, timeGrid, weightedMean } from './series'
 
@@ -28,7 +28,7 @@ export interface RangeWindow {
 
 /** The range ends at the newest sample's block time (a devnet's clock may run ahead of the wall clock), else now. */
 export async function rangeWindow(deps: WebDeps, range: RangeName): Promise<RangeWindow> {
-  const latest = await deps.store.samples.latestPerVenue()
+  const latest = [...(await latestPerVenue(deps.store, deps.config.venues.map((v) => v.id))).samples.values()]
   const now = Math.floor((deps.now ?? Date.now)() / 1000)
   const to = latest.length ? Math.max(...latest.map((s) => s.blockTime)) : now
   return { range, to, from: to - RANGES[range] }
@@ -39,18 +39,9 @@ export interface VenueHistory {
   points: VenuePoint[]
 }
 
-/** Readings of the given venues over the window, read on one block grid per chain. */
+/** Readings of the given venues over the window (store.history: full samples, hourly aggregates beyond them). */
 export async function venueHistories(deps: WebDeps, w: RangeWindow, venues: readonly VenueConfig[]): Promise<VenueHistory[]> {
-  const byChain = new Map<string, VenueConfig[]>()
-  for (const v of venues) byChain.set(v.chain, [...(byChain.get(v.chain) ?? []), v])
-  const out: VenueHistory[] = []
-  for (const [chain, vs] of byChain) {
-    // The grid comes from the chain's collateral venue (sampled every block), else its first venue.
-    const probe = collateralVenueOf(deps.config, chain) ?? vs[0]!
-    const grid = await chainGrid(deps.store, probe.id, w.from, deps.config.web.chartPoints)
-    for (const v of vs) out.push({ venue: v, points: grid ? await readVenuePoints(deps.store, v.id, grid) : [] })
-  }
-  return out
+  return Promise.all(venues.map(async (v) => ({ venue: v, points: await readVenuePoints(deps.store, v.id, w, deps.config.web.chartPoints) })))
 }
 
 /** The venue's APY as the pool earns it: vaults and markets over the collateral add the collateral's own yield. */
@@ -59,9 +50,14 @@ export function effectiveApy(config: Config, v: VenueConfig, apy: number | null,
   return v.kind === 'lst' ? apy : apy + (collateralApy ?? 0)
 }
 
-/** The strategist's risk score of a venue from its samples (strategies/risk.ts), as the strategist computes it. */
-export function scoreOf(config: Config, v: VenueConfig, samples: readonly Sample[], position: bigint, collateralApy: number | null): VenueScore {
-  const newest = samples.reduce<Sample | undefined>((m, s) => (!m || s.blockNumber > m.blockNumber ? s : m), undefined)
+/**
+ * The strategist's risk score of a venue from its samples (strategies/risk.ts), as the strategist
+ * computes it. Hourly points carry no APY span (the aggregate does not keep it): a window with one
+ * is scored without the span check (every hour with an APY counts).
+ */
+export function scoreOf(config: Config, v: VenueConfig, samples: readonly ScoreSample[], position: bigint, collateralApy: number | null): VenueScore {
+  const newest = samples.reduce<ScoreSample | undefined>((m, s) => (!m || s.blockNumber > m.blockNumber ? s : m), undefined)
+  const spans = samples.every((s) => (s as Partial<VenuePoint>).tier !== 'hour')
   return scoreVenue(
     {
       venue: { id: v.id, chain: v.chain, kind: v.kind, protocol: v.protocol, risk: v.risk },
@@ -69,7 +65,7 @@ export function scoreOf(config: Config, v: VenueConfig, samples: readonly Sample
       position,
       now: newest?.blockTime ?? 0,
       assetApy: v.kind === 'lst' ? undefined : (collateralApy ?? 0),
-      window: { seconds: apyWindowSecondsOf(config, v.chain) },
+      ...(spans ? { window: { seconds: apyWindowSecondsOf(config, v.chain) } } : {}),
     },
     config.strategy,
   )
@@ -94,7 +90,7 @@ export function poolSeries(config: Config, histories: readonly VenueHistory[], w
   const byId = new Map(histories.map((h) => [h.venue.id, h]))
   const held = histories.filter((h) => h.venue.kind !== 'lst' || holdsCollateral(config, h.venue) || h.points.some((p) => (p.position ?? 0n) > 0n))
   // Per venue, per grid time: index of the newest point at or before it.
-  const idxAt = (h: VenueHistory) => holdAt(h.points.map((p, i) => ({ t: p.sample.blockTime, v: i })), x)
+  const idxAt = (h: VenueHistory) => holdAt(h.points.map((p, i) => ({ t: p.blockTime, v: i })), x)
   const idx = new Map(held.map((h) => [h.venue.id, idxAt(h)]))
   const collIdx = new Map<string, (number | null)[]>()
   for (const c of config.pool.collateral) {
@@ -106,17 +102,17 @@ export function poolSeries(config: Config, histories: readonly VenueHistory[], w
     const cv = collateralVenueOf(config, chain)
     const i = collIdx.get(chain)?.[k]
     if (!cv || i === null || i === undefined) return null
-    return byId.get(cv.id)!.points[i]!.sample.apy
+    return byId.get(cv.id)!.points[i]!.apy
   }
   const valueAt = (h: VenueHistory, k: number): number | null => {
     const i = idx.get(h.venue.id)![k]
     if (i === null || i === undefined) return null
     const p = h.points[i]!
     if (p.position === null) return 0
-    const rates = new Map<string, Pick<Sample, 'available' | 'exchangeRate'>>([[h.venue.id, p.sample]])
+    const rates = new Map<string, Pick<VenuePoint, 'available' | 'exchangeRate'>>([[h.venue.id, p]])
     const cv = collateralVenueOf(config, h.venue.chain)
     const ci = collIdx.get(h.venue.chain)?.[k]
-    if (cv && ci !== null && ci !== undefined) rates.set(cv.id, byId.get(cv.id)!.points[ci]!.sample)
+    if (cv && ci !== null && ci !== undefined) rates.set(cv.id, byId.get(cv.id)!.points[ci]!)
     const valued = valueInCollateral(config, h.venue, p.position, rates).value
     return valued === null ? null : Number(valued) / 10 ** unitOf(config, h.venue.chain).decimals
   }
@@ -131,12 +127,12 @@ export function poolSeries(config: Config, histories: readonly VenueHistory[], w
       if (i === null || i === undefined) continue
       const wgt = collateral[j]!.values[k] ?? null
       const collApy = collateralApyAt(h.venue.chain, k)
-      blend.push({ w: wgt, x: effectiveApy(config, h.venue, h.points[i]!.sample.apy, collApy) })
+      blend.push({ w: wgt, x: effectiveApy(config, h.venue, h.points[i]!.apy, collApy) })
       if (wgt !== null && wgt > 0) {
-        const from = h.points[i]!.sample.blockTime - scoreWindowSecondsOf(config.strategy, h.venue.chain)
+        const from = h.points[i]!.blockTime - scoreWindowSecondsOf(config.strategy, h.venue.chain)
         let j = i
-        while (j > 0 && h.points[j - 1]!.sample.blockTime > from) j--
-        const window = h.points.slice(j, i + 1).map((p) => p.sample)
+        while (j > 0 && h.points[j - 1]!.blockTime > from) j--
+        const window = h.points.slice(j, i + 1)
         const s = scoreOf(config, h.venue, window, h.points[i]!.position ?? 0n, collApy)
         risk.push({ w: wgt, x: Number.isFinite(s.score) ? s.score : 0 })
       }

@@ -1,104 +1,95 @@
 /**
- * Every read of samples and positions the dashboard makes, in one module: the history-tier query
- * layer (hourly aggregates beyond the full-resolution span) replaces these functions on merge,
- * and nothing else in web/ reads samples or positions.
+ * Every read of samples and positions the dashboard makes, in one module, all through the history
+ * tiers' query layer (`store.history`, store/history.ts): a range's series comes from the full
+ * samples while they exist and from the hourly aggregates beyond them (a 30-day page over a
+ * compacted store shows the whole month, not just the full tier's last days).
  *
- * A range is read at most `points` blocks per venue: evenly spaced blocks between the range's
- * first block and the chain's newest, each the venue's sample at or before it (an indexed
- * lookup). The cost depends on the points, not on how many samples the store holds. A range with
- * fewer blocks than points is read whole.
+ * A range is read at about `points` points per venue, thinned in SQL: the hourly part merged into
+ * whole-hour buckets of about range/points (30 days at 120 points: 6 hours; each point the close of
+ * its last hour and the exact mean APY of its hours), the raw part the last sample of each
+ * range/points slot. The cost depends on the points, not on how many samples the store holds.
  */
 import type { Position, Sample, Store } from '../store'
+import { HOUR, type HistoryPoint } from '../store/history'
+import type { ScoreSample } from '../strategies/risk'
 
-/** A venue's reading at one block, with the pool's position there. */
-export interface VenuePoint {
-  sample: Sample
-  /** The pool's assets in the venue at that block (raw), null when never recorded up to it. */
+/**
+ * A venue's reading at one point of a chart: a raw sample, or an hour (its close values and its
+ * mean APY), with the pool's position there. Shaped as a sample for the risk score.
+ */
+export interface VenuePoint extends ScoreSample {
+  tier: 'raw' | 'hour'
+  /** Raw: the sample's block; hour: the last block of its (last) hour. */
+  blockNumber: bigint
+  /** When the values held: raw, the block's time; hour, its last sample's time (unix seconds). */
+  blockTime: number
+  /** Raw: the sample's APY; hour: the mean of the APY readings of its hour(s). */
+  apy: number | null
+  exchangeRate: bigint | null
+  /** The pool's assets in the venue (raw units), null when never recorded up to it. */
   position: bigint | null
 }
 
-type Reader = Pick<Store, 'samples' | 'positions' | 'cursors'>
+type Reader = Pick<Store, 'history'>
 
-/** The newest sample of a venue. */
-export async function newestSample(store: Reader, venueId: string): Promise<Sample | undefined> {
-  return (await store.samples.recent(venueId, 1))[0]
-}
-
-/** The venue's sample at or before `block`. */
-async function sampleAtOrBefore(store: Reader, venueId: string, block: bigint): Promise<Sample | undefined> {
-  if (block < 0n) return undefined
-  return (await store.samples.recent(venueId, 1, { beforeBlock: block + 1n }))[0]
-}
-
-/**
- * The first block of `venueId`'s samples whose time is at or after `t` (unix seconds), between
- * `lo` and `hi` (binary search over block numbers: ~log2(hi − lo) lookups).
- */
-export async function firstBlockAtOrAfter(store: Reader, venueId: string, t: number, lo: bigint, hi: bigint): Promise<bigint> {
-  while (lo < hi) {
-    const mid = (lo + hi) / 2n
-    const s = await sampleAtOrBefore(store, venueId, mid)
-    if (s && s.blockTime >= t) hi = s.blockNumber < mid ? s.blockNumber : mid
-    else lo = mid + 1n
+export function pointOf(p: HistoryPoint): VenuePoint {
+  return {
+    tier: p.tier,
+    blockNumber: p.block,
+    blockTime: p.closeTime,
+    available: p.available,
+    apy: p.tier === 'hour' ? p.apyMean : p.apy,
+    tvl: p.tvl,
+    utilisation: p.utilisation,
+    withdrawable: p.withdrawable,
+    peg: p.peg,
+    paused: p.paused,
+    apySpanSeconds: p.apySpanSeconds,
+    exchangeRate: p.exchangeRate,
+    position: p.position ?? null,
   }
-  return lo
 }
 
-/** The blocks to read on a chain for the range [fromSec, head]: `points` evenly spaced (or every block when fewer). */
-export async function chainGrid(store: Reader, probeVenueId: string, fromSec: number, points: number): Promise<{ from: bigint; to: bigint; blocks: bigint[] } | null> {
-  const head = await newestSample(store, probeVenueId)
-  if (!head) return null
-  const from = await firstBlockAtOrAfter(store, probeVenueId, fromSec, 0n, head.blockNumber)
-  const to = head.blockNumber
-  const span = to - from
-  if (span + 1n <= BigInt(points)) return { from, to, blocks: [] }
-  const n = BigInt(points - 1)
-  const blocks: bigint[] = []
-  for (let k = 0n; k <= n; k++) blocks.push(from + (span * k) / n)
-  return { from, to, blocks }
+/** A venue's readings over [from, to] (unix seconds, inclusive), oldest first, about `points` of them for the raw part. */
+export async function readVenuePoints(store: Reader, venueId: string, w: { from: number; to: number }, points: number): Promise<VenuePoint[]> {
+  const bucket = Math.max(1, Math.floor((w.to - w.from) / Math.max(1, points)))
+  const hourBucket = Math.max(1, Math.round(bucket / HOUR)) * HOUR
+  const series = await store.history.series(venueId, { from: w.from, to: w.to + 1 }, { positions: true, rawBucketSeconds: bucket, hourBucketSeconds: hourBucket })
+  return series.map(pointOf)
 }
 
-/**
- * A venue's readings over a chain grid, oldest first, each with the pool's position at its
- * block. `grid.blocks` empty: every sample from `from` to `to`.
- */
-export async function readVenuePoints(store: Reader, venueId: string, grid: { from: bigint; to: bigint; blocks: readonly bigint[] }): Promise<VenuePoint[]> {
-  let samples: Sample[]
-  if (grid.blocks.length === 0) {
-    const n = Number(grid.to - grid.from + 1n)
-    samples = (await store.samples.recent(venueId, n, { beforeBlock: grid.to + 1n })).filter((s) => s.blockNumber >= grid.from).reverse()
-  } else {
-    const found = await Promise.all(grid.blocks.map((b) => sampleAtOrBefore(store, venueId, b)))
-    const seen = new Set<bigint>()
-    samples = []
-    for (const s of found) {
-      if (!s || s.blockNumber < grid.from || seen.has(s.blockNumber)) continue
-      seen.add(s.blockNumber)
-      samples.push(s)
-    }
-  }
-  const positions = await Promise.all(samples.map((s) => store.positions.latest(venueId, { atBlock: s.blockNumber })))
-  return samples.map((sample, i) => ({ sample, position: (positions[i] as Position | undefined)?.amount ?? null }))
-}
-
-/** The newest `n` samples of a venue up to its newest (the strategist's score window). */
+/** The newest `n` samples of a venue (the strategist's score window: the full tier). */
 export async function recentSamples(store: Reader, venueId: string, n: number): Promise<Sample[]> {
-  return store.samples.recent(venueId, n)
+  return store.history.window(venueId, n)
 }
 
-/** The venue's sample at or before a time (unix seconds): for realised gains after a plan's horizon. */
-export async function sampleAtTime(store: Reader, venueId: string, t: number): Promise<Sample | undefined> {
-  const head = await newestSample(store, venueId)
-  if (!head) return undefined
-  if (head.blockTime <= t) return head
-  const first = await firstBlockAtOrAfter(store, venueId, t, 0n, head.blockNumber)
-  const s = await sampleAtOrBefore(store, venueId, first)
-  if (s && s.blockTime <= t) return s
-  return sampleAtOrBefore(store, venueId, first - 1n)
+/** The newest position of a venue. */
+export async function latestPosition(store: Reader, venueId: string): Promise<Position | undefined> {
+  return store.history.positionAtBlock(venueId)
 }
 
-/** The newest sample of each venue, and the newest position of each. */
-export async function latestPerVenue(store: Reader): Promise<{ samples: Map<string, Sample>; positions: Map<string, Position> }> {
-  const [samples, positions] = await Promise.all([store.samples.latestPerVenue(), store.positions.latestPerVenue()])
-  return { samples: new Map(samples.map((s) => [s.venueId, s])), positions: new Map(positions.map((p) => [p.venueId, p])) }
+/**
+ * The venue's reading at or before a time (unix seconds): for realised gains after a plan's
+ * horizon. Exact while the full samples exist; older, the close of the newest hour that ended by
+ * then (precision: one hour).
+ */
+export async function readingAtTime(store: Reader, venueId: string, t: number): Promise<Pick<VenuePoint, 'tier' | 'blockNumber' | 'blockTime' | 'available' | 'exchangeRate'> | undefined> {
+  const pts = await store.history.series(venueId, { from: t - 6 * 3_600, to: t + 1 }, { rawBucketSeconds: 86_400 })
+  const before = pts.map(pointOf).filter((p) => p.blockTime <= t)
+  return before.at(-1)
+}
+
+/**
+ * The newest sample and position of each given venue: one indexed lookup each (a GROUP BY over
+ * the samples table would read every row of the full tier: millions at the mainnet profile).
+ */
+export async function latestPerVenue(store: Reader, venueIds: readonly string[]): Promise<{ samples: Map<string, Sample>; positions: Map<string, Position> }> {
+  const rows = await Promise.all(venueIds.map(async (id) => [id, (await store.history.window(id, 1))[0], await store.history.positionAtBlock(id)] as const))
+  const samples = new Map<string, Sample>()
+  const positions = new Map<string, Position>()
+  for (const [id, s, p] of rows) {
+    if (s) samples.set(id, s)
+    if (p) positions.set(id, p)
+  }
+  return { samples, positions }
 }

@@ -3,7 +3,7 @@ import { planFromExplanation } from '../../plans/explanation'
 import type { Plan, PlanStep, Sample } from '../../store'
 import { unitOf } from '../../watch/units'
 import { NotFound, rangeWindow, type WebDeps } from '../context'
-import { sampleAtTime } from '../data'
+import { readingAtTime } from '../data'
 import { fmtTime, fmtUnits, html, type Page, type RangeName, type Table } from '../html'
 
 const planHref = (id: string, range: string) => `/plans/${encodeURIComponent(id)}?range=${range}`
@@ -50,8 +50,8 @@ export async function renderPlans(deps: WebDeps, range: RangeName): Promise<Page
 /** One step's growth factor over [start, end]: the venue's exchange rate (assets per share) at the end over the one at the start. */
 export interface Growth {
   venueId: string
-  start: Sample | undefined
-  end: Sample | undefined
+  start: Pick<Sample, 'exchangeRate'> | undefined
+  end: Pick<Sample, 'exchangeRate'> | undefined
 }
 
 /**
@@ -194,7 +194,7 @@ export async function renderPlan(deps: WebDeps, id: string, range: RangeName): P
     else {
       const venues = [...new Set(steps.map((s) => s.venueId))]
       const growth = new Map<string, Growth>()
-      for (const v of venues) growth.set(v, { venueId: v, start: await sampleAtTime(store, v, Math.floor(doneAt / 1000)), end: await sampleAtTime(store, v, end) })
+      for (const v of venues) growth.set(v, { venueId: v, start: await readingAtTime(store, v, Math.floor(doneAt / 1000)), end: await readingAtTime(store, v, end) })
       realisedValue = realisedGain(config, steps, growth)
       realised = realisedValue === null ? 'not measurable: a venue has no exchange rate at the start or end of the horizon' : `${fmtUnits(realisedValue, d, 6)} ${unit.symbol} (net of cost: ${fmtUnits(realisedValue - plan.cost, d, 6)})`
     }

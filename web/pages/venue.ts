@@ -1,6 +1,6 @@
 import { unitOf, collateralVenueOf } from '../../watch/units'
 import { effectiveApy, NotFound, rangeWindow, scoreOf, venueHistories, type WebDeps } from '../context'
-import { latestPerVenue, recentSamples } from '../data'
+import { latestPerVenue, latestPosition, recentSamples } from '../data'
 import { scoreWindowSecondsOf } from '../../strategies/policy'
 import { fmtPct, fmtTime, fmtUnits, html, renderChart, type Chart, type Page, type RangeName, type Table } from '../html'
 import { alertColumns, alertRows } from './shared'
@@ -8,7 +8,7 @@ import { alertColumns, alertRows } from './shared'
 /** Every venue with its newest reading. */
 export async function renderVenues(deps: WebDeps, range: RangeName): Promise<Page> {
   const { config, store } = deps
-  const { samples, positions } = await latestPerVenue(store)
+  const { samples, positions } = await latestPerVenue(store, config.venues.map((v) => v.id))
   const table: Table = {
     id: 'venues',
     title: 'Venues (newest reading)',
@@ -54,7 +54,7 @@ export async function renderVenue(deps: WebDeps, venueId: string, range: RangeNa
   const hs = await venueHistories(deps, w, cv && cv.id !== venue.id ? [venue, cv] : [venue])
   const points = hs.find((h) => h.venue.id === venue.id)!.points
   const unit = unitOf(config, venue.chain)
-  const x = points.map((p) => p.sample.blockTime)
+  const x = points.map((p) => p.blockTime)
   const f = (v: bigint | null) => (v === null ? null : Number(v) / 10 ** unit.decimals)
   const xRange: [number, number] = [w.from, w.to]
 
@@ -62,17 +62,17 @@ export async function renderVenue(deps: WebDeps, venueId: string, range: RangeNa
   const marks = alerts.map((a) => ({ t: Math.round(a.createdAt / 1000), label: `${a.kind === 'recovery' ? 'recovered' : a.severity}: ${a.title}`, severity: a.kind === 'recovery' ? 'recovery' : a.severity }))
   const chart = (c: Omit<Chart, 'x' | 'xRange' | 'marks'>): Chart => ({ ...c, x, xRange, marks })
   const charts = [
-    chart({ id: 'apy', title: 'APY', series: [{ label: 'APY', values: points.map((p) => p.sample.apy), unit: 'pct' }] }),
-    chart({ id: 'tvl', title: `TVL (${unit.symbol})`, series: [{ label: 'TVL', values: points.map((p) => f(p.sample.tvl)), unit: 'amount' }] }),
-    chart({ id: 'utilisation', title: 'Utilisation', series: [{ label: 'utilisation', values: points.map((p) => p.sample.utilisation), unit: 'pct' }] }),
-    chart({ id: 'peg', title: 'Peg (LST price in its backing asset)', series: [{ label: 'peg', values: points.map((p) => p.sample.peg), unit: 'ratio' }] }),
+    chart({ id: 'apy', title: 'APY', series: [{ label: 'APY', values: points.map((p) => p.apy), unit: 'pct' }] }),
+    chart({ id: 'tvl', title: `TVL (${unit.symbol})`, series: [{ label: 'TVL', values: points.map((p) => f(p.tvl)), unit: 'amount' }] }),
+    chart({ id: 'utilisation', title: 'Utilisation', series: [{ label: 'utilisation', values: points.map((p) => p.utilisation), unit: 'pct' }] }),
+    chart({ id: 'peg', title: 'Peg (LST price in its backing asset)', series: [{ label: 'peg', values: points.map((p) => p.peg), unit: 'ratio' }] }),
     chart({ id: 'position', title: `Pool position (${unit.symbol})`, series: [{ label: 'position', values: points.map((p) => f(p.position ?? 0n)), unit: 'amount' }] }),
   ]
 
   // The risk score as the strategist computes it now (its window: the newest samples of the score's span).
   const window = await store.history.span(venue.id, scoreWindowSecondsOf(config.strategy, venue.chain))
   const collApy = cv ? ((await recentSamples(store, cv.id, 1))[0]?.apy ?? null) : null
-  const position = (await store.positions.latest(venue.id))?.amount ?? 0n
+  const position = (await latestPosition(store, venue.id))?.amount ?? 0n
   const score = scoreOf(config, venue, window, position, collApy)
   const components: Table = {
     id: 'risk',
@@ -93,6 +93,7 @@ export async function renderVenue(deps: WebDeps, venueId: string, range: RangeNa
     columns: [
       { key: 'block', label: 'block', numeric: true },
       { key: 'at', label: 'block time' },
+      { key: 'tier', label: 'reading' },
       { key: 'available', label: 'available' },
       { key: 'apy', label: 'APY', numeric: true },
       { key: 'tvl', label: 'TVL', numeric: true },
@@ -104,13 +105,14 @@ export async function renderVenue(deps: WebDeps, venueId: string, range: RangeNa
       .slice()
       .reverse()
       .map((p) => ({
-        block: p.sample.blockNumber.toString(),
-        at: fmtTime(p.sample.blockTime * 1000),
-        available: p.sample.available,
-        apy: p.sample.apy,
-        tvl: fmtUnits(p.sample.tvl, unit.decimals),
-        utilisation: p.sample.utilisation,
-        peg: p.sample.peg,
+        block: p.blockNumber.toString(),
+        at: fmtTime(p.blockTime * 1000),
+        tier: p.tier === 'hour' ? 'hour (close; APY: mean)' : 'sample',
+        available: p.available,
+        apy: p.apy,
+        tvl: fmtUnits(p.tvl, unit.decimals),
+        utilisation: p.utilisation,
+        peg: p.peg,
         position: fmtUnits(p.position, unit.decimals),
       })),
   }

@@ -42,7 +42,7 @@ import { benchGovernorRound } from './governorRound'
 
 const argv = process.argv.slice(2)
 const minutesAt = argv.indexOf('--minutes')
-const only = argv.filter((a, i) => !a.startsWith('--') && i !== minutesAt + 1)
+const only = argv.filter((a, i) => !a.startsWith('--') && (minutesAt < 0 || i !== minutesAt + 1))
 const want = (name: string) => only.length === 0 || only.includes(name)
 
 async function main() {

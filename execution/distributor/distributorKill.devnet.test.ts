@@ -6,6 +6,7 @@ import { erc20Abi, parseEther, type Address } from 'viem'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { simLstAbi } from '../../devnet/abis'
 import { distributorAbi } from '../../rewards/readChain'
+import type { PublishedEpoch } from '../../rewards/tree'
 import { openStore, type Store } from '../../store'
 import { tempDir } from '../../store/testing'
 import { useDevnet } from '../../test/devnet'
@@ -21,6 +22,7 @@ import { epochWindow } from './closeEpoch'
 const devnet = useDevnet()
 const CLAIMS = 'ethereum'
 const AGENT = join(import.meta.dirname, '../../agents/distributor.ts')
+const CLI = join(import.meta.dirname, '../../scripts/rewards.ts')
 
 let dir: string
 let cleanup: () => Promise<void>
@@ -56,7 +58,7 @@ async function waitFor<T>(what: string, f: () => Promise<T | undefined | false> 
 }
 
 describe('the distributor process SIGKILLed mid-epoch', () => {
-  it('killed -9 after the tree is stored, then after the root: restarted, one setRoot and one funding on chain', async () => {
+  it('killed -9 after the tree is stored, then after the root: restarted, one setRoot and one funding on chain; the verify CLI says MATCH, and MISMATCH on a tampered tree JSON', async () => {
     const storePath = join(dir, 'poolwarden.sqlite')
     const base = testConfig(devnet, { storePath })
     const config = { ...base, runtime: { ...base.runtime, leaseSeconds: 1 } }
@@ -125,6 +127,29 @@ describe('the distributor process SIGKILLed mid-epoch', () => {
     expect(funds).toHaveLength(1)
     expect(funds[0]!.args.value).toBe(e.funding)
     expect(e.funding > 0n).toBe(true)
+    // 3. `npm run rewards -- verify` as a delegator runs it (the CLI, a process of its own):
+    //    MATCH from chain reads alone; a tampered tree JSON: MISMATCH naming the leaf (exit 1).
+    const published = JSON.parse(readFileSync(join(dir, 'rewards', `epoch-${epoch}.json`), 'utf8')) as PublishedEpoch
+    const cli = async (args: string[]) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, POOLWARDEN_CONFIG: configPath, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] })
+      let out = ''
+      child.stdout.on('data', (d) => (out += String(d)))
+      child.stderr.on('data', (d) => (out += String(d)))
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))
+      return { code, out }
+    }
+    const urls = config.chains.flatMap((c) => ['--rpc', `${c.name}=${c.rpc[0]!.url}`])
+    const ok = await cli(['verify', String(epoch), ...urls])
+    expect(ok.out).toMatch(/^MATCH: /m)
+    expect(ok.code).toBe(0)
+    const victim = published.leaves.find((l) => BigInt(l.cumulative) > 0n)!
+    const tampered = { ...published, leaves: published.leaves.map((l) => (l === victim ? { ...l, cumulative: String(BigInt(l.cumulative) + 1n) } : l)) }
+    const tamperedFile = join(dir, 'tampered.json')
+    await writeFile(tamperedFile, JSON.stringify(tampered))
+    const bad = await cli(['verify', String(epoch), '--tree', tamperedFile])
+    expect(bad.out).toContain(`MISMATCH: leaf ${victim.account}: recomputed ${victim.cumulative}, published ${BigInt(victim.cumulative) + 1n}`)
+    expect(bad.code).toBe(1)
+
     const intents = await store.intents.list({ keyPrefix: `rewards:${epoch}:` })
     expect(intents.map((i) => [i.key, i.status])).toEqual([
       [`rewards:${epoch}:root`, 'confirmed'],

@@ -49,6 +49,12 @@ export const chain = z.object({
   sampleEverySeconds: z.number().nonnegative().optional(),
   /** This chain's APY-drop baseline span in seconds (overrides alerts.apyBaselineSeconds). */
   apyBaselineSeconds: z.number().int().positive().optional(),
+  /**
+   * poolwarden's SlippageRouter on this chain (contracts/SlippageRouter.sol, stateless, no owner):
+   * every deposit, withdrawal and supply goes through it with a bound it enforces on chain
+   * (execution.slippageBps). Absent: no move is sent on this chain (the step fails naming this field).
+   */
+  router: address.optional(),
 })
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'expected a date "YYYY-MM-DD"' })
@@ -295,6 +301,13 @@ export const execution = z
     verifyToleranceBps: z.number().nonnegative().max(1_000).default(10),
     /** … plus this much of the position before, ppm (interest accrued between the reads, share rounding). */
     verifyAccrualPpm: z.number().nonnegative().max(10_000).default(100),
+    /**
+     * Slippage tolerance of every deposit, withdrawal and supply, bps: the shares or assets a step
+     * must return are previewed when the plan is decided (stored with the step) and the chain's
+     * SlippageRouter reverts the step when it would get less (or burn more shares) than the
+     * preview by more than this; the plan then stops with an alert naming the step.
+     */
+    slippageBps: z.number().nonnegative().max(1_000, { error: 'a slippage tolerance above 1000 bps (10 %) is no bound: use 0–1000 (default 50)' }).default(50),
   })
   .superRefine((e, ctx) => {
     if (e.cancelAfterBlocks <= e.stuckAfterBlocks) {

@@ -76,6 +76,8 @@ export interface ChainDeployment {
   originBlock: number
   multicall3: Address
   controller: Address
+  /** poolwarden's SlippageRouter (contracts/SlippageRouter.sol): every venue move goes through it. */
+  router: Address
   /** The pool's collateral on this chain (wstETH). */
   collateral: Address
   tokens: { wstETH: Address; rETH: Address }
@@ -346,6 +348,7 @@ interface ChainBase {
   feedSt: Address
   feedR: Address
   wh: WormholeContracts
+  router: Address
 }
 
 /** Phase 1 (every chain at once): Multicall3, controller, LSTs, price feeds, Wormhole core bridge and token bridge. */
@@ -370,9 +373,11 @@ async function deployChainBase(s: ChainSession, position: number, artifacts: Art
   for (const addr of [wst, reth, feedSt, feedR]) {
     await s.write(deployer, `setController ${addr}`, { address: addr, abi: simLstAbi as Abi, functionName: 'setController', args: [controller] })
   }
+  // Not a Sim contract: the same stateless router a live deployment uses (no constructor, no owner).
+  const router = await s.deploy(deployer, artifacts, 'SlippageRouter', [])
   progress('wormhole')
   const wh = await deployWormholeContracts(s, position, artifacts, deployer)
-  return { s, position, amount, controller, wst, reth, feedSt, feedR, wh }
+  return { s, position, amount, controller, wst, reth, feedSt, feedR, wh, router }
 }
 
 /**
@@ -509,6 +514,7 @@ async function deployChainVenues(
     originBlock,
     multicall3: MULTICALL3_ADDRESS,
     controller,
+    router: b.router,
     collateral,
     tokens: { wstETH: collateral, rETH: reth },
     feeds: { wstETH: feedSt, rETH: feedR },
@@ -795,6 +801,7 @@ export function buildDevnetConfig(
       finalityDepth: opts.finalityDepth ?? 0,
       blockTimeMs: opts.blockTimeMs ?? 1_000,
       multicall3: c.multicall3,
+      router: c.router,
     })),
     pool: {
       // Custody "safe": the pool is the Safe; the executor's key (#1) is a member of its Roles role.

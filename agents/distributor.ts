@@ -9,6 +9,7 @@
  * and the capped funding transfer. In custody "eoa" the pool's own key owns the distributor and the
  * funds, so there it is the pool's key (readDistributorSigner).
  */
+import { writeFileSync } from 'node:fs'
 import type { PublicClient } from 'viem'
 import { createChainClient } from '../chains/createChainClient'
 import { readDistributorSigner } from '../config/secrets'
@@ -40,10 +41,28 @@ runAgent(DISTRIBUTOR_AGENT, async (agent) => {
   const sender = custodySenders(config, { [r.chain]: eoa })[r.chain]!
   const rec = await sender.reconcile().catch((err) => (logger.warn({ err: describeError(err) }, 'reconcile failed; retried later'), []))
   if (rec.length) logger.info({ intents: rec }, 'reconciled open intents')
-  // Fault tests only: stop dead right after a stored state change (POOLWARDEN_DISTRIBUTOR_DIE_AT=built|rooted).
+  // Fault tests only, right after a stored state change (built|rooted|funded):
+  //   POOLWARDEN_DISTRIBUTOR_DIE_AT=<point>   the process SIGKILLs itself there;
+  //   POOLWARDEN_DISTRIBUTOR_PAUSE_AT=<point> with POOLWARDEN_DISTRIBUTOR_MARKER=<file>: writes the
+  //     file ("<point> <epoch>") and waits there for the test's kill -9;
+  //   POOLWARDEN_DISTRIBUTOR_NOW=<unix seconds>: a fixed clock (the devnet chains' time, not the wall's).
   const dieAt = process.env.POOLWARDEN_DISTRIBUTOR_DIE_AT as DistributorPoint | undefined
-  const hooks = dieAt ? { at: (p: DistributorPoint) => { if (p === dieAt) process.kill(process.pid, 'SIGKILL') } } : undefined
-  const round = createDistributor({ common, store, clients, sender, ...(hooks ? { hooks } : {}) })
+  const pauseAt = process.env.POOLWARDEN_DISTRIBUTOR_PAUSE_AT as DistributorPoint | undefined
+  const marker = process.env.POOLWARDEN_DISTRIBUTOR_MARKER
+  const fixedNow = process.env.POOLWARDEN_DISTRIBUTOR_NOW ? Number(process.env.POOLWARDEN_DISTRIBUTOR_NOW) : undefined
+  const hooks =
+    dieAt || (pauseAt && marker)
+      ? {
+          at: async (p: DistributorPoint, epoch: number) => {
+            if (p === dieAt) process.kill(process.pid, 'SIGKILL')
+            if (p === pauseAt && marker) {
+              writeFileSync(marker, `${p} ${epoch}\n`)
+              await new Promise<never>(() => undefined)
+            }
+          },
+        }
+      : undefined
+  const round = createDistributor({ common, store, clients, sender, ...(hooks ? { hooks } : {}), ...(fixedNow !== undefined && Number.isFinite(fixedNow) ? { now: () => fixedNow } : {}) })
   logger.info({ signer: account.address, chain: r.chain, distributor: r.distributor, epochSeconds: r.epochSeconds, commissionBps: r.commissionBps, custody: config.custody.kind }, 'distributor started')
   await agent.loop({
     everyMs: Math.max(1_000, agent.pollMs * 2),

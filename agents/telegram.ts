@@ -12,6 +12,9 @@ import { telegramConnection } from '../telegram/config'
 import { describeBotError, registerCommands } from '../telegram/createBot'
 import { createAlertDelivery } from '../telegram/delivery'
 import { storeGovernanceReader } from '../telegram/governanceStore'
+import { storeRewardsReader } from '../telegram/rewards'
+import { createChainClient } from '../chains/createChainClient'
+import { distributorAbi } from '../rewards/readChain'
 import { runPolling } from '../telegram/poll'
 
 runAgent('telegram', async (agent) => {
@@ -23,7 +26,19 @@ runAgent('telegram', async (agent) => {
     return
   }
   const { token, apiRoot } = telegramConnection(t)
-  const bot = createTelegramBot({ config, store, logger, token, apiRoot, governance: storeGovernanceReader(store) })
+  // /rewards: claimed amounts from the distributor on the claims chain.
+  const r = config.rewards
+  const claimsChain = r ? config.chains.find((c) => c.name === r.chain) : undefined
+  const claimsClient = claimsChain ? createChainClient({ chain: claimsChain, logger }).client : undefined
+  const rewards = storeRewardsReader({
+    config,
+    store,
+    claimed: async (account) => {
+      if (!r || !claimsClient) throw new Error(`rewards.chain "${r?.chain}" is not a configured chain`)
+      return claimsClient.readContract({ address: r.distributor, abi: distributorAbi, functionName: 'claimed', args: [account] })
+    },
+  })
+  const bot = createTelegramBot({ config, store, logger, token, apiRoot, governance: storeGovernanceReader(store), rewards })
   const delivery = createAlertDelivery({ config, store, api: bot.api, logger, token })
 
   // The command list; a failure (network) is retried in the background without blocking the bot.

@@ -1,4 +1,4 @@
-import { getAddress, parseAbi, parseAbiItem, type Address, type PublicClient } from 'viem'
+import { getAddress, parseAbi, parseAbiItem, type Address, type Hex, type PublicClient } from 'viem'
 import type { ChainShareHistory, ShareTransfer } from './entitlements'
 import { EpochNotReadyError } from './errors'
 
@@ -79,16 +79,53 @@ async function balancesAt(client: PublicClient, token: Address, multicall3: Addr
 }
 
 /**
- * One chain's share history over the epoch's blocks: Transfer logs of the share token (from
- * `fromBlock`, to find every holder), balances at the start boundary block (opening) and at the
- * end boundary block (closing: the replay must arrive there exactly), and the transfers in
- * (startBlock, endBlock] with their blocks' timestamps.
+ * Where a chain's share scan stands: every recipient of the share token's Transfers up to `block`
+ * (inclusive), and that block's hash (checked before use: a reorged cursor means a scan from the
+ * start). The distributor stores one per chain after each epoch, at the epoch's end block, so the
+ * next epoch (whose start block is that end block) reads only its own blocks' logs.
  */
-export async function readShareHistory(a: { client: PublicClient; chain: string; token: Address; multicall3: Address; startBlock: bigint; endBlock: bigint; fromBlock?: bigint }): Promise<ChainShareHistory> {
-  const logs = await a.client.getLogs({ address: a.token, event: transferEvent, fromBlock: a.fromBlock ?? 0n, toBlock: a.endBlock })
+export interface ShareCursor {
+  block: bigint
+  hash: Hex
+  /** Lower-case addresses. */
+  holders: string[]
+}
+
+export type ShareHistoryRead = ChainShareHistory & {
+  /** The Transfer logs read: blocks [fromBlock, toBlock], and whether a stored cursor was used. */
+  scan: { fromBlock: bigint; toBlock: bigint; logs: number; fromCursor: boolean }
+  /** The cursor after this read (at the end block): the next epoch's. */
+  next: ShareCursor
+}
+
+/**
+ * One chain's share history over the epoch's blocks: Transfer logs of the share token (from the
+ * cursor's next block when a cursor at or before the start block is given and still on the chain,
+ * else from `fromBlock`, default 0, to find every holder), balances at the start boundary block
+ * (opening) and at the end boundary block (closing: the replay must arrive there exactly), and the
+ * transfers in (startBlock, endBlock] with their blocks' timestamps. Logs are read in ranges of
+ * `logSpan` blocks (default 10 000).
+ */
+export async function readShareHistory(a: { client: PublicClient; chain: string; token: Address; multicall3: Address; startBlock: bigint; endBlock: bigint; fromBlock?: bigint; cursor?: ShareCursor | null; logSpan?: number }): Promise<ShareHistoryRead> {
   const ZERO = '0x0000000000000000000000000000000000000000'
   const before = new Set<string>()
-  const all = new Set<string>()
+  let from = a.fromBlock ?? 0n
+  let fromCursor = false
+  if (a.cursor && a.cursor.block <= a.startBlock && a.cursor.block >= from) {
+    const at = await a.client.getBlock({ blockNumber: a.cursor.block })
+    if (at.hash === a.cursor.hash) {
+      for (const h of a.cursor.holders) before.add(h.toLowerCase())
+      from = a.cursor.block + 1n
+      fromCursor = true
+    }
+  }
+  const span = BigInt(a.logSpan ?? 10_000)
+  const logs = []
+  for (let lo = from; lo <= a.endBlock; lo += span) {
+    const hi = lo + span - 1n < a.endBlock ? lo + span - 1n : a.endBlock
+    logs.push(...(await a.client.getLogs({ address: a.token, event: transferEvent, fromBlock: lo, toBlock: hi })))
+  }
+  const all = new Set(before)
   for (const l of logs) {
     const to = (l.args.to ?? ZERO).toLowerCase()
     if (to === ZERO) continue
@@ -108,8 +145,37 @@ export async function readShareHistory(a: { client: PublicClient; chain: string;
   }))
   transfers.sort((x, y) => (x.block === y.block ? x.logIndex - y.logIndex : x.block < y.block ? -1 : 1))
   const opening = await balancesAt(a.client, a.token, a.multicall3, [...before].sort(), a.startBlock)
-  const closing = await balancesAt(a.client, a.token, a.multicall3, [...all].sort(), a.endBlock)
-  return { chain: a.chain, startBlock: a.startBlock, endBlock: a.endBlock, opening, transfers, closing }
+  const holders = [...all].sort()
+  const closing = await balancesAt(a.client, a.token, a.multicall3, holders, a.endBlock)
+  const end = await a.client.getBlock({ blockNumber: a.endBlock })
+  return {
+    chain: a.chain,
+    startBlock: a.startBlock,
+    endBlock: a.endBlock,
+    opening,
+    transfers,
+    closing,
+    scan: { fromBlock: from, toBlock: a.endBlock, logs: logs.length, fromCursor },
+    next: { block: a.endBlock, hash: end.hash!, holders },
+  }
+}
+
+/** A cursor as stored (JSON, block as a decimal string). */
+export function encodeShareCursor(c: ShareCursor): string {
+  return JSON.stringify({ block: String(c.block), hash: c.hash, holders: c.holders })
+}
+
+/** A stored cursor, or null when absent or unreadable (then the scan starts over: never wrong, only slower). */
+export function decodeShareCursor(s: string | undefined | null): ShareCursor | null {
+  if (!s) return null
+  try {
+    const o = JSON.parse(s) as { block?: unknown; hash?: unknown; holders?: unknown }
+    if (typeof o.block !== 'string' || !/^\d+$/.test(o.block) || typeof o.hash !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(o.hash) || !Array.isArray(o.holders)) return null
+    if (!o.holders.every((h) => typeof h === 'string' && /^0x[0-9a-fA-F]{40}$/.test(h))) return null
+    return { block: BigInt(o.block), hash: o.hash as Hex, holders: o.holders as string[] }
+  } catch {
+    return null
+  }
 }
 
 /** The distributor's current and per-epoch roots. */

@@ -54,6 +54,8 @@ export interface RewardsQueries {
   getMeta(key: string): Promise<string | undefined>
   /** Sets `key` only when unset; returns the stored value. */
   initMeta(key: string, value: string): Promise<string>
+  /** Sets `key` (insert or replace). */
+  setMeta(key: string, value: string): Promise<void>
 }
 
 interface Row {
@@ -130,6 +132,9 @@ export function createRewards(db: Db): RewardsQueries {
     async initMeta(key, value) {
       await db.run('INSERT OR IGNORE INTO reward_meta (key, value) VALUES (?, ?)', [key, value])
       return (await q.getMeta(key))!
+    },
+    async setMeta(key, value) {
+      await db.run('INSERT INTO reward_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value])
     },
   }
   return q

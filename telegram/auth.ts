@@ -33,6 +33,7 @@ export const COMMAND_PERMISSION: Readonly<Record<string, Permission>> = {
   mute: 'operate',
   transfers: 'read',
   release: 'operate',
+  rewards: 'read',
 }
 
 export const roleCan = (role: TelegramRole, p: Permission): boolean => ROLE_PERMISSIONS[role].includes(p)

@@ -56,9 +56,9 @@ describe('read commands', () => {
     const listed = async (who: Who) => (await say(who, '/help')).text.split('\n').slice(1).map((l) => l.split(' ')[0])
     const viewerHelp = (await say(VIEWER, '/help')).text
     expect(viewerHelp).toContain('/tally — a proposal tally <id>')
-    expect(viewerHelp.split('\n').slice(1).map((l) => l.split(' ')[0])).toEqual(['/status', '/yields', '/positions', '/plans', '/plan', '/proposals', '/tally', '/alerts', '/transfers', '/help'])
-    expect(await listed(OPERATOR)).toEqual(['/status', '/yields', '/positions', '/plans', '/plan', '/pause', '/resume', '/proposals', '/tally', '/alerts', '/transfers', '/release', '/mute', '/help'])
-    expect(await listed(ALICE)).toEqual(['/status', '/yields', '/positions', '/plans', '/plan', '/approve', '/reject', '/proposals', '/tally', '/alerts', '/transfers', '/help'])
+    expect(viewerHelp.split('\n').slice(1).map((l) => l.split(' ')[0])).toEqual(['/status', '/yields', '/positions', '/plans', '/plan', '/proposals', '/tally', '/alerts', '/transfers', '/rewards', '/help'])
+    expect(await listed(OPERATOR)).toEqual(['/status', '/yields', '/positions', '/plans', '/plan', '/pause', '/resume', '/proposals', '/tally', '/alerts', '/transfers', '/release', '/mute', '/rewards', '/help'])
+    expect(await listed(ALICE)).toEqual(['/status', '/yields', '/positions', '/plans', '/plan', '/approve', '/reject', '/proposals', '/tally', '/alerts', '/transfers', '/rewards', '/help'])
     expect((await say(VIEWER, '/status')).text).toMatch(/Agents:[\s\S]*Pauses: none[\s\S]*Open plans: 1 \(1 awaiting the committee\)/)
     expect((await say(VIEWER, '/yields')).text).toContain('vault-a: APY —')
     expect((await say(VIEWER, '/yields ethereum')).text).toContain('Yields on ethereum')
@@ -303,7 +303,7 @@ describe('mute', () => {
 it('registers the full command list', async () => {
   bot = createTelegramBot({ config: h.config, store: h.store, logger: silentLogger, token: h.server.token, apiRoot: h.server.url })
   await bot.api.setMyCommands([...COMMANDS])
-  expect((await bot.api.getMyCommands()).map((c) => c.command)).toEqual(['status', 'yields', 'positions', 'plans', 'plan', 'approve', 'reject', 'pause', 'resume', 'proposals', 'tally', 'alerts', 'transfers', 'release', 'mute', 'help'])
+  expect((await bot.api.getMyCommands()).map((c) => c.command)).toEqual(['status', 'yields', 'positions', 'plans', 'plan', 'approve', 'reject', 'pause', 'resume', 'proposals', 'tally', 'alerts', 'transfers', 'release', 'mute', 'rewards', 'help'])
 })
 
 async function expectEventually(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {

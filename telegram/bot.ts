@@ -15,6 +15,7 @@ import { COMMANDS, commandsFor, helpText } from './commands.js'
 import { memberOf, type TelegramConfig, type TelegramUser } from './config.js'
 import { createBot, describeBotError } from './createBot.js'
 import { NO_GOVERNANCE, type GovernanceReader } from './governance.js'
+import { NO_REWARDS, type RewardsReader } from './rewards.js'
 import { alertsText, clip, MUTE_PREFIX, planLine, plansText, planText, positionsText, safeApprovalText, statusText, transfersText, yieldsText } from './views.js'
 
 /**
@@ -33,6 +34,8 @@ export interface TelegramBotDeps {
   token: string
   apiRoot?: string
   governance?: GovernanceReader
+  /** /rewards (default: no rewards data). */
+  rewards?: RewardsReader
   now?: () => number
   /** What /pause and /resume accept besides "all" (default: executor, strategist, governor, telegram and watcher-<chain>). */
   agents?: readonly string[]
@@ -76,6 +79,7 @@ export function createTelegramBot(deps: TelegramBotDeps): Bot {
   const t = config.telegram
   const now = deps.now ?? Date.now
   const governance = deps.governance ?? NO_GOVERNANCE
+  const rewards = deps.rewards ?? NO_REWARDS
   const agents = deps.agents ?? defaultAgents(config)
   const users = new WeakMap<object, TelegramUser>()
   const userOf = (ctx: Context): TelegramUser => {
@@ -247,6 +251,13 @@ export function createTelegramBot(deps: TelegramBotDeps): Bot {
       const refusal = releaseRefusal(id.value, await store.transfers.get(id.value))
       if (refusal) return refused(`release: ${refusal.replace('npm run transfers -- list', '/transfers')}`)
       return askConfirmation(ctx, user, 'release', { id: id.value }, `release held transfer ${id.value} (the executor retries its redeem)`)
+    },
+    rewards: async (ctx) => {
+      const w = words(argsOf(ctx), 1)
+      if (!w.ok) return refused(`rewards: ${w.error}`)
+      const a = w.value[0]
+      if (a !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(a)) return refused(`rewards: ${quote(a)} is not an address: give 0x and 40 hex digits (usage: /rewards [address])`)
+      return okReply(clip(await rewards.text(a)))
     },
     mute: async (ctx, user) => {
       const w = words(argsOf(ctx), 2)

@@ -19,6 +19,7 @@ export const COMMANDS: readonly BotCommand[] = [
   { command: 'transfers', description: 'Wormhole transfers, held ones first' },
   { command: 'release', description: 'release a held transfer <id>' },
   { command: 'mute', description: 'mute an alert rule <rule> <duration>' },
+  { command: 'rewards', description: 'reward epochs, or an account’s claimable and claimed [address]' },
   { command: 'help', description: 'this list' },
 ]
 

@@ -7,7 +7,7 @@ import type { Logger } from '../../core/logger'
 import type { RewardEpoch, Store } from '../../store'
 import { epochEarnings, type Earnings } from '../../rewards/earnings'
 import { timeWeights, type ChainShareHistory } from '../../rewards/entitlements'
-import { boundaryBlocks, distributorAbi, readShareHistory } from '../../rewards/readChain'
+import { boundaryBlocks, decodeShareCursor, distributorAbi, encodeShareCursor, readShareHistory, type ShareCursor } from '../../rewards/readChain'
 import { loadKeccak } from '../../rewards/merkle'
 import { buildTree, epochLeaves, leavesOf, publishedLeaves, type PublishedEpoch } from '../../rewards/tree'
 import type { TxSender } from '../createTxSender'
@@ -37,8 +37,8 @@ export interface DistributorDeps {
   /** The claims chain's exactly-once sender (custody "safe": through the pool's Roles role). */
   sender: TxSender
   now?: () => number
-  /** Tests stop a process right after a stored state change. */
-  hooks?: { at?(point: DistributorPoint, epoch: number): void | Promise<void> }
+  /** Tests stop a process right after a stored state change, and see each chain's log scan. */
+  hooks?: { at?(point: DistributorPoint, epoch: number): void | Promise<void>; scanned?(chain: string, scan: { fromBlock: bigint; toBlock: bigint; logs: number; fromCursor: boolean }): void }
 }
 
 export type RoundResult =
@@ -48,6 +48,9 @@ export type RoundResult =
   | { status: DistributorPoint; epoch: number; root: string }
 
 export const epochWindow = (epochSeconds: number, epoch: number) => ({ startTime: epoch * epochSeconds, endTime: (epoch + 1) * epochSeconds })
+
+/** The reward_meta key of a share token's scan cursor. */
+export const shareCursorKey = (chain: string, token: string) => `shareCursor:${chain}:${token.toLowerCase()}`
 
 export function rewardsDataDir(config: Config): string {
   return config.rewards?.dataDir ?? path.join(path.dirname(config.store.path), 'rewards')
@@ -87,9 +90,20 @@ export function createDistributor(d: DistributorDeps) {
       blocks.set(c.name, await boundaryBlocks(client, c.name, w, c.finalityDepth))
     }
     const histories: ChainShareHistory[] = []
+    // Each chain's share scan resumes from its stored cursor (the previous epoch's end block):
+    // only this epoch's logs are read. The cursors move on once the epoch's row is stored.
+    const cursors: [string, ShareCursor][] = []
     for (const s of config.pool.shareToken) {
       const b = blocks.get(s.chain)!
-      histories.push(await readShareHistory({ client: d.clients[s.chain]!, chain: s.chain, token: s.token, multicall3: config.chains.find((c) => c.name === s.chain)!.multicall3, ...b }))
+      const key = shareCursorKey(s.chain, s.token)
+      const cursor = decodeShareCursor(await d.store.rewards.getMeta(key))
+      const h = await readShareHistory({ client: d.clients[s.chain]!, chain: s.chain, token: s.token, multicall3: config.chains.find((c) => c.name === s.chain)!.multicall3, ...b, cursor })
+      d.hooks?.scanned?.(s.chain, h.scan)
+      histories.push(h)
+      cursors.push([key, h.next])
+    }
+    const saveCursors = async () => {
+      for (const [key, c] of cursors) await d.store.rewards.setMeta(key, encodeShareCursor(c))
     }
     const weights = timeWeights(w, histories)
     let valueStart = 0n
@@ -152,6 +166,7 @@ export function createDistributor(d: DistributorDeps) {
     }
     if (earnings.losing) {
       await d.store.rewards.insert({ epoch, ...w, status: 'losing', root: null, funding: 0n, carriedLoss: earnings.carriedLoss, remainder: carriedRemainder, tree: null, summary })
+      await saveCursors()
       await alert(`rewards-losing:${epoch}`, 'rewards-losing', 'warning', `Reward epoch ${epoch} lost ${-earnings.net} (collateral wei): nothing distributed`, `No root published; the loss ${earnings.carriedLoss} is carried to the next epoch (high-water mark). Value ${valueStart} → ${valueEnd}.`)
       return { status: 'losing', epoch, carriedLoss: String(earnings.carriedLoss) }
     }
@@ -179,6 +194,7 @@ export function createDistributor(d: DistributorDeps) {
     }
     const json = JSON.stringify(published, null, 1)
     const { epoch: row } = await d.store.rewards.insert({ epoch, ...w, status: 'built', root: tree.root, funding: earnings.funding, carriedLoss: 0n, remainder: leaves.remainder, tree: json, summary })
+    await saveCursors()
     await writeTreeFile(config, row)
     await d.hooks?.at?.('built', epoch)
     logger.info({ epoch, root: tree.root, leaves: published.leaves.length, distributable: published.distributable, commission: published.commission }, 'reward epoch built')

@@ -10,7 +10,7 @@ import type { Store } from '../../store'
 import { openTempStore } from '../../store/testing'
 import { useDevnet } from '../../test/devnet'
 import { chainClient, sender, silentLogger, testConfig } from '../testing/devnetHelpers'
-import { createDistributor, epochWindow, type DistributorPoint } from './closeEpoch'
+import { createDistributor, epochWindow, type DistributorDeps, type DistributorPoint } from './closeEpoch'
 
 /**
  * Reward epochs on the real devnet chains (custody "eoa": the pool's account #1 owns the
@@ -67,7 +67,7 @@ async function chainNow(): Promise<number> {
   return t
 }
 
-function distributor(now: () => number, hooks?: { at?(p: DistributorPoint, e: number): void | Promise<void> }) {
+function distributor(now: () => number, hooks?: DistributorDeps['hooks']) {
   const clients = Object.fromEntries(config.chains.map((c) => [c.name, devnet.chain(c.name).public as PublicClient]))
   const s = sender(devnet, config, store, chainClient(config, CLAIMS))
   return createDistributor({ common: { config, logger: silentLogger }, store, clients, sender: s, now, ...(hooks ? { hooks } : {}) })
@@ -194,8 +194,12 @@ describe('the distributor closes epochs from chain data', () => {
     await mineAt(w2.endTime + 5)
     now = w2.endTime + r().settleSeconds + 1
     const epochBefore = await eth().public.readContract({ address: r().distributor, abi: distributorAbi, functionName: 'epoch' })
-    const res = await distributor(clock)()
+    // Epoch 2's share scan resumes from epoch 1's end block on every chain (the stored cursor).
+    const scans = new Map<string, { fromBlock: bigint; fromCursor: boolean }>()
+    const res = await distributor(clock, { scanned: (chain, scan) => void scans.set(chain, scan) })()
     expect(res).toMatchObject({ status: 'losing', epoch: first + 1 })
+    expect(scans.size).toBe(p1.inputs.length)
+    for (const input of p1.inputs) expect(scans.get(input.chain)).toMatchObject({ fromBlock: BigInt(input.endBlock) + 1n, fromCursor: true })
     const e2 = (await store.rewards.get(first + 1))!
     expect(e2.root).toBeNull()
     // The funding of epoch 1 happened in epoch 2 and is not a loss: the loss is the 5 wstETH

@@ -152,6 +152,8 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
     signals: Signal[]
     ids: Set<string>
     created: number
+    /** Every signal's voter, rebuilt when signals come in. */
+    voters?: string[]
     fingerprint?: string
     last?: { receipt: Receipt; result: ReturnType<typeof tally>; tallyId: number | null }
   }>()
@@ -372,7 +374,9 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       token: s.token,
       multicall3: chainsByName.get(s.chain)!.multicall3,
     }))
-    const weights = await weightReader.read({ chains: shareChains, time: p.snapshotTime, extra: signals.map((s) => s.voter) })
+    // The voters' list is rebuilt only when signals came in (the reader answers from memory for the same list).
+    if (!mem.voters || fresh.length > 0) mem.voters = signals.map((s) => s.voter)
+    const weights = await weightReader.read({ chains: shareChains, time: p.snapshotTime, extra: mem.voters })
     const snapshotRecord: SnapshotRecord = {
       time: p.snapshotTime,
       chains: Object.fromEntries(

@@ -240,7 +240,7 @@ export function createShareWeightReader(opts: ShareWeightReaderOptions = {}): Sh
    * count, the extra addresses): a read whose inputs are all the same, at final blocks, returns it
    * as it is (no merging, no sorting, no checksumming of 100k addresses again).
    */
-  let memo: { key: string; extra: string; result: ShareWeights } | undefined
+  let memo: { key: string; extra: string; extraRef: readonly string[]; extraLength: number; result: ShareWeights } | undefined
 
   return {
     stats: () => ({ ...counts, memoHits }),
@@ -258,7 +258,10 @@ export function createShareWeightReader(opts: ShareWeightReaderOptions = {}): Sh
     },
     async read(args) {
       const extraRaw = args.extra ?? []
-      const extraKey = `${extraRaw.length}:${extraRaw.join(',')}`
+      // The same array again (the caller's list, unchanged) needs no comparison of its contents.
+      const sameExtra = (m: NonNullable<typeof memo>) => m.extraRef === extraRaw && m.extraLength === extraRaw.length ? true : m.extra === extraKey()
+      let extraText: string | undefined
+      const extraKey = () => (extraText ??= `${extraRaw.length}:${extraRaw.join(',')}`)
       // 1. per chain: the block at the time (its hash confirmed) and the holders up to it.
       const located = await Promise.all(
         args.chains.map(async (c) => {
@@ -270,7 +273,7 @@ export function createShareWeightReader(opts: ShareWeightReaderOptions = {}): Sh
       )
       const key = [args.time, ...located.map((l) => `${l.c.chain}:${l.c.token.toLowerCase()}:${l.found?.block.hash ?? '-'}:${l.holders.length}`)].join('|')
       const allFinal = located.every((l) => l.found === null || l.found.final)
-      if (allFinal && memo && memo.key === key && memo.extra === extraKey) {
+      if (allFinal && memo && memo.key === key && sameExtra(memo)) {
         memoHits++
         return memo.result
       }
@@ -307,7 +310,7 @@ export function createShareWeightReader(opts: ShareWeightReaderOptions = {}): Sh
       }
       const delegators = [...byAddress.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1])
       const result = { delegators, blocks, hashes, totalSupply }
-      memo = allFinal ? { key, extra: extraKey, result } : undefined
+      memo = allFinal ? { key, extra: extraKey(), extraRef: extraRaw, extraLength: extraRaw.length, result } : undefined
       return result
     },
   }

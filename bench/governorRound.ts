@@ -32,7 +32,14 @@ export interface GovernorRoundBench {
   status: string
 }
 
-export async function benchGovernorRound(opts: { basePort: number; signals?: number; idleRounds?: number }): Promise<GovernorRoundBench> {
+export async function benchGovernorRound(opts: {
+  basePort: number
+  signals?: number
+  idleRounds?: number
+  /** Wraps each round (e.g. a CPU profiler around it). */
+  around?: <T>(what: string, fn: () => Promise<T>) => Promise<T>
+}): Promise<GovernorRoundBench> {
+  const around = opts.around ?? (<T>(_what: string, fn: () => Promise<T>) => fn())
   const n = opts.signals ?? 100_000
   const { rows } = await loadOrGenerate(n)
   const dir = await mkdtemp(join(tmpdir(), 'pw-governor-round-'))
@@ -69,7 +76,14 @@ export async function benchGovernorRound(opts: { basePort: number; signals?: num
     const { createPublicClient, http, createTestClient } = await import('viem')
     for (const c of devnet.config.chains) clients[c.name] = createPublicClient({ transport: http(c.rpc[0]!.url, { batch: true }) }) as PublicClient
     const head = await clients[eth.name]!.getBlock({ blockTag: 'latest' })
-    for (const c of devnet.config.chains) await createTestClient({ mode: 'anvil', transport: http(c.rpc[0]!.url) }).mine({ blocks: 2 })
+    // Every chain gets blocks dated after the snapshot time, so the block at that time is final
+    // (as on a live chain a few seconds on): anvil dates blocks mined in the same second alike.
+    for (const c of devnet.config.chains) {
+      const test = createTestClient({ mode: 'anvil', transport: http(c.rpc[0]!.url) })
+      const latest = await clients[c.name]!.getBlock({ blockTag: 'latest' })
+      await test.setNextBlockTimestamp({ timestamp: (latest.timestamp > head.timestamp ? latest.timestamp : head.timestamp) + 1n })
+      await test.mine({ blocks: 2 })
+    }
     const now = Math.floor(Date.now() / 1000)
     await store.governance.upsertProposal({
       key: 'snapshot:bench.eth:0xbench', source: 'snapshot', space: 'bench.eth', chain: eth.name, governor: null, upstreamId: '0xbench', type: PROPOSAL.type,
@@ -81,14 +95,14 @@ export async function benchGovernorRound(opts: { basePort: number; signals?: num
       fetchEnvelope: async (cid) => envelopes.get(cid) ?? null, verifyEoa: (envs) => verifyVotes(envs),
     })
     let t0 = performance.now()
-    const first = await round()
+    const first = await around('first', round)
     const firstRoundS = (performance.now() - t0) / 1000
     if (first.errors.length) throw new Error(`first round: ${first.errors.map((e) => e.error).join('; ')}`)
     const idleRoundsS: number[] = []
     let status = first.tallied[0]?.status ?? 'none'
     for (let i = 0; i < (opts.idleRounds ?? 3); i++) {
       t0 = performance.now()
-      const r = await round()
+      const r = await around(`idle${i}`, round)
       idleRoundsS.push((performance.now() - t0) / 1000)
       if (r.errors.length) throw new Error(`round: ${r.errors.map((e) => e.error).join('; ')}`)
       status = r.tallied[0]?.status ?? status

@@ -59,7 +59,9 @@ const PAGE_FIELDS = 'id voter choice vp created reason ipfs app'
 /** Every vote row of a proposal as the hub returns it (unvalidated), oldest first. */
 async function rawVotes(hub: Pick<SnapshotClient, 'query'>, proposalId: string, pageSize: number, since?: { created: number; ids: ReadonlySet<string> }): Promise<unknown[]> {
   const out: unknown[] = []
-  const seen = new Set<string>(since?.ids ?? [])
+  // Ids collected before are looked up in the caller's set (not copied: it holds every signal so far).
+  const known = since?.ids
+  const seen = new Set<string>()
   let cursor = since?.created ?? 0
   let tie = 0
   for (;;) {
@@ -72,7 +74,7 @@ async function rawVotes(hub: Pick<SnapshotClient, 'query'>, proposalId: string, 
     for (const v of r.votes) {
       const id = (v as { id?: unknown } | null)?.id
       const k = typeof id === 'string' ? id : JSON.stringify(v)
-      if (seen.has(k)) continue
+      if (seen.has(k) || known?.has(k)) continue
       seen.add(k)
       out.push(v)
     }

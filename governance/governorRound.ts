@@ -1,5 +1,5 @@
 import snapshot from '@snapshot-labs/snapshot.js'
-import { getAddress, type LocalAccount, type PublicClient } from 'viem'
+import { bytesToHex, getAddress, type LocalAccount, type PublicClient } from 'viem'
 import type { Config } from '../config/schema.js'
 import { ConfigError, describeError, RetryableError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
@@ -12,11 +12,12 @@ import { governorAbi } from './onchain/abi.js'
 import { castFractionalVote } from './onchain/castFractionalVote.js'
 import { readGovernorProposal } from './onchain/readGovernorProposal.js'
 import { tallyPolicyOf, type UpstreamGovernorConfig } from './policy.js'
-import { buildReceipt, receiptHash, type Receipt, type SnapshotRecord, type VoteTargets } from './receipt.js'
+import { buildReceipt, receiptBytes, receiptHash, type Receipt, type SnapshotRecord, type VoteTargets } from './receipt.js'
 import type { SnapshotClient } from './snapshotClient.js'
 import { tally, type TallyInput } from './tally.js'
 import { VOTING_TYPES, type Signal, type SnapshotChoice, type VotingType } from './types.js'
 import { ethersSignerFromViem } from './viemSigner.js'
+import { loadKeccak } from './verifyWorker.js'
 import { blockAtTimestamp, createShareWeightReader, type HolderCursorStore } from './weights.js'
 
 /**
@@ -151,6 +152,8 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
     signals: Signal[]
     ids: Set<string>
     created: number
+    /** Every signal's voter, rebuilt when signals come in. */
+    voters?: string[]
     fingerprint?: string
     last?: { receipt: Receipt; result: ReturnType<typeof tally>; tallyId: number | null }
   }>()
@@ -371,7 +374,9 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       token: s.token,
       multicall3: chainsByName.get(s.chain)!.multicall3,
     }))
-    const weights = await weightReader.read({ chains: shareChains, time: p.snapshotTime, extra: signals.map((s) => s.voter) })
+    // The voters' list is rebuilt only when signals came in (the reader answers from memory for the same list).
+    if (!mem.voters || fresh.length > 0) mem.voters = signals.map((s) => s.voter)
+    const weights = await weightReader.read({ chains: shareChains, time: p.snapshotTime, extra: mem.voters })
     const snapshotRecord: SnapshotRecord = {
       time: p.snapshotTime,
       chains: Object.fromEntries(
@@ -416,7 +421,8 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       snapshot: snapshotRecord,
       signalling: { space: gov.signalling.space, chain: signallingChain, chainId: chainsByName.get(signallingChain)!.chainId },
     })
-    const hash = receiptHash(receipt)
+    // The same hash as receiptHash, with the WebAssembly keccak (a 100k-signal receipt is tens of MB).
+    const hash = bytesToHex((await loadKeccak())(receiptBytes(receipt)))
     const latest = await g.latestTally(p.key)
     let tallyId = latest?.id ?? null
     const changed = latest?.hash !== hash

@@ -1,6 +1,7 @@
 import { privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
-import { buildReceipt, receiptHash, recomputeFromReceipt, type Receipt } from './receipt'
+import { keccak256, toHex } from 'viem'
+import { buildReceipt, canonicalJson, receiptHash, recomputeFromReceipt, type Receipt } from './receipt'
 import type { Signal } from './types'
 import { SNAPSHOT_DOMAIN, voteTypesFor } from './verify'
 import { verifyReceipt } from './verifyReceipt'
@@ -105,4 +106,13 @@ describe('verifyReceipt (offline: signatures from the signed messages, arithmeti
     const v = await verifyReceipt(fixedUp(r2), { expectedHash: published })
     expect(v.mismatches).toEqual([expect.stringMatching(new RegExp(`^hash: receipt says 0x[0-9a-f]{64}, expected ${published}$`))])
   })
+
+  it('receiptHash: keccak256 of the UTF-8 canonical JSON (keys sorted at every level, undefined members left out, hash field ignored)', () => {
+    const value = { z: [1, undefined, { b: 'é\u2028"', a: null, u: undefined }], a: 'ü😀', hash: '0xdead', n: { y: true, x: [] } }
+    const text = '{"a":"ü😀","n":{"x":[],"y":true},"z":[1,null,{"a":null,"b":"é\u2028\\""}]}'
+    const { hash: _h, ...rest } = value
+    expect(canonicalJson(rest)).toBe(text)
+    expect(receiptHash(value)).toBe(keccak256(toHex(text)))
+  })
 })
+

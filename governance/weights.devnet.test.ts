@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { poolShareAbi } from '../devnet/abis'
 import { useDevnet } from '../test/devnet'
-import { blockAtTimestamp, readShareWeights } from './weights'
+import { blockAtTimestamp, createShareWeightReader, readShareWeights } from './weights'
 
 const devnet = useDevnet()
 
@@ -51,5 +51,39 @@ describe('weights from chain reads', () => {
     expect(sum).toBe(supply)
     const after = await readShareWeights({ chains, time: t + 60 })
     expect(after.delegators.find((d) => d.address === d2!.address)!.weightByChain.base).toBe(BigInt(devnet.deployment.chains.base!.shareHolders[d2!.address]!) + 7n)
+  })
+
+  it('a reader asked again with nothing changed answers from memory (no balance read, no log scan); a new voter or a seeded balance is read or used', async () => {
+    const chains = Object.values(devnet.deployment.chains).map((d) => ({ chain: d.name, client: devnet.chain(d.name).public, token: d.poolShare, multicall3: d.multicall3 }))
+    // A time with later blocks on every chain: every block found is final.
+    const heads = await Promise.all(chains.map((c) => c.client.getBlock({ blockTag: 'latest' })))
+    const t = Number(heads.reduce((m, h) => (h.timestamp > m ? h.timestamp : m), 0n))
+    for (const c of chains) {
+      const test = devnet.chain(c.chain).test
+      await test.setNextBlockTimestamp({ timestamp: BigInt(t) + 5n })
+      await test.mine({ blocks: 1 })
+    }
+    const voter = '0x000000000000000000000000000000000000dEaD'
+    const reader = createShareWeightReader()
+    const first = await reader.read({ chains, time: t, extra: [voter] })
+    const s1 = reader.stats()
+    expect(s1.balanceReads).toBe(chains.length)
+    const again = await reader.read({ chains, time: t, extra: [voter] })
+    expect(again).toEqual(first)
+    const s2 = reader.stats()
+    expect(s2).toMatchObject({ balanceReads: s1.balanceReads, logScans: s1.logScans, memoHits: 1 })
+    // A new voter: its balance (and only the missing ones) is read again on every chain.
+    const other = '0x000000000000000000000000000000000000bEEF'
+    const third = await reader.read({ chains, time: t, extra: [voter, other] })
+    expect(reader.stats().balanceReads).toBe(s1.balanceReads + chains.length)
+    expect(third.delegators.map((d) => d.address)).toContain(other)
+    // Seeded balances at the block's hash are used as read there (a restart from a stored receipt).
+    const fresh = createShareWeightReader()
+    const c0 = chains[0]!
+    fresh.seed({ chain: c0.chain, token: c0.token, block: { hash: first.hashes[c0.chain]! }, balances: [[voter, 12345n]], totalSupply: 1n })
+    const seeded = await fresh.read({ chains: [c0], time: t, extra: [voter] })
+    expect(seeded.delegators.find((d) => d.address === voter)!.weightByChain[c0.chain]).toBe(12345n)
+    // The holders missing from the seed were read (with the real total supply); the seeded voter was not.
+    expect(seeded.totalSupply[c0.chain]).toBe(first.totalSupply[c0.chain])
   })
 })

@@ -66,6 +66,22 @@ describe('store.governance', () => {
     expect(now).toEqual([s('v3', '0xc', { timestamp: 1_400 })])
   })
 
+  it('replaces more signals than one multi-row INSERT holds: every row stored once, duplicates of a vote id kept once', async () => {
+    const g = store.governance
+    const key = (await g.upsertProposal(proposal(1))).proposal.key
+    const rows = Array.from({ length: 1234 }, (_, i) => ({
+      voteId: `v${i}`, voter: `0x${i.toString(16).padStart(40, '0')}`, choice: i % 3, timestamp: 2_000 + i, sig: null, sigOk: i % 2 === 0, sigMethod: 'eoa' as const,
+      status: i % 2 === 0 ? 'counted' : 'invalid-signature', refusal: i % 2 === 0 ? null : 'bad', weight: String(i),
+    }))
+    await g.replaceSignals(key, [...rows, { ...rows[7]!, weight: '999' }])
+    const got = await g.listSignals(key)
+    expect(got).toHaveLength(1234)
+    expect(got[0]).toEqual(rows[0])
+    expect(got[1233]).toEqual(rows[1233])
+    expect(got.find((x) => x.voteId === 'v7')!.weight).toBe('7')
+    expect(got.filter((x) => x.status === 'counted')).toHaveLength(617)
+  })
+
   it('stores tallies and serves the latest receipt by proposal id, signalling id or #tally', async () => {
     const g = store.governance
     const key = (await g.upsertProposal(proposal(1))).proposal.key

@@ -272,6 +272,9 @@ const castFromRow = (r: CastRow): GovCast => ({
   updatedAt: num(r.updated_at),
 })
 
+/** Rows per multi-row INSERT of signals (12 parameters each; SQLite allows 32766 per statement). */
+const SIGNAL_ROWS = 500
+
 const limitOf = (limit: number | undefined, dflt: number) => Math.max(0, Math.floor(limit ?? dflt))
 const intOf = (v: number, field: string) => {
   if (!Number.isSafeInteger(v)) throw new StoreError(`store: ${field} must be an integer, got ${v}`)
@@ -354,14 +357,18 @@ export function createGovernance(db: Db, fence: FenceRef = {}): GovernanceQuerie
 
     async replaceSignals(proposalKey, signals, at = Date.now()) {
       const t = timeToDb(at, 'replaceSignals at')
+      // Rows go in multi-row INSERTs (one statement per SIGNAL_ROWS rows): 100k signals are ~250
+      // statements, not 100k round trips to the sqlite3 thread.
+      const values = signals.map((s) => [proposalKey, s.voteId, s.voter, jsonToDb(s.choice ?? null), intOf(s.timestamp, 'signal timestamp'), s.sig, s.sigOk ? 1 : 0, s.sigMethod, s.status, s.refusal, s.weight, t])
       await db.transaction(async () => {
         await db.run('DELETE FROM gov_signals WHERE proposal_key = ?', [proposalKey])
-        for (const s of signals) {
+        for (let i = 0; i < values.length; i += SIGNAL_ROWS) {
+          const part = values.slice(i, i + SIGNAL_ROWS)
           await db.run(
             `INSERT INTO gov_signals (proposal_key, vote_id, voter, choice, timestamp, sig, sig_ok, sig_method, status, refusal, weight, collected_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
              ON CONFLICT (proposal_key, vote_id) DO NOTHING`,
-            [proposalKey, s.voteId, s.voter, jsonToDb(s.choice ?? null), intOf(s.timestamp, 'signal timestamp'), s.sig, s.sigOk ? 1 : 0, s.sigMethod, s.status, s.refusal, s.weight, t],
+            part.flat(),
           )
         }
       })

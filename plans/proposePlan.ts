@@ -6,7 +6,7 @@ import { allocate, type Allocation } from '../strategies/allocate'
 import type { AllocationChain, AllocationInput, AllocationRoute, AllocationVenue } from '../strategies/constraints'
 import { buildPlan, StaleSamplesError, type Plan } from '../strategies/plan'
 import { holdReasons, holdText, withTimes, type HoldReason } from '../strategies/hold'
-import { periodBlocksOf } from '../strategies/policy'
+import { periodBlocksOf, scoreWindowSecondsOf, unfinalisedLagOf } from '../strategies/policy'
 import { stepGasCost, withGasCosts, type FeeHistoryReading, type StepGasCost } from '../strategies/gasPrice'
 import { venueLiquidity } from '../strategies/liquidity'
 import { scoreVenue, type VenueScore } from '../strategies/risk'
@@ -152,8 +152,12 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
   const policy = config.strategy
   const idle = idleVenueOf(config, chain)
   if (!idle) return `no lst venue holds the collateral token of ${chain}`
-  const cursor = await store.cursors.get(chain)
-  if (!cursor) return 'no samples yet'
+  const stored = await store.cursors.get(chain)
+  if (!stored) return 'no samples yet'
+  // strategy.maxUnfinalisedBlocks: the plan is made at a block final enough, never above it.
+  const lag = BigInt(unfinalisedLagOf(policy, config.chains.find((c) => c.name === chain)?.finalityDepth ?? 0))
+  if (stored.blockNumber < lag) return `no sample final enough yet (strategy.maxUnfinalisedBlocks: ${lag} block(s) below the newest)`
+  const cursor = { blockNumber: stored.blockNumber - lag }
   const collateral = config.pool.collateral.find((c) => c.chain === chain)!
   const venues = config.venues.filter((v) => v.chain === chain)
 
@@ -188,8 +192,8 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
   const scores: VenueScore[] = []
   const allocVenues: AllocationVenue[] = []
   const read = async (id: string) => ({
-    samples: await store.history.window(id, policy.risk.apyWindowSamples, { beforeBlock: cursor.blockNumber + 1n }),
-    position: (await store.history.positionAtBlock(id))?.amount ?? 0n,
+    samples: await store.history.span(id, scoreWindowSecondsOf(policy, chain), { beforeBlock: cursor.blockNumber + 1n }),
+    position: (await store.history.positionAtBlock(id, lag > 0n ? cursor.blockNumber : undefined))?.amount ?? 0n,
   })
   const score = (v: (typeof venues)[number], r: Awaited<ReturnType<typeof read>>, assetApy?: number) =>
     scoreVenue({ venue: { id: v.id, chain, kind: v.kind, protocol: v.protocol, risk: v.risk }, samples: r.samples, position: r.position, now: r.samples[0]?.blockTime ?? 0, assetApy, window }, policy)
@@ -197,6 +201,8 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
   // collateral's own staking yield, which idle earns alone.
   const idleRead = await read(idle)
   const idleScore = score(venues.find((v) => v.id === idle)!, idleRead)
+  // The collateral's latest price in its backing: a transfer out of a depegged chain realises the gap (costs.ts pegLoss).
+  const idleLatest = idleRead.samples.reduce<(typeof idleRead.samples)[number] | undefined>((m, x) => (!m || x.blockNumber > m.blockNumber ? x : m), undefined)
   for (const v of venues) {
     // An LST other than the collateral holds another asset (valued in its own units): swaps are
     // not part of rebalancing, so it stays out of the allocation.
@@ -233,6 +239,7 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
       movedThisPeriod,
       sampleBlock: cursor.blockNumber,
       symbol: collateral.symbol,
+      peg: idleLatest?.available ? idleLatest.peg : null,
       ...(budgetFreesAtBlock !== undefined ? { budgetFreesAtBlock } : {}),
     },
     venues: allocVenues,
@@ -306,7 +313,7 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
         binding: Object.fromEntries(allocation.targets.map((t) => [t.venueId, t.binding])),
         transfers: allocation.transfers,
         scores: views.flatMap((v) => v.scores),
-        chains: views.map((v) => ({ name: v.chain.name, decimals: v.chain.decimals, idleVenueId: v.chain.idleVenueId, sampleBlock: v.chain.sampleBlock, headBlock: v.chain.name === chain ? (opts.headBlock ?? v.chain.sampleBlock) : v.chain.sampleBlock, symbol: v.chain.symbol })),
+        chains: views.map((v) => ({ name: v.chain.name, decimals: v.chain.decimals, idleVenueId: v.chain.idleVenueId, sampleBlock: v.chain.sampleBlock, headBlock: v.chain.name === chain ? (opts.headBlock ?? v.chain.sampleBlock) : v.chain.sampleBlock, symbol: v.chain.symbol, peg: v.chain.peg ?? null })),
         policy,
       })
       return { status: 'computed', scope: 'pool', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals, frozen, ...(gas ? { gas } : {}) }

@@ -235,7 +235,8 @@ describe('kill test (devnet, child process)', () => {
     } finally {
       await world.cleanup()
     }
-  })
+    // 34 child processes started and killed in turn (one more tx per step since the slippage router): more than the project's default.
+  }, 240_000)
 
   it('SIGKILL at arbitrary moments (inside store transactions, between RPC calls), restart each time: same end state', async () => {
     const world = await setUp('pr')

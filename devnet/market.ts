@@ -23,7 +23,8 @@ import { checkGovernanceScenario, governanceScenarioSchema } from './governance/
  *   APR is untouched, so an exchange-rate APY is depressed for one APY window and recovers). On an
  *   ERC-4626 vault a `slash` is a strategy loss: the share price is cut the same way — in the
  *   fast-forward samples only (`checkScenario(…, { fastForward: true })`): the devnet's SimVault
- *   has no loss hook, so the live check (deployDevnet, the simulator) refuses it.
+ *   has a loss hook (`realizeLoss`, used by the slippage fault test) that the simulator does not
+ *   drive yet, so the live check (deployDevnet, the simulator) refuses it.
  *
  * Randomness: a counter-based PRNG (an integer hash of seed, venue id, channel and index), i.e.
  * a seeded PRNG with random access.

@@ -6,8 +6,7 @@ import { pauseKey, type Store } from '../store'
 import { openTempStore } from '../store/testing'
 import type { Intent } from '../store/types'
 import { useDevnet } from '../test/devnet'
-import { aavePoolAbi, erc4626Abi } from '../venues/abis'
-import { erc20ApproveAbi } from './abis'
+import { erc20ApproveAbi, slippageRouterAbi } from './abis'
 import type { TxPoint, TxSender } from './createTxSender'
 import { executePlan, planFailedAlertKey, type ExecutePlanInput } from './executePlan'
 import { readPosition } from './readPosition'
@@ -41,7 +40,7 @@ const venueOf = (id: string) => config.venues.find((v) => v.id === id)!
 const position = async (id: string, block?: bigint) => readPosition(chain.client, venueOf(id), pool, block ?? (await chain.client.getBlockNumber({ cacheTime: 0 })))
 
 describe('executePlan (devnet)', () => {
-  it('withdraw, deposit (approve + deposit), supply (approve + supply), idle: completed, each tx once, positions moved', async () => {
+  it('withdraw, deposit, supply (each approve(router) + the router\'s bounded call), idle: completed, each tx once, positions moved', async () => {
     const venues = devnet.deployment.chains[CHAIN]!.venues
     const boost = venues.find((v) => v.id === ids.boost)! as { vault: Address }
     const aave = venues.find((v) => v.id === ids.aave)! as { market: Address }
@@ -60,7 +59,7 @@ describe('executePlan (devnet)', () => {
 
     const txs = await txsFrom(devnet, CHAIN, pool, from)
     const fns = txs.map((t) => {
-      for (const abi of [erc4626Abi, aavePoolAbi, erc20ApproveAbi]) {
+      for (const abi of [slippageRouterAbi, erc20ApproveAbi]) {
         try {
           return decodeFunctionData({ abi, data: t.input }).functionName
         } catch {
@@ -69,10 +68,11 @@ describe('executePlan (devnet)', () => {
       }
       return '?'
     })
-    expect(fns).toEqual(['withdraw', 'approve', 'deposit', 'approve', 'supply'])
+    expect(fns).toEqual(['approve', 'withdrawChecked', 'approve', 'depositChecked', 'approve', 'supplyChecked'])
     const intents = await store.intents.list({ keyPrefix: 'p1:' })
     expect(intents.map((i) => [i.key, i.status])).toEqual([
       ['p1:0:0', 'confirmed'],
+      ['p1:0:1', 'confirmed'],
       ['p1:1:0', 'confirmed'],
       ['p1:1:1', 'confirmed'],
       ['p1:2:0', 'confirmed'],
@@ -88,7 +88,7 @@ describe('executePlan (devnet)', () => {
 
     // Run again: nothing more happens.
     expect((await run('p1')).status).toBe('completed')
-    expect(await txsFrom(devnet, CHAIN, pool, from)).toHaveLength(5)
+    expect(await txsFrom(devnet, CHAIN, pool, from)).toHaveLength(6)
   })
 
   it('a step that reverts on chain stops the plan: step and plan failed, alert, remaining steps pending', async () => {
@@ -104,22 +104,26 @@ describe('executePlan (devnet)', () => {
     expect(res.steps.map((s) => s.status)).toEqual(['confirmed', 'failed', 'pending'])
     const alert = (await store.alerts.open({ rule: 'plan-failed' }))[0]
     expect(alert).toMatchObject({ dedupKey: planFailedAlertKey('p2'), severity: 'critical', subject: 'p2', title: `Plan p2 failed at step 1 (deposit ${ids.boost})` })
-    expect(await txsFrom(devnet, CHAIN, pool, startBlock)).toHaveLength(2) // withdraw + the reverted deposit
+    expect(await txsFrom(devnet, CHAIN, pool, startBlock)).toHaveLength(4) // approve + withdraw, approve + the reverted deposit
+    // A revert that is not the bound (the vault paused) is a failure, not slippage.
+    expect(res.steps[1]!.detail).not.toHaveProperty('slippage')
     // executing it again changes nothing
     expect((await run('p2')).status).toBe('failed')
-    expect(await txsFrom(devnet, CHAIN, pool, startBlock)).toHaveLength(2)
+    expect(await txsFrom(devnet, CHAIN, pool, startBlock)).toHaveLength(4)
   })
 
-  it('a pre-flight revert stops the plan before anything is sent for the step', async () => {
+  it('a pre-flight revert stops the plan before the step\'s move is sent (only its approve of the router went out)', async () => {
     await setVaultPaused(devnet, ids.core, true)
     const from = await devnet.chain(CHAIN).public.getBlockNumber({ cacheTime: 0 })
     await createTestPlan(store, 'p3', CHAIN, rebalanceSteps(CHAIN))
     const res = await run('p3')
     expect(res.status).toBe('failed')
     if (res.status !== 'failed') return
-    expect(res.error).toMatch(/^withdraw: intent p3:0:0: pre-flight call reverted: (ERC4626ExceededMaxWithdraw|EnforcedPause)/)
+    expect(res.error).toMatch(/^withdraw: intent p3:0:1: pre-flight call reverted: (ERC4626ExceededMaxWithdraw|EnforcedPause)/)
     expect(res.steps.map((s) => s.status)).toEqual(['failed', 'pending', 'pending'])
-    expect(await txsFrom(devnet, CHAIN, pool, from)).toEqual([])
+    // The approve of the vault's shares to the router (it moves nothing); the withdrawal itself never left.
+    const txs = await txsFrom(devnet, CHAIN, pool, from)
+    expect(txs.map((t) => decodeFunctionData({ abi: erc20ApproveAbi, data: t.input }).functionName)).toEqual(['approve'])
     expect(await store.alerts.isOpen(planFailedAlertKey('p3'))).toBe(true)
   })
 
@@ -137,7 +141,7 @@ describe('executePlan (devnet)', () => {
     expect(mid.steps.map((s) => s.status)).toEqual(['confirmed', 'pending', 'pending'])
     await store.controls.clear('pause:all')
     expect((await run('p4')).status).toBe('completed')
-    expect(await txsFrom(devnet, CHAIN, pool, startBlock)).toHaveLength(3) // allowances from the deployment: no approve
+    expect(await txsFrom(devnet, CHAIN, pool, startBlock)).toHaveLength(6) // each step: approve(router) + the router call
   })
 
   it('only approved or executing plans run; a stale approved plan is refused', async () => {

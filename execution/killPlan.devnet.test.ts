@@ -7,8 +7,7 @@ import { decodeFunctionData, type Address } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore } from '../store'
 import { useDevnet } from '../test/devnet'
-import { aavePoolAbi, erc4626Abi } from '../venues/abis'
-import { erc20ApproveAbi } from './abis'
+import { erc20ApproveAbi, slippageRouterAbi } from './abis'
 import { readPosition } from './readPosition'
 import { bundleRunner } from './testing/bundleRunner'
 import { chainClient, setPoolAllowance, testConfig, txsFrom } from './testing/devnetHelpers'
@@ -133,7 +132,7 @@ function killPoints(planId: string, intentsPerStep: number[]): string[] {
 
 interface World {
   env: Record<string, string>
-  /** Asserts the end state: the plan completed, each of its five txs on chain exactly once, positions moved once. */
+  /** Asserts the end state: the plan completed, each of its six txs on chain exactly once, positions moved once. */
   verify(planId: string): Promise<void>
   cleanup(): Promise<void>
 }
@@ -171,10 +170,10 @@ async function setUp(planId: string): Promise<World> {
       ...(process.env.KILL_TRACE ? { POOLWARDEN_TRACE: '1' } : {}),
     },
     async verify() {
-      // On chain: exactly the plan's five transactions, in order, consecutive nonces, all successful.
+      // On chain: exactly the plan's six transactions (each step: approve(router) + its bounded router call), in order, consecutive nonces, all successful.
       const txs = await txsFrom(devnet, CHAIN, pool, startBlock)
       const fn = (input: `0x${string}`) => {
-        for (const abi of [erc4626Abi, aavePoolAbi, erc20ApproveAbi]) {
+        for (const abi of [slippageRouterAbi, erc20ApproveAbi]) {
           try {
             return decodeFunctionData({ abi, data: input }).functionName
           } catch {
@@ -183,15 +182,15 @@ async function setUp(planId: string): Promise<World> {
         }
         return '?'
       }
-      expect(txs.map((t) => fn(t.input))).toEqual(['withdraw', 'approve', 'deposit', 'approve', 'supply'])
-      expect(txs.map((t) => t.nonce - txs[0]!.nonce)).toEqual([0, 1, 2, 3, 4])
+      expect(txs.map((t) => fn(t.input))).toEqual(['approve', 'withdrawChecked', 'approve', 'depositChecked', 'approve', 'supplyChecked'])
+      expect(txs.map((t) => t.nonce - txs[0]!.nonce)).toEqual([0, 1, 2, 3, 4, 5])
       for (const t of txs) expect((await chain.client.getTransactionReceipt({ hash: t.hash })).status).toBe('success')
 
       const check = await openStore({ path: storePath })
       try {
         const intents = await check.intents.list({ keyPrefix: `${planId}:` })
         expect(intents.map((i) => [i.key, i.status, i.attempts])).toEqual(
-          ['0:0', '1:0', '1:1', '2:0', '2:1'].map((k) => [`${planId}:${k}`, 'confirmed', 1]),
+          ['0:0', '0:1', '1:0', '1:1', '2:0', '2:1'].map((k) => [`${planId}:${k}`, 'confirmed', 1]),
         )
         expect(intents.map((i) => i.txHash)).toEqual(txs.map((t) => t.hash))
         const plan = await check.plans.getWithSteps(planId)
@@ -214,11 +213,11 @@ async function setUp(planId: string): Promise<World> {
 }
 
 describe('kill test (devnet, child process)', () => {
-  it('SIGKILL at every step boundary and at every point of every tx (29 kills), restart each time: the plan completes, every tx exactly once', async () => {
+  it('SIGKILL at every step boundary and at every point of every tx (34 kills), restart each time: the plan completes, every tx exactly once', async () => {
     const world = await setUp('pk')
     try {
-      const points = killPoints('pk', [1, 2, 2])
-      expect(points).toHaveLength(29)
+      const points = killPoints('pk', [2, 2, 2])
+      expect(points).toHaveLength(34)
       const killed: string[] = []
       const procs = runners(world.env)
       try {
@@ -236,7 +235,8 @@ describe('kill test (devnet, child process)', () => {
     } finally {
       await world.cleanup()
     }
-  })
+    // 34 child processes started and killed in turn (one more tx per step since the slippage router): more than the project's default.
+  }, 240_000)
 
   it('SIGKILL at arbitrary moments (inside store transactions, between RPC calls), restart each time: same end state', async () => {
     const world = await setUp('pr')

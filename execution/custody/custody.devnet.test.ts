@@ -244,8 +244,8 @@ describe('role escapes: refused on chain, nothing moved', () => {
     const vault = venue(`${CHAIN}-vault-core`).address
     expect(await sendRole({ to: token, data: approve(router(), parseEther('5')) })).toBe('success')
     const before = await balance(token, safe())
-    // One permission per configured vault, merged into an OR: a receiver other than the Safe matches none.
-    await expectRefused(viaRouter(depositChecked(vault, parseEther('5'), outsider)), 'OrViolation')
+    // One permission per configured vault (the SDK merges them: an OR on the vault only): a receiver other than the Safe is refused.
+    await expectRefused(viaRouter(depositChecked(vault, parseEther('5'), outsider)), 'ParameterNotAllowed')
     expect(await balance(vault, outsider)).toBe(0n)
     expect(await balance(token, safe())).toBe(before)
     expect(await simulateRole(viaRouter(depositChecked(vault, parseEther('5'), safe())))).toBe('ok')
@@ -253,8 +253,8 @@ describe('role escapes: refused on chain, nothing moved', () => {
     await expectRefused({ to: vault, data: deposit(parseEther('5'), safe()) }, 'FunctionNotAllowed')
     // A router withdrawal paying someone else, or burning another owner's shares.
     const withdraw = (receiver: Address, owner: Address) => encodeFunctionData({ abi: slippageRouterAbi, functionName: 'withdrawChecked', args: [vault, parseEther('1'), receiver, owner, maxUint256] })
-    await expectRefused(viaRouter(withdraw(outsider, safe())), 'OrViolation')
-    await expectRefused(viaRouter(withdraw(safe(), outsider)), 'OrViolation')
+    await expectRefused(viaRouter(withdraw(outsider, safe())), 'ParameterNotAllowed')
+    await expectRefused(viaRouter(withdraw(safe(), outsider)), 'ParameterNotAllowed')
     // Aave: supply through the router on behalf of someone else; the market's own supply.
     const aave = venue(`${CHAIN}-aave`) as { address: Address; asset: Address; aToken: Address }
     const supplyChecked = (onBehalfOf: Address) => encodeFunctionData({ abi: slippageRouterAbi, functionName: 'supplyChecked', args: [aave.address, aave.asset, aave.aToken, parseEther('5'), onBehalfOf, 0n] })

@@ -186,6 +186,15 @@ export const EXECUTION_CASES: FaultCase[] = [
     project: 'devnet',
     file: 'execution/readPosition.devnet.test.ts',
   },
+  {
+    kind: 'test',
+    id: 'slippage',
+    group: 'execution',
+    fault: 'a venue whose preview moves against the pool between decision and execution: a 2 % donation to the vault before the send and after signing, a 2 % vault loss before a withdrawal; a 0.2 % move',
+    expected: 'beyond execution.slippageBps the step does not happen (re-preview refuses it, or the SlippageRouter reverts it on chain), nothing moves, the plan stops with an alert naming the step, the previewed and the actual amounts; within it the step goes through at no less than its bound',
+    project: 'devnet',
+    file: 'execution/slippage.devnet.test.ts',
+  },
 ]
 
 // ── start/stop (item 7): run here, on a network of its own ─────────────────────────────────────
@@ -214,7 +223,6 @@ export function startStopCases(base: number): RunCase[] {
 
 export const PLANNED: FaultCaseBase[] = [
   { id: 'reorg-during-plan', group: 'reorg', fault: 'a 1-, 3- and (finality + 1)-block reorg on each chain during a plan and during a transfer', expected: 'a reorged-out tx re-sent exactly once; no VAA of an orphaned message served; a deep one halts that chain' },
-  { id: 'slippage', group: 'execution', fault: 'a venue whose preview moves against the pool between decision and execution beyond the tolerance', expected: 'the step does not happen; the plan stops with an alert' },
   { id: 'disk-full', group: 'store', fault: 'the store’s disk full (a small tmpfs)', expected: 'every agent stops writing cleanly, alerts through what still works, resumes with nothing lost when space returns' },
 ]
 

@@ -7,14 +7,14 @@
  *          execution.redeemMaxAttempts times): the hold is cleared and the executor retries with a
  *          fresh budget. `--as` names a configured Telegram user with the operator role (the same
  *          people who may /release in Telegram); the release and its audit row are one store
- *          transaction (execution/releaseTransfer.ts).
+ *          transaction (plans/releaseTransfer.ts).
  */
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load'
 import type { Config } from '../config/schema'
 import { UsageError } from '../core/errors'
 import { createLogger } from '../core/logger'
-import { releaseTransfer } from '../execution/releaseTransfer'
+import { releaseTransfer } from '../plans/releaseTransfer'
 import { openStore, TRANSFER_STATES, type Store, type Transfer, type TransferState } from '../store'
 import { runCli } from './lib/cli'
 

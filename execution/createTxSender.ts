@@ -21,7 +21,9 @@ import { Mutex } from '../core/mutex'
  *       alert, the intent stays 'created', GasBalanceLowError)
  *     → one store transaction: nonce from the store, sign, raw tx + hash + nonce stored ('signed')
  *     → broadcast ('broadcast') → receipt ('mined'; any attempt's receipt counts)
- *     → the chain's finalityDepth blocks later: 'confirmed', or 'failed' for a reverted receipt.
+ *     → the chain's finalityDepth blocks later: 'confirmed', or 'failed' for a reverted receipt;
+ *       a receipt gone before then (a reorg; checked on every new head): back to 'broadcast' and
+ *       the same raw tx re-sent once (execution/reorgDuringPlan.devnet.test.ts).
  *
  * A signed intent is only ever rebroadcast with its stored raw tx; the one exception is a stuck
  * tx (no receipt `stuckAfterBlocks` blocks after its broadcast), replaced by a tx with the same
@@ -41,7 +43,7 @@ import { Mutex } from '../core/mutex'
  * Hook points, each right after the state change it names: 'sent' is the one window where the
  * chain is ahead of the store (the node accepted the raw tx; the store still says signed).
  */
-export type TxPoint = 'created' | 'signed' | 'sent' | 'broadcast' | 'replaced' | 'cancelling' | 'mined' | 'confirmed' | 'cancelled'
+export type TxPoint = 'created' | 'signed' | 'sent' | 'broadcast' | 'replaced' | 'cancelling' | 'mined' | 'reorged' | 'resent' | 'confirmed' | 'cancelled'
 
 export interface TxSenderHooks {
   /** Called (and awaited) right after each stored state change: tests stop a process here. */
@@ -490,20 +492,47 @@ export function createTxSender(deps: TxSenderDeps): TxSender {
     return next
   }
 
-  /** mined → confirmed | failed after the finality depth; back to broadcast on a reorg. */
+  /**
+   * A mined tx whose receipt is gone (its block was reorganised away: anvil and geth drop the
+   * orphaned block's txs, they do not return to the pool) or moved to another block: back to
+   * broadcast, the stuck-tx clock restarted at `now`, and the same signed tx sent again, once —
+   * it is still valid unless the new fork used its nonce, which awaitReceipt then finds out
+   * (NonceConsumedError). Found in another block already: recorded mined there.
+   */
+  async function reorgedOut(intent: Intent, moved: TransactionReceipt | null, now: bigint): Promise<Intent> {
+    logger.warn({ tx: intent.key, hash: intent.txHash, block: Number(intent.blockNumber), blockHash: intent.blockHash, movedTo: moved ? String(moved.blockHash) : null }, moved ? 'receipt moved to another block (reorg)' : 'mined tx reorged out: back to broadcast, the same signed tx re-sent')
+    if (!(await store.intents.markUnmined(intent.key, undefined, { headBlock: now }))) return reload(intent.key)
+    const back = await reload(intent.key)
+    await hook('reorged', back)
+    if (moved) return recordMined(back, moved)
+    await store.leases.check()
+    try {
+      await rpc('eth_sendRawTransaction', () => client.sendRawTransaction({ serializedTransaction: back.rawTx! }))
+    } catch (err) {
+      const kind = classifyBroadcastError(err)
+      if (kind === 'transient') throw err
+      // known / nonce-too-low / refused: recorded; awaitReceipt finds a receipt, a consumed nonce or a stuck tx.
+      await store.intents.recordError(intent.key, `re-send after a reorg: ${nodeMessage(err)}`, { txHash: back.txHash! })
+    }
+    await hook('resent', back)
+    return reload(intent.key)
+  }
+
+  /**
+   * mined → confirmed | failed after the finality depth. On each new head until then the receipt
+   * is read again: a tx reorged out is noticed at once, not only at the finality depth.
+   */
   async function awaitFinality(intent: Intent): Promise<Intent> {
+    let lastHead: bigint | undefined
     for (;;) {
       checkAborted()
       const now = await head()
-      if (now >= intent.blockNumber! + finality) {
+      if (now !== lastHead) {
+        lastHead = now
         const r = await receiptOf(intent.txHash!)
-        if (!r || r.blockHash !== intent.blockHash) {
-          logger.warn({ tx: intent.key, hash: intent.txHash, block: Number(intent.blockNumber) }, 'receipt gone or moved (reorg): back to broadcast')
-          await store.intents.markUnmined(intent.key)
-          if (r) return recordMined(await reload(intent.key), r)
-          await rpc('eth_sendRawTransaction', () => client.sendRawTransaction({ serializedTransaction: intent.rawTx! })).catch(() => undefined)
-          return reload(intent.key)
-        }
+        if (!r || r.blockHash !== intent.blockHash) return reorgedOut(intent, r, now)
+      }
+      if (now >= intent.blockNumber! + finality) {
         if (await store.intents.markCancelled(intent.key)) {
           const next = await reload(intent.key)
           logger.warn({ tx: intent.key, hash: intent.txHash, nonce: Number(intent.nonce) }, 'tx cancelled: the same-nonce self-transfer was mined, the call never happened')

@@ -55,7 +55,7 @@ export interface IntentsQueries {
    */
   markMined(key: string, receipt: MinedInput, at?: number): Promise<boolean>
   /** mined → broadcast: the receipt disappeared (reorg); the mined attempt is sent again. */
-  markUnmined(key: string, at?: number): Promise<boolean>
+  markUnmined(key: string, at?: number, opts?: { headBlock?: bigint }): Promise<boolean>
   /** mined (successful receipt of the intent's call, not of a cancellation) → confirmed. */
   markConfirmed(key: string, at?: number): Promise<boolean>
   /** mined, with the receipt of a 'cancel' attempt → cancelled (final: the call never happened). */
@@ -388,8 +388,9 @@ export function createIntents(db: Db, fence: FenceRef = {}): IntentsQueries {
       })
     },
 
-    async markUnmined(key, at) {
+    async markUnmined(key, at, opts) {
       const when = now(at, `intent ${key} unmined at`)
+      const head = opts?.headBlock === undefined ? null : intToDb(opts.headBlock, `intent ${key} headBlock`)
       return db.transaction(async () => {
         const res = await db.run(
           `UPDATE intents SET status = 'broadcast', block_number = NULL, block_hash = NULL, receipt_status = NULL, gas_used = NULL, effective_gas_price = NULL, updated_at = ?
@@ -397,7 +398,8 @@ export function createIntents(db: Db, fence: FenceRef = {}): IntentsQueries {
           [when, key],
         )
         if (res.changes === 0) return false
-        await db.run("UPDATE intent_attempts SET status = 'broadcast', updated_at = ? WHERE intent_key = ? AND status = 'mined'", [when, key])
+        // headBlock: the re-send after a reorg restarts the stuck-tx clock of that attempt.
+        await db.run("UPDATE intent_attempts SET status = 'broadcast', broadcast_block = COALESCE(?, broadcast_block), updated_at = ? WHERE intent_key = ? AND status = 'mined'", [head, when, key])
         return true
       })
     },

@@ -24,16 +24,22 @@ export interface BridgeWorld {
   stop(): Promise<void>
 }
 
-export async function startBridgeWorld(devnet: Devnet): Promise<BridgeWorld> {
+/** `finalityDepth`: every chain's (the guardian's and the config's; default the devnet's 0). */
+export async function startBridgeWorld(devnet: Devnet, opts: { finalityDepth?: number } = {}): Promise<BridgeWorld> {
   const dir = await mkdtemp(join(tmpdir(), 'poolwarden-bridge-'))
-  const guardian = await startGuardian({ config: devnet.config, dbPath: join(dir, 'guardian.sqlite'), port: 0, pollMs: 50 })
+  const withDepth = (input: ConfigInput): ConfigInput => {
+    if (opts.finalityDepth !== undefined) for (const c of input.chains) c.finalityDepth = opts.finalityDepth
+    return input
+  }
+  const guardianConfig = opts.finalityDepth === undefined ? devnet.config : configSchema.parse(withDepth(structuredClone(devnet.config) as ConfigInput))
+  const guardian = await startGuardian({ config: guardianConfig, dbPath: join(dir, 'guardian.sqlite'), port: 0, pollMs: 50 })
   const proxies: Record<string, RpcProxy> = {}
   for (const c of devnet.config.chains) proxies[c.name] = await startRpcProxy(c.rpc[0]!.url)
   return {
     guardian,
     proxies,
     config(storePath) {
-      const base = structuredClone(devnet.config) as ConfigInput
+      const base = withDepth(structuredClone(devnet.config) as ConfigInput)
       if (storePath) base.store = { path: storePath }
       for (const c of base.chains) c.rpc = [{ url: proxies[c.name]!.url }]
       base.wormhole = { ...base.wormhole!, api: guardian.url }

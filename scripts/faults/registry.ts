@@ -179,6 +179,15 @@ export const EXECUTION_CASES: FaultCase[] = [
   },
   {
     kind: 'test',
+    id: 'reorg-during-plan',
+    group: 'reorg',
+    fault: 'finalityDepth 3: a 1-block anvil_reorg of ethereum under the mined bridge tx, 3 blocks of arbitrum under the redeem, 1 under the deposit; a 4-block (finality + 1) reorg of ethereum after the transfer was initiated',
+    expected: 'each reorged-out tx re-sent exactly once (the same signed tx), the plan completes, every call once on the canonical chains; past finality no VAA of the orphaned message served, the redeem waits, nothing lands',
+    project: 'devnet',
+    file: 'execution/reorgDuringPlan.devnet.test.ts',
+  },
+  {
+    kind: 'test',
     id: 'reorg-position-check',
     group: 'reorg',
     fault: 'a block the executor verifies a step at is replaced by anvil_reorg',
@@ -222,7 +231,6 @@ export function startStopCases(base: number): RunCase[] {
 // ── the rest of the fault list: no case yet ────────────────────────────────────────────
 
 export const PLANNED: FaultCaseBase[] = [
-  { id: 'reorg-during-plan', group: 'reorg', fault: 'a 1-, 3- and (finality + 1)-block reorg on each chain during a plan and during a transfer', expected: 'a reorged-out tx re-sent exactly once; no VAA of an orphaned message served; a deep one halts that chain' },
   { id: 'disk-full', group: 'store', fault: 'the store’s disk full (a small tmpfs)', expected: 'every agent stops writing cleanly, alerts through what still works, resumes with nothing lost when space returns' },
 ]
 

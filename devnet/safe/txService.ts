@@ -509,7 +509,10 @@ export async function startSafeTxService(opts: SafeTxServiceOptions): Promise<Sa
         const args: SqlValue[] = [chainId]
         for (const k of ['safe', 'delegate'] as const) {
           const v = u.searchParams.get(k)
-          if (v) (where.push(`${k} = ?`), args.push(checksummed(v, k)))
+          if (v) {
+            where.push(`${k} = ?`)
+            args.push(checksummed(v, k))
+          }
         }
         const rows = await db.all<{ safe: string; delegate: string; delegator: string; label: string }>(`SELECT safe, delegate, delegator, label FROM delegates WHERE ${where.join(' AND ')} ORDER BY submitted`, args)
         return send(res, 200, { count: rows.length, next: null, previous: null, results: rows.map((r) => ({ safe: r.safe, delegate: r.delegate, delegator: r.delegator, label: r.label, expiryDate: null })) })

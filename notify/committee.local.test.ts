@@ -119,3 +119,75 @@ it('events that happened before the notifier first ran are recorded as the basel
   store = await openStore({ path })
   expect(await createCommitteeNotifier({ store, config, agent: 'sentinel' }).round()).toEqual([`committee:${id}:started`])
 })
+
+/** An autonomous plan (below the approval threshold): approved when made, no committee decision. */
+async function createAutonomousPlan(s: Store, id: string): Promise<string> {
+  await s.plans.create({
+    id,
+    chain: 'ethereum',
+    status: 'approved',
+    basedOnBlock: { ethereum: 100n },
+    totalAmount: 5n * 10n ** 18n,
+    expectedGain: 10n ** 15n,
+    cost: 10n ** 14n,
+    needsApproval: false,
+    approvalsRequired: 0,
+    steps: [
+      { kind: 'withdraw', chain: 'ethereum', venueId: 'vault-a', amount: 5n * 10n ** 18n },
+      { kind: 'deposit', chain: 'ethereum', venueId: 'vault-b', amount: 5n * 10n ** 18n },
+    ],
+  })
+  return id
+}
+
+it('autonomous plans: the committee hears each failure, stop and expiry with its reason; not their start, steps or completion', async () => {
+  ;({ store, cleanup } = await openTempStore())
+  const notifier = createCommitteeNotifier({ store, config, agent: 'sentinel' })
+  expect(await notifier.round()).toEqual([]) // the baseline
+
+  // Runs to completion: nothing for the committee.
+  const done = await createAutonomousPlan(store, 'p-ethereum-200-1')
+  await store.plans.transition(done, 'approved', 'executing')
+  await store.plans.setStepStatus(done, 0, 'sent')
+  await store.plans.setStepStatus(done, 0, 'confirmed', { mergeDetail: { txs: [{ hash: TX }] } })
+  await store.plans.setStepStatus(done, 1, 'sent')
+  await store.plans.setStepStatus(done, 1, 'confirmed', { mergeDetail: { txs: [{ hash: TX }] } })
+  await store.plans.transition(done, 'executing', 'completed')
+  expect(await notifier.round()).toEqual([])
+
+  const failed = await createAutonomousPlan(store, 'p-ethereum-201-1')
+  await store.plans.transition(failed, 'approved', 'executing')
+  await store.plans.setStepStatus(failed, 0, 'sent')
+  await store.plans.setStepStatus(failed, 0, 'failed', { error: 'reverted: ERC4626ExceededMaxWithdraw' })
+  await store.plans.transition(failed, 'executing', 'failed', { error: 'step 0 reverted: ERC4626ExceededMaxWithdraw' })
+  expect(await notifier.round()).toEqual([`committee:${failed}:failed`])
+
+  const stopped = await createAutonomousPlan(store, 'p-ethereum-202-1')
+  await store.plans.transition(stopped, 'approved', 'executing')
+  await store.plans.transition(stopped, 'executing', 'stopped', { error: 'vault-b paused at block 123 (re-validated before step 1)' })
+  const expired = await createAutonomousPlan(store, 'p-ethereum-203-1')
+  expect(await expirePlan(store, { planId: expired, chain: 'ethereum', reason: 'older than strategy.planTtlSeconds (3600 s)', agent: 'executor' })).toBe(true)
+  expect(await notifier.round()).toEqual([`committee:${stopped}:stopped`, `committee:${expired}:expired`])
+  expect(await notifier.round()).toEqual([])
+
+  const rows = await notices()
+  expect(rows.map((a) => [a.rule, a.subject, a.severity, a.body])).toEqual([
+    ['committee-failed', failed, 'warning', 'reason: step 0 reverted: ERC4626ExceededMaxWithdraw'],
+    ['committee-stopped', stopped, 'warning', 'reason: vault-b paused at block 123 (re-validated before step 1)'],
+    ['committee-expired', expired, 'warning', 'reason: older than strategy.planTtlSeconds (3600 s)'],
+  ])
+
+  // Through the real bot to a local Bot API: the committee chat gets the three, the ops chat none.
+  botApi = await startBotApi({ chats: [{ id: OPS_CHAT, type: 'supergroup', title: 'ops' }, { id: COMMITTEE_CHAT, type: 'supergroup', title: 'committee' }] })
+  const tgConfig = testConfig({ chats: CHATS }, botApi.url)
+  const bot = createTelegramBot({ config: tgConfig, store, logger: silentLogger, token: botApi.token, apiRoot: botApi.url })
+  await createAlertDelivery({ config: tgConfig, store, api: bot.api, logger: silentLogger, token: botApi.token }).tick()
+  const sent = botApi.sent(COMMITTEE_CHAT).map((m) => m.text)
+  expect(sent.map((t) => t.split('\n')[0]!.split(' · ')[1])).toEqual([`Plan ${failed} failed`, `Plan ${stopped} stopped`, `Plan ${expired} expired`])
+  expect(sent[0]).toContain('reason: step 0 reverted: ERC4626ExceededMaxWithdraw')
+  expect(sent[2]).toContain('reason: older than strategy.planTtlSeconds (3600 s)')
+  const opsTitles = botApi.sent(OPS_CHAT).map((m) => m.text.split('\n')[0]!.split(' · ')[1])
+  expect(opsTitles.filter((t) => rows.some((r) => r.title === t))).toEqual([])
+  for (const r of rows) expect((await store.telegram.deliveries(r.id)).map((d) => [d.chatId, d.status]).sort()).toEqual([[COMMITTEE_CHAT, 'sent'], [OPS_CHAT, 'skipped']].sort())
+  expect(botApi.sent(COMMITTEE_CHAT).some((m) => m.text.includes(done))).toBe(false)
+})

@@ -15,6 +15,21 @@ import type { Plan, PlanStep } from '../store/types'
 export const COMMITTEE_RULES = ['committee-approved', 'committee-started', 'committee-step', 'committee-completed', 'committee-failed', 'committee-stopped', 'committee-expired'] as const
 export type CommitteeRule = (typeof COMMITTEE_RULES)[number]
 
+/**
+ * What the committee hears of autonomous plans (below the approval threshold, run without it):
+ * only how they ended badly — failed, stopped or expired, with the reason — since the committee
+ * answers for the pool's money either way; their routine start, steps and completion are not sent
+ * (the strategist makes many; they are in /plans, the dashboard and the ops alerts).
+ */
+export const AUTONOMOUS_RULES: ReadonlySet<CommitteeRule> = new Set(['committee-failed', 'committee-stopped', 'committee-expired'])
+const ENDED_BADLY = ['failed', 'stopped', 'expired'] as const
+
+/** The events of a plan the committee is sent: all of a committee plan's; an autonomous plan's bad endings. Pure. */
+export function committeeEvents(plan: Plan, steps: readonly PlanStep[], approvals: number, amount: AmountFormat): PlanEvent[] {
+  const all = planEvents(plan, steps, approvals, amount)
+  return plan.needsApproval ? all : all.filter((e) => AUTONOMOUS_RULES.has(e.rule))
+}
+
 export interface PlanEvent {
   key: string
   planId: string
@@ -85,7 +100,8 @@ export interface CommitteeNotifier {
 }
 
 /**
- * Reads the committee plans updated within the lookback, derives their events and writes each
+ * Reads the committee plans updated within the lookback (and the autonomous plans that failed,
+ * stopped or expired within it), derives their events and writes each
  * new one once (store.notifications.notifyOnce: the key and the outbox row in one transaction).
  * On its very first run (no baseline in the store) it records the events that already happened
  * as notified without sending them, so installing it does not replay a week of history.
@@ -96,13 +112,17 @@ export function createCommitteeNotifier(deps: { store: Store; config: Config; ag
   const amount = collateralAmount(config)
   return {
     async round() {
-      const ids = await store.notifications.plansUpdatedSince(now() - config.sentinel.committee.lookbackSeconds * 1000, { needsApproval: true })
+      const since = now() - config.sentinel.committee.lookbackSeconds * 1000
+      const [committee, autonomous] = await Promise.all([
+        store.notifications.plansUpdatedSince(since, { needsApproval: true }),
+        store.notifications.plansUpdatedSince(since, { needsApproval: false, statuses: ENDED_BADLY }),
+      ])
       const events: PlanEvent[] = []
-      for (const id of ids) {
+      for (const id of [...committee, ...autonomous]) {
         const p = await store.plans.getWithSteps(id)
         if (!p) continue
-        const count = await store.approvals.count(id)
-        events.push(...planEvents(p.plan, p.steps, count.approve, amount))
+        const count = p.plan.needsApproval ? (await store.approvals.count(id)).approve : 0
+        events.push(...committeeEvents(p.plan, p.steps, count, amount))
       }
       const done = await store.notifications.notified([BASELINE, ...events.map((e) => e.key)])
       if (!done.has(BASELINE)) {

@@ -26,7 +26,7 @@ export interface NotificationsQueries {
   /** Whether any key with this prefix was ever recorded. */
   anyWithPrefix(prefix: string): Promise<boolean>
   /** Ids of plans updated at or after `since` (ms), oldest update first; `needsApproval` filters committee plans. */
-  plansUpdatedSince(since: number, opts?: { needsApproval?: boolean }): Promise<string[]>
+  plansUpdatedSince(since: number, opts?: { needsApproval?: boolean; statuses?: readonly string[] }): Promise<string[]>
 }
 
 export function createNotifications(db: Db): NotificationsQueries {
@@ -72,10 +72,17 @@ export function createNotifications(db: Db): NotificationsQueries {
     },
 
     async plansUpdatedSince(since, opts = {}) {
-      const rows = await db.all<{ id: string }>(
-        `SELECT id FROM plans WHERE updated_at >= ? ${opts.needsApproval === undefined ? '' : 'AND needs_approval = ?'} ORDER BY updated_at, id`,
-        opts.needsApproval === undefined ? [timeToDb(since, 'since')] : [timeToDb(since, 'since'), opts.needsApproval ? 1 : 0],
-      )
+      const where: string[] = ['updated_at >= ?']
+      const args: (string | number)[] = [timeToDb(since, 'since')]
+      if (opts.needsApproval !== undefined) {
+        where.push('needs_approval = ?')
+        args.push(opts.needsApproval ? 1 : 0)
+      }
+      if (opts.statuses) {
+        where.push(`status IN (${opts.statuses.map(() => '?').join(', ') || 'NULL'})`)
+        args.push(...opts.statuses)
+      }
+      const rows = await db.all<{ id: string }>(`SELECT id FROM plans WHERE ${where.join(' AND ')} ORDER BY updated_at, id`, args)
       return rows.map((r) => str(r.id))
     },
   }

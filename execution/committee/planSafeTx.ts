@@ -7,6 +7,8 @@ import type { SafeTxData, SafeTxRecord } from '../../store'
 import { erc4626Abi } from '../../venues/abis'
 import { buildStepCalls } from '../buildStepCalls'
 import { UnsupportedStepError } from '../errors'
+import { previewStepOnChain } from '../revalidate'
+import { boundOf, previewWhat, storedPreviewOf } from '../../plans/slippage'
 import { contractNetworksOf, type SafeTransaction } from '../custody/safeTx'
 import type { BridgePort } from '../bridge'
 import { bridgeStepCalls } from './crossChainLegs'
@@ -87,7 +89,16 @@ export async function committeeCalls(config: Config, client: PublicClient, steps
     const venue = config.venues.find((v) => v.id === step.venueId)
     if (!venue || venue.chain !== chain) throw new UnsupportedStepError(`step ${step.idx}: venue "${step.venueId}" is not configured on ${chain}`)
     const vaultAsset = venue.kind === 'erc4626' && step.kind === 'deposit' ? await client.readContract({ address: venue.address, abi: erc4626Abi, functionName: 'asset' }) : undefined
-    const built = buildStepCalls({ venue, kind: step.kind, amount: step.amount, pool, collateral, vaultAsset })
+    // Slippage bound (plans/slippage.ts): the one previewed when the plan was decided; a step
+    // stored without one is bounded by the venue's preview now, at execution.slippageBps.
+    const what = previewWhat(venue.kind, step.kind)
+    let bound = storedPreviewOf(step.detail)?.bound
+    if (what && bound === undefined) {
+      const now = await previewStepOnChain(client, venue, step.kind, step.amount)
+      if (now !== undefined) bound = boundOf(what, now, config.execution.slippageBps)
+    }
+    const router = config.chains.find((c) => c.name === chain)?.router
+    const built = buildStepCalls({ venue, kind: step.kind, amount: step.amount, pool, collateral, vaultAsset, router, bound })
     if (built.kind === 'calls') for (const c of built.calls) out.push({ to: c.to, data: c.data })
   }
   return out

@@ -35,6 +35,7 @@ async function isolated<T>(devnet: LocalDevnet, section: () => Promise<T>): Prom
   }
 }
 import { benchCustodyGas } from './custody'
+import { benchSignToMined } from './custodySignToMined'
 import { benchSoak } from './soak'
 import { benchRewards } from './rewards'
 import { benchGovernorCpu } from './governorCpu'
@@ -107,6 +108,8 @@ async function main() {
       const role = rows.reduce((a, r) => a + r.role, 0n)
       const eoa = rows.reduce((a, r) => a + r.eoa, 0n)
       console.log(`${'step'.padEnd(8)} role ${String(role).padStart(7)}   eoa ${String(eoa).padStart(7)}   overhead ${String(role - eoa).padStart(6)} (+${((Number(role - eoa) / Number(eoa)) * 100).toFixed(0)} %)`)
+      console.log('\n## From the last committee signature to the Safe transaction mined (2 of 3 through the local Safe Transaction Service; 1 block/s interval mining; target: the next block)')
+      for (const r of await benchSignToMined(devnet)) console.log(`run ${r.run}: last signature at block ${r.signedAt}; execTransaction mined ${r.blocks} block(s) later, ${r.ms} ms after the signature (executor round started at once)`)
     } finally {
       await devnet.stop()
     }

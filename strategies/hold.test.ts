@@ -66,6 +66,20 @@ describe('holdReasons: the binding reason, computed', () => {
     expect(reasons(input).map((x) => x.kind)).toEqual(['move-budget', 'hysteresis'])
   })
 
+  it('two limits binding jointly each quote the figure that limit alone implies', () => {
+    // Budget spent (250 of 1000 moved, 25 % a period) and a 5 bps better vault under a 10 bps hysteresis.
+    const input = pool({ score: 0.0305 }, frictionless({ allocation: { hysteresisBps: 10, maxMovePerPeriodBps: 2_500 } }), { movedThisPeriod: 250 })
+    const r = reasons(input)
+    expect(r.map((x) => x.kind)).toEqual(['move-budget', 'hysteresis'])
+    // The budget: nothing left; the move it stops is the whole pool into the vault (1000 wstETH, no idle buffer).
+    expect(r[0]!.text).toMatch(/^move budget spent: 0\.000 wstETH left this period \(2500 bps of the pool per 7200 blocks\), a move needs 1,?000\.000 wstETH/)
+    // Hysteresis: that move gains 3.05 % − 3 % = 5 bps/yr a unit, below the threshold by itself (not a figure of another limit).
+    expect(r[1]!.text).toBe('hysteresis: the best move gains 5.0 bps/yr per unit moved < the 10 bps threshold')
+    // Each alone would still hold: lifting either one leaves a pool that does not move.
+    expect(reasons(pool({ score: 0.0305 }, frictionless({ allocation: { hysteresisBps: 0, maxMovePerPeriodBps: 2_500 } }), { movedThisPeriod: 250 })).map((x) => x.kind)).toEqual(['move-budget'])
+    expect(reasons(pool({ score: 0.0305 }, frictionless({ allocation: { hysteresisBps: 10, maxMovePerPeriodBps: 10_000 } }), { movedThisPeriod: 250 })).map((x) => x.kind)).toEqual(['hysteresis'])
+  })
+
   it('nothing better anywhere → says so, not a limit', () => {
     const r = reasons(pool({ score: 0.02 }))
     expect(r.map((x) => x.kind)).toEqual(['nothing-better'])

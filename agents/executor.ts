@@ -11,6 +11,7 @@ import type { BridgePort } from '../execution/bridge'
 import { createSdkBridgePort } from '../execution/bridgeSdk'
 import { custodySenders, custodyWarning } from '../execution/custody'
 import { isCommitteeSafePlan, runCommitteePlan } from '../execution/committee/runCommitteePlan'
+import { rejectAbandonedSafeTxs } from '../execution/committee/rejectAbandoned'
 import { runAgent } from '../runtime/createAgent'
 import { openSharedPacing } from '../runtime/pacing'
 
@@ -45,12 +46,16 @@ runAgent('executor', async (agent) => {
       // Custody "safe": plans above the threshold are Safe transactions the committee signs; the
       // executor stores them, reads the signatures back and executes at the threshold.
       if (config.custody.kind === 'safe') plans.push(...(await store.plans.list({ status: 'awaiting_approval', order: 'oldest', limit: 5 })).filter((p) => p.needsApproval))
+      // Custody "safe": an ended committee plan's Safe tx is made unexecutable (its same-nonce rejection proposed).
+      if (config.custody.kind === 'safe') {
+        await rejectAbandonedSafeTxs({ common, store, chains, proposer: account, agent: name }).catch((err: unknown) => logger.warn({ err: describeError(err) }, 'ended plans\' Safe txs: rejection not proposed; retried next round'))
+      }
       for (const p of plans) {
         if (signal.aborted) break
         if (isCommitteeSafePlan(config, p)) {
           try {
             // execTransaction is sent by the executor's own key (the signatures authorise it), not through the role.
-            const r = await runCommitteePlan({ common, store, chains, senders: eoaSenders, agent: name, revalidate: {} }, p.id)
+            const r = await runCommitteePlan({ common, store, chains, senders: eoaSenders, agent: name, revalidate: {}, ...(bridge ? { bridge } : {}) }, p.id)
             last = `${p.id}: ${r.status}${'reason' in r ? ` (${r.reason})` : ''}`
             if (r.status === 'completed' || r.status === 'failed' || r.status === 'cancelled') {
               await store.alerts.resolve(`plan:${p.id}`, { agent: name, title: `Plan ${p.id} ${r.status}`, body: r.status === 'completed' ? 'Safe transaction executed' : 'error' in r ? r.error : r.reason })

@@ -50,7 +50,7 @@ async function main() {
     console.log('\n## Allocation (200 venues × 10 chains; targets: under 100 ms, within 0.1 % of the optimum)')
     for (const line of formatAllocationBench(benchAllocation())) console.log(line)
   }
-  if (want('rewards')) for (const line of benchRewards()) console.log(line)
+  if (want('rewards')) for (const line of await benchRewards()) console.log(line)
   if (want('signatures')) for (const line of await signatureBenchSection()) console.log(line)
   if (want('backtest')) for (const line of await benchBacktest()) console.log(line)
   if (want('history')) {

@@ -76,6 +76,15 @@ describe('config errors: one line per problem, path then problem then fix', () =
     expect(p).toContain('strategy.allocation.cooldownBlocksByVenue["no-such-venue"]: unknown venue "no-such-venue" (known: lido, vault, aave-arb)')
   })
 
+  it('strategy.maxUnfinalisedBlocks that would leave every plan older than maxSampleAgeBlocks', () => {
+    const input = base()
+    for (const c of input.chains) c.finalityDepth = 64
+    input.strategy = { maxUnfinalisedBlocks: 50, maxSampleAgeBlocksByChain: { arbitrum: 20, base: 14 } }
+    expect(problems(input)).toEqual([
+      'strategy.maxUnfinalisedBlocks: 50 leaves plans of ethereum 14 blocks behind its newest (finalityDepth 64), past strategy.maxSampleAgeBlocks 10: every plan would be refused as stale; raise maxUnfinalisedBlocks to at least 54 or raise maxSampleAgeBlocksByChain.ethereum',
+    ])
+  })
+
   it('malformed address', () => {
     const input = base()
     input.venues[1].address = '0x1234'

@@ -47,6 +47,14 @@ export const chain = z.object({
   apyWindowSeconds: z.number().int().positive().optional(),
   /** Store a sample at most every this many seconds on this chain (0: every block); overrides watch.sampleEverySeconds. */
   sampleEverySeconds: z.number().nonnegative().optional(),
+  /** This chain's APY-drop baseline span in seconds (overrides alerts.apyBaselineSeconds). */
+  apyBaselineSeconds: z.number().int().positive().optional(),
+  /**
+   * poolwarden's SlippageRouter on this chain (contracts/SlippageRouter.sol, stateless, no owner):
+   * every deposit, withdrawal and supply goes through it with a bound it enforces on chain
+   * (execution.slippageBps). Absent: no move is sent on this chain (the step fails naming this field).
+   */
+  router: address.optional(),
 })
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'expected a date "YYYY-MM-DD"' })
@@ -168,8 +176,19 @@ export const alertPersistence = z.object({
 export const alerts = z.object({
   /** Alert when APY falls this many bps below its trailing baseline. */
   apyDropBps: z.number().positive().default(200),
-  /** The APY baseline is the median over this many previous samples. */
-  apyBaselineSamples: z.number().int().positive().default(20),
+  /**
+   * Replaced by apyBaselineSeconds: a count of samples is a different span on every chain (the
+   * sampling cadence differs per chain). Refused with the migration in the message.
+   */
+  apyBaselineSamples: z
+    .unknown()
+    .optional()
+    .refine((v) => v === undefined, {
+      error:
+        'alerts.apyBaselineSamples is replaced by alerts.apyBaselineSeconds (a time span; per chain: chains[i].apyBaselineSeconds): write the span in seconds — samples × seconds between stored samples, e.g. 20 samples of 12 s blocks → "apyBaselineSeconds": 240 — and remove apyBaselineSamples',
+    }),
+  /** The APY baseline is the median of the APYs of the previous this many seconds; per chain: chains[i].apyBaselineSeconds. */
+  apyBaselineSeconds: z.number().int().positive().default(3_600),
   /** Alert when the LST trades this many bps below its backing. */
   depegBps: z.number().positive().default(100),
   /** Alert when withdrawable liquidity covers less than this share of the pool's position. */
@@ -232,6 +251,11 @@ export const watch = z
     }
   })
 
+/** The APY-drop baseline span of `chain` in seconds: its own override, else alerts.apyBaselineSeconds. */
+export function apyBaselineSecondsOf(config: Pick<Config, 'chains' | 'alerts'>, chain: string): number {
+  return config.chains.find((c) => c.name === chain)?.apyBaselineSeconds ?? config.alerts.apyBaselineSeconds
+}
+
 /** The APY window of `chain` in seconds: its own override, else watch.apyWindowSeconds. */
 export function apyWindowSecondsOf(config: Pick<Config, 'chains' | 'watch'>, chain: string): number {
   return config.chains.find((c) => c.name === chain)?.apyWindowSeconds ?? config.watch.apyWindowSeconds
@@ -277,6 +301,13 @@ export const execution = z
     verifyToleranceBps: z.number().nonnegative().max(1_000).default(10),
     /** … plus this much of the position before, ppm (interest accrued between the reads, share rounding). */
     verifyAccrualPpm: z.number().nonnegative().max(10_000).default(100),
+    /**
+     * Slippage tolerance of every deposit, withdrawal and supply, bps: the shares or assets a step
+     * must return are previewed when the plan is decided (stored with the step) and the chain's
+     * SlippageRouter reverts the step when it would get less (or burn more shares) than the
+     * preview by more than this; the plan then stops with an alert naming the step.
+     */
+    slippageBps: z.number().nonnegative().max(1_000, { error: 'a slippage tolerance above 1000 bps (10 %) is no bound: use 0–1000 (default 50)' }).default(50),
   })
   .superRefine((e, ctx) => {
     if (e.cancelAfterBlocks <= e.stuckAfterBlocks) {
@@ -375,6 +406,14 @@ export const configSchema = z
       if (w > full) {
         ctx.addIssue({ code: 'custom', path: c.apyWindowSeconds !== undefined ? ['chains', i, 'apyWindowSeconds'] : ['watch', 'apyWindowSeconds'], message: `the APY window of ${c.name} (${w} s) is longer than history.fullRetentionDays (${cfg.history.fullRetentionDays} d = ${full} s): windows read full samples; raise fullRetentionDays or shorten the window` })
       }
+      const sw = cfg.strategy.risk.scoreWindowSecondsByChain[c.name] ?? cfg.strategy.risk.scoreWindowSeconds
+      if (sw > full) {
+        ctx.addIssue({ code: 'custom', path: c.name in cfg.strategy.risk.scoreWindowSecondsByChain ? ['strategy', 'risk', 'scoreWindowSecondsByChain', c.name] : ['strategy', 'risk', 'scoreWindowSeconds'], message: `the score window of ${c.name} (${sw} s) is longer than history.fullRetentionDays (${cfg.history.fullRetentionDays} d = ${full} s): windows read full samples; raise fullRetentionDays or shorten the window` })
+      }
+      const bw = c.apyBaselineSeconds ?? cfg.alerts.apyBaselineSeconds
+      if (bw > full) {
+        ctx.addIssue({ code: 'custom', path: c.apyBaselineSeconds !== undefined ? ['chains', i, 'apyBaselineSeconds'] : ['alerts', 'apyBaselineSeconds'], message: `the APY baseline of ${c.name} (${bw} s) is longer than history.fullRetentionDays (${cfg.history.fullRetentionDays} d = ${full} s): baselines read full samples; raise fullRetentionDays or shorten the baseline` })
+      }
     })
   })
 
@@ -453,6 +492,7 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
     const at = (o: unknown, ...path: string[]): unknown => path.reduce<unknown>((x, k) => (isRecord(x) ? x[k] : undefined), o)
     const byChain: string[][] = [
       ['maxSampleAgeBlocksByChain'],
+      ['risk', 'scoreWindowSecondsByChain'],
       ['allocation', 'maxChainShareBpsByChain'],
       ['allocation', 'periodBlocksByChain'],
       ['costs', 'gasPerStepByChain'],
@@ -463,6 +503,20 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
     ]
     for (const path of byChain) keysOf(at(st, ...path), ['strategy', ...path], known, 'chain', checkChain)
     keysOf(at(st, 'allocation', 'cooldownBlocksByVenue'), ['strategy', 'allocation', 'cooldownBlocksByVenue'], [...ids.keys()], 'venue', ids.size > 0)
+    // Planning finalityDepth − maxUnfinalisedBlocks blocks below the newest must stay within maxSampleAgeBlocks.
+    if (typeof st.maxUnfinalisedBlocks === 'number') {
+      const maxUnfinalised = st.maxUnfinalisedBlocks
+      const ages = isRecord(st.maxSampleAgeBlocksByChain) ? st.maxSampleAgeBlocksByChain : {}
+      const defaultAge = typeof st.maxSampleAgeBlocks === 'number' ? st.maxSampleAgeBlocks : 10
+      for (const c of chains) {
+        if (!isRecord(c) || typeof c.name !== 'string') continue
+        const depth = typeof c.finalityDepth === 'number' ? c.finalityDepth : 2
+        const age = typeof ages[c.name] === 'number' ? (ages[c.name] as number) : defaultAge
+        if (depth - maxUnfinalised > age) {
+          out.push({ path: ['strategy', 'maxUnfinalisedBlocks'], message: `${maxUnfinalised} leaves plans of ${c.name} ${depth - maxUnfinalised} blocks behind its newest (finalityDepth ${depth}), past strategy.maxSampleAgeBlocks ${age}: every plan would be refused as stale; raise maxUnfinalisedBlocks to at least ${depth - age} or raise maxSampleAgeBlocksByChain.${c.name}` })
+        }
+      }
+    }
   }
   out.push(...telegramCrossFieldIssues(input))
   if (isRecord(input.wormhole)) entries(input.wormhole.chains).forEach((c, i) => refersTo(c, ['wormhole', 'chains', i]))

@@ -123,6 +123,21 @@ contract SimVault is ERC4626, Pausable, SimControlled {
         super._withdraw(caller, receiver, owner_, assets, shares);
     }
 
+    // ── fault injection ──────────────────────────────────────────────────────────────────────
+
+    event LossRealized(uint256 lossBps, uint256 assets);
+
+    /// A strategy loss: `lossBps` of the vault's held assets leave it (to the owner), so the share
+    /// price falls at once (the slippage fault of `npm run faults`: a withdrawal then burns more
+    /// shares than previewed). Donating assets to the vault raises the share price instead.
+    function realizeLoss(uint256 lossBps) external onlyController {
+        if (lossBps > BPS) revert BpsTooLarge(lossBps);
+        accrue();
+        uint256 lost = (IERC20(asset()).balanceOf(address(this)) * lossBps) / BPS;
+        IERC20(asset()).transfer(owner(), lost);
+        emit LossRealized(lossBps, lost);
+    }
+
     // ── market parameters ────────────────────────────────────────────────────────────────────
 
     function setParams(uint256 aprWad_, uint256 idleBps_, bool paused_) external onlyController {

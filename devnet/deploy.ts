@@ -76,6 +76,8 @@ export interface ChainDeployment {
   originBlock: number
   multicall3: Address
   controller: Address
+  /** poolwarden's SlippageRouter (contracts/SlippageRouter.sol): every venue move goes through it. */
+  router: Address
   /** The pool's collateral on this chain (wstETH). */
   collateral: Address
   tokens: { wstETH: Address; rETH: Address }
@@ -152,6 +154,8 @@ export interface DeployOptions {
   storePath?: string
   /** Block time the agents expect (config chains[].blockTimeMs; default 1000 as under npm start). */
   blockTimeMs?: number
+  /** Every chain's finalityDepth (default 0: tests mine on demand; npm start: DEVNET_FINALITY_DEPTH). */
+  finalityDepth?: number
   /** The PoolGovernor's voting delay/period in seconds (default: the scenario's governance.governor, else 2 s / 3600 s). */
   daoGovernor?: { votingDelay: number; votingPeriod: number }
   /** Base URL of the local Wormhole guardian's API written into the config (default http://127.0.0.1:7071). */
@@ -344,6 +348,7 @@ interface ChainBase {
   feedSt: Address
   feedR: Address
   wh: WormholeContracts
+  router: Address
 }
 
 /** Phase 1 (every chain at once): Multicall3, controller, LSTs, price feeds, Wormhole core bridge and token bridge. */
@@ -368,9 +373,11 @@ async function deployChainBase(s: ChainSession, position: number, artifacts: Art
   for (const addr of [wst, reth, feedSt, feedR]) {
     await s.write(deployer, `setController ${addr}`, { address: addr, abi: simLstAbi as Abi, functionName: 'setController', args: [controller] })
   }
+  // Not a Sim contract: the same stateless router a live deployment uses (no constructor, no owner).
+  const router = await s.deploy(deployer, artifacts, 'SlippageRouter', [])
   progress('wormhole')
   const wh = await deployWormholeContracts(s, position, artifacts, deployer)
-  return { s, position, amount, controller, wst, reth, feedSt, feedR, wh }
+  return { s, position, amount, controller, wst, reth, feedSt, feedR, wh, router }
 }
 
 /**
@@ -507,6 +514,7 @@ async function deployChainVenues(
     originBlock,
     multicall3: MULTICALL3_ADDRESS,
     controller,
+    router: b.router,
     collateral,
     tokens: { wstETH: collateral, rETH: reth },
     feeds: { wstETH: feedSt, rETH: feedR },
@@ -724,9 +732,15 @@ export const DEVNET_WATCH = { apyWindowSeconds: 180, minApySpanSeconds: 60, samp
  * (they mine on demand and never while the watcher reads, so anvil's newest-block race cannot
  * happen; see chains/README.md).
  */
+/** The devnet's score window and APY-drop baseline (1 s blocks, every one stored: the former 20 samples). */
+export const DEVNET_SPANS = { scoreWindowSeconds: 20, apyBaselineSeconds: 20 } as const
+
 export const PER_BLOCK_WATCH = { apyWindowSeconds: 1, minApySpanSeconds: 1, backfillWindow: false, readBehindHead: 0, sampleEverySeconds: 0 } as const
 
 export const DEVNET_TELEGRAM_PORT = 8581
+
+/** The finality depth of npm start's chains (1 s blocks): a 3-block reorg is deeper than it. */
+export const DEVNET_FINALITY_DEPTH = 2
 
 /**
  * Telegram on the devnet: the local Bot API server, no token; an operator, the committee (alice,
@@ -760,6 +774,8 @@ export function buildDevnetConfig(
   opts: {
     storePath?: string
     blockTimeMs?: number
+    /** Every chain's finalityDepth (default 0). */
+    finalityDepth?: number
     spaces?: { upstream: string; signals: string }
     guardianUrl?: string
     hubUrl?: string
@@ -779,10 +795,13 @@ export function buildDevnetConfig(
       name: c.name,
       chainId: c.chainId,
       rpc: [{ url: c.url, maxPerSecond: 100, maxConcurrent: 8 }],
-      // anvil never reorganises.
-      finalityDepth: 0,
+      // 0 in tests (automine: a block only when something is sent, so no depth would ever be
+      // reached); npm start's interval-mined chains use DEVNET_FINALITY_DEPTH, so a 1- or 2-block
+      // anvil_reorg is an ordinary reorg there and only a deeper one halts actions.
+      finalityDepth: opts.finalityDepth ?? 0,
       blockTimeMs: opts.blockTimeMs ?? 1_000,
       multicall3: c.multicall3,
+      router: c.router,
     })),
     pool: {
       // Custody "safe": the pool is the Safe; the executor's key (#1) is a member of its Roles role.
@@ -796,7 +815,10 @@ export function buildDevnetConfig(
     // complete (live profiles use a day: LST rates move once per oracle report).
     watch: { ...DEVNET_WATCH },
     // Three committee members, two approvals for plans moving more than 150 wstETH.
-    strategy: { approvalThreshold: 150, committee: { members: ['alice', 'bob', 'carol'], required: 2 } },
+    // Score window and APY-drop baseline: 20 s of 1 s blocks (every block stored), the former 20 samples.
+    // Plans only on finalised data (the lag is the finality depth: none in tests, 2 s under npm start).
+    strategy: { maxUnfinalisedBlocks: 0, approvalThreshold: 150, committee: { members: ['alice', 'bob', 'carol'], required: 2 }, risk: { scoreWindowSeconds: DEVNET_SPANS.scoreWindowSeconds } },
+    alerts: { apyBaselineSeconds: DEVNET_SPANS.apyBaselineSeconds },
     telegram: devnetTelegramConfig(opts.botApiPort),
     ...(deployment.custody
       ? {
@@ -914,6 +936,7 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
   const config = buildDevnetConfig(deployment, {
     storePath: opts.storePath,
     blockTimeMs: opts.blockTimeMs,
+    ...(opts.finalityDepth !== undefined ? { finalityDepth: opts.finalityDepth } : {}),
     spaces: opts.scenario?.governance?.spaces,
     guardianUrl: opts.guardianUrl,
     hubUrl: opts.hubUrl,

@@ -36,3 +36,25 @@ export const venueErrorsAbi = parseAbi([
   'error InsufficientBalance(address owner, uint256 balance, uint256 needed)',
   'error InsufficientAllowance(address spender, uint256 allowance, uint256 needed)',
 ])
+
+/**
+ * poolwarden's SlippageRouter (contracts/SlippageRouter.sol): every deposit, withdrawal and supply
+ * goes through it with a bound it enforces in the same transaction (plans/slippage.ts).
+ */
+export const slippageRouterAbi = parseAbi([
+  'function depositChecked(address vault, uint256 assets, address receiver, uint256 minSharesOut) returns (uint256 shares)',
+  'function withdrawChecked(address vault, uint256 assets, address receiver, address owner, uint256 maxSharesIn) returns (uint256 shares)',
+  'function redeemChecked(address vault, uint256 shares, address receiver, address owner, uint256 minAssetsOut) returns (uint256 assets)',
+  'function supplyChecked(address pool, address asset, address aToken, uint256 amount, address onBehalfOf, uint256 minATokenOut) returns (uint256 credited)',
+  'function withdrawSupplyChecked(address pool, address asset, address aToken, uint256 amount, address to, uint256 minAssetsOut) returns (uint256 got)',
+  'error SharesOutBelowMinimum(uint256 minimum, uint256 actual)',
+  'error SharesInAboveMaximum(uint256 maximum, uint256 actual)',
+  'error AssetsOutBelowMinimum(uint256 minimum, uint256 actual)',
+  'error ATokenOutBelowMinimum(uint256 minimum, uint256 actual)',
+  'error OwnerNotCaller(address owner, address caller)',
+  // SafeERC20 (a pull the caller did not approve)
+  'error SafeERC20FailedOperation(address token)',
+])
+
+/** The router's bound errors: a revert with one of these is slippage, not a failure. */
+export const SLIPPAGE_ERRORS = ['SharesOutBelowMinimum', 'SharesInAboveMaximum', 'AssetsOutBelowMinimum', 'ATokenOutBelowMinimum'] as const

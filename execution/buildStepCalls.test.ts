@@ -1,8 +1,7 @@
 import { decodeFunctionData, type Address } from 'viem'
 import { describe, expect, it } from 'vitest'
 import type { VenueConfig } from '../config/schema'
-import { aavePoolAbi, erc4626Abi } from '../venues/abis'
-import { erc20ApproveAbi } from './abis'
+import { erc20ApproveAbi, slippageRouterAbi } from './abis'
 import { buildStepCalls } from './buildStepCalls'
 import { checkPositionChange } from './checkPositionChange'
 
@@ -16,41 +15,53 @@ const aave = { ...common, id: 'a', kind: 'aave-v3', address: AAVE, dataProvider:
 const lst = { ...common, id: 'w', kind: 'lst', address: WST, rateMethod: 'stEthPerToken' } as VenueConfig
 const reth = { ...common, id: 'r', kind: 'lst', address: '0x5555555555555555555555555555555555555555', rateMethod: 'getExchangeRate' } as VenueConfig
 
+const ROUTER = '0x6666666666666666666666666666666666666666' as Address
+const ATOKEN = '0x4444444444444444444444444444444444444444' as Address
+const r = { pool: POOL, collateral: WST, router: ROUTER }
+
 describe('buildStepCalls', () => {
-  it('erc4626 deposit = approve(vault) on the asset + deposit(amount, pool); withdraw = withdraw(amount, pool, pool)', () => {
-    const dep = buildStepCalls({ venue: vault, kind: 'deposit', amount: 7n, pool: POOL, collateral: WST, vaultAsset: WST })
+  it('erc4626 through the router: deposit = approve(router, amount) on the asset + depositChecked(vault, amount, pool, minSharesOut); withdraw = approve(router, maxSharesIn) on the shares + withdrawChecked(vault, amount, pool, pool, maxSharesIn)', () => {
+    const dep = buildStepCalls({ ...r, venue: vault, kind: 'deposit', amount: 7n, vaultAsset: WST, bound: 6n })
     if (dep.kind !== 'calls') throw new Error('expected calls')
     expect(dep.main).toBe(1)
     expect(dep.calls.map((c) => [c.label, c.to])).toEqual([
       ['approve', WST],
-      ['deposit', VAULT],
+      ['deposit', ROUTER],
     ])
-    expect(decodeFunctionData({ abi: erc20ApproveAbi, data: dep.calls[0]!.data }).args).toEqual([VAULT, 7n])
-    expect(dep.calls[0]!.allowance).toEqual({ token: WST, spender: VAULT, amount: 7n })
-    expect(decodeFunctionData({ abi: erc4626Abi, data: dep.calls[1]!.data })).toEqual({ functionName: 'deposit', args: [7n, POOL] })
-    const wd = buildStepCalls({ venue: vault, kind: 'withdraw', amount: 5n, pool: POOL, collateral: WST })
+    expect(decodeFunctionData({ abi: erc20ApproveAbi, data: dep.calls[0]!.data }).args).toEqual([ROUTER, 7n])
+    expect(dep.calls[0]!.allowance).toEqual({ token: WST, spender: ROUTER, amount: 7n })
+    expect(decodeFunctionData({ abi: slippageRouterAbi, data: dep.calls[1]!.data })).toEqual({ functionName: 'depositChecked', args: [VAULT, 7n, POOL, 6n] })
+    const wd = buildStepCalls({ ...r, venue: vault, kind: 'withdraw', amount: 5n, bound: 9n })
     if (wd.kind !== 'calls') throw new Error('expected calls')
-    expect(wd.main).toBe(0)
-    expect(decodeFunctionData({ abi: erc4626Abi, data: wd.calls[0]!.data })).toEqual({ functionName: 'withdraw', args: [5n, POOL, POOL] })
-    expect(() => buildStepCalls({ venue: vault, kind: 'deposit', amount: 7n, pool: POOL, collateral: WST })).toThrow(/asset is unknown/)
+    expect(wd.main).toBe(1)
+    expect(wd.calls[0]!.allowance).toEqual({ token: VAULT, spender: ROUTER, amount: 9n })
+    expect(decodeFunctionData({ abi: slippageRouterAbi, data: wd.calls[1]!.data })).toEqual({ functionName: 'withdrawChecked', args: [VAULT, 5n, POOL, POOL, 9n] })
+    expect(() => buildStepCalls({ ...r, venue: vault, kind: 'deposit', amount: 7n, bound: 6n })).toThrow(/asset is unknown/)
   })
 
-  it('aave-v3: approve(pool contract) + supply(asset, amount, pool, 0); withdraw(asset, amount, pool)', () => {
-    const dep = buildStepCalls({ venue: aave, kind: 'deposit', amount: 9n, pool: POOL, collateral: WST })
+  it('aave-v3 through the router: approve(router) on the asset + supplyChecked(market, asset, aToken, amount, pool, min); approve(router) on the aToken + withdrawSupplyChecked(…, min)', () => {
+    const dep = buildStepCalls({ ...r, venue: aave, kind: 'deposit', amount: 9n, bound: 8n })
     if (dep.kind !== 'calls') throw new Error('expected calls')
-    expect(decodeFunctionData({ abi: erc20ApproveAbi, data: dep.calls[0]!.data }).args).toEqual([AAVE, 9n])
-    expect(decodeFunctionData({ abi: aavePoolAbi, data: dep.calls[1]!.data })).toEqual({ functionName: 'supply', args: [WST, 9n, POOL, 0] })
-    const wd = buildStepCalls({ venue: aave, kind: 'withdraw', amount: 4n, pool: POOL, collateral: WST })
+    expect(decodeFunctionData({ abi: erc20ApproveAbi, data: dep.calls[0]!.data }).args).toEqual([ROUTER, 9n])
+    expect(dep.calls[0]!.to).toBe(WST)
+    expect(decodeFunctionData({ abi: slippageRouterAbi, data: dep.calls[1]!.data })).toEqual({ functionName: 'supplyChecked', args: [AAVE, WST, ATOKEN, 9n, POOL, 8n] })
+    const wd = buildStepCalls({ ...r, venue: aave, kind: 'withdraw', amount: 4n, bound: 3n })
     if (wd.kind !== 'calls') throw new Error('expected calls')
-    expect(decodeFunctionData({ abi: aavePoolAbi, data: wd.calls[0]!.data })).toEqual({ functionName: 'withdraw', args: [WST, 4n, POOL] })
+    expect(wd.calls[0]!.allowance).toEqual({ token: ATOKEN, spender: ROUTER, amount: 4n })
+    expect(decodeFunctionData({ abi: slippageRouterAbi, data: wd.calls[1]!.data })).toEqual({ functionName: 'withdrawSupplyChecked', args: [AAVE, WST, ATOKEN, 4n, POOL, 3n] })
   })
 
-  it('the collateral LST is idle (no tx); another LST, other step kinds and zero amounts are refused', () => {
+  it('never unbounded: no router or no bound refuses the move, naming the field', () => {
+    expect(() => buildStepCalls({ venue: vault, kind: 'deposit', amount: 7n, pool: POOL, collateral: WST, vaultAsset: WST, bound: 6n })).toThrow(/chains\[\]\.router/)
+    expect(() => buildStepCalls({ ...r, venue: aave, kind: 'withdraw', amount: 7n })).toThrow(/no slippage bound/)
+  })
+
+  it('the collateral LST is idle (no tx, no router needed); another LST, other step kinds and zero amounts are refused', () => {
     expect(buildStepCalls({ venue: lst, kind: 'deposit', amount: 1n, pool: POOL, collateral: WST }).kind).toBe('idle')
     expect(buildStepCalls({ venue: lst, kind: 'withdraw', amount: 1n, pool: POOL, collateral: WST.toLowerCase() as Address }).kind).toBe('idle')
     expect(() => buildStepCalls({ venue: reth, kind: 'deposit', amount: 1n, pool: POOL, collateral: WST })).toThrow(/not the pool's collateral/)
-    expect(() => buildStepCalls({ venue: vault, kind: 'bridge', amount: 1n, pool: POOL, collateral: WST })).toThrow(/not executed yet/)
-    expect(() => buildStepCalls({ venue: vault, kind: 'withdraw', amount: 0n, pool: POOL, collateral: WST })).toThrow(/positive/)
+    expect(() => buildStepCalls({ ...r, venue: vault, kind: 'bridge', amount: 1n })).toThrow(/not executed yet/)
+    expect(() => buildStepCalls({ ...r, venue: vault, kind: 'withdraw', amount: 0n, bound: 1n })).toThrow(/positive/)
   })
 })
 

@@ -11,9 +11,12 @@ import { buildStepCalls, type StepPlan } from './buildStepCalls'
 import { checkPositionChange } from './checkPositionChange'
 import { markPlanTransfersDeposited, runBridgeStep, runRedeemStep, type BridgeOptions, type BridgePort } from './bridge'
 import type { TxSender } from './createTxSender'
-import { IntentFailedError, IntentMismatchError, PositionMismatchError, UnsupportedStepError } from './errors'
+import { IntentFailedError, IntentMismatchError, PositionMismatchError, PreflightRevertError, TxRevertedError, UnsupportedStepError } from './errors'
+import { stopPlan } from '../plans/expire'
+import { describeSlippage, storedPreviewOf, toStoredPreview, withinBound, type StepPreview } from '../plans/slippage'
+import { SLIPPAGE_ERRORS } from './abis'
 import { readPosition } from './readPosition'
-import { applyRevalidation, revalidateBeforeStep, type RevalidateOptions } from './revalidate'
+import { applyRevalidation, previewStepOnChain, repreviewStep, revalidateBeforeStep, type RevalidateOptions } from './revalidate'
 
 /**
  * Executes an approved plan step by step, exactly once, resumable after a crash at any point.
@@ -99,6 +102,9 @@ export class ExecutorSetupError extends BaseError {
 
 export const planFailedAlertKey = (planId: string) => `plan-failed:${planId}`
 
+/** `SharesOutBelowMinimum(bound, actual)` and its kin, as revertReason prints them: the actual amount. */
+const SLIPPAGE_REASON = new RegExp(`^(${SLIPPAGE_ERRORS.join('|')})\\((\\d+), (\\d+)\\)`)
+
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
 
 interface SentTx {
@@ -146,6 +152,20 @@ export async function executePlan(input: ExecutePlanInput): Promise<ExecutePlanR
     return result('failed', { stepIdx: step?.idx ?? null, error })
   }
 
+  /**
+   * A step beyond its slippage bound: it did not happen (refused before sending, or its router
+   * call reverted). A sent step is marked failed (its main tx did not move anything); the plan is
+   * `stopped` — the world moved, nothing was lost — with an alert naming the step, the preview,
+   * the bound and the actual amount.
+   */
+  const stopForSlippage = async (step: PlanStep, preview: StepPreview, actual: bigint, reason: string): Promise<ExecutePlanResult> => {
+    const record = { slippage: { what: preview.what, previewed: preview.amount.toString(), bound: preview.bound.toString(), actual: actual.toString(), slippageBps: preview.slippageBps } }
+    if (!(await store.plans.setStepStatus(planId, step.idx, 'failed', { from: 'sent', error: reason, mergeDetail: record }))) await store.plans.mergeStepDetail(planId, step.idx, record)
+    await stopPlan(store, { planId, chain: step.chain, stepIdx: step.idx, reason, agent, title: `Plan ${planId} stopped at step ${step.idx} (${step.kind} ${step.venueId}): slippage beyond ${preview.slippageBps} bps` })
+    logger.warn({ step: step.idx, previewed: preview.amount.toString(), bound: preview.bound.toString(), actual: actual.toString() }, 'plan stopped: slippage beyond the tolerance')
+    return result('stopped', { stepIdx: step.idx, reason })
+  }
+
   /** Re-validation before step `idx`: undefined = go on; else the result to return. */
   let validated: number | null = null
   const revalidate = async (idx: number): Promise<ExecutePlanResult | undefined> => {
@@ -165,6 +185,26 @@ export async function executePlan(input: ExecutePlanInput): Promise<ExecutePlanR
     if (plan.status === 'expired') return result('expired', { reason: plan.error ?? v.reason })
     if (plan.status === 'stopped') return result('stopped', { stepIdx: v.verdict === 'stop' ? v.stepIdx : null, reason: plan.error ?? v.reason })
     return result('not-executable', { reason: `plan is ${plan.status}` })
+  }
+  /**
+   * The actual amount when a bounded step's router call failed on its bound, else undefined (a
+   * failure of another kind). The router's own error carries it (EOA); through the Roles modifier
+   * the inner revert data is lost (ModuleTransactionFailed), so the venue's preview at the block
+   * the tx was mined in (or now, for a pre-flight refusal) decides.
+   */
+  const slippageActual = async (err: IntentFailedError, step: PlanStep, venue: VenueConfig, p: StepPreview): Promise<bigint | undefined> => {
+    if (err instanceof PreflightRevertError) {
+      const m = SLIPPAGE_REASON.exec(err.reason)
+      if (m) return BigInt(m[3]!)
+    }
+    const chain = input.chains[step.chain]!
+    try {
+      const at = err instanceof TxRevertedError ? { blockNumber: err.blockNumber } : undefined
+      const actual = await previewStepOnChain(chain.client, venue, step.kind, step.amount, at)
+      return actual !== undefined && !withinBound(p.what, p.bound, actual) ? actual : undefined
+    } catch {
+      return undefined
+    }
   }
   const nextToRun = () => steps.find((s) => s.status !== 'confirmed' && s.status !== 'skipped')
 
@@ -240,15 +280,30 @@ export async function executePlan(input: ExecutePlanInput): Promise<ExecutePlanR
 
     let built: StepPlan
     let venue: VenueConfig | undefined
+    let preview: StepPreview | undefined
     try {
       venue = config.venues.find((v) => v.id === step.venueId)
       if (!venue) throw new UnsupportedStepError(`venue "${step.venueId}" is not in the config`)
       if (venue.chain !== step.chain) throw new UnsupportedStepError(`venue ${venue.id} is on ${venue.chain}, the step says ${step.chain}`)
       const collateral = config.pool.collateral.find((c) => c.chain === step.chain)?.token
       if (!collateral) throw new UnsupportedStepError(`no pool collateral configured on ${step.chain}`)
+      const router = config.chains.find((c) => c.name === step.chain)?.router
+      // The bound: re-previewed before the first send (a pending step), stored with the step so a
+      // restart rebuilds exactly the same calls; a sent step resumes with its stored bound.
+      if (step.kind === 'deposit' || step.kind === 'withdraw') {
+        if (step.status === 'pending' && venue.kind !== 'lst') {
+          if (!router) throw new UnsupportedStepError(`${step.kind} on ${venue.id}: no slippage router on ${step.chain}: deploy contracts/SlippageRouter.sol and set chains[].router for "${step.chain}" (moves are never sent unbounded)`)
+          const r = await repreviewStep(chain.client, step, venue, config.execution.slippageBps)
+          if (r?.verdict === 'stop') return stopForSlippage(step, r.preview, r.actual, r.reason)
+          if (r) {
+            preview = r.preview
+            await store.plans.mergeStepDetail(planId, step.idx, { preview: toStoredPreview(r.preview), repreview: { actual: r.actual.toString(), block: r.block.toString() } })
+          }
+        } else preview = storedPreviewOf(step.detail)
+      }
       const vaultAsset =
         venue.kind === 'erc4626' && step.kind === 'deposit' ? await chain.client.readContract({ address: venue.address, abi: erc4626Abi, functionName: 'asset' }) : undefined
-      built = buildStepCalls({ venue, kind: step.kind, amount: step.amount, pool, collateral, vaultAsset })
+      built = buildStepCalls({ venue, kind: step.kind, amount: step.amount, pool, collateral, vaultAsset, router, bound: preview?.bound })
     } catch (err) {
       if (err instanceof UnsupportedStepError) return fail(step, err.message)
       throw err
@@ -281,6 +336,13 @@ export async function executePlan(input: ExecutePlanInput): Promise<ExecutePlanR
       try {
         intent = await sender.send({ key, to: call.to, data: call.data, abi: call.abi })
       } catch (err) {
+        if (n === built.main && preview && err instanceof IntentFailedError) {
+          const actual = await slippageActual(err, step, venue!, preview)
+          if (actual !== undefined) {
+            const at = err instanceof TxRevertedError ? `at block ${err.blockNumber} (tx ${err.txHash} reverted by the router)` : 'now (the router refused it in the pre-flight call: nothing sent)'
+            return stopForSlippage({ ...step, status: 'sent' }, preview, actual, describeSlippage(step, preview, actual, at))
+          }
+        }
         if (err instanceof IntentFailedError || err instanceof IntentMismatchError) return fail(step, `${call.label}: ${err.message}`)
         throw err
       }

@@ -109,6 +109,39 @@ describe('dry run: why the pool holds', () => {
   })
 })
 
+describe('strategy.maxUnfinalisedBlocks: never planned on data less final than that', () => {
+  it('finalityDepth 4 and at most 1 unfinalised block: the plan is made at block 48 of 51 (0 unfinalised: 47), with the positions of that block', async () => {
+    // Block 48 (unfinalised) moved 100 wstETH into the vault: a plan made on it would deposit less.
+    await store.cursors.commitBlock({
+      chain: 'ethereum',
+      blockNumber: 51n,
+      blockHash: '0x33',
+      samples: [],
+      positions: [
+        { chain: 'ethereum', venueId: 'ethereum-wsteth', blockNumber: 51n, amount: 260n * E },
+        { chain: 'ethereum', venueId: 'ethereum-vault', blockNumber: 51n, amount: 740n * E },
+      ],
+    })
+    const at = (maxUnfinalisedBlocks: number | null) =>
+      configSchema.parse({ ...config, chains: [{ ...config.chains[0]!, finalityDepth: 4 }], strategy: { ...config.strategy, maxUnfinalisedBlocks } })
+    const newest = await computePlan({ config: at(null), store }, 'ethereum')
+    const finalish = await computePlan({ config: at(1), store }, 'ethereum')
+    const final = await computePlan({ config: at(0), store }, 'ethereum')
+    expect(newest.status).toBe('computed')
+    expect(finalish.status).toBe('computed')
+    expect(final.status).toBe('computed')
+    if (newest.status !== 'computed' || finalish.status !== 'computed' || final.status !== 'computed') return
+    expect(newest.plan.basedOn.map((b) => b.sampleBlock)).toEqual([51n])
+    expect(finalish.plan.basedOn.map((b) => b.sampleBlock)).toEqual([48n])
+    expect(final.plan.basedOn.map((b) => b.sampleBlock)).toEqual([47n])
+    // The positions of the block planned on: 360 idle at 47 and 48, 260 at 51.
+    const idleAt = (r: typeof newest & { status: 'computed' }) => r.allocation.targets.find((t) => t.venueId === 'ethereum-wsteth')!.current
+    expect(idleAt(newest)).toBe(260n * E)
+    expect(idleAt(finalish)).toBe(360n * E)
+    expect(idleAt(final)).toBe(360n * E)
+  })
+})
+
 describe('gas priced from the fee history (strategy.costs.gas.source "fee-history")', () => {
   const feeConfig = configSchema.parse({ ...config, strategy: { ...config.strategy, costs: { gas: { source: 'fee-history' } } } })
   const NOW = Date.UTC(2026, 11, 2, 0, 0)

@@ -35,7 +35,7 @@ export async function expirePlan(store: Store, input: { planId: string; chain: s
  * would now lose money or a venue it touches unhealthy. Its remaining steps stay pending; a
  * warning alert names the changed input. False when another agent moved it first.
  */
-export async function stopPlan(store: Store, input: { planId: string; chain: string | null; stepIdx: number | null; reason: string; agent: string }): Promise<boolean> {
+export async function stopPlan(store: Store, input: { planId: string; chain: string | null; stepIdx: number | null; reason: string; agent: string; title?: string }): Promise<boolean> {
   const { planId, reason, agent } = input
   if (!(await store.plans.transition(planId, ['approved', 'executing'], 'stopped', { error: reason }))) return false
   await store.alerts.raise({
@@ -45,7 +45,7 @@ export async function stopPlan(store: Store, input: { planId: string; chain: str
     rule: 'plan-stopped',
     subject: planId,
     severity: 'warning',
-    title: `Plan ${planId} stopped${input.stepIdx !== null ? ` before step ${input.stepIdx}` : ''}: re-validation on the latest samples`,
+    title: input.title ?? `Plan ${planId} stopped${input.stepIdx !== null ? ` before step ${input.stepIdx}` : ''}: re-validation on the latest samples`,
     body: `${reason}\nRemaining steps stay pending; nothing more of this plan runs. The strategist proposes afresh.`,
   })
   await store.alerts.resolve(`plan:${planId}`, { agent, title: `Plan ${planId} stopped`, body: reason })

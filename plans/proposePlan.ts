@@ -6,13 +6,14 @@ import { allocate, type Allocation } from '../strategies/allocate'
 import type { AllocationChain, AllocationInput, AllocationRoute, AllocationVenue } from '../strategies/constraints'
 import { buildPlan, StaleSamplesError, type Plan } from '../strategies/plan'
 import { holdReasons, holdText, withTimes, type HoldReason } from '../strategies/hold'
-import { periodBlocksOf } from '../strategies/policy'
+import { periodBlocksOf, scoreWindowSecondsOf, unfinalisedLagOf } from '../strategies/policy'
 import { stepGasCost, withGasCosts, type FeeHistoryReading, type StepGasCost } from '../strategies/gasPrice'
 import { venueLiquidity } from '../strategies/liquidity'
 import { scoreVenue, type VenueScore } from '../strategies/risk'
 import { expirePlan } from './expire'
 import { toExplanation } from './explanation'
 import { expiry } from './revalidate'
+import { makePreview, toStoredPreview, type StepPreview } from './slippage'
 import { formatAmount } from '../core/amount'
 import { poolUnit } from '../watch/units'
 
@@ -105,10 +106,33 @@ export function bridgeRoutesOf(config: Config, chains: readonly string[]): Alloc
   return names.flatMap((from) => names.filter((to) => to !== from).map((to) => ({ from, to })))
 }
 
-/** Plan steps as stored: a bridge step carries its transfer; a redeem step also names its bridge step. */
-export function storedSteps(plan: Plan): { kind: Plan['steps'][number]['kind']; chain: string; venueId: string; amount: bigint; detail: Record<string, unknown> }[] {
-  return plan.steps.map((s) => {
+/**
+ * The slippage preview of each deposit and withdrawal of a plan at its decision block
+ * (plans/slippage.ts): shares out / in from the venue's exchange rate sampled at that block (the
+ * latest sample at or before it); aave 1:1. By step index; a step without one is previewed by the
+ * executor when it re-validates (source "execution").
+ */
+export async function decisionPreviews(config: Config, store: Store, plan: Plan, blocks: Readonly<Record<string, bigint>>): Promise<Map<number, StepPreview>> {
+  const out = new Map<number, StepPreview>()
+  for (const [i, s] of plan.steps.entries()) {
+    if (s.kind !== 'deposit' && s.kind !== 'withdraw') continue
+    const v = config.venues.find((x) => x.id === s.venueId)
+    const block = blocks[s.chain]
+    if (!v || v.kind === 'lst' || block === undefined) continue
+    const sample = (await store.history.window(v.id, 1, { beforeBlock: block + 1n, availableOnly: true }))[0]
+    if (!sample) continue
+    const p = makePreview({ venueKind: v.kind, kind: s.kind, amount: s.amount, rate: sample.exchangeRate, slippageBps: config.execution.slippageBps, block: sample.blockNumber, source: 'decision' })
+    if (p) out.set(i, p)
+  }
+  return out
+}
+
+/** Plan steps as stored: a bridge step carries its transfer; a redeem step also names its bridge step; a move its slippage preview. */
+export function storedSteps(plan: Plan, previews: ReadonlyMap<number, StepPreview> = new Map()): { kind: Plan['steps'][number]['kind']; chain: string; venueId: string; amount: bigint; detail: Record<string, unknown> }[] {
+  return plan.steps.map((s, i) => {
     const detail: Record<string, unknown> = { why: s.why }
+    const p = previews.get(i)
+    if (p) detail.preview = toStoredPreview(p)
     if (s.transfer) {
       detail.transfer = { from: s.transfer.from, to: s.transfer.to, amount: s.transfer.amount.toString(), received: s.transfer.received.toString() }
       if (s.kind === 'redeem') detail.bridgeStep = plan.steps.find((b) => b.kind === 'bridge' && b.transfer?.from === s.transfer!.from && b.transfer?.to === s.transfer!.to)?.index
@@ -128,8 +152,12 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
   const policy = config.strategy
   const idle = idleVenueOf(config, chain)
   if (!idle) return `no lst venue holds the collateral token of ${chain}`
-  const cursor = await store.cursors.get(chain)
-  if (!cursor) return 'no samples yet'
+  const stored = await store.cursors.get(chain)
+  if (!stored) return 'no samples yet'
+  // strategy.maxUnfinalisedBlocks: the plan is made at a block final enough, never above it.
+  const lag = BigInt(unfinalisedLagOf(policy, config.chains.find((c) => c.name === chain)?.finalityDepth ?? 0))
+  if (stored.blockNumber < lag) return `no sample final enough yet (strategy.maxUnfinalisedBlocks: ${lag} block(s) below the newest)`
+  const cursor = { blockNumber: stored.blockNumber - lag }
   const collateral = config.pool.collateral.find((c) => c.chain === chain)!
   const venues = config.venues.filter((v) => v.chain === chain)
 
@@ -164,8 +192,8 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
   const scores: VenueScore[] = []
   const allocVenues: AllocationVenue[] = []
   const read = async (id: string) => ({
-    samples: await store.history.window(id, policy.risk.apyWindowSamples, { beforeBlock: cursor.blockNumber + 1n }),
-    position: (await store.history.positionAtBlock(id))?.amount ?? 0n,
+    samples: await store.history.span(id, scoreWindowSecondsOf(policy, chain), { beforeBlock: cursor.blockNumber + 1n }),
+    position: (await store.history.positionAtBlock(id, lag > 0n ? cursor.blockNumber : undefined))?.amount ?? 0n,
   })
   const score = (v: (typeof venues)[number], r: Awaited<ReturnType<typeof read>>, assetApy?: number) =>
     scoreVenue({ venue: { id: v.id, chain, kind: v.kind, protocol: v.protocol, risk: v.risk }, samples: r.samples, position: r.position, now: r.samples[0]?.blockTime ?? 0, assetApy, window }, policy)
@@ -173,6 +201,8 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
   // collateral's own staking yield, which idle earns alone.
   const idleRead = await read(idle)
   const idleScore = score(venues.find((v) => v.id === idle)!, idleRead)
+  // The collateral's latest price in its backing: a transfer out of a depegged chain realises the gap (costs.ts pegLoss).
+  const idleLatest = idleRead.samples.reduce<(typeof idleRead.samples)[number] | undefined>((m, x) => (!m || x.blockNumber > m.blockNumber ? x : m), undefined)
   for (const v of venues) {
     // An LST other than the collateral holds another asset (valued in its own units): swaps are
     // not part of rebalancing, so it stays out of the allocation.
@@ -209,6 +239,7 @@ export async function readChain(config: Config, store: Store, chain: string): Pr
       movedThisPeriod,
       sampleBlock: cursor.blockNumber,
       symbol: collateral.symbol,
+      peg: idleLatest?.available ? idleLatest.peg : null,
       ...(budgetFreesAtBlock !== undefined ? { budgetFreesAtBlock } : {}),
     },
     venues: allocVenues,
@@ -282,7 +313,7 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
         binding: Object.fromEntries(allocation.targets.map((t) => [t.venueId, t.binding])),
         transfers: allocation.transfers,
         scores: views.flatMap((v) => v.scores),
-        chains: views.map((v) => ({ name: v.chain.name, decimals: v.chain.decimals, idleVenueId: v.chain.idleVenueId, sampleBlock: v.chain.sampleBlock, headBlock: v.chain.name === chain ? (opts.headBlock ?? v.chain.sampleBlock) : v.chain.sampleBlock, symbol: v.chain.symbol })),
+        chains: views.map((v) => ({ name: v.chain.name, decimals: v.chain.decimals, idleVenueId: v.chain.idleVenueId, sampleBlock: v.chain.sampleBlock, headBlock: v.chain.name === chain ? (opts.headBlock ?? v.chain.sampleBlock) : v.chain.sampleBlock, symbol: v.chain.symbol, peg: v.chain.peg ?? null })),
         policy,
       })
       return { status: 'computed', scope: 'pool', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals, frozen, ...(gas ? { gas } : {}) }
@@ -412,20 +443,22 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
   const totalAmount = pool ? BigInt(Math.round(plan.moved * 10 ** decimals)) : side('withdraw') > side('deposit') ? side('withdraw') : side('deposit')
   const unit = 10 ** decimals
   const sym = pool ? poolUnit(config).symbol : collateral.symbol
+  const basedOnBlock = pool ? Object.fromEntries(plan.basedOn.map((b) => [b.chain, b.sampleBlock])) : { [chain]: cursor.blockNumber }
+  const previews = await decisionPreviews(config, store, plan, basedOnBlock)
   const { inserted, superseded } = await store.transaction(async () => {
     const superseded = [...(await store.plans.supersedeOpen(planChain)), ...(await supersedeOthers())]
     const r = await store.plans.create({
       id,
       chain: planChain,
       status: plan.needsApproval ? 'awaiting_approval' : 'approved',
-      basedOnBlock: pool ? Object.fromEntries(plan.basedOn.map((b) => [b.chain, b.sampleBlock])) : { [chain]: cursor.blockNumber },
+      basedOnBlock,
       totalAmount,
       expectedGain: BigInt(Math.round(((plan.expectedGainPerYear * plan.horizonDays) / 365) * unit)),
       cost: BigInt(Math.round(plan.totalCost * unit)),
       needsApproval: plan.needsApproval,
       approvalsRequired: plan.needsApproval ? plan.approval.required : 0,
       explanation: toExplanation(plan, allocation),
-      steps: storedSteps(plan),
+      steps: storedSteps(plan, previews),
     })
     if (r.inserted) {
       await store.alerts.raise({

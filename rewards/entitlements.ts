@@ -52,11 +52,6 @@ export interface EpochWindow {
 
 const ZERO = '0x0000000000000000000000000000000000000000'
 
-interface Acc {
-  bal: bigint
-  acc: bigint
-}
-
 /**
  * Time-weighted share balance (shares × seconds) per delegator, summed over the chains.
  * Throws ShareHistoryError when a history does not add up (a balance would go negative, transfers
@@ -65,29 +60,52 @@ interface Acc {
 export function timeWeights(window: EpochWindow, chains: readonly ChainShareHistory[]): Map<string, bigint> {
   const { startTime, endTime } = window
   if (!(endTime > startTime)) throw new RangeError(`epoch window: endTime ${endTime} is not after startTime ${startTime}`)
-  const total = new Map<string, bigint>()
   const span = BigInt(endTime - startTime)
-  for (const h of chains) {
-    const state = new Map<string, Acc>()
-    const get = (a: string): Acc => {
-      let s = state.get(a)
-      if (!s) {
-        s = { bal: 0n, acc: 0n }
-        state.set(a, s)
-      }
-      return s
+  // Delegators as small integers (one Map lookup per address per transfer), balances and weights in
+  // arrays indexed by them, summed over the chains at the end.
+  const ids = new Map<string, number>()
+  const names: string[] = []
+  const total: bigint[] = []
+  const id = (a: string): number => {
+    let i = ids.get(a)
+    if (i === undefined) {
+      i = names.length
+      ids.set(a, i)
+      names.push(a)
+      total.push(0n)
     }
-    for (const [a, bal] of h.opening) {
-      if (bal < 0n) throw new ShareHistoryError(`${h.chain}: opening balance of ${a} is negative`)
-      if (bal > 0n && a !== ZERO) {
-        const s = get(a.toLowerCase())
-        s.bal = bal
-        s.acc = bal * span
+    return i
+  }
+  for (const h of chains) {
+    const bal: bigint[] = new Array<bigint>(names.length).fill(0n)
+    const acc: bigint[] = new Array<bigint>(names.length).fill(0n)
+    const touched: number[] = []
+    const seen = new Uint8Array(names.length + h.opening.size + 2 * h.transfers.length)
+    const slot = (a: string): number => {
+      const i = id(a)
+      while (bal.length <= i) {
+        bal.push(0n)
+        acc.push(0n)
+      }
+      if (seen[i] === 0) {
+        seen[i] = 1
+        touched.push(i)
+      }
+      return i
+    }
+    for (const [a, b] of h.opening) {
+      if (b < 0n) throw new ShareHistoryError(`${h.chain}: opening balance of ${a} is negative`)
+      if (b > 0n && a !== ZERO) {
+        const i = slot(a.toLowerCase())
+        bal[i] = b
+        acc[i] = b * span
       }
     }
     let prevBlock = h.startBlock
     let prevLog = -1
     let prevTime = startTime
+    let dt = 0n
+    let dtTime = Number.NaN
     // weight = Σ balance × seconds = opening × (end − start) + Σ in value × (end − t) − Σ out value × (end − t):
     // one multiplication per transfer; balances are kept to refuse a history that does not add up.
     for (const t of h.transfers) {
@@ -97,37 +115,42 @@ export function timeWeights(window: EpochWindow, chains: readonly ChainShareHist
       prevBlock = t.block
       prevLog = t.logIndex
       prevTime = t.time
-      if (t.value === 0n) continue
-      const weighted = t.value * BigInt(endTime - t.time)
+      const v = t.value
+      if (v === 0n) continue
+      if (t.time !== dtTime) {
+        dtTime = t.time
+        dt = BigInt(endTime - t.time)
+      }
+      const weighted = v * dt
       if (t.from !== ZERO) {
-        const s = get(t.from)
-        if (s.bal < t.value) throw new ShareHistoryError(`${h.chain}: ${t.from} sends ${t.value} in block ${t.block} but holds ${s.bal} (a Transfer log or the opening balance is missing)`)
-        s.bal -= t.value
-        s.acc -= weighted
+        const i = slot(t.from)
+        if (bal[i]! < v) throw new ShareHistoryError(`${h.chain}: ${t.from} sends ${v} in block ${t.block} but holds ${bal[i]} (a Transfer log or the opening balance is missing)`)
+        bal[i]! -= v
+        acc[i]! -= weighted
       }
       if (t.to !== ZERO) {
-        const s = get(t.to)
-        s.bal += t.value
-        s.acc += weighted
+        const i = slot(t.to)
+        bal[i]! += v
+        acc[i]! += weighted
       }
     }
     if (h.closing) {
-      for (const [a, bal] of h.closing) {
+      for (const [a, b] of h.closing) {
         const key = a.toLowerCase()
         if (key === ZERO) continue
-        const have = state.get(key)?.bal ?? 0n
-        if (have !== bal) throw new ShareHistoryError(`${h.chain}: ${key} holds ${bal} at block ${h.endBlock} but the logs replay to ${have}`)
+        const i = ids.get(key)
+        const have = i === undefined || i >= bal.length ? 0n : bal[i]!
+        if (have !== b) throw new ShareHistoryError(`${h.chain}: ${key} holds ${b} at block ${h.endBlock} but the logs replay to ${have}`)
       }
-      for (const [a, s] of state) {
-        if (s.bal !== 0n && !h.closing.has(a)) throw new ShareHistoryError(`${h.chain}: ${a} replays to ${s.bal} at block ${h.endBlock} but its closing balance was not read`)
+      for (const i of touched) {
+        if (bal[i] !== 0n && !h.closing.has(names[i]!)) throw new ShareHistoryError(`${h.chain}: ${names[i]} replays to ${bal[i]} at block ${h.endBlock} but its closing balance was not read`)
       }
     }
-    for (const [a, s] of state) {
-      const w = s.acc
-      if (w > 0n) total.set(a, (total.get(a) ?? 0n) + w)
-    }
+    for (const i of touched) if (acc[i]! > 0n) total[i]! += acc[i]!
   }
-  return total
+  const out = new Map<string, bigint>()
+  for (let i = 0; i < names.length; i++) if (total[i]! > 0n) out.set(names[i]!, total[i]!)
+  return out
 }
 
 export interface Apportioned {

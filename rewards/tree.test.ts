@@ -1,7 +1,7 @@
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree'
-import { concat, encodeAbiParameters, hexToBytes, keccak256, type Hex } from 'viem'
+import { concat, encodeAbiParameters, getAddress, hexToBytes, keccak256, type Hex } from 'viem'
 import { describe, expect, it } from 'vitest'
-import { leafHash as fastLeafHash } from './merkle'
+import { checksumAddress, leafHash as fastLeafHash, loadKeccak } from './merkle'
 import { buildTree, compareEpoch, epochLeaves, proofFor, publishedLeaves } from './tree'
 
 const A = '0x00000000000000000000000000000000000000a1'
@@ -65,5 +65,51 @@ describe('the fast tree is OpenZeppelin StandardMerkleTree', () => {
       expect(processProof(leafHash(a, x), p.proof)).toBe(ours.root)
       expect(fastLeafHash(a, x)).toEqual(hexToBytes(leafHash(a, x)))
     }
+  })
+})
+
+describe('the fast tree at scale is the library tree, byte for byte', () => {
+  it('2 500 leaves (hash-wasm keccak): the same root, the same proof for every leaf, the same dump JSON; StandardMerkleTree.verify and .load accept them', async () => {
+    await loadKeccak()
+    let seed = 20_251_202
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed)
+    const cum = new Map<string, bigint>()
+    // Addresses over the whole range (mixed checksum letters), amounts from 1 wei to beyond 2^128.
+    while (cum.size < 2500) {
+      const a = `0x${Array.from({ length: 5 }, () => rnd().toString(16).padStart(8, '0')).join('').slice(0, 40)}`
+      const x = (BigInt(rnd()) << BigInt(rnd() % 120)) + 1n
+      cum.set(a, x)
+    }
+    const ours = buildTree(cum)
+    const sorted = [...cum.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
+    // The library's tree of the same values, given as it would be dumped (checksummed address, decimal string).
+    const theirs = StandardMerkleTree.of(sorted.map(([a, x]) => [getAddress(a), String(x)]), ['address', 'uint256'])
+    expect(ours.root).toBe(theirs.root)
+    expect(JSON.stringify(ours.dump())).toBe(JSON.stringify(theirs.dump()))
+    const proofs = ours.proofs()
+    sorted.forEach(([a, x], i) => {
+      expect(ours.values[i]).toEqual([getAddress(a), x])
+      expect(proofs[i]).toEqual(theirs.getProof(i))
+      expect(ours.proofAt(i)).toEqual(proofs[i])
+      if (i % 50 === 0) {
+        expect(StandardMerkleTree.verify(theirs.root, ['address', 'uint256'], [a, x], proofs[i]!)).toBe(true)
+        expect(StandardMerkleTree.verify(theirs.root, ['address', 'uint256'], [a, x + 1n], proofs[i]!)).toBe(false)
+      }
+    })
+    // The dump is the library's format of record: it loads (and validates every leaf) as a StandardMerkleTree.
+    const loaded = StandardMerkleTree.load(JSON.parse(JSON.stringify(ours.dump())) as never)
+    expect(loaded.root).toBe(ours.root)
+  }, 120_000)
+
+  it('checksummed addresses are EIP-55 (viem getAddress) for random addresses', async () => {
+    await loadKeccak()
+    let seed = 7
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed)
+    for (let k = 0; k < 500; k++) {
+      const a = `0x${Array.from({ length: 5 }, () => rnd().toString(16).padStart(8, '0')).join('').slice(0, 40)}`
+      expect(checksumAddress(a)).toBe(getAddress(a))
+      expect(checksumAddress(a.toUpperCase().replace('0X', '0x'))).toBe(getAddress(a))
+    }
+    expect(() => checksumAddress('0x1234')).toThrow(/not an address/)
   })
 })

@@ -1,6 +1,6 @@
 import { getAddress, type Address, type Hex } from 'viem'
 import { accumulate, apportion } from './entitlements'
-import { makeRewardsTree, type RewardsTree } from './merkle'
+import { checksumAddress, makeRewardsTree, type RewardsTree } from './merkle'
 
 /**
  * The epoch's Merkle tree and its published form (pure). The tree is OpenZeppelin's
@@ -85,7 +85,7 @@ export function publishedLeaves(l: EpochLeaves): PublishedEpoch['leaves'] {
   return [...l.cumulative.entries()]
     .filter(([, x]) => x > 0n)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([a, x]) => ({ account: getAddress(a), amount: String(l.amounts.get(a) ?? 0n), cumulative: String(x) }))
+    .map(([a, x]) => ({ account: checksumAddress(a), amount: String(l.amounts.get(a) ?? 0n), cumulative: String(x) }))
 }
 
 /** The proof of `account`'s leaf, or null when the account has no leaf. */

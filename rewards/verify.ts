@@ -1,5 +1,6 @@
 import type { Address, Hex, PublicClient } from 'viem'
 import { timeWeights } from './entitlements'
+import { loadKeccak } from './merkle'
 import { blockAtTimestamp, distributorAbi, readShareHistory } from './readChain'
 import { buildTree, compareEpoch, epochLeaves, leavesOf, type Comparison, type PublishedEpoch } from './tree'
 
@@ -28,6 +29,7 @@ export type VerifyResult = Comparison & { onchainRoot: Hex | null; checks: strin
 
 export async function verifyEpoch(v: VerifyInput): Promise<VerifyResult> {
   const p = v.published
+  await loadKeccak()
   const checks: string[] = []
   const claimsClient = v.clients[p.claims.chain]
   if (!claimsClient) throw new Error(`no RPC for the claims chain "${p.claims.chain}": pass --rpc ${p.claims.chain}=<url>`)

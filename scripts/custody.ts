@@ -9,23 +9,32 @@
  *        devnet (profile "devnet") the devnet committee signs (alice, bob: the threshold) and the
  *        deployer submits it; live, it prints the Safe transaction for the committee to propose
  *        and sign in Safe{Wallet} (no key of the committee is ever here).
+ * delegate [executor address] --as <member>
+ *        an owner registers the executor's key as a delegate of the Safe on each chain's Safe
+ *        Transaction Service, so the executor can propose the same-nonce rejection of an ended
+ *        committee plan's Safe tx (devnet only: the member's devnet key signs; live, an owner
+ *        registers the delegate with their own wallet).
  */
 import { parseArgs } from 'node:util'
-import { createPublicClient, http } from 'viem'
+import { createPublicClient, getAddress, http, isAddress } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
 import { loadConfig } from '../config/load'
 import type { Config } from '../config/schema'
 import { ConfigError, UsageError } from '../core/errors'
 import { runCli } from './lib/cli'
-import { devKey, ROLES } from '../devnet/accounts'
+import { committeeKey, COMMITTEE, devKey, ROLES, type CommitteeName } from '../devnet/accounts'
+import { addProposerDelegate } from '../execution/committee/delegate'
+import { txServiceOf } from '../execution/committee/planSafeTx'
 import { devnetSigningKeys } from '../devnet/safe/setUpCustody'
 import { describeDiff, diffChainCustody, type ChainCustodyDiff } from '../execution/custody/diffRole'
 import { applyCustodyDiff } from '../execution/custody/applyDiff'
 
-const USAGE = 'usage: npm run custody -- diff [chain] | apply [chain]'
+const USAGE = 'usage: npm run custody -- diff [chain] | apply [chain] | delegate [executor address] --as <member>'
 
 async function main() {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { 'from-block': { type: 'string' } } })
+  const { positionals, values } = parseArgs({ allowPositionals: true, options: { 'from-block': { type: 'string' }, as: { type: 'string' } } })
   const [cmd, only] = positionals
+  if (cmd === 'delegate') return delegate(loadConfig(), only, values.as)
   if (cmd !== 'diff' && cmd !== 'apply') throw new UsageError(USAGE)
   const config = loadConfig()
   if (config.custody.kind !== 'safe') throw new ConfigError(['custody.kind is "eoa": no Safe and no role to compare (set custody.kind to "safe" with its Safe, owners and Roles modifiers)'])
@@ -54,6 +63,20 @@ async function apply(config: Config, url: string, d: ChainCustodyDiff) {
       console.log(`  Safe transaction (${a.what}) on ${d.chain}, safeTxHash ${a.safeTxHash}: propose it to the committee in Safe{Wallet}:`)
       console.log(JSON.stringify({ to: a.tx.data.to, value: a.tx.data.value, data: a.tx.data.data, operation: a.tx.data.operation, nonce: a.tx.data.nonce }, null, 2))
     }
+  }
+}
+
+async function delegate(config: Config, address: string | undefined, member: string | undefined) {
+  if (config.custody.kind !== 'safe') throw new ConfigError(['custody.kind is "eoa": there is no Safe to delegate for'])
+  if (config.profile !== 'devnet') throw new ConfigError(['delegate: on a live profile an owner registers the executor\'s address as a delegate of the Safe with their own wallet (api-kit addSafeDelegate); this CLI holds no owner key'])
+  if (!member || !(member in COMMITTEE)) throw new UsageError(`--as: a devnet committee member (known: ${Object.keys(COMMITTEE).join(', ')})`)
+  const delegateAddress = address ? (isAddress(address) ? getAddress(address) : undefined) : privateKeyToAccount(devKey(ROLES.pool)).address
+  if (!delegateAddress) throw new UsageError(`"${address}" is not an address`)
+  for (const c of config.chains) {
+    const service = txServiceOf(config, c.name)
+    if (!service) throw new ConfigError([`custody.chains[${c.name}].txServiceUrl is not set`])
+    await addProposerDelegate(service, { safe: getAddress(config.pool.account), delegate: delegateAddress, ownerKey: committeeKey(member as CommitteeName), chainId: c.chainId, rpcUrl: c.rpc[0]!.url })
+    console.log(`${c.name}: ${member} registered ${delegateAddress} as a delegate of the Safe ${config.pool.account} (it proposes rejections; it never confirms)`)
   }
 }
 

@@ -20,7 +20,7 @@ import type { Config } from '../config/schema'
 import { custodyWarning } from '../execution/custody'
 import { ConfigError, describeError } from '../core/errors'
 import { compileContracts } from '../devnet/compile'
-import { deployDevnet, writeDevnetConfig } from '../devnet/deploy'
+import { DEVNET_FINALITY_DEPTH, deployDevnet, writeDevnetConfig } from '../devnet/deploy'
 import { isPortFree, waitForRpc } from '../devnet/anvil'
 import { loadScenario, scenarioNames } from '../devnet/scenario'
 import { txServiceUrlFor } from '../devnet/safe/txService'
@@ -183,6 +183,7 @@ async function main(): Promise<void> {
     artifacts,
     scenario,
     blockTimeMs: net.chainsFile.blockTimeSeconds * 1000,
+    finalityDepth: DEVNET_FINALITY_DEPTH,
     storePath: relative(net.root, join(devDir, 'poolwarden.sqlite')),
     guardianUrl,
     hubUrl,

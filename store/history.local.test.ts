@@ -121,6 +121,23 @@ describe('history tiers (a synthetic month at Arbitrum block numbers)', () => {
     expect(stats.samplesDeleted).toBe(2 * (23 * DAY) / STEP)
   })
 
+  it('span: the samples of the last N seconds before a block, newest first, across read pages', async () => {
+    // arb-lending's raw tier: the last 7 days at one sample per 120 s. A day is 720 samples (two pages of 512).
+    const end = T0 + 30 * DAY - STEP // the newest sample
+    const day = await store.history.span('arb-lending', DAY)
+    expect(day).toHaveLength(DAY / STEP)
+    expect(day[0]!.blockTime).toBe(end)
+    expect(day.at(-1)!.blockTime).toBe(end - DAY + STEP)
+    expect(day.map((s) => s.apy)).toEqual(rawIn('arb-lending', end - DAY + 1, end + 1).map((r) => r.apy).reverse())
+    // Before a block: the span ends at the newest sample below it.
+    const at = blockAt(T0 + 25 * DAY)
+    const hour = await store.history.span('arb-lending', 3_600, { beforeBlock: at })
+    expect(hour.map((s) => s.blockTime)).toEqual(Array.from({ length: 30 }, (_, i) => T0 + 25 * DAY - STEP - i * STEP))
+    // Measured to a given time instead: (until − seconds, until].
+    const until = await store.history.span('arb-lending', 600, { until: T0 + 25 * DAY + 30 })
+    expect(until.map((s) => s.blockTime)).toEqual([T0 + 25 * DAY, T0 + 25 * DAY - 120, T0 + 25 * DAY - 240, T0 + 25 * DAY - 360, T0 + 25 * DAY - 480])
+  })
+
   it('answers mean, min and max over old whole hours exactly as the raw data does', async () => {
     for (const v of VENUES) {
       const from = T0 + 3 * DAY

@@ -24,6 +24,8 @@ import type { Db } from './sqlite.js'
 import type { Position, Sample } from './types.js'
 
 export const HOUR = 3_600
+/** Rows per page of `span` reads. */
+const PAGE_ROWS = 512
 
 /** One venue's complete hour, folded. Amounts are bigints; APY/utilisation/peg fractions. */
 export interface HourAggregate {
@@ -193,8 +195,16 @@ export interface CompactOptions {
 
 export interface HistoryQueries {
   // ── full tier (windows, latest) ─────────────────────────────────────────────────────────
-  /** The newest `limit` stored samples of a venue, newest first (APY windows, baselines): full tier. */
+  /** The newest `limit` stored samples of a venue, newest first (the watcher's rate memory, the latest rows): full tier. */
   window(venueId: string, limit: number, opts?: { availableOnly?: boolean; beforeBlock?: bigint }): Promise<Sample[]>
+  /**
+   * A venue's stored samples of the last `seconds` before `beforeBlock`, newest first: those with
+   * t − seconds < block time ≤ t, t = `opts.until` or else the time of the newest such sample (score
+   * windows, APY baselines: a span of time, the same on every chain whatever its cadence). Full
+   * tier (the config keeps these spans inside the retention); read in pages of `PAGE_ROWS` down
+   * the primary key, stopping at the first row older than the span.
+   */
+  span(venueId: string, seconds: number, opts?: { availableOnly?: boolean; beforeBlock?: bigint; until?: number }): Promise<Sample[]>
   /** The newest sample of each venue (optionally of one chain). */
   latestPerVenue(opts?: { chain?: string }): Promise<Sample[]>
   /** The newest position of each venue (optionally of one chain). */
@@ -467,6 +477,22 @@ export function createHistory(db: Db, samples: SamplesQueries, positions: Positi
 
   const q: HistoryQueries = {
     window: (venueId, limit, opts) => samples.recent(venueId, limit, opts),
+    async span(venueId, seconds, opts = {}) {
+      const out: Sample[] = []
+      let before = opts.beforeBlock
+      let from: number | undefined = opts.until === undefined ? undefined : opts.until - seconds
+      for (;;) {
+        const page = await samples.recent(venueId, PAGE_ROWS, { availableOnly: opts.availableOnly, ...(before === undefined ? {} : { beforeBlock: before }) })
+        for (const r of page) {
+          if (opts.until !== undefined && r.blockTime > opts.until) continue
+          from ??= r.blockTime - seconds
+          if (r.blockTime <= from) return out
+          out.push(r)
+        }
+        if (page.length < PAGE_ROWS) return out
+        before = page.at(-1)!.blockNumber
+      }
+    },
     latestPerVenue: (opts) => samples.latestPerVenue(opts),
     latestPositions: (opts) => positions.latestPerVenue(opts),
     positionAtBlock: (venueId, block) => positions.latest(venueId, block === undefined ? {} : { atBlock: block }),

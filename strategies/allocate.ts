@@ -11,7 +11,7 @@ import {
   limitsOf,
   movedOf,
 } from './constraints'
-import { bridgeCost, bridgeFixedCost, bridgeUnitCost, perYear, stepCost, unitCost, type BridgeCost } from './costs'
+import { bridgeCost, bridgeFixedCost, bridgeUnitCost, pegLoss, perYear, stepCost, unitCost, type BridgeCost } from './costs'
 import { solveLp, type LpRow, type LpStatus } from './lp'
 import { liquidityAlertsAfter, type LiquidityFinding } from './liquidity'
 import { gasPerStepOf } from './policy'
@@ -190,6 +190,8 @@ export function allocate(input: AllocationInput): Allocation {
   const venues = [...input.venues].sort((a, b) => cmp(a.chain, b.chain) || cmp(a.id, b.id))
   const n = venues.length
   const chains = [...input.chains].sort((a, b) => cmp(a.name, b.name))
+  const pegByChain = new Map(chains.map((c) => [c.name, c.peg ?? null]))
+  const pegOf = (chain: string) => pegByChain.get(chain) ?? null
   const chainsByName = new Map(chains.map((c) => [c.name, c]))
   const P = Number(L.poolTotal)
   const human = (rawD: bigint | number) => Number(rawD) / 10 ** L.decimals
@@ -440,7 +442,8 @@ export function allocate(input: AllocationInput): Allocation {
       routeCol.push(j)
       // A transfer is a move too: it must gain the hysteresis on top of its costs (else noise in two
       // idle scores would send collateral back and forth, and every block would make a new plan).
-      c.push(-bridgeUnitCost(policy, best.get(r.to) ?? 0) * A - h)
+      // Leaving a chain whose collateral trades below the destination's realises the gap at once.
+      c.push(-(bridgeUnitCost(policy, best.get(r.to) ?? 0) + pegLoss(pegOf(r.from), pegOf(r.to))) * A - h)
       ub.push(upper)
       chainRow[chainIndex.get(r.from)!]!.cs.push(j)
       chainRow[chainIndex.get(r.from)!]!.cf.push(1)
@@ -718,7 +721,7 @@ export function allocate(input: AllocationInput): Allocation {
     }
   }
   const transferTargets: TransferTarget[] = transfers.map((x) => {
-    const cost = bridgeCost(policy, { from: x.from, to: x.to, amount: hOf(x.amount, x.from), bestScoreTo: best.get(x.to) ?? 0 })
+    const cost = bridgeCost(policy, { from: x.from, to: x.to, amount: hOf(x.amount, x.from), bestScoreTo: best.get(x.to) ?? 0, pegFrom: pegOf(x.from), pegTo: pegOf(x.to) })
     oneOffCost += cost.total
     return { ...x, cost }
   })

@@ -125,7 +125,8 @@ describe('backtest over three venues', () => {
   }
   const policy = strategyPolicySchema.parse({
     allocation: { minIdleBps: 1_000, maxMovePerPeriodBps: 10_000, cooldownBlocks: 0, hysteresisBps: 5 },
-    risk: { volatility: { weight: 0 } },
+    // Steps of 12 s: a score window of 20 of them (the warm-up is the window in steps).
+    risk: { volatility: { weight: 0 }, scoreWindowSeconds: 240 },
     costs: { gasPerStep: 0 },
   })
   const chains = [{ name: 'eth', decimals: 18, idleVenueId: 'idle' }]

@@ -3,6 +3,7 @@ import type { Sample } from '../store/types'
 import { allocate, type Allocation } from './allocate'
 import { type AllocationInput, type AllocationRoute, type AllocationTransfer, type AllocationVenue, bridgeReceived, bridgeSendable, toRaw } from './constraints'
 import { bridgeCost, stepCost } from './costs'
+import { venueLiquidity } from './liquidity'
 import { strategyPolicySchema, type StrategyPolicy } from './policy'
 import { scoreVenue, type VenueScore } from './risk'
 
@@ -71,7 +72,7 @@ export interface BacktestInput {
   policy: StrategyPolicy
   /** Rebalance every N steps. */
   rebalanceEvery: number
-  /** First step at which the contenders decide (default: the strategy's APY window is full, apyWindowSamples − 1). */
+  /** First step at which the contenders decide (default: the strategy's score window is full: risk.scoreWindowSeconds in steps, − 1). */
   warmupSteps?: number
   /** Bridge routes (collateral may move between chains); none: each chain's collateral stays on it. */
   routes?: readonly AllocationRoute[]
@@ -107,6 +108,18 @@ export interface BacktestLeg {
   maxDrawdownBps: number
   /** Pool-days spent in venues while they were paused or depegged (share of the pool × days). */
   exposureDays: number
+  /** Every executed step with what it paid (collateral units; `gas` is part of `cost`). */
+  paid: PaidStep[]
+}
+
+export interface PaidStep {
+  kind: 'withdraw' | 'deposit' | 'bridge' | 'redeem'
+  chain: string
+  venueKind: VenueKind
+  /** Collateral units the step moved (a bridge: what left). */
+  amount: number
+  cost: number
+  gas: number
 }
 
 export interface BacktestResult {
@@ -134,8 +147,8 @@ interface Move {
   chain: string
   venueId: string
   amount: bigint
-  cost: number
-  gas: number
+  /** The step's cost for an amount (collateral units; costs.ts): a step that executes only in part pays for what it moved. */
+  price: (amount: number) => { total: number; gas: number }
   /** A bridge's destination chain. */
   to?: string
 }
@@ -165,15 +178,54 @@ export function backtest(input: BacktestInput): BacktestResult {
   if (steps.length === 0) throw new RangeError('backtest: no samples')
   if (!(input.rebalanceEvery >= 1)) throw new RangeError('backtest: rebalanceEvery must be ≥ 1')
   const last = steps.length - 1
-  const warmup = input.warmupSteps ?? Math.max(0, policy.risk.apyWindowSamples - 1)
+  // The score window (seconds) in steps (hourly in the fast-forward), from the steps' own spacing.
+  const t0 = Math.min(...steps[0]!.map((s) => s.blockTime))
+  const tN = Math.max(...steps[last]!.map((s) => s.blockTime))
+  const stepSeconds = last > 0 && tN > t0 ? (tN - t0) / last : 3_600
+  const windowSteps = Math.max(1, Math.ceil(Math.max(policy.risk.scoreWindowSeconds, ...Object.values(policy.risk.scoreWindowSecondsByChain)) / stepSeconds - 1e-9))
+  const warmup = input.warmupSteps ?? Math.max(0, windowSteps - 1)
   const depegGap = (input.depegBps ?? 100) / 10_000
   const routes = input.routes ?? []
   const dec = new Map(input.chains.map((c) => [c.name, c.decimals]))
   const chainOf = new Map(input.chains.map((c) => [c.name, c]))
   const venues = [...input.venues].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const venueById = new Map(venues.map((v) => [v.id, v]))
+  const idleIds = new Set(input.chains.map((c) => c.idleVenueId))
   const initial: Positions = new Map(venues.map((v) => [v.id, Number(input.initial[v.id] ?? 0n) / 10 ** dec.get(v.chain)!]))
   const total = (p: Positions) => [...p.values()].reduce((a, b) => a + b, 0)
   const raw = (p: Positions, v: { id: string; chain: string }) => toRaw(Math.max(0, p.get(v.id)!), dec.get(v.chain)!)
+
+  /**
+   * A venue's sample as the watcher would read it in a contender's own world, where the pool holds
+   * `position` (raw). Recorded samples are what they are. Fast-forward samples (`tvlExcludesPool`)
+   * carry the other depositors' funds: the pool's position joins the TVL, and the venue's liquidity
+   * W keeps the sample's liquid share (withdrawable / TVL: a vault's idle share, a market's
+   * unborrowed share) of the larger TVL; the pool's withdrawable is then min(position, W), as the
+   * adapters read it (maxWithdraw; min(available, balance)).
+   */
+  const viewOf = (v: BacktestVenue, s: Sample | undefined, position: bigint): Sample | undefined => {
+    if (!s || !input.tvlExcludesPool || s.tvl === null) return s
+    const tvl = s.tvl + position
+    const w = liquidityOf(v, s, position)
+    return { ...s, tvl, withdrawable: w === null ? s.withdrawable : w < position ? w : position }
+  }
+  /**
+   * The venue's withdrawable liquidity (raw, all holders) in a contender's world where the pool
+   * holds `position`: fast-forward, the liquid share of the TVL with the pool in it; recorded
+   * samples, the pool's own withdrawable as read (null: no limit known). Idle collateral and LSTs
+   * held directly: no limit (tokens in hand).
+   */
+  function liquidityOf(v: BacktestVenue, s: Sample | undefined, position: bigint): bigint | null {
+    if (!s || !s.available || idleIds.has(v.id) || v.kind === 'lst' || s.withdrawable === null) return null
+    if (!input.tvlExcludesPool) return s.withdrawable
+    if (s.tvl === null || s.tvl <= 0n) return s.withdrawable
+    return s.withdrawable + (s.withdrawable * position) / s.tvl
+  }
+  /** What the allocator is told about a venue's liquidity, as the live strategist builds it (plans/proposePlan.ts readChain). */
+  const liquidityInput = (v: BacktestVenue, view: Sample | undefined, position: bigint) => {
+    const l = idleIds.has(v.id) ? { liquidity: null, perDeposit: 1 } : venueLiquidity(v.kind, view, position)
+    return { liquidity: l.liquidity, liquidityPerDeposit: l.perDeposit }
+  }
 
   // Latest sample per venue at each step, and each venue's realised growth from step k−1 to k.
   const latest: Map<string, Sample>[] = []
@@ -207,7 +259,7 @@ export function backtest(input: BacktestInput): BacktestResult {
 
   type Running = Omit<BacktestLeg, 'finalValue' | 'gain' | 'yieldBps' | 'annualisedYield'> & { positions: Positions; gas: number; peak: number }
   // The peak starts at the initial value: costs paid at the first decision are a drawdown.
-  const leg = (name: ContenderName): Running => ({ name, positions: new Map(initial), gas: 0, peak: total(initial), rebalances: 0, moves: 0, costs: 0, moved: 0, maxDrawdownBps: 0, exposureDays: 0 })
+  const leg = (name: ContenderName): Running => ({ name, positions: new Map(initial), gas: 0, peak: total(initial), rebalances: 0, moves: 0, costs: 0, moved: 0, maxDrawdownBps: 0, exposureDays: 0, paid: [] })
   const hold = leg('hold')
   const chaser = leg('chaser')
   const strat = leg('poolwarden')
@@ -217,7 +269,7 @@ export function backtest(input: BacktestInput): BacktestResult {
   const lastMoved = new Map<string, bigint>()
   const moves: { chain: string; block: bigint; raw: bigint }[] = []
   const history = new Map<string, Sample[]>()
-  const window = policy.risk.apyWindowSamples
+  const window = windowSteps
   const oraclePolicies = new Map<number, StrategyPolicy>()
   const oraclePolicy = (horizonDays: number): StrategyPolicy => {
     let p = oraclePolicies.get(horizonDays)
@@ -286,11 +338,21 @@ export function backtest(input: BacktestInput): BacktestResult {
             strat.positions,
             (v) => {
               const s = scores.get(v.id)!
-              return { score: s.score, excluded: s.excluded, stuck: s.stuck, withdrawable: s.withdrawable, atPosition: s.atPosition ?? null, lastMovedBlock: lastMoved.get(v.id) ?? null }
+              const position = raw(strat.positions, v)
+              return {
+                score: s.score,
+                excluded: s.excluded,
+                stuck: s.stuck,
+                withdrawable: s.withdrawable,
+                atPosition: s.atPosition ?? null,
+                lastMovedBlock: lastMoved.get(v.id) ?? null,
+                ...liquidityInput(v, viewOf(v, at.get(v.id), position), position),
+              }
             },
             policy,
             blockOf,
             moved,
+            at,
           ),
         )
         const p = fromAllocation(a)
@@ -306,7 +368,7 @@ export function backtest(input: BacktestInput): BacktestResult {
             }
             if (w > 0n || d > 0n) moves.push({ chain: c.name, block: chainBlock.get(c.name)!, raw: w > d ? w : d })
           }
-          settle(strat, p)
+          settle(strat, p, k)
         }
       }
 
@@ -319,17 +381,28 @@ export function backtest(input: BacktestInput): BacktestResult {
           const realised = (v: BacktestVenue) => Math.exp(((logGrowth.get(v.id)![end]! - logGrowth.get(v.id)![k]!) * YEAR) / span) - 1
           const pol = oraclePolicy(span / DAY)
           const a = allocate(
-            allocationInput(oracle.positions, (v) => ({ score: realised(v), excluded: null, stuck: isStuck(at.get(v.id)), withdrawable: withdrawableOf(at.get(v.id)) }), pol, blockOf, new Map()),
+            allocationInput(
+              oracle.positions,
+              (v) => {
+                const position = raw(oracle.positions, v)
+                const view = viewOf(v, at.get(v.id), position)
+                return { score: realised(v), excluded: null, stuck: isStuck(view), withdrawable: withdrawableOf(view), ...liquidityInput(v, view, position) }
+              },
+              pol,
+              blockOf,
+              new Map(),
+              at,
+            ),
           )
           const p = fromAllocation(a)
-          if (p) settle(oracle, p)
+          if (p) settle(oracle, p, k)
         }
       }
 
       // ── chaser: everything into the highest latest APY ──
       {
         const p = chase(k, plan)
-        if (p) settle(chaser, p)
+        if (p) settle(chaser, p, k)
       }
     }
 
@@ -374,7 +447,7 @@ export function backtest(input: BacktestInput): BacktestResult {
         if (v.chain !== c.name || v.id === dest.id || v.id === c.idleVenueId) continue
         const s = at.get(v.id)
         if (isStuck(s)) continue
-        const w = withdrawableOf(s)
+        const w = withdrawableOf(viewOf(v, s, current.get(v.id)!))
         const cur = target.get(v.id)!
         const m = w === null || w > cur ? cur : w
         if (m <= scaleDust(c.name)) continue
@@ -430,13 +503,13 @@ export function backtest(input: BacktestInput): BacktestResult {
       if (v.id === chainOf.get(v.chain)!.idleVenueId) continue
       const kind = tgt < cur ? 'withdraw' : 'deposit'
       const amount = kind === 'withdraw' ? cur - tgt : tgt - cur
-      const c = stepCost(policy, { chain: v.chain, kind: v.kind, direction: kind, amount: human(amount, v.chain), bestScore: best.get(v.chain) ?? 0 })
-      ;(kind === 'withdraw' ? withdrawals : deposits).push({ kind, chain: v.chain, venueId: v.id, amount, cost: c.total, gas: c.gas })
+      const price = (x: number) => stepCost(policy, { chain: v.chain, kind: v.kind, direction: kind, amount: x, bestScore: best.get(v.chain) ?? 0 })
+      ;(kind === 'withdraw' ? withdrawals : deposits).push({ kind, chain: v.chain, venueId: v.id, amount, price })
     }
     for (const t of transfers) {
-      const c = bridgeCost(policy, { from: t.from, to: t.to, amount: human(t.amount, t.from), bestScoreTo: best.get(t.to) ?? 0 })
-      bridges.push({ kind: 'bridge', chain: t.from, venueId: chainOf.get(t.from)!.idleVenueId, amount: t.amount, cost: c.total, gas: c.gas, to: t.to })
-      redeems.push({ kind: 'redeem', chain: t.to, venueId: chainOf.get(t.to)!.idleVenueId, amount: t.received, cost: 0, gas: 0 })
+      const price = (x: number) => bridgeCost(policy, { from: t.from, to: t.to, amount: x, bestScoreTo: best.get(t.to) ?? 0 })
+      bridges.push({ kind: 'bridge', chain: t.from, venueId: chainOf.get(t.from)!.idleVenueId, amount: t.amount, price, to: t.to })
+      redeems.push({ kind: 'redeem', chain: t.to, venueId: chainOf.get(t.to)!.idleVenueId, amount: t.received, price: () => ({ total: 0, gas: 0 }) })
     }
     return { steps: [...withdrawals, ...bridges, ...redeems, ...deposits], moved: Math.max(out, into) }
   }
@@ -449,7 +522,7 @@ export function backtest(input: BacktestInput): BacktestResult {
       const seen = history.get(v.id) ?? []
       // The score reads the TVL of the latest sample only.
       const latestSeen = seen[seen.length - 1]
-      const samples = input.tvlExcludesPool && latestSeen && latestSeen.tvl !== null ? [...seen.slice(0, -1), { ...latestSeen, tvl: latestSeen.tvl + position }] : seen
+      const samples = input.tvlExcludesPool && latestSeen ? [...seen.slice(0, -1), viewOf(v, latestSeen, position)!] : seen
       return scoreVenue({ venue: v, samples, position, now, assetApy }, policy)
     }
     // Asset venues (the collateral LSTs) first: the others compound their asset's APY.
@@ -468,42 +541,108 @@ export function backtest(input: BacktestInput): BacktestResult {
     pol: StrategyPolicy,
     blockOf: (chain: string) => bigint,
     moved: Map<string, bigint>,
+    at: Map<string, Sample>,
   ): AllocationInput {
+    // Each chain's collateral price, as the live strategist reads it from the idle LST's latest sample.
+    const pegOf = (c: BacktestChain) => {
+      const s = at.get(c.idleVenueId)
+      return s && s.available ? s.peg : null
+    }
     return {
       policy: pol,
-      chains: input.chains.map((c) => ({ name: c.name, decimals: c.decimals, idleVenueId: c.idleVenueId, blockNumber: blockOf(c.name), movedThisPeriod: moved.get(c.name) ?? 0n })),
+      chains: input.chains.map((c) => ({ name: c.name, decimals: c.decimals, idleVenueId: c.idleVenueId, blockNumber: blockOf(c.name), movedThisPeriod: moved.get(c.name) ?? 0n, peg: pegOf(c) })),
       venues: venues.map((v) => ({ id: v.id, chain: v.chain, protocol: v.protocol, kind: v.kind, caps: v.caps ?? {}, current: raw(p, v), ...f(v) })),
       routes,
     }
   }
 
-  /** Applies a plan to a contender: positions move to the targets, every step pays its cost. */
-  function settle(l: Running, p: Moves) {
+  /**
+   * Applies a plan to a contender at step k, as the venues let it execute (the same rules for
+   * every contender):
+   * - a paused or unreadable venue takes no withdrawal and no deposit (its funds stay in it and
+   *   earn what it pays);
+   * - a withdrawal takes at most what the contender could withdraw at that step: min(position,
+   *   the venue's withdrawable liquidity in the contender's own world, `liquidityOf`) — partial
+   *   otherwise;
+   * - deposits and bridges spend at most the idle collateral actually there (after partial
+   *   withdrawals);
+   * - a bridge between chains whose collateral trades at different prices converts at them: what
+   *   leaves a depegged chain is sold at its depegged price (received × pegFrom / pegTo) — exiting
+   *   realises the depeg;
+   * - every executed step pays its cost for the amount it moved (costs.ts); a step that moves
+   *   nothing is not sent and pays nothing.
+   */
+  function settle(l: Running, p: Moves, k: number) {
     if (p.steps.length === 0) return
-    l.rebalances++
+    const at = latest[k]!
     const human = (amount: bigint, chain: string) => Number(amount) / 10 ** dec.get(chain)!
-    const add = (id: string, x: number) => l.positions.set(id, l.positions.get(id)! + x)
-    for (const s of p.steps) {
-      // Keep the sub-raw-unit remainder of the float position where it was (it is not moved).
-      const idle = chainOf.get(s.chain)!.idleVenueId
-      if (s.kind === 'withdraw') {
-        add(s.venueId, -human(s.amount, s.chain))
-        add(idle, human(s.amount, s.chain))
-      } else if (s.kind === 'deposit') {
-        add(idle, -human(s.amount, s.chain))
-        add(s.venueId, human(s.amount, s.chain))
-      } else if (s.kind === 'bridge') add(idle, -human(s.amount, s.chain))
-      else add(idle, human(s.amount, s.chain)) // redeem: what arrives
-      l.moves++
-      l.costs += s.cost
-      l.gas += s.gas
-      const offCollateral = s.cost - s.gas
-      if (offCollateral !== 0) {
-        const lands = s.kind === 'deposit' ? s.venueId : s.kind === 'bridge' ? chainOf.get(s.to!)!.idleVenueId : idle
-        add(lands, -offCollateral)
-      }
+    const delta = new Map<string, number>() // the moves' net change per venue, costs left out: what moved
+    const add = (id: string, x: number) => {
+      l.positions.set(id, l.positions.get(id)! + x)
+      delta.set(id, (delta.get(id) ?? 0) + x)
     }
-    l.moved += p.moved
+    const pegAt = (chain: string) => {
+      const peg = at.get(chainOf.get(chain)!.idleVenueId)?.peg
+      return peg != null && Number.isFinite(peg) && peg > 0 ? peg : 1
+    }
+    const bridged = new Map<string, number>() // destination chain → received, for the redeem step
+    let executed = 0
+    for (const s of p.steps) {
+      const idle = chainOf.get(s.chain)!.idleVenueId
+      const planned = human(s.amount, s.chain)
+      let amount = 0
+      let lands = idle
+      if (s.kind === 'withdraw') {
+        const v = venueById.get(s.venueId)!
+        const smp = at.get(s.venueId)
+        if (!isStuck(smp)) {
+          const pos = Math.max(0, l.positions.get(s.venueId)!)
+          const liq = liquidityOf(v, smp, raw(l.positions, v))
+          const cap = liq === null ? pos : Math.min(pos, human(liq, v.chain))
+          amount = Math.min(planned, cap)
+        }
+        if (amount > 0) {
+          add(s.venueId, -amount)
+          add(idle, amount)
+        }
+      } else if (s.kind === 'deposit') {
+        if (!isStuck(at.get(s.venueId))) amount = Math.min(planned, Math.max(0, l.positions.get(idle)!))
+        if (amount > 0) {
+          add(idle, -amount)
+          add(s.venueId, amount)
+        }
+        lands = s.venueId
+      } else if (s.kind === 'bridge') {
+        amount = Math.min(planned, Math.max(0, l.positions.get(idle)!))
+        lands = chainOf.get(s.to!)!.idleVenueId
+        if (amount > 0) {
+          const received = amount * (pegAt(s.chain) / pegAt(s.to!))
+          add(idle, -amount)
+          add(lands, received)
+          bridged.set(s.to!, (bridged.get(s.to!) ?? 0) + received)
+        }
+      } else {
+        // redeem: what the bridge delivered (counted above); a step only if something arrived.
+        amount = bridged.get(s.chain) ?? 0
+        bridged.delete(s.chain)
+      }
+      if (!(amount > 0)) continue
+      const c = s.price(amount)
+      l.moves++
+      l.costs += c.total
+      l.gas += c.gas
+      if (l.paid) l.paid.push({ kind: s.kind, chain: s.chain, venueKind: venueById.get(s.venueId)!.kind, amount, cost: c.total, gas: c.gas })
+      executed++
+      const offCollateral = c.total - c.gas
+      if (offCollateral !== 0) l.positions.set(lands, l.positions.get(lands)! - offCollateral)
+    }
+    if (executed === 0) return
+    l.rebalances++
+    let out = 0
+    let into = 0
+    for (const x of delta.values()) if (x < 0) out -= x
+    else into += x
+    l.moved += Math.max(out, into)
   }
 
   const initialValue = total(initial)

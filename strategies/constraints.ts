@@ -62,6 +62,12 @@ export interface AllocationChain {
    * of its own — counted in the pool's collateral (share caps), never allocated or moved.
    */
   inFlight?: bigint
+  /**
+   * The chain's collateral price in its backing asset (the idle LST's latest peg reading; absent or
+   * null = unknown): a transfer to a chain priced higher sells this chain's collateral at it, a
+   * one-off loss the allocator counts as part of the transfer's cost (costs.ts `pegLoss`).
+   */
+  peg?: number | null
   // The chain's total is Σ current positions (one conservation row per chain in the LP); bridge
   // routes add transfer variables between these rows.
 }

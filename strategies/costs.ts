@@ -45,20 +45,33 @@ export const perYear = (policy: StrategyPolicy): number => 365 / policy.allocati
  *   gas    sourceTxs × gasPerStep(from) + destinationTxs × gasPerStep(to)
  *   fee    fixedFee + amount × feeBps / 1e4
  *   delay  amount × delayMinutes / (365 × 1440) × max(0, bestScoreTo)   (yield forgone in flight)
+ *   peg    amount × max(0, 1 − pegFrom / pegTo)   when both chains' collateral prices are known
+ *          (`pegFrom`, `pegTo`: price in the backing asset): leaving a chain whose collateral trades
+ *          below the destination's sells it at that price — the depeg is realised on exit, a
+ *          one-off loss, not a yearly penalty. Never a gain (buying a depegged asset is a bet).
  */
 export interface BridgeCost {
   gas: number
   fee: number
   delay: number
+  /** The depeg realised on leaving a chain whose collateral trades below the destination's (absent: none). */
+  peg?: number
   total: number
 }
 
-export function bridgeCost(policy: StrategyPolicy, t: { from: string; to: string; amount: number; bestScoreTo: number }): BridgeCost {
+export function bridgeCost(policy: StrategyPolicy, t: { from: string; to: string; amount: number; bestScoreTo: number; pegFrom?: number | null; pegTo?: number | null }): BridgeCost {
   const b = policy.costs.bridge
   const gas = b.sourceTxs * gasPerStepOf(policy, t.from) + b.destinationTxs * gasPerStepOf(policy, t.to)
   const fee = b.fixedFee + (t.amount * b.feeBps) / 10_000
   const delay = t.amount * bridgeDelayYears(policy) * Math.max(0, t.bestScoreTo)
-  return { gas, fee, delay, total: gas + fee + delay }
+  const peg = t.amount * pegLoss(t.pegFrom, t.pegTo)
+  return { gas, fee, delay, ...(peg > 0 ? { peg } : {}), total: gas + fee + delay + peg }
+}
+
+/** Share lost converting collateral priced `from` into collateral priced `to` (both in the backing asset): max(0, 1 − from/to); 0 when either is unknown. */
+export function pegLoss(from: number | null | undefined, to: number | null | undefined): number {
+  if (from == null || to == null || !Number.isFinite(from) || !Number.isFinite(to) || from <= 0 || to <= 0) return 0
+  return Math.max(0, 1 - from / to)
 }
 
 /** The bridge's fixed cost per transfer (gas on both sides + fixed fee), collateral units. */

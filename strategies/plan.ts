@@ -50,6 +50,8 @@ export interface PlanChain {
   headBlock: bigint
   /** Collateral symbol, for display (default "units"). */
   symbol?: string
+  /** The collateral's price in its backing (AllocationChain.peg): a transfer's cost counts the depeg realised on leaving. */
+  peg?: number | null
 }
 
 type Amounts = ReadonlyMap<string, bigint> | Readonly<Record<string, bigint>>
@@ -220,7 +222,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     const sent = human(t.amount, t.from)
     const got = human(t.received, t.to)
     const gain = got * movedScore(to.idleVenueId) - sent * movedScore(from.idleVenueId)
-    const c = bridgeCost(policy, { from: t.from, to: t.to, amount: sent, bestScoreTo: best.get(t.to) ?? 0 })
+    const c = bridgeCost(policy, { from: t.from, to: t.to, amount: sent, bestScoreTo: best.get(t.to) ?? 0, pegFrom: from.peg, pegTo: to.peg })
     const transfer = { from: t.from, to: t.to, amount: t.amount, received: t.received }
     bridges.push({
       kind: 'bridge',

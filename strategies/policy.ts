@@ -20,8 +20,25 @@ const perKind = (d: boolean) =>
     .prefault({})
 
 export const riskPolicySchema = z.object({
-  /** Gross APY = mean of the APYs of the last N available samples; volatility = their stdev. */
-  apyWindowSamples: z.number().int().positive().default(20),
+  /**
+   * Replaced by scoreWindowSeconds: a count of samples is a different span on every chain (the
+   * sampling cadence differs per chain, watch/cadence.ts). Refused with the migration in the message.
+   */
+  apyWindowSamples: z
+    .unknown()
+    .optional()
+    .refine((v) => v === undefined, {
+      error:
+        'strategy.risk.apyWindowSamples is replaced by strategy.risk.scoreWindowSeconds (a time span; per chain: strategy.risk.scoreWindowSecondsByChain): write the span in seconds — samples × seconds between stored samples, e.g. 20 samples of 12 s blocks → "scoreWindowSeconds": 240 — and remove apyWindowSamples',
+    }),
+  /**
+   * Gross APY = mean of the APYs of the available samples of the last this many seconds (up to
+   * `now`); volatility = their stdev. A span, not a count: chains store samples at different
+   * cadences. Default one day (the backtest's hourly steps: 24 of them).
+   */
+  scoreWindowSeconds: z.number().int().positive().default(86_400),
+  /** scoreWindowSeconds per chain. */
+  scoreWindowSecondsByChain: z.record(z.string(), z.number().int().positive()).default({}),
   /** Gross APY = min(window mean, latest APY): a fall counts at once, a rise as the window fills. */
   pessimisticGross: z.boolean().default(true),
   /**
@@ -250,6 +267,15 @@ export const strategyPolicySchema = z.object({
    * committee decides) and the strategist proposes a fresh one.
    */
   planTtlSeconds: z.number().int().positive().default(3_600),
+  /**
+   * The strategist plans only on data at most this many blocks above a chain's finalised block
+   * (its newest stored block minus the chain's finalityDepth): samples and positions newer than
+   * that are left out until they are final enough. 0 = only finalised data; null (the default) =
+   * the newest stored block, however unfinalised. With a reorg deeper than this the plan was made
+   * on blocks that stayed. It must keep the plan within maxSampleAgeBlocks: finalityDepth minus
+   * this is at most maxSampleAgeBlocks (of that chain).
+   */
+  maxUnfinalisedBlocks: z.number().int().nonnegative().nullable().default(null),
 })
 
 export type StrategyPolicy = z.output<typeof strategyPolicySchema>
@@ -271,4 +297,11 @@ export const protocolShareCapBps = (p: StrategyPolicy, protocol: string): number
 export const cooldownBlocksOf = (p: StrategyPolicy, venueId: string): number => p.allocation.cooldownBlocksByVenue[venueId] ?? p.allocation.cooldownBlocks
 export const gasPerStepOf = (p: StrategyPolicy, chain: string): number => p.costs.gasPerStepByChain[chain] ?? p.costs.gasPerStep
 export const periodBlocksOf = (p: StrategyPolicy, chain: string): number => p.allocation.periodBlocksByChain[chain] ?? p.allocation.periodBlocks
+export const scoreWindowSecondsOf = (p: StrategyPolicy, chain: string): number => p.risk.scoreWindowSecondsByChain[chain] ?? p.risk.scoreWindowSeconds
 export const maxSampleAgeBlocksOf = (p: StrategyPolicy, chain: string): number => p.maxSampleAgeBlocksByChain[chain] ?? p.maxSampleAgeBlocks
+
+/**
+ * How many blocks below its newest stored block a chain's plan is made (strategy.maxUnfinalisedBlocks):
+ * 0 without a limit, else the part of the chain's finality depth the strategist must not plan on.
+ */
+export const unfinalisedLagOf = (p: StrategyPolicy, finalityDepth: number): number => (p.maxUnfinalisedBlocks === null ? 0 : Math.max(0, finalityDepth - p.maxUnfinalisedBlocks))

@@ -99,10 +99,42 @@ describe('scoreVenue', () => {
     expect(s.components.liquidity!.why).toMatch(/no liquidity reading/)
   })
 
-  it('only the last apyWindowSamples count', () => {
+  it('only the samples of the last scoreWindowSeconds before now count', () => {
+    // One sample a second, the newest at NOW − 97: a 4 s window ending at NOW − 96 holds the last two.
     const samples = [0.5, 0.5, 0.01, 0.03].map((apy, i) => sample(i, { apy }))
-    const s = scoreVenue({ venue: venue(), samples: [...samples].reverse(), position: 0n, now: NOW }, policy({ risk: { apyWindowSamples: 2 } }))
+    const s = scoreVenue({ venue: venue(), samples: [...samples].reverse(), position: 0n, now: NOW - 96 }, policy({ risk: { scoreWindowSeconds: 3, pessimisticGross: false } }))
     expect(s.grossApy).toBeCloseTo(0.02, 12)
+    // The same span measured to a later now: only the newest sample is still inside it.
+    const later = scoreVenue({ venue: venue(), samples, position: 0n, now: NOW - 95 }, policy({ risk: { scoreWindowSeconds: 3, pessimisticGross: false } }))
+    expect(later.grossApy).toBeCloseTo(0.03, 12)
+    // Nothing inside the span: no APY reading in the window, the venue is held.
+    const stale = scoreVenue({ venue: venue(), samples, position: 0n, now: NOW }, policy({ risk: { scoreWindowSeconds: 3 } }))
+    expect(stale.grossApy).toBeNull()
+    expect(stale.frozen).toBe('held: no APY reading in the window')
+  })
+
+  it('two chains sampled at different cadences get the same window span (and a chain may override it)', () => {
+    // The same APY path in time (0.06 for the first 10 minutes, then 0.02), stored every 12 s on
+    // one chain and every 60 s on the other: a 5-minute window sees only the 0.02 of the last 5 minutes on both.
+    const path = (t: number) => (t < 600 ? 0.06 : 0.02)
+    const series = (chain: string, every: number) =>
+      Array.from({ length: Math.floor(900 / every) + 1 }, (_, i) => sample(i, { chain, blockNumber: BigInt(i), blockTime: NOW - 900 + i * every, apy: path(i * every) }))
+    const fast = series('eth', 12)
+    const slow = series('arb', 60)
+    expect(fast.length).toBe(76)
+    expect(slow.length).toBe(16)
+    const p = policy({ risk: { scoreWindowSeconds: 300, pessimisticGross: false, volatility: { weight: 0 } } })
+    const onFast = scoreVenue({ venue: { ...venue(), chain: 'eth' }, samples: fast, position: 0n, now: NOW }, p)
+    const onSlow = scoreVenue({ venue: { ...venue(), chain: 'arb' }, samples: slow, position: 0n, now: NOW }, p)
+    expect(onFast.grossApy).toBeCloseTo(0.02, 12)
+    expect(onSlow.grossApy).toBeCloseTo(0.02, 12)
+    // 25 samples on the fast chain, 5 on the slow one: the same 300 s (the former sample count would have mixed in 0.06 on the slow chain).
+    expect(onFast.components.volatility!.why).toContain('over 25 samples')
+    expect(onSlow.components.volatility!.why).toContain('over 5 samples')
+    // Per chain: a 15-minute window on the slow chain reaches back into the 0.06 stretch (9 samples of it, 6 of 0.02).
+    const wide = policy({ risk: { scoreWindowSeconds: 300, scoreWindowSecondsByChain: { arb: 900 }, pessimisticGross: false, volatility: { weight: 0 } } })
+    expect(scoreVenue({ venue: { ...venue(), chain: 'arb' }, samples: slow, position: 0n, now: NOW }, wide).grossApy).toBeCloseTo((9 * 0.06 + 6 * 0.02) / 15, 12)
+    expect(scoreVenue({ venue: { ...venue(), chain: 'eth' }, samples: fast, position: 0n, now: NOW }, wide).grossApy).toBeCloseTo(0.02, 12)
   })
 
   it('excluded: paused and unavailable are stuck; a deep depeg is not (it can be drained); no sample, no APY', () => {

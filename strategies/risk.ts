@@ -1,13 +1,15 @@
 import type { RiskFacts, VenueKind } from '../config/schema'
 import type { Sample } from '../store/types'
-import type { StrategyPolicy } from './policy'
+import { scoreWindowSecondsOf, type StrategyPolicy } from './policy'
 
 /**
  * Risk-adjusted score of a venue: an expected annual yield (a fraction, like an APY) after the
  * venue's fees and an annual penalty for each risk. PURE: samples, facts and `now` come in as data.
  *
- *   g        = mean APY of the last `risk.apyWindowSamples` available samples, or the latest
- *              APY when lower (risk.pessimisticGross, default on)                       (grossApy)
+ *   g        = mean APY of the available samples of the last `risk.scoreWindowSeconds` before
+ *              `now` (per chain: risk.scoreWindowSecondsByChain; a span, not a count: chains
+ *              store samples at different cadences), or the latest APY when lower
+ *              (risk.pessimisticGross, default on)                                       (grossApy)
  *   net      = g − c·max(g, 0)          c = commissionBps / 1e4; only if the kind's APY is not
  *                                       already net of commission (policy risk.commissionInApy)
  *   rewards  = net − (1 − u)·max(net, 0)   u = uptime (rewards ∝ uptime); unless risk.uptimeInApy
@@ -136,7 +138,9 @@ export function scoreVenue(input: ScoreInput, policy: StrategyPolicy): VenueScor
   const W = input.window?.seconds
   const usable = (s: ScoreSample) => s.available && s.apy !== null && Number.isFinite(s.apy)
   const complete = (s: ScoreSample) => usable(s) && (W === undefined || (s.apySpanSeconds ?? 0) >= W)
-  const window = samples.filter(complete).slice(-r.apyWindowSamples)
+  // The score's window is a span of time before `now`: the same span on every chain, whatever its cadence.
+  const windowStart = now - scoreWindowSecondsOf(policy, venue.chain)
+  const window = samples.filter((s) => complete(s) && s.blockTime > windowStart)
   const apys = window.map((s) => s.apy as number)
   const mean = apys.length ? apys.reduce((a, b) => a + b, 0) / apys.length : null
   const sd = apys.length > 1 ? Math.sqrt(apys.reduce((a, b) => a + (b - mean!) ** 2, 0) / (apys.length - 1)) : 0

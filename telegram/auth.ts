@@ -31,6 +31,8 @@ export const COMMAND_PERMISSION: Readonly<Record<string, Permission>> = {
   pause: 'operate',
   resume: 'operate',
   mute: 'operate',
+  transfers: 'read',
+  release: 'operate',
 }
 
 export const roleCan = (role: TelegramRole, p: Permission): boolean => ROLE_PERMISSIONS[role].includes(p)

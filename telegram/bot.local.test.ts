@@ -7,7 +7,7 @@ import { createTelegramBot } from './bot'
 import { COMMANDS } from './commands'
 import { createAlertDelivery, OFFER_TTL_MS } from './delivery'
 import type { GovernanceReader } from './governance'
-import { ALICE, BOB, CAROL, createAwaitingPlan, harness, OPERATOR, OPS_CHAT, silentLogger, startPolling, STRANGER, VIEWER, type Harness } from './testing'
+import { ALICE, BOB, CAROL, createAwaitingPlan, createHeldTransfer, harness, OPERATOR, OPS_CHAT, silentLogger, startPolling, STRANGER, VIEWER, type Harness } from './testing'
 
 let h: Harness
 let bot: Bot
@@ -56,9 +56,9 @@ describe('read commands', () => {
     const listed = async (who: Who) => (await say(who, '/help')).text.split('\n').slice(1).map((l) => l.split(' ')[0])
     const viewerHelp = (await say(VIEWER, '/help')).text
     expect(viewerHelp).toContain('/tally — a proposal tally <id>')
-    expect(viewerHelp.split('\n').slice(1).map((l) => l.split(' ')[0])).toEqual(['/status', '/yields', '/positions', '/plans', '/plan', '/proposals', '/tally', '/alerts', '/help'])
-    expect(await listed(OPERATOR)).toEqual(['/status', '/yields', '/positions', '/plans', '/plan', '/pause', '/resume', '/proposals', '/tally', '/alerts', '/mute', '/help'])
-    expect(await listed(ALICE)).toEqual(['/status', '/yields', '/positions', '/plans', '/plan', '/approve', '/reject', '/proposals', '/tally', '/alerts', '/help'])
+    expect(viewerHelp.split('\n').slice(1).map((l) => l.split(' ')[0])).toEqual(['/status', '/yields', '/positions', '/plans', '/plan', '/proposals', '/tally', '/alerts', '/transfers', '/help'])
+    expect(await listed(OPERATOR)).toEqual(['/status', '/yields', '/positions', '/plans', '/plan', '/pause', '/resume', '/proposals', '/tally', '/alerts', '/transfers', '/release', '/mute', '/help'])
+    expect(await listed(ALICE)).toEqual(['/status', '/yields', '/positions', '/plans', '/plan', '/approve', '/reject', '/proposals', '/tally', '/alerts', '/transfers', '/help'])
     expect((await say(VIEWER, '/status')).text).toMatch(/Agents:[\s\S]*Pauses: none[\s\S]*Open plans: 1 \(1 awaiting the committee\)/)
     expect((await say(VIEWER, '/yields')).text).toContain('vault-a: APY —')
     expect((await say(VIEWER, '/yields ethereum')).text).toContain('Yields on ethereum')
@@ -262,6 +262,34 @@ describe('committee', () => {
   })
 })
 
+describe('held transfers', () => {
+  it('lists a held transfer and releases it after an operator confirms; viewers and the committee cannot; audited', async () => {
+    await start()
+    const transfer = { id: await createHeldTransfer(h.store) }
+
+    const list = (await say(VIEWER, '/transfers')).text
+    expect(list).toContain(`Held for a person (1) — /release <id> once the cause is fixed:\n  ${transfer.id} ethereum→arbitrum initiated`)
+    expect(list).toContain('the redeem on arbitrum failed 3 time(s)')
+    expect((await say(VIEWER, `/release ${transfer.id}`)).text).toBe('/release needs the operator role; you are viewer')
+    expect((await say(ALICE, `/release ${transfer.id}`)).text).toBe('/release needs the operator role; you are committee')
+    expect((await say(OPERATOR, '/release p-nope:0')).text).toBe('release: no transfer "p-nope:0" (list them: /transfers)')
+
+    const ask = await say(OPERATOR, `/release ${transfer.id}`, OPS_CHAT)
+    expect(ask.text).toMatch(new RegExp(`^Confirm: release held transfer ${transfer.id} \\(the executor retries its redeem\\)\\?`))
+    expect((await h.store.transfers.get(transfer.id))!.heldReason).not.toBeNull() // nothing before the button
+    const [confirm] = buttons(ask)
+    expect(await press(OPERATOR, OPS_CHAT, ask.message_id, confirm!)).toMatch(new RegExp(`^released transfer ${transfer.id} \\(ethereum → arbitrum, initiated\\)`))
+    const after = (await h.store.transfers.get(transfer.id))!
+    expect(after.heldReason).toBeNull()
+    expect(after.releasedAt).toBe(clock)
+    const audit = await h.store.audit.recent(10, { action: 'transfer.release' })
+    expect(audit.map((a) => [a.actor, (a.detail as { id: string }).id])).toEqual([['telegram:olga', transfer.id]])
+    // Released once: a second /release is refused, nothing more audited.
+    expect((await say(OPERATOR, `/release ${transfer.id}`)).text).toMatch(/^release: transfer .* is initiated and not held: nothing to release/)
+    expect(await h.store.audit.recent(10, { action: 'transfer.release' })).toHaveLength(1)
+  })
+})
+
 describe('mute', () => {
   it('mutes and unmutes a rule', async () => {
     await start()
@@ -275,7 +303,7 @@ describe('mute', () => {
 it('registers the full command list', async () => {
   bot = createTelegramBot({ config: h.config, store: h.store, logger: silentLogger, token: h.server.token, apiRoot: h.server.url })
   await bot.api.setMyCommands([...COMMANDS])
-  expect((await bot.api.getMyCommands()).map((c) => c.command)).toEqual(['status', 'yields', 'positions', 'plans', 'plan', 'approve', 'reject', 'pause', 'resume', 'proposals', 'tally', 'alerts', 'mute', 'help'])
+  expect((await bot.api.getMyCommands()).map((c) => c.command)).toEqual(['status', 'yields', 'positions', 'plans', 'plan', 'approve', 'reject', 'pause', 'resume', 'proposals', 'tally', 'alerts', 'transfers', 'release', 'mute', 'help'])
 })
 
 async function expectEventually(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {

@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js'
 import { describeError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import { recordDecision } from '../plans/decide.js'
+import { releaseRefusal, releaseTransfer } from '../execution/releaseTransfer.js'
 import { PAUSE_ALL, pauseKey, type Store } from '../store/index.js'
 import type { Callback } from '../store/telegram.js'
 import { parseDuration, parseId, parseName, quote, words, formatDuration, type Parsed } from './args.js'
@@ -14,7 +15,7 @@ import { COMMANDS, commandsFor, helpText } from './commands.js'
 import { memberOf, type TelegramConfig, type TelegramUser } from './config.js'
 import { createBot, describeBotError } from './createBot.js'
 import { NO_GOVERNANCE, type GovernanceReader } from './governance.js'
-import { alertsText, clip, MUTE_PREFIX, planLine, plansText, planText, positionsText, safeApprovalText, statusText, yieldsText } from './views.js'
+import { alertsText, clip, MUTE_PREFIX, planLine, plansText, planText, positionsText, safeApprovalText, statusText, transfersText, yieldsText } from './views.js'
 
 /**
  * The poolwarden bot: every update passes the authorisation gate (configured user, allowed
@@ -42,8 +43,8 @@ export interface TelegramBotDeps {
 /** Alert rules /mute accepts besides any rule seen in the outbox. */
 export const KNOWN_RULES = ['apy-drop', 'depeg', 'paused', 'liquidity', 'unavailable', 'slashing', 'rpc', 'gap', 'plan', 'plan-failed', 'gas-balance', 'tx-stuck'] as const
 
-export type DestructiveAction = 'approve' | 'reject' | 'pause' | 'resume'
-const DESTRUCTIVE: readonly string[] = ['approve', 'reject', 'pause', 'resume']
+export type DestructiveAction = 'approve' | 'reject' | 'pause' | 'resume' | 'release'
+const DESTRUCTIVE: readonly string[] = ['approve', 'reject', 'pause', 'resume', 'release']
 
 interface Reply {
   text: string
@@ -168,6 +169,12 @@ export function createTelegramBot(deps: TelegramBotDeps): Bot {
         const still = target !== 'all' && (await store.controls.isPaused(target)) ? ' — still paused by "pause all": /resume all' : ''
         return cleared ? `resumed ${target === 'all' ? 'every agent' : target}${still}` : `${target} was not paused${still}`
       }
+      case 'release': {
+        // Operators only (the command's permission), checked again at the button.
+        if (!can(user, 'operate')) return 'release: needs the operator role'
+        const r = await releaseTransfer(store, { id: String(args.id), by: user.name, via: 'telegram', at: now() })
+        return r.message
+      }
       default:
         return `unknown action ${quote(cb.action)}: nothing done`
     }
@@ -228,6 +235,18 @@ export function createTelegramBot(deps: TelegramBotDeps): Bot {
       const w = words(argsOf(ctx), 0)
       if (!w.ok) return refused(`alerts: ${w.error}`)
       return okReply(await alertsText(store, now()))
+    },
+    transfers: async (ctx) => {
+      const w = words(argsOf(ctx), 0)
+      if (!w.ok) return refused(`transfers: ${w.error}`)
+      return okReply(await transfersText(store))
+    },
+    release: async (ctx, user) => {
+      const id = oneId(argsOf(ctx), 'transfer', '/release <transfer id>')
+      if (!id.ok) return refused(`release: ${id.error}`)
+      const refusal = releaseRefusal(id.value, await store.transfers.get(id.value))
+      if (refusal) return refused(`release: ${refusal.replace('npm run transfers -- list', '/transfers')}`)
+      return askConfirmation(ctx, user, 'release', { id: id.value }, `release held transfer ${id.value} (the executor retries its redeem)`)
     },
     mute: async (ctx, user) => {
       const w = words(argsOf(ctx), 2)

@@ -16,6 +16,8 @@ export const COMMANDS: readonly BotCommand[] = [
   { command: 'proposals', description: 'governance proposals' },
   { command: 'tally', description: 'a proposal tally <id>' },
   { command: 'alerts', description: 'open alerts' },
+  { command: 'transfers', description: 'Wormhole transfers, held ones first' },
+  { command: 'release', description: 'release a held transfer <id>' },
   { command: 'mute', description: 'mute an alert rule <rule> <duration>' },
   { command: 'help', description: 'this list' },
 ]

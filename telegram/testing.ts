@@ -61,6 +61,28 @@ export async function createAwaitingPlan(store: Store, id = 'p-ethereum-100-1'):
   return id
 }
 
+/** A bridge plan whose transfer left ethereum and was left for a person (held); its transfer id. */
+export async function createHeldTransfer(store: Store, planId = 'p-bridge'): Promise<string> {
+  await store.plans.create({
+    id: planId,
+    chain: null,
+    basedOnBlock: { ethereum: 10n, arbitrum: 12n },
+    totalAmount: 5n * 10n ** 18n,
+    expectedGain: 1n,
+    cost: 1n,
+    needsApproval: false,
+    approvalsRequired: 0,
+    steps: [
+      { kind: 'bridge', chain: 'ethereum', venueId: 'ethereum-wsteth', amount: 5n * 10n ** 18n },
+      { kind: 'redeem', chain: 'arbitrum', venueId: 'arbitrum-wsteth', amount: 5n * 10n ** 18n },
+    ],
+  })
+  const { transfer } = await store.transfers.create({ planId, stepIdx: 0, redeemIdx: 1, sourceChain: 'ethereum', destChain: 'arbitrum', token: '0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', destToken: '0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', recipient: '0xcccccccccccccccccccccccccccccccccccccccc', amount: 5n * 10n ** 18n, received: 5n * 10n ** 8n })
+  await store.transfers.markInitiated(transfer.id, { sourceTx: '0xaa', sourceBlock: 10n, sequence: 7n, emitter: '0xbb' })
+  if (!(await store.transfers.hold(transfer.id, 'the redeem on arbitrum failed 3 time(s)'))) throw new Error('createHeldTransfer: hold refused')
+  return transfer.id
+}
+
 export const silentLogger = pino({ level: 'silent' })
 
 export interface Harness {

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js'
 import { approvalsOf } from '../plans/decide.js'
 import { planFromExplanation } from '../plans/explanation.js'
 import { comparedWithNowText } from '../plans/planNow.js'
-import { OPEN_PLAN_STATUSES, type Store } from '../store/index.js'
+import { OPEN_PLAN_STATUSES, OPEN_TRANSFER_STATES, type Store } from '../store/index.js'
 import type { Plan } from '../store/types.js'
 import { holdLines } from '../strategies/hold.js'
 import { liquidityCheckText } from '../strategies/liquidity.js'
@@ -185,5 +185,23 @@ export async function alertsText(store: Store, now: number): Promise<string> {
   const lines = open.length ? [`Open alerts (${open.length}):`] : ['Open alerts: none']
   for (const a of open) lines.push(`  [${a.severity.toUpperCase()}] ${a.title} — ${a.rule}, ${fmtAge(now - a.openedAt)} ago`)
   if (mutes.length) lines.push('', `Muted: ${mutes.map((m) => `${m.rule} for ${formatDuration(m.until - now)} (by ${m.setBy})`).join(', ')}`)
+  return clip(lines.join('\n'))
+}
+
+/** /transfers: the Wormhole transfers not yet landed, held ones first, then the latest landed. */
+export async function transfersText(store: Store): Promise<string> {
+  const all = await store.transfers.list({ limit: 30 })
+  if (all.length === 0) return 'Transfers: none yet'
+  const held = all.filter((t) => t.heldReason !== null)
+  const open = all.filter((t) => t.heldReason === null && OPEN_TRANSFER_STATES.includes(t.state))
+  const rest = all.filter((t) => t.heldReason === null && !OPEN_TRANSFER_STATES.includes(t.state)).slice(0, 5)
+  const line = (t: (typeof all)[number]) => `  ${t.id} ${t.sourceChain}→${t.destChain} ${t.state}, ${t.attempts} attempt(s)`
+  const lines: string[] = []
+  if (held.length) {
+    lines.push(`Held for a person (${held.length}) — /release <id> once the cause is fixed:`)
+    for (const t of held) lines.push(line(t), `    ${t.heldReason}`)
+  }
+  lines.push(open.length ? `In progress (${open.length}):` : 'In progress: none', ...open.map(line))
+  if (rest.length) lines.push('Latest finished:', ...rest.map(line))
   return clip(lines.join('\n'))
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { evaluateVenue, median, type VenueFacts } from './alertRules'
+import { apyBaseline, evaluateVenue, median, trimBaseline, type VenueFacts } from './alertRules'
 import type { VenueConfig } from '../config/schema'
 
-const thresholds = { apyDropBps: 200, apyBaselineSamples: 20, depegBps: 100, liquidityCoverage: 1, rpcFailures: 2 }
+const thresholds = { apyDropBps: 200, apyBaselineSeconds: 3_600, depegBps: 100, liquidityCoverage: 1, rpcFailures: 2 }
 const feed = '0x86392dC19c0b719886221c78AB11eb8Cf5c52812' as const
 const venue = {
   id: 'vault-a', chain: 'ethereum', kind: 'erc4626', protocol: 'sim', address: '0x0000000000000000000000000000000000000001', pegFeed: feed,
@@ -63,5 +63,33 @@ describe('median', () => {
     expect(median([3, 1, 2])).toBe(2)
     expect(median([4, 1, 2, 3])).toBe(2.5)
     expect(median([])).toBeNull()
+  })
+})
+
+describe('apyBaseline: a span of seconds, not a count of samples', () => {
+  const T = 1_700_000_000
+  // The same APY path in time (4 % for an hour, then 3 %), seen every 12 s on one chain and every 60 s on another.
+  const seen = (every: number) => Array.from({ length: Math.floor(5_400 / every) }, (_, i) => ({ time: T + i * every, apy: i * every < 3_600 ? 0.04 : 0.03 }))
+  it('two cadences, the same 30-minute baseline', () => {
+    const now = T + 5_400
+    expect(apyBaseline(seen(12), now, 1_800)).toBeCloseTo(0.03, 12)
+    expect(apyBaseline(seen(60), now, 1_800)).toBeCloseTo(0.03, 12)
+    // An hour and a half: both reach back into the 4 % hour (two thirds of the span).
+    expect(apyBaseline(seen(12), now, 5_400)).toBeCloseTo(0.04, 12)
+    expect(apyBaseline(seen(60), now, 5_400)).toBeCloseTo(0.04, 12)
+  })
+  it('unknown until five APYs or the whole span is covered', () => {
+    const few = [{ time: T, apy: 0.04 }, { time: T + 600, apy: 0.05 }]
+    expect(apyBaseline(few, T + 700, 3_600)).toBeNull()
+    // The first APY lies before the span's start: the span is covered, sparse as it is.
+    expect(apyBaseline(few, T + 3_700, 3_600)).toBeCloseTo(0.05, 12)
+    expect(apyBaseline([], T, 3_600)).toBeNull()
+  })
+  it('trimming keeps the newest APY before the span and everything after', () => {
+    const xs = seen(60)
+    trimBaseline(xs, T + 5_400, 1_800)
+    expect(xs[0]!.time).toBe(T + 3_600)
+    expect(xs.length).toBe(30)
+    expect(apyBaseline(xs, T + 5_400, 1_800)).toBeCloseTo(0.03, 12)
   })
 })

@@ -51,6 +51,42 @@ export function median(xs: readonly number[]): number | null {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
+/** An APY the watcher saw, at its block's time (unix seconds). */
+export interface TimedApy {
+  time: number
+  apy: number
+}
+
+/** Fewer APYs than this in the span, and the span not yet covered, and the baseline is unknown. */
+export const MIN_BASELINE_SAMPLES = 5
+
+/**
+ * The APY-drop baseline at `now`: the median of the APYs of the last `seconds` (time > now − seconds,
+ * ascending `apys`). A span of time, not a count, so it is the same on every chain whatever its
+ * sampling cadence. Unknown (null) until it rests on MIN_BASELINE_SAMPLES APYs or the APYs seen
+ * reach back past the span's start (the span is covered, however sparsely it was sampled).
+ */
+export function apyBaseline(apys: readonly TimedApy[], now: number, seconds: number): number | null {
+  const from = now - seconds
+  const inSpan = apys.filter((a) => a.time > from && a.time <= now)
+  if (inSpan.length === 0) return null
+  const covered = apys.length > 0 && apys[0]!.time <= from
+  return inSpan.length >= MIN_BASELINE_SAMPLES || covered ? median(inSpan.map((a) => a.apy)) : null
+}
+
+/** Drops APYs the baseline at `now` no longer needs: keeps the newest one at or before the span's start (it shows the span is covered) and every later one. */
+export function trimBaseline(apys: TimedApy[], now: number, seconds: number): void {
+  const from = now - seconds
+  let cut = 0
+  for (let i = apys.length - 1; i >= 0; i--) {
+    if (apys[i]!.time <= from) {
+      cut = i
+      break
+    }
+  }
+  if (cut > 0) apys.splice(0, cut)
+}
+
 /**
  * Each rule opens at its threshold and closes only once the value is back past half of it
  * (hysteresis), so noise around a threshold gives one alert, not a stream.

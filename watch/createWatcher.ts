@@ -1,4 +1,4 @@
-import { apyWindowSecondsOf, type Config, type VenueConfig } from '../config/schema'
+import { apyBaselineSecondsOf, apyWindowSecondsOf, type Config, type VenueConfig } from '../config/schema'
 import { sampleEverySecondsOf } from '../config/history'
 import { childLogger, type Logger } from '../core/logger'
 import { BlockNotYetAvailableError, describeError, isRetryable } from '../core/errors'
@@ -9,7 +9,8 @@ import type { CompactStats, Store } from '../store'
 import { pauseKey } from '../store/controls'
 import type { SampleInput, PositionInput } from '../store/types'
 import { derivedApy, implausibility, measuredBlockTimeMs, windowBlocks, type RatePoint } from '../venues/apy'
-import { evaluateVenue, median, verdictKey, type Condition } from './alertRules'
+import { apyBaseline, evaluateVenue, median, trimBaseline, verdictKey, type Condition, type TimedApy } from './alertRules'
+import { scoreWindowSecondsOf } from '../strategies/policy'
 import { advance, positionDecision, sampleDecision, type VenueCadence } from './cadence'
 import { heldFor, persistenceFor, stepPersistence, type Fired, type Glitch, type Pending } from './persistence'
 
@@ -41,12 +42,10 @@ export interface Watcher {
   onEndpointEvent(e: EndpointEvent): void
 }
 
-/** Fewer previous APYs than this and the baseline is unknown (no APY-drop verdict yet). */
-const MIN_BASELINE_SAMPLES = 5
-
 interface VenueMemory {
   rates: RatePoint[]
-  apys: number[]
+  /** APYs for the drop baseline, ascending in time (the span alerts.apyBaselineSeconds, plus the newest APY before it). */
+  apys: TimedApy[]
   /** Published APYs: the last plausible reading's time and how far back its unbroken run reaches. */
   run?: { blockTime: number; spanSeconds: number }
   /** The venue publishes its APY (a lending rate) rather than an exchange rate to derive it from. */
@@ -75,7 +74,11 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   const venues: VenueConfig[] = config.venues.filter((v) => v.chain === chain.name)
   const pool = config.pool.account
   const plan = planReads(venues, pool)
-  const baselineN = config.alerts.apyBaselineSamples
+  /** The APY-drop baseline span (seconds, per chain): a span of time, whatever the chain's cadence. */
+  const baselineSeconds = apyBaselineSecondsOf(config, chain.name)
+  /** APYs closer together than this are thinned out of the baseline memory (at most ~1024 points per span). */
+  const baselineThinSeconds = Math.floor(baselineSeconds / 1024)
+  const baselineAt = (mem: VenueMemory | undefined, time: number) => (mem ? apyBaseline(mem.apys, time, baselineSeconds) : null)
   // Windows are in time, per chain; blocks only say how much history to keep and back-fill.
   const apyWindow = { windowSeconds: apyWindowSecondsOf(config, chain.name), minSpanSeconds: config.watch.minApySpanSeconds }
   /** The chain's block time: measured from block timestamps where possible, else the configured one. */
@@ -113,7 +116,10 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     // The drop was first seen up to blocks − 1 blocks before it opened; those samples are not baseline.
     const dropLead = BigInt(persistenceFor(config.alerts.persistence, 'apy-drop', 'warning').blocks - 1)
     for (const v of venues) {
-      const rows = (await store.history.window(v.id, Math.min(50_000, Math.max(windowBlocksNow(), baselineN) + 1), { availableOnly: true, beforeBlock: before })).reverse()
+      // The APY window and the baseline span, in time, plus the newest row before them (a window's base).
+      const rows = (await store.history.span(v.id, Math.max(apyWindow.windowSeconds, baselineSeconds), { availableOnly: true, beforeBlock: before })).reverse()
+      const base = rows[0] ? (await store.history.window(v.id, 1, { availableOnly: true, beforeBlock: rows[0].blockNumber }))[0] : undefined
+      if (base) rows.unshift(base)
       const first = rows[0]
       const last = rows.at(-1)
       if (first && last && last.blockNumber > first.blockNumber) blockTimeMs = measuredBlockTimeMs({ number: first.blockNumber, timestamp: first.blockTime }, { number: last.blockNumber, timestamp: last.blockTime }, blockTimeMs)
@@ -122,7 +128,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       const lastRow = (await store.history.window(v.id, 1, { beforeBlock: before }))[0]
       memory.set(v.id, {
         rates,
-        apys: rows.filter((r) => r.apy !== null).map((r) => r.apy!),
+        apys: rows.filter((r) => r.apy !== null).map((r) => ({ time: r.blockTime, apy: r.apy! })),
         run: lastRow && lastRow.available && lastRow.apy !== null && lastRow.apySpanSeconds != null ? { blockTime: lastRow.blockTime, spanSeconds: lastRow.apySpanSeconds } : undefined,
         implausible: 0,
       })
@@ -132,7 +138,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       cadence.set(v.id, { lastStoredTime: lastRow?.blockTime, lastPosition: lastPos ? { amount: lastPos.amount, shares: lastPos.shares, time: posTime } : undefined })
       const cond = open.find((c) => c.subject === v.id && c.chain === chain.name)
       if (cond?.openedBlock != null) {
-        const prior = await store.history.window(v.id, baselineN, { availableOnly: true, beforeBlock: cond.openedBlock - dropLead })
+        const prior = await store.history.span(v.id, baselineSeconds, { availableOnly: true, beforeBlock: cond.openedBlock - dropLead })
         const b = median(prior.filter((r) => r.apy !== null).map((r) => r.apy!))
         if (b !== null) frozenBaseline.set(cond.dedupKey, b)
       }
@@ -195,8 +201,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
         rateChangeBps = null
       }
       const dropKey = `apy-drop:${chain.name}:${venue.id}`
-      const baseline =
-        frozenBaseline.get(dropKey) ?? (mem.apys.length >= Math.min(MIN_BASELINE_SAMPLES, baselineN) ? median(mem.apys.slice(-baselineN)) : null)
+      const baseline = frozenBaseline.get(dropKey) ?? baselineAt(mem, block.timestamp)
       samples.push({
         venueId: venue.id,
         chain: chain.name,
@@ -262,8 +267,9 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       const dropKey = `apy-drop:${s.chain}:${s.venueId}`
       const dropOpen = openKeys.has(dropKey) || pending.get(dropKey)?.toward === 'open'
       if (s.apy != null && s.apy >= 0 && !dropOpen) {
-        mem.apys.push(s.apy)
-        if (mem.apys.length > baselineN) mem.apys.splice(0, mem.apys.length - baselineN)
+        const prev = mem.apys.at(-1)
+        if (!prev || s.blockTime - prev.time >= baselineThinSeconds) mem.apys.push({ time: s.blockTime, apy: s.apy })
+        trimBaseline(mem.apys, s.blockTime, baselineSeconds)
       }
     }
   }
@@ -284,7 +290,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       const res = await store.alerts.raise({ dedupKey: c.dedupKey, agent, chain: chain.name, rule: c.rule, subject: c.subject, severity: c.severity, title: c.title, body: body(f), blockNumber: block.number })
       if (c.rule === 'apy-drop') {
         // Freeze the baseline the drop was measured against until it recovers.
-        const b = median(memory.get(c.subject)?.apys.slice(-baselineN) ?? [])
+        const b = baselineAt(memory.get(c.subject), block.timestamp)
         if (b !== null) frozen.set(c.dedupKey, b)
       }
       if (res.inserted) written++
@@ -363,9 +369,13 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     } catch (err) {
       logger.warn({ err: describeError(err) }, 'could not measure the block time: using blockTimeMs')
     }
-    const sparse = BigInt(windowBlocksNow() + Math.max(config.strategy.risk.apyWindowSamples, baselineN)) > BigInt(config.watch.backfillMaxBlocks)
+    // The APY window, then the score's window and the baseline's span before the head (their
+    // first APYs rest on a full window too): all in blocks from the measured block time.
+    const spanBlocks = windowBlocks(Math.max(scoreWindowSecondsOf(config.strategy, chain.name), baselineSeconds), blockTimeMs)
+    const full = windowBlocksNow() + spanBlocks
+    const sparse = BigInt(full) > BigInt(config.watch.backfillMaxBlocks)
     // Sparse: the window with a tenth to spare (block times vary: the window must be covered in time).
-    let depth = sparse ? BigInt(Math.ceil(windowBlocksNow() * 1.1) + 2) : BigInt(windowBlocksNow() + Math.max(config.strategy.risk.apyWindowSamples, baselineN))
+    let depth = sparse ? BigInt(Math.ceil(windowBlocksNow() * 1.1) + 2) : BigInt(full)
     if (depth > head) depth = head
     let oldest: BlockRead | undefined
     for (let i = 0; i < HISTORY_PROBES && depth > 0n; i++, depth /= 2n) {

@@ -57,7 +57,8 @@ const fmtAmount = (x: bigint | null, decimals: number) => {
   const n = Number(formatUnits(x, decimals))
   return n >= 1000 ? n.toLocaleString('en-US', { maximumFractionDigits: 0 }) : n.toFixed(3)
 }
-export const fmtAge = (ms: number) => (ms < 0 ? '—' : ms < 120_000 ? `${Math.round(ms / 1000)}s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)}m` : `${Math.round(ms / 3_600_000)}h`)
+/** A short age; a moment read a little after the report's clock (a beat written meanwhile) is "0s". */
+export const fmtAge = (ms: number) => (ms < -60_000 ? '—' : ms < 120_000 ? `${Math.max(0, Math.round(ms / 1000))}s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)}m` : `${Math.round(ms / 3_600_000)}h`)
 
 /** A watcher's alert streaks under way and glitches (conditions that never persisted: nothing pushed). */
 function watchDetail(info: { pendingAlerts?: number; glitches?: Record<string, number> } | null): string {

@@ -2,6 +2,7 @@ import type { Config, VenueConfig } from '../config/schema'
 import type { Store } from '../store'
 import { apyWindowSecondsOf } from '../config/schema'
 import { scoreVenue, type ScoreSample, type VenueScore } from '../strategies/risk'
+import { scoreWindowSecondsOf } from '../strategies/policy'
 import { collateralVenueOf, holdsCollateral, unitOf, valueInCollateral } from '../watch/units'
 import { latestPerVenue, readVenuePoints, type VenuePoint } from './data'
 import { RANGES, type RangeName } from './html'
@@ -82,11 +83,10 @@ export interface PoolSeries {
  * The pool over time on a common time grid: collateral per venue (valued in the chain's
  * collateral), the position-weighted APY, and the position-weighted risk-adjusted APY — the
  * strategist's score of each venue computed at each point from the readings up to it (the last
- * `strategy.risk.apyWindowSamples` chart points); an excluded venue counts as earning nothing.
+ * `strategy.risk.scoreWindowSeconds` of chart points); an excluded venue counts as earning nothing.
  */
 export function poolSeries(config: Config, histories: readonly VenueHistory[], w: RangeWindow): PoolSeries {
   const x = timeGrid(w.from, w.to, config.web.chartPoints)
-  const windowN = config.strategy.risk.apyWindowSamples
   const byId = new Map(histories.map((h) => [h.venue.id, h]))
   const held = histories.filter((h) => h.venue.kind !== 'lst' || holdsCollateral(config, h.venue) || h.points.some((p) => (p.position ?? 0n) > 0n))
   // Per venue, per grid time: index of the newest point at or before it.
@@ -129,7 +129,10 @@ export function poolSeries(config: Config, histories: readonly VenueHistory[], w
       const collApy = collateralApyAt(h.venue.chain, k)
       blend.push({ w: wgt, x: effectiveApy(config, h.venue, h.points[i]!.apy, collApy) })
       if (wgt !== null && wgt > 0) {
-        const window = h.points.slice(Math.max(0, i + 1 - windowN), i + 1)
+        const from = h.points[i]!.blockTime - scoreWindowSecondsOf(config.strategy, h.venue.chain)
+        let j = i
+        while (j > 0 && h.points[j - 1]!.blockTime > from) j--
+        const window = h.points.slice(j, i + 1)
         const s = scoreOf(config, h.venue, window, h.points[i]!.position ?? 0n, collApy)
         risk.push({ w: wgt, x: Number.isFinite(s.score) ? s.score : 0 })
       }

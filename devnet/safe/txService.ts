@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import {
-  createPublicClient, getAddress, hashMessage, http, isAddress, isHex, parseAbi, parseAbiItem, recoverAddress, size, slice, concat, pad, toHex, hexToBigInt,
+  createPublicClient, getAddress, hashMessage, http, isAddress, isHex, parseAbi, parseAbiItem, recoverAddress, recoverTypedDataAddress, size, slice, concat, pad, toHex, hexToBigInt,
   type Address, type Hex, type PublicClient,
 } from 'viem'
 import { Mutex } from '../../core/mutex'
-import { openDevDb, type DevDb } from '../sqliteDb'
+import { openDevDb, type DevDb, type SqlValue } from '../sqliteDb'
 
 /**
  * A local Safe Transaction Service for the devnet and tests: the REST paths and JSON shapes that
@@ -24,6 +24,11 @@ import { openDevDb, type DevDb } from '../sqliteDb'
  * - `GET  /v2/multisig-transactions/{safeTxHash}/`
  * - `GET|POST /v1/multisig-transactions/{safeTxHash}/confirmations/` — POST `{ signature }`, 201
  *   `{ signature }`.
+ * - `GET|POST /v2/delegates/` — POST `{ safe, delegate, delegator, label, signature }` (api-kit
+ *   `addSafeDelegate`): the delegator, a current owner, signs the EIP-712 `Delegate(address
+ *   delegateAddress, uint256 totp)` of the service's domain (totp = the current or previous hour);
+ *   GET `?safe&delegate`. A delegate may PROPOSE a transaction (its ECDSA signature over the
+ *   SafeTx hash proves the sender) but never confirms one: no confirmation is stored for it.
  *
  * Validation, as the real service does it, never trusting the client: the SafeTx hash is
  * recomputed by the Safe contract itself (`getTransactionHash` at the Safe's address: no SafeTx
@@ -128,6 +133,10 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS confirmations (
     chain_id INTEGER NOT NULL, safe_tx_hash TEXT NOT NULL, owner TEXT NOT NULL, signature TEXT NOT NULL,
     signature_type TEXT NOT NULL, submitted INTEGER NOT NULL, PRIMARY KEY (chain_id, safe_tx_hash, owner)
+  );
+  CREATE TABLE IF NOT EXISTS delegates (
+    chain_id INTEGER NOT NULL, safe TEXT NOT NULL, delegate TEXT NOT NULL, delegator TEXT NOT NULL, label TEXT NOT NULL,
+    submitted INTEGER NOT NULL, PRIMARY KEY (chain_id, safe, delegate)
   );
   CREATE TABLE IF NOT EXISTS indexed (chain_id INTEGER NOT NULL, safe TEXT NOT NULL, next_block INTEGER NOT NULL, PRIMARY KEY (chain_id, safe));
 `
@@ -313,10 +322,19 @@ export async function startSafeTxService(opts: SafeTxServiceOptions): Promise<Sa
     const claimed = field('contractTransactionHash').toLowerCase()
     if (claimed !== hash.toLowerCase()) throw new ValidationError(`Contract-transaction-hash=${hash} does not match provided contract-tx-hash=${claimed}`)
     const sender = checksummed(field('sender'), 'sender')
-    if (!info.owners.includes(sender)) throw new ValidationError(`Sender=${sender} is not an owner or delegate. Current owners=${JSON.stringify(info.owners)}`)
-    const txData = await client(chainId).readContract({ address: safe, abi: SAFE_ABI, functionName: 'encodeTransactionData', args })
-    const parts = await verifyParts(chainId, safe, hash, txData, field('signature') as Hex, info.owners)
-    if (!parts.some((p) => p.owner === sender)) throw new ValidationError(`Signature does not match sender=${sender}. Calculated owners=${JSON.stringify(parts.map((p) => p.owner))}`)
+    const delegate = !info.owners.includes(sender) && !!(await db.get('SELECT 1 FROM delegates WHERE chain_id = ? AND safe = ? AND delegate = ?', [chainId, safe, sender]))
+    if (!info.owners.includes(sender) && !delegate) throw new ValidationError(`Sender=${sender} is not an owner or delegate. Current owners=${JSON.stringify(info.owners)}`)
+    let parts: SignaturePart[] = []
+    if (delegate) {
+      // A delegate proposes: its signature over the SafeTx hash proves the sender; it confirms nothing.
+      const sig = field('signature') as Hex
+      const signer = isHex(sig) && size(sig) === 65 ? await recoverAddress({ hash, signature: sig }).catch(() => undefined) : undefined
+      if (signer !== sender) throw new ValidationError(`Signature does not match sender=${sender} (delegate). Calculated signer=${signer ?? 'none'}`)
+    } else {
+      const txData = await client(chainId).readContract({ address: safe, abi: SAFE_ABI, functionName: 'encodeTransactionData', args })
+      parts = await verifyParts(chainId, safe, hash, txData, field('signature') as Hex, info.owners)
+      if (!parts.some((p) => p.owner === sender)) throw new ValidationError(`Signature does not match sender=${sender}. Calculated owners=${JSON.stringify(parts.map((p) => p.owner))}`)
+    }
     await writes.lock(async () => {
       const existing = await db.get<TxRow>('SELECT * FROM multisig_txs WHERE chain_id = ? AND safe_tx_hash = ?', [chainId, hash.toLowerCase()])
       if (existing?.executed_tx) throw new ValidationError(`Tx with safe-tx-hash=${hash} for safe=${safe} was already executed in tx-hash=${existing.executed_tx}`)
@@ -334,6 +352,37 @@ export async function startSafeTxService(opts: SafeTxServiceOptions): Promise<Sa
           [chainId, hash.toLowerCase(), p.owner, p.standalone, p.type, t])
       }
     })
+  }
+
+  /** api-kit addSafeDelegate: an owner (the delegator) lets `delegate` propose transactions for `safe`. */
+  async function addDelegate(chainId: number, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const get = (k: string): string => {
+      const v = body[k]
+      if (typeof v !== 'string' || !v) throw new ValidationError(`${k}: this field is required`)
+      return v
+    }
+    const safe = checksummed(get('safe'), 'safe')
+    const delegate = checksummed(get('delegate'), 'delegate')
+    const delegator = checksummed(get('delegator'), 'delegator')
+    const label = get('label')
+    const signature = get('signature') as Hex
+    if (!isHex(signature) || size(signature) !== 65) throw new ValidationError('signature: not a 65-byte signature')
+    const info = await readSafe(chainId, safe)
+    if (!info.owners.includes(delegator)) throw new ValidationError(`Provided delegator=${delegator} is not an owner of Safe=${safe}`)
+    const hour = Math.floor(Date.now() / 1000 / 3600)
+    let ok = false
+    for (const totp of [hour, hour - 1]) {
+      const signer = await recoverTypedDataAddress({
+        domain: { name: 'Safe Transaction Service', version: '1.0', chainId },
+        types: { Delegate: [{ name: 'delegateAddress', type: 'address' }, { name: 'totp', type: 'uint256' }] },
+        primaryType: 'Delegate', message: { delegateAddress: delegate, totp: BigInt(totp) }, signature,
+      }).catch(() => undefined)
+      if (signer === delegator) ok = true
+    }
+    if (!ok) throw new ValidationError(`Signature does not match delegator=${delegator}`)
+    await writes.lock(() => db.run('INSERT INTO delegates (chain_id, safe, delegate, delegator, label, submitted) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chain_id, safe, delegate) DO UPDATE SET delegator = excluded.delegator, label = excluded.label',
+      [chainId, safe, delegate, delegator, label, now()]))
+    return { safe, delegate, delegator, label }
   }
 
   async function confirm(chainId: number, hash: string, body: Record<string, unknown>): Promise<{ signature: string }> {
@@ -451,6 +500,22 @@ export async function startSafeTxService(opts: SafeTxServiceOptions): Promise<Sa
         const row = await txRow(chainId, r[1]!)
         const list = (await confirmationsOf(chainId, row.safe_tx_hash)).map(confirmationJson)
         return send(res, 200, { count: list.length, next: null, previous: null, results: list })
+      }
+    }
+    if (route === '/v2/delegates/') {
+      if (method === 'POST') return send(res, 201, await addDelegate(chainId, await readBody(req)))
+      if (method === 'GET') {
+        const where = ['chain_id = ?']
+        const args: SqlValue[] = [chainId]
+        for (const k of ['safe', 'delegate'] as const) {
+          const v = u.searchParams.get(k)
+          if (v) {
+            where.push(`${k} = ?`)
+            args.push(checksummed(v, k))
+          }
+        }
+        const rows = await db.all<{ safe: string; delegate: string; delegator: string; label: string }>(`SELECT safe, delegate, delegator, label FROM delegates WHERE ${where.join(' AND ')} ORDER BY submitted`, args)
+        return send(res, 200, { count: rows.length, next: null, previous: null, results: rows.map((r) => ({ safe: r.safe, delegate: r.delegate, delegator: r.delegator, label: r.label, expiryDate: null })) })
       }
     }
     return send(res, 404, { detail: 'Not found.' })

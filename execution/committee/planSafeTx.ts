@@ -7,7 +7,11 @@ import type { SafeTxData, SafeTxRecord } from '../../store'
 import { erc4626Abi } from '../../venues/abis'
 import { buildStepCalls } from '../buildStepCalls'
 import { UnsupportedStepError } from '../errors'
+import { previewStepOnChain } from '../revalidate'
+import { boundOf, previewWhat, storedPreviewOf } from '../../plans/slippage'
 import { contractNetworksOf, type SafeTransaction } from '../custody/safeTx'
+import type { BridgePort } from '../bridge'
+import { bridgeStepCalls } from './crossChainLegs'
 
 /**
  * A committee plan as Safe transactions (custody "safe"): one per chain, the plan's steps there
@@ -57,21 +61,44 @@ export function committeeChains(steps: readonly PlanStep[]): string[] {
   return [...new Set(steps.map((s) => s.chain))]
 }
 
+export interface CommitteeCallOptions {
+  /** The Wormhole port building a bridge step's transferTokens (absent: bridge steps are refused). */
+  bridge?: BridgePort
+  /** Skip the pre-signing simulation (a destination leg: its funds are still to land). */
+  noSimulation?: boolean
+}
+
 /**
  * The calls of a plan's steps on one chain, in order (approve included: the batch is atomic).
- * Idle steps (collateral held) have none; bridge and redeem steps are refused (not batched yet).
+ * Idle steps (collateral held) have none; a bridge step is approve + transferTokens
+ * (crossChainLegs.ts); a redeem step has none here (the executor redeems before the chain's Safe tx).
  */
-export async function committeeCalls(config: Config, client: PublicClient, steps: readonly PlanStep[], chain: string): Promise<Array<{ to: Address; data: Hex }>> {
+export async function committeeCalls(config: Config, client: PublicClient, steps: readonly PlanStep[], chain: string, opts: CommitteeCallOptions = {}): Promise<Array<{ to: Address; data: Hex; value?: bigint }>> {
   const pool = getAddress(config.pool.account)
   const collateral = config.pool.collateral.find((c) => c.chain === chain)?.token
   if (!collateral) throw new UnsupportedStepError(`no pool collateral configured on ${chain}`)
-  const out: Array<{ to: Address; data: Hex }> = []
+  const out: Array<{ to: Address; data: Hex; value?: bigint }> = []
   for (const step of steps.filter((s) => s.chain === chain)) {
-    if (step.kind === 'bridge' || step.kind === 'redeem') throw new UnsupportedStepError(`step ${step.idx}: a committee plan's ${step.kind} step is not batched into a Safe transaction yet`)
+    // A redeem runs outside the Safe tx (crossChainLegs.ts): completeTransfer delivers to the Safe whoever sends it.
+    if (step.kind === 'redeem') continue
+    if (step.kind === 'bridge') {
+      if (!opts.bridge) throw new UnsupportedStepError(`step ${step.idx}: a committee plan's bridge step needs the Wormhole bridge (config "wormhole")`)
+      out.push(...(await bridgeStepCalls(config, opts.bridge, step)))
+      continue
+    }
     const venue = config.venues.find((v) => v.id === step.venueId)
     if (!venue || venue.chain !== chain) throw new UnsupportedStepError(`step ${step.idx}: venue "${step.venueId}" is not configured on ${chain}`)
     const vaultAsset = venue.kind === 'erc4626' && step.kind === 'deposit' ? await client.readContract({ address: venue.address, abi: erc4626Abi, functionName: 'asset' }) : undefined
-    const built = buildStepCalls({ venue, kind: step.kind, amount: step.amount, pool, collateral, vaultAsset })
+    // Slippage bound (plans/slippage.ts): the one previewed when the plan was decided; a step
+    // stored without one is bounded by the venue's preview now, at execution.slippageBps.
+    const what = previewWhat(venue.kind, step.kind)
+    let bound = storedPreviewOf(step.detail)?.bound
+    if (what && bound === undefined) {
+      const now = await previewStepOnChain(client, venue, step.kind, step.amount)
+      if (now !== undefined) bound = boundOf(what, now, config.execution.slippageBps)
+    }
+    const router = config.chains.find((c) => c.name === chain)?.router
+    const built = buildStepCalls({ venue, kind: step.kind, amount: step.amount, pool, collateral, vaultAsset, router, bound })
     if (built.kind === 'calls') for (const c of built.calls) out.push({ to: c.to, data: c.data })
   }
   return out
@@ -99,14 +126,14 @@ export async function safeTransactionOf(kit: Safe, stored: Pick<SafeTxRecord, 't
  * Builds the Safe transaction of a plan on one chain at `nonce` (protocol-kit: one call as is,
  * several as a MultiSendCallOnly delegatecall batch). Returns its data and SafeTx hash.
  */
-export async function buildPlanSafeTx(config: Config, chain: CommitteeChain, steps: readonly PlanStep[], nonce: number): Promise<{ tx: SafeTxData; safeTxHash: Hex; simulation?: SafeTxSimulation }> {
-  const calls = await committeeCalls(config, chain.client, steps, chain.name)
+export async function buildPlanSafeTx(config: Config, chain: CommitteeChain, steps: readonly PlanStep[], nonce: number, opts: CommitteeCallOptions = {}): Promise<{ tx: SafeTxData; safeTxHash: Hex; simulation?: SafeTxSimulation }> {
+  const calls = await committeeCalls(config, chain.client, steps, chain.name, opts)
   if (calls.length === 0) throw new UnsupportedStepError(`plan has no call on ${chain.name}`)
   const kit = await kitFor(config, chain)
-  const tx = await kit.createTransaction({ transactions: calls.map((c) => ({ to: c.to, data: c.data, value: '0' })), onlyCalls: true, options: { nonce } })
+  const tx = await kit.createTransaction({ transactions: calls.map((c) => ({ to: c.to, data: c.data, value: String(c.value ?? 0n) })), onlyCalls: true, options: { nonce } })
   const data = safeTxDataOf(tx)
   const accessor = config.custody.chains.find((c) => c.chain === chain.name)?.contracts?.simulateTxAccessor
-  const simulation = await simulateSafeTx(chain.client, getAddress(config.pool.account), accessor, data)
+  const simulation = opts.noSimulation ? undefined : await simulateSafeTx(chain.client, getAddress(config.pool.account), accessor, data)
   return { tx: data, safeTxHash: (await kit.getTransactionHash(tx)) as Hex, ...(simulation ? { simulation } : {}) }
 }
 

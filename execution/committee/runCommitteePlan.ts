@@ -9,8 +9,10 @@ import type { Plan, PlanStep } from '../../store/types'
 import type { TxSender } from '../createTxSender'
 import { IntentFailedError, IntentMismatchError, UnsupportedStepError } from '../errors'
 import { planFailedAlertKey } from '../executePlan'
+import { markPlanTransfersDeposited, runRedeemStep, transferSpecOf, type BridgeOptions, type BridgePort } from '../bridge'
+import { committeeLegs, waitsForTransfer, type CommitteeLeg } from './crossChainLegs'
 import { applyRevalidation, revalidateBeforeStep, type RevalidateOptions } from '../revalidate'
-import { buildPlanSafeTx, committeeChains, kitFor, nextSafeNonce, txServiceOf, usedNonceOutcome, verifiedSignatures, type CommitteeChain } from './planSafeTx'
+import { buildPlanSafeTx, committeeCalls, kitFor, nextSafeNonce, simulateSafeTx, txServiceOf, usedNonceOutcome, verifiedSignatures, type CommitteeChain } from './planSafeTx'
 
 /**
  * A committee plan in custody "safe", driven by the executor, exactly once with Safe nonces:
@@ -45,6 +47,8 @@ export interface RunCommitteePlanDeps {
   /** api-kit per chain (default: custody.chains[].txServiceUrl). */
   services?: Readonly<Record<string, SafeApiKit>>
   hooks?: { at?(point: CommitteePoint, ctx: { planId: string; chain: string }): void | Promise<void> }
+  /** The Wormhole token bridge for cross-chain plans (absent: their bridge steps fail the plan). */
+  bridge?: { port: BridgePort; options?: BridgeOptions }
 }
 
 export type CommitteePlanResult =
@@ -88,10 +92,48 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
     return { status: 'failed', error }
   }
 
+  const pool = getAddress(config.pool.account)
+  const collateralOn = (chain: string) => {
+    const c = config.pool.collateral.find((x) => x.chain === chain)
+    if (!c) throw new UnsupportedStepError(`no pool collateral configured on ${chain}`)
+    return getAddress(c.token)
+  }
+  /** The transfer row of a bridge step (idempotent): recorded before the Safe tx that moves the funds is sent. */
+  const ensureTransfer = async (s: PlanStep) => {
+    const spec = transferSpecOf(s)
+    if (!spec) throw new UnsupportedStepError(`bridge step ${s.idx}: no transfer in its detail`)
+    const redeemIdx = steps.find((r) => r.kind === 'redeem' && (r.detail as { bridgeStep?: number } | null)?.bridgeStep === s.idx)?.idx ?? null
+    const { transfer } = await store.transfers.create({
+      planId, stepIdx: s.idx, redeemIdx, sourceChain: spec.from, destChain: spec.to, token: collateralOn(spec.from), destToken: collateralOn(spec.to), recipient: pool, amount: spec.amount, received: spec.received,
+    })
+    return transfer
+  }
+  /** After the source leg's Safe tx: its bridge step's transfer is initiated, with the Wormhole message of that tx's receipt. */
+  const initiateBridges = async (chain: string, txHash: Hex, block: bigint) => {
+    for (const s of steps.filter((x) => x.chain === chain && x.kind === 'bridge')) {
+      const t = await ensureTransfer(s)
+      if (t.state !== 'pending') continue
+      if (!deps.bridge) throw new UnsupportedStepError(`bridge step ${s.idx}: no Wormhole bridge configured for the executor`)
+      const m = await deps.bridge.port.messageOf(chain, txHash)
+      await store.transfers.markInitiated(t.id, { sourceTx: txHash, sourceBlock: block, sequence: m.sequence, emitter: m.emitter })
+      await store.audit.append({ actor: agent, action: 'bridge-initiated', detail: { transfer: t.id, from: t.sourceChain, to: t.destChain, amount: t.amount.toString(), tx: txHash, sequence: m.sequence.toString(), via: 'safe-tx' } })
+      logger.info({ transfer: t.id, tx: txHash, sequence: m.sequence.toString() }, 'committee plan: transfer initiated by the Safe transaction; funds in flight')
+    }
+  }
+  /** Nothing left the source chain (its Safe tx was cancelled or reverted): its transfers fail. */
+  const failPendingTransfers = async (chain: string, reason: string) => {
+    for (const s of steps.filter((x) => x.chain === chain && x.kind === 'bridge')) {
+      const t = await store.transfers.byStep(planId, s.idx)
+      if (t?.state === 'pending') await store.transfers.markFailed(t.id, reason)
+    }
+  }
+
   const complete = async (chain: string, txHash: Hex, block: bigint) => {
     const st = await store.safeTxs.get(planId, chain)
     if (st) await store.safeTxs.transition(planId, chain, ['proposed', 'executing'], 'executed', { executedTx: txHash })
-    for (const s of steps.filter((x) => x.chain === chain && x.status !== 'confirmed' && x.status !== 'skipped')) {
+    await initiateBridges(chain, txHash, block)
+    // A redeem step is confirmed by the redeem itself (it runs before the chain's Safe tx).
+    for (const s of steps.filter((x) => x.chain === chain && x.kind !== 'redeem' && x.status !== 'confirmed' && x.status !== 'skipped')) {
       await store.plans.setStepStatus(planId, s.idx, 'confirmed', { from: ['pending', 'sent'], mergeDetail: { safeTxHash: st?.safeTxHash ?? null, tx: txHash, block: block.toString() } })
     }
     await store.audit.append({ actor: agent, action: 'safe-tx-executed', detail: { plan: planId, chain, safeTxHash: st?.safeTxHash ?? null, tx: txHash } })
@@ -104,6 +146,8 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
       // Executed on chain (by us, or by an owner in Safe{Wallet}): the plan walks its states to completed.
       await store.plans.transition(planId, 'awaiting_approval', 'approved')
       await store.plans.transition(planId, 'approved', 'executing')
+      const deposited = await markPlanTransfersDeposited(store, planId)
+      if (deposited.length) logger.info({ transfers: deposited }, 'transfers deposited')
       if (await store.plans.transition(planId, 'executing', 'completed')) {
         await store.audit.append({ actor: agent, action: 'plan-completed', detail: { plan: planId } })
         logger.info('committee plan completed')
@@ -115,7 +159,15 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
 
   if (plan.status === 'completed') return { status: 'completed' }
   if (!['awaiting_approval', 'approved', 'executing'].includes(plan.status)) return { status: 'not-executable', reason: `plan is ${plan.status}` }
-  const chainNames = committeeChains(steps)
+  // One leg per chain, in the order the money flows (crossChainLegs.ts).
+  let legs: CommitteeLeg[]
+  try {
+    legs = committeeLegs(steps)
+  } catch (err) {
+    if (err instanceof UnsupportedStepError) return fail(err.message)
+    throw err
+  }
+  const chainNames = legs.map((l) => l.chain)
 
   // ── reconcile what the chain already decided (a crash after execTransaction lands here) ──
   for (const name of chainNames) {
@@ -136,6 +188,7 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
     else if (o.outcome === 'cancelled') {
       const reason = `cancelled: the Safe's nonce ${st.nonce} on ${name} was used by another transaction (e.g. a rejection in Safe{Wallet}); the plan is never retried`
       await store.safeTxs.transition(planId, name, ['proposed', 'executing'], 'cancelled', { error: reason })
+      await failPendingTransfers(name, reason)
       await end('stopped', reason)
       await store.audit.append({ actor: agent, action: 'safe-tx-cancelled', detail: { plan: planId, chain: name, safeTxHash: st.safeTxHash, nonce: st.nonce, onChainNonce: o.onChainNonce } })
       logger.warn({ chain: name, nonce: st.nonce }, reason)
@@ -162,10 +215,14 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
   }
 
   // ── one stored Safe tx per chain, before anyone signs ───────────────────────────────────
-  for (const name of chainNames) {
+  for (const leg of legs) {
+    const name = leg.chain
     if (await store.safeTxs.get(planId, name)) continue
     const chain = chainOf(name)
     try {
+      const callOptions = { ...(deps.bridge ? { bridge: deps.bridge.port } : {}), noSimulation: waitsForTransfer(leg) }
+      // A chain where the plan only receives or holds (a redeem, idle collateral) needs no Safe tx.
+      if ((await committeeCalls(config, chain.client, leg.steps, name, callOptions)).length === 0) continue
       // Past the Safe's nonce and past the Safe txs of plans still open (a superseded or expired
       // plan's unexecuted Safe tx does not hold its nonce: the next plan takes it, as a replacement
       // in Safe{Wallet} would). The service's queue is not consulted for the same reason; a foreign
@@ -178,7 +235,8 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
       }
       const nonce = await nextSafeNonce(chain.client, getAddress(config.pool.account), open)
       const createdBlock = await chain.client.getBlockNumber({ cacheTime: 0 })
-      const built = await buildPlanSafeTx(config, chain, steps, nonce)
+      // A destination leg is simulated just before it executes (its funds are in flight until then).
+      const built = await buildPlanSafeTx(config, chain, leg.steps, nonce, callOptions)
       // Simulated as the Safe at the latest block before anyone is asked to sign: a batch that
       // reverts now is never put before the committee.
       if (built.simulation && !built.simulation.success) return fail(`simulation of the Safe transaction on ${name} reverts: ${built.simulation.revert ?? 'no reason'}`)
@@ -197,8 +255,8 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
   const signatures: Record<string, { owners: string[]; needed: number }> = {}
   const ready: Record<string, Awaited<ReturnType<typeof verifiedSignatures>>['ready']> = {}
   for (const name of chainNames) {
-    const st = (await store.safeTxs.get(planId, name))!
-    if (st.status !== 'proposed') continue
+    const st = await store.safeTxs.get(planId, name)
+    if (!st || st.status !== 'proposed') continue
     const service = serviceOf(name)
     if (!service) return { status: 'held', reason: `custody.chains[${name}].txServiceUrl is not set: the committee's signatures cannot be read` }
     const v = await verifiedSignatures(config, chainOf(name), st, plan, service)
@@ -225,9 +283,36 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
   }
   if (await store.plans.transition(planId, 'approved', 'executing')) logger.info('committee plan execution started')
   ;({ plan, steps } = await load())
-  for (const name of chainNames) {
-    const st = (await store.safeTxs.get(planId, name))!
+  // The plan ended while the signatures were read (superseded, expired…): its Safe tx is never
+  // executed by us, whatever signatures arrived (rejectAbandoned.ts proposes its rejection).
+  if (plan.status !== 'executing') return { status: 'not-executable', reason: `plan is ${plan.status}` }
+  for (const leg of legs) {
+    const name = leg.chain
+    // ── a destination leg: its transfers land first (VAA verified, completeTransfer exactly once) ──
+    for (const r of leg.redeems) {
+      const cur = steps.find((x) => x.idx === r.idx)!
+      if (cur.status === 'confirmed' || cur.status === 'skipped') continue
+      if (!deps.bridge) return fail(`redeem step ${r.idx}: no Wormhole bridge configured for the executor`)
+      if (await store.controls.isPaused(agent)) return { status: 'paused', reason: 'executor paused before the redeem' }
+      if (cur.status === 'pending') await store.plans.setStepStatus(planId, r.idx, 'sent', { from: 'pending' })
+      // BridgeWaitingError (VAA not signed yet, destination unreachable) propagates: the plan stays executing and resumes.
+      const res = await runRedeemStep({ common, store, senders: deps.senders, port: deps.bridge.port, agent, options: deps.bridge.options }, planId, { ...cur, status: 'sent' })
+      if (res.status === 'failed') return fail(res.error)
+      await store.plans.setStepStatus(planId, r.idx, 'confirmed', { from: 'sent', mergeDetail: { transferId: res.transfer.id, state: res.transfer.state, destTx: res.transfer.destTx } })
+      logger.info({ transfer: res.transfer.id, chain: name }, 'committee plan: transfer redeemed into the Safe')
+      ;({ plan, steps } = await load())
+    }
+    const st = await store.safeTxs.get(planId, name)
+    if (!st) {
+      // Nothing to sign on this chain (idle collateral only): its remaining steps are done.
+      for (const s of steps.filter((x) => x.chain === name && x.kind !== 'redeem' && (x.status === 'pending' || x.status === 'sent'))) {
+        await store.plans.setStepStatus(planId, s.idx, 'confirmed', { from: ['pending', 'sent'], mergeDetail: { idle: true } })
+      }
+      ;({ plan, steps } = await load())
+      continue
+    }
     if (st.status === 'executed') continue
+    if (st.status !== 'proposed' && st.status !== 'executing') return fail(`the Safe tx on ${name} is ${st.status}`)
     const sender = deps.senders[name]
     if (!sender) return fail(`no executor sender for chain ${name}`)
     const key = execIntentKey(planId, name)
@@ -241,13 +326,22 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
       data = existing.data as Hex
     } else {
       const tx = ready[name]
-      if (!tx) continue
+      if (!tx) return { status: 'awaiting-signatures', signatures }
+      if (await store.controls.isPaused(agent)) return { status: 'paused', reason: `executor paused before the Safe tx on ${name}` }
+      if (waitsForTransfer(leg)) {
+        // Its funds have landed now: simulated as the Safe before execTransaction, never sent when it would revert.
+        const accessor = config.custody.chains.find((c) => c.chain === name)?.contracts?.simulateTxAccessor
+        const sim = await simulateSafeTx(chainOf(name).client, getAddress(st.safe), accessor, st.tx)
+        if (sim && !sim.success) return fail(`simulation of the Safe transaction on ${name} (after the transfer landed) reverts: ${sim.revert ?? 'no reason'}`)
+      }
+      // The transfers this Safe tx starts are recorded before it is signed and sent.
+      for (const s of leg.steps.filter((x) => x.kind === 'bridge')) await ensureTransfer(s)
       const kit = await kitFor(config, chainOf(name))
       to = getAddress(st.safe)
       data = (await kit.getEncodedTransaction(tx)) as Hex
     }
     await store.safeTxs.transition(planId, name, 'proposed', 'executing', { execIntentKey: key })
-    for (const s of steps.filter((x) => x.chain === name && x.status === 'pending')) await store.plans.setStepStatus(planId, s.idx, 'sent', { from: 'pending' })
+    for (const s of steps.filter((x) => x.chain === name && x.kind !== 'redeem' && x.status === 'pending')) await store.plans.setStepStatus(planId, s.idx, 'sent', { from: 'pending' })
     try {
       const intent = await sender.send({ key, to, data })
       await deps.hooks?.at?.('exec-sent', { planId, chain: name })
@@ -260,6 +354,7 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
         const o = await usedNonceOutcome(chainOf(name).client, st)
         if (o.outcome === 'cancelled') return runCommitteePlan(deps, planId)
         await store.safeTxs.transition(planId, name, 'executing', 'failed', { error: err.message })
+        await failPendingTransfers(name, `execTransaction on ${name} failed: ${err.message}`)
         return fail(`execTransaction of ${st.safeTxHash} on ${name}: ${describeError(err)}`)
       }
       throw err

@@ -13,6 +13,7 @@ import { openTempStore } from '../../store/testing'
 import type { Store } from '../../store'
 import { aavePoolAbi, erc4626Abi } from '../../venues/abis'
 import { createTxSender, type TxSender } from '../createTxSender'
+import { slippageRouterAbi } from '../abis'
 import { executePlan } from '../executePlan'
 import { readPosition } from '../readPosition'
 import { chainClient, silentLogger } from '../testing/devnetHelpers'
@@ -118,6 +119,11 @@ async function expectRefused(call: { to: Address; data: Hex; operation?: 0 | 1 }
 
 const approve = (spender: Address, amount: bigint) => encodeFunctionData({ abi: erc20Abi, functionName: 'approve', args: [spender, amount] })
 const deposit = (amount: bigint, receiver: Address) => encodeFunctionData({ abi: erc4626Abi, functionName: 'deposit', args: [amount, receiver] })
+const router = () => d.config.chains.find((c) => c.name === CHAIN)!.router!
+/** The router's bounded deposit (min 0: these tests are about who may call what, not slippage). */
+const depositChecked = (vault: Address, amount: bigint, receiver: Address, minSharesOut = 0n) =>
+  encodeFunctionData({ abi: slippageRouterAbi, functionName: 'depositChecked', args: [vault, amount, receiver, minSharesOut] })
+const viaRouter = (data: Hex) => ({ to: router(), data })
 
 describe('custody "safe" deployment', () => {
   it('one Safe address on the three chains, owned by the committee 2-of-3, the Roles modifier enabled; the positions belong to the Safe, the executor holds none', async () => {
@@ -177,7 +183,8 @@ describe('the executor through the role (execTransactionWithRole via the exactly
     near(after.boost - before.boost, parseEther('25'))
     near(after.aave - before.aave, parseEther('15'))
     const intents = await store.intents.list({ keyPrefix: 'r1:' })
-    expect(intents.map((i) => i.status)).toEqual(['confirmed', 'confirmed', 'confirmed', 'confirmed', 'confirmed'])
+    // Each step: approve(router) + the router's bounded call (the Safe's allowances start at 0).
+    expect(intents.map((i) => i.status)).toEqual(Array(6).fill('confirmed'))
     for (const i of intents) {
       expect(getAddress(i.to)).toBe(roles())
       expect(getAddress(i.from)).toBe(executor.address)
@@ -205,8 +212,8 @@ describe('the executor through the role (execTransactionWithRole via the exactly
     const after = await pos(boost)
     expect(after - mid < parseEther('0.01')).toBe(true) // accrual only
     // On chain too: the same deposit sent anyway is mined reverted.
-    expect(await simulateRole({ to: venue(boost).address, data: deposit(parseEther('150'), safe()) })).toBe('AllowanceExceeded')
-    expect(await sendRole({ to: venue(boost).address, data: deposit(parseEther('150'), safe()) })).toBe('reverted')
+    expect(await simulateRole(viaRouter(depositChecked(venue(boost).address, parseEther('150'), safe())))).toBe('AllowanceExceeded')
+    expect(await sendRole(viaRouter(depositChecked(venue(boost).address, parseEther('150'), safe())))).toBe('reverted')
     expect(await balance(dep().collateral, safe())).toBe(idle)
   })
 })
@@ -223,26 +230,38 @@ describe('role escapes: refused on chain, nothing moved', () => {
     expect(await balance(token, outsider)).toBe(0n)
   })
 
-  it('an approve to an outside spender (while an approve to a configured venue passes)', async () => {
+  it('an approve to an outside spender, or to a venue itself (while an approve to the slippage router passes)', async () => {
     const token = dep().collateral
     await expectRefused({ to: token, data: approve(outsider, maxUint256) }, 'OrViolation')
     expect(await session(CHAIN).public.readContract({ address: token, abi: erc20Abi, functionName: 'allowance', args: [safe(), outsider] })).toBe(0n)
-    expect(await simulateRole({ to: token, data: approve(venue(`${CHAIN}-vault-core`).address, parseEther('1')) })).toBe('ok')
+    // Moves go through the router only: the venue itself gets no allowance.
+    await expectRefused({ to: token, data: approve(venue(`${CHAIN}-vault-core`).address, parseEther('1')) }, 'OrViolation')
+    expect(await simulateRole({ to: token, data: approve(router(), parseEther('1')) })).toBe('ok')
   })
 
-  it('a deposit whose receiver is not the Safe (the same deposit to the Safe passes)', async () => {
+  it('a router deposit whose receiver is not the Safe (the same deposit to the Safe passes); the venue\'s own deposit is not in the role at all', async () => {
     const token = dep().collateral
     const vault = venue(`${CHAIN}-vault-core`).address
-    expect(await sendRole({ to: token, data: approve(vault, parseEther('5')) })).toBe('success')
+    expect(await sendRole({ to: token, data: approve(router(), parseEther('5')) })).toBe('success')
     const before = await balance(token, safe())
-    await expectRefused({ to: vault, data: deposit(parseEther('5'), outsider) }, 'ParameterNotAllowed')
+    // One permission per configured vault, merged into an OR: a receiver other than the Safe matches none.
+    await expectRefused(viaRouter(depositChecked(vault, parseEther('5'), outsider)), 'OrViolation')
     expect(await balance(vault, outsider)).toBe(0n)
     expect(await balance(token, safe())).toBe(before)
-    expect(await simulateRole({ to: vault, data: deposit(parseEther('5'), safe()) })).toBe('ok')
-    // Aave: supply on behalf of someone else.
-    const aave = venue(`${CHAIN}-aave`) as { address: Address; asset: Address }
-    const supply = encodeFunctionData({ abi: aavePoolAbi, functionName: 'supply', args: [aave.asset, parseEther('5'), outsider, 0] })
-    await expectRefused({ to: aave.address, data: supply }, 'ParameterNotAllowed')
+    expect(await simulateRole(viaRouter(depositChecked(vault, parseEther('5'), safe())))).toBe('ok')
+    // Unbounded: the vault's own deposit (to the Safe) is refused.
+    await expectRefused({ to: vault, data: deposit(parseEther('5'), safe()) }, 'FunctionNotAllowed')
+    // A router withdrawal paying someone else, or burning another owner's shares.
+    const withdraw = (receiver: Address, owner: Address) => encodeFunctionData({ abi: slippageRouterAbi, functionName: 'withdrawChecked', args: [vault, parseEther('1'), receiver, owner, maxUint256] })
+    await expectRefused(viaRouter(withdraw(outsider, safe())), 'OrViolation')
+    await expectRefused(viaRouter(withdraw(safe(), outsider)), 'OrViolation')
+    // Aave: supply through the router on behalf of someone else; the market's own supply.
+    const aave = venue(`${CHAIN}-aave`) as { address: Address; asset: Address; aToken: Address }
+    const supplyChecked = (onBehalfOf: Address) => encodeFunctionData({ abi: slippageRouterAbi, functionName: 'supplyChecked', args: [aave.address, aave.asset, aave.aToken, parseEther('5'), onBehalfOf, 0n] })
+    await expectRefused(viaRouter(supplyChecked(outsider)), 'ParameterNotAllowed')
+    expect(await simulateRole(viaRouter(supplyChecked(safe())))).toBe('ok')
+    const supply = encodeFunctionData({ abi: aavePoolAbi, functionName: 'supply', args: [aave.asset, parseEther('5'), safe(), 0] })
+    await expectRefused({ to: aave.address, data: supply }, 'TargetAddressNotAllowed')
     expect(await balance(token, safe())).toBe(before)
   })
 
@@ -267,6 +286,9 @@ describe('role escapes: refused on chain, nothing moved', () => {
     const stray = await s.deploy(devAccount(ROLES.deployer), await compileContracts(), 'SimVault', [dep().collateral, 'Stray', 'STRAY', devAccount(ROLES.deployer).address, 0n, 0n])
     await expectRefused({ to: stray, data: deposit(parseEther('1'), safe()) }, 'TargetAddressNotAllowed')
     await expectRefused({ to: dep().collateral, data: approve(stray, parseEther('1')) }, 'OrViolation')
+    // Through the router (allowed for configured vaults only), with the receiver the Safe.
+    expect(await sendRole({ to: dep().collateral, data: approve(router(), parseEther('1')) })).toBe('success')
+    await expectRefused(viaRouter(depositChecked(stray, parseEther('1'), safe())), 'OrViolation')
     expect(await balance(stray, safe())).toBe(0n)
   })
 
@@ -274,7 +296,7 @@ describe('role escapes: refused on chain, nothing moved', () => {
     const vault = venue(`${CHAIN}-vault-core`).address
     const token = dep().collateral
     const before = await balance(token, safe())
-    await expectRefused({ to: vault, data: deposit(parseEther('1'), safe()), operation: 1 }, 'DelegateCallNotAllowed')
+    await expectRefused({ ...viaRouter(depositChecked(vault, parseEther('1'), safe())), operation: 1 }, 'DelegateCallNotAllowed')
     // A delegatecall into a batch library (how a Safe module would run arbitrary code as the Safe): not a target of the role at all.
     const multiSend = d.deployment.custody!.contracts.multiSendCallOnly
     await expectRefused({ to: multiSend, data: '0x8d80ff0a', operation: 1 }, 'TargetAddressNotAllowed')
@@ -285,14 +307,14 @@ describe('role escapes: refused on chain, nothing moved', () => {
     const token = dep().collateral
     const vault = venue(`${CHAIN}-vault-core`).address
     const budget = parseEther(String(DEVNET_MOVE_BUDGET))
-    expect(await sendRole({ to: token, data: approve(vault, budget) })).toBe('success')
+    expect(await sendRole({ to: token, data: approve(router(), budget) })).toBe('success')
     const first = budget - parseEther('50')
-    expect(await sendRole({ to: vault, data: deposit(first, safe()) })).toBe('success')
+    expect(await sendRole(viaRouter(depositChecked(vault, first, safe())))).toBe('success')
     const before = await balance(token, safe())
-    await expectRefused({ to: vault, data: deposit(parseEther('51'), safe()) }, 'AllowanceExceeded')
+    await expectRefused(viaRouter(depositChecked(vault, parseEther('51'), safe())), 'AllowanceExceeded')
     expect(await balance(token, safe())).toBe(before)
     // What is left of the budget still passes.
-    expect(await simulateRole({ to: vault, data: deposit(parseEther('50'), safe()) })).toBe('ok')
+    expect(await simulateRole(viaRouter(depositChecked(vault, parseEther('50'), safe())))).toBe('ok')
   })
 })
 
@@ -361,7 +383,7 @@ describe('custody diff and apply', () => {
     expect(d0.moduleEnabled).toBe(true)
     expect(describeDiff(d0)).toEqual([])
 
-    // The boost vault leaves the config: its functions and its approve spender must go.
+    // The boost vault leaves the config: the router's calls for it and the approve of its shares must go.
     const boost = venue(`${CHAIN}-vault-boost`).address
     const input = structuredClone(d.config) as ConfigInput
     input.venues = input.venues!.filter((v) => v.id !== `${CHAIN}-vault-boost`)
@@ -369,9 +391,10 @@ describe('custody diff and apply', () => {
     const d1 = await diffChainCustody(next, CHAIN, client)
     const lines = describeDiff(d1)
     expect(lines).toContain(`- revokeTarget ${boost.toLowerCase()}`)
-    expect(lines.some((l) => l.startsWith('+ scopeFunction') && l.includes(dep().collateral.toLowerCase()))).toBe(true) // approve: one spender fewer
+    expect(lines.some((l) => l.startsWith('+ scopeFunction') && l.includes(router().toLowerCase()))).toBe(true) // the router's vault condition: one vault fewer
     expect(lines.some((l) => l.includes('allowance'))).toBe(false) // the budget is untouched (no refill)
-    expect(await simulateRole({ to: boost, data: deposit(parseEther('1'), safe()) })).not.toBe('TargetAddressNotAllowed')
+    // Before the apply the role still lets the router deposit into boost (the router itself then finds no allowance).
+    expect(await simulateRole(viaRouter(depositChecked(boost, parseEther('1'), safe())))).toBe('ModuleTransactionFailed')
 
     const nonce = await client.readContract({ address: safe(), abi: safeAbi, functionName: 'nonce' })
     const applied = await applyCustodyDiff(next, url, d1, { ownerKeys: devnetSigningKeys(), submitterKey: devKey(ROLES.deployer) })
@@ -382,7 +405,8 @@ describe('custody diff and apply', () => {
     // On chain now: the dropped vault is no target, nor an approve spender.
     await expectRefused({ to: boost, data: deposit(parseEther('1'), safe()) }, 'TargetAddressNotAllowed')
     await expectRefused({ to: dep().collateral, data: approve(boost, parseEther('1')) }, 'OrViolation')
-    expect(await simulateRole({ to: dep().collateral, data: approve(venue(`${CHAIN}-vault-core`).address, parseEther('1')) })).toBe('ok')
+    await expectRefused(viaRouter(depositChecked(boost, parseEther('1'), safe())), 'ParameterNotAllowed') // one vault left: no OR
+    expect(await simulateRole({ to: dep().collateral, data: approve(router(), parseEther('1')) })).toBe('ok')
   })
 
   it('apply refuses with one owner signature short of the threshold: nothing changes on chain', async () => {

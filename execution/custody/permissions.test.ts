@@ -13,11 +13,13 @@ const TOKEN = { ethereum: A(0x10), arbitrum: A(0x20) }
 const VAULT = A(0x11)
 const AAVE = A(0x12)
 const BRIDGE = { ethereum: A(0x13), arbitrum: A(0x23) }
+const ROUTER = A(0x16)
+const ATOKEN = A(0x14)
 
 function config(over: Partial<ConfigInput> = {}) {
   const input: ConfigInput = {
     chains: [
-      { name: 'ethereum', chainId: 1, rpc: [{ url: 'http://127.0.0.1:1/' }] },
+      { name: 'ethereum', chainId: 1, rpc: [{ url: 'http://127.0.0.1:1/' }], router: ROUTER },
       { name: 'arbitrum', chainId: 42161, rpc: [{ url: 'http://127.0.0.1:2/' }] },
     ],
     pool: {
@@ -61,19 +63,22 @@ const sel = (sig: string) => toFunctionSelector(`function ${sig}`)
 const fns = (r: ReturnType<typeof chainRole>) => r.permissions.map((p) => `${p.targetAddress}:${'signature' in p ? p.signature : ''}`).sort()
 
 describe('chainRole (config → the executor\'s permissions)', () => {
-  it('allows exactly the venues\' deposit/withdraw/supply, approve on the collateral, and the token bridge', () => {
+  it('allows the venues only through the slippage router (never their own deposit/withdraw/supply), approve to the router, and the token bridge', () => {
     const r = chainRole(config(), 'ethereum')
     expect(fns(r)).toEqual(
       [
-        `${VAULT}:deposit(uint256,address)`,
-        `${VAULT}:withdraw(uint256,address,address)`,
-        `${AAVE}:supply(address,uint256,address,uint16)`,
-        `${AAVE}:withdraw(address,uint256,address)`,
+        `${ROUTER}:depositChecked(address,uint256,address,uint256)`,
+        `${ROUTER}:withdrawChecked(address,uint256,address,address,uint256)`,
+        `${ROUTER}:supplyChecked(address,address,address,uint256,address,uint256)`,
+        `${ROUTER}:withdrawSupplyChecked(address,address,address,uint256,address,uint256)`,
         `${BRIDGE.ethereum}:transferTokens(address,uint256,uint16,bytes32,uint256,uint32)`,
         `${BRIDGE.ethereum}:completeTransfer(bytes)`,
         `${TOKEN.ethereum}:approve(address,uint256)`,
+        `${VAULT}:approve(address,uint256)`,
+        `${ATOKEN}:approve(address,uint256)`,
       ].sort(),
     )
+    expect(fns(r).some((f) => f.startsWith(`${VAULT}:deposit`) || f.startsWith(`${AAVE}:`))).toBe(false)
     expect(r.members).toEqual([EXECUTOR])
     expect(r.allowances).toEqual([{ key: moveAllowanceKey('wstETH'), refill: parseEther('300'), maxRefill: parseEther('300'), period: 86_400n, balance: parseEther('300'), timestamp: 0n }])
   })
@@ -90,10 +95,16 @@ describe('chainRole (config → the executor\'s permissions)', () => {
     }
   })
 
-  it('the approve spenders are the venues and the bridge; the bridge allows only the other configured chain', () => {
+  it('the approve spenders are the router and the bridge; the bridge allows only the other configured chain', () => {
     const r = chainRole(config(), 'ethereum')
     const json = JSON.stringify(roleOf(r).targets, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)).toLowerCase()
-    for (const spender of [VAULT, AAVE, BRIDGE.ethereum]) expect(json).toContain(spender.slice(2).toLowerCase())
+    for (const spender of [ROUTER, VAULT, AAVE, BRIDGE.ethereum]) expect(json).toContain(spender.slice(2).toLowerCase())
+    const tokenApprove = roleOf(r).targets.find((t) => t.address === TOKEN.ethereum.toLowerCase())!.functions[0]!
+    const spenders = JSON.stringify(tokenApprove.condition).toLowerCase()
+    expect(spenders).toContain(ROUTER.slice(2).toLowerCase())
+    expect(spenders).toContain(BRIDGE.ethereum.slice(2).toLowerCase())
+    expect(spenders).not.toContain(VAULT.slice(2).toLowerCase())
+    expect(spenders).not.toContain(AAVE.slice(2).toLowerCase())
     // recipient = the Safe as bytes32, recipientChain = 23 (arbitrum), not 2 (itself).
     expect(json).toContain(`0x${'0'.repeat(24)}${SAFE.slice(2).toLowerCase()}`)
     expect(json).toContain(`0x${(23).toString(16).padStart(64, '0')}`)
@@ -103,6 +114,12 @@ describe('chainRole (config → the executor\'s permissions)', () => {
   it('a chain without venues and without Wormhole peers gets only the bridge-less role: nothing to call', () => {
     const c = config({ wormhole: undefined })
     expect(fns(chainRole(c, 'arbitrum'))).toEqual([])
+  })
+
+  it('refuses a chain with venues but no slippage router, naming the field', () => {
+    const c = config()
+    const noRouter = { ...c, chains: c.chains.map((x) => ({ ...x, router: undefined })) }
+    expect(() => chainRole(noRouter, 'ethereum')).toThrow(/chains\[ethereum\]\.router: missing/)
   })
 
   it('refuses custody "eoa" and a missing budget with the field named', () => {

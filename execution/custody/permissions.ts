@@ -7,12 +7,16 @@ import type { Config } from '../../config/schema'
  *
  * Allowed (everything else is refused on chain by the Roles modifier, and no call may send ETH or
  * delegatecall):
- *   - each configured venue of the chain:
- *       erc4626  deposit(assets ≤ move budget, receiver = the Safe), withdraw(assets, receiver = the Safe, owner = the Safe)
- *       aave-v3  supply(asset = the reserve's asset, amount ≤ move budget, onBehalfOf = the Safe, _), withdraw(asset, _, to = the Safe)
+ *   - each configured venue of the chain, ONLY through the chain's SlippageRouter (chains[].router,
+ *     contracts/SlippageRouter.sol: the step's bound is enforced in the same transaction; the
+ *     venues' own deposit/withdraw/supply are not in the role, so no move can be unbounded):
+ *       erc4626  router.depositChecked(vault = the venue, assets ≤ move budget, receiver = the Safe, _),
+ *                router.withdrawChecked(vault = the venue, _, receiver = the Safe, owner = the Safe, _)
+ *       aave-v3  router.supplyChecked(pool = the venue, asset, aToken (the venue's), amount ≤ move budget, onBehalfOf = the Safe, _),
+ *                router.withdrawSupplyChecked(pool = the venue, asset, aToken, _, to = the Safe, _)
  *       lst      nothing (the collateral held idle needs no call)
- *   - approve(spender, _) on the collateral token (and an Aave reserve's asset) only to those
- *     venues and the chain's Wormhole token bridge;
+ *   - approve(spender, _) on the collateral token (and an Aave reserve's asset) only to the router
+ *     and the chain's Wormhole token bridge; on each vault's shares and each aToken only to the router;
  *   - the distributor (config rewards, its claims chain only): setRoot(_, _) on the distributor
  *     contract and collateral.transfer(to = the distributor, amount ≤ rewards.fundingAllowance per
  *     period); the distributor's key (rewards.signer.account) is a member beside the executor;
@@ -75,28 +79,47 @@ export function chainRole(config: Pick<Config, 'custody' | 'pool' | 'venues' | '
     spenders.get(k)!.add(lower(spender))
   }
 
-  for (const v of config.venues.filter((x) => x.chain === chain)) {
-    const target = lower(v.address)
+  // Every venue move goes through the chain's SlippageRouter (contracts/SlippageRouter.sol), which
+  // enforces the step's bound in the same transaction; the venues' own deposit/withdraw/supply are
+  // NOT in the role, so the executor cannot make an unbounded move. One permission per venue (the
+  // SDK merges them into an OR of the venues): the venue (and its asset and aToken) pinned, the
+  // receiver / owner / onBehalfOf = the Safe, amounts leaving the Safe within the move budget.
+  const moving = config.venues.filter((x) => x.chain === chain && x.kind !== 'lst')
+  const routerAddr = config.chains.find((x) => x.name === chain)?.router
+  if (moving.length > 0 && !routerAddr) throw new PermissionsConfigError(`chains[${chain}].router: missing: deploy contracts/SlippageRouter.sol on ${chain} and set its address (every venue move goes through it)`)
+  const router = routerAddr ? lower(routerAddr) : undefined
+  for (const v of moving) {
+    const r = router!
     switch (v.kind) {
       case 'erc4626':
         permissions.push(
-          { targetAddress: target, signature: 'deposit(uint256,address)', condition: c.calldataMatches([c.withinAllowance(budgetKey), c.avatar], ['uint256', 'address']) },
-          { targetAddress: target, signature: 'withdraw(uint256,address,address)', condition: c.calldataMatches([undefined, c.avatar, c.avatar], ['uint256', 'address', 'address']) },
+          { targetAddress: r, signature: 'depositChecked(address,uint256,address,uint256)', condition: c.calldataMatches([lower(v.address), c.withinAllowance(budgetKey), c.avatar, undefined], ['address', 'uint256', 'address', 'uint256']) },
+          {
+            targetAddress: r,
+            signature: 'withdrawChecked(address,uint256,address,address,uint256)',
+            condition: c.calldataMatches([lower(v.address), undefined, c.avatar, c.avatar, undefined], ['address', 'uint256', 'address', 'address', 'uint256']),
+          },
         )
-        spend(collateral.token, v.address)
+        spend(collateral.token, r)
+        // The router burns the Safe's vault shares for a withdrawal (owner = msg.sender = the Safe).
+        spend(v.address, r)
         break
       case 'aave-v3':
         permissions.push(
           {
-            targetAddress: target,
-            signature: 'supply(address,uint256,address,uint16)',
-            condition: c.calldataMatches([lower(v.asset), c.withinAllowance(budgetKey), c.avatar, undefined], ['address', 'uint256', 'address', 'uint16']),
+            targetAddress: r,
+            signature: 'supplyChecked(address,address,address,uint256,address,uint256)',
+            condition: c.calldataMatches([lower(v.address), lower(v.asset), lower(v.aToken), c.withinAllowance(budgetKey), c.avatar, undefined], ['address', 'address', 'address', 'uint256', 'address', 'uint256']),
           },
-          { targetAddress: target, signature: 'withdraw(address,uint256,address)', condition: c.calldataMatches([lower(v.asset), undefined, c.avatar], ['address', 'uint256', 'address']) },
+          {
+            targetAddress: r,
+            signature: 'withdrawSupplyChecked(address,address,address,uint256,address,uint256)',
+            condition: c.calldataMatches([lower(v.address), lower(v.asset), lower(v.aToken), undefined, c.avatar, undefined], ['address', 'address', 'address', 'uint256', 'address', 'uint256']),
+          },
         )
-        spend(v.asset, v.address)
-        break
-      case 'lst':
+        spend(v.asset, r)
+        // The router pulls the Safe's aTokens to withdraw them (to = the Safe).
+        spend(v.aToken, r)
         break
     }
   }

@@ -8,6 +8,7 @@ import type { RewardEpoch, Store } from '../../store'
 import { epochEarnings, type Earnings } from '../../rewards/earnings'
 import { timeWeights, type ChainShareHistory } from '../../rewards/entitlements'
 import { boundaryBlocks, distributorAbi, readShareHistory } from '../../rewards/readChain'
+import { loadKeccak } from '../../rewards/merkle'
 import { buildTree, epochLeaves, leavesOf, publishedLeaves, type PublishedEpoch } from '../../rewards/tree'
 import type { TxSender } from '../createTxSender'
 import { collateralAt, collateralFlows, ethPerCollateral, gasPaid, inFlightAt } from './readValuation'
@@ -158,6 +159,7 @@ export function createDistributor(d: DistributorDeps) {
     const previous = base?.tree ? leavesOf(JSON.parse(base.tree) as PublishedEpoch) : new Map<string, bigint>()
     const leaves = epochLeaves({ weights, distributable: earnings.distributable, commission: earnings.commission, feeRecipient: r!.feeRecipient, previous })
     if (leaves.paid + leaves.remainder !== earnings.distributable || leaves.paid > earnings.distributable) throw new Error(`epoch ${epoch}: paid ${leaves.paid} + remainder ${leaves.remainder} ≠ distributable ${earnings.distributable}`)
+    await loadKeccak()
     const tree = buildTree(leaves.cumulative)
     const published: PublishedEpoch = {
       format: 'poolwarden-rewards-v1',

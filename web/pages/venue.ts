@@ -1,6 +1,7 @@
 import { unitOf, collateralVenueOf } from '../../watch/units'
 import { effectiveApy, NotFound, rangeWindow, scoreOf, venueHistories, type WebDeps } from '../context'
 import { latestPerVenue, latestPosition, recentSamples } from '../data'
+import { scoreWindowSecondsOf } from '../../strategies/policy'
 import { fmtPct, fmtTime, fmtUnits, html, renderChart, type Chart, type Page, type RangeName, type Table } from '../html'
 import { alertColumns, alertRows } from './shared'
 
@@ -68,8 +69,8 @@ export async function renderVenue(deps: WebDeps, venueId: string, range: RangeNa
     chart({ id: 'position', title: `Pool position (${unit.symbol})`, series: [{ label: 'position', values: points.map((p) => f(p.position ?? 0n)), unit: 'amount' }] }),
   ]
 
-  // The risk score as the strategist computes it now (its window of newest samples).
-  const window = await recentSamples(store, venue.id, config.strategy.risk.apyWindowSamples)
+  // The risk score as the strategist computes it now (its window: the newest samples of the score's span).
+  const window = await store.history.span(venue.id, scoreWindowSecondsOf(config.strategy, venue.chain))
   const collApy = cv ? ((await recentSamples(store, cv.id, 1))[0]?.apy ?? null) : null
   const position = (await latestPosition(store, venue.id))?.amount ?? 0n
   const score = scoreOf(config, venue, window, position, collApy)

@@ -9,7 +9,7 @@ import { simWallet1271Abi } from './abis'
  * score API: the current block of a space's network, EIP-1271 checks of contract signers, and
  * voting power per space — the signalling space counts pool shares summed over every chain, the
  * upstream space the DAO token on the first chain; both at the timestamp of the proposal's
- * snapshot block (the tokens run on timestamps). The hub's vp is indicative (it gates "no voting
+ * snapshot block (the tokens run on timestamps), one figure per space strategy. The hub's vp is indicative (it gates "no voting
  * power" and scores); the governor agent computes its own weights from chain reads.
  */
 export interface HubChainHooks {
@@ -66,15 +66,14 @@ export function hubChainHooks(deployment: Deployment, spaces: { upstream: string
     },
     async vp({ voter, space, proposal }) {
       const t = await snapshotTime(proposal)
-      let total = 0n
+      // One figure per space strategy (seed.ts spaceSettings: the signalling space has one per chain).
       if (space === spaces.signals) {
-        for (const c of chains) total += await votesAt(client(String(c.chainId)), c.poolShare, voter as Address, t)
-      } else if (space === spaces.upstream && dao?.dao) {
-        total = await votesAt(client(String(dao.chainId)), dao.dao.token, voter as Address, t)
-      } else {
-        return 0
+        const per: number[] = []
+        for (const c of chains) per.push(Number(formatEther(await votesAt(client(String(c.chainId)), c.poolShare, voter as Address, t))))
+        return per
       }
-      return Number(formatEther(total))
+      if (space === spaces.upstream && dao?.dao) return [Number(formatEther(await votesAt(client(String(dao.chainId)), dao.dao.token, voter as Address, t)))]
+      return 0
     },
   }
 }

@@ -7,6 +7,7 @@ import { devnetChain, type Deployment } from '../deploy'
 import { devnetGovernorAbi, PROPOSAL_STATES } from './abis'
 import { GOV_ROLES } from './constants'
 import type { GovernanceScenario } from './scenario'
+import type { HubSpace } from '../snapshot/hub'
 
 /**
  * Seeds the devnet governance world from a scenario's `governance` section, idempotently (run it
@@ -77,6 +78,29 @@ export function governorProposalActions(deployment: Deployment) {
   return { governor: dao.governor, targets: [dao.token], values: [0n], calldatas: [encodeFunctionData({ abi: poolShareAbi, functionName: 'clock' })] }
 }
 
+/**
+ * The two spaces' strategies and validations, as the hub serves them: what the devnet's vp hooks
+ * (hubHooks.ts) compute. The signalling space: `erc20-votes` on the pool share of every chain (one
+ * strategy per chain, in the deployment's order; a vote's vp_by_strategy follows it); the upstream
+ * space: `erc20-votes` on the DAO token. Proposal validation `basic`, vote validation `any` (the
+ * real hub's defaults: anyone with voting power may vote).
+ */
+export function spaceSettings(deployment: Deployment): { upstream: Partial<HubSpace>; signals: Partial<HubSpace> } {
+  const chains = Object.values(deployment.chains)
+  const dao = chains.find((c) => c.dao)
+  const common = { validation: { name: 'basic', params: {} }, voteValidation: { name: 'any', params: {} }, plugins: {} }
+  return {
+    upstream: {
+      ...common,
+      strategies: dao?.dao ? [{ name: 'erc20-votes', network: String(dao.chainId), params: { address: dao.dao.token, symbol: 'simDAO', decimals: 18 } }] : [],
+    },
+    signals: {
+      ...common,
+      strategies: chains.map((c) => ({ name: 'erc20-votes', network: String(c.chainId), params: { address: c.poolShare, symbol: 'pwSHARE', decimals: 18 } })),
+    },
+  }
+}
+
 export async function seedGovernance(opts: SeedOptions): Promise<SeedResult> {
   const { deployment, governance: g } = opts
   const now = opts.now ?? (() => Math.floor(Date.now() / 1000))
@@ -87,11 +111,11 @@ export async function seedGovernance(opts: SeedOptions): Promise<SeedResult> {
 
   await post(`${opts.hubUrl}/_devnet/space`, {
     id: g.spaces.upstream, name: 'Upstream DAO', about: 'The upstream DAO the pool holds voting weight in (devnet)', network, symbol: 'simDAO',
-    admins: [admin.address], onlyMembers: true,
+    admins: [admin.address], onlyMembers: true, ...spaceSettings(deployment).upstream,
   })
   await post(`${opts.hubUrl}/_devnet/space`, {
     id: g.spaces.signals, name: 'Poolwarden signals', about: "The pool's delegators signal how the pool votes (devnet)", network, symbol: 'pwSHARE',
-    admins: [voter.address], onlyMembers: true,
+    admins: [voter.address], onlyMembers: true, ...spaceSettings(deployment).signals,
   })
 
   const existing = (await post(`${opts.hubUrl}/graphql`, {

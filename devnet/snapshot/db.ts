@@ -5,8 +5,16 @@ export type { SqlValue } from '../sqliteDb'
 /** The local hub's own SQLite file (not the poolwarden store); the hub serialises its writes itself. */
 export type HubDb = DevDb
 
+/** Columns added after the first hub files were made: added to an older file when missing. */
+const ADDED: { table: string; column: string; ddl: string }[] = [
+  { table: 'proposals', column: 'plugins', ddl: "plugins TEXT NOT NULL DEFAULT '{}'" },
+  { table: 'proposals', column: 'labels', ddl: "labels TEXT NOT NULL DEFAULT '[]'" },
+  { table: 'proposals', column: 'scores_by_strategy', ddl: "scores_by_strategy TEXT NOT NULL DEFAULT '[]'" },
+  { table: 'votes', column: 'vp_by_strategy', ddl: "vp_by_strategy TEXT NOT NULL DEFAULT '[]'" },
+]
+
 export async function openHubDb(path: string): Promise<HubDb> {
-  return openDevDb(path, `
+  const db = await openDevDb(path, `
     CREATE TABLE IF NOT EXISTS spaces (
       id TEXT PRIMARY KEY, name TEXT NOT NULL, about TEXT NOT NULL DEFAULT '', network TEXT NOT NULL,
       symbol TEXT NOT NULL, admins TEXT NOT NULL DEFAULT '[]', members TEXT NOT NULL DEFAULT '[]', created INTEGER NOT NULL,
@@ -33,4 +41,9 @@ export async function openHubDb(path: string): Promise<HubDb> {
     );
     CREATE INDEX IF NOT EXISTS messages_ipfs ON messages (ipfs);
   `)
+  for (const a of ADDED) {
+    const cols = await db.all<{ name: string }>(`PRAGMA table_info(${a.table})`)
+    if (!cols.some((c) => c.name === a.column)) await db.exec(`ALTER TABLE ${a.table} ADD COLUMN ${a.ddl}`)
+  }
+  return db
 }

@@ -63,8 +63,33 @@ export interface HubSpace {
   members?: string[]
   /** Only admins and members may propose (the sequencer's `filters.onlyMembers`). */
   onlyMembers?: boolean
-  /** The space's voting settings the sequencer enforces on proposals (seconds; type). */
-  voting?: { delay?: number; period?: number; type?: string }
+  /**
+   * The space's voting settings: delay / period / type are enforced on proposals (seconds; type),
+   * quorum is copied onto each new proposal (as the real hub does); the rest is served as set.
+   */
+  voting?: { delay?: number; period?: number; type?: string; quorum?: number; quorumType?: string; hideAbstain?: boolean; privacy?: string; aliased?: boolean }
+  /** Voting strategies (name, network, params), as the real hub lists them; vp_by_strategy follows their order. */
+  strategies?: HubStrategy[]
+  /** Proposal validation (default `basic`, as the real hub) and vote validation (default `any`). */
+  validation?: { name: string; params?: Record<string, unknown> }
+  voteValidation?: { name: string; params?: Record<string, unknown> }
+  /** `filters.minScore` (served; the local hub does not check it). */
+  minScore?: number
+  plugins?: Record<string, unknown>
+  moderators?: string[]
+  private?: boolean
+  website?: string
+  twitter?: string
+  github?: string
+  terms?: string
+  categories?: string[]
+}
+
+export interface HubStrategy {
+  name: string
+  /** Chain id as a decimal string (default: the space's network). */
+  network?: string
+  params: Record<string, unknown>
 }
 
 export interface HubProposalInput {
@@ -119,12 +144,17 @@ export interface HubVote {
   app: string
   metadata: unknown
   vp: number
+  /** Per space strategy (default [vp]). */
+  vp_by_strategy?: number[]
   created: number
   sig: string
 }
 
-/** Voting power of a voter on a proposal (the hub refuses 0). */
-export type VpFunction = (args: { voter: string; space: string; proposal: HubProposal }) => number | Promise<number>
+/**
+ * Voting power of a voter on a proposal (the hub refuses 0): a number, or one number per space
+ * strategy (in the strategies' order; the vote's `vp_by_strategy`, its `vp` their sum).
+ */
+export type VpFunction = (args: { voter: string; space: string; proposal: HubProposal }) => number | number[] | Promise<number | number[]>
 
 /** A fault to inject before a request is handled: answer with this status and body instead. */
 export type FaultHook = (req: { path: string; body: unknown }) => { status: number; body: unknown; headers?: Record<string, string> } | undefined
@@ -233,15 +263,60 @@ const SDL = /* GraphQL */ `
   type Space {
     id: String!
     name: String
+    private: Boolean
     about: String
+    avatar: String
+    terms: String
+    location: String
+    website: String
+    twitter: String
+    github: String
+    coingecko: String
+    email: String
     network: String
     symbol: String
+    skin: String
+    domain: String
+    strategies: [Strategy]
     admins: [String]
     members: [String]
+    moderators: [String]
     filters: SpaceFilters
+    plugins: Any
     voting: SpaceVoting
+    categories: [String]
+    validation: Validation
+    voteValidation: Validation
+    treasuries: [Treasury]
+    activeProposals: Int
     proposalsCount: Int
+    proposalsCount7d: Int
     votesCount: Int
+    votesCount7d: Int
+    followersCount: Int
+    parent: Space
+    children: [Space]
+    guidelines: String
+    template: String
+    verified: Boolean
+    flagged: Boolean
+    hibernated: Boolean
+    turbo: Boolean
+    created: Int!
+  }
+  type Strategy {
+    name: String!
+    network: String
+    params: Any
+  }
+  type Validation {
+    name: String!
+    params: Any
+  }
+  type Treasury {
+    name: String
+    address: String
+    network: String
   }
   type SpaceFilters {
     minScore: Float
@@ -252,7 +327,11 @@ const SDL = /* GraphQL */ `
     period: Int
     type: String
     quorum: Float
+    quorumType: String
+    blind: Boolean
+    hideAbstain: Boolean
     privacy: String
+    aliased: Boolean
   }
   type Proposal {
     id: String!
@@ -263,23 +342,31 @@ const SDL = /* GraphQL */ `
     network: String!
     symbol: String!
     type: String
+    strategies: [Strategy]!
+    validation: Validation
+    plugins: Any!
     title: String!
     body: String
     discussion: String!
     choices: [String]!
+    labels: [String]
     start: Int!
     end: Int!
     quorum: Float!
+    quorumType: String
     privacy: String
     snapshot: String
     state: String
     link: String
     app: String
     scores: [Float]
+    scores_by_strategy: Any
     scores_state: String
     scores_total: Float
     scores_updated: Int
     votes: Int
+    updated: Int
+    flagged: Boolean
   }
   type Vote {
     id: String!
@@ -358,6 +445,9 @@ interface ProposalRow {
   votes: number
   created: number
   ipfs: string
+  plugins: string
+  labels: string
+  scores_by_strategy: string
 }
 
 interface VoteRow {
@@ -371,6 +461,7 @@ interface VoteRow {
   app: string
   metadata: string
   vp: number
+  vp_by_strategy: string
   created: number
   sig: string
 }
@@ -387,17 +478,28 @@ interface SpaceRow {
   settings: string
 }
 
-interface SpaceSettings {
-  onlyMembers?: boolean
-  voting?: { delay?: number; period?: number; type?: string }
-}
+type SpaceSettings = Omit<HubSpace, 'id' | 'name' | 'about' | 'network' | 'symbol' | 'admins' | 'members'>
 
-const proposalOf = ({ ipfs: _ipfs, ...r }: ProposalRow): HubProposal => ({
+const proposalOf = ({ ipfs: _ipfs, plugins: _plugins, labels: _labels, scores_by_strategy: _sbs, ...r }: ProposalRow): HubProposal => ({
   ...r,
   choices: JSON.parse(r.choices) as string[],
   scores: JSON.parse(r.scores) as number[],
 })
-const voteOf = (r: VoteRow): HubVote => ({ ...r, choice: JSON.parse(r.choice), metadata: JSON.parse(r.metadata) })
+const voteOf = ({ vp_by_strategy, ...r }: VoteRow): HubVote => {
+  const byStrategy = safeJson(vp_by_strategy) as unknown
+  return { ...r, choice: JSON.parse(r.choice), metadata: JSON.parse(r.metadata), vp_by_strategy: Array.isArray(byStrategy) && byStrategy.length > 0 ? (byStrategy as number[]) : [r.vp] }
+}
+
+/** What a space keeps beside its columns (its settings JSON). */
+function settingsFromSpace({ id: _i, name: _n, about: _a, network: _net, symbol: _s, admins: _ad, members: _m, ...settings }: HubSpace): SpaceSettings {
+  return { ...settings, onlyMembers: settings.onlyMembers ?? false }
+}
+
+/** A space's strategies (the hub's default when none are set: one `ticket`, as a space cannot have none). */
+const strategiesOf = (s: SpaceRow, settings: SpaceSettings): Required<HubStrategy>[] =>
+  settings.strategies && settings.strategies.length > 0
+    ? settings.strategies.map((x) => ({ name: x.name, network: x.network ?? s.network, params: x.params }))
+    : [{ name: 'ticket', network: s.network, params: { symbol: s.symbol } }]
 
 /** A fake but stable IPFS CID for a message id. */
 const ipfsOf = (id: string) => `bafkrei${id.slice(2, 54)}`
@@ -458,20 +560,84 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
   async function spaceGql(id: string) {
     const s = await getSpaceRow(id)
     if (!s) return null
+    const settings = settingsOf(s)
+    const v = settings.voting ?? {}
+    const count = async (sql: string, params: SqlValue[]) => (await db.get<{ n: number }>(sql, params))!.n
+    const week = () => now() - 7 * 86_400
+    // Unset settings answer as the real hub's formatSpace does (null, false, '', [] or its defaults).
     return {
       ...s,
+      private: settings.private ?? false,
+      avatar: '',
+      terms: settings.terms ?? '',
+      location: '',
+      website: settings.website ?? '',
+      twitter: settings.twitter ?? '',
+      github: settings.github ?? '',
+      coingecko: '',
+      email: '',
+      skin: null,
+      domain: null,
+      strategies: strategiesOf(s, settings),
       admins: JSON.parse(s.admins) as string[],
       members: JSON.parse(s.members) as string[],
-      filters: { minScore: 0, onlyMembers: settingsOf(s).onlyMembers ?? false },
-      voting: { delay: settingsOf(s).voting?.delay ?? null, period: settingsOf(s).voting?.period ?? null, type: settingsOf(s).voting?.type ?? null, quorum: null, privacy: '' },
-      proposalsCount: async () => (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM proposals WHERE space = ?', [id]))!.n,
-      votesCount: async () => (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM votes WHERE space = ?', [id]))!.n,
+      moderators: settings.moderators ?? [],
+      filters: { minScore: settings.minScore ?? 0, onlyMembers: settings.onlyMembers ?? false },
+      plugins: settings.plugins ?? {},
+      voting: {
+        delay: v.delay ?? null,
+        period: v.period ?? null,
+        type: v.type ?? null,
+        quorum: v.quorum ?? null,
+        quorumType: v.quorumType ?? 'default',
+        blind: (v.privacy ?? '') === 'shutter',
+        hideAbstain: v.hideAbstain ?? false,
+        privacy: v.privacy ?? '',
+        aliased: v.aliased ?? false,
+      },
+      categories: settings.categories ?? [],
+      validation: { name: settings.validation?.name ?? 'basic', params: settings.validation?.params ?? {} },
+      voteValidation: { name: settings.voteValidation?.name ?? 'any', params: settings.voteValidation?.params ?? {} },
+      treasuries: [],
+      activeProposals: async () => count('SELECT COUNT(*) AS n FROM proposals WHERE space = ? AND start <= ? AND "end" >= ?', [id, now(), now()]),
+      proposalsCount: async () => count('SELECT COUNT(*) AS n FROM proposals WHERE space = ?', [id]),
+      proposalsCount7d: async () => count('SELECT COUNT(*) AS n FROM proposals WHERE space = ? AND created >= ?', [id, week()]),
+      votesCount: async () => count('SELECT COUNT(*) AS n FROM votes WHERE space = ?', [id]),
+      votesCount7d: async () => count('SELECT COUNT(*) AS n FROM votes WHERE space = ? AND created >= ?', [id, week()]),
+      followersCount: 0,
+      parent: null,
+      children: [],
+      guidelines: '',
+      template: '',
+      verified: false,
+      flagged: false,
+      hibernated: false,
+      turbo: false,
     }
   }
   const proposalGql = (r: ProposalRow) => {
     const p = proposalOf(r)
+    /** The space's strategies and validation (the real hub copies them onto the proposal when it is created; here they are the space's current ones). */
+    const spaceSettings = async () => {
+      const s = await getSpaceRow(p.space)
+      return s ? { row: s, settings: settingsOf(s) } : undefined
+    }
     return {
       ...p,
+      strategies: async () => {
+        const s = await spaceSettings()
+        return s ? strategiesOf(s.row, s.settings) : []
+      },
+      validation: async () => {
+        const s = await spaceSettings()
+        return { name: s?.settings.validation?.name ?? 'basic', params: s?.settings.validation?.params ?? {} }
+      },
+      plugins: safeJson(r.plugins ?? '{}') ?? {},
+      labels: (safeJson(r.labels ?? '[]') as string[] | undefined) ?? [],
+      quorumType: 'default',
+      scores_by_strategy: (safeJson(r.scores_by_strategy ?? '[]') as unknown) ?? [],
+      updated: null,
+      flagged: false,
       ipfs: r.ipfs || ipfsOf(`0x${Buffer.from(p.id).toString('hex').padEnd(64, '0')}`),
       state: stateOf(p),
       scores_state: stateOf(p) === 'closed' ? 'final' : 'pending',
@@ -483,7 +649,6 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
     const v = voteOf(r)
     return {
       ...v,
-      vp_by_strategy: [v.vp],
       vp_state: 'final',
       space: () => spaceGql(v.space),
       proposal: async () => {
@@ -566,16 +731,24 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
 
   async function updateScores(proposal: HubProposal): Promise<void> {
     const rows = await db.all<VoteRow>('SELECT * FROM votes WHERE proposal = ?', [proposal.id])
-    const votes = rows.map((r) => ({ choice: JSON.parse(r.choice) as unknown, balance: r.vp, scores: [r.vp] }))
+    const spaceRow = await getSpaceRow(proposal.space)
+    const strategies = spaceRow ? strategiesOf(spaceRow, settingsOf(spaceRow)) : [{ name: 'ticket', network: proposal.network, params: {} }]
+    // Each vote's vp per strategy (a vote stored before strategies existed counts all its vp in the first).
+    const votes = rows.map((r) => {
+      const v = voteOf(r)
+      const scores = strategies.map((_, i) => (v.vp_by_strategy!.length === strategies.length ? v.vp_by_strategy![i]! : i === 0 ? v.vp : 0))
+      return { choice: v.choice, balance: v.vp, scores }
+    })
     const Voting = snapshot.utils.voting[proposal.type as 'basic'] as unknown as new (
       p: { choices: string[] },
       v: typeof votes,
       s: unknown[],
       sel: unknown,
-    ) => { getScores(): number[]; getScoresTotal(): number }
-    const voting = new Voting({ choices: proposal.choices }, votes, [], null)
-    await db.run('UPDATE proposals SET scores = ?, scores_total = ?, scores_updated = ?, votes = ? WHERE id = ?', [
+    ) => { getScores(): number[]; getScoresByStrategy(): number[][]; getScoresTotal(): number }
+    const voting = new Voting({ choices: proposal.choices }, votes, strategies, null)
+    await db.run('UPDATE proposals SET scores = ?, scores_by_strategy = ?, scores_total = ?, scores_updated = ?, votes = ? WHERE id = ?', [
       JSON.stringify(voting.getScores()),
+      JSON.stringify(voting.getScoresByStrategy()),
       voting.getScoresTotal(),
       now(),
       rows.length,
@@ -648,8 +821,10 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
     const Voting = snapshot.utils.voting[proposal.type as 'basic'] as unknown as { isValidChoice(c: unknown, choices: string[]): boolean } | undefined
     if (!Voting || !Voting.isValidChoice(choice, proposal.choices)) throw new ClientError('invalid choice')
     const voter = getAddress(env.address)
-    const vp = await vpOf({ voter, space: proposal.space, proposal })
-    if (!(typeof vp === 'number' && Number.isFinite(vp) && vp > 0)) throw new ClientError('no voting power')
+    const power = await vpOf({ voter, space: proposal.space, proposal })
+    const byStrategy = Array.isArray(power) ? power : [power]
+    const vp = byStrategy.reduce((a, b) => a + b, 0)
+    if (!(byStrategy.every((x) => typeof x === 'number' && Number.isFinite(x)) && vp > 0)) throw new ClientError('no voting power')
 
     const previous = await db.get<{ id: string; created: number }>(
       'SELECT id, created FROM votes WHERE voter = ? AND proposal = ? AND space = ?',
@@ -667,7 +842,7 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
         reason: typeof message.reason === 'string' ? message.reason : '',
         app: typeof message.app === 'string' ? message.app : '',
         metadata: typeof message.metadata === 'string' ? safeJson(message.metadata) : {},
-        vp, created: ts, sig,
+        vp, vp_by_strategy: byStrategy, created: ts, sig,
       })
       await storeMessage({ id, ipfs, address: voter, ts, space: proposal.space, type: 'vote', sig, envelope })
       await updateScores(proposal)
@@ -678,8 +853,8 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
   /** Replaces the voter's vote on the proposal (inside the caller's transaction). */
   async function putVote(v: HubVote): Promise<void> {
     await db.run('DELETE FROM votes WHERE voter = ? AND proposal = ? AND space = ?', [v.voter, v.proposal, v.space])
-    await db.run('INSERT INTO votes (id, ipfs, voter, space, proposal, choice, reason, app, metadata, vp, created, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-      v.id, v.ipfs, v.voter, v.space, v.proposal, JSON.stringify(v.choice), v.reason, v.app, JSON.stringify(v.metadata ?? {}), v.vp, v.created, v.sig,
+    await db.run('INSERT INTO votes (id, ipfs, voter, space, proposal, choice, reason, app, metadata, vp, vp_by_strategy, created, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+      v.id, v.ipfs, v.voter, v.space, v.proposal, JSON.stringify(v.choice), v.reason, v.app, JSON.stringify(v.metadata ?? {}), v.vp, JSON.stringify(v.vp_by_strategy ?? [v.vp]), v.created, v.sig,
     ])
   }
 
@@ -742,10 +917,11 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
     const author = getAddress(envelope.address)
     await inTransaction(async () => {
       await db.run(
-        `INSERT INTO proposals (id, space, author, title, body, discussion, choices, type, start, "end", snapshot, network, symbol, quorum, app, scores, created, ipfs)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO proposals (id, space, author, title, body, discussion, choices, type, start, "end", snapshot, network, symbol, quorum, app, scores, created, ipfs, plugins, labels)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [id, spaceRow.id, author, m.title as string, m.body as string, m.discussion as string, JSON.stringify(choices), type, start, end,
-          String(m.snapshot), spaceRow.network, spaceRow.symbol, 0, kebab(m.app as string), JSON.stringify(choices.map(() => 0)), ts, ipfs],
+          String(m.snapshot), spaceRow.network, spaceRow.symbol, settings.voting?.quorum ?? 0, kebab(m.app as string), JSON.stringify(choices.map(() => 0)), ts, ipfs,
+          JSON.stringify(typeof m.plugins === 'string' ? safeJson(m.plugins) : {}), JSON.stringify(labels)],
       )
       await storeMessage({ id, ipfs, address: author, ts, space: spaceRow.id, type: 'proposal', sig: envelope.sig, envelope })
     })
@@ -874,7 +1050,7 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
       await db.run(
         'INSERT INTO spaces (id, name, about, network, symbol, admins, members, created, settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
         [s.id, s.name ?? s.id, s.about ?? '', s.network ?? '1', s.symbol ?? 'VOTE', JSON.stringify(s.admins ?? []), JSON.stringify(s.members ?? []), now(),
-          JSON.stringify({ onlyMembers: s.onlyMembers ?? false, ...(s.voting ? { voting: s.voting } : {}) })],
+          JSON.stringify(settingsFromSpace(s))],
       )
     },
     async createProposal(p) {
@@ -888,7 +1064,7 @@ export async function startHub(opts: HubOptions): Promise<SnapshotHub> {
         `INSERT INTO proposals (id, space, author, title, body, discussion, choices, type, start, "end", snapshot, network, symbol, quorum, app, scores, created)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [id, p.space, getAddress(p.author), p.title, p.body ?? '', p.discussion ?? '', JSON.stringify(p.choices), p.type, p.start, p.end,
-          String(p.snapshot), space.network, space.symbol, p.quorum ?? 0, p.app ?? '', JSON.stringify(p.choices.map(() => 0)), created],
+          String(p.snapshot), space.network, space.symbol, p.quorum ?? settingsOf(space).voting?.quorum ?? 0, p.app ?? '', JSON.stringify(p.choices.map(() => 0)), created],
       )
       return proposalOf((await getProposalRow(id))!)
     },

@@ -7,8 +7,8 @@ import { ChainSession } from '../devnet/deploy'
 import type { LocalDevnet } from '../devnet/local'
 import { createTxSender } from '../execution/createTxSender'
 import { custodySenders } from '../execution/custody'
+import { slippageRouterAbi } from '../execution/abis'
 import { openTempStore } from '../store/testing'
-import { erc4626Abi } from '../venues/abis'
 
 /**
  * Gas of one rebalance step (approve + deposit into an ERC-4626 vault) sent by the executor
@@ -36,18 +36,21 @@ export async function benchCustodyGas(devnet: LocalDevnet, chain = 'ethereum'): 
     const client = createChainClient({ chain: c, logger, timeoutMs: 5_000 })
     const inner = createTxSender({ common: { config, logger }, store, chain: client, account: privateKeyToAccount(devKey(ROLES.pool)), options: { pollIntervalMs: 20 } })
     const role = custodySenders(config, { [chain]: inner })[chain]!
+    // A deposit step as the executor sends it: approve(router) + the router's bounded deposit (min 0 here: gas only).
+    const router = c.router as Address
+    const depositChecked = (receiver: Address) => encodeFunctionData({ abi: slippageRouterAbi, functionName: 'depositChecked', args: [vault, amount, receiver, 0n] })
     const calls: Array<{ label: string; to: Address; data: Hex }> = [
-      { label: 'approve', to: token, data: encodeFunctionData({ abi: erc20Abi, functionName: 'approve', args: [vault, amount] }) },
-      { label: 'deposit', to: vault, data: encodeFunctionData({ abi: erc4626Abi, functionName: 'deposit', args: [amount, config.pool.account as Address] }) },
+      { label: 'approve', to: token, data: encodeFunctionData({ abi: erc20Abi, functionName: 'approve', args: [router, amount] }) },
+      { label: 'deposit', to: router, data: depositChecked(config.pool.account as Address) },
     ]
     const out: CustodyGas[] = []
     const eoa = devAccount(ROLES.deployer)
     // The EOA's own allowance starts at 0 like the Safe's.
-    await s.receipt(s.wallet(eoa).sendTransaction({ to: token, data: encodeFunctionData({ abi: erc20Abi, functionName: 'approve', args: [vault, 0n] }) }), 'reset')
+    await s.receipt(s.wallet(eoa).sendTransaction({ to: token, data: encodeFunctionData({ abi: erc20Abi, functionName: 'approve', args: [router, 0n] }) }), 'reset')
     for (const [n, call] of calls.entries()) {
       const intent = await role.send({ key: `bench-custody:0:${n}`, to: call.to, data: call.data })
       const roleGas = (await s.public.getTransactionReceipt({ hash: intent.txHash! })).gasUsed
-      const eoaData = call.label === 'deposit' ? encodeFunctionData({ abi: erc4626Abi, functionName: 'deposit', args: [amount, eoa.address] }) : call.data
+      const eoaData = call.label === 'deposit' ? depositChecked(eoa.address) : call.data
       const r = await s.receipt(s.wallet(eoa).sendTransaction({ to: call.to, data: eoaData }), `eoa ${call.label}`)
       out.push({ label: call.label, role: roleGas, eoa: r.gasUsed })
     }

@@ -367,21 +367,20 @@ export function createHistory(db: Db, samples: SamplesQueries, positions: Positi
     return out
   }
 
-  /** Hours of [from, to) merged per `bucket` seconds: the close hour's row with the bucket's APY sum/count/min/max. */
+  /** Hours of [from, to) merged per `bucket` seconds: the close hour's aggregate with the bucket's APY sum/count/min/max (exact). */
   const hourBuckets = async (venueId: string, range: { from: number; to: number }, bucket: number): Promise<Array<{ h: HourAggregate; start: number }>> => {
-    const rows = await db.all<HourRow & { b_start: number; b_apy_sum: number | null; b_apy_n: number; b_apy_min: number | null; b_apy_max: number | null; b_available: number }>(
-      `SELECT h.*, a.b_start, a.b_apy_sum, a.b_apy_n, a.b_apy_min, a.b_apy_max, a.b_available FROM
-         (SELECT MAX(hour) AS close_hour, MIN(hour) AS b_start, SUM(apy_sum) AS b_apy_sum, SUM(apy_n) AS b_apy_n, MIN(apy_min) AS b_apy_min, MAX(apy_max) AS b_apy_max, SUM(available) AS b_available
-            FROM sample_hours WHERE venue_id = ? AND hour >= ? AND hour < ? GROUP BY hour / ?) a
-         JOIN sample_hours h ON h.venue_id = ? AND h.hour = a.close_hour ORDER BY h.hour`,
-      [venueId, hourOf(range.from), range.to, bucket, venueId],
-    )
-    return rows.map((r) => {
-      const h = hourFromRow(r)
-      h.apy = { ...h.apy, n: num(r.b_apy_n), sum: optRealFromDb(r.b_apy_sum), min: optRealFromDb(r.b_apy_min), max: optRealFromDb(r.b_apy_max) }
-      h.available = num(r.b_available)
-      return { h, start: num(r.b_start) }
-    })
+    const out: Array<{ h: HourAggregate; start: number }> = []
+    for (const h of await hours(venueId, range)) {
+      const last = out.at(-1)
+      if (!last || Math.floor(last.start / bucket) !== Math.floor(h.hour / bucket)) {
+        out.push({ h: { ...h, apy: { ...h.apy } }, start: h.hour })
+        continue
+      }
+      const m = last.h
+      const apy = { ...h.apy, n: m.apy.n + h.apy.n, sum: m.apy.sum === null ? h.apy.sum : h.apy.sum === null ? m.apy.sum : m.apy.sum + h.apy.sum, min: minOf(m.apy.min, h.apy.min), max: maxOf(m.apy.max, h.apy.max) }
+      last.h = { ...h, apy, available: m.available + h.available, samples: m.samples + h.samples }
+    }
+    return out
   }
 
   const hours = async (venueId: string, range: { from: number; to: number }): Promise<HourAggregate[]> =>

@@ -302,6 +302,12 @@ export const execution = z
      * the funds in flight are kept, nothing more is sent until a person releases it.
      */
     redeemMaxAttempts: z.number().int().min(1, { error: 'at least one redeem must be tried: use 1 or more (default 3)' }).max(20).default(3),
+    /**
+     * Rounds a committee plan's Safe transaction may fail its simulation (before anyone signs) and be
+     * simulated again on the next round before the plan fails: a one-block glitch of a venue must not
+     * reject a plan, a batch that keeps reverting must not wait for ever.
+     */
+    simulationAttempts: z.number().int().min(1, { error: 'at least one simulation: use 1 or more (default 3)' }).max(20).default(3),
     /** RPC attempts for a transient failure before the endpoint counts as unavailable for this request. */
     rpcAttempts: z.number().int().positive().max(20).default(4),
     /** Gas limit = estimate × (1 + gasPadPercent / 100) + gasPadExtra: the tx runs a block after the estimate and interest-accruing venues need more. */

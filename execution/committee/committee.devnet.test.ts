@@ -142,13 +142,23 @@ describe('a committee plan as one Safe transaction', () => {
     expect(await safeNonce()).toBe(nonce0 + 1n)
   })
 
-  it('simulated as the Safe before anyone signs: a batch that would revert is never stored nor proposed', async () => {
+  it('simulated as the Safe before anyone signs: a batch that keeps reverting is never stored nor proposed, and fails after execution.simulationAttempts rounds', async () => {
     await createTestPlan(store, 'p-sim', CHAIN, [{ kind: 'withdraw', chain: CHAIN, venueId: `${CHAIN}-vault-core`, amount: parseEther('1000000') }], {
       status: 'awaiting_approval', needsApproval: true, approvalsRequired: 2,
     })
+    // A revert may be a one-block glitch: held and simulated again, twice (execution.simulationAttempts 3)…
+    expect(d.config.execution.simulationAttempts).toBe(3)
+    for (const attempt of [1, 2]) {
+      const held = await runCommitteePlan(deps(), 'p-sim')
+      expect(held.status).toBe('held')
+      expect((held as { reason: string }).reason).toContain(`attempt ${attempt} of 3`)
+      expect(await store.safeTxs.get('p-sim', CHAIN)).toBeUndefined()
+      expect((await store.plans.get('p-sim'))!.status).toBe('awaiting_approval')
+    }
+    // …and the third revert in a row fails the plan.
     const r = await runCommitteePlan(deps(), 'p-sim')
     expect(r.status).toBe('failed')
-    expect((r as { error: string }).error).toMatch(/^simulation of the Safe transaction on ethereum reverts: /)
+    expect((r as { error: string }).error).toMatch(/^simulation of the Safe transaction on ethereum reverts: .*\(3 round\(s\) in a row\)$/)
     expect(await store.safeTxs.get('p-sim', CHAIN)).toBeUndefined()
     expect((await store.plans.get('p-sim'))!.status).toBe('rejected')
     // The good plan's simulation is recorded with the stored Safe tx.

@@ -58,6 +58,12 @@ export type CommitteePlanResult =
   | { status: 'failed'; error: string }
   | { status: 'held' | 'expired' | 'stopped' | 'paused' | 'not-executable'; reason: string }
 
+/**
+ * Committee plans whose Safe transaction failed its pre-signing simulation, with the rounds in a row it
+ * did (this process's memory: a restart counts again, the plan's TTL bounds the wait either way).
+ */
+const simulationFailures = new Map<string, number>()
+
 export const execIntentKey = (planId: string, chain: string) => `${planId}:safe:${chain}`
 
 export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: string): Promise<CommitteePlanResult> {
@@ -239,7 +245,18 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
       const built = await buildPlanSafeTx(config, chain, leg.steps, nonce, callOptions)
       // Simulated as the Safe at the latest block before anyone is asked to sign: a batch that
       // reverts now is never put before the committee.
-      if (built.simulation && !built.simulation.success) return fail(`simulation of the Safe transaction on ${name} reverts: ${built.simulation.revert ?? 'no reason'}`)
+      if (built.simulation && !built.simulation.success) {
+        const why = `simulation of the Safe transaction on ${name} reverts: ${built.simulation.revert ?? 'no reason'}`
+        const attempts = (simulationFailures.get(planId) ?? 0) + 1
+        simulationFailures.set(planId, attempts)
+        if (attempts >= config.execution.simulationAttempts) {
+          simulationFailures.delete(planId)
+          return fail(`${why} (${attempts} round(s) in a row)`)
+        }
+        logger.warn({ chain: name, attempts }, `${why}: simulated again next round`)
+        return { status: 'held', reason: `${why} (attempt ${attempts} of ${config.execution.simulationAttempts}; simulated again next round)` }
+      }
+      simulationFailures.delete(planId)
       const { inserted } = await store.safeTxs.create({ planId, chain: name, safe: config.pool.account, safeTxHash: built.safeTxHash, tx: built.tx, createdBlock })
       if (inserted) {
         await store.audit.append({ actor: agent, action: 'safe-tx-stored', detail: { plan: planId, chain: name, safeTxHash: built.safeTxHash, nonce, simulatedGas: built.simulation?.gas.toString() ?? null } })

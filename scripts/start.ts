@@ -12,7 +12,11 @@
  * first (devnet/ports.ts); PM2_HOME must then differ too.
  */
 import { existsSync, rmSync, mkdirSync, writeFileSync } from 'node:fs'
-import { devKey, ROLES } from '../devnet/accounts'
+import { committeeKey, devKey, ROLES } from '../devnet/accounts'
+import { privateKeyToAccount } from 'viem/accounts'
+import { getAddress } from 'viem'
+import { addProposerDelegate } from '../execution/committee/delegate'
+import { txServiceOf } from '../execution/committee/planSafeTx'
 import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load'
@@ -227,6 +231,17 @@ async function main(): Promise<void> {
     result.deployment.custody ? waitForHttp('the local Safe Transaction Service', `${txServiceUrlFor(txServiceUrl, specs[0]!.chainId)}/v1/about/`, { signal, logHint: `${logs}/safe-tx-service.log` }) : undefined,
   ])
   step(`services answer: hub ${hubUrl}, Bot API ${config.telegram.apiRoot}${config.wormhole ? `, guardian ${guardianUrl}` : ''}${result.deployment.custody ? `, Safe tx service ${txServiceUrl}/<chainId>/api` : ''}`)
+  if (result.deployment.custody && config.custody.kind === 'safe') {
+    // The executor may propose the same-nonce rejection of an ended plan's Safe tx only as a
+    // delegate of the Safe (the service takes proposals from owners and delegates): on the devnet,
+    // alice registers it on every chain, as `npm run custody -- delegate --as alice` would.
+    const executor = privateKeyToAccount(devKey(ROLES.pool)).address
+    for (const c of config.chains) {
+      const service = txServiceOf(config, c.name)
+      if (service) await addProposerDelegate(service, { safe: getAddress(config.pool.account), delegate: executor, ownerKey: committeeKey('alice'), chainId: c.chainId, rpcUrl: c.rpc[0]!.url })
+    }
+    step(`alice registered the executor ${executor} as a delegate of the Safe on ${config.chains.length} chain(s) (it proposes rejections of ended plans; it never confirms)`)
+  }
   const rest = [...eco.devnetApps.filter((a) => named(a) === 'delegators'), ...eco.agentApps]
   await startApps(rest)
   step(`started ${rest.map(named).join(', ')}`)

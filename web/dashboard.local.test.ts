@@ -92,7 +92,7 @@ describe('the dashboard in a headless browser', () => {
     expect(shown.length).toBeGreaterThan(10)
     expect(shownCells(await download(page, 'readings', 'json'))).toEqual(shown)
     const csv = (await download(page, 'readings', 'csv')).trimEnd().split('\r\n')
-    expect(csv[0]).toBe('block,at,available,apy,tvl,utilisation,peg,position')
+    expect(csv[0]).toBe('block,at,tier,available,apy,tvl,utilisation,peg,position')
     expect(csv.slice(1).map((l) => l.split(',').map((v) => (v === '' ? '—' : v)))).toEqual(shown)
     expect(errors).toEqual([])
   })

@@ -29,6 +29,7 @@ export const simVaultAbi = parseAbi([
   'function setController(address controller)',
   'function aprWad() view returns (uint256)',
   'function idleBps() view returns (uint256)',
+  'function paused() view returns (bool)',
   'function idleLiquidity() view returns (uint256)',
   'function pendingYield() view returns (uint256)',
   'function accrue()',

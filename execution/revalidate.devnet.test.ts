@@ -13,7 +13,7 @@ import { PER_BLOCK_WATCH } from '../devnet/deploy'
 import { executePlan } from './executePlan'
 import { readFeeHistory } from '../chains/feeHistory'
 import type { ChainClient } from '../chains/createChainClient'
-import { chainClient, sender, setVaultPaused, silentLogger, txsFrom } from './testing/devnetHelpers'
+import { chainClient, sender, setVaultIdleBps, setVaultPaused, silentLogger, txsFrom } from './testing/devnetHelpers'
 
 // Plans re-validated before every step, on a real anvil chain: the watcher samples the chain into a
 // real SQLite store, the strategist's proposePlan writes a committee plan, the committee approves
@@ -53,6 +53,9 @@ async function watch(w: ReturnType<typeof watcher>, blocks: number) {
 }
 
 async function committeePlan(cfg: Config, w: ReturnType<typeof watcher>) {
+  // Fully liquid vaults: the allocator's liquidity cap (issue 11) would otherwise keep the deposits
+  // out of the vaults, and these tests are about pausing a vault the plan deposits into.
+  for (const v of cfg.venues) if (v.chain === CHAIN && v.kind === 'erc4626') await setVaultIdleBps(devnet, v.id, 10_000n)
   await w.tick()
   await watch(w, 8)
   const r = await proposePlan({ config: cfg, store, logger: silentLogger }, CHAIN)

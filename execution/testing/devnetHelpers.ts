@@ -56,6 +56,19 @@ export async function setVaultPaused(devnet: Devnet, venueId: string, paused: bo
   await c.public.waitForTransactionReceipt({ hash, pollingInterval: 20 })
 }
 
+/** Sets the share of a devnet vault's assets kept idle (withdrawable): 10000 makes it fully liquid. */
+export async function setVaultIdleBps(devnet: Devnet, venueId: string, idleBps: bigint): Promise<void> {
+  const v = devnet.venue(venueId)
+  if (v.kind !== 'erc4626') throw new Error(`${venueId} is not a vault`)
+  const c = devnet.chain(v.chain)
+  const [apr, paused] = await Promise.all([
+    c.public.readContract({ address: v.vault, abi: simVaultAbi, functionName: 'aprWad' }),
+    c.public.readContract({ address: v.vault, abi: simVaultAbi, functionName: 'paused' }),
+  ])
+  const hash = await c.wallet(devnet.accounts.deployer).writeContract({ address: v.vault, abi: simVaultAbi, functionName: 'setParams', args: [apr, idleBps, paused] })
+  await c.public.waitForTransactionReceipt({ hash, pollingInterval: 20 })
+}
+
 /** The pool sets its collateral allowance for `spender` (0 revokes the deployment's max approval). */
 export async function setPoolAllowance(devnet: Devnet, chain: string, spender: Address, amount: bigint): Promise<void> {
   const c = devnet.chain(chain)

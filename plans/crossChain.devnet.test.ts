@@ -6,7 +6,7 @@ import { executePlan, type TxSender } from '../execution'
 import { createSdkBridgePort } from '../execution/bridgeSdk'
 import { buildBridgeStatus, renderBridgeStatus } from '../execution/bridgeStatus'
 import { idleBalances, startBridgeWorld, sum18, type BridgeWorld } from '../execution/testing/bridgeDevnet'
-import { chainClient, sender, setVaultPaused } from '../execution/testing/devnetHelpers'
+import { chainClient, sender, setVaultIdleBps, setVaultPaused } from '../execution/testing/devnetHelpers'
 import type { Store } from '../store'
 import { openTempStore } from '../store/testing'
 import { PER_BLOCK_WATCH } from '../devnet/deploy'
@@ -41,7 +41,9 @@ afterEach(() => cleanup())
 function config(): Config {
   const input = structuredClone(world.config()) as ConfigInput
   // No committee (the pool acts by itself) and no move budget holding the reaction back.
-  input.strategy = { ...(input.strategy ?? {}), approvalThreshold: 1e9, allocation: { maxMovePerPeriodBps: 10_000 } }
+  // The liquidity cap off (maxWithdrawableShareBps 10000): the devnet's vaults are small, and with the
+  // cap each chain fills its own vaults from its own idle collateral, leaving no room worth a bridge.
+  input.strategy = { ...(input.strategy ?? {}), approvalThreshold: 1e9, allocation: { maxMovePerPeriodBps: 10_000, maxWithdrawableShareBps: 10_000 } }
   input.watch = { ...input.watch, ...PER_BLOCK_WATCH }
   return configSchema.parse(input)
 }
@@ -65,6 +67,9 @@ describe('cross-chain rebalancing, strategist → executor (devnet Wormhole)', (
     // than in what is left on ethereum — worth the bridge's costs and the hysteresis.
     await setVaultPaused(devnet, 'ethereum-vault-core', true)
     await setVaultPaused(devnet, 'ethereum-vault-boost', true)
+    // …and the destinations' vaults fully liquid (idleBps 10000), so that what the pool deposits
+    // there stays withdrawable: the post-plan liquidity check holds a plan that would raise the alert.
+    for (const v of cfg.venues) if (v.chain !== 'ethereum' && v.kind === 'erc4626') await setVaultIdleBps(devnet, v.id, 10_000n)
     await sampleAll(cfg, 8)
     const r = await proposePlan({ config: cfg, store, logger }, 'ethereum')
     expect(r.status).toBe('created')

@@ -43,31 +43,25 @@ export async function txsFrom(devnet: Devnet, chain: string, from: Address, from
   return out
 }
 
-/** Pauses (or unpauses) a devnet ERC-4626 vault as its owner, keeping its other parameters. */
-export async function setVaultPaused(devnet: Devnet, venueId: string, paused: boolean): Promise<void> {
+/** Sets a devnet vault's simulator parameters (setParams), keeping those not given as they are on chain. */
+async function setVaultParams(devnet: Devnet, venueId: string, change: { idleBps?: bigint; paused?: boolean }): Promise<void> {
   const v = devnet.venue(venueId)
   if (v.kind !== 'erc4626') throw new Error(`${venueId} is not a vault`)
   const c = devnet.chain(v.chain)
-  const [apr, idle] = await Promise.all([
+  const [apr, idle, paused] = await Promise.all([
     c.public.readContract({ address: v.vault, abi: simVaultAbi, functionName: 'aprWad' }),
-    c.public.readContract({ address: v.vault, abi: simVaultAbi, functionName: 'idleBps' }),
+    change.idleBps ?? c.public.readContract({ address: v.vault, abi: simVaultAbi, functionName: 'idleBps' }),
+    change.paused ?? c.public.readContract({ address: v.vault, abi: simVaultAbi, functionName: 'paused' }),
   ])
   const hash = await c.wallet(devnet.accounts.deployer).writeContract({ address: v.vault, abi: simVaultAbi, functionName: 'setParams', args: [apr, idle, paused] })
   await c.public.waitForTransactionReceipt({ hash, pollingInterval: 20 })
 }
 
+/** Pauses or unpauses a devnet vault (the simulator's pause). */
+export const setVaultPaused = (devnet: Devnet, venueId: string, paused: boolean): Promise<void> => setVaultParams(devnet, venueId, { paused })
+
 /** Sets the share of a devnet vault's assets kept idle (withdrawable): 10000 makes it fully liquid. */
-export async function setVaultIdleBps(devnet: Devnet, venueId: string, idleBps: bigint): Promise<void> {
-  const v = devnet.venue(venueId)
-  if (v.kind !== 'erc4626') throw new Error(`${venueId} is not a vault`)
-  const c = devnet.chain(v.chain)
-  const [apr, paused] = await Promise.all([
-    c.public.readContract({ address: v.vault, abi: simVaultAbi, functionName: 'aprWad' }),
-    c.public.readContract({ address: v.vault, abi: simVaultAbi, functionName: 'paused' }),
-  ])
-  const hash = await c.wallet(devnet.accounts.deployer).writeContract({ address: v.vault, abi: simVaultAbi, functionName: 'setParams', args: [apr, idleBps, paused] })
-  await c.public.waitForTransactionReceipt({ hash, pollingInterval: 20 })
-}
+export const setVaultIdleBps = (devnet: Devnet, venueId: string, idleBps: bigint): Promise<void> => setVaultParams(devnet, venueId, { idleBps })
 
 /** The pool sets its collateral allowance for `spender` (0 revokes the deployment's max approval). */
 export async function setPoolAllowance(devnet: Devnet, chain: string, spender: Address, amount: bigint): Promise<void> {

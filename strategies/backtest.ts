@@ -112,6 +112,8 @@ export interface BacktestInput {
    * a loss it foresaw, and never saw a 2-day regime.
    */
   oracleHorizonsDays?: readonly number[]
+  /** Called after each step's decisions with each contender's positions (collateral units; oracles named `oracle-<H>d`): for analysis. */
+  observe?: (step: number, contender: string, positions: ReadonlyMap<string, number>) => void
 }
 
 export type ContenderName = 'hold' | 'chaser' | 'poolwarden' | 'oracle'
@@ -505,6 +507,10 @@ export function backtest(input: BacktestInput): BacktestResult {
       }
     }
 
+    if (input.observe) {
+      for (const l of [hold, chaser, strat]) input.observe(k, l.name, l.positions)
+      for (const o of oracles) input.observe(k, `oracle-${o.horizonDays}d`, o.leg.positions)
+    }
     for (const l of all) {
       const mark = venues.reduce((s, v) => s + l.positions.get(v.id)! * (pegOf(at, v) ?? 1), 0) - l.gas
       if (mark > l.peak) l.peak = mark

@@ -86,6 +86,7 @@ describe('plan churn: one open plan, not one per round', () => {
     for (let i = 1; i < amounts.length; i++) expect(Math.abs(amounts[i]! - amounts[i - 1]!)).toBeGreaterThan(amounts[i]! * 0.01)
     expect(out.map((r) => r.status)).toEqual(Array(20).fill('created'))
     expect(plans.filter((p) => p.status === 'superseded')).toHaveLength(19)
+    expect((await store.alerts.recent(200)).filter((a) => a.rule === 'plan' && a.title.startsWith('New plan'))).toHaveLength(20)
   })
 
   it('with the defaults: one plan over 20 rounds, and the heartbeat says why it stays', async () => {
@@ -94,6 +95,9 @@ describe('plan churn: one open plan, not one per round', () => {
     const plans = await store.plans.list({ chain: 'base' })
     expect(plans.map((p) => [p.id, p.status])).toEqual([['p-base-11', 'approved']])
     expect(out[0]!.status).toBe('created')
+    // One "New plan" notice for the operator, not one per round.
+    const notices = (await store.alerts.recent(200)).filter((a) => a.rule === 'plan')
+    expect(notices.map((a) => a.title)).toEqual([expect.stringMatching(/^New plan p-base-11: 1 step\(s\), \d+\.\d{3} wstETH moved, executing$/)])
     const kept = out.filter((r) => r.status === 'unchanged' && r.kept)
     expect(kept.length).toBeGreaterThan(10) // the other rounds proposed the same steps within 1 %: plain "unchanged"
     const last = kept.at(-1)!

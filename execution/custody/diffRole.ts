@@ -1,7 +1,7 @@
 import { decodeKey, callsPlannedForApply, encodeCalls, type Call } from 'zodiac-roles-sdk'
 import { getAddress, type Address, type Hex, type PublicClient } from 'viem'
 import type { Config } from '../../config/schema'
-import { chainRole, roleOf, type RoleAllowance } from './permissions'
+import { chainRoles, roleOf, type RoleAllowance } from './permissions'
 import { readAllowances, readRole } from './readRole'
 
 /**
@@ -37,21 +37,23 @@ export async function diffChainCustody(config: Config, chain: string, client: Pu
   const c = config.custody.chains.find((x) => x.chain === chain)
   if (!c) throw new Error(`config: custody.chains has no entry for chain "${chain}"`)
   const safe = getAddress(config.pool.account)
-  const desired = chainRole(config, chain)
+  // Every role the config implies on this chain (the executor's; the governor's where it has Governors).
+  const desired = chainRoles(config, chain)
+  const wanted = desired.flatMap((r) => r.allowances)
   const [owners, threshold, moduleEnabled, current, allowances] = await Promise.all([
     client.readContract({ address: safe, abi: safeReadAbi, functionName: 'getOwners' }),
     client.readContract({ address: safe, abi: safeReadAbi, functionName: 'getThreshold' }),
     client.readContract({ address: safe, abi: safeReadAbi, functionName: 'isModuleEnabled', args: [c.roles] }),
-    readRole(client, c.roles, desired.roleKey, opts),
-    readAllowances(client, c.roles, desired.allowances.map((a) => a.key)),
+    Promise.all(desired.map((r) => readRole(client, c.roles, r.roleKey, opts))),
+    readAllowances(client, c.roles, wanted.map((a) => a.key)),
   ])
   // An allowance never set reads as all zeros: absent.
   const currentAllowances = allowances.filter((a) => a.maxRefill !== 0n || a.refill !== 0n || a.period !== 0n || a.balance !== 0n)
-  const nextAllowances = desired.allowances.map((want) => {
+  const nextAllowances = wanted.map((want) => {
     const have = currentAllowances.find((a) => a.key === want.key)
     return have && sameParams(have, want) ? have : want
   })
-  const calls = callsPlannedForApply({ roles: [current as never], allowances: currentAllowances }, { roles: [roleOf(desired) as never], allowances: nextAllowances })
+  const calls = callsPlannedForApply({ roles: current as never[], allowances: currentAllowances }, { roles: desired.map((r) => roleOf(r)) as never[], allowances: nextAllowances })
   return {
     chain,
     safe,

@@ -1,10 +1,10 @@
 import type { Config } from '../../config/schema'
 import type { TxSender } from '../createTxSender'
 import { createRoleSender } from './createRoleSender'
-import { roleKeyOf } from './permissions'
+import { governorRoleKeyOf, roleKeyOf } from './permissions'
 
 export { createRoleSender, wrapRoleCall } from './createRoleSender'
-export { chainRole, moveAllowanceKey, roleKeyOf, roleOf } from './permissions'
+export { chainRole, chainRoles, governorRole, governorRoleKeyOf, moveAllowanceKey, roleKeyOf, roleOf } from './permissions'
 
 /**
  * The executor's senders for its custody mode: custody "safe" wraps each chain's exactly-once
@@ -18,6 +18,23 @@ export function custodySenders(config: Pick<Config, 'custody' | 'pool'>, senders
     const c = config.custody.chains.find((x) => x.chain === chain)
     if (!c) throw new Error(`config: custody.chains has no Roles modifier for chain "${chain}"`)
     out[chain] = createRoleSender({ inner, safe: config.pool.account as `0x${string}`, roles: c.roles, roleKey: roleKeyOf(config) })
+  }
+  return out
+}
+
+/**
+ * The governor's senders for its custody mode: custody "safe" wraps each chain's exactly-once
+ * sender (the voting key's own nonces) in the governor's role on that chain's Roles modifier, so
+ * its votes are cast by the pool's Safe, where the voting weight is (`address` = the Safe);
+ * custody "eoa" returns them unchanged (the voting key votes from its own account).
+ */
+export function governorSenders(config: Pick<Config, 'custody' | 'pool' | 'governance'>, senders: Readonly<Record<string, TxSender>>): Record<string, TxSender> {
+  if (config.custody.kind !== 'safe') return { ...senders }
+  const out: Record<string, TxSender> = {}
+  for (const [chain, inner] of Object.entries(senders)) {
+    const c = config.custody.chains.find((x) => x.chain === chain)
+    if (!c) throw new Error(`config: custody.chains has no Roles modifier for chain "${chain}" (the governor votes through it)`)
+    out[chain] = createRoleSender({ inner, safe: config.pool.account as `0x${string}`, roles: c.roles, roleKey: governorRoleKeyOf(config) })
   }
   return out
 }

@@ -89,10 +89,21 @@ describe('governorRole (config → the governor\'s permissions)', () => {
   })
 
   it('names the field: no voting address, the executor\'s role key, the executor\'s address, custody "eoa"', () => {
-    expect(() => governorRole(config({ governance: { voter: {} } }), 'ethereum')).toThrow(/^governance\.voter\.account: missing/)
+    // (the config schema refuses it too, below; governorRole also guards a config built in code)
+    const c = config()
+    const noAccount = { ...c, governance: { ...c.governance, voter: { ...c.governance.voter, account: undefined } } }
+    expect(() => governorRole(noAccount, 'ethereum')).toThrow(/^governance\.voter\.account: missing/)
     expect(() => governorRole(config({ governance: { voter: { account: VOTER, roleKey: 'poolwarden-executor' } } }), 'ethereum')).toThrow(/^governance\.voter\.roleKey: "poolwarden-executor" is the executor's role/)
     expect(() => governorRole(config({ governance: { voter: { account: EXECUTOR } } }), 'ethereum')).toThrow(/^governance\.voter\.account: the executor's address/)
     expect(() => governorRole(config({ custody: { kind: 'eoa' } }), 'ethereum')).toThrow(PermissionsConfigError)
+  })
+
+  it('config: custody "safe" with upstream Governors needs the voting key\'s address, named', () => {
+    const r = configSchema.safeParse({ ...config(), governance: { ...config().governance, voter: { keyEnv: 'POOLWARDEN_VOTER_KEY' } } })
+    expect(r.success).toBe(false)
+    expect(r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toContainEqual(expect.stringMatching(/^governance\.voter\.account: missing: in custody "safe" the voting key's address is the member of the governor's Roles role/))
+    // Without Governors (Snapshot only) there is no role, so no address is needed.
+    expect(configSchema.safeParse({ ...config(), governance: { voter: {}, upstream: { spaces: ['x.eth'], governors: [] } } }).success).toBe(true)
   })
 
   it('refuses a role key that is not lower-case letters, digits and dashes', () => {

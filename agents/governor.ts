@@ -8,6 +8,7 @@ import type { PublicClient } from 'viem'
 import { createChainClient } from '../chains/createChainClient'
 import { readOptionalSecret, readVoterSigner } from '../config/secrets'
 import { createTxSender, txSenderOptions, type TxSender } from '../execution/createTxSender'
+import { governorSenders } from '../execution/custody'
 import { verifyVotes } from '../governance/fastVerify'
 import { AGENT, createGovernorRound } from '../governance/governorRound'
 import { createSnapshotClient } from '../governance/snapshotClient'
@@ -42,8 +43,11 @@ runAgent(AGENT, async (agent) => {
     rateLimit: { requests: apiKey ? rate.requestsWithKey : rate.requests, windowMs: rate.windowMs },
     ...(pacing ? { pacing } : {}),
   })
-  const round = createGovernorRound({ config, store, logger, hub, account, clients, senders, verifyEoa: (envs) => verifyVotes(envs) })
-  logger.info({ spaces: gov.upstream.spaces, governors: gov.upstream.governors.length, signalling: gov.signalling.space }, 'governor started')
+  // Custody "safe": on-chain votes go through the governor's own Roles role (scoped to the
+  // configured Governors), so they are the Safe's votes; custody "eoa": from the voting key's account.
+  const voteSenders = governorSenders(config, senders)
+  const round = createGovernorRound({ config, store, logger, hub, account, clients, senders: voteSenders, verifyEoa: (envs) => verifyVotes(envs) })
+  logger.info({ spaces: gov.upstream.spaces, governors: gov.upstream.governors.length, signalling: gov.signalling.space, votesFrom: config.custody.kind === 'safe' ? `the Safe ${config.pool.account} (role ${gov.voter.roleKey})` : account.address }, 'governor started')
   let paused = false
   await agent.loop({
     everyMs: gov.pollSeconds * 1000,

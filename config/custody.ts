@@ -96,6 +96,12 @@ export function custodyCrossFieldIssues(input: unknown): Array<{ path: (string |
   if (typeof c.executor === 'string' && isRecord(input.pool) && typeof input.pool.account === 'string' && c.executor.toLowerCase() === input.pool.account.toLowerCase()) {
     out.push({ path: ['custody', 'executor'], message: 'the executor is the pool account itself: in safe mode pool.account is the Safe and the executor a separate key' })
   }
+  // The governor votes from the Safe through its own role, whose member is the voting key's address.
+  const gov = isRecord(input.governance) ? input.governance : undefined
+  const governors = gov && isRecord(gov.upstream) && Array.isArray(gov.upstream.governors) ? gov.upstream.governors : []
+  if (governors.length > 0 && !(isRecord(gov?.voter) && typeof gov.voter.account === 'string')) {
+    out.push({ path: ['governance', 'voter', 'account'], message: 'missing: in custody "safe" the voting key\'s address is the member of the governor\'s Roles role (set it to the address of the key in governance.voter.keyEnv)' })
+  }
   const have = new Set((Array.isArray(c.chains) ? c.chains : []).flatMap((x) => (isRecord(x) && typeof x.chain === 'string' ? [x.chain] : [])))
   const chains = Array.isArray(input.chains) ? input.chains : []
   for (const ch of chains) {

@@ -115,11 +115,14 @@ describe('deployment', () => {
     const voter = devnet.accounts.voter.address
     expect(voter).not.toBe(pool)
     expect(devnet.deployment.accounts.voter).toBe(voter)
-    expect(devnet.config.governance.voter).toEqual({ keyEnv: 'POOLWARDEN_VOTER_KEY', account: voter })
+    expect(devnet.config.governance.voter).toEqual({ keyEnv: 'POOLWARDEN_VOTER_KEY', account: voter, roleKey: 'poolwarden-governor' })
     expect(devnet.config.execution.keyEnv).toBe('POOLWARDEN_EXECUTOR_KEY')
     for (const c of devnet.allChains()) expect([c.name, await c.public.getBalance({ address: voter })]).toEqual([c.name, parseEther('100')])
     const dao = devnet.deployment.chains.ethereum!.dao!
+    // The shared test devnet runs custody "eoa": the pool's account delegates its DAO votes to the voting key
+    // (custody "safe": the Safe holds and is delegated them, governance/onchain/governorRole.devnet.test.ts).
     expect(dao.delegates).toEqual({ [pool]: voter })
+    expect(dao.poolVoter).toBe(voter)
     const eth = devnet.chain('ethereum').public
     const votesAbi = parseAbi(['function delegates(address) view returns (address)', 'function getVotes(address) view returns (uint256)'])
     expect(await eth.readContract({ address: dao.token, abi: votesAbi, functionName: 'delegates', args: [pool] })).toBe(voter)

@@ -28,7 +28,7 @@ import { rpcRequest } from './anvil'
 import { simWallet1271Abi } from './governance/abis'
 import { DEVNET_SAFE_TX_SERVICE_URL, txServiceUrlFor } from './safe/txService'
 import { DEVNET_GOVERNANCE_POLICY, DEVNET_HUB_URL, DEVNET_SPACES, GOV_ROLES, WALLET_SHARES } from './governance/constants'
-import { deployCustodySafe, DEVNET_MOVE_BUDGET, setUpRoles, type CustodyDeployment } from './safe/setUpCustody'
+import { delegatePoolVotes, deployCustodySafe, DEVNET_MOVE_BUDGET, setUpRoles, type CustodyDeployment } from './safe/setUpCustody'
 import { DEVNET_WORMHOLE_FINALITY, attestAndWrap, bridgeAtDeploy, deployWormholeContracts, registerTokenBridges, type WormholeChainDeployment, type WormholeContracts } from './wormhole/deploy'
 
 /**
@@ -120,8 +120,16 @@ export interface DaoDeployment {
   quorumPercent: number
   /** DAO tokens minted per holder (wei, decimal strings), the pool among them; self-delegated unless in `delegates`. */
   holders: Record<Address, string>
-  /** Holders whose votes are delegated to another account: the pool's to the governor's voting key (dev #10). Optional in older files. */
+  /** Holders whose votes are delegated to another account: in custody "eoa" the pool's to the governor's voting key (dev #10). Optional in older files. */
   delegates?: Record<Address, Address>
+  /**
+   * Whose votes the Governor counts for the pool: custody "safe", the pool's Safe (it holds the
+   * pool's DAO tokens and delegates them to itself; the governor casts them through its Roles
+   * role); custody "eoa", the governor's voting key (the pool's EOA delegates to it). Optional in older files.
+   */
+  poolVoter?: Address
+  /** Gnosis' DelegateRegistry (contracts/DelegateRegistry.sol): the Safe delegates its Snapshot power in the upstream space to the voting key there. */
+  delegateRegistry?: Address
 }
 
 export interface Deployment {
@@ -493,7 +501,7 @@ async function deployChainVenues(
     progress('rewards distributor')
     rewardsDistributor = await s.deploy(deployer, artifacts, 'CumulativeMerkleDistributor', [collateral, holder])
     progress('dao governor')
-    dao = await deployDao(s, artifacts, deployer, daoGovernor)
+    dao = await deployDao(s, artifacts, deployer, daoGovernor, custody?.safe)
   }
 
   const originBlock = Number(await s.public.getBlockNumber())
@@ -609,18 +617,30 @@ async function deployWalletDelegator(s: ChainSession, artifacts: Artifacts, shar
   return wallet
 }
 
-/** The upstream DAO: token minted to DAO_HOLDERS (each self-delegates), then its governor. */
+/**
+ * The upstream DAO: token minted to DAO_HOLDERS (each self-delegates), then its governor, and
+ * Gnosis' DelegateRegistry (Snapshot delegation). Custody "safe" (`safe` given): the pool's DAO
+ * tokens are minted to the Safe instead of account #1; the Safe's own delegations (ERC20Votes to
+ * itself, Snapshot to the voting key) are one committee Safe transaction once the config exists
+ * (devnet/safe/setUpCustody.ts delegatePoolVotes).
+ */
 async function deployDao(
   s: ChainSession,
   artifacts: Artifacts,
   deployer: PrivateKeyAccount,
   settings: { votingDelay: number; votingPeriod: number },
+  safe?: Address,
 ): Promise<DaoDeployment> {
   const tokenAbi = getArtifact(artifacts, 'PoolShare').abi
   const token = await s.deploy(deployer, artifacts, 'PoolShare', ['Sim DAO', 'simDAO', deployer.address])
   const holders: Record<Address, string> = {}
   const delegates: Record<Address, Address> = {}
   for (const [idx, n] of Object.entries(DAO_HOLDERS)) {
+    if (safe && Number(idx) === ROLES.pool) {
+      await s.write(deployer, `mint dao ${safe}`, { address: token, abi: tokenAbi, functionName: 'mint', args: [safe, whole(n)] })
+      holders[safe] = whole(n).toString()
+      continue
+    }
     const holder = devAccount(Number(idx))
     await s.write(deployer, `mint dao ${holder.address}`, { address: token, abi: tokenAbi, functionName: 'mint', args: [holder.address, whole(n)] })
     const delegatee = devAccount(DAO_DELEGATES[Number(idx)] ?? Number(idx)).address
@@ -630,7 +650,8 @@ async function deployDao(
   }
   const g = { ...DAO_GOVERNOR, ...settings }
   const governor = await s.deploy(deployer, artifacts, 'PoolGovernor', [token, g.votingDelay, g.votingPeriod, BigInt(g.quorumPercent)])
-  return { token, governor, ...g, holders, delegates }
+  const delegateRegistry = await s.deploy(deployer, artifacts, 'DelegateRegistry', [])
+  return { token, governor, ...g, holders, delegates, poolVoter: safe ?? devAccount(DAO_DELEGATES[ROLES.pool]!).address, delegateRegistry }
 }
 
 // ── config ───────────────────────────────────────────────────────────────────────────────────
@@ -953,6 +974,11 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
         s.withAutomine(async () => {
           opts.onProgress?.({ chain: s.spec.name, step: 'roles modifier' })
           await setUpRoles(s, config, s.spec.name)
+          const dao = deployment.chains[s.spec.name]?.dao
+          if (dao?.delegateRegistry) {
+            opts.onProgress?.({ chain: s.spec.name, step: 'pool votes' })
+            await delegatePoolVotes(config, s.spec.name, { token: dao.token, delegateRegistry: dao.delegateRegistry })
+          }
         }),
       ),
     )

@@ -119,6 +119,8 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
     if (!c) throw new ConfigError([`no client for chain "${chain}"`])
     return c
   }
+  /** Whose on-chain votes the pool casts on a chain: its sender's address (custody "safe": the Safe, through the governor's role). */
+  const voterOn = (chain: string) => deps.senders[chain]?.address ?? account.address
   const fetchEnvelope = deps.fetchEnvelope ?? ipfsFetcher(gov.snapshot.ipfsUrl)
   const isPaused = deps.isPaused ?? (() => store.controls.isPaused(AGENT))
   /** True (and noted in the report) when the pause holds back `what`: nothing is signed or sent then. */
@@ -239,7 +241,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
           const key = governorKey(gv.chain, address, id)
           const known = await g.getProposal(key)
           if (known && (known.status === 'closed' || known.status === 'failed')) continue
-          const read = await readGovernorProposal({ client: c, governor: address, proposalId: id, account: account.address, blockNumber: head.number })
+          const read = await readGovernorProposal({ client: c, governor: address, proposalId: id, account: voterOn(gv.chain), blockNumber: head.number })
           if (!['Pending', 'Active'].includes(read.state)) {
             if (known) await g.setProposalStatus(key, 'closed')
             continue
@@ -399,7 +401,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
     else {
       const gv = governorOf(p)
       if (!gv) return undefined
-      const read = await readGovernorProposal({ client: client(gv.chain), governor: getAddress(gv.address), proposalId: BigInt(p.upstreamId), account: account.address })
+      const read = await readGovernorProposal({ client: client(gv.chain), governor: getAddress(gv.address), proposalId: BigInt(p.upstreamId), account: voterOn(gv.chain) })
       if (read.weight !== null) onchain = { poolWeight: read.weight }
       targets.governor = { chainId: chainsByName.get(gv.chain)!.chainId, address: getAddress(gv.address), proposalId: BigInt(p.upstreamId), reason: `poolwarden: delegators' signal ${p.signalId}` }
     }

@@ -85,6 +85,12 @@ export const voterSchema = z.object({
    * admin of the signalling space (it signs the mirrored proposals).
    */
   account: evmAddress.optional(),
+  /**
+   * Custody "safe": the Roles role (on each chain's Roles modifier of the pool's Safe) through which
+   * the voting key casts the Safe's votes on the configured Governors, and nothing else
+   * (execution/custody/permissions.ts governorRole). Encoded with zodiac-roles-sdk encodeKey.
+   */
+  roleKey: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, { error: 'lower-case letters, digits and dashes, at most 32 characters (e.g. "poolwarden-governor")' }).default('poolwarden-governor'),
 })
 
 export const governanceConfig = z.object({

@@ -24,3 +24,12 @@ export const devnetGovernorAbi = parseAbi([
 
 /** OpenZeppelin IGovernor.ProposalState order. */
 export const PROPOSAL_STATES = ['Pending', 'Active', 'Canceled', 'Defeated', 'Succeeded', 'Queued', 'Expired', 'Executed'] as const
+
+/** Gnosis' DelegateRegistry (contracts/DelegateRegistry.sol): Snapshot's delegation registry. */
+export const delegateRegistryAbi = parseAbi([
+  'function delegation(address delegator, bytes32 id) view returns (address)',
+  'function setDelegate(bytes32 id, address delegate)',
+  'function clearDelegate(bytes32 id)',
+  'event SetDelegate(address indexed delegator, bytes32 indexed id, address indexed delegate)',
+  'event ClearDelegate(address indexed delegator, bytes32 indexed id, address indexed delegate)',
+])

@@ -1,8 +1,8 @@
-import { createPublicClient, formatEther, http, type Address, type PublicClient } from 'viem'
+import { createPublicClient, formatEther, http, stringToHex, zeroHash, type Address, type Hex, type PublicClient } from 'viem'
 import { poolShareAbi } from '../abis'
 import type { Deployment } from '../deploy'
 import type { ContractSignatureFn, HubProposal, VpFunction } from '../snapshot/hub'
-import { simWallet1271Abi } from './abis'
+import { delegateRegistryAbi, simWallet1271Abi } from './abis'
 
 /**
  * What the local hub needs from the devnet chains, as the real hub gets it from its RPCs and
@@ -42,6 +42,24 @@ export function hubChainHooks(deployment: Deployment, spaces: { upstream: string
     return c.readContract({ address: token, abi: poolShareAbi, functionName: 'getVotes', args: [voter] })
   }
 
+  /**
+   * Who delegates their Snapshot power in `space` to `delegate` on Gnosis' DelegateRegistry at
+   * `block`, as snapshot-strategies' getDelegations: a delegation for the space itself overrides
+   * one for every space (id 0). Read from the registry's events and its `delegation` view.
+   */
+  async function delegatorsOf(c: PublicClient, registry: Address, space: string, delegate: Address, block: bigint | undefined): Promise<Address[]> {
+    const id = stringToHex(space, { size: 32 })
+    const logs = await c.getContractEvents({ address: registry, abi: delegateRegistryAbi, eventName: 'SetDelegate', args: { delegate }, fromBlock: 0n, ...(block !== undefined ? { toBlock: block } : {}) })
+    const out: Address[] = []
+    for (const d of new Set(logs.filter((l) => l.args.id === id || l.args.id === zeroHash).map((l) => l.args.delegator!))) {
+      const at = (k: Hex) => c.readContract({ address: registry, abi: delegateRegistryAbi, functionName: 'delegation', args: [d, k], ...(block !== undefined ? { blockNumber: block } : {}) })
+      const forSpace = await at(id)
+      const current = forSpace !== '0x0000000000000000000000000000000000000000' ? forSpace : await at(zeroHash)
+      if (current.toLowerCase() === delegate.toLowerCase()) out.push(d)
+    }
+    return out
+  }
+
   async function snapshotTime(p: HubProposal): Promise<number | undefined> {
     const n = Number(p.snapshot)
     if (!Number.isInteger(n) || n <= 0) return undefined
@@ -72,7 +90,18 @@ export function hubChainHooks(deployment: Deployment, spaces: { upstream: string
         for (const c of chains) per.push(Number(formatEther(await votesAt(client(String(c.chainId)), c.poolShare, voter as Address, t))))
         return per
       }
-      if (space === spaces.upstream && dao?.dao) return [Number(formatEther(await votesAt(client(String(dao.chainId)), dao.dao.token, voter as Address, t)))]
+      if (space === spaces.upstream && dao?.dao) {
+        // seed.ts: `erc20-votes` on the DAO token, then (with a DelegateRegistry) `delegation` of it:
+        // the power delegated to the voter on the registry (the pool's Safe delegates to the voting key).
+        const c = client(String(dao.chainId))
+        const own = Number(formatEther(await votesAt(c, dao.dao.token, voter as Address, t)))
+        if (!dao.dao.delegateRegistry) return [own]
+        const n = Number(proposal.snapshot)
+        const block = Number.isInteger(n) && n > 0 ? BigInt(n) : undefined
+        let delegated = 0n
+        for (const d of await delegatorsOf(c, dao.dao.delegateRegistry, space, voter as Address, block)) delegated += await votesAt(c, dao.dao.token, d, t)
+        return [own, Number(formatEther(delegated))]
+      }
       return 0
     },
   }

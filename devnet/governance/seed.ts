@@ -82,7 +82,8 @@ export function governorProposalActions(deployment: Deployment) {
  * The two spaces' strategies and validations, as the hub serves them: what the devnet's vp hooks
  * (hubHooks.ts) compute. The signalling space: `erc20-votes` on the pool share of every chain (one
  * strategy per chain, in the deployment's order; a vote's vp_by_strategy follows it); the upstream
- * space: `erc20-votes` on the DAO token. Proposal validation `basic`, vote validation `any` (the
+ * space: `erc20-votes` on the DAO token and, where the devnet has Gnosis' DelegateRegistry,
+ * `delegation` over the same `erc20-votes` (the pool's Safe delegates its power there to the voting key). Proposal validation `basic`, vote validation `any` (the
  * real hub's defaults: anyone with voting power may vote).
  */
 export function spaceSettings(deployment: Deployment): { upstream: Partial<HubSpace>; signals: Partial<HubSpace> } {
@@ -92,7 +93,14 @@ export function spaceSettings(deployment: Deployment): { upstream: Partial<HubSp
   return {
     upstream: {
       ...common,
-      strategies: dao?.dao ? [{ name: 'erc20-votes', network: String(dao.chainId), params: { address: dao.dao.token, symbol: 'simDAO', decimals: 18 } }] : [],
+      strategies: dao?.dao
+        ? [
+            { name: 'erc20-votes', network: String(dao.chainId), params: { address: dao.dao.token, symbol: 'simDAO', decimals: 18 } },
+            ...(dao.dao.delegateRegistry
+              ? [{ name: 'delegation', network: String(dao.chainId), params: { symbol: 'simDAO (delegated)', strategies: [{ name: 'erc20-votes', params: { address: dao.dao.token, symbol: 'simDAO', decimals: 18 } }] } }]
+              : []),
+          ]
+        : [],
     },
     signals: {
       ...common,

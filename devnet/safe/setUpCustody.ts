@@ -1,9 +1,10 @@
-import { type Address, type Hex } from 'viem'
+import { encodeFunctionData, getAddress, stringToHex, type Address, type Hex } from 'viem'
 import { callsPlannedForApply, encodeCalls } from 'zodiac-roles-sdk'
 import type { Config } from '../../config/schema'
 import { roleOf } from '../../execution/custody/permissions'
 import { chainRoles } from '../../execution/custody/roles'
 import { buildSafeTx, contractNetworksOf, safeKit, signAndExecute, type SafeTarget } from '../../execution/custody/safeTx'
+import { delegateRegistryAbi } from '../governance/abis'
 import { COMMITTEE, committeeAccount, committeeKey, devAccount, devKey, ROLES, type CommitteeName } from '../accounts'
 import type { DevnetSession as ChainSession } from '../chainSession'
 import { deployPoolSafe, deployRoles, deploySafeContracts, enableModule, rolesAddressOf, safeContractAddresses } from './deploySafe'
@@ -64,10 +65,41 @@ export async function setUpRoles(s: ChainSession, config: Config, chain: string)
   const expected = config.custody.chains.find((x) => x.chain === chain)?.roles
   if (expected?.toLowerCase() !== roles.toLowerCase()) throw new Error(`${chain}: the Roles modifier is at ${roles}, the config says ${expected ?? 'nothing'}`)
   await enableModule(target, roles, devnetSigningKeys(), devKey(ROLES.deployer))
-  // Every role the config implies (the executor's; the distributor's on the rewards' claims chain).
+  // Every role the config implies (the executor's; the distributor's on the rewards' claims chain;
+  // the governor's where the chain has a configured Governor).
   const rs = chainRoles(config, chain)
   const calls = encodeCalls(callsPlannedForApply({ roles: [], allowances: [] }, { roles: rs.map((r) => roleOf(r)) as never[], allowances: rs.flatMap((r) => r.allowances) }), roles) as Array<{ to: Address; data: Hex }>
   const tx = await buildSafeTx(await safeKit(target, devKey(ROLES.deployer)), calls)
   await signAndExecute(target, tx, devnetSigningKeys(), devKey(ROLES.deployer))
   return { roles }
+}
+
+const votesAbi = [{ type: 'function', name: 'delegate', stateMutability: 'nonpayable', inputs: [{ name: 'delegatee', type: 'address' }], outputs: [] }] as const
+
+/** A Snapshot space id as DelegateRegistry's `id` (bytes32: the name's UTF-8 bytes, right-padded, as Snapshot's formatBytes32String). */
+export const snapshotSpaceId = (space: string): Hex => stringToHex(space, { size: 32 })
+
+/**
+ * The pool's voting weight, custody "safe" on the devnet: ONE committee Safe transaction (alice and
+ * bob sign, the deployer submits) in which the Safe
+ *   - delegates its DAO tokens to itself (ERC20Votes `delegate(safe)`): the Governor counts the
+ *     Safe, and the governor casts those votes through its Roles role; and
+ *   - delegates its Snapshot voting power in each upstream space to the governor's voting key on
+ *     Gnosis' DelegateRegistry (`setDelegate(spaceId, voter)`): the space's `delegation` strategy
+ *     gives the key the Safe's power, and the key signs Snapshot votes with it.
+ * A live committee makes the same transaction once in Safe{Wallet} (README, custody).
+ */
+export async function delegatePoolVotes(config: Config, chain: string, dao: { token: Address; delegateRegistry: Address }): Promise<{ hash: Hex }> {
+  const voter = config.governance.voter.account
+  if (!voter) throw new Error('governance.voter.account: missing (the Safe delegates its Snapshot power to it)')
+  const target = safeTargetOf(config, chain)
+  const calls = [
+    { to: dao.token, data: encodeFunctionData({ abi: votesAbi, functionName: 'delegate', args: [getAddress(target.safe)] }) },
+    ...config.governance.upstream.spaces.map((space) => ({
+      to: dao.delegateRegistry,
+      data: encodeFunctionData({ abi: delegateRegistryAbi, functionName: 'setDelegate', args: [snapshotSpaceId(space), getAddress(voter)] }),
+    })),
+  ]
+  const tx = await buildSafeTx(await safeKit(target, devKey(ROLES.deployer)), calls)
+  return signAndExecute(target, tx, devnetSigningKeys(), devKey(ROLES.deployer))
 }

@@ -3,10 +3,10 @@ import type { Config } from '../../config/schema'
 import type { TxSender } from '../createTxSender'
 import { createRoleSender } from './createRoleSender'
 import { distributorRoleKeyOf } from './distributorRole'
-import { roleKeyOf } from './permissions'
+import { governorRoleKeyOf, roleKeyOf } from './permissions'
 
 export { createRoleSender, wrapRoleCall } from './createRoleSender'
-export { chainRole, moveAllowanceKey, roleKeyOf, roleOf } from './permissions'
+export { chainRole, governorRole, governorRoleKeyOf, moveAllowanceKey, roleKeyOf, roleOf } from './permissions'
 export { distributorRole, distributorRoleKeyOf, rewardsAllowanceKey } from './distributorRole'
 export { chainRoles } from './roles'
 
@@ -33,6 +33,16 @@ export function custodySenders(config: Pick<Config, 'custody' | 'pool'>, senders
  */
 export function distributorSender(config: Pick<Config, 'custody' | 'pool'> & { rewards?: Config['rewards'] }, chain: string, inner: TxSender): TxSender {
   return custodySenders(config, { [chain]: inner }, distributorRoleKeyOf(config))[chain]!
+}
+
+/**
+ * The governor's senders for its custody mode: custody "safe" wraps each chain's exactly-once
+ * sender (the voting key's own nonces) in the governor's role on that chain's Roles modifier, so
+ * its votes are cast by the pool's Safe, where the voting weight is (`address` = the Safe);
+ * custody "eoa" returns them unchanged (the voting key votes from its own account).
+ */
+export function governorSenders(config: Pick<Config, 'custody' | 'pool' | 'governance'>, senders: Readonly<Record<string, TxSender>>): Record<string, TxSender> {
+  return custodySenders(config, senders, governorRoleKeyOf(config))
 }
 
 /** The start-up warning of custody "eoa" (approvals are advisory there), or undefined. */

@@ -166,3 +166,44 @@ export function roleOf(r: ChainRole) {
   const { targets } = processPermissions(r.permissions)
   return { key: r.roleKey, members: r.members, targets, annotations: [], lastUpdate: 0 }
 }
+
+// ── the governor's role ─────────────────────────────────────────────────────────────────────
+
+/**
+ * The Governor functions the governor's role may call (OpenZeppelin Governor v5): the pool's
+ * fractional vote `castVoteWithReasonAndParams` and the plain casts. Nothing that moves or
+ * re-delegates anything; `castVoteBySig` (someone else's signed vote) is not needed and not allowed.
+ */
+export const GOVERNOR_VOTE_SIGNATURES = ['castVote(uint256,uint8)', 'castVoteWithReason(uint256,uint8,string)', 'castVoteWithReasonAndParams(uint256,uint8,string,bytes)'] as const
+
+/** The governor role's key (governance.voter.roleKey). */
+export const governorRoleKeyOf = (config: Pick<Config, 'governance'>): Hex => encodeKey(config.governance.voter.roleKey) as Hex
+
+/**
+ * The governor's role on one chain (custody "safe"), generated from the config: its voting key
+ * (`governance.voter.account`) is the only member and may call only the vote functions above, on
+ * only the Governors of `governance.upstream.governors` on that chain — no ETH, no delegatecall,
+ * no token (so no `transfer`, no `delegate`), no venue. The Safe holds (or is delegated) the
+ * voting weight; through this role the key casts the Safe's votes. Undefined when the chain has no
+ * configured Governor (no role is needed there).
+ */
+export function governorRole(config: Pick<Config, 'custody' | 'governance'>, chain: string): ChainRole | undefined {
+  if (config.custody.kind !== 'safe') throw new PermissionsConfigError('custody.kind is "eoa": there is no role to generate (set custody.kind to "safe")')
+  const governors = config.governance.upstream.governors.filter((g) => g.chain === chain)
+  if (governors.length === 0) return undefined
+  const voter = config.governance.voter
+  if (!voter.account) throw new PermissionsConfigError('governance.voter.account: missing: in custody "safe" the voting key\'s address is the member of the governor\'s role (set it to the address of the key in governance.voter.keyEnv)')
+  if (voter.roleKey === config.custody.roleKey) throw new PermissionsConfigError(`governance.voter.roleKey: "${voter.roleKey}" is the executor's role (custody.roleKey): give the governor its own role key, e.g. "poolwarden-governor"`)
+  if (config.custody.executor && lower(config.custody.executor) === lower(voter.account)) {
+    throw new PermissionsConfigError('governance.voter.account: the executor\'s address (custody.executor): the governor votes with its own key')
+  }
+  const targets = [...new Set(governors.map((g) => lower(g.address)))].sort()
+  return {
+    chain,
+    roleKey: governorRoleKeyOf(config),
+    members: [lower(voter.account)],
+    permissions: targets.flatMap((targetAddress) => GOVERNOR_VOTE_SIGNATURES.map((signature) => ({ targetAddress, signature }))),
+    allowances: [],
+  }
+}
+

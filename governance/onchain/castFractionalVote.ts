@@ -1,4 +1,5 @@
-import { getAddress, type Address, type BlockNumber, type PublicClient } from 'viem'
+import { decodeFunctionData, getAddress, type Address, type BlockNumber, type Hex, type PublicClient } from 'viem'
+import { rolesAbi } from 'zodiac-roles-sdk'
 import type { TxSender } from '../../execution/createTxSender.js'
 import type { IntentsQueries } from '../../store/index.js'
 import type { Intent } from '../../store/types.js'
@@ -9,7 +10,10 @@ import { readCastVotes } from './readCastVotes.js'
 import { readGovernorProposal, type GovernorProposal } from './readGovernorProposal.js'
 
 export interface CastFractionalVoteArgs {
-  /** The exactly-once sender of the pool's account on the Governor's chain. */
+  /**
+   * The exactly-once sender of the pool's vote on the Governor's chain: its `address` is the voter
+   * (custody "safe": the pool's Safe, through the governor's Roles role; "eoa": the voting key).
+   */
   sender: TxSender
   /** Reads on the same chain. */
   client: PublicClient
@@ -36,6 +40,20 @@ export type CastFractionalVoteResult =
   /** What the pool already cast covers the target as far as votes can only be added: nothing sent. */
   | { status: 'nothing-to-cast'; previous: FractionalAmounts; excess: FractionalAmounts; proposal: GovernorProposal }
 
+/**
+ * The contract a stored intent calls: its `to`, or — for a call sent through a Zodiac Roles role
+ * (custody "safe": `execTransactionWithRole(to, …)` on the Roles modifier) — the inner `to`.
+ */
+function callTarget(i: Pick<Intent, 'to' | 'data'>): string {
+  try {
+    const d = decodeFunctionData({ abi: rolesAbi, data: i.data as Hex })
+    if (d.functionName === 'execTransactionWithRole' || d.functionName === 'execTransactionWithRoleReturnData') return String(d.args[0]).toLowerCase()
+  } catch {
+    // not a Roles call
+  }
+  return i.to.toLowerCase()
+}
+
 const sum = (a: FractionalAmounts) => a.against + a.for + a.abstain
 
 /**
@@ -56,10 +74,12 @@ export async function castFractionalVote(args: CastFractionalVoteArgs): Promise<
 
   const existing = await args.intents.get(key)
   if (existing) {
-    if (existing.to.toLowerCase() !== governor.toLowerCase()) {
+    if (callTarget(existing) !== governor.toLowerCase()) {
       throw new GovernorVoteError(`intent ${key} exists for another contract (${existing.to}, not governor ${governor})`)
     }
-    const intent = await sender.send({ key, to: governor, data: existing.data, value: existing.value, abi: governorAbi })
+    // Resent as stored: to the Governor, or (custody "safe") to the Roles modifier that the role
+    // sender passes through unchanged.
+    const intent = await sender.send({ key, to: existing.to, data: existing.data, value: existing.value, abi: governorAbi })
     return { status: 'resumed', intent }
   }
 

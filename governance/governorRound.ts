@@ -79,7 +79,7 @@ export interface RoundReport {
   errors: { key: string; error: string }[]
   /** What the pause held back this round (`mirror:<key>`, `snapshot:<key>`, `governor:<key>`). */
   held: string[]
-  /** Signatures checked this round (EOA recoveries and EIP-1271 calls): 0 when no signal is new. */
+  /** Signals whose signature was checked this round (each once: recovered, then EIP-1271 when not an EOA's): 0 when none is new. */
   verified: number
   /** Signals taken from stored receipts this round (a restart) instead of collected and verified again. */
   restored: number
@@ -444,10 +444,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
         report.verified += envs.length
         return verifyEoa(envs)
       },
-      verifyContract: (address, envelope) => {
-        report.verified++
-        return verifyContract(address, envelope)
-      },
+      verifyContract,
       // Re-read from a minute before the newest row seen (rows arriving slightly out of order are
       // still found; the ids collected already are skipped), never past rows dated in our future.
       ...(mem.signals.length > 0 ? { since: { created: Math.max(0, mem.created - 60), ids: mem.ids } } : {}),

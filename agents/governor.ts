@@ -58,7 +58,7 @@ runAgent(AGENT, async (agent) => {
       const r = await round()
       if (r.discovered.length || r.mirrored.length || r.cast.length) logger.info({ discovered: r.discovered, mirrored: r.mirrored, cast: r.cast }, 'governance round')
       for (const e of r.errors) logger.warn({ proposal: e.key, err: e.error }, 'governance round: skipped')
-      return { discovered: r.discovered.length, mirrored: r.mirrored.length, cast: r.cast.length, held: r.held.length, errors: r.errors.length }
+      return { discovered: r.discovered.length, mirrored: r.mirrored.length, cast: r.cast.length, held: r.held.length, errors: r.errors.length, verified: r.verified, restored: r.restored }
     },
     info: () => ({ paused }),
   })

@@ -50,7 +50,13 @@ async function bundleGovernor(root: string): Promise<string> {
   return join(out, 'governor.mjs')
 }
 
-export async function benchGovernorCpu(opts: { root?: string; basePort: number; windows?: [number, number][] }): Promise<GovernorCpuFigures> {
+export async function benchGovernorCpu(opts: {
+  root?: string
+  basePort: number
+  windows?: [number, number][]
+  /** Write a V8 CPU profile of the governor (node --cpu-prof) into this directory when it exits. */
+  cpuProfDir?: string
+}): Promise<GovernorCpuFigures> {
   const root = resolve(opts.root ?? process.cwd())
   const windows = opts.windows ?? [[0, 60], [60, 120]]
   const script = await bundleGovernor(root)
@@ -81,7 +87,8 @@ export async function benchGovernorCpu(opts: { root?: string; basePort: number; 
     writeFileSync(configPath, JSON.stringify(config))
     const NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--v8-pool-size=1']
     let rounds = 0
-    child = spawn(process.execPath, [...NODE_FLAGS, script], {
+    const prof = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(opts.cpuProfDir)}`] : []
+    child = spawn(process.execPath, [...NODE_FLAGS, ...prof, script], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', POOLWARDEN_CONFIG: configPath, POOLWARDEN_VOTER_KEY: devKey(ROLES.voter), NODE_ENV: 'development', LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,7 +123,8 @@ export async function benchGovernorCpu(opts: { root?: string; basePort: number; 
     abort.abort()
     if (child && child.exitCode === null) {
       child.kill('SIGTERM')
-      await new Promise((r) => setTimeout(r, 3000))
+      // The governor ends its loop and exits (the CPU profile, when asked for, is written then).
+      for (let i = 0; i < 100 && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100))
       if (child.exitCode === null) child.kill('SIGKILL')
     }
     await hub?.close()
@@ -127,7 +135,9 @@ export async function benchGovernorCpu(opts: { root?: string; basePort: number; 
 
 if (process.argv[1]?.endsWith('governorCpu.ts')) {
   const root = process.argv[2] ?? process.cwd()
-  benchGovernorCpu({ root, basePort: Number(process.env.POOLWARDEN_BENCH_PORT ?? 21950) }).then(
+  // POOLWARDEN_GOVERNOR_CPU_PROF=<dir>: also profile the governor (a .cpuprofile file, for Chrome DevTools or bench/cpuProfileTop.ts).
+  const cpuProfDir = process.env.POOLWARDEN_GOVERNOR_CPU_PROF
+  benchGovernorCpu({ root, basePort: Number(process.env.POOLWARDEN_BENCH_PORT ?? 21950), ...(cpuProfDir ? { cpuProfDir } : {}) }).then(
     (f) => {
       for (const w of f.windows) console.log(`governor CPU ${w.fromS}–${w.toS} s: ${(w.cpu * 100).toFixed(1)} % of a core`)
       console.log(`governor RSS: ${f.rssMb.toFixed(1)} MB (peak ${f.peakRssMb.toFixed(1)} MB), ${f.rounds} logged rounds, root ${f.root}`)

@@ -132,6 +132,7 @@ async function main() {
     console.log(`\n## One governor round, ${r.signals.toLocaleString('en')} signals already collected and verified, nothing new (target: under 1 s)`)
     console.log(`first round (collect, verify, weigh on 3 chains, tally, store the receipt): ${r.firstRoundS.toFixed(2)} s, tally ${r.status}`)
     console.log(`rounds with nothing new: ${r.idleRoundsS.map((x) => `${x.toFixed(3)} s`).join(', ')}   (target < 1 s)`)
+    console.log(`restarted governor's first round: ${r.restart.roundS.toFixed(3)} s, ${r.restart.verified} signatures verified, ${r.restart.restored.toLocaleString('en')} signals from the stored receipt`)
   }
   if (want('memory')) {
     const { figures, startedByBench } = await benchMemory()

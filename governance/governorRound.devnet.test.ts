@@ -371,6 +371,57 @@ describe('governor round: Snapshot upstream (devnet chains + local hub)', () => 
     expect((await check('naive', naive)).out).toMatch(/hash: receipt says 0x[0-9a-f]{64}, its content hashes to 0x[0-9a-f]{64}/)
   }, 480_000)
 
+  it('a restarted governor rebuilds from its latest receipt: 0 signatures verified again, the same receipt; a new signal is verified; a receipt not matching its hash is not trusted', async () => {
+    const up = await upstreamProposal('basic', ['For', 'Against', 'Abstain'])
+    const key = snapshotKey(UPSTREAM, up.id)
+    const first = roundOf()
+    expect((await first()).mirrored).toEqual([key])
+    const sid = (await store.governance.getProposal(key))!.signalId!
+    await signal(d2, sid, 'basic', 1)
+    await signal(d3, sid, 'basic', 2)
+    await walletSignal(sid, 'basic', 1) // EIP-1271: recovered (fails), then isValidSignature
+    const r1 = await first()
+    expect(r1.errors).toEqual([])
+    expect(r1.verified).toBe(3)
+    const stored = (await store.governance.latestTally(key))!
+    expect((stored.receipt as Receipt).signals.map((s) => s.sigCheck.method).sort()).toEqual(['eip1271', 'eoa', 'eoa'])
+    // The same process: nothing new, nothing verified.
+    expect((await first()).verified).toBe(0)
+
+    // "Restart": a new round over the same store and hub, no memory of the first.
+    const restarted = roundOf()
+    const r2 = await restarted()
+    expect(r2.errors).toEqual([])
+    expect(r2).toMatchObject({ verified: 0, restored: 3 })
+    // The receipt rebuilt from the restored signals is byte for byte the stored one: no new tally.
+    expect(r2.tallied).toEqual([{ key, status: stored.status, tallyId: stored.id, changed: false }])
+    expect((await store.governance.latestTally(key))!.id).toBe(stored.id)
+
+    // A new signal after the restart: only it is verified, and it counts.
+    clock += 5
+    await signal(d4, sid, 'basic', 3)
+    const r3 = await restarted()
+    expect(r3).toMatchObject({ verified: 1, restored: 0 })
+    const after = await receiptOf(key)
+    expect(after.signals.map((s) => [s.voter, s.status])).toEqual([
+      [d2.address, 'counted'],
+      [d3.address, 'counted'],
+      [wallet.address, 'counted'],
+      [d4.address, 'counted'],
+    ])
+    expect(after.result.scores).toEqual([(W.d2 + WW).toString(), W.d3.toString(), W.d4.toString()])
+
+    // A latest receipt that does not match its stored hash (a changed choice): not trusted — a
+    // restarted governor collects and verifies every signal again.
+    const latest = (await store.governance.latestTally(key))!
+    const forged = structuredClone(latest.receipt) as Receipt
+    forged.signals[0]!.choice = 2
+    await store.governance.addTally({ proposalKey: key, status: latest.status, receipt: forged, hash: latest.hash })
+    const r4 = await roundOf()()
+    expect(r4).toMatchObject({ verified: 4, restored: 0 })
+    expect(r4.errors).toEqual([])
+  })
+
   it('killed after signing: the same signed payload is resubmitted, never a second different vote', async () => {
     const up = await upstreamProposal('single-choice', ['Yes', 'No'], { end: clock + 3000 })
     const key = snapshotKey(UPSTREAM, up.id)

@@ -5,10 +5,10 @@ import { ConfigError, describeError, RetryableError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { TxSender } from '../execution/createTxSender.js'
 import { IntentFailedError, TxCancelledError } from '../execution/errors.js'
-import type { GovCast, GovProposal, GovProposalInput, Store } from '../store/index.js'
+import type { GovCast, GovProposal, GovProposalInput, NotifyInput, Store } from '../store/index.js'
 import { castSnapshotVote, type SnapshotVoteRequest } from './castSnapshot.js'
 import { canonical, collectSignals, contractVerifier, ipfsFetcher, type VerifyEoa } from './collectSignals.js'
-import { governorAbi } from './onchain/abi.js'
+import { governorAbi, PROPOSAL_STATES } from './onchain/abi.js'
 import { castFractionalVote } from './onchain/castFractionalVote.js'
 import { readGovernorProposal } from './onchain/readGovernorProposal.js'
 import { tallyPolicyOf, type UpstreamGovernorConfig } from './policy.js'
@@ -16,6 +16,7 @@ import { buildReceipt, receiptBytes, receiptHash, type Receipt, type SnapshotRec
 import type { SnapshotClient } from './snapshotClient.js'
 import { tally, type TallyInput } from './tally.js'
 import { VOTING_TYPES, type Signal, type SnapshotChoice, type VotingType } from './types.js'
+import { verifyVoteEnvelope } from './verify.js'
 import { ethersSignerFromViem } from './viemSigner.js'
 import { loadKeccak } from './verifyWorker.js'
 import { blockAtTimestamp, createShareWeightReader, type HolderCursorStore } from './weights.js'
@@ -78,6 +79,10 @@ export interface RoundReport {
   errors: { key: string; error: string }[]
   /** What the pause held back this round (`mirror:<key>`, `snapshot:<key>`, `governor:<key>`). */
   held: string[]
+  /** Signals whose signature was checked this round (each once: recovered, then EIP-1271 when not an EOA's): 0 when none is new. */
+  verified: number
+  /** Signals taken from stored receipts this round (a restart) instead of collected and verified again. */
+  restored: number
 }
 
 const BASIC_CHOICES = ['For', 'Against', 'Abstain']
@@ -122,6 +127,8 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
   /** Whose on-chain votes the pool casts on a chain: its sender's address (custody "safe": the Safe, through the governor's role). */
   const voterOn = (chain: string) => deps.senders[chain]?.address ?? account.address
   const fetchEnvelope = deps.fetchEnvelope ?? ipfsFetcher(gov.snapshot.ipfsUrl)
+  const verifyEoa: VerifyEoa = deps.verifyEoa ?? ((envs) => Promise.all(envs.map((e) => verifyVoteEnvelope(e))))
+  const verifyContract: ReturnType<typeof contractVerifier> = (address, envelope) => contractVerifier(client(signallingChain))(address, envelope)
   const isPaused = deps.isPaused ?? (() => store.controls.isPaused(AGENT))
   /** True (and noted in the report) when the pause holds back `what`: nothing is signed or sent then. */
   const held = async (report: RoundReport, what: string): Promise<boolean> => {
@@ -160,6 +167,23 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
     last?: { receipt: Receipt; result: ReturnType<typeof tally>; tallyId: number | null }
   }>()
   const unsupported = new Set<string>()
+  /**
+   * Notifications already made (or found made) by this process: a key is written once ever
+   * (store.governance.notifyOnce), so a round does not open a write transaction to learn it again.
+   */
+  const notified = new Set<string>()
+  const notifyOnce = async (n: NotifyInput): Promise<boolean> => {
+    if (notified.has(n.key)) return false
+    const made = await g.notifyOnce(n)
+    notified.add(n.key)
+    return made
+  }
+  /** What this process last recorded of each proposal: the same again is not rewritten. */
+  const recorded = new Map<string, string>()
+  /** Governor proposals known closed or failed: not read again. */
+  const governorDone = new Set<string>()
+  /** The pool's weight on a Governor proposal, once its snapshot is past (it cannot change then). */
+  const governorWeights = new Map<string, bigint>()
 
   // ── 1. discovery ──────────────────────────────────────────────────────────────────────────
   async function chainOfNetwork(network: string | null | undefined): Promise<string | undefined> {
@@ -239,11 +263,26 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
           const id = ev.args.proposalId
           if (id === undefined) continue
           const key = governorKey(gv.chain, address, id)
+          if (governorDone.has(key)) continue
           const known = await g.getProposal(key)
-          if (known && (known.status === 'closed' || known.status === 'failed')) continue
+          if (known && (known.status === 'closed' || known.status === 'failed')) {
+            governorDone.add(key)
+            continue
+          }
+          // Recorded already with its snapshot past: its times cannot change, only its state.
+          if (known && known.snapshotTime !== null && recorded.has(key)) {
+            const stateIndex = (await c.readContract({ address, abi: governorAbi, functionName: 'state', args: [id], blockNumber: head.number } as never)) as number
+            const state = PROPOSAL_STATES[stateIndex]
+            if (state !== 'Pending' && state !== 'Active') {
+              await g.setProposalStatus(key, 'closed')
+              governorDone.add(key)
+            }
+            continue
+          }
           const read = await readGovernorProposal({ client: c, governor: address, proposalId: id, account: voterOn(gv.chain), blockNumber: head.number })
           if (!['Pending', 'Active'].includes(read.state)) {
             if (known) await g.setProposalStatus(key, 'closed')
+            governorDone.add(key)
             continue
           }
           // Wall-clock times of the Governor's timepoints (its clock: timestamps, or blocks).
@@ -279,10 +318,14 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
   }
 
   async function record(report: RoundReport, p: GovProposalInput): Promise<void> {
+    // The same proposal as this process recorded last time: nothing to write.
+    const text = JSON.stringify(p)
+    if (recorded.get(p.key) === text) return
     const { inserted } = await g.upsertProposal(p)
+    recorded.set(p.key, text)
     if (!inserted) return
     report.discovered.push(p.key)
-    await g.notifyOnce({
+    await notifyOnce({
       key: `gov:new:${p.key}`,
       agent: AGENT,
       rule: 'gov-new-proposal',
@@ -347,18 +390,63 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
   }
 
   // ── 3–4. signals, weights, tally ──────────────────────────────────────────────────────────
+  /**
+   * The state of a proposal rebuilt from its latest stored receipt (after a restart): the signals
+   * it holds — each with its signature check as this governor made it, and its signed message —
+   * become the collection so far, so only hub rows not in it are read and verified (as in a
+   * governor that never stopped); the balances it records at each chain's snapshot block (hash)
+   * are seeded into the weight reader. A receipt whose stored hash does not match its content, or
+   * of another signalling proposal, is ignored (everything is collected and verified afresh).
+   */
+  async function restore(report: RoundReport, p: GovProposal, mem: NonNullable<ReturnType<typeof tallies.get>>): Promise<void> {
+    const latest = await g.latestTally(p.key)
+    const receipt = latest?.receipt as Receipt | undefined
+    if (!latest || !receipt || receipt.proposal?.id !== p.signalId || !Array.isArray(receipt.signals)) return
+    const hash = bytesToHex((await loadKeccak())(receiptBytes(receipt)))
+    if (hash !== latest.hash) {
+      logger.warn({ proposal: p.key, tally: latest.id }, 'stored receipt does not match its hash: signals collected and verified afresh')
+      return
+    }
+    const t = now()
+    for (const r of receipt.signals) {
+      const { weight: _w, status: _s, ...signal } = r as typeof r & { weight?: unknown; status?: unknown }
+      const s = signal as Signal
+      mem.signals.push(s)
+      if (s.id) mem.ids.add(s.id)
+      if (s.timestamp > mem.created && s.timestamp <= t && s.sigCheck.error?.startsWith('malformed') !== true) mem.created = s.timestamp
+    }
+    report.restored += receipt.signals.length
+    for (const [chain, c] of Object.entries(receipt.snapshot?.chains ?? {})) {
+      if (!c.hash) continue
+      const balances: [string, bigint][] = []
+      for (const d of receipt.delegators) {
+        const w = (d.weightByChain as Record<string, unknown>)[chain]
+        if (w !== undefined) balances.push([d.address, BigInt(w as string)])
+      }
+      // The receipt lists every holder with shares at that block: any other address holds none there.
+      weightReader.seed({ chain, token: c.token as `0x${string}`, block: { hash: c.hash as `0x${string}` }, balances, totalSupply: BigInt(c.totalSupply as unknown as string), complete: true })
+    }
+  }
+
   async function tallyOf(report: RoundReport, p: GovProposal) {
     if (!p.signalId || p.signalStart === null || p.signalEnd === null) return undefined
     if (p.snapshotTime === null) return undefined // weights not readable yet (snapshot in the future)
     let mem = tallies.get(p.key)
-    if (!mem || mem.signalId !== p.signalId) tallies.set(p.key, (mem = { signalId: p.signalId, signals: [], ids: new Set(), created: 0 }))
+    if (!mem || mem.signalId !== p.signalId) {
+      tallies.set(p.key, (mem = { signalId: p.signalId, signals: [], ids: new Set(), created: 0 }))
+      // A restarted governor (or a new mirror id): what the latest stored receipt already verified is taken from it.
+      await restore(report, p, mem)
+    }
     const fresh = await collectSignals({
       hub,
       proposalId: p.signalId,
       space: gov.signalling.space,
       fetchEnvelope,
-      verifyEoa: deps.verifyEoa,
-      verifyContract: contractVerifier(client(signallingChain)),
+      verifyEoa: (envs) => {
+        report.verified += envs.length
+        return verifyEoa(envs)
+      },
+      verifyContract,
       // Re-read from a minute before the newest row seen (rows arriving slightly out of order are
       // still found; the ids collected already are skipped), never past rows dated in our future.
       ...(mem.signals.length > 0 ? { since: { created: Math.max(0, mem.created - 60), ids: mem.ids } } : {}),
@@ -375,10 +463,11 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
       client: client(s.chain),
       token: s.token,
       multicall3: chainsByName.get(s.chain)!.multicall3,
+      finalityDepth: chainsByName.get(s.chain)!.finalityDepth,
     }))
     // The voters' list is rebuilt only when signals came in (the reader answers from memory for the same list).
     if (!mem.voters || fresh.length > 0) mem.voters = signals.map((s) => s.voter)
-    const weights = await weightReader.read({ chains: shareChains, time: p.snapshotTime, extra: mem.voters })
+    const weights = await weightReader.read({ chains: shareChains, time: p.snapshotTime, extra: mem.voters, heads: await headsOf(shareChains.map((c) => c.chain)) })
     const snapshotRecord: SnapshotRecord = {
       time: p.snapshotTime,
       chains: Object.fromEntries(
@@ -401,8 +490,14 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
     else {
       const gv = governorOf(p)
       if (!gv) return undefined
-      const read = await readGovernorProposal({ client: client(gv.chain), governor: getAddress(gv.address), proposalId: BigInt(p.upstreamId), account: voterOn(gv.chain) })
-      if (read.weight !== null) onchain = { poolWeight: read.weight }
+      // The pool's weight at a past snapshot never changes: read until known, then kept.
+      let weight = governorWeights.get(p.key) ?? null
+      if (weight === null) {
+        const read = await readGovernorProposal({ client: client(gv.chain), governor: getAddress(gv.address), proposalId: BigInt(p.upstreamId), account: voterOn(gv.chain) })
+        weight = read.weight
+        if (weight !== null) governorWeights.set(p.key, weight)
+      }
+      if (weight !== null) onchain = { poolWeight: weight }
       targets.governor = { chainId: chainsByName.get(gv.chain)!.chainId, address: getAddress(gv.address), proposalId: BigInt(p.upstreamId), reason: `poolwarden: delegators' signal ${p.signalId}` }
     }
     // Nothing new since the last tally (same signals, same blocks read, same Governor weight): reuse it.
@@ -610,7 +705,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
     if (left <= 0) return
     const which = left <= 2 * HOUR ? '2h' : left <= 24 * HOUR ? '24h' : null
     if (!which) return
-    await g.notifyOnce({
+    await notifyOnce({
       key: `gov:remind${which}:${p.key}`,
       agent: AGENT,
       rule: 'gov-reminder',
@@ -622,9 +717,29 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
     })
   }
 
+  /**
+   * Each chain's head block number, read at most once per round (the weight reader confirms a
+   * remembered block's hash only until it is past the chain's finality depth).
+   */
+  let roundHeads = new Map<string, Promise<bigint>>()
+  async function headsOf(chains: readonly string[]): Promise<Record<string, bigint>> {
+    const out: Record<string, bigint> = {}
+    for (const chain of chains) {
+      let h = roundHeads.get(chain)
+      if (!h) roundHeads.set(chain, (h = client(chain).getBlockNumber({ cacheTime: 0 })))
+      try {
+        out[chain] = await h
+      } catch {
+        roundHeads.delete(chain) // unknown head: the reader confirms hashes as before
+      }
+    }
+    return out
+  }
+
   // ── the round ─────────────────────────────────────────────────────────────────────────────
   return async function round(): Promise<RoundReport> {
-    const report: RoundReport = { discovered: [], mirrored: [], tallied: [], cast: [], errors: [], held: [] }
+    const report: RoundReport = { discovered: [], mirrored: [], tallied: [], cast: [], errors: [], held: [], verified: 0, restored: 0 }
+    roundHeads = new Map()
     await discoverSnapshot(report)
     await discoverGovernors(report)
     for (const stored of await g.listProposals({ open: true, limit: 500 })) {
@@ -641,7 +756,7 @@ export function createGovernorRound(deps: GovernorRoundDeps): () => Promise<Roun
         const inWindow = now() >= p.end - policy.castWindowSeconds && now() >= p.start
         if (!inWindow) continue
         if (t.result.status === 'quorum-not-reached') {
-          await g.notifyOnce({
+          await notifyOnce({
             key: `gov:quorum:${p.key}`,
             agent: AGENT,
             rule: 'gov-quorum',

@@ -86,4 +86,45 @@ describe('weights from chain reads', () => {
     // The holders missing from the seed were read (with the real total supply); the seeded voter was not.
     expect(seeded.totalSupply[c0.chain]).toBe(first.totalSupply[c0.chain])
   })
+
+  it('a block past the chain\'s finality depth is confirmed once more, then never read again; a complete seed reads no balance', async () => {
+    const chains = Object.values(devnet.deployment.chains).map((d) => ({ chain: d.name, client: devnet.chain(d.name).public, token: d.poolShare, multicall3: d.multicall3, finalityDepth: 3 }))
+    const heads0 = await Promise.all(chains.map((c) => c.client.getBlock({ blockTag: 'latest' })))
+    const t = Number(heads0.reduce((m, h) => (h.timestamp > m ? h.timestamp : m), 0n))
+    for (const c of chains) {
+      const test = devnet.chain(c.chain).test
+      await test.setNextBlockTimestamp({ timestamp: BigInt(t) + 5n })
+      await test.mine({ blocks: 1 })
+    }
+    const headsNow = async () => Object.fromEntries(await Promise.all(chains.map(async (c) => [c.chain, await c.client.getBlockNumber({ cacheTime: 0 })] as const)))
+    const reader = createShareWeightReader()
+    const first = await reader.read({ chains, time: t, heads: await headsNow() })
+    // Not yet 3 blocks deep: every read confirms the blocks' hashes (one header per chain).
+    const h1 = reader.stats().headers
+    await reader.read({ chains, time: t, heads: await headsNow() })
+    expect(reader.stats().headers).toBe(h1 + chains.length)
+    for (const c of chains) await devnet.chain(c.chain).test.mine({ blocks: 3 })
+    // Deep now: confirmed once more (the last header read of those blocks), then answered without a request.
+    await reader.read({ chains, time: t, heads: await headsNow() })
+    const h2 = reader.stats().headers
+    expect(h2).toBe(h1 + 2 * chains.length)
+    const again = await reader.read({ chains, time: t, heads: await headsNow() })
+    expect(reader.stats().headers).toBe(h2)
+    expect(again).toEqual(first)
+    // Settled blocks stay settled, whether or not a later read passes the heads.
+    await reader.read({ chains, time: t })
+    expect(reader.stats().headers).toBe(h2)
+
+    // A seed marked complete (a receipt's delegators): any other address holds 0 there, nothing is read.
+    const fresh = createShareWeightReader()
+    for (const c of chains) {
+      const balances = first.delegators.flatMap((d) => (d.weightByChain[c.chain] !== undefined ? [[d.address, d.weightByChain[c.chain]!] as [string, bigint]] : []))
+      fresh.seed({ chain: c.chain, token: c.token, block: { hash: first.hashes[c.chain]! }, balances, totalSupply: first.totalSupply[c.chain]!, complete: true })
+    }
+    const stranger = '0x000000000000000000000000000000000000bEEF'
+    const seeded = await fresh.read({ chains, time: t, extra: [stranger] })
+    expect(fresh.stats().balanceReads).toBe(0)
+    expect(seeded.delegators.filter((d) => d.address !== stranger)).toEqual(first.delegators)
+    expect(seeded.delegators.find((d) => d.address === stranger)!.weightByChain).toEqual({})
+  })
 })

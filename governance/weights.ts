@@ -63,6 +63,13 @@ export interface ShareChain {
   multicall3: Address
   /** First block of the Transfer-event scan (default 0). */
   fromBlock?: bigint
+  /**
+   * Blocks after which a block is final on this chain (config `chains[].finalityDepth`). With the
+   * chain's head passed to `read` (`heads`), a remembered block (the snapshot block, the holder
+   * scan's cursor) that is this deep is confirmed once more and then never read again; without it
+   * every read confirms its hash.
+   */
+  finalityDepth?: number
 }
 
 export interface ShareWeights {
@@ -116,13 +123,21 @@ export interface ShareWeightReader {
    * The weights at `time`. The answer may be the previous one itself (same time, same block
    * hashes, same holders and extra addresses, every block final): treat it as read-only.
    */
-  read(args: { chains: readonly ShareChain[]; time: number; extra?: readonly string[] }): Promise<ShareWeights>
+  read(args: {
+    chains: readonly ShareChain[]
+    time: number
+    extra?: readonly string[]
+    /** Each chain's head block number, read once per round by the caller (see ShareChain.finalityDepth). */
+    heads?: Readonly<Record<string, bigint>>
+  }): Promise<ShareWeights>
   /**
    * Balances known at a block (e.g. from a stored receipt after a restart): kept as if read there,
    * so only the addresses missing from them are read again. The caller vouches that they were read
-   * at exactly this block hash.
+   * at exactly this block hash. `complete`: the balances list every address with shares there
+   * (a receipt's delegators: every Transfer recipient up to that block with a balance, zero entries
+   * omitted), so any other address is known to hold 0 there and nothing is read.
    */
-  seed(s: { chain: string; token: Address; block: { hash: Hex | null }; balances: Iterable<[string, bigint]>; totalSupply: bigint }): void
+  seed(s: { chain: string; token: Address; block: { hash: Hex | null }; balances: Iterable<[string, bigint]>; totalSupply: bigint; complete?: boolean }): void
   /** Requests made so far, by kind, and reads answered from the memo (for the bench and tests). */
   stats(): { headers: number; logScans: number; balanceReads: number; memoHits: number }
 }
@@ -132,10 +147,19 @@ interface ChainMemory {
   holderList: Address[]
   cursor: HolderCursor | undefined
   loaded: boolean
-  /** time → the final block at that time. */
-  blockAt: Map<number, BlockRef>
+  /** time → the final block at that time (`settled`: confirmed once past the chain's finality depth). */
+  blockAt: Map<number, BlockRef & { settled?: boolean }>
+  /** The holder cursor's block was confirmed past the chain's finality depth: never read again. */
+  cursorSettled: boolean
   /** block hash → balances read there (lower-case address → balance) and the total supply. */
-  balances: Map<Hex, { balance: Map<string, bigint>; totalSupply: bigint | null }>
+  balances: Map<Hex, BalanceEntry>
+}
+
+interface BalanceEntry {
+  balance: Map<string, bigint>
+  totalSupply: bigint | null
+  /** Every address with a balance there is in `balance` (seeded from a complete list): others hold 0. */
+  complete?: boolean
 }
 
 export function createShareWeightReader(opts: ShareWeightReaderOptions = {}): ShareWeightReader {
@@ -148,7 +172,7 @@ export function createShareWeightReader(opts: ShareWeightReaderOptions = {}): Sh
   const mem = (c: Pick<ShareChain, 'chain' | 'token'>): ChainMemory => {
     const k = `${c.chain}:${c.token.toLowerCase()}`
     let m = memory.get(k)
-    if (!m) memory.set(k, (m = { holders: new Set(), holderList: [], cursor: undefined, loaded: false, blockAt: new Map(), balances: new Map() }))
+    if (!m) memory.set(k, (m = { holders: new Set(), holderList: [], cursor: undefined, loaded: false, blockAt: new Map(), cursorSettled: false, balances: new Map() }))
     return m
   }
   const addHolders = (m: ChainMemory, xs: readonly Address[]) => {
@@ -163,15 +187,24 @@ export function createShareWeightReader(opts: ShareWeightReaderOptions = {}): Sh
     m.holders.clear()
     m.holderList = []
     m.cursor = undefined
+    m.cursorSettled = false
   }
+  /** True when block `n` is at least the chain's finality depth below its head (both known). */
+  const deep = (c: ShareChain, n: bigint, head: bigint | undefined) => c.finalityDepth !== undefined && head !== undefined && n + BigInt(c.finalityDepth) <= head
 
   /** The block at `time` on a chain: remembered once final, its hash confirmed on every call. */
-  async function blockOf(c: ShareChain, m: ChainMemory, time: number): Promise<{ block: BlockRef; final: boolean } | null> {
+  async function blockOf(c: ShareChain, m: ChainMemory, time: number, head: bigint | undefined): Promise<{ block: BlockRef; final: boolean } | null> {
     const known = m.blockAt.get(time)
     if (known) {
+      // Confirmed once past the chain's finality depth: it cannot change any more.
+      if (known.settled) return { block: known, final: true }
+      const settles = deep(c, known.number, head)
       counts.headers++
       const now = await c.client.getBlock({ blockNumber: known.number }).catch(() => null)
-      if (now?.hash === known.hash) return { block: known, final: true }
+      if (now?.hash === known.hash) {
+        if (settles) known.settled = true
+        return { block: known, final: true }
+      }
       m.blockAt.delete(time) // reorged (or gone): search again
     }
     const found = await blockRefAtTimestamp(c.client, time)
@@ -184,7 +217,7 @@ export function createShareWeightReader(opts: ShareWeightReaderOptions = {}): Sh
   }
 
   /** Holders up to `block` at least (a superset is harmless: zero balances are dropped). */
-  async function holdersUpTo(c: ShareChain, m: ChainMemory, block: BlockRef): Promise<Address[]> {
+  async function holdersUpTo(c: ShareChain, m: ChainMemory, block: BlockRef, head: bigint | undefined): Promise<Address[]> {
     if (!m.loaded) {
       m.loaded = true
       const stored = await opts.cursors?.load(c.chain, c.token)
@@ -193,16 +226,20 @@ export function createShareWeightReader(opts: ShareWeightReaderOptions = {}): Sh
         m.cursor = stored
       }
     }
-    if (m.cursor) {
-      // The cursor's block must still be the chain's; otherwise scan again from the start.
+    if (m.cursor && !m.cursorSettled) {
+      // The cursor's block must still be the chain's; otherwise scan again from the start. Once
+      // confirmed past the chain's finality depth it is not read again (until the cursor moves).
+      const settles = deep(c, m.cursor.block, head)
       const at = m.cursor.block <= block.number ? await c.client.getBlock({ blockNumber: m.cursor.block }).catch(() => null) : null
       if (at && at.hash !== m.cursor.hash) reset(m)
+      else if (at && settles) m.cursorSettled = true
     }
     const from = m.cursor ? m.cursor.block + 1n : (c.fromBlock ?? 0n)
     if (from <= block.number) {
       counts.logScans++
       addHolders(m, await recipients(c, from, block.number, span))
       m.cursor = { block: block.number, hash: block.hash, holders: m.holderList }
+      m.cursorSettled = false
       await opts.cursors?.save(c.chain, c.token, { block: block.number, hash: block.hash, holders: [...m.holderList] })
     }
     return m.holderList
@@ -217,7 +254,7 @@ export function createShareWeightReader(opts: ShareWeightReaderOptions = {}): Sh
         if (m.balances.size > keep) m.balances.delete(m.balances.keys().next().value!)
       }
     }
-    const missing = addresses.filter((a) => !entry.balance.has(a.toLowerCase()))
+    const missing = entry.complete ? [] : addresses.filter((a) => !entry.balance.has(a.toLowerCase()))
     if (missing.length > 0 || entry.totalSupply === null) {
       counts.balanceReads++
       // One multicall per `batch` reads (an eth_call has a gas cap: 100k balances do not fit in one).
@@ -240,7 +277,12 @@ export function createShareWeightReader(opts: ShareWeightReaderOptions = {}): Sh
    * count, the extra addresses): a read whose inputs are all the same, at final blocks, returns it
    * as it is (no merging, no sorting, no checksumming of 100k addresses again).
    */
-  let memo: { key: string; extra: string; extraRef: readonly string[]; extraLength: number; result: ShareWeights } | undefined
+  type Memo = { extra: string; extraRef: readonly string[]; extraLength: number; result: ShareWeights }
+  /**
+   * Per read key (one per snapshot time), one answer per list of extra addresses (proposals with
+   * the same snapshot time have their own voters): a round over several proposals hits each.
+   */
+  const memos = new Map<string, Memo[]>()
 
   return {
     stats: () => ({ ...counts, memoHits }),
@@ -255,25 +297,28 @@ export function createShareWeightReader(opts: ShareWeightReaderOptions = {}): Sh
       }
       for (const [a, b] of s.balances) if (!entry.balance.has(a.toLowerCase())) entry.balance.set(a.toLowerCase(), b)
       if (entry.totalSupply === null) entry.totalSupply = s.totalSupply
+      if (s.complete) entry.complete = true
     },
     async read(args) {
       const extraRaw = args.extra ?? []
       // The same array again (the caller's list, unchanged) needs no comparison of its contents.
-      const sameExtra = (m: NonNullable<typeof memo>) => m.extraRef === extraRaw && m.extraLength === extraRaw.length ? true : m.extra === extraKey()
+      const sameExtra = (m: Memo) => m.extraRef === extraRaw && m.extraLength === extraRaw.length ? true : m.extra === extraKey()
       let extraText: string | undefined
       const extraKey = () => (extraText ??= `${extraRaw.length}:${extraRaw.join(',')}`)
       // 1. per chain: the block at the time (its hash confirmed) and the holders up to it.
       const located = await Promise.all(
         args.chains.map(async (c) => {
           const m = mem(c)
-          const found = await blockOf(c, m, args.time)
-          const holders = found ? await holdersUpTo(c, m, found.block) : []
+          const head = args.heads?.[c.chain]
+          const found = await blockOf(c, m, args.time, head)
+          const holders = found ? await holdersUpTo(c, m, found.block, head) : []
           return { c, m, found, holders }
         }),
       )
       const key = [args.time, ...located.map((l) => `${l.c.chain}:${l.c.token.toLowerCase()}:${l.found?.block.hash ?? '-'}:${l.holders.length}`)].join('|')
       const allFinal = located.every((l) => l.found === null || l.found.final)
-      if (allFinal && memo && memo.key === key && sameExtra(memo)) {
+      const memo = allFinal ? (memos.get(key) ?? []).find(sameExtra) : undefined
+      if (memo) {
         memoHits++
         return memo.result
       }
@@ -310,7 +355,14 @@ export function createShareWeightReader(opts: ShareWeightReaderOptions = {}): Sh
       }
       const delegators = [...byAddress.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1])
       const result = { delegators, blocks, hashes, totalSupply }
-      memo = allFinal ? { key, extra: extraKey(), extraRef: extraRaw, extraLength: extraRaw.length, result } : undefined
+      if (allFinal) {
+        // The answer for this list of voters replaces the one for the list it grew from (same array).
+        const list = (memos.get(key) ?? []).filter((m) => m.extraRef !== extraRaw && m.extra !== extraKey()).slice(-2)
+        list.push({ extra: extraKey(), extraRef: extraRaw, extraLength: extraRaw.length, result })
+        memos.delete(key)
+        memos.set(key, list)
+        if (memos.size > keep) memos.delete(memos.keys().next().value!)
+      } else memos.delete(key)
       return result
     },
   }

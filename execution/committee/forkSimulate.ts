@@ -2,13 +2,15 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { BaseError, createPublicClient, decodeErrorResult, encodeFunctionData, getAddress, http, numberToHex, pad, parseAbi, parseEventLogs, type Address, type Hex, type PublicClient } from 'viem'
+import { BaseError, createPublicClient, decodeAbiParameters, encodeFunctionData, toFunctionSelector, getAddress, http, numberToHex, pad, parseAbi, parseEventLogs, type Address, type Hex, type PublicClient } from 'viem'
 import type { Config, VenueConfig } from '../../config/schema'
 import type { SafeTxData, SafeTxForkSimulation } from '../../store'
 import type { Sample } from '../../store/types'
 import { collateralVenueOf, valueInCollateral } from '../../watch/units'
+import { slippageRouterAbi } from '../abis'
+import { revertReason } from '../nodeErrors'
 import { readPosition } from '../readPosition'
-import { SAFE_READ_ABI, simulateSafeTx } from './planSafeTx'
+import { SAFE_READ_ABI } from './planSafeTx'
 
 /**
  * A committee plan's Safe transaction executed for real on a throw-away anvil fork of its chain
@@ -146,18 +148,9 @@ export async function startFork(o: { anvil: string; rpcUrl: string; block: bigin
 
 const tail = (s: string) => s.trim().split('\n').slice(-3).join(' | ').slice(0, 600)
 
-/** The revert reason of a call: Error(string) decoded, else the raw data, else the node's message. */
-function revertOf(err: unknown): string {
-  const found = err instanceof BaseError ? (err.walk((e) => typeof (e as { data?: unknown }).data === 'string' && String((e as { data: string }).data).startsWith('0x')) as { data?: Hex } | null) : null
-  if (found?.data && found.data !== '0x') {
-    try {
-      return String(decodeErrorResult({ abi: parseAbi(['error Error(string)']), data: found.data }).args[0])
-    } catch {
-      return found.data
-    }
-  }
-  return err instanceof BaseError ? err.shortMessage : String(err)
-}
+/** A revert's reason: the venues' and the router's custom errors decoded with their arguments (execution/nodeErrors.ts). */
+const revertOf = (err: unknown): string => revertReason(err, slippageRouterAbi)
+const MULTISEND_SELECTOR = toFunctionSelector('function multiSend(bytes transactions)')
 
 /**
  * Executes the Safe tx on a fork of `block` and reads the positions before and after. Throws
@@ -194,7 +187,7 @@ async function onFork(i: ForkSimulateInput, client: PublicClient): Promise<ForkS
   // The Safe wants signatures sorted by owner address, each owner once.
   const signers = [...owners].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)).slice(0, threshold)
 
-  const venues = positionVenues(i)
+  const { venues, idle } = positionVenues(i)
   const start = await client.getBlockNumber({ cacheTime: 0 })
   const before = await Promise.all(venues.map((v) => readPosition(client, v, safe, start)))
 
@@ -219,8 +212,8 @@ async function onFork(i: ForkSimulateInput, client: PublicClient): Promise<ForkS
   if (!executed) return { status: 'reverted', block: i.block, revert: await whyReverted(i, client, sender, data, receipt.blockNumber) }
 
   const after = await Promise.all(venues.map((v) => readPosition(client, v, safe, receipt.blockNumber)))
-  const idle = collateralVenueOf(i.config as Config, i.chain)?.id
   const value = (v: VenueConfig, x: bigint) => {
+    if (v.id === idle) return x.toString()
     const r = valueInCollateral(i.config as Config, v, x, i.latest ?? new Map()).value
     return r === null ? null : r.toString()
   }
@@ -235,20 +228,25 @@ async function onFork(i: ForkSimulateInput, client: PublicClient): Promise<ForkS
 }
 
 /** The venues whose positions are shown: the ones the plan touches on this chain, then the idle collateral. */
-function positionVenues(i: ForkSimulateInput): VenueConfig[] {
+function positionVenues(i: ForkSimulateInput): { venues: VenueConfig[]; idle: string | undefined } {
   const out: VenueConfig[] = []
   for (const id of i.venueIds) {
     const v = i.config.venues.find((x) => x.id === id && x.chain === i.chain)
     if (v && !out.includes(v)) out.push(v)
   }
-  const idle = collateralVenueOf(i.config as Config, i.chain)
+  let idle = collateralVenueOf(i.config as Config, i.chain)
+  const token = i.config.pool.collateral.find((c) => c.chain === i.chain)?.token
+  // No venue names the collateral: its balance is read as a venue of its own, so the idle change is still shown.
+  if (!idle && token) idle = { id: `${i.chain}-idle`, chain: i.chain, kind: 'lst', address: getAddress(token) } as VenueConfig
   if (idle && !out.includes(idle)) out.push(idle)
-  return out
+  return { venues: out, idle: idle?.id }
 }
 
 /**
  * Why the fork's execTransaction failed: the Safe's own reason (re-run as a call); for GS013 (the
- * batch itself reverted, which the Safe swallows) the batch's reason from SimulateTxAccessor on the fork.
+ * batch itself reverted, which the Safe and MultiSendCallOnly swallow) each call of the batch is
+ * sent again on the fork as the Safe (impersonated), in order, until one reverts: its reason, named
+ * by its position in the batch.
  */
 async function whyReverted(i: ForkSimulateInput, client: PublicClient, from: Address, data: Hex, block: bigint): Promise<string> {
   let reason = 'execTransaction reverted'
@@ -257,8 +255,37 @@ async function whyReverted(i: ForkSimulateInput, client: PublicClient, from: Add
   } catch (err) {
     reason = revertOf(err)
   }
-  if (reason !== 'GS013' && !reason.includes('GS013')) return reason
-  const accessor = i.config.custody.chains.find((c) => c.chain === i.chain)?.contracts?.simulateTxAccessor
-  const inner = await simulateSafeTx(client, getAddress(i.safe), accessor, i.tx).catch(() => undefined)
-  return inner && !inner.success ? `${inner.revert ?? 'no reason'} (GS013: the batch reverted inside the Safe)` : 'GS013: the batch reverted inside the Safe'
+  if (!reason.includes('GS013')) return reason
+  const calls = i.tx.operation === 1 ? multiSendCalls(i.tx.data as Hex) : [{ to: getAddress(i.tx.to), value: BigInt(i.tx.value), data: i.tx.data as Hex }]
+  if (!calls) return 'GS013: the batch reverted inside the Safe'
+  const rpc = (method: string, params: unknown[]) => client.request({ method: method as never, params: params as never })
+  const safe = getAddress(i.safe)
+  await rpc('anvil_impersonateAccount', [safe])
+  await rpc('anvil_setBalance', [safe, numberToHex(10n ** 20n)])
+  for (const [k, c] of calls.entries()) {
+    try {
+      await client.call({ account: safe, to: c.to, data: c.data, value: c.value, gas: FORK_EXEC_GAS })
+    } catch (err) {
+      return `call ${k + 1} of ${calls.length} (to ${c.to}): ${revertOf(err)} (GS013: the batch reverted inside the Safe)`
+    }
+    const hash = (await rpc('eth_sendTransaction', [{ from: safe, to: c.to, data: c.data, value: numberToHex(c.value), gas: numberToHex(FORK_EXEC_GAS) }])) as Hex
+    await client.waitForTransactionReceipt({ hash, pollingInterval: 20 })
+  }
+  return 'GS013: the batch reverted inside the Safe (each of its calls alone went through)'
+}
+
+/** The calls of a MultiSendCallOnly `multiSend(bytes)` payload (operation 1 byte, to 20, value 32, length 32, data). */
+function multiSendCalls(payload: Hex): Array<{ to: Address; value: bigint; data: Hex }> | undefined {
+  if (payload.slice(0, 10).toLowerCase() !== MULTISEND_SELECTOR) return undefined
+  const [packed] = decodeAbiParameters([{ type: 'bytes' }], `0x${payload.slice(10)}`)
+  const b = packed.slice(2)
+  const out: Array<{ to: Address; value: bigint; data: Hex }> = []
+  for (let p = 0; p < b.length;) {
+    const to = getAddress(`0x${b.slice(p + 2, p + 42)}`)
+    const value = BigInt(`0x${b.slice(p + 42, p + 106)}`)
+    const len = Number(BigInt(`0x${b.slice(p + 106, p + 170)}`)) * 2
+    out.push({ to, value, data: `0x${b.slice(p + 170, p + 170 + len)}` })
+    p += 170 + len
+  }
+  return out
 }

@@ -314,6 +314,12 @@ export const execution = z
      * positions it changes are shown with the approval request. anvil must be installed: the one in
      * node_modules (@foundry-rs/anvil) by default, or `anvilPath`. A fork that cannot start holds the plan.
      */
+    /**
+     * Custody "safe": while a committee plan's Safe tx awaits signatures, the executor reads its
+     * confirmations back every this many ms instead of its block-based poll, so the threshold being
+     * reached is acted on in the next block (live: mind the transaction service's rate limit).
+     */
+    signaturePollMs: z.number().int().min(50, { error: 'at least 50 ms between reads of the transaction service (default 150)' }).max(60_000).default(150),
     forkSimulation: z
       .object({
         /** The anvil binary (default: the one shipped in @foundry-rs/anvil-<platform>-<arch>). */

@@ -13,7 +13,7 @@ import { markPlanTransfersDeposited, runRedeemStep, transferSpecOf, type BridgeO
 import { committeeLegs, waitsForTransfer, type CommitteeLeg } from './crossChainLegs'
 import { applyRevalidation, revalidateBeforeStep, type RevalidateOptions } from '../revalidate'
 import { forkSimulate, ForkUnavailableError, type ForkSimulationResult } from './forkSimulate'
-import { buildPlanSafeTx, committeeCalls, kitFor, nextSafeNonce, simulateSafeTx, txServiceOf, usedNonceOutcome, verifiedSignatures, type CommitteeChain } from './planSafeTx'
+import { buildPlanSafeTx, committeeCalls, encodeExecTransaction, nextSafeNonce, simulateSafeTx, txServiceOf, usedNonceOutcome, verifiedSignatures, type CommitteeChain } from './planSafeTx'
 
 /**
  * A committee plan in custody "safe", driven by the executor, exactly once with Safe nonces:
@@ -375,9 +375,10 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
       }
       // The transfers this Safe tx starts are recorded before it is signed and sent.
       for (const s of leg.steps.filter((x) => x.kind === 'bridge')) await ensureTransfer(s)
-      const kit = await kitFor(config, chainOf(name))
+      // execTransaction of the stored SafeTx with the signatures verified above, encoded locally: no
+      // second protocol-kit init (several RPC round trips) between the threshold and the send.
       to = getAddress(st.safe)
-      data = (await kit.getEncodedTransaction(tx)) as Hex
+      data = encodeExecTransaction(st.tx, tx.encodedSignatures() as Hex)
     }
     await store.safeTxs.transition(planId, name, 'proposed', 'executing', { execIntentKey: key })
     for (const s of steps.filter((x) => x.chain === name && x.kind !== 'redeem' && x.status === 'pending')) await store.plans.setStepStatus(planId, s.idx, 'sent', { from: 'pending' })

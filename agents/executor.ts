@@ -39,9 +39,13 @@ runAgent('executor', async (agent) => {
   const bridgePort: BridgePort | undefined = config.wormhole ? createSdkBridgePort(config) : undefined
   const bridge = bridgePort ? { port: bridgePort, options: { signal, stuckAfterSeconds: config.execution.bridgeStuckAfterSeconds, waitMs: config.execution.bridgeWaitSeconds * 1000 } } : undefined
   logger.info({ signer: account.address, custody: config.custody.kind, pool: config.pool.account, wormhole: !!bridgePort }, 'executor started')
+  // A committee plan waiting for signatures: its confirmations are read again at execution.signaturePollMs.
+  let awaitingSignatures = false
   await agent.loop({
+    nextMs: () => (awaitingSignatures ? config.execution.signaturePollMs : undefined),
     round: async () => {
       let last: string | undefined
+      awaitingSignatures = false
       const plans = await store.plans.list({ status: ['executing', 'approved'], order: 'oldest', limit: 5 })
       // Custody "safe": plans above the threshold are Safe transactions the committee signs; the
       // executor stores them, reads the signatures back and executes at the threshold.
@@ -57,6 +61,7 @@ runAgent('executor', async (agent) => {
             // execTransaction is sent by the executor's own key (the signatures authorise it), not through the role.
             const r = await runCommitteePlan({ common, store, chains, senders: eoaSenders, agent: name, revalidate: {}, ...(bridge ? { bridge } : {}) }, p.id)
             last = `${p.id}: ${r.status}${'reason' in r ? ` (${r.reason})` : ''}`
+            if (r.status === 'awaiting-signatures') awaitingSignatures = true
             if (r.status === 'completed' || r.status === 'failed' || r.status === 'cancelled') {
               await store.alerts.resolve(`plan:${p.id}`, { agent: name, title: `Plan ${p.id} ${r.status}`, body: r.status === 'completed' ? 'Safe transaction executed' : 'error' in r ? r.error : r.reason })
             }

@@ -18,7 +18,8 @@ import { openTempStore } from '../store/testing'
  * From the last committee signature to the Safe transaction mined (custody "safe", devnet): a
  * committee plan's Safe tx is stored, alice signs through the local Safe Transaction Service, then
  * bob's signature (the threshold) is accepted by the service at head block B; the executor's next
- * round (runCommitteePlan, called right away: the executor's poll interval comes on top) reads the
+ * round (runCommitteePlan, called right away: in the executor up to execution.signaturePollMs, 150 ms, comes on top
+ * while a plan awaits signatures) reads the
  * signatures back, verifies them on chain and sends execTransaction. The chain mines one block a
  * second (interval mining, not automine) so "the next block" means something: target B + 1.
  */

@@ -308,6 +308,26 @@ export const execution = z
      * reject a plan, a batch that keeps reverting must not wait for ever.
      */
     simulationAttempts: z.number().int().min(1, { error: 'at least one simulation: use 1 or more (default 3)' }).max(20).default(3),
+    /**
+     * Custody "safe": a committee plan's Safe transaction is executed on an anvil fork of its chain
+     * (`anvil --fork-url <chains[].rpc[0]> --fork-block-number <head>`) before anyone signs, and the
+     * positions it changes are shown with the approval request. anvil must be installed: the one in
+     * node_modules (@foundry-rs/anvil) by default, or `anvilPath`. A fork that cannot start holds the plan.
+     */
+    /**
+     * Custody "safe": while a committee plan's Safe tx awaits signatures, the executor reads its
+     * confirmations back every this many ms instead of its block-based poll, so the threshold being
+     * reached is acted on in the next block (live: mind the transaction service's rate limit).
+     */
+    signaturePollMs: z.number().int().min(50, { error: 'at least 50 ms between reads of the transaction service (default 150)' }).max(60_000).default(150),
+    forkSimulation: z
+      .object({
+        /** The anvil binary (default: the one shipped in @foundry-rs/anvil-<platform>-<arch>). */
+        anvilPath: z.string().min(1).optional(),
+        /** How long the fork may take to start and to answer one request, s. */
+        startTimeoutSeconds: z.number().positive().max(300).default(30),
+      })
+      .default({ startTimeoutSeconds: 30 }),
     /** RPC attempts for a transient failure before the endpoint counts as unavailable for this request. */
     rpcAttempts: z.number().int().positive().max(20).default(4),
     /** Gas limit = estimate × (1 + gasPadPercent / 100) + gasPadExtra: the tx runs a block after the estimate and interest-accruing venues need more. */

@@ -53,6 +53,8 @@ export interface LoopOptions<T> {
   round: () => Promise<T>
   /** Pause between rounds (default: the agent's `pollMs`). */
   everyMs?: number
+  /** A shorter pause after a round that asks for one (e.g. the executor while a committee plan awaits its last signatures); default `everyMs`. */
+  nextMs?: () => number | undefined
   /** Skip rounds while `pause:<agent>` or `pause:all` is set (default true). */
   pausable?: boolean
   /** More heartbeat fields, read after each round (e.g. the strategist's hold reasons per chain). */
@@ -160,7 +162,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
       }
       if (!paused) rounds.lastMs = Date.now() - t0
       await beat({ periodMs: everyMs, rounds: { ...rounds }, ...o.info?.(), ...(pausable ? { paused, last } : { last }) })
-      await sleep(everyMs, signal)
+      await sleep(Math.min(everyMs, o.nextMs?.() ?? everyMs), signal)
     }
   }
 

@@ -23,6 +23,7 @@ import type { Config } from '../config/schema'
 import { liquidityCheckText } from '../strategies/liquidity'
 import { renderPlan } from '../strategies/plan'
 import { unitOf } from '../watch/units'
+import { forkDeltaText, noForkText } from '../plans/forkReport'
 
 const USAGE = 'usage: npm run plan -- list | show <id> [--verbose] | approve <id> --as <member> | reject <id> --as <member> | dry-run [chain] [--verbose]'
 const ID = /^[A-Za-z0-9:_-]{1,80}$/
@@ -154,7 +155,11 @@ async function show(store: Store, config: Config, id: string, verbose: boolean) 
   if (plan.needsApproval && config.custody.kind === 'safe') {
     const txs = await store.safeTxs.ofPlan(id)
     if (txs.length === 0) console.log('committee: the Safe transaction is not stored yet (the executor builds it)')
-    for (const t of txs) console.log(`committee: Safe tx on ${t.chain} ${t.safeTxHash} (nonce ${t.nonce}, ${t.status}) — signatures verified ${t.confirmations.length}/${Math.max(t.threshold ?? 0, plan.approvalsRequired)}${t.confirmations.length ? `: ${t.confirmations.join(', ')}` : ''}`)
+    for (const t of txs) {
+      console.log(`committee: Safe tx on ${t.chain} ${t.safeTxHash} (nonce ${t.nonce}, ${t.status}) — signatures verified ${t.confirmations.length}/${Math.max(t.threshold ?? 0, plan.approvalsRequired)}${t.confirmations.length ? `: ${t.confirmations.join(', ')}` : ''}`)
+      // What the committee signs, executed on a fork of the chain before anyone signed.
+      console.log(`  ${t.forkSimulation ? forkDeltaText(config, t.chain, t.forkSimulation) : noForkText(t.chain)}`)
+    }
   } else if (plan.needsApproval) {
     console.log(`committee: ${approvals.filter((a) => a.decision === 'approve').length}/${plan.approvalsRequired} approvals${approvals.length ? ` — ${approvals.map((a) => `${a.member} ${a.decision} (${a.via})`).join(', ')}` : ''}`)
   }

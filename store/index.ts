@@ -12,7 +12,7 @@ export { foldHour, hourOf, HOUR, type CompactOptions, type CompactStats, type Hi
 export { GOV_CAST_STATUSES, GOV_PROPOSAL_STATUSES, getReceipt, listProposals, matchProposal, type ProposalMatch, type GovCast, type GovCastStatus, type GovernanceQueries, type GovProposal, type GovProposalInput, type GovProposalStatus, type GovSignal, type GovSource, type GovTally, type NotifyInput } from './governance.js'
 export { FINAL_INTENT_STATUSES, INTENT_STATUSES, type IntentsQueries } from './intents.js'
 export { OPEN_PLAN_STATUSES, PLAN_STATUSES, PLAN_STEP_KINDS, PLAN_STEP_STATUSES, type PlansQueries } from './plans.js'
-export { OPEN_SAFE_TX_STATUSES, SAFE_TX_STATUSES, type SafeTxData, type SafeTxInput, type SafeTxRecord, type SafeTxStatus, type SafeTxsQueries } from './safeTxs.js'
+export { OPEN_SAFE_TX_STATUSES, SAFE_TX_STATUSES, type SafeTxData, type SafeTxForkSimulation, type SafeTxInput, type SafeTxRecord, type SafeTxStatus, type SafeTxsQueries } from './safeTxs.js'
 export { FINAL_REWARD_EPOCH_STATUSES, type RewardEpoch, type RewardEpochInput, type RewardEpochStatus, type RewardsQueries } from './rewards.js'
 export type { PositionsQueries } from './positions.js'
 export type { SamplesQueries } from './samples.js'

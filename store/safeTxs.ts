@@ -27,6 +27,19 @@ export interface SafeTxData {
   nonce: string
 }
 
+/**
+ * The Safe tx executed on an anvil fork of its chain before anyone signed it (execution/committee/
+ * forkSimulate.ts): amounts as decimal strings in the venue asset's raw units, values in the chain's
+ * collateral (null: the rates to value it were unknown).
+ */
+export interface SafeTxForkSimulation {
+  /** The real chain's block the fork was taken at. */
+  block: string
+  /** Gas of the fork's execTransaction. */
+  gasUsed: string
+  positions: Array<{ venueId: string; idle: boolean; before: string; after: string; valueBefore: string | null; valueAfter: string | null }>
+}
+
 export interface SafeTxRecord {
   planId: string
   chain: string
@@ -42,6 +55,8 @@ export interface SafeTxRecord {
   execIntentKey: string | null
   executedTx: string | null
   error: string | null
+  /** Positions before/after on a fork (null: not simulated on a fork). */
+  forkSimulation: SafeTxForkSimulation | null
   createdAt: number
   updatedAt: number
 }
@@ -54,6 +69,8 @@ export interface SafeTxInput {
   tx: SafeTxData
   /** The chain head when stored. */
   createdBlock: bigint
+  /** The fork simulation, stored with the tx (the approval request shows it). */
+  forkSimulation?: SafeTxForkSimulation
   at?: number
 }
 
@@ -84,6 +101,7 @@ interface Row {
   exec_intent_key: string | null
   executed_tx: string | null
   error: string | null
+  fork_simulation: string | null
   created_at: number
   updated_at: number
 }
@@ -93,6 +111,7 @@ function fromRow(r: Row): SafeTxRecord {
     planId: str(r.plan_id), chain: str(r.chain), safe: str(r.safe), safeTxHash: str(r.safe_tx_hash), nonce: num(r.nonce), createdBlock: BigInt(r.created_block),
     tx: jsonFromDb(r.tx) as SafeTxData, status: r.status as SafeTxStatus, confirmations: jsonFromDb(r.confirmations) as string[],
     threshold: optNum(r.threshold), execIntentKey: optStr(r.exec_intent_key), executedTx: optStr(r.executed_tx), error: optStr(r.error),
+    forkSimulation: r.fork_simulation === null || r.fork_simulation === undefined ? null : (jsonFromDb(r.fork_simulation) as SafeTxForkSimulation),
     createdAt: num(r.created_at), updatedAt: num(r.updated_at),
   }
 }
@@ -108,9 +127,9 @@ export function createSafeTxs(db: Db): SafeTxsQueries {
       if (!/^\d+$/.test(input.tx.nonce)) throw new StoreError(`safe tx of plan ${input.planId}: nonce "${input.tx.nonce}" is not a non-negative integer`)
       const at = input.at ?? Date.now()
       const res = await db.run(
-        `INSERT INTO safe_txs (plan_id, chain, safe, safe_tx_hash, nonce, created_block, tx, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'proposed', ?, ?)
+        `INSERT INTO safe_txs (plan_id, chain, safe, safe_tx_hash, nonce, created_block, tx, status, fork_simulation, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'proposed', ?, ?, ?)
          ON CONFLICT (plan_id, chain) DO NOTHING`,
-        [input.planId, input.chain, input.safe.toLowerCase(), input.safeTxHash.toLowerCase(), Number(input.tx.nonce), Number(input.createdBlock), jsonToDb(input.tx), at, at],
+        [input.planId, input.chain, input.safe.toLowerCase(), input.safeTxHash.toLowerCase(), Number(input.tx.nonce), Number(input.createdBlock), jsonToDb(input.tx), input.forkSimulation ? jsonToDb(input.forkSimulation) : null, at, at],
       )
       const safeTx = await get(input.planId, input.chain)
       if (!safeTx) throw new StoreError(`safe tx of plan ${input.planId} on ${input.chain}: not found after insert`)

@@ -10,6 +10,7 @@ import { liquidityCheckText } from '../strategies/liquidity.js'
 import { renderPlan } from '../strategies/plan.js'
 import { activePauses, buildStatus, fmtAge, pauseOf, renderPauses } from '../watch/statusReport.js'
 import { unitOf } from '../watch/units.js'
+import { forkDeltaText, noForkText } from '../plans/forkReport.js'
 import { formatDuration } from './args.js'
 
 /**
@@ -140,9 +141,11 @@ export async function safeTxLines(config: Config, store: Store, plan: Plan): Pro
   if (config.custody.kind !== 'safe' || !plan.needsApproval) return []
   const txs = await store.safeTxs.ofPlan(plan.id)
   if (txs.length === 0) return ['Safe transaction: not stored yet (the executor builds it on its next round)']
-  return txs.map((t) => {
+  return txs.flatMap((t) => {
     const needed = Math.max(t.threshold ?? 0, plan.approvalsRequired)
-    return `Safe tx on ${t.chain}: ${t.safeTxHash} (nonce ${t.nonce}, ${t.status}) — signatures ${t.confirmations.length}/${needed}${t.confirmations.length ? `: ${t.confirmations.join(', ')}` : ''}`
+    // What it does, executed on a fork of the chain before anyone signed (plans/forkReport.ts).
+    const fork = t.forkSimulation ? forkDeltaText(config, t.chain, t.forkSimulation) : noForkText(t.chain)
+    return [`Safe tx on ${t.chain}: ${t.safeTxHash} (nonce ${t.nonce}, ${t.status}) — signatures ${t.confirmations.length}/${needed}${t.confirmations.length ? `: ${t.confirmations.join(', ')}` : ''}`, `  ${fork}`]
   })
 }
 

@@ -158,7 +158,7 @@ describe('a committee plan as one Safe transaction', () => {
     // …and the third revert in a row fails the plan.
     const r = await runCommitteePlan(deps(), 'p-sim')
     expect(r.status).toBe('failed')
-    expect((r as { error: string }).error).toMatch(/^simulation of the Safe transaction on ethereum reverts: .*\(3 round\(s\) in a row\)$/)
+    expect((r as { error: string }).error).toMatch(/^simulation of the Safe transaction on ethereum \(a fork of block \d+\) reverts: .*\(3 round\(s\) in a row\)$/)
     expect(await store.safeTxs.get('p-sim', CHAIN)).toBeUndefined()
     expect((await store.plans.get('p-sim'))!.status).toBe('rejected')
     // The good plan's simulation is recorded with the stored Safe tx.

@@ -33,6 +33,16 @@ const SIMULATE_ABI = parseAbi([
   'function simulateAndRevert(address targetContract, bytes calldataPayload)',
   'function simulate(address to, uint256 value, bytes data, uint8 operation) returns (uint256 estimate, bool success, bytes returnData)',
 ])
+const EXEC_ABI = parseAbi(['function execTransaction(address to, uint256 value, bytes data, uint8 operation, uint256 safeTxGas, uint256 baseGas, uint256 gasPrice, address gasToken, address refundReceiver, bytes signatures) payable returns (bool)'])
+
+/** The Safe's execTransaction call of a stored SafeTx with its (verified) signatures. */
+export function encodeExecTransaction(t: SafeTxData, signatures: Hex): Hex {
+  return encodeFunctionData({
+    abi: EXEC_ABI, functionName: 'execTransaction',
+    args: [getAddress(t.to), BigInt(t.value), t.data as Hex, t.operation, BigInt(t.safeTxGas), BigInt(t.baseGas), BigInt(t.gasPrice), getAddress(t.gasToken), getAddress(t.refundReceiver), signatures],
+  })
+}
+
 export const EXECUTION_SUCCESS = parseAbiItem('event ExecutionSuccess(bytes32 indexed txHash, uint256 payment)')
 
 export interface CommitteeChain {

@@ -4,7 +4,7 @@ import type { ChainClient } from '../../chains/createChainClient'
 import type { Config } from '../../config/schema'
 import { describeError } from '../../core/errors'
 import { childLogger, type Logger } from '../../core/logger'
-import type { Store } from '../../store'
+import type { SafeTxForkSimulation, Store } from '../../store'
 import type { Plan, PlanStep } from '../../store/types'
 import type { TxSender } from '../createTxSender'
 import { IntentFailedError, IntentMismatchError, UnsupportedStepError } from '../errors'
@@ -12,7 +12,8 @@ import { planFailedAlertKey } from '../executePlan'
 import { markPlanTransfersDeposited, runRedeemStep, transferSpecOf, type BridgeOptions, type BridgePort } from '../bridge'
 import { committeeLegs, waitsForTransfer, type CommitteeLeg } from './crossChainLegs'
 import { applyRevalidation, revalidateBeforeStep, type RevalidateOptions } from '../revalidate'
-import { buildPlanSafeTx, committeeCalls, kitFor, nextSafeNonce, simulateSafeTx, txServiceOf, usedNonceOutcome, verifiedSignatures, type CommitteeChain } from './planSafeTx'
+import { forkSimulate, ForkUnavailableError, type ForkSimulationResult } from './forkSimulate'
+import { buildPlanSafeTx, committeeCalls, encodeExecTransaction, nextSafeNonce, simulateSafeTx, txServiceOf, usedNonceOutcome, verifiedSignatures, type CommitteeChain } from './planSafeTx'
 
 /**
  * A committee plan in custody "safe", driven by the executor, exactly once with Safe nonces:
@@ -242,11 +243,32 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
       const nonce = await nextSafeNonce(chain.client, getAddress(config.pool.account), open)
       const createdBlock = await chain.client.getBlockNumber({ cacheTime: 0 })
       // A destination leg is simulated just before it executes (its funds are in flight until then).
-      const built = await buildPlanSafeTx(config, chain, leg.steps, nonce, callOptions)
-      // Simulated as the Safe at the latest block before anyone is asked to sign: a batch that
-      // reverts now is never put before the committee.
+      const built = await buildPlanSafeTx(config, chain, leg.steps, nonce, { ...callOptions, noSimulation: true })
+      // Executed on a fork of the chain at the current block before anyone is asked to sign
+      // (forkSimulate.ts): a batch that reverts there is never put before the committee, and the
+      // positions it changes on the fork are stored with it (the approval request shows them).
+      let forkSimulation: SafeTxForkSimulation | undefined
+      if (!waitsForTransfer(leg)) {
+        const latest = new Map((await store.samples.latestPerVenue({ chain: name })).map((x) => [x.venueId, x]))
+        const venueIds = leg.steps.filter((x) => x.kind !== 'bridge' && x.kind !== 'redeem').map((x) => x.venueId)
+        let fork: ForkSimulationResult
+        try {
+          fork = await forkSimulate({ config, chain: name, rpcUrl: chain.url, block: createdBlock, safe: getAddress(config.pool.account), safeTxHash: built.safeTxHash, tx: built.tx, venueIds, latest })
+        } catch (err) {
+          if (!(err instanceof ForkUnavailableError)) throw err
+          // Not a verdict on the plan: it waits (nothing is put before the committee unsimulated) until the fork runs or its TTL ends.
+          const reason = `not simulated: the fork of ${name} at block ${createdBlock} could not run (${err.message}); the plan waits, nothing is put before the committee without its fork simulation`
+          logger.warn({ chain: name }, reason)
+          return { status: 'held', reason }
+        }
+        if (fork.status === 'reverted') built.simulation = { success: false, gas: 0n, revert: fork.revert }
+        else {
+          forkSimulation = fork.simulation
+          built.simulation = { success: true, gas: BigInt(fork.simulation.gasUsed) }
+        }
+      }
       if (built.simulation && !built.simulation.success) {
-        const why = `simulation of the Safe transaction on ${name} reverts: ${built.simulation.revert ?? 'no reason'}`
+        const why = `simulation of the Safe transaction on ${name} (a fork of block ${createdBlock}) reverts: ${built.simulation.revert ?? 'no reason'}`
         const attempts = (simulationFailures.get(planId) ?? 0) + 1
         simulationFailures.set(planId, attempts)
         if (attempts >= config.execution.simulationAttempts) {
@@ -257,9 +279,9 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
         return { status: 'held', reason: `${why} (attempt ${attempts} of ${config.execution.simulationAttempts}; simulated again next round)` }
       }
       simulationFailures.delete(planId)
-      const { inserted } = await store.safeTxs.create({ planId, chain: name, safe: config.pool.account, safeTxHash: built.safeTxHash, tx: built.tx, createdBlock })
+      const { inserted } = await store.safeTxs.create({ planId, chain: name, safe: config.pool.account, safeTxHash: built.safeTxHash, tx: built.tx, createdBlock, ...(forkSimulation ? { forkSimulation } : {}) })
       if (inserted) {
-        await store.audit.append({ actor: agent, action: 'safe-tx-stored', detail: { plan: planId, chain: name, safeTxHash: built.safeTxHash, nonce, simulatedGas: built.simulation?.gas.toString() ?? null } })
+        await store.audit.append({ actor: agent, action: 'safe-tx-stored', detail: { plan: planId, chain: name, safeTxHash: built.safeTxHash, nonce, simulatedGas: built.simulation?.gas.toString() ?? null, forkBlock: forkSimulation?.block ?? null } })
         logger.info({ chain: name, safeTxHash: built.safeTxHash, nonce }, 'committee plan: Safe transaction stored; waiting for the owners\' signatures')
       }
     } catch (err) {
@@ -353,9 +375,10 @@ export async function runCommitteePlan(deps: RunCommitteePlanDeps, planId: strin
       }
       // The transfers this Safe tx starts are recorded before it is signed and sent.
       for (const s of leg.steps.filter((x) => x.kind === 'bridge')) await ensureTransfer(s)
-      const kit = await kitFor(config, chainOf(name))
+      // execTransaction of the stored SafeTx with the signatures verified above, encoded locally: no
+      // second protocol-kit init (several RPC round trips) between the threshold and the send.
       to = getAddress(st.safe)
-      data = (await kit.getEncodedTransaction(tx)) as Hex
+      data = encodeExecTransaction(st.tx, tx.encodedSignatures() as Hex)
     }
     await store.safeTxs.transition(planId, name, 'proposed', 'executing', { execIntentKey: key })
     for (const s of steps.filter((x) => x.chain === name && x.kind !== 'redeem' && x.status === 'pending')) await store.plans.setStepStatus(planId, s.idx, 'sent', { from: 'pending' })

@@ -2,6 +2,7 @@ import type { Config } from '../../config/schema'
 import { planFromExplanation } from '../../plans/explanation'
 import type { Plan, PlanStep, Sample } from '../../store'
 import { unitOf } from '../../watch/units'
+import { forkDeltaText } from '../../plans/forkReport'
 import { NotFound, rangeWindow, type WebDeps } from '../context'
 import { readingAtTime } from '../data'
 import { fmtTime, fmtUnits, html, type Page, type RangeName, type Table } from '../html'
@@ -145,9 +146,10 @@ export async function renderPlan(deps: WebDeps, id: string, range: RangeName): P
       { key: 'signatures', label: 'signatures' },
       { key: 'signers', label: 'signed by' },
       { key: 'executedTx', label: 'executed in' },
+      { key: 'fork', label: 'on a fork before signing' },
       { key: 'error', label: 'error' },
     ],
-    rows: safeTxs.map((t) => ({ chain: t.chain, safeTxHash: t.safeTxHash, nonce: t.nonce, status: t.status, signatures: `${t.confirmations.length}/${t.threshold ?? '?'}`, signers: t.confirmations.join(' ') || null, executedTx: t.executedTx, error: t.error })),
+    rows: safeTxs.map((t) => ({ chain: t.chain, safeTxHash: t.safeTxHash, nonce: t.nonce, status: t.status, signatures: `${t.confirmations.length}/${t.threshold ?? '?'}`, signers: t.confirmations.join(' ') || null, executedTx: t.executedTx, fork: t.forkSimulation ? forkDeltaText(config, t.chain, t.forkSimulation) : null, error: t.error })),
     empty: 'no Safe transaction (custody "eoa", or below the threshold)',
   }
   const txTable: Table = {

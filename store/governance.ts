@@ -2,6 +2,7 @@ import { StoreError } from './errors.js'
 import { jsonFromDb, jsonToDb, num, optNum, optStr, str, timeToDb } from './convert.js'
 import type { Db } from './sqlite.js'
 import { checkFence, type FenceRef } from './leases.js'
+import { notifyOnceIn, type NoticeInput } from './notifications.js'
 
 /**
  * Governance rows (written by the governor agent; read by the tally CLI and the Telegram agent):
@@ -93,18 +94,8 @@ export interface GovShareCursor {
   holders: string[]
 }
 
-export interface NotifyInput {
-  /** One notification per key, ever. */
-  key: string
-  agent: string
-  rule: string
-  subject: string
-  severity: 'info' | 'warning' | 'critical'
-  title: string
-  body?: string
-  chain?: string | null
-  at?: number
-}
+/** A one-shot governance notice (same shape as the plain notices; its own key space). */
+export type NotifyInput = NoticeInput
 
 export interface GovernanceQueries {
   /** Inserts a proposal seen upstream; an existing key keeps its mirror and status (times/title refreshed). Returns the row and whether it is new. */
@@ -488,20 +479,7 @@ export function createGovernance(db: Db, fence: FenceRef = {}): GovernanceQuerie
       return rows.map(castFromRow)
     },
 
-    async notifyOnce(n) {
-      const at = timeToDb(n.at ?? Date.now(), 'notify at')
-      return db.transaction(async () => {
-        if (await db.get('SELECT 1 AS one FROM gov_notifications WHERE key = ?', [n.key])) return false
-        const row = await db.get<{ id: number }>(
-          `INSERT INTO alerts (created_at, agent, chain, rule, subject, dedup_key, severity, kind, title, body, block_number, delivered_at, delivery_attempts)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, NULL, NULL, 0) RETURNING id`,
-          [at, n.agent, n.chain ?? null, n.rule, n.subject, n.key, n.severity, n.title, n.body ?? ''],
-        )
-        if (!row) throw new StoreError('store: INSERT INTO alerts returned no id')
-        await db.run('INSERT INTO gov_notifications (key, alert_id, at) VALUES (?, ?, ?)', [n.key, num(row.id), at])
-        return true
-      })
-    },
+    notifyOnce: (n) => notifyOnceIn(db, 'gov_notifications', n),
 
     async wasNotified(key) {
       return (await db.get('SELECT 1 AS one FROM gov_notifications WHERE key = ?', [key])) !== undefined

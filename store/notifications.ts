@@ -29,23 +29,30 @@ export interface NotificationsQueries {
   plansUpdatedSince(since: number, opts?: { needsApproval?: boolean; statuses?: readonly string[] }): Promise<string[]>
 }
 
+/**
+ * Writes the notice (an alert outbox row) and its key into `table` in one transaction, exactly
+ * once per key; false when the key was already there. Shared by the plain notices (`notifications`)
+ * and the governance ones (`gov_notifications`, which keep their own key space).
+ */
+export async function notifyOnceIn(db: Db, table: 'notifications' | 'gov_notifications', n: NoticeInput): Promise<boolean> {
+  if (!n.key) throw new StoreError('store: notifyOnce: key is required')
+  const at = timeToDb(n.at ?? Date.now(), 'notify at')
+  return db.transaction(async () => {
+    if (await db.get(`SELECT 1 AS one FROM ${table} WHERE key = ?`, [n.key])) return false
+    const row = await db.get<{ id: number }>(
+      `INSERT INTO alerts (created_at, agent, chain, rule, subject, dedup_key, severity, kind, title, body, block_number, delivered_at, delivery_attempts)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, NULL, NULL, 0) RETURNING id`,
+      [at, n.agent, n.chain ?? null, n.rule, n.subject, n.key, n.severity, n.title, n.body ?? ''],
+    )
+    if (!row) throw new StoreError('store: INSERT INTO alerts returned no id')
+    await db.run(`INSERT INTO ${table} (key, alert_id, at) VALUES (?, ?, ?)`, [n.key, num(row.id), at])
+    return true
+  })
+}
+
 export function createNotifications(db: Db): NotificationsQueries {
   return {
-    async notifyOnce(n) {
-      if (!n.key) throw new StoreError('store: notifyOnce: key is required')
-      const at = timeToDb(n.at ?? Date.now(), 'notify at')
-      return db.transaction(async () => {
-        if (await db.get('SELECT 1 AS one FROM notifications WHERE key = ?', [n.key])) return false
-        const row = await db.get<{ id: number }>(
-          `INSERT INTO alerts (created_at, agent, chain, rule, subject, dedup_key, severity, kind, title, body, block_number, delivered_at, delivery_attempts)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, NULL, NULL, 0) RETURNING id`,
-          [at, n.agent, n.chain ?? null, n.rule, n.subject, n.key, n.severity, n.title, n.body ?? ''],
-        )
-        if (!row) throw new StoreError('store: INSERT INTO alerts returned no id')
-        await db.run('INSERT INTO notifications (key, alert_id, at) VALUES (?, ?, ?)', [n.key, num(row.id), at])
-        return true
-      })
-    },
+    notifyOnce: (n) => notifyOnceIn(db, 'notifications', n),
 
     async markNotified(keys, at) {
       const t = timeToDb(at ?? Date.now(), 'markNotified at')

@@ -2,11 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createChainClient } from '../chains/createChainClient'
 import { configSchema } from '../config/schema'
 import { createLogger } from '../core/logger'
-import { loadScenario } from '../devnet/scenario'
 import type { Store } from '../store'
 import { openTempStore } from '../store/testing'
 import { useDevnet } from '../test/devnet'
-import { createWatcher, type Watcher } from './createWatcher'
+import { createWatcher } from './createWatcher'
+import { calmWithSpikes, catchUp } from './testing'
 
 const devnet = useDevnet()
 const logger = createLogger({ test: 'cadence' }, 'silent')
@@ -18,26 +18,10 @@ beforeEach(async () => {
 })
 afterEach(() => cleanup())
 
-async function catchUp(w: Watcher): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const r = await w.tick()
-    if (r.status === 'waiting') return
-    if (r.status === 'failed') throw new Error(r.error)
-  }
-  throw new Error('watcher did not catch up')
-}
-
 describe('sampling cadence on the devnet', () => {
   it('with an hour between samples, the blocks where a verdict changes and where an alert opens or recovers are still stored; calm blocks are not', async () => {
     // The calm market with a one-block and a four-block utilisation spike on the ethereum Aave market (the pool has a position there).
-    const calm = await loadScenario('calm')
-    const scenario = {
-      ...calm,
-      shocks: [
-        { kind: 'utilisationSpike' as const, venue: 'ethereum-aave', start: 5, duration: 1, utilisationBps: 9_900, idleBps: 10 },
-        { kind: 'utilisationSpike' as const, venue: 'ethereum-aave', start: 15, duration: 4, utilisationBps: 9_900, idleBps: 10 },
-      ],
-    }
+    const scenario = await calmWithSpikes()
     const sim = await devnet.simulator(scenario, { chains: [{ name: 'ethereum' }] })
     const input = structuredClone(devnet.config)
     input.watch = { ...input.watch, readBehindHead: 0, sampleEverySeconds: 3_600 }

@@ -2,11 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createChainClient } from '../chains/createChainClient'
 import { configSchema } from '../config/schema'
 import { createLogger } from '../core/logger'
-import { loadScenario } from '../devnet/scenario'
 import type { Store } from '../store'
 import { openTempStore } from '../store/testing'
 import { useDevnet } from '../test/devnet'
-import { createWatcher, type Watcher } from './createWatcher'
+import { createWatcher } from './createWatcher'
+import { calmWithSpikes, catchUp } from './testing'
 
 const devnet = useDevnet()
 const logger = createLogger({ test: 'persistence' }, 'silent')
@@ -18,27 +18,11 @@ beforeEach(async () => {
 })
 afterEach(() => cleanup())
 
-async function catchUp(w: Watcher): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const r = await w.tick()
-    if (r.status === 'waiting') return
-    if (r.status === 'failed') throw new Error(r.error)
-  }
-  throw new Error('watcher did not catch up')
-}
-
 describe('alerts that wait for evidence, on the devnet', () => {
   it('a one-block liquidity shortfall pushes nothing and is counted; a 4-block one alerts in its 3rd block, across a watcher restart', async () => {
     // The calm market with two utilisation spikes on the ethereum Aave market (where the pool has
     // a position): one block at index 5, four blocks at indices 15..18.
-    const calm = await loadScenario('calm')
-    const scenario = {
-      ...calm,
-      shocks: [
-        { kind: 'utilisationSpike' as const, venue: 'ethereum-aave', start: 5, duration: 1, utilisationBps: 9_900, idleBps: 10 },
-        { kind: 'utilisationSpike' as const, venue: 'ethereum-aave', start: 15, duration: 4, utilisationBps: 9_900, idleBps: 10 },
-      ],
-    }
+    const scenario = await calmWithSpikes()
     const sim = await devnet.simulator(scenario, { chains: [{ name: 'ethereum' }] })
     // Blocks are mined on demand, never while the watcher reads: it may read the head itself.
     const input = structuredClone(devnet.config)

@@ -8,7 +8,8 @@ import type { Store } from '../store'
 import { openTempStore } from '../store/testing'
 import { PER_BLOCK_WATCH } from '../devnet/deploy'
 import { useDevnet } from '../test/devnet'
-import { createWatcher, type Watcher } from './createWatcher'
+import { createWatcher } from './createWatcher'
+import { catchUp } from './testing'
 
 const devnet = useDevnet()
 const logger = createLogger({ test: 'stress' }, 'silent')
@@ -19,15 +20,6 @@ beforeEach(async () => {
   ;({ store, cleanup } = await openTempStore())
 })
 afterEach(() => cleanup())
-
-async function catchUp(w: Watcher): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const r = await w.tick()
-    if (r.status === 'waiting') return
-    if (r.status === 'failed') throw new Error(r.error)
-  }
-  throw new Error('watcher did not catch up')
-}
 
 /** The dedup key each stress shock must open, from the deployed venue it hits. */
 function expectedKey(kind: string, venueId: string): string {

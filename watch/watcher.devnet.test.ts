@@ -9,6 +9,7 @@ import { PER_BLOCK_WATCH } from '../devnet/deploy'
 import { useDevnet } from '../test/devnet'
 import { startRpcProxy, type RpcProxy } from '../test/rpcProxy'
 import { createWatcher, type Watcher } from './createWatcher'
+import { catchUp } from './testing'
 
 const devnet = useDevnet()
 const logger = createLogger({ test: 'watcher' }, 'silent')
@@ -49,16 +50,6 @@ function makeWatcher(config: Config, chainName: string, clientOpts: { minBackoff
 }
 
 /** Ticks until the watcher waits for a block that is not mined yet. */
-async function catchUp(w: Watcher, max = 500): Promise<number> {
-  let processed = 0
-  for (let i = 0; i < max; i++) {
-    const r = await w.tick()
-    if (r.status === 'processed') processed++
-    else if (r.status === 'waiting') return processed
-    else if (r.status === 'failed') throw new Error(`tick failed: ${r.error}`)
-  }
-  throw new Error('watcher did not catch up')
-}
 
 const settle = () => new Promise((r) => setTimeout(r, 50))
 

@@ -55,7 +55,8 @@ runAgent('executor', async (agent) => {
         await rejectAbandonedSafeTxs({ common, store, chains, proposer: account, agent: name }).catch((err: unknown) => logger.warn({ err: describeError(err) }, 'ended plans\' Safe txs: rejection not proposed; retried next round'))
       }
       for (const p of plans) {
-        if (signal.aborted) break
+        // A full store: nothing more this round (every step records its intent before signing, and that write fails).
+        if (signal.aborted || !agent.storeWritable()) break
         if (isCommitteeSafePlan(config, p)) {
           try {
             // execTransaction is sent by the executor's own key (the signatures authorise it), not through the role.

@@ -34,7 +34,7 @@ runAgent((config) => ({ name: `watcher-${watchedChain(config).name}`, bindings: 
     // Endpoint events only happen during requests, after the watcher exists.
     onEndpointEvent: (e) => watcher.onEndpointEvent(e),
   })
-  const watcher: Watcher = createWatcher({ common, store, chain, agent: name })
+  const watcher: Watcher = createWatcher({ common, store, chain, agent: name, storeWritable: agent.storeWritable })
   logger.info({ venues: config.venues.filter((v) => v.chain === chainConfig.name).length, rpc: chain.endpoints.map((e) => e.label) }, 'watcher started')
   // The watcher paces itself on the chain's blocks and beats its own heartbeat (block, head, lag).
   await watcher.run(agent.signal)

@@ -49,6 +49,11 @@ export class BlockReorgedError extends RetryableError {
   override name = 'BlockReorgedError'
 }
 
+/** The node answered a read at a block with no data where code must be (its state for that block is not served): read again. */
+export class StateNotServedError extends RetryableError {
+  override name = 'StateNotServedError'
+}
+
 /**
  * The chain no longer builds on the block we hold as `number − 1` (the chain has another block
  * there): a reorg; the reader finds the common ancestor (watch/createWatcher.ts).
@@ -179,5 +184,9 @@ export async function readBlock(chain: ChainClient, plan: readonly Planned[], nu
   }
   if (againR.status === 'rejected') throw new RetryableError(`${chain.name}: block ${number} header failed`, { cause: againR.reason })
   if (callR.status === 'rejected') throw new RetryableError(`${chain.name}: multicall at block ${number} (${block.hash}) failed`, { cause: callR.reason })
+  // No code answered at the configured Multicall3: the node holds no state for this block (seen
+  // with anvil right after an anvil_reorg: a block's state not served yet), never "no venues".
+  // Not data: the block is read again.
+  if (callR.value === '0x') throw new StateNotServedError(`${chain.name}: multicall at block ${number} (${block.hash}) returned no data: the node serves no state for this block yet; read again`)
   return { block, head, readings: decodeReads(chain.name, plan, flat, callR.value as Hex) }
 }

@@ -359,6 +359,11 @@ export const runtime = z.object({
    * once it has expired, so this is about how long a dead instance's role stays idle.
    */
   leaseSeconds: z.number().min(1, { error: 'a lease under 1 s would lapse between renewals: use 1 or more (default 5)' }).max(300).default(5),
+  /**
+   * While the store cannot take writes (a full disk), each agent tests it this often, s, with one
+   * write of 1 MiB (store.probeWritable, deleted again); the first that succeeds resumes the agent.
+   */
+  storeProbeSeconds: z.number().min(0.1, { error: 'probing a full store more often than every 0.1 s only adds load: use 0.1 or more (default 5)' }).max(300).default(5),
 })
 
 /** The strategist's plan writing (plans/proposePlan.ts). */
@@ -408,7 +413,17 @@ export const replanSchema = z.object({
 export const configSchema = z
   .object({
     profile: z.string().default('custom'),
-    store: z.object({ path: z.string().min(1) }).default({ path: '.devnet/poolwarden.sqlite' }),
+    store: z
+      .object({
+        path: z.string().min(1),
+        /**
+         * A ceiling on the store file, MB (every connection's `PRAGMA max_page_count`): past it a
+         * write fails as on a full disk and every agent stops writing until space is freed (history
+         * compaction frees pages). Unset: only the disk bounds it.
+         */
+        maxSizeMb: z.number().positive({ error: 'a size in MB above 0 (e.g. 2048), or leave it out for no ceiling' }).optional(),
+      })
+      .default({ path: '.devnet/poolwarden.sqlite' }),
     /**
      * Request pacing shared by every process (store/rateLimits.ts): each RPC URL's maxPerSecond,
      * the Snapshot hub's rate and any Retry-After hold across all agents, not per process.

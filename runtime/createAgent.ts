@@ -23,6 +23,9 @@
  *   lease's token; the lease is renewed with every heartbeat and by a timer of its own. A lost
  *   lease (another instance took it while this one was paused) stops the agent: it logs, writes
  *   nothing more, and exits with LEASE_LOST_EXIT so a restart comes back as the standby.
+ * - a full store (runtime/storeGuard.ts): the first write refused for want of space stops the
+ *   agent acting (no rounds, no heartbeats; `storeWritable()` false for agents with a loop of their
+ *   own), logs once, alerts through what still works, and resumes it when a probe write succeeds.
  *
  * Nothing here knows a particular agent; agents/ holds only what is theirs.
  */
@@ -33,7 +36,9 @@ import { createLogger, type Logger } from '../core/logger'
 import { heartbeatExtras } from '../core/metrics'
 import { createShutdown, sleep, type Shutdown } from '../core/shutdown'
 import { openStore, type LeaseLostError, type Store } from '../store'
+import { unwritableCode } from '../store/errors'
 import { createLeaseKeeper, type LeaseKeeper } from './lease'
+import { createStoreGuard } from './storeGuard'
 
 /** The deps every module factory takes as `common` (ponder style). */
 export interface Common {
@@ -82,6 +87,10 @@ export interface Agent extends Common {
   readonly lease: LeaseKeeper | undefined
   /** Resolves when the singleton's lease is lost (never for other agents). */
   readonly leaseLost: Promise<LeaseLostError>
+  /** False while the store refuses writes for want of space (runtime/storeGuard.ts): act on nothing until it is true again. */
+  storeWritable(): boolean
+  /** Resolves once the store takes writes (at once when it does) or on shutdown. */
+  whenStoreWritable(): Promise<void>
 }
 
 /** Exit code of an instance that lost its lease to another one (it stops acting; PM2 restarts it as the standby). */
@@ -105,6 +114,8 @@ export interface CreateAgentOptions {
   config?: Config
   /** Default: a pino logger at LOG_LEVEL. */
   logLevel?: string
+  /** A logger to bind the agent's fields to instead (tests read what the agent logs). */
+  logger?: Logger
   /** Handle SIGINT/SIGTERM (default true; tests pass false and call `shutdown.shutdown()`). */
   handleSignals?: boolean
   /**
@@ -120,16 +131,21 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
   const config = opts.config ?? loadConfig()
   const id = typeof opts.identity === 'string' ? { name: opts.identity } : typeof opts.identity === 'function' ? opts.identity(config) : opts.identity
   const name = id.name
-  const logger = createLogger({ agent: name, ...id.bindings }, opts.logLevel)
+  const logger = opts.logger ? opts.logger.child({ agent: name, ...id.bindings }) : createLogger({ agent: name, ...id.bindings }, opts.logLevel)
   const handleSignals = opts.handleSignals ?? true
   const shutdown = createShutdown({ handleSignals })
-  const store = await openStore({ path: config.store.path, logger, heartbeatExtras })
-  shutdown.onShutdown(() => store.close())
   const signal = shutdown.signal
+  const opened: { store?: Store } = {}
+  const guard = createStoreGuard({ name, config, logger, signal, store: () => opened.store })
+  const maxBytes = config.store.maxSizeMb === undefined ? undefined : Math.floor(config.store.maxSizeMb * 1024 * 1024)
+  const store = await openStore({ path: config.store.path, logger, heartbeatExtras, maxBytes, onUnwritable: (err) => guard.onUnwritable(err) })
+  opened.store = store
+  shutdown.onShutdown(() => store.close())
   const common: Common = { config, logger, shutdown }
 
   const isPaused = () => store.controls.isPaused(name)
   const beat = async (info: unknown = {}) => {
+    if (!guard.writable()) return // the store refuses writes: the guard has said so once
     await lease?.renew()
     try {
       await store.heartbeats.beat(name, info)
@@ -144,6 +160,11 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
     // For the metrics exporter and the sentinel: the agent's period, rounds run and failed, and the last round's time.
     const rounds = { n: 0, failed: 0, lastMs: 0 }
     while (!signal.aborted) {
+      // The store refuses writes: no round acts until it takes them again.
+      if (!guard.writable()) {
+        await guard.whenWritable()
+        continue
+      }
       let paused = false
       let last: unknown
       const t0 = Date.now()
@@ -158,7 +179,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
         rounds.n++
         rounds.failed++
         last = { error: describeError(err) }
-        logger.error({ err: describeError(err) }, `${name} round failed; retried next round`)
+        if (!unwritableCode(err)) logger.error({ err: describeError(err) }, `${name} round failed; retried next round`)
       }
       if (!paused) rounds.lastMs = Date.now() - t0
       await beat({ periodMs: everyMs, rounds: { ...rounds }, ...o.info?.(), ...(pausable ? { paused, last } : { last }) })
@@ -179,7 +200,7 @@ export async function createAgent(opts: CreateAgentOptions): Promise<Agent> {
   const lease = role === undefined ? undefined : createLeaseKeeper({ store, role, ttlMs: Math.round(config.runtime.leaseSeconds * 1000), logger, signal, onLost: (err) => onLeaseLost(err) })
   // Released before the store closes (hooks run in reverse): the standby takes over at once.
   if (lease) shutdown.onShutdown(() => lease.release())
-  return { name, config, logger, shutdown, common, store, signal, pollMs, isPaused, beat, loop, fail, lease, leaseLost }
+  return { name, config, logger, shutdown, common, store, signal, pollMs, isPaused, beat, loop, fail, lease, leaseLost, storeWritable: guard.writable, whenStoreWritable: guard.whenWritable }
 }
 
 /**

@@ -18,6 +18,7 @@ import type { Logger } from '../core/logger'
 import { describeError } from '../core/errors'
 import { sleep } from '../core/shutdown'
 import { LeaseLostError, type Fence, type Store } from '../store'
+import { unwritableCode } from '../store/errors'
 
 export interface LeaseKeeper {
   readonly role: string
@@ -77,7 +78,8 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps): LeaseKeeper {
       lose(new LeaseLostError(`lease ${role}: token ${f.token} was taken${now ? ` by ${now.holder} (token ${now.token})` : ''}`))
     } catch (err) {
       // The store is busy or gone for a moment: the lease may lapse, and then the fence stops us.
-      if (!signal.aborted) logger.warn({ role, err: describeError(err) }, `lease ${role}: renewal not written; retried`)
+      // A full store is logged once by the runtime (storeGuard.ts), not at every renewal.
+      if (!signal.aborted && !unwritableCode(err)) logger.warn({ role, err: describeError(err) }, `lease ${role}: renewal not written; retried`)
     }
   }
 

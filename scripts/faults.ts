@@ -21,6 +21,9 @@ import { plannedRow, renderSurvives, renderTable, replaceSurvives, summary } fro
 import type { FaultRow, TestCase } from './faults/types'
 
 const REPORT = join(ROOT, '.devnet', 'faults-report.json')
+/** Where the tests write their notes for the table (POOLWARDEN_FAULT_NOTES; fresh for each run). */
+const NOTES = mkdtempSync(join(tmpdir(), 'pw-fault-notes-'))
+process.env.POOLWARDEN_FAULT_NOTES = NOTES
 
 interface VitestJson {
   testResults: Array<{ name: string; assertionResults: Array<{ fullName: string; title: string; status: string; duration?: number | null; failureMessages: string[] }> }>
@@ -51,6 +54,15 @@ async function runVitest(project: string, cases: TestCase[]): Promise<{ report?:
   }
 }
 
+/** What a case's tests wrote for the table (e.g. the disk-full mechanism used), one line. */
+function noteOf(id: string): string {
+  try {
+    return readFileSync(join(NOTES, `${id}.txt`), 'utf8').trim().split('\n').join('; ')
+  } catch {
+    return ''
+  }
+}
+
 function rowOfTest(c: TestCase, report: VitestJson | undefined, output: string): FaultRow {
   const base = { id: c.id, group: c.group, fault: c.fault, expected: c.expected }
   if (!report) return { ...base, observed: `the tests did not run: ${output.trim().split('\n').slice(-3).join(' ').slice(0, 200)}`, passed: false, nothingLost: false }
@@ -59,9 +71,10 @@ function rowOfTest(c: TestCase, report: VitestJson | undefined, output: string):
   if (!tests.length) return { ...base, observed: `no test of ${c.file} matched ${JSON.stringify(c.tests ?? [])}`, passed: false, nothingLost: false }
   const failed = tests.filter((t) => t.status !== 'passed')
   const secs = tests.reduce((s, t) => s + (t.duration ?? 0), 0) / 1000
+  const note = noteOf(c.id)
   const observed = failed.length
     ? `${failed.length} of ${tests.length} test(s) failed: ${failed[0]!.title}: ${(failed[0]!.failureMessages[0] ?? '').split('\n')[0]!.slice(0, 160)}`
-    : `${tests.length} test(s) passed in ${secs.toFixed(1)} s (${c.file})`
+    : `${tests.length} test(s) passed in ${secs.toFixed(1)} s (${c.file})${note ? `: ${note}` : ''}`
   // The tests assert exactly-once and conservation: when they pass, nothing was lost.
   return { ...base, observed, passed: failed.length === 0, nothingLost: failed.length === 0 }
 }
@@ -135,6 +148,7 @@ async function main(): Promise<number> {
   const s = summary(ordered)
   console.log()
   console.log(`${s.passed} passed, ${s.failed} failed${s.planned ? `, ${s.planned} not built yet` : ''} (${((Date.now() - t0) / 1000).toFixed(0)} s)`)
+  rmSync(NOTES, { recursive: true, force: true })
   const meta = { when: new Date().toISOString().slice(0, 10), how: `npm run faults${process.argv.slice(2).filter((a) => !a.startsWith('--readme')).length ? ` -- ${process.argv.slice(2).filter((a) => !a.startsWith('--readme')).join(' ')}` : ''}` }
   mkdirSync(join(ROOT, '.devnet'), { recursive: true })
   const fullMeta = kept.length ? { ...meta, how: `${meta.how} (${kept.length} rows from the run before)` } : meta

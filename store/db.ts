@@ -22,6 +22,8 @@ import { createSamples, type SamplesQueries } from './samples.js'
 import { createTransfers, type TransfersQueries } from './transfers.js'
 import { openDb } from './sqlite.js'
 import { storeSize, type StoreSize } from './size.js'
+import { probeWritable } from './probe.js'
+import type { StoreError } from './errors.js'
 import { createTelegram, type TelegramQueries } from './telegram.js'
 
 export interface OpenStoreOptions {
@@ -35,6 +37,10 @@ export interface OpenStoreOptions {
   busyTimeoutMs?: number
   /** Migrations directory (default store/migrations); for tests. */
   migrationsDir?: string
+  /** A ceiling on the file's size, bytes (config `store.maxSizeMb`): past it writes fail as on a full disk (sqlite.ts). */
+  maxBytes?: number
+  /** Called with every error that says the store cannot take writes (a full disk…), before it is thrown (the agent runtime stops acting on it). */
+  onUnwritable?: (err: StoreError) => void
   /** Fields added to every heartbeat this process writes (the agent runtime: process and RPC counters). */
   heartbeatExtras?: () => Record<string, unknown>
 }
@@ -89,6 +95,12 @@ export interface Store {
    * of network I/O: it holds the database's write lock.
    */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>
+  /**
+   * Whether the store takes a write that needs new space: a row of 1 MiB is written and
+   * committed, then deleted (store_probe). Resolves true, or false on an error that says the
+   * store cannot take writes (a full disk); throws other errors.
+   */
+  probeWritable(agent: string): Promise<boolean>
   /** Bytes in use by table and index (SQLite's dbstat), and free pages. */
   size(): Promise<StoreSize>
   /** Waits for running statements, then closes the connection. Idempotent. */
@@ -99,7 +111,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const memory = opts.path === ':memory:'
   const path = memory ? opts.path : resolve(opts.path)
   if (!memory) mkdirSync(dirname(path), { recursive: true })
-  const db = await openDb({ path, logger: opts.logger, busyTimeoutMs: opts.busyTimeoutMs })
+  const db = await openDb({ path, logger: opts.logger, busyTimeoutMs: opts.busyTimeoutMs, maxBytes: opts.maxBytes, onUnwritable: opts.onUnwritable })
   try {
     await migrate(db, { dir: opts.migrationsDir, logger: opts.logger })
   } catch (err) {
@@ -132,6 +144,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     metrics: createMetrics(db),
     notifications: createNotifications(db),
     transaction: (fn) => db.transaction(() => fn(store)),
+    probeWritable: (agent) => probeWritable(db, agent),
     size: () => storeSize(db),
     close: () => db.close(),
   }

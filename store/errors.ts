@@ -39,3 +39,22 @@ export function isBusy(err: unknown): boolean {
 export class LeaseLostError extends BaseError {
   override name = 'LeaseLostError'
 }
+
+/** SQLite result codes (and the OS's) that mean the store cannot take writes: the disk (or the store's size ceiling) is full, or the file cannot be written. */
+const UNWRITABLE = new Set(['SQLITE_FULL', 'SQLITE_IOERR', 'ENOSPC', 'EDQUOT'])
+
+/**
+ * The code when `err` (or an error in its cause chain) says the store cannot take writes —
+ * SQLITE_FULL (a full disk, or `store.maxSizeMb` reached), SQLITE_IOERR (a WAL or shared-memory
+ * write that failed), ENOSPC/EDQUOT — else undefined. Nothing written by the failed statement
+ * or transaction stays (SQLite rolls it back): the caller may retry once space returns.
+ */
+export function unwritableCode(err: unknown): string | undefined {
+  let e: unknown = err
+  for (let i = 0; i < 10 && e; i++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && UNWRITABLE.has(code)) return code
+    e = (e as { cause?: unknown }).cause
+  }
+  return undefined
+}

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import sqlite3 from 'sqlite3'
 import type { Logger } from '../core/logger.js'
-import { StoreBusyError, StoreError, isBusy, sqliteCode } from './errors.js'
+import { StoreBusyError, StoreError, isBusy, sqliteCode, unwritableCode } from './errors.js'
 import { Mutex } from '../core/mutex.js'
 
 /**
@@ -55,7 +55,17 @@ export interface OpenDbOptions {
   logger?: Logger
   /** How long a statement may wait for another connection's lock before StoreBusyError, ms. */
   busyTimeoutMs?: number
+  /**
+   * A ceiling on the file's size, bytes (`PRAGMA max_page_count` on this connection): a write that
+   * needs a page past it fails with SQLITE_FULL, as on a full disk. Unset: SQLite's own limit.
+   */
+  maxBytes?: number
+  /** Called with every error that says the store cannot take writes (errors.ts `unwritableCode`: a full disk…), before it is thrown. */
+  onUnwritable?: (err: StoreError) => void
 }
+
+/** A statement that writes and returns rows (see `get`). */
+const RETURNING = /\bRETURNING\b/i
 
 /** Longest time one attempt blocks a libuv thread in SQLite's busy handler. */
 const BUSY_SLICE_MS = 100
@@ -88,6 +98,7 @@ class SqliteDb implements Db {
     private readonly raw: sqlite3.Database,
     private readonly logger: Logger | undefined,
     private readonly busyTimeoutMs: number,
+    private readonly onUnwritable?: (err: StoreError) => void,
   ) {}
 
   // ── raw statements (callback API → promises), each retried on BUSY ──────────────────────
@@ -124,7 +135,9 @@ class SqliteDb implements Db {
     const code = sqliteCode(err)
     const msg = err instanceof Error ? err.message : String(err)
     if (isBusy(err)) return new StoreBusyError(`store: database busy (${msg}) in: ${snippet(sql)}`, { cause: err })
-    return new StoreError(`store: ${msg} in: ${snippet(sql)}`, { cause: err, code })
+    const wrapped = new StoreError(`store: ${msg} in: ${snippet(sql)}`, { cause: err, code })
+    if (unwritableCode(err)) this.onUnwritable?.(wrapped)
+    return wrapped
   }
 
   /** Runs one statement, retrying SQLITE_BUSY with back-off within the budget, mapping errors. */
@@ -169,10 +182,15 @@ class SqliteDb implements Db {
   }
 
   get<T>(sql: string, params: Params = []): Promise<T | undefined> {
+    // A write with RETURNING read by get(): node-sqlite3 steps it once and resets it, and in
+    // autocommit mode the COMMIT happens in that reset, whose error it drops — on a full disk the
+    // row came back while nothing was stored. In a transaction of its own, COMMIT reports it.
+    if (RETURNING.test(sql) && !this.current()) return this.transaction(() => this.get<T>(sql, params))
     return this.schedule(() => this.retrying(sql, () => this.rawGet<T>(sql, params)))
   }
 
   all<T>(sql: string, params: Params = []): Promise<T[]> {
+    if (RETURNING.test(sql) && !this.current()) return this.transaction(() => this.all<T>(sql, params))
     return this.schedule(() => this.retrying(sql, () => this.rawAll<T>(sql, params)))
   }
 
@@ -256,7 +274,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   // Every statement on this connection runs in issue order.
   raw.serialize()
   raw.configure('busyTimeout', slice)
-  const db = new SqliteDb(opts.path, raw, opts.logger, busyTimeoutMs)
+  const db = new SqliteDb(opts.path, raw, opts.logger, busyTimeoutMs, opts.onUnwritable)
   try {
     await db.run(`PRAGMA busy_timeout = ${slice}`)
     const mode = await db.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL')
@@ -266,6 +284,10 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     }
     await db.run('PRAGMA foreign_keys = ON')
     await db.run('PRAGMA synchronous = FULL')
+    if (opts.maxBytes !== undefined) {
+      const page = (await db.get<{ page_size: number }>('PRAGMA page_size'))?.page_size ?? 4096
+      await db.get(`PRAGMA max_page_count = ${Math.max(1, Math.floor(opts.maxBytes / page))}`)
+    }
   } catch (err) {
     await db.close().catch(() => undefined)
     throw err

@@ -7,6 +7,7 @@ import type { ChainClient, EndpointEvent } from '../chains/createChainClient'
 import { BlockReorgedError, planReads, readBlock, ReorgDetectedError, type BlockRead } from '../chains/readBlock'
 import type { CompactStats, Store } from '../store'
 import { pauseKey } from '../store/controls'
+import { unwritableCode } from '../store/errors'
 import type { SampleInput, PositionInput } from '../store/types'
 import { derivedApy, implausibility, measuredBlockTimeMs, windowBlocks, type RatePoint } from '../venues/apy'
 import { apyBaseline, evaluateVenue, median, trimBaseline, verdictKey, type Condition, type TimedApy } from './alertRules'
@@ -21,6 +22,12 @@ export interface WatcherDeps {
   /** Agent name in heartbeats and alerts; default `watcher-<chain>`. */
   agent?: string
   now?: () => number
+  /**
+   * False while the store refuses writes (a full disk; the agent runtime's `storeWritable`): no
+   * block is read or stored meanwhile, and the cursor stays where it is, so every block missed is
+   * back-filled once the store takes writes again.
+   */
+  storeWritable?: () => boolean
 }
 
 export type TickResult =
@@ -599,7 +606,9 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       consecutiveFailures++
       const error = describeError(err)
       const retryable = isRetryable(err)
-      logger.warn({ err: error, failures: consecutiveFailures }, 'watch tick failed')
+      // A full store is logged once by the agent runtime (runtime/storeGuard.ts), not at every tick.
+      if (unwritableCode(err)) logger.debug({ err: error, failures: consecutiveFailures }, 'watch tick failed: the store refuses writes')
+      else logger.warn({ err: error, failures: consecutiveFailures }, 'watch tick failed')
       if (consecutiveFailures >= config.alerts.rpcFailures && chain.endpoints.every((e) => e.down || e.openUntil > now())) {
         await rpcAllAlert(true, error).catch((e) => logger.error({ err: describeError(e) }, 'could not record alert'))
       }
@@ -647,6 +656,10 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     const blockMs = chain.config.blockTimeMs
     let failures = 0
     while (!signal.aborted) {
+      if (deps.storeWritable && !deps.storeWritable()) {
+        await sleep(blockMs, signal)
+        continue
+      }
       const r = await tick()
       if (r.status === 'processed') {
         failures = 0

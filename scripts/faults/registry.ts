@@ -228,13 +228,23 @@ export function startStopCases(base: number): RunCase[] {
   }))
 }
 
-// ── the rest of the issue's fault list: no case yet ────────────────────────────────────────────
-
-export const PLANNED: FaultCaseBase[] = [
-  { id: 'disk-full', group: 'store', fault: 'the store’s disk full (a small tmpfs)', expected: 'every agent stops writing cleanly, alerts through what still works, resumes with nothing lost when space returns' },
+export const STORE_CASES: FaultCase[] = [
+  {
+    kind: 'test',
+    id: 'disk-full',
+    group: 'store',
+    fault: 'the store’s disk full under a running watcher, executor and governor: a small tmpfs filled (where this machine may mount one), and the store’s page ceiling (PRAGMA max_page_count) filled; then space freed',
+    expected: 'every agent stops writing cleanly (no half-written row), logs it once, one alert pushed to Telegram directly; no tx or vote signed without its intent or cast recorded first; the processes keep running and resume by themselves when space returns: every block missed back-filled, each tx and vote once',
+    project: 'devnet',
+    file: 'scripts/faults/diskFull.devnet.test.ts',
+  },
 ]
+
+// ── the rest of the issue's fault list: no case yet (none left) ────────────────────────────────
+
+export const PLANNED: FaultCaseBase[] = []
 
 /** Every case, in table order. `base`: the port base of the start/stop network. */
 export function faultCases(opts: { startStopBase: number }): FaultCase[] {
-  return [...KILL_CASES, ...REORG_CASES, ...RPC_CASES, ...LIMIT_CASES, ...LEASE_CASES, ...EXECUTION_CASES, ...CONFIG_CASES, ...startStopCases(opts.startStopBase)]
+  return [...KILL_CASES, ...REORG_CASES, ...RPC_CASES, ...LIMIT_CASES, ...LEASE_CASES, ...EXECUTION_CASES, ...STORE_CASES, ...CONFIG_CASES, ...startStopCases(opts.startStopBase)]
 }

@@ -210,11 +210,12 @@ agentApps.push(
     ...common,
     name: 'distributor',
     ...node('distributor.mjs'),
-    // The only app with the distributor's key: its own (own nonces; custody "safe": a Roles member
-    // allowed only setRoot and the capped funding transfer), never the executor's. Devnet: dev
-    // account #7 from a file `npm start` writes; live: POOLWARDEN_DISTRIBUTOR_KEY or
-    // POOLWARDEN_DISTRIBUTOR_KEY_FILE (the name is rewards.signer.keyEnv).
-    env: devnet ? { ...agentEnv, [`${secretNames.distributorKey}_FILE`]: join(root, '.devnet/distributor.key') } : { ...agentEnv, ...secret(secretNames.distributorKey) },
+    // The only app with the distributor's key: its own (own nonces; custody "safe": the only member
+    // of its own Roles role, rewards.roleKey, allowed only setRoot and the capped funding transfer),
+    // never the executor's (the executor's key is not in this env). Devnet: dev account #7 from a
+    // file `npm start` writes; live: POOLWARDEN_DISTRIBUTOR_KEY or POOLWARDEN_DISTRIBUTOR_KEY_FILE
+    // (the name is rewards.signer.keyEnv).
+    env: devnet ? { ...agentEnv, [`${secretNames.distributorKey}_FILE`]: join(devnetDir, 'distributor.key') } : { ...agentEnv, ...secret(secretNames.distributorKey) },
     out_file: join(logDir, 'distributor.log'),
     error_file: join(logDir, 'distributor.log'),
   },

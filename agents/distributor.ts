@@ -5,9 +5,10 @@
  *
  * Its key is its own (`rewards.signer.keyEnv`, devnet POOLWARDEN_DISTRIBUTOR_KEY = anvil #7), not
  * the executor's: its own nonce stream (an epoch's setRoot never queues behind a stuck rebalance
- * and vice versa) and, in custody "safe", a Roles member whose only extra permissions are setRoot
- * and the capped funding transfer. In custody "eoa" the pool's own key owns the distributor and the
- * funds, so there it is the pool's key (readDistributorSigner).
+ * and vice versa) and, in custody "safe", the only member of its own Roles role (rewards.roleKey),
+ * which allows setRoot and the capped funding transfer to the distributor contract and nothing
+ * else. In custody "eoa" the pool's own key owns the distributor and the funds, so there it is the
+ * pool's key (readDistributorSigner).
  */
 import { writeFileSync } from 'node:fs'
 import type { PublicClient } from 'viem'
@@ -15,7 +16,7 @@ import { createChainClient } from '../chains/createChainClient'
 import { readDistributorSigner } from '../config/secrets'
 import { describeError } from '../core/errors'
 import { createTxSender, txSenderOptions } from '../execution'
-import { custodySenders } from '../execution/custody'
+import { distributorSender } from '../execution/custody'
 import { createDistributor, DISTRIBUTOR_AGENT, type DistributorPoint } from '../execution/distributor/closeEpoch'
 import { runAgent } from '../runtime/createAgent'
 
@@ -37,8 +38,8 @@ runAgent(DISTRIBUTOR_AGENT, async (agent) => {
   }
   if (!claimsChain) return agent.fail(new Error(`config: rewards.chain "${r.chain}" is not a configured chain`))
   const eoa = createTxSender({ common, store, chain: claimsChain, account, options: { ...txSenderOptions(config, { agent: name, signal }), paused: () => agent.isPaused() } })
-  // Custody "safe": setRoot and the funding go through the pool's Roles role (the Safe acts).
-  const sender = custodySenders(config, { [r.chain]: eoa })[r.chain]!
+  // Custody "safe": setRoot and the funding go through the distributor's own Roles role (the Safe acts).
+  const sender = distributorSender(config, r.chain, eoa)
   const rec = await sender.reconcile().catch((err) => (logger.warn({ err: describeError(err) }, 'reconcile failed; retried later'), []))
   if (rec.length) logger.info({ intents: rec }, 'reconciled open intents')
   // Fault tests only, right after a stored state change (built|rooted|funded):

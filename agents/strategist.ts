@@ -1,8 +1,10 @@
 /**
  * Strategist agent: whenever a chain's watcher has stored a new block, recomputes that chain's
  * target allocation and writes a plan (approved below the approval threshold, else awaiting the
- * committee), superseding stale ones. With strategy.costs.gas.source "fee-history" it first reads
- * every chain's eth_feeHistory (a failed read is passed on as missing: that round holds). Thin
+ * committee), superseding an open plan only when the new one is materially different or the open
+ * one became invalid (strategy.replan, plans/replan.ts; the heartbeat says when it kept one). With
+ * strategy.costs.gas.source "fee-history" it first reads every chain's eth_feeHistory (a failed
+ * read is passed on as missing: that round holds). Thin
  * wiring over the agent runtime: the logic is plans/proposePlan.ts and strategies/.
  */
 import { createChainClient } from '../chains/createChainClient'

@@ -1,7 +1,7 @@
 import { availableParallelism, loadavg } from 'node:os'
 import { fastForwardBacktest } from '../devnet/fastForward'
 import { loadScenario } from '../devnet/scenario'
-import { renderBacktest } from '../strategies/backtest'
+import { renderBacktest, type BacktestInput, type BacktestResult } from '../strategies/backtest'
 
 /**
  * `npm run bench -- backtest`: the 90-day scenario in fast-forward (devnet/fastForward.ts: the
@@ -34,6 +34,7 @@ export async function benchBacktest(scenarioName = 'backtest-90d'): Promise<stri
     without.push(
       `\nthe same scenario WITHOUT its slashing event${slashes.length > 1 ? 's' : ''} (${slashes.map((sh) => `${sh.lossBps} bps on ${sh.venue}`).join(', ')}), ${((performance.now() - t1) / 1000).toFixed(1)} s:`,
       ...renderBacktest(w, 'wstETH'),
+      oracleLine(w),
       `poolwarden − hold          : ${bps(w.strategy.yieldBps - w.hold.yieldBps)}`,
       `poolwarden − APY chaser    : ${bps(w.strategy.yieldBps - w.chaser.yieldBps)}`,
       `share of the oracle's gain : ${w.captured === null ? '—' : `${(w.captured * 100).toFixed(1)} %`}`,
@@ -42,14 +43,27 @@ export async function benchBacktest(scenarioName = 'backtest-90d'): Promise<stri
   return [
     `\n## Backtest: ${run.scenario}, ${r.days.toFixed(0)} days in fast-forward (${r.steps} samples, a decision every ${(run.stepBlocks * run.blockSeconds * run.rebalanceEvery) / 3600} h, 3 chains with bridge routes, the same costs for every contender)`,
     `shocks: ${run.windows.map((w) => `${w.kind}@${w.venue} day ${((w.start * run.blockSeconds) / 86_400).toFixed(0)}${w.kind === 'slash' ? ` (${w.shock.kind === 'slash' ? w.shock.lossBps : 0} bps, permanent)` : `–${((w.end * run.blockSeconds) / 86_400).toFixed(0)}`}`).join(', ')}`,
+    `yield dilution (scenario backtest.dilution): ${dilutionText(run.input.dilution)}`,
     ...(slashes.length
       ? [`(the slashing events are the scenario's risk premium — part of the boost vaults' higher APY is expected loss; the result without them follows the targets)`]
       : []),
     ...renderBacktest(r, 'wstETH'),
+    oracleLine(r),
     `run time                   : ${seconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU, load ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs   (target < 60 s: ${mark(seconds < 60)})`,
     `poolwarden − hold          : ${bps(vsHold)}   (target > 0: ${mark(vsHold > 0)})`,
     `poolwarden − APY chaser    : ${bps(vsChaser)}   (target > 0: ${mark(vsChaser > 0)})`,
     `share of the oracle's gain : ${r.captured === null ? '—' : `${(r.captured * 100).toFixed(1)} %`}   (target ≥ 50 %: ${mark(r.captured !== null && r.captured >= 0.5)})`,
     ...without,
   ]
+}
+
+/** The oracle family: every look-ahead's yield; the best is the table's oracle. */
+function oracleLine(r: BacktestResult): string {
+  return `oracle look-aheads (each pays the same costs; the best is the oracle above): ${r.oracles.map((o) => `${o.horizonDays} d ${o.leg.yieldBps >= 0 ? '+' : ''}${o.leg.yieldBps.toFixed(1)} bps`).join(', ')}`
+}
+
+function dilutionText(d: BacktestInput['dilution']): string {
+  const kinds = Object.entries(d ?? {}).filter(([, x]) => (x ?? 0) > 0)
+  if (kinds.length === 0) return 'none (the samples\' rates whatever the pool holds)'
+  return `${kinds.map(([k, x]) => `${k} ${x}`).join(', ')} of a venue's own yield is an income its whole TVL shares — a contender holding P where the samples had P0 earns rate × (T + P0)/(T + P) on it`
 }

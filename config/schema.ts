@@ -365,6 +365,26 @@ export const logs = z.object({
   keep: z.number().int().min(1, { error: 'at least 1 rotated file, so the lines before the last rotation can be read' }).max(100).default(3),
 })
 
+/**
+ * strategy.replan: when a new proposal replaces an open plan (proposed, awaiting approval, or
+ * approved and not started). Without it the strategist superseded an autonomous plan waiting for
+ * the executor every block with slightly different amounts (plans/replan.ts). A new proposal
+ * supersedes the open plan when the open plan became invalid (re-validation on the latest samples
+ * stops or expires it, or it touches a frozen venue), or when it is materially different: its net
+ * benefit, annualised, beats the open plan's re-scored on the same samples by at least
+ * `minGainChangeBps` of the pool per year, or it places at least `minAmountChangeBps` of the moved
+ * amount differently. A plan with committee signatures is replaced only when invalid, unless
+ * `signedMinGainChangeBps` is set.
+ */
+export const replanSchema = z.object({
+  /** Net gain of the new proposal over the open plan (both on the latest samples), bps of the pool per year. */
+  minGainChangeBps: z.number().nonnegative().default(2),
+  /** Collateral placed differently (half the sum of the venue-by-venue differences), bps of the larger of the two moved amounts. */
+  minAmountChangeBps: z.number().nonnegative().max(10_000).default(2_500),
+  /** A plan with at least one committee signature: null (default) = replaced only when invalid; a number = also when the new one gains this much more (bps of the pool per year). */
+  signedMinGainChangeBps: z.number().nonnegative().nullable().default(null),
+})
+
 export const configSchema = z
   .object({
     profile: z.string().default('custom'),
@@ -393,7 +413,7 @@ export const configSchema = z
     runtime: runtime.prefault({}),
     // ── Reserved sections, filled by later issues ─────────────────────────────────────────
     /** strategy: risk weights, allocation constraints, costs, approval threshold and committee (strategies/policy.ts). */
-    strategy: strategyPolicySchema.prefault({}),
+    strategy: strategyPolicySchema.extend({ replan: replanSchema.prefault({}) }).prefault({}),
     /** governance: Snapshot hub and tally policy (governance/policy.ts); spaces and Governors come with the governor agent. */
     governance: governanceConfig.prefault({}),
     /** telegram: bot, users and roles, alert chats, delivery limits (config/telegram.ts). */

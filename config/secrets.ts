@@ -170,8 +170,8 @@ export function readVoterSigner(config: Pick<Config, 'pool' | 'governance'> & Pa
 
 /**
  * The distributor's signing account (`rewards.signer.keyEnv`, or its `_FILE`). Custody "safe": its
- * own key, a member of the pool's Roles role with only the distributor's permissions (setRoot,
- * collateral.transfer to the distributor within `rewards.fundingAllowance`); it must sign for
+ * own key, the only member of its own Roles role (`rewards.roleKey`: setRoot, collateral.transfer
+ * to the distributor within `rewards.fundingAllowance`); it must sign for
  * `rewards.signer.account` and be neither the executor's nor the voter's key. Custody "eoa": the
  * pool's own account owns the distributor and holds the funds, so the key must be the pool's.
  */

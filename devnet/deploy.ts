@@ -855,7 +855,8 @@ export function buildDevnetConfig(
       pollSeconds: 5,
     },
     // Reward epochs of a few minutes; claims paid on the first chain; the distributor signs with its
-    // own key (#7, a Roles member for setRoot and the funding) in custody "safe", the pool's in "eoa".
+    // own key (#7, the only member of its own Roles role: setRoot and the funding) in custody "safe",
+    // the pool's in "eoa". The funding cap's period defaults to the epoch (one funding per epoch).
     ...(rewardsChain
       ? {
           rewards: {
@@ -867,7 +868,7 @@ export function buildDevnetConfig(
             signer: deployment.custody
               ? { keyEnv: 'POOLWARDEN_DISTRIBUTOR_KEY', account: devAccount(ROLES.distributor).address }
               : { keyEnv: 'POOLWARDEN_EXECUTOR_KEY', account: deployment.accounts.pool },
-            fundingAllowance: { amount: 100, periodSeconds: 86_400 },
+            fundingAllowance: { amount: 100 },
             settleSeconds: 3,
           },
         }

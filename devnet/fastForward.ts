@@ -85,6 +85,7 @@ export function fastForwardInput(
       rebalanceEvery,
       routes,
       tvlExcludesPool: true,
+      dilution: bt.dilution,
     },
   }
 }

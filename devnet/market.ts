@@ -116,6 +116,17 @@ export const scenarioSchema = z.object({
        * the adapters read them: policy risk.commissionInApy).
        */
       risk: z.record(venueId, z.unknown()).default({}),
+      /**
+       * Yield dilution, per venue kind (strategies/backtest.ts `dilutionFactor`): the share of a
+       * venue's own yield that is a fixed income shared by its depositors. The scenario's APRs are
+       * the venues' with the pool at its starting positions (`positions`) and the others' `tvl`; a
+       * contender holding more earns less per unit, one holding less more. Default: vaults and
+       * lending markets 1 (a strategy's or a market's borrowers' income does not grow with deposits
+       * in the short run; an Aave reserve's falls faster still as its utilisation falls), LSTs 0.
+       */
+      dilution: z
+        .object({ lst: z.number().min(0).max(1).default(0), erc4626: z.number().min(0).max(1).default(1), 'aave-v3': z.number().min(0).max(1).default(1) })
+        .prefault({}),
     })
     .optional(),
   /** The governance world of the devnet (devnet/governance/scenario.ts); optional. */

@@ -4,6 +4,7 @@ import { blockParam, type BlockPin } from '../chains/readBlock'
 import { readFeeHistory } from '../chains/feeHistory'
 import { describeError } from '../core/errors'
 import { stepGasCost, withGasCosts, type FeeHistoryReading, type StepGasCost } from '../strategies/gasPrice'
+import type { StrategyPolicy } from '../strategies/policy'
 import type { Config, VenueConfig } from '../config/schema'
 import { boundOf, describeSlippage, previewWhat, storedPreviewOf, withinBound, type StepPreview } from '../plans/slippage'
 import { expirePlan, stopPlan } from '../plans/expire'
@@ -42,7 +43,7 @@ export async function revalidateBeforeStep(
   }
   const at = (opts.now ?? Date.now)()
   const now = await readPlanNow(deps, plan, steps, { at, heads })
-  let policy = deps.config.strategy
+  let policy: StrategyPolicy = deps.config.strategy
   // An expired plan is expired whatever gas costs: no fee reads for it.
   if (policy.costs.gas.source === 'fee-history' && !expiry(plan, at, policy.planTtlSeconds)) {
     const costs: Extract<StepGasCost, { ok: true }>[] = []

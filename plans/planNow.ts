@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema'
 import type { Store } from '../store'
 import type { Plan, PlanStep } from '../store/types'
-import { readChain } from './proposePlan'
+import { readChain } from './readChain'
 import { compareWithNow, renderComparison, type PlanNow, type VenueNow } from './revalidate'
 
 interface TransferDetail {

@@ -1,25 +1,30 @@
-import { apyWindowSecondsOf, type Config } from '../config/schema'
+import type { Config } from '../config/schema'
 import type { Logger } from '../core/logger'
 import type { Store } from '../store'
 import type { Plan as StoredPlan, PlanStep as StoredStep } from '../store/types'
 import { allocate, type Allocation } from '../strategies/allocate'
-import type { AllocationChain, AllocationInput, AllocationRoute, AllocationVenue } from '../strategies/constraints'
+import type { AllocationInput, AllocationRoute } from '../strategies/constraints'
 import { buildPlan, StaleSamplesError, type Plan } from '../strategies/plan'
 import { holdReasons, holdText, withTimes, type HoldReason } from '../strategies/hold'
-import { periodBlocksOf, scoreWindowSecondsOf, unfinalisedLagOf } from '../strategies/policy'
+import type { StrategyPolicy } from '../strategies/policy'
 import { stepGasCost, withGasCosts, type FeeHistoryReading, type StepGasCost } from '../strategies/gasPrice'
-import { venueLiquidity } from '../strategies/liquidity'
-import { scoreVenue, type VenueScore } from '../strategies/risk'
+import { approvalsOf } from './decide'
 import { expirePlan } from './expire'
 import { toExplanation } from './explanation'
-import { expiry } from './revalidate'
+import { readPlanNow } from './planNow'
+import { idleVenueOf, readChain, type ChainView } from './readChain'
+import { replanVerdict, venueDeltas, type ReplanVerdict } from './replan'
+import { compareWithNow, expiry } from './revalidate'
 import { makePreview, toStoredPreview, type StepPreview } from './slippage'
 import { formatAmount } from '../core/amount'
 import { poolUnit } from '../watch/units'
 
+export { idleVenueOf, readChain, type ChainView }
+
 export type ProposeOutcome =
   | { chain: string; status: 'created'; planId: string; plan: Plan; superseded: string[] }
-  | { chain: string; status: 'unchanged'; planId: string }
+  /** `kept`: the open plan stays although the new proposal differs, and why (strategy.replan, plans/replan.ts). */
+  | { chain: string; status: 'unchanged'; planId: string; kept?: string }
   | { chain: string; status: 'hold'; superseded: string[]; reason: string; reasons: HoldReason[]; frozen?: FrozenVenue[] }
   | { chain: string; status: 'skipped'; reason: string }
 
@@ -34,12 +39,6 @@ export interface FrozenVenue {
 export const frozenText = (f: readonly FrozenVenue[]): string => f.map((v) => `${v.venueId} (${v.reason})`).join(', ')
 
 const OPEN: StoredPlan['status'][] = ['proposed', 'awaiting_approval', 'approved']
-
-/** The chain's collateral LST venue: idle collateral, the liquidity buffer. */
-export function idleVenueOf(config: Config, chain: string): string | undefined {
-  const token = config.pool.collateral.find((c) => c.chain === chain)?.token.toLowerCase()
-  return config.venues.find((v) => v.chain === chain && v.kind === 'lst' && v.address.toLowerCase() === token)?.id
-}
 
 /** How close two plans' steps must be to count as the same (config `plans`; default 1 % of the step or 0.1 % of the largest). */
 export interface SameStepTolerance {
@@ -141,112 +140,6 @@ export function storedSteps(plan: Plan, previews: ReadonlyMap<number, StepPrevie
   })
 }
 
-export interface ChainView {
-  chain: AllocationChain & { sampleBlock: bigint; symbol: string; budgetFreesAtBlock?: bigint }
-  venues: AllocationVenue[]
-  scores: VenueScore[]
-}
-
-/** One chain's side of the allocation, from the store: scores, positions, cooldowns, the period's moves. */
-export async function readChain(config: Config, store: Store, chain: string): Promise<ChainView | string> {
-  const policy = config.strategy
-  const idle = idleVenueOf(config, chain)
-  if (!idle) return `no lst venue holds the collateral token of ${chain}`
-  const stored = await store.cursors.get(chain)
-  if (!stored) return 'no samples yet'
-  // strategy.maxUnfinalisedBlocks: the plan is made at a block final enough, never above it.
-  const lag = BigInt(unfinalisedLagOf(policy, config.chains.find((c) => c.name === chain)?.finalityDepth ?? 0))
-  if (stored.blockNumber < lag) return `no sample final enough yet (strategy.maxUnfinalisedBlocks: ${lag} block(s) below the newest)`
-  const cursor = { blockNumber: stored.blockNumber - lag }
-  const collateral = config.pool.collateral.find((c) => c.chain === chain)!
-  const venues = config.venues.filter((v) => v.chain === chain)
-
-  // Moves of completed or running plans: cooldowns and the period's move budget. A plan that ended
-  // part-way (stopped by re-validation, expired between steps, failed) counts its confirmed steps.
-  const moving: StoredPlan['status'][] = ['completed', 'executing', 'stopped', 'expired', 'failed']
-  const recent = [...(await store.plans.list({ status: moving, chain, limit: 50 })), ...(await store.plans.list({ status: moving, chain: null, limit: 50 }))]
-  const lastMoved = new Map<string, bigint>()
-  let movedThisPeriod = 0n
-  let budgetFreesAtBlock: bigint | undefined
-  for (const p of recent) {
-    const at = p.basedOnBlock[chain] ?? 0n
-    const sides = { withdraw: 0n, deposit: 0n }
-    const partial = p.status !== 'completed' && p.status !== 'executing'
-    for (const s of await store.plans.steps(p.id)) {
-      if (partial && s.status !== 'confirmed') continue
-      if (s.chain !== chain || s.venueId === idle || (s.kind !== 'withdraw' && s.kind !== 'deposit')) continue
-      if ((lastMoved.get(s.venueId) ?? -1n) < at) lastMoved.set(s.venueId, at)
-      sides[s.kind] += s.amount
-    }
-    // What left positions, idle included: the larger side of the plan.
-    const period = BigInt(periodBlocksOf(policy, chain))
-    if (cursor.blockNumber - at < period) {
-      const m = sides.withdraw > sides.deposit ? sides.withdraw : sides.deposit
-      movedThisPeriod += m
-      // The budget starts to free when the period's earliest counted move leaves it.
-      if (m > 0n && (budgetFreesAtBlock === undefined || at + period < budgetFreesAtBlock)) budgetFreesAtBlock = at + period
-    }
-  }
-
-  const window = { seconds: apyWindowSecondsOf(config, chain) }
-  const scores: VenueScore[] = []
-  const allocVenues: AllocationVenue[] = []
-  const read = async (id: string) => ({
-    samples: await store.history.span(id, scoreWindowSecondsOf(policy, chain), { beforeBlock: cursor.blockNumber + 1n }),
-    position: (await store.history.positionAtBlock(id, lag > 0n ? cursor.blockNumber : undefined))?.amount ?? 0n,
-  })
-  const score = (v: (typeof venues)[number], r: Awaited<ReturnType<typeof read>>, assetApy?: number) =>
-    scoreVenue({ venue: { id: v.id, chain, kind: v.kind, protocol: v.protocol, risk: v.risk }, samples: r.samples, position: r.position, now: r.samples[0]?.blockTime ?? 0, assetApy, window }, policy)
-  // Idle first: vaults and lending markets over the collateral earn their APY on top of the
-  // collateral's own staking yield, which idle earns alone.
-  const idleRead = await read(idle)
-  const idleScore = score(venues.find((v) => v.id === idle)!, idleRead)
-  // The collateral's latest price in its backing: a transfer out of a depegged chain realises the gap (costs.ts pegLoss).
-  const idleLatest = idleRead.samples.reduce<(typeof idleRead.samples)[number] | undefined>((m, x) => (!m || x.blockNumber > m.blockNumber ? x : m), undefined)
-  for (const v of venues) {
-    // An LST other than the collateral holds another asset (valued in its own units): swaps are
-    // not part of rebalancing, so it stays out of the allocation.
-    if (v.kind === 'lst' && v.id !== idle) continue
-    const r = v.id === idle ? idleRead : await read(v.id)
-    const s = v.id === idle ? idleScore : score(v, r, idleScore.grossApy ?? 0)
-    scores.push(s)
-    const latest = r.samples.reduce<(typeof r.samples)[number] | undefined>((m, x) => (!m || x.blockNumber > m.blockNumber ? x : m), undefined)
-    const liq = v.id === idle ? { liquidity: null, perDeposit: 1 } : venueLiquidity(v.kind, latest, r.position)
-    allocVenues.push({
-      id: v.id,
-      chain,
-      protocol: v.protocol,
-      kind: v.kind,
-      current: r.position,
-      score: s.score,
-      excluded: s.excluded,
-      stuck: s.stuck,
-      frozen: s.frozen ?? null,
-      withdrawable: s.withdrawable,
-      atPosition: s.atPosition ?? null,
-      liquidity: liq.liquidity,
-      liquidityPerDeposit: liq.perDeposit,
-      lastMovedBlock: lastMoved.get(v.id) ?? null,
-      caps: v.caps,
-    })
-  }
-  return {
-    chain: {
-      name: chain,
-      decimals: collateral.decimals,
-      idleVenueId: idle,
-      blockNumber: cursor.blockNumber,
-      movedThisPeriod,
-      sampleBlock: cursor.blockNumber,
-      symbol: collateral.symbol,
-      peg: idleLatest?.available ? idleLatest.peg : null,
-      ...(budgetFreesAtBlock !== undefined ? { budgetFreesAtBlock } : {}),
-    },
-    venues: allocVenues,
-    scores,
-  }
-}
-
 /**
  * Reads the store and computes the chain's plan without writing anything (the dry run). The
  * allocation is solved for the whole pool — every chain with samples, each chain's total fixed —
@@ -263,7 +156,7 @@ export interface ComputeOptions {
 
 export async function computePlan(deps: { config: Config; store: Store }, chain: string, opts: ComputeOptions = {}): Promise<Computed> {
   const { config, store } = deps
-  let policy = config.strategy
+  let policy: StrategyPolicy = config.strategy
   if ((await store.plans.list({ status: 'executing', chain, limit: 1 })).length > 0) return { chain, status: 'skipped', reason: 'a plan is executing' }
   if ((await store.plans.list({ status: 'executing', chain: null, limit: 1 })).length > 0) return { chain, status: 'skipped', reason: 'a cross-chain plan is executing' }
   const own = await readChain(config, store, chain)
@@ -349,9 +242,65 @@ export async function computePlan(deps: { config: Config; store: Store }, chain:
   return { status: 'computed', scope: 'chain', chain, plan, allocation, sampleBlock: own.chain.sampleBlock, idle: own.chain.idleVenueId, symbol: own.chain.symbol, decimals: own.chain.decimals, frozen, ...(hold ? { hold } : {}), ...(gas ? { gas } : {}) }
 }
 
+/** An open plan judged against a new proposal (strategy.replan). */
+export interface JudgedPlan {
+  plan: StoredPlan
+  verdict: ReplanVerdict
+  /** Re-validation would stop or expire it, or it touches a frozen venue. */
+  invalid: boolean
+  /** Committee signatures it has. */
+  signatures: number
+}
+
+/**
+ * Each open plan against the new proposal (plans/replan.ts): re-validated and re-scored on the
+ * latest samples exactly as the executor would before its first step (plans/revalidate.ts), its
+ * signatures counted, its venue-by-venue moves compared with the proposal's. A proposal without
+ * steps (a hold) moves nothing and gains nothing.
+ */
+export async function judgeOpenPlans(
+  deps: { config: Config; store: Store },
+  open: readonly StoredPlan[],
+  proposal: { plan: Plan; allocation: Allocation; frozen: readonly FrozenVenue[]; gas?: Extract<StepGasCost, { ok: true }>[]; symbol: string; at?: number },
+): Promise<JudgedPlan[]> {
+  const { config, store } = deps
+  if (open.length === 0) return []
+  const chainInfo = (name: string) => {
+    const col = config.pool.collateral.find((x) => x.chain === name)
+    const idle = idleVenueOf(config, name)
+    return col && idle ? { decimals: col.decimals, idleVenueId: idle } : undefined
+  }
+  const poolTotal = proposal.allocation.targets.reduce((a, t) => a + Number(t.current) / 10 ** (chainInfo(t.chain)?.decimals ?? 18), 0)
+  const mine = { net: proposal.plan.steps.length ? proposal.plan.netBenefit : 0, deltas: venueDeltas(proposal.plan.steps, chainInfo) }
+  const policy = proposal.gas ? withGasCosts(config.strategy, proposal.gas) : config.strategy
+  const frozenIds = new Set(proposal.frozen.map((f) => f.venueId))
+  const out: JudgedPlan[] = []
+  for (const p of open) {
+    const steps = await store.plans.steps(p.id)
+    const now = await readPlanNow(deps, p, steps, proposal.at !== undefined ? { at: proposal.at } : {})
+    const cmp = compareWithNow({ plan: p, steps, now, policy })
+    const frozenHit = [...new Set(steps.filter((s) => frozenIds.has(s.venueId)).map((s) => s.venueId))]
+    const v = cmp.verdict
+    const invalid = v.verdict === 'stop' || v.verdict === 'expire' ? `re-validation on the latest samples: ${v.reason}` : frozenHit.length ? `it touches venue(s) now frozen for lack of data: ${frozenHit.join(', ')}` : null
+    const signatures = p.needsApproval ? await approvalsOf(config, store, p) : 0
+    const verdict = replanVerdict({
+      open: { id: p.id, signatures, invalid, netNow: cmp.gain.now?.net ?? null, deltas: venueDeltas(steps, chainInfo) },
+      proposal: mine,
+      poolTotal,
+      horizonDays: config.strategy.allocation.horizonDays,
+      symbol: proposal.symbol,
+      policy: config.strategy.replan,
+    })
+    out.push({ plan: p, verdict, invalid: invalid !== null, signatures })
+  }
+  // Of several kept, the one the committee already put most work into first.
+  return out.sort((a, b) => b.signatures - a.signatures)
+}
+
 /** The awaiting-approval plan to keep instead of a new plan with net benefit `newNet`, if any. */
-export async function awaitingPlanToKeep(store: Pick<Store, 'plans'>, newNet: bigint, replaceBps: number): Promise<string | undefined> {
+export async function awaitingPlanToKeep(store: Pick<Store, 'plans'>, newNet: bigint, replaceBps: number, exclude: ReadonlySet<string> = new Set()): Promise<string | undefined> {
   for (const p of await store.plans.list({ status: 'awaiting_approval', order: 'newest' })) {
+    if (exclude.has(p.id)) continue
     const oldNet = p.expectedGain - p.cost
     if (oldNet > 0n && newNet * 10_000n <= oldNet * BigInt(10_000 + replaceBps)) return p.id
   }
@@ -394,6 +343,8 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
   const pool = c.scope === 'pool'
   const planChain = pool ? null : chain
   const open = await store.plans.list({ status: OPEN, chain: planChain })
+  /** The other scope's open plans (a cross-chain plan against every chain's own, or the reverse). */
+  const othersOpen = async () => (pool ? (await Promise.all(config.chains.map((ch) => store.plans.list({ status: OPEN, chain: ch.name })))).flat() : await store.plans.list({ status: OPEN, chain: null }))
   /** The other scope's open plans are stale: the pool's decision changed between one chain and all. */
   const supersedeOthers = async () => {
     const ids: string[] = []
@@ -401,15 +352,33 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
     else ids.push(...(await store.plans.supersedeOpen(null)))
     return ids
   }
+  /** Why each open plan is replaced (strategy.replan), for the superseded notice. */
+  const replacedWhy = new Map<string, string>()
   const closeSuperseded = async (ids: string[]) => {
-    for (const sid of ids) await store.alerts.resolve(`plan:${sid}`, { agent, title: `Plan ${sid} superseded`, body: 'newer samples changed the target allocation' })
+    for (const sid of ids) await store.alerts.resolve(`plan:${sid}`, { agent, title: `Plan ${sid} superseded`, body: replacedWhy.get(sid) ?? 'newer samples changed the target allocation' })
   }
+  if (plan.steps.length > 0) {
+    for (const p of open) {
+      if (sameSteps(await store.plans.steps(p.id), plan.steps, config.plans)) return { chain, status: 'unchanged', planId: p.id }
+    }
+  }
+  // strategy.replan: an open plan (this scope's or the other's) stays unless the new proposal — a
+  // hold is a proposal that moves nothing — is materially different, or the open plan became invalid.
+  const judged = await judgeOpenPlans({ config, store }, [...open, ...(await othersOpen())], { plan, allocation, frozen: c.frozen, gas: c.gas, symbol: pool ? poolUnit(config).symbol : c.symbol, at: opts.now })
+  const keep = judged.find((j) => j.verdict.keep)
+  for (const j of judged) if (!j.verdict.keep) replacedWhy.set(j.plan.id, j.verdict.text)
+  const invalid = new Set(judged.filter((j) => j.invalid).map((j) => j.plan.id))
+  if (keep) deps.logger.debug({ plan: keep.plan.id, why: keep.verdict.text }, 'open plan kept')
   if (plan.steps.length === 0) {
-    // Holding is not materially better than a plan the committee is looking at: that one stays.
     const why = c.hold ?? []
-    const waiting = await awaitingPlanToKeep(store, 0n, config.strategy.replaceAwaitingPlanBps)
     const frozenReasons: HoldReason[] = c.frozen.length ? [{ kind: 'frozen', text: `held for lack of data: ${frozenText(c.frozen)}`, venues: c.frozen.map((f) => f.venueId) }] : []
     const reasons = [...frozenReasons, ...why]
+    if (keep) {
+      const withKept: HoldReason[] = [{ kind: 'kept-plan', text: keep.verdict.text }, ...reasons]
+      return { chain, status: 'hold', superseded: [], reason: holdText(withKept), reasons: withKept, frozen: c.frozen }
+    }
+    // Holding is not materially better than a plan the committee is looking at: that one stays.
+    const waiting = await awaitingPlanToKeep(store, 0n, config.strategy.replaceAwaitingPlanBps, invalid)
     if (waiting) {
       const withCommittee: HoldReason[] = [{ kind: 'committee', text: `committee plan ${waiting} pending: it stays until a materially better plan comes` }, ...reasons]
       return { chain, status: 'hold', superseded: [], reason: holdText(withCommittee), reasons: withCommittee, frozen: c.frozen }
@@ -418,12 +387,10 @@ export async function proposePlan(deps: { config: Config; store: Store; logger: 
     await closeSuperseded(superseded)
     return { chain, status: 'hold', superseded, reason: reasons.length ? holdText(reasons) : `allocation ${allocation.solver.status}`, reasons, frozen: c.frozen }
   }
-  for (const p of open) {
-    if (sameSteps(await store.plans.steps(p.id), plan.steps, config.plans)) return { chain, status: 'unchanged', planId: p.id }
-  }
+  if (keep) return { chain, status: 'unchanged', planId: keep.plan.id, kept: keep.verdict.text }
   // A plan the committee is looking at stays until a materially better one comes (its stored net
-  // benefit over the horizon against the new one's, in the collateral's units).
-  const kept = await awaitingPlanToKeep(store, BigInt(Math.round(plan.netBenefit * 10 ** collateral.decimals)), config.strategy.replaceAwaitingPlanBps)
+  // benefit over the horizon against the new one's, in the collateral's units), unless it became invalid.
+  const kept = await awaitingPlanToKeep(store, BigInt(Math.round(plan.netBenefit * 10 ** collateral.decimals)), config.strategy.replaceAwaitingPlanBps, invalid)
   if (kept) return { chain, status: 'unchanged', planId: kept }
 
   // An expired, stopped or failed plan of the same block keeps its id: the fresh one gets a suffix.
@@ -491,9 +458,10 @@ export function heldBecause(r: ProposeOutcome): HoldReason[] {
 /** As `heldBecause`, and an unchanged plan still awaiting the committee is a reason too: the pool waits for it. */
 export async function holdOf(store: Pick<Store, 'plans' | 'approvals'>, r: ProposeOutcome): Promise<HoldReason[]> {
   if (r.status !== 'unchanged') return heldBecause(r)
+  const kept: HoldReason[] = r.kept ? [{ kind: 'kept-plan', text: r.kept }] : []
   const p = await store.plans.get(r.planId)
-  if (p?.status !== 'awaiting_approval') return []
+  if (p?.status !== 'awaiting_approval') return kept
   const yes = (await store.approvals.count(p.id)).approve
-  return [{ kind: 'committee', text: `committee plan ${p.id} pending: ${yes}/${p.approvalsRequired} approvals` }]
+  return [{ kind: 'committee', text: `committee plan ${p.id} pending: ${yes}/${p.approvalsRequired} approvals` }, ...kept]
 }
 

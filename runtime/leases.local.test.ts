@@ -1,7 +1,5 @@
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
-import { tempDir } from '../store/testing'
+import { agentConfig } from '../test/agentProcess'
 import { leaseFaults, type FaultRow, type LeaseFaultTarget } from '../test/faults/leases'
 
 /**
@@ -10,7 +8,6 @@ import { leaseFaults, type FaultRow, type LeaseFaultTarget } from '../test/fault
  * SIGSTOPped past its lease then SIGCONTed writes nothing and exits. The cases are
  * test/faults/leases.ts (also run by `npm run faults`).
  */
-const ADDR = '0x00000000000000000000000000000000000000a1'
 // anvil's first and second default accounts: test keys, no funds anywhere that matters. The pool
 // account is the executor's (custody "eoa" requires it).
 const POOL = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
@@ -24,21 +21,9 @@ afterEach(async () => {
 })
 
 async function setup(): Promise<{ configPath: string; storePath: string }> {
-  const tmp = await tempDir('poolwarden-leases-')
-  cleanup = tmp.cleanup
-  const storePath = join(tmp.dir, 'poolwarden.sqlite')
-  const configPath = join(tmp.dir, 'config.json')
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      store: { path: storePath },
-      // No node listens there: the agents keep running (and holding their leases) anyway.
-      chains: [{ name: 'ethereum', chainId: 1, blockTimeMs: 500, rpc: [{ url: 'http://127.0.0.1:1/' }] }],
-      pool: { account: POOL, collateral: [{ chain: 'ethereum', symbol: 'wstETH', token: ADDR }] },
-      runtime: { leaseSeconds: 2 },
-    }),
-  )
-  return { configPath, storePath }
+  const c = await agentConfig('poolwarden-leases-', { runtime: { leaseSeconds: 2 } }, POOL)
+  cleanup = c.cleanup
+  return c
 }
 
 function expectAllPassed(rows: FaultRow[]) {

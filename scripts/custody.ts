@@ -1,9 +1,10 @@
 /**
  * `npm run custody -- diff [chain] | apply [chain]`
  *
- * diff   the pool's Safe and the executor's Roles role on each chain against what the config
- *        implies (execution/custody/permissions.ts): owners, threshold, module enabled, and the
- *        Roles calls that would reconcile the role. Exit code 1 when anything differs.
+ * diff   the pool's Safe and every Roles role on each chain against what the config implies
+ *        (execution/custody/roles.ts: the executor's role, permissions.ts, and the distributor's,
+ *        distributorRole.ts): owners, threshold, module enabled, and the Roles calls that would
+ *        reconcile the roles (each line names its role). Exit code 1 when anything differs.
  * apply  one Safe transaction per chain that reconciles it (enableModule and/or a
  *        MultiSendCallOnly batch of the Roles calls), built and hashed by protocol-kit. On the
  *        devnet (profile "devnet") the devnet committee signs (alice, bob: the threshold) and the

@@ -41,7 +41,17 @@ interface World {
   venues: MarketVenue[]
   routes?: AllocationRoute[]
   policy: StrategyPolicy
+  /**
+   * Yield dilution in this world: a vault's or a market's `apy` is its rate with the pool at its
+   * starting position (collateral units); its income apy × (others + start) is shared by whatever
+   * TVL is there, so a watcher reads apy × (others + start) / (others + position). Absent: the APY
+   * does not depend on the pool (and the policy's risk.dilution is set to 0 to match).
+   */
+  dilute?: Record<string, number>
 }
+
+/** No yield dilution: the worlds whose APY does not depend on the pool's position. */
+const NO_DILUTION = { dilution: { erc4626: 0, 'aave-v3': 0 } } as const
 
 const raw = (x: number) => toRaw(x, DEC)
 
@@ -60,7 +70,7 @@ function inputOf(w: World, pos: Map<string, bigint>, liq: Map<string, bigint | n
       available: true,
       error: null,
       exchangeRate: 10n ** 18n,
-      apy: m.apy,
+      apy: w.dilute && m.kind !== 'lst' ? (m.apy * (m.others + (w.dilute[m.id] ?? 0))) / (m.others + Number(position) / 10 ** DEC) : m.apy,
       tvl: raw(m.others) + position,
       utilisation: null,
       withdrawable,
@@ -131,7 +141,7 @@ describe('allocate: stable under its own move (position-dependent penalties at t
       { id: 'a', chain: 'eth', kind: 'erc4626', apy: 0.06, others: 500 },
       { id: 'b', chain: 'eth', kind: 'erc4626', apy: 0.06, others: 500 },
     ],
-    policy: strategyPolicySchema.parse({ allocation: { maxMovePerPeriodBps: 10_000, cooldownBlocks: 0 } }),
+    policy: strategyPolicySchema.parse({ risk: NO_DILUTION, allocation: { maxMovePerPeriodBps: 10_000, cooldownBlocks: 0 } }),
   }
 
   it('two equal vaults: the pool splits the collateral once, and the next decision keeps it', () => {
@@ -204,7 +214,7 @@ describe('allocate: stable under its own move (position-dependent penalties at t
 
 describe('property: re-allocating after applying a plan with the same market data makes no move beyond dust', () => {
   /** A random world: 1–3 chains with routes between them, 1–4 vaults per chain, TVLs from tiny to large next to the pool. */
-  function randomWorld(seed: number): { w: World; positions: Record<string, number> } {
+  function randomWorld(seed: number, dilute: boolean): { w: World; positions: Record<string, number> } {
     const r = mulberry32(seed)
     const nChains = 1 + Math.floor(r() * 3)
     const chains = Array.from({ length: nChains }, (_, c) => ({ name: `c${c}`, idle: `c${c}-idle` }))
@@ -236,16 +246,20 @@ describe('property: re-allocating after applying a plan with the same market dat
     }
     const routes = chains.flatMap((a) => chains.filter((b) => b !== a).map((b) => ({ from: a.name, to: b.name })))
     const policy = strategyPolicySchema.parse({
+      ...(dilute ? {} : { risk: NO_DILUTION }),
       allocation: { maxMovePerPeriodBps: 10_000, cooldownBlocks: 0, maxWithdrawableShareBps: r() < 0.5 ? 5_000 : 10_000 },
     } satisfies StrategyPolicyInput)
-    return { w: { chains, venues, routes, policy }, positions }
+    return { w: { chains, venues, routes, policy, ...(dilute ? { dilute: positions } : {}) }, positions }
   }
 
-  it('over 150 random pools (1–3 chains with bridge routes, concentrated and illiquid venues, caps)', () => {
+  it.each([
+    ['without yield dilution', false],
+    ['with yield dilution (the vaults’ and markets’ APY falls as the pool deposits, rises as it withdraws; the policy’s default risk.dilution)', true],
+  ])('over 150 random pools (1–3 chains with bridge routes, concentrated and illiquid venues, caps), %s', (_, dilute) => {
     let moved = 0
     const offenders: string[] = []
     for (let seed = 1; seed <= 150; seed++) {
-      const { w, positions } = randomWorld(seed)
+      const { w, positions } = randomWorld(seed, dilute)
       const { first, second } = twice(w, positions)
       if (movedUnits(first) > 0) moved++
       const pool = Object.values(positions).reduce((a, b) => a + b, 0)

@@ -821,15 +821,20 @@ export function allocate(input: AllocationInput): Allocation {
 
 /** Knots of the concentration curve: the pool's share of the venue's TVL at free + (1 − free)·j/K. */
 const CONCENTRATION_KNOTS = 24
+/** Knots of the dilution curve: the pool's share of the venue's TVL at j/K. */
+const DILUTION_KNOTS = 24
 
 /**
  * A venue's yield as a function of the pool's position x (raw units as a float): what holding x
  * earns per year, its position-dependent penalties charged where the position will be, not where
  * it is (risk.ts `atPosition`):
  *
- *   Y(x) = base·x − x·conc(x) − liq(x)
+ *   Y(x) = base·x − x·conc(x) − liq(x) − dil(x)
  *   base     = score + (concentration + liquidity penalty at the current position) / 1e4
  *   conc(x)  = maxPenalty · max(0, (x/(O + x) − free)/(1 − free))   O = TVL − current: the others' funds
+ *   dil(x)   = d·x·(x − c)/(O + x)     d = atPosition.dilutingApy: the venue's own yield is a fixed
+ *              income d·TVL shared by all its depositors (policy risk.dilution), so x earns
+ *              d·TVL·x/(O + x) of it instead of d·x; 0 at the current position c, a bonus below it
  *   liq(x)   = maxPenalty · (uncovered(x) − uncovered(current)) + liquidity penalty at current × current
  *   uncovered(x) = max(0, (c − V) + (1 − f)·max(0, x − c))          V = the venue's liquidity, f = per deposit
  *
@@ -862,11 +867,25 @@ export function curveOf(v: AllocationVenue, score: number | null, policy: Alloca
   const free = r.concentration.freeShareBps / 1e4
   const others = at.tvl === null ? null : Math.max(0, Number(at.tvl) - c)
   const conc = (x: number) => (others === null || free >= 1 || mC === 0 || x <= 0 ? 0 : x * mC * Math.max(0, (Math.min(x / (others + x), 1) - free) / (1 - free)))
+  // Yield dilution: the venue pays its depositors a fixed income I = d·TVL on its own yield, so
+  // holding x earns I·x/(O + x) of it instead of d·x — D(x) = d·x·(x − c)/(O + x), convex, 0 at the
+  // current position, negative below it (what stays earns more).
+  const d = at.dilutingApy ?? 0
+  const dilutes = others !== null && others > 0 && d > 0
+  const dil = (x: number) => (!dilutes || x <= 0 ? 0 : (d * x * (x - c)) / (others! + x))
   const knots: bigint[] = []
   if (others !== null && others > 0 && free < 1 && mC > 0) {
     for (let j = 0; j < CONCENTRATION_KNOTS; j++) {
       const sh = free + ((1 - free) * j) / CONCENTRATION_KNOTS
       knots.push(BigInt(Math.round((sh * others) / (1 - sh))))
+    }
+  }
+  if (dilutes) {
+    const have = new Set(knots)
+    for (let j = 1; j < DILUTION_KNOTS; j++) {
+      const sh = j / DILUTION_KNOTS
+      const k = BigInt(Math.round((sh * others!) / (1 - sh)))
+      if (!have.has(k)) knots.push(k)
     }
   }
   const mL = r.liquidity.maxPenaltyBps / 1e4
@@ -877,7 +896,7 @@ export function curveOf(v: AllocationVenue, score: number | null, policy: Alloca
   knots.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   const liqNow = (at.liquidityBps / 1e4) * c
   const liq = (x: number) => liqNow + mL * (uncovered(x) - uncovered(c))
-  const penalty = (x: number) => conc(x) + liq(x)
+  const penalty = (x: number) => conc(x) + liq(x) + dil(x)
   return {
     base,
     penalty,
@@ -888,7 +907,8 @@ export function curveOf(v: AllocationVenue, score: number | null, policy: Alloca
       if (!(x1 > x0)) return base
       const dConc = (conc(x1) - conc(x0)) / (x1 - x0)
       const dLiq = sign > 0 ? (liq(x1) - liq(x0)) / (x1 - x0) : 0
-      return base - dConc - dLiq
+      const dDil = (dil(x1) - dil(x0)) / (x1 - x0)
+      return base - dConc - dLiq - dDil
     },
     scoreAt: (x) => (x <= 0n ? base : base - penalty(Number(x)) / Number(x)),
   }

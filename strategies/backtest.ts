@@ -29,9 +29,21 @@ import { scoreVenue, type VenueScore } from './risk'
  *   is not where its collateral already is; no caps, no buffer; it skips amounts below a millionth
  *   of the pool (dust).
  * - oracle (hindsight, paying the same costs): knows each venue's realised yield over the next
- *   `horizonDays` (or until the end, whichever is first) and allocates on it under the same caps,
- *   buffer and liquidity, with no move budget, cooldown or hysteresis; the move costs are amortised
- *   over that same look-ahead, so it moves only where the realised gain repays them.
+ *   H days (or until the end, whichever is first) — its own gains diluted by its own position as
+ *   the world dilutes them, and how a move changes that (`atPosition.dilutingApy`) — and allocates
+ *   on it under the same caps, buffer and liquidity, with no move budget, cooldown, hysteresis or
+ *   risk charge; the move costs are amortised over that same look-ahead, so it moves only where the
+ *   realised gain repays them. One oracle runs per look-ahead H in `oracleHorizonsDays` (default 1,
+ *   3, 7 and the policy's horizonDays), and the best in hindsight is reported: a single 30-day
+ *   look-ahead left a boost vault 30 days before a loss it foresaw and never saw a 2-day regime
+ *   (the 90-day scenario: 30 d +136.3 bps, 3 d +150.0).
+ *
+ * Yield dilution (`dilution`, fast-forward: the scenario's `backtest.dilution`): a vault's or a
+ * lending market's own yield is an income its whole TVL shares, so a contender's gains in a venue
+ * are those of the samples × (T + P0)/(T + P) (`dilutionFactor`: T the others' funds, P0 the pool's
+ * starting position the samples' rates were read with, P what the contender holds there); a loss
+ * is not diluted. Every contender's growth and the APYs it reads (the chaser's latest, poolwarden's
+ * window) are its own world's.
  *
  * Costs, identical for all: each contender's target becomes plan steps (withdraw and deposit per
  * venue, bridge and redeem per transfer, as `buildPlan` makes them), and every step pays its cost
@@ -83,6 +95,25 @@ export interface BacktestInput {
    * the strategy scores each venue with its TVL plus its own position, as the watcher would read it.
    */
   tvlExcludesPool?: boolean
+  /**
+   * Yield dilution in the backtest's world, per venue kind: the share (0–1) of a venue's own yield
+   * that is a fixed income shared by all its depositors (see `dilutionFactor`). The samples' rates
+   * are the venue's with the pool at its starting position; in a contender's world where the pool
+   * holds P instead of P0, a venue with the others' funds T pays its own yield × (1 − s + s·(T + P0)/(T + P))
+   * on its gains (a loss — a strategy loss, a slash — hits every unit of assets alike: not diluted).
+   * The APYs a contender reads (the chaser's latest APY, poolwarden's window) are its own world's.
+   * Absent: none (the samples' rates whatever the pool holds).
+   */
+  dilution?: Partial<Record<VenueKind, number>>
+  /**
+   * Look-aheads (days) of the hindsight oracle: one oracle runs per look-ahead (each amortising costs
+   * over its own), and the best of them is reported as the oracle (`oracleHorizonDays`). Default
+   * [1, 3, 7, policy allocation.horizonDays]: a single 30-day look-ahead left a venue 30 days before
+   * a loss it foresaw, and never saw a 2-day regime.
+   */
+  oracleHorizonsDays?: readonly number[]
+  /** Called after each step's decisions with each contender's positions (collateral units; oracles named `oracle-<H>d`): for analysis. */
+  observe?: (step: number, contender: string, positions: ReadonlyMap<string, number>) => void
 }
 
 export type ContenderName = 'hold' | 'chaser' | 'poolwarden' | 'oracle'
@@ -136,6 +167,9 @@ export interface BacktestResult {
   chaser: BacktestLeg
   strategy: BacktestLeg
   oracle: BacktestLeg
+  /** The look-ahead of the best oracle (the one reported), days; every look-ahead's figures in `oracles`. */
+  oracleHorizonDays: number
+  oracles: { horizonDays: number; leg: BacktestLeg }[]
   /** (poolwarden − hold) / (oracle − hold), the oracle paying the same costs (null when it gains nothing over holding). */
   captured: number | null
   /** E.g. the window is shorter than the horizon move costs are amortised over. */
@@ -233,6 +267,8 @@ export function backtest(input: BacktestInput): BacktestResult {
 
   // Latest sample per venue at each step, and each venue's realised growth from step k−1 to k.
   const latest: Map<string, Sample>[] = []
+  /** Each venue's own growth from step k−1 to k (its exchange rate; the asset's apart), at the samples' (reference) positions. */
+  const ownGrowth: Map<string, number>[] = []
   const growth: Map<string, number>[] = []
   const times: number[] = []
   let prev = new Map<string, Sample>()
@@ -248,27 +284,62 @@ export function backtest(input: BacktestInput): BacktestResult {
     const g = new Map<string, number>()
     for (const v of venues) g.set(v.id, own.get(v.id)! * (v.assetVenueId ? (own.get(v.assetVenueId) ?? 1) : 1))
     latest.push(now)
+    ownGrowth.push(own)
     growth.push(g)
     times.push(Math.max(0, ...[...now.values()].map((s) => s.blockTime)))
     prev = now
   }
   const seconds = times[last]! - times[0]!
-  // Σ log growth up to step k, per venue: the oracle's look-ahead in O(1).
-  const logGrowth = new Map(venues.map((v) => [v.id, [] as number[]]))
+  // Σ log growth up to step k, per venue — the venue's own gains, its own losses, its asset's growth
+  // apart (only gains dilute): the oracle's look-ahead in O(1).
+  const logSums = new Map(venues.map((v) => [v.id, { gain: [] as number[], loss: [] as number[], asset: [] as number[] }]))
   for (const v of venues) {
-    const acc = logGrowth.get(v.id)!
-    let s = 0
-    for (let k = 0; k < steps.length; k++) acc.push((s += Math.log(Math.max(1e-300, growth[k]!.get(v.id)!))))
+    const acc = logSums.get(v.id)!
+    let gain = 0
+    let loss = 0
+    let asset = 0
+    for (let k = 0; k < steps.length; k++) {
+      const o = Math.log(Math.max(1e-300, ownGrowth[k]!.get(v.id)!))
+      if (o > 0) gain += o
+      else loss += o
+      if (v.assetVenueId) asset += Math.log(Math.max(1e-300, ownGrowth[k]!.get(v.assetVenueId) ?? 1))
+      acc.gain.push(gain)
+      acc.loss.push(loss)
+      acc.asset.push(asset)
+    }
   }
 
-  type Running = Omit<BacktestLeg, 'finalValue' | 'gain' | 'yieldBps' | 'annualisedYield'> & { positions: Positions; gas: number; peak: number }
+  /**
+   * Yield dilution (`input.dilution`): the factor on a venue's own gains in a contender's world
+   * where the pool holds `position` (collateral units) over a step whose sample is `s` — see
+   * `dilutionFactor`. 1 without dilution, for idle collateral, or without a TVL reading.
+   */
+  const dilutionOf = (v: BacktestVenue, s: Sample | undefined, position: number): number => {
+    const share = input.dilution?.[v.kind] ?? 0
+    if (!(share > 0) || idleIds.has(v.id) || !s || s.tvl === null) return 1
+    const d = dec.get(v.chain)!
+    const tvl = Number(s.tvl) / 10 ** d
+    const start = Number(input.initial[v.id] ?? 0n) / 10 ** d
+    return dilutionFactor({ share, othersTvl: input.tvlExcludesPool ? tvl : Math.max(0, tvl - start), startPosition: start, position })
+  }
+  /** A sample as a contender reads it in its own world: the APY of the gains it diluted (a loss stays a loss). */
+  const seenBy = (v: BacktestVenue, s: Sample, position: number): Sample => {
+    if (s.apy === null || !(s.apy > 0)) return s
+    const f = dilutionOf(v, s, position)
+    return f === 1 ? s : { ...s, apy: Math.pow(1 + s.apy, f) - 1 }
+  }
+
+  /** `seen`: the latest sample of each venue as the contender reads it in its own world (its APYs diluted by its own positions). */
+  type Running = Omit<BacktestLeg, 'finalValue' | 'gain' | 'yieldBps' | 'annualisedYield'> & { positions: Positions; gas: number; peak: number; seen: Map<string, Sample> }
   // The peak starts at the initial value: costs paid at the first decision are a drawdown.
-  const leg = (name: ContenderName): Running => ({ name, positions: new Map(initial), gas: 0, peak: total(initial), rebalances: 0, moves: 0, costs: 0, moved: 0, maxDrawdownBps: 0, exposureDays: 0, paid: [] })
+  const leg = (name: ContenderName): Running => ({ name, positions: new Map(initial), gas: 0, peak: total(initial), rebalances: 0, moves: 0, costs: 0, moved: 0, maxDrawdownBps: 0, exposureDays: 0, paid: [], seen: new Map() })
   const hold = leg('hold')
   const chaser = leg('chaser')
   const strat = leg('poolwarden')
-  const oracle = leg('oracle')
-  const all = [hold, chaser, strat, oracle]
+  const horizons = [...new Set((input.oracleHorizonsDays ?? [1, 3, 7, policy.allocation.horizonDays]).filter((d) => d > 0))].sort((a, b) => a - b)
+  if (horizons.length === 0) throw new RangeError('backtest: oracleHorizonsDays needs a look-ahead > 0')
+  const oracles = horizons.map((horizonDays) => ({ horizonDays, leg: leg('oracle') }))
+  const all = [hold, chaser, strat, ...oracles.map((o) => o.leg)]
 
   const lastMoved = new Map<string, bigint>()
   const moves: { chain: string; block: bigint; raw: bigint }[] = []
@@ -281,6 +352,8 @@ export function backtest(input: BacktestInput): BacktestResult {
       p = strategyPolicySchema.parse({
         ...policy,
         allocation: { ...policy.allocation, maxMovePerPeriodBps: 10_000, hysteresisBps: 0, cooldownBlocks: 0, cooldownBlocksByVenue: {}, horizonDays },
+        // The oracle knows the realised yield (dilution included, below): no risk charge on top.
+        risk: { ...policy.risk, concentration: { ...policy.risk.concentration, maxPenaltyBps: 0 }, liquidity: { ...policy.risk.liquidity, maxPenaltyBps: 0 } },
       })
       oraclePolicies.set(horizonDays, p)
     }
@@ -300,19 +373,31 @@ export function backtest(input: BacktestInput): BacktestResult {
   }
 
   for (let k = 0; k < steps.length; k++) {
+    // The step's samples as each contender reads them: with the positions it held over (k−1, k].
+    for (const l of all) for (const s of steps[k]!) l.seen.set(s.venueId, seenBy(venueById.get(s.venueId)!, s, l.positions.get(s.venueId) ?? 0))
     for (const s of steps[k]!) {
       const h = history.get(s.venueId) ?? []
-      h.push(s)
+      h.push(strat.seen.get(s.venueId) ?? s)
       if (h.length > window + 1) h.shift()
       history.set(s.venueId, h)
     }
     if (k > 0) {
       // Exposure over the interval (k−1, k]: positions as decided at k−1, venue states at k−1.
       const days = (times[k]! - times[k - 1]!) / DAY
+      const own = ownGrowth[k]!
       for (const l of all) {
         const t = total(l.positions)
         if (t > 0) for (const v of venues) if (troubled(latest[k - 1]!, v)) l.exposureDays += (Math.max(0, l.positions.get(v.id)!) / t) * days
-        for (const [id, x] of l.positions) l.positions.set(id, x * growth[k]!.get(id)!)
+        // Growth in the contender's world: its own gains diluted by what it holds there, losses and the asset's growth as they are.
+        const next = new Map<string, number>()
+        for (const v of venues) {
+          const x = l.positions.get(v.id)!
+          const g = own.get(v.id)!
+          const f = g > 1 ? dilutionOf(v, latest[k]!.get(v.id), x) : 1
+          const a = v.assetVenueId ? (own.get(v.assetVenueId) ?? 1) : 1
+          next.set(v.id, x * (f === 1 ? g : Math.exp(f * Math.log(g))) * a)
+        }
+        for (const [id, x] of next) l.positions.set(id, x)
       }
     }
     const at = latest[k]!
@@ -376,21 +461,33 @@ export function backtest(input: BacktestInput): BacktestResult {
         }
       }
 
-      // ── oracle: knows the realised yield over the look-ahead, pays the same costs ──
-      {
+      // ── oracles: each knows the realised yield over its look-ahead, pays the same costs ──
+      for (const { horizonDays, leg: oracle } of oracles) {
         let end = k
-        while (end < last && times[end + 1]! - times[k]! <= policy.allocation.horizonDays * DAY) end++
+        while (end < last && times[end + 1]! - times[k]! <= horizonDays * DAY) end++
         const span = times[end]! - times[k]!
         if (end > k && span > 0) {
-          const realised = (v: BacktestVenue) => Math.exp(((logGrowth.get(v.id)![end]! - logGrowth.get(v.id)![k]!) * YEAR) / span) - 1
           const pol = oraclePolicy(span / DAY)
+          const annual = (x: number) => Math.exp((x * YEAR) / span) - 1
           const a = allocate(
             allocationInput(
               oracle.positions,
               (v) => {
                 const position = raw(oracle.positions, v)
                 const view = viewOf(v, at.get(v.id), position)
-                return { score: realised(v), excluded: null, stuck: isStuck(view), withdrawable: withdrawableOf(view), ...liquidityInput(v, view, position) }
+                // The realised yield over the look-ahead at its current position (its own gains
+                // diluted as the world dilutes them), and the venue's income shared by its
+                // depositors (dilutingApy at that TVL), so the allocator sees how a move changes it.
+                const ls = logSums.get(v.id)!
+                const f = dilutionOf(v, at.get(v.id), oracle.positions.get(v.id)!)
+                const gain = annual(f * (ls.gain[end]! - ls.gain[k]!))
+                const loss = annual(ls.loss[end]! - ls.loss[k]!)
+                const asset = annual(ls.asset[end]! - ls.asset[k]!)
+                const score = (1 + gain) * (1 + loss) * (1 + asset) - 1
+                const share = idleIds.has(v.id) ? 0 : (input.dilution?.[v.kind] ?? 0)
+                const tvl = view?.tvl ?? null
+                const atPosition = share > 0 && tvl !== null ? { tvl, concentrationBps: 0, liquidityBps: 0, dilutingApy: share * gain * (1 + loss) * (1 + asset) } : null
+                return { score, excluded: null, stuck: isStuck(view), withdrawable: withdrawableOf(view), atPosition, ...liquidityInput(v, view, position) }
               },
               pol,
               blockOf,
@@ -410,6 +507,10 @@ export function backtest(input: BacktestInput): BacktestResult {
       }
     }
 
+    if (input.observe) {
+      for (const l of [hold, chaser, strat]) input.observe(k, l.name, l.positions)
+      for (const o of oracles) input.observe(k, `oracle-${o.horizonDays}d`, o.leg.positions)
+    }
     for (const l of all) {
       const mark = venues.reduce((s, v) => s + l.positions.get(v.id)! * (pegOf(at, v) ?? 1), 0) - l.gas
       if (mark > l.peak) l.peak = mark
@@ -421,7 +522,7 @@ export function backtest(input: BacktestInput): BacktestResult {
   function chase(k: number, plan: (c: Map<string, bigint>, t: Map<string, bigint>, tr: readonly AllocationTransfer[]) => Moves): Moves | null {
     const at = latest[k]!
     const apyOf = (v: BacktestVenue) => {
-      const s = at.get(v.id)
+      const s = chaser.seen.get(v.id) ?? at.get(v.id)
       return !s || !s.available || s.paused === true || s.apy == null || !Number.isFinite(s.apy) ? null : s.apy
     }
     const topOf = (vs: readonly BacktestVenue[]) => {
@@ -649,7 +750,7 @@ export function backtest(input: BacktestInput): BacktestResult {
   const years = seconds / YEAR
   const finish = (l: Running): BacktestLeg => {
     const finalValue = total(l.positions) - l.gas
-    const { positions: _p, gas: _g, peak: _k, ...rest } = l
+    const { positions: _p, gas: _g, peak: _k, seen: _s, ...rest } = l
     return {
       ...rest,
       finalValue,
@@ -661,7 +762,10 @@ export function backtest(input: BacktestInput): BacktestResult {
   const h = finish(hold)
   const c = finish(chaser)
   const s = finish(strat)
-  const o = finish(oracle)
+  const os = oracles.map((x) => ({ horizonDays: x.horizonDays, leg: finish(x.leg) }))
+  // The reported oracle: the best look-ahead in hindsight (ties: the shorter).
+  const best = os.reduce((a, b) => (b.leg.finalValue > a.leg.finalValue ? b : a))
+  const o = best.leg
   const days = seconds / DAY
   const warning = shortWindowWarning(days, policy.allocation.horizonDays)
   return {
@@ -673,6 +777,8 @@ export function backtest(input: BacktestInput): BacktestResult {
     chaser: c,
     strategy: s,
     oracle: o,
+    oracleHorizonDays: best.horizonDays,
+    oracles: os,
     captured: o.gain - h.gain > 1e-12 ? (s.gain - h.gain) / (o.gain - h.gain) : null,
     warnings: warning ? [warning] : [],
   }
@@ -707,6 +813,23 @@ export function stepExecution(
   return { amount, received: amount * (Number.isFinite(ratio) && ratio > 0 ? ratio : 1) }
 }
 
+/**
+ * Yield dilution (PURE): the factor on a venue's own yield in a world where the pool holds
+ * `position` instead of the `startPosition` the samples' rates were read with, the others' funds
+ * being `othersTvl` (all in collateral units). A venue's own yield is, for the `share` of it that
+ * is a fixed income in the short run (a vault strategy's capacity, a lending market's borrowers),
+ * paid out to whatever TVL is there: rate(P) = rate(P0) × (1 − share + share × (T + P0) / (T + P)).
+ * E.g. a vault of others' 400 where the samples had the pool at 150 pays 7 %; the pool at 1 150
+ * earns 7 % × 550/1 550 = 2.48 %; the pool out of it entirely would leave the others 7 % × 550/400.
+ * 1 when the world's TVL is empty.
+ */
+export function dilutionFactor(p: { share: number; othersTvl: number; startPosition: number; position: number }): number {
+  const share = Math.min(1, Math.max(0, p.share))
+  const world = Math.max(0, p.othersTvl) + Math.max(0, p.position)
+  if (share === 0 || !(world > 0)) return 1
+  return 1 - share + (share * (Math.max(0, p.othersTvl) + Math.max(0, p.startPosition))) / world
+}
+
 const isStuck = (s: Sample | undefined) => !s || !s.available || s.paused === true
 const withdrawableOf = (s: Sample | undefined): bigint | null => (s && s.available ? s.withdrawable : null)
 
@@ -725,7 +848,7 @@ export function renderBacktest(r: BacktestResult, unit = 'units'): string[] {
   const rows = [
     ['contender', 'yield bps', 'per year', 'moves', `costs ${unit}`, `moved ${unit}`, 'worst drawdown', 'paused/depegged'],
     ...r.legs.map((l) => [
-      l.name === 'chaser' ? 'APY chaser' : l.name === 'oracle' ? 'oracle (pays costs)' : l.name,
+      l.name === 'chaser' ? 'APY chaser' : l.name === 'oracle' ? `oracle (pays costs, ${r.oracleHorizonDays} d)` : l.name,
       `${l.yieldBps >= 0 ? '+' : ''}${l.yieldBps.toFixed(Math.abs(l.yieldBps) < 1 ? 3 : 1)}`,
       `${(l.annualisedYield * 100).toFixed(2)} %`,
       String(l.moves),

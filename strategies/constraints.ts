@@ -40,7 +40,7 @@ export interface AllocationVenue {
    * instead of the current position's per-unit figures (allocate.ts). Absent: `score` is taken as
    * the same for every unit (tests, callers without samples).
    */
-  atPosition?: { tvl: bigint | null; concentrationBps: number; liquidityBps: number } | null
+  atPosition?: { tvl: bigint | null; concentrationBps: number; liquidityBps: number; dilutingApy?: number } | null
   /** Block (of the venue's chain) of the last step in this venue; null = never. */
   lastMovedBlock?: bigint | null
   /** From the venue config: `maxAmount` in collateral units, `maxShareBps` of the pool's collateral. */

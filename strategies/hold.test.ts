@@ -80,6 +80,48 @@ describe('holdReasons: the binding reason, computed', () => {
     expect(reasons(pool({ score: 0.0305 }, frictionless({ allocation: { hysteresisBps: 10, maxMovePerPeriodBps: 10_000 } }), { movedThisPeriod: 250 })).map((x) => x.kind)).toEqual(['hysteresis'])
   })
 
+  describe('limits that bind only together: each named with the figure of the move the others allow', () => {
+    it('gas and hysteresis: the gain beats the gas, but not the gas and the threshold together', () => {
+      // 1000 wstETH into a 3.12 % vault beside 3 % idle: 12 bps/yr; hysteresis 10 bps; gas 0.05 a step.
+      // Either limit alone lets it move (12 > 10; 0.0986 > 0.05); together they hold.
+      const input = pool({ score: 0.0312 }, frictionless({ allocation: { hysteresisBps: 10 }, costs: { gasPerStep: 0.05 } }))
+      const r = reasons(input)
+      expect(r.map((x) => x.kind)).toEqual(['costs'])
+      // Gain over 30 d: 1000 × 0.0012 × 30/365 = 0.098630; the hysteresis' claim 1000 × 0.0010 × 30/365 = 0.082192; left 0.016438 < 0.05.
+      expect(r[0]!.text).toBe(
+        'costs: the best move gains 0.098630 wstETH over 30 d; the 10 bps/yr hysteresis on the 1,000.000 wstETH it moves claims 0.082192 wstETH of that, leaving 0.016438 wstETH for 0.050000 wstETH of gas, slippage and bridge costs',
+      )
+      // The control: without the hysteresis the same gas does not hold the pool.
+      expect(reasons(pool({ score: 0.0312 }, frictionless({ costs: { gasPerStep: 0.05 } })))).toEqual([])
+    })
+
+    it('gas and a nearly spent budget: the move the budget allows does not pay its gas (the whole one would)', () => {
+      // 249.9 of the 250 budget moved: 0.1 wstETH left; a 4 % vault beside 3 % idle; gas 0.01 a step.
+      const input = pool({ score: 0.04 }, frictionless({ allocation: { maxMovePerPeriodBps: 2_500 }, costs: { gasPerStep: 0.01 } }), { movedThisPeriod: 249.9 })
+      const r = reasons(input)
+      expect(r.map((x) => x.kind)).toEqual(['costs'])
+      // 0.1 × 0.01 × 30/365 = 0.0000822 over 30 d for one deposit's gas, 0.01.
+      expect(r[0]!.text).toBe('costs: the best move within the move budget (0.100 wstETH left this period) gains 0.000082 wstETH over 30 d for 0.010000 wstETH of gas, slippage and bridge costs')
+      expect(reasons(pool({ score: 0.04 }, frictionless({ allocation: { maxMovePerPeriodBps: 2_500 }, costs: { gasPerStep: 0.01 } }), { movedThisPeriod: 0 }))).toEqual([])
+    })
+
+    it('hysteresis and a cooldown: the move outside the cooling venue gains too little', () => {
+      // vault-a (7.6 %) moved at block 990, cooldown 100 → until 1090; vault-b 3.05 % beside 3 % idle: 5 bps < 10.
+      const input = mkInput({
+        chains: [{ name: 'eth', idle: 'idle', block: 1_000 }],
+        venues: [
+          { id: 'idle', kind: 'lst', current: 1000, score: 0.03 },
+          { id: 'vault-a', current: 0, score: 0.076, lastMovedBlock: 990 },
+          { id: 'vault-b', current: 0, score: 0.0305 },
+        ],
+        policy: frictionless({ allocation: { hysteresisBps: 10, cooldownBlocks: 100 } }),
+      })
+      const r = reasons(input)
+      expect(r.map((x) => x.kind)).toEqual(['hysteresis'])
+      expect(r[0]!.text).toBe('hysteresis: the best move outside the venues in cooldown (vault-a until eth block 1090) gains 5.0 bps/yr per unit moved < the 10 bps threshold')
+    })
+  })
+
   it('nothing better anywhere → says so, not a limit', () => {
     const r = reasons(pool({ score: 0.02 }))
     expect(r.map((x) => x.kind)).toEqual(['nothing-better'])

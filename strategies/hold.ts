@@ -13,7 +13,13 @@ import { cooldownBlocksOf, periodBlocksOf, type StrategyPolicy } from './policy'
  *      best one even without budget, cooldowns, liquidity share, hysteresis and costs);
  *   2. else put each back in turn (budget, cooldown, liquidity share, hysteresis, costs): a limit
  *      whose return leaves a move is not binding and stays back; the ones left are binding,
- *      each necessary given the others, and are reported with what they stopped.
+ *      each necessary given the others, and are reported with what they stopped;
+ *   3. a binding limit may hold only together with limits left in place (its "partners": lifting
+ *      one of them instead would move — gas with the hysteresis, gas with a nearly spent budget,
+ *      hysteresis with a venue in cooldown): its figures are those of the move the partners allow,
+ *      and the partners are named with them ("the best move within the move budget (0.100 wstETH
+ *      left) gains …"; costs with the hysteresis: the threshold's claim on the gain, then what is
+ *      left for the costs). Never a figure of a move no limit in place would allow.
  *
  * Reasons computed outside the strategy (frozen venues, a committee plan pending) use the same
  * `HoldReason` shape and are listed first by the caller (`kind` is an open string).
@@ -124,6 +130,38 @@ function ownReasons(input: AllocationInput, allocation: Allocation, opts: HoldOp
   const changed = free.targets.filter((t) => t.delta !== 0n && (opts.chain === undefined || t.chain === opts.chain))
   const byId = new Map(input.venues.map((v) => [v.id, v]))
   const chainOf = new Map(input.chains.map((c) => [c.name, c]))
+  const days = input.policy.allocation.horizonDays
+  const threshold = input.policy.allocation.hysteresisBps
+  // Limits left in place that a binding limit holds only together with (lifting that one instead
+  // would move): the figures quoted for it are of the move they allow, and they are named with it.
+  const partnersOf = (r: Relax): Relax[] =>
+    ORDER.filter((n) => n !== 'costs' && !lifted.has(n)).filter((n) => moves(allocate(relaxed(input, new Set([...[...lifted].filter((x) => x !== r), n]))), opts.chain))
+  const cooling = input.venues.filter(
+    (v) => (opts.chain === undefined || v.chain === opts.chain) && v.lastMovedBlock != null && chainOf.get(v.chain)!.blockNumber < v.lastMovedBlock + BigInt(cooldownBlocksOf(input.policy, v.id)),
+  )
+  const within = (ps: readonly Relax[]): string =>
+    ps
+      .map((n) =>
+        n === 'move-budget'
+          ? ` within the move budget (${formatAmount(allocation.moveBudget, sym)} left this period)`
+          : n === 'cooldown'
+            ? ` outside the venues in cooldown (${cooling.map((v) => `${v.id} until ${v.chain} block ${v.lastMovedBlock! + BigInt(cooldownBlocksOf(input.policy, v.id))}`).join(', ') || 'moved recently'})`
+            : n === 'liquidity-share'
+              ? ` within ${input.policy.allocation.maxWithdrawableShareBps} bps of what the venues could pay back`
+              : '',
+      )
+      .join(',')
+  /** The one-off costs of the free move (gas, slippage, bridge), collateral units. */
+  const freeCost = (): number => {
+    let cost = 0
+    for (const t of free.targets) {
+      if (t.delta === 0n || t.idle) continue
+      const amount = Number(t.delta < 0n ? -t.delta : t.delta) / 10 ** chainOf.get(t.chain)!.decimals
+      cost += stepCost(input.policy, { chain: t.chain, kind: t.kind, direction: t.delta > 0n ? 'deposit' : 'withdraw', amount, bestScore: Math.max(0, t.score) }).total
+    }
+    for (const x of free.transfers) cost += bridgeCost(input.policy, { from: x.from, to: x.to, amount: Number(x.amount) / 10 ** chainOf.get(x.from)!.decimals, bestScoreTo: 0 }).total
+    return cost
+  }
   const out: HoldReason[] = []
   for (const r of ORDER) {
     if (!lifted.has(r)) continue
@@ -153,27 +191,27 @@ function ownReasons(input: AllocationInput, allocation: Allocation, opts: HoldOp
       const held = changed.filter((t) => t.delta > 0n).map((t) => t.venueId)
       out.push({ kind: 'liquidity-share', text: `liquidity: ${held.join(', ') || 'the better venues'} at ${input.policy.allocation.maxWithdrawableShareBps} bps of what they could pay back`, venues: held })
     } else if (r === 'hysteresis') {
+      // The move that the limits left in place allow (every binding one lifted); the ones it binds
+      // together with are named, so the figure is that move's, not one no limit would allow.
       const perUnit = free.moved > 0 ? free.gainPerYear / free.moved : 0
-      const threshold = input.policy.allocation.hysteresisBps
-      // The gain is that of the move with every binding limit lifted: below the threshold it is the
-      // reason by itself; above it, hysteresis binds only together with the other limits listed.
+      const scope = within(partnersOf('hysteresis'))
       const text = perUnit * 10_000 < threshold
-        ? `hysteresis: the best move gains ${bps(perUnit)}/yr per unit moved < the ${threshold} bps threshold`
-        : `hysteresis: the ${threshold} bps threshold holds back what the other limits leave (the best move, with every limit lifted, gains ${bps(perUnit)}/yr per unit moved)`
+        ? `hysteresis: the best move${scope} gains ${bps(perUnit)}/yr per unit moved < the ${threshold} bps threshold`
+        : `hysteresis: the ${threshold} bps threshold holds back what the other limits leave (the best move${scope}, with the other binding limits lifted, gains ${bps(perUnit)}/yr per unit moved)`
       out.push({ kind: 'hysteresis', text })
     } else {
-      const days = input.policy.allocation.horizonDays
-      let cost = 0
-      for (const t of free.targets) {
-        if (t.delta === 0n || t.idle) continue
-        const amount = Number(t.delta < 0n ? -t.delta : t.delta) / 10 ** chainOf.get(t.chain)!.decimals
-        cost += stepCost(input.policy, { chain: t.chain, kind: t.kind, direction: t.delta > 0n ? 'deposit' : 'withdraw', amount, bestScore: Math.max(0, t.score) }).total
+      const partners = partnersOf('costs')
+      const cost = freeCost()
+      const gain = free.gainPerYear * (days / 365)
+      const fmt = (x: number) => formatAmount(x, sym, { digits: 6 })
+      let text = `costs: the best move${within(partners)} gains ${fmt(gain)} over ${days} d`
+      if (lifted.has('hysteresis') || !partners.includes('hysteresis')) text += ` for ${fmt(cost)} of gas, slippage and bridge costs`
+      else {
+        // Costs bind only together with the hysteresis: the move must gain the threshold on every unit moved on top of its costs.
+        const claim = (threshold / 10_000) * free.moved * (days / 365)
+        text += `; the ${threshold} bps/yr hysteresis on the ${formatAmount(free.moved, sym)} it moves claims ${fmt(claim)} of that, leaving ${fmt(gain - claim)} for ${fmt(cost)} of gas, slippage and bridge costs`
       }
-      for (const x of free.transfers) cost += bridgeCost(input.policy, { from: x.from, to: x.to, amount: Number(x.amount) / 10 ** chainOf.get(x.from)!.decimals, bestScoreTo: 0 }).total
-      out.push({
-        kind: 'costs',
-        text: `costs: the best move gains ${formatAmount(free.gainPerYear * (days / 365), sym, { digits: 6 })} over ${days} d for ${formatAmount(cost, sym, { digits: 6 })} of gas, slippage and bridge costs`,
-      })
+      out.push({ kind: 'costs', text })
     }
   }
   return out

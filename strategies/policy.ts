@@ -54,6 +54,20 @@ export const riskPolicySchema = z.object({
    * scaled by it (rewards ∝ uptime). Set true to stop the scaling where that double counts.
    */
   uptimeInApy: perKind(false),
+  /**
+   * Yield dilution, per venue kind: the share (0–1) of a venue's own yield that is a fixed income
+   * shared by all its depositors in the short run. A vault's strategy or a lending market's
+   * borrowers pay about the same amount whoever supplies, so a deposit of Δ into a venue of TVL V
+   * (the pool's position included) that pays r lowers its own rate to r·(1 − s + s·V/(V + Δ)); a
+   * withdrawal raises it the same way. 1 = all of it (an ERC-4626 vault with a capacity-bound
+   * strategy; an Aave reserve whose borrows stay put — its real rate falls faster still, as the
+   * utilisation and with it the borrow rate fall); 0 = the rate does not depend on who deposits
+   * (staking: rewards scale with the stake). The asset's own yield (wstETH's staking under a vault)
+   * never dilutes. The allocator charges it at the target (allocate.ts, `curveOf`).
+   */
+  dilution: z
+    .object({ lst: z.number().min(0).max(1).default(0), erc4626: z.number().min(0).max(1).default(1), 'aave-v3': z.number().min(0).max(1).default(1) })
+    .prefault({}),
   slashing: z
     .object({
       /** Annual penalty = weight × Σ lossBps × 0.5^(age / halfLifeDays). */

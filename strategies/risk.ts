@@ -108,6 +108,13 @@ export interface PositionTerms {
   tvl: bigint | null
   concentrationBps: number
   liquidityBps: number
+  /**
+   * The part of the score's yield (a fraction per year, at the current position) that is the
+   * venue's own income shared by all its depositors (policy risk.dilution × own yield × (1 + asset
+   * APY)): with TVL V it pays dilutingApy·V in total, so at a position x it pays dilutingApy·V/(V − current + x)
+   * per unit. 0 or absent: the rate does not depend on the pool's position.
+   */
+  dilutingApy?: number
 }
 
 const DAY = 86_400
@@ -269,7 +276,10 @@ export function scoreVenue(input: ScoreInput, policy: StrategyPolicy): VenueScor
   else if (!complete(latest)) frozen = `held: no APY reading for ${duration(W! - (latest.apySpanSeconds ?? 0))} of ${duration(W!)}`
   else if (g === null) frozen = 'held: no APY reading in the window'
 
-  const atPosition: PositionTerms = { tvl: tvl !== null && tvl > 0n ? tvl : null, concentrationBps: concPen, liquidityBps: liq }
+  // Yield dilution (policy risk.dilution): the share of the venue's own yield (after fees and uptime,
+  // compounded with the asset's) that its depositors share — what a deposit dilutes, a withdrawal concentrates.
+  const dilutingApy = (r.dilution[venue.kind] ?? 0) * Math.max(0, rewards) * (1 + a)
+  const atPosition: PositionTerms = { tvl: tvl !== null && tvl > 0n ? tvl : null, concentrationBps: concPen, liquidityBps: liq, dilutingApy }
   return { ...base, score: excluded || frozen ? -Infinity : score, grossApy: g, excluded, frozen, stuck, withdrawable, sampleBlock, atPosition }
 }
 

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { tempDir } from '../store/testing'
 
 /**
  * An agent as a real child process (`node --import tsx agents/<agent>.ts`), for tests that need a
@@ -51,4 +53,32 @@ export function startAgentProcess(agent: string, env: Record<string, string>): A
 /** Resolves once `cond` holds, polling (no time asserted: the test's timeout is the bound). */
 export async function until(cond: () => Promise<boolean> | boolean, everyMs = 100): Promise<void> {
   while (!(await cond())) await new Promise((r) => setTimeout(r, everyMs))
+}
+
+/** A placeholder address for pool and token in configs that never reach a chain. */
+export const NO_CHAIN_ADDR = '0x00000000000000000000000000000000000000a1'
+
+/**
+ * A temporary folder with a store path and a config file for an agent process that never reaches a
+ * chain: one ethereum chain whose RPC nothing listens on (the agents keep running and beating
+ * anyway), the pool on `pool` (default NO_CHAIN_ADDR), and the `extra` sections merged on top.
+ */
+export async function agentConfig(
+  prefix: string,
+  extra: Record<string, unknown> = {},
+  pool: string = NO_CHAIN_ADDR,
+): Promise<{ dir: string; configPath: string; storePath: string; cleanup(): Promise<void> }> {
+  const tmp = await tempDir(prefix)
+  const storePath = join(tmp.dir, 'poolwarden.sqlite')
+  const configPath = join(tmp.dir, 'config.json')
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      store: { path: storePath },
+      chains: [{ name: 'ethereum', chainId: 1, blockTimeMs: 500, rpc: [{ url: 'http://127.0.0.1:1/' }] }],
+      pool: { account: pool, collateral: [{ chain: 'ethereum', symbol: 'wstETH', token: NO_CHAIN_ADDR }] },
+      ...extra,
+    }),
+  )
+  return { dir: tmp.dir, configPath, storePath, cleanup: tmp.cleanup }
 }

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
  * daemon from a launcher whose environment holds every secret (and an unrelated one), and the
  * environment each process really got is read from /proc/<pid>/environ. Only the app that uses a
  * secret may have it: the executor its key, the governor its voting key and the Snapshot API key,
- * the bot its token (and the sentinel, which pages directly when the store is stuck); the watchers, the strategist and the devnet's processes none.
+ * the distributor its own key (never the executor's), the bot its token (and the sentinel, which
+ * pages directly when the store is stuck); the watchers, the strategist and the devnet's processes none.
  */
 
 const ROOT = join(import.meta.dirname, '..')
@@ -89,6 +90,33 @@ describe('app environments under PM2 (real daemon, /proc/<pid>/environ)', { time
       // The launcher's own variables stay with the launcher (PM2 adds its PM2_HOME itself).
       expect(env.PROBE_LOG_DIR).toBeUndefined()
     }
+  })
+
+  it('the distributor: its key (here a file under a configured name) reaches it alone; the executor\'s key — plain or as a file — never reaches it; a moved devnet\'s distributor key file is that devnet\'s', async () => {
+    const config = join(dir, 'live-distributor.json')
+    await writeFile(config, JSON.stringify({ chains: [{ name: 'ethereum' }], rewards: { signer: { keyEnv: 'POOL_REWARDS_KEY' } } }))
+    const launcher = {
+      POOLWARDEN_CONFIG: config,
+      POOLWARDEN_EXECUTOR_KEY: SECRETS.POOLWARDEN_EXECUTOR_KEY,
+      POOLWARDEN_EXECUTOR_KEY_FILE: '/run/secrets/executor-key-file-path',
+      POOL_REWARDS_KEY_FILE: '/run/secrets/distributor-key-file-path',
+      // The default name is not the configured one: nobody gets it.
+      POOLWARDEN_DISTRIBUTOR_KEY: SECRETS.POOLWARDEN_DISTRIBUTOR_KEY,
+    }
+    const envs = await probe('distributor', launcher)
+    const holders = (value: string) => Object.entries(envs).filter(([, env]) => Object.values(env).some((v) => v.includes(value))).map(([app]) => app)
+    expect(holders('/run/secrets/distributor-key-file-path')).toEqual(['distributor'])
+    expect(envs.distributor!.POOL_REWARDS_KEY_FILE).toBe('/run/secrets/distributor-key-file-path')
+    expect(holders(SECRETS.POOLWARDEN_EXECUTOR_KEY)).toEqual(['executor'])
+    expect(holders('/run/secrets/executor-key-file-path')).toEqual(['executor'])
+    expect(holders(SECRETS.POOLWARDEN_DISTRIBUTOR_KEY)).toEqual([])
+    expect(Object.keys(envs.distributor!).filter((k) => /KEY|TOKEN|SECRET/.test(k))).toEqual(['POOL_REWARDS_KEY_FILE'])
+
+    // A second devnet beside the first (POOLWARDEN_DEVNET_DIR): the distributor reads that devnet's key file.
+    const moved = await probe('devnet-moved', { POOLWARDEN_DEVNET_DIR: join(dir, 'other-devnet'), ...SECRETS })
+    expect(moved.distributor!.POOLWARDEN_DISTRIBUTOR_KEY_FILE).toBe(join(dir, 'other-devnet', 'distributor.key'))
+    expect(moved.executor!.POOLWARDEN_EXECUTOR_KEY_FILE).toBe(join(dir, 'other-devnet', 'executor.key'))
+    expect(Object.keys(moved.distributor!).filter((k) => /KEY|TOKEN|SECRET/.test(k))).toEqual(['POOLWARDEN_DISTRIBUTOR_KEY_FILE'])
   })
 
   it('devnet mode: the executor gets its key file, the governor its own voting key file; no app gets a launcher secret', async () => {

@@ -16,6 +16,7 @@ import type { PrivateKeyAccount } from 'viem/accounts'
 import type { Config } from '../config/schema'
 import { devAccount, devKey, ROLES } from '../devnet/accounts'
 import { devnetChain, type Deployment, type SimVenue } from '../devnet/deploy'
+import type { LocalDevnet } from '../devnet/local'
 import type { Scenario } from '../devnet/market'
 import { loadScenario } from '../devnet/scenario'
 import { createSimulator, type Simulator, type SimulatorOptions } from '../devnet/simulator'
@@ -145,6 +146,19 @@ function build(ctx: DevnetContext): Devnet {
       return createSimulator({ ...opts, deployment: ctx.deployment, scenario: s })
     },
   }
+}
+
+/**
+ * A devnet of a test file's own (startLocalDevnet, e.g. custody "safe" where the shared devnet is
+ * "eoa") behind the same helpers as useDevnet's; isolate it with its snapshot()/revert().
+ */
+export function devnetOf(local: Pick<LocalDevnet, 'config' | 'deployment' | 'nodes' | 'timings'>): Devnet {
+  return build({
+    config: local.config,
+    deployment: local.deployment,
+    chains: Object.values(local.deployment.chains).map((c, i) => ({ name: c.name, chainId: c.chainId, url: c.url, port: local.nodes[i]!.port })),
+    timings: local.timings,
+  })
 }
 
 /**

@@ -1,14 +1,9 @@
 /** The web agent as a process: serves the dashboard on web.host:web.port, beats, stops on SIGINT; a bad port names the field. */
-import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
 import { openStore, type Store } from '../store'
-import { tempDir } from '../store/testing'
+import { agentConfig, startAgentProcess } from '../test/agentProcess'
 
-const root = join(import.meta.dirname, '..')
-const ADDR = '0x00000000000000000000000000000000000000a1'
 let store: Store | undefined
 let cleanup: (() => Promise<void>) | undefined
 afterEach(async () => {
@@ -27,30 +22,12 @@ async function freePort(): Promise<number> {
 }
 
 async function setup(web: unknown): Promise<{ configPath: string; storePath: string }> {
-  const tmp = await tempDir('poolwarden-web-')
-  cleanup = tmp.cleanup
-  const storePath = join(tmp.dir, 'poolwarden.sqlite')
-  const configPath = join(tmp.dir, 'config.json')
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      store: { path: storePath },
-      chains: [{ name: 'ethereum', chainId: 1, blockTimeMs: 500, rpc: [{ url: 'http://127.0.0.1:1/' }] }],
-      pool: { account: ADDR, collateral: [{ chain: 'ethereum', symbol: 'wstETH', token: ADDR }] },
-      web,
-    }),
-  )
-  return { configPath, storePath }
+  const c = await agentConfig('poolwarden-web-', { web })
+  cleanup = c.cleanup
+  return c
 }
 
-function start(configPath: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'agents', 'web.ts')], { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', POOLWARDEN_CONFIG: configPath }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout.on('data', (d) => (output += String(d)))
-  child.stderr.on('data', (d) => (output += String(d)))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  return { child, exited, output: () => output }
-}
+const start = (configPath: string) => startAgentProcess('web', { LOG_LEVEL: 'info', POOLWARDEN_CONFIG: configPath })
 
 it('serves the dashboard on the configured port, beats a heartbeat, and exits 0 on SIGINT', { timeout: 60_000 }, async () => {
   const port = await freePort()

@@ -1,7 +1,8 @@
 import { type Address, type Hex } from 'viem'
 import { callsPlannedForApply, encodeCalls } from 'zodiac-roles-sdk'
 import type { Config } from '../../config/schema'
-import { chainRole, roleOf } from '../../execution/custody/permissions'
+import { roleOf } from '../../execution/custody/permissions'
+import { chainRoles } from '../../execution/custody/roles'
 import { buildSafeTx, contractNetworksOf, safeKit, signAndExecute, type SafeTarget } from '../../execution/custody/safeTx'
 import { COMMITTEE, committeeAccount, committeeKey, devAccount, devKey, ROLES, type CommitteeName } from '../accounts'
 import type { DevnetSession as ChainSession } from '../chainSession'
@@ -10,7 +11,7 @@ import { deployPoolSafe, deployRoles, deploySafeContracts, enableModule, rolesAd
 /**
  * Custody on the devnet (custody.kind "safe"): the pool's Safe on each chain (owners alice, bob,
  * carol; threshold 2), then — once the config exists — the Roles modifier per chain, enabled as a
- * module and given the executor's role by Safe transactions alice and bob sign (protocol-kit),
+ * module and given the executor's role (and the distributor's, roles.ts) by Safe transactions alice and bob sign (protocol-kit),
  * submitted by the deployer.
  */
 
@@ -63,8 +64,9 @@ export async function setUpRoles(s: ChainSession, config: Config, chain: string)
   const expected = config.custody.chains.find((x) => x.chain === chain)?.roles
   if (expected?.toLowerCase() !== roles.toLowerCase()) throw new Error(`${chain}: the Roles modifier is at ${roles}, the config says ${expected ?? 'nothing'}`)
   await enableModule(target, roles, devnetSigningKeys(), devKey(ROLES.deployer))
-  const r = chainRole(config, chain)
-  const calls = encodeCalls(callsPlannedForApply({ roles: [], allowances: [] }, { roles: [roleOf(r) as never], allowances: r.allowances }), roles) as Array<{ to: Address; data: Hex }>
+  // Every role the config implies (the executor's; the distributor's on the rewards' claims chain).
+  const rs = chainRoles(config, chain)
+  const calls = encodeCalls(callsPlannedForApply({ roles: [], allowances: [] }, { roles: rs.map((r) => roleOf(r)) as never[], allowances: rs.flatMap((r) => r.allowances) }), roles) as Array<{ to: Address; data: Hex }>
   const tx = await buildSafeTx(await safeKit(target, devKey(ROLES.deployer)), calls)
   await signAndExecute(target, tx, devnetSigningKeys(), devKey(ROLES.deployer))
   return { roles }

@@ -222,10 +222,11 @@ describe('role escapes: refused on chain, nothing moved', () => {
   it('a transfer of collateral to an outside address', async () => {
     const token = dep().collateral
     const before = await balance(token, safe())
-    // On the rewards' claims chain the role allows `transfer` with one recipient, the distributor
-    // contract (the epoch's funding, under its own allowance): any other recipient is a parameter
-    // the role refuses. (On the other chains `transfer` is not in the role at all: FunctionNotAllowed.)
-    await expectRefused({ to: token, data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [outsider, parseEther('1')] }) }, 'ParameterNotAllowed')
+    // `transfer` is in no chain's executor role (the epoch's funding is the distributor's own role,
+    // execution/distributor/distributorRole.devnet.test.ts): the function itself is refused — to an
+    // outsider and to the distributor contract alike.
+    await expectRefused({ to: token, data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [outsider, parseEther('1')] }) }, 'FunctionNotAllowed')
+    await expectRefused({ to: token, data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [d.config.rewards!.distributor, parseEther('1')] }) }, 'FunctionNotAllowed')
     expect(await balance(token, safe())).toBe(before)
     expect(await balance(token, outsider)).toBe(0n)
   })
@@ -390,7 +391,8 @@ describe('custody diff and apply', () => {
     const next = configSchema.parse(input)
     const d1 = await diffChainCustody(next, CHAIN, client)
     const lines = describeDiff(d1)
-    expect(lines).toContain(`- revokeTarget ${boost.toLowerCase()}`)
+    expect(lines).toContain(`- revokeTarget ${boost.toLowerCase()} (role poolwarden-executor)`)
+    expect(lines.some((l) => l.includes('poolwarden-distributor'))).toBe(false) // the distributor's role is untouched
     expect(lines.some((l) => l.startsWith('+ scopeFunction') && l.includes(router().toLowerCase()))).toBe(true) // the router's vault condition: one vault fewer
     expect(lines.some((l) => l.includes('allowance'))).toBe(false) // the budget is untouched (no refill)
     // Before the apply the role still lets the router deposit into boost (the router itself then finds no allowance).

@@ -1,12 +1,14 @@
 import { decodeKey, callsPlannedForApply, encodeCalls, type Call } from 'zodiac-roles-sdk'
 import { getAddress, type Address, type Hex, type PublicClient } from 'viem'
 import type { Config } from '../../config/schema'
-import { chainRole, roleOf, type RoleAllowance } from './permissions'
+import { roleOf, type RoleAllowance } from './permissions'
+import { chainRoles } from './roles'
 import { readAllowances, readRole } from './readRole'
 
 /**
  * Custody state of one chain against what the config implies: the Safe's owners and threshold,
- * whether the Roles modifier is enabled on it, and the Roles calls (zodiac-roles-sdk
+ * whether the Roles modifier is enabled on it, and — over every role the config implies (roles.ts:
+ * the executor's, the distributor's) — the Roles calls (zodiac-roles-sdk
  * `callsPlannedForApply`: assignRoles, scope/allow/revoke target and function, setAllowance) that
  * turn the role on chain into the configured one. An allowance whose parameters match is left
  * alone (re-setting it would refill the period's budget).
@@ -37,21 +39,23 @@ export async function diffChainCustody(config: Config, chain: string, client: Pu
   const c = config.custody.chains.find((x) => x.chain === chain)
   if (!c) throw new Error(`config: custody.chains has no entry for chain "${chain}"`)
   const safe = getAddress(config.pool.account)
-  const desired = chainRole(config, chain)
+  const desired = chainRoles(config, chain)
+  const keys = new Set(desired.map((r) => r.roleKey.toLowerCase()))
+  if (keys.size !== desired.length) throw new Error(`config: two roles share one key on chain "${chain}" (custody.roleKey, rewards.roleKey): give each its own`)
   const [owners, threshold, moduleEnabled, current, allowances] = await Promise.all([
     client.readContract({ address: safe, abi: safeReadAbi, functionName: 'getOwners' }),
     client.readContract({ address: safe, abi: safeReadAbi, functionName: 'getThreshold' }),
     client.readContract({ address: safe, abi: safeReadAbi, functionName: 'isModuleEnabled', args: [c.roles] }),
-    readRole(client, c.roles, desired.roleKey, opts),
-    readAllowances(client, c.roles, desired.allowances.map((a) => a.key)),
+    Promise.all(desired.map((r) => readRole(client, c.roles, r.roleKey, opts))),
+    readAllowances(client, c.roles, desired.flatMap((r) => r.allowances.map((a) => a.key))),
   ])
   // An allowance never set reads as all zeros: absent.
   const currentAllowances = allowances.filter((a) => a.maxRefill !== 0n || a.refill !== 0n || a.period !== 0n || a.balance !== 0n)
-  const nextAllowances = desired.allowances.map((want) => {
+  const nextAllowances = desired.flatMap((r) => r.allowances).map((want) => {
     const have = currentAllowances.find((a) => a.key === want.key)
     return have && sameParams(have, want) ? have : want
   })
-  const calls = callsPlannedForApply({ roles: [current as never], allowances: currentAllowances }, { roles: [roleOf(desired) as never], allowances: nextAllowances })
+  const calls = callsPlannedForApply({ roles: current as never[], allowances: currentAllowances }, { roles: desired.map((r) => roleOf(r)) as never[], allowances: nextAllowances })
   return {
     chain,
     safe,
@@ -76,15 +80,17 @@ export function describeDiff(d: ChainCustodyDiff): string[] {
 }
 
 function describeCall(c: Call): string {
-  const x = c as Call & { targetAddress?: string; selector?: string; member?: string; join?: boolean; key?: Hex; balance?: bigint; maxRefill?: bigint; period?: bigint }
+  const x = c as Call & { targetAddress?: string; selector?: string; member?: string; join?: boolean; key?: Hex; roleKey?: Hex; balance?: bigint; maxRefill?: bigint; period?: bigint }
+  // Several roles share the modifier (the executor's, the distributor's): each line names its role.
+  const role = x.roleKey ? ` (role ${decodeKey(x.roleKey)})` : ''
   switch (c.call) {
     case 'assignRoles':
-      return `${x.join ? '+' : '-'} member ${x.member}`
+      return `${x.join ? '+' : '-'} member ${x.member}${role}`
     case 'setAllowance':
       return `~ allowance ${decodeKey(x.key!)}: ${x.maxRefill} per ${x.period} s (balance set to ${x.balance})`
     default: {
       const sign = c.call.startsWith('revoke') ? '-' : '+'
-      return `${sign} ${c.call} ${x.targetAddress ?? ''}${x.selector ? ` ${x.selector}` : ''}`
+      return `${sign} ${c.call} ${x.targetAddress ?? ''}${x.selector ? ` ${x.selector}` : ''}${role}`
     }
   }
 }

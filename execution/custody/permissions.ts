@@ -17,14 +17,13 @@ import type { Config } from '../../config/schema'
  *       lst      nothing (the collateral held idle needs no call)
  *   - approve(spender, _) on the collateral token (and an Aave reserve's asset) only to the router
  *     and the chain's Wormhole token bridge; on each vault's shares and each aToken only to the router;
- *   - the distributor (config rewards, its claims chain only): setRoot(_, _) on the distributor
- *     contract and collateral.transfer(to = the distributor, amount ≤ rewards.fundingAllowance per
- *     period); the distributor's key (rewards.signer.account) is a member beside the executor;
  *   - token bridge: transferTokens(the collateral, amount ≤ move budget, recipientChain = another
  *     configured chain, recipient = the pool's Safe, arbiterFee = 0, _) and completeTransfer(_).
  * The move budget is a Roles allowance per collateral token: `custody.allowance.amount` whole
  * tokens per `periodSeconds`, consumed by deposits, supplies and bridge transfers (money leaving
  * the Safe for a venue or another chain); withdrawals bring money home and are not budgeted.
+ * The executor's key is the role's only member. The reward distributor has a role of its own
+ * (distributorRole.ts): one key, one job.
  */
 
 /** zodiac-roles-deployments' Allowance (the SDK's callsPlannedForApply takes it). */
@@ -57,10 +56,7 @@ export const moveAllowanceKey = (symbol: string): Hex => encodeKey(`move-${symbo
 const lower = (a: string) => a.toLowerCase() as Address
 const oneOf = (values: readonly string[]) => (values.length === 1 ? values[0]! : c.or(...(values as [string, string])))
 
-/** The allowance key of the distributor's funding (custody "safe", rewards' claims chain). */
-export const rewardsAllowanceKey = (symbol: string): Hex => encodeKey(`rewards-${symbol.toLowerCase()}`.slice(0, 32)) as Hex
-
-export function chainRole(config: Pick<Config, 'custody' | 'pool' | 'venues' | 'wormhole' | 'chains'> & Partial<Pick<Config, 'rewards'>>, chain: string): ChainRole {
+export function chainRole(config: Pick<Config, 'custody' | 'pool' | 'venues' | 'wormhole' | 'chains'>, chain: string): ChainRole {
   const custody = config.custody
   if (custody.kind !== 'safe') throw new PermissionsConfigError('custody.kind is "eoa": there is no role to generate (set custody.kind to "safe")')
   if (!custody.executor) throw new PermissionsConfigError('custody.executor: missing')
@@ -145,25 +141,8 @@ export function chainRole(config: Pick<Config, 'custody' | 'pool' | 'venues' | '
     }
   }
 
-  // The distributor (config rewards, on its claims chain): setRoot on the distributor contract and
-  // the funding, collateral.transfer(to = the distributor, amount within its own allowance).
   const allowances: RoleAllowance[] = [{ key: budgetKey, refill: budget, maxRefill: budget, period: BigInt(custody.allowance.periodSeconds), balance: budget, timestamp: 0n }]
   const members = [lower(custody.executor)]
-  const rewards = config.rewards
-  if (rewards && rewards.chain === chain) {
-    const fundKey = rewardsAllowanceKey(collateral.symbol)
-    const fund = parseUnits(String(rewards.fundingAllowance.amount), collateral.decimals)
-    permissions.push(
-      { targetAddress: lower(rewards.distributor), signature: 'setRoot(uint256,bytes32)' },
-      {
-        targetAddress: lower(collateral.token),
-        signature: 'transfer(address,uint256)',
-        condition: c.calldataMatches([lower(rewards.distributor), c.withinAllowance(fundKey)], ['address', 'uint256']),
-      },
-    )
-    allowances.push({ key: fundKey, refill: fund, maxRefill: fund, period: BigInt(rewards.fundingAllowance.periodSeconds), balance: fund, timestamp: 0n })
-    if (!members.includes(lower(rewards.signer.account))) members.push(lower(rewards.signer.account))
-  }
 
   for (const [token, set] of [...spenders.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     permissions.push({

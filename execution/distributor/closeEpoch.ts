@@ -1,6 +1,6 @@
 import { mkdir, writeFile, rename } from 'node:fs/promises'
 import path from 'node:path'
-import { encodeFunctionData, erc20Abi, getAddress, type Address, type Hex, type PublicClient } from 'viem'
+import { encodeFunctionData, erc20Abi, formatUnits, getAddress, parseUnits, type Address, type Hex, type PublicClient } from 'viem'
 import type { Config } from '../../config/schema'
 import { describeError, isRetryable } from '../../core/errors'
 import type { Logger } from '../../core/logger'
@@ -21,8 +21,10 @@ import { collateralAt, collateralFlows, ethPerCollateral, gasPaid, inFlightAt } 
  *       not settled: the epoch waits, alert `rewards-waiting`, nothing stored)
  *     → losing: row `losing` (no root, loss carried), alert `rewards-losing`
  *     → else: tree built, the published JSON stored as row `built` (and written to the data dir)
- *   built  → setRoot(e, root) as intent `rewards:<e>:root` (through the Roles role in custody "safe") → `rooted`
+ *   built  → setRoot(e, root) as intent `rewards:<e>:root` (through the distributor's Roles role in custody "safe") → `rooted`
  *   rooted → collateral.transfer(distributor, funding) as intent `rewards:<e>:fund` → `funded`
+ *            (custody "safe": through the distributor's own role; a funding above
+ *            rewards.fundingAllowance.amount waits with an alert, nothing sent)
  * Every step is stored before the next side effect; a restart resumes the same intents (never a
  * second setRoot or funding). Epochs are closed in order; the next waits for the previous one.
  */
@@ -34,7 +36,7 @@ export interface DistributorDeps {
   common: { config: Config; logger: Logger }
   store: Store
   clients: Readonly<Record<string, PublicClient>>
-  /** The claims chain's exactly-once sender (custody "safe": through the pool's Roles role). */
+  /** The claims chain's exactly-once sender (custody "safe": through the distributor's own Roles role). */
   sender: TxSender
   now?: () => number
   /** Tests stop a process right after a stored state change, and see each chain's log scan. */
@@ -210,9 +212,21 @@ export function createDistributor(d: DistributorDeps) {
       return { status: 'rooted', epoch: e.epoch, root: e.root! }
     }
     if (e.status === 'rooted') {
-      if (e.funding > 0n) {
-        await d.sender.send({ key: `rewards:${e.epoch}:fund`, to: getAddress(collateral.token), data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [distributor as Address, e.funding] }) })
+      const fundKey = `rewards:${e.epoch}:fund`
+      // Custody "safe": the funding goes through the distributor's role, whose allowance caps it
+      // (rewards.fundingAllowance). A funding above the cap would be refused on chain and fail its
+      // intent for good: the epoch waits instead, with an alert naming the setting (nothing sent).
+      const cap = config.custody.kind === 'safe' ? parseUnits(String(r!.fundingAllowance.amount), collateral.decimals) : undefined
+      if (cap !== undefined && e.funding > cap && !(await d.store.intents.get(fundKey))) {
+        const reason = `the epoch's funding ${formatUnits(e.funding, collateral.decimals)} ${collateral.symbol} is above rewards.fundingAllowance.amount ${r!.fundingAllowance.amount} per period: the distributor's role would refuse it; raise rewards.fundingAllowance.amount and run npm run custody -- apply (the committee signs)`
+        await alert(`rewards-funding-cap:${e.epoch}`, 'rewards-waiting', 'critical', `Reward epoch ${e.epoch} waits: funding above the distributor's allowance`, reason)
+        logger.warn({ epoch: e.epoch, funding: String(e.funding), cap: String(cap) }, 'reward funding above the role allowance: waits')
+        return { status: 'waiting', epoch: e.epoch, reason }
       }
+      if (e.funding > 0n) {
+        await d.sender.send({ key: fundKey, to: getAddress(collateral.token), data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [distributor as Address, e.funding] }) })
+      }
+      await resolve(`rewards-funding-cap:${e.epoch}`, `Reward epoch ${e.epoch} funded`)
       await d.store.rewards.advance(e.epoch, 'rooted', 'funded')
       await d.hooks?.at?.('funded', e.epoch)
       await alert(`rewards-epoch:${e.epoch}`, 'rewards-epoch', 'info', `Reward epoch ${e.epoch} published`, `Root ${e.root}; ${e.funding} funded to the distributor.`)

@@ -1,6 +1,9 @@
-import { encodeFunctionData, erc20Abi, getAddress, parseEther, type Address, type Hex, type PublicClient } from 'viem'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createWalletClient, encodeFunctionData, erc20Abi, getAddress, http, parseEther, type Address, type Hex, type PublicClient } from 'viem'
+import { rolesAbi } from 'zodiac-roles-sdk'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Config } from '../../config/schema'
+import { devAccount, devKey, ROLES } from '../../devnet/accounts'
+import { startLocalDevnet, type LocalDevnet } from '../../devnet/local'
 import { GOV_ROLES } from '../../devnet/governance/constants'
 import { simLstAbi } from '../../devnet/abis'
 import { distributorAbi } from '../../rewards/readChain'
@@ -8,17 +11,30 @@ import { buildTree, leavesOf, proofFor, type PublishedEpoch } from '../../reward
 import { verifyEpoch } from '../../rewards/verify'
 import type { Store } from '../../store'
 import { openTempStore } from '../../store/testing'
-import { useDevnet } from '../../test/devnet'
+import { devnetOf, type Devnet } from '../../test/devnet'
+import { distributorRoleKeyOf, distributorSender } from '../custody'
 import { chainClient, sender, silentLogger, testConfig } from '../testing/devnetHelpers'
 import { createDistributor, epochWindow, type DistributorDeps, type DistributorPoint } from './closeEpoch'
 
 /**
- * Reward epochs on the real devnet chains (custody "eoa": the pool's account #1 owns the
- * distributor and funds it): the contract's refusals, epochs closed end to end (tree → root →
- * funding), claims by an EOA and by the EIP-1271 wallet, verify MATCH / MISMATCH, a losing epoch,
- * and a crash right after each stored step resumed by a fresh distributor exactly once.
+ * Reward epochs on real devnet chains in custody "safe" (a devnet of its own: the pool's Safe owns
+ * the distributor and holds the funds; the distributor's key #7 sends setRoot and the funding
+ * through its OWN Roles role, never the executor's): the contract's refusals, epochs closed end to
+ * end (tree → root → funding), claims by an EOA and by the EIP-1271 wallet, verify MATCH /
+ * MISMATCH, a losing epoch, and a crash right after each stored step resumed by a fresh
+ * distributor exactly once.
  */
-const devnet = useDevnet()
+let local: LocalDevnet
+let devnet: Devnet
+beforeAll(async () => {
+  local = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_TEST_PORT ?? 18545) + 186, custody: 'safe' })
+  devnet = devnetOf(local)
+}, 300_000)
+afterAll(async () => {
+  await local?.stop()
+})
+beforeEach(() => devnet.snapshot())
+afterEach(() => devnet.revert())
 const CLAIMS = 'ethereum'
 
 let config: Config
@@ -40,6 +56,17 @@ const eth = () => devnet.chain(CLAIMS)
 const collateral = () => devnet.deployment.chains[CLAIMS]!.collateral
 const balance = (a: Address) => eth().public.readContract({ address: collateral(), abi: erc20Abi, functionName: 'balanceOf', args: [a] })
 const wallet1271 = () => devnet.deployment.contractDelegators![0]!.address
+/** The pool: its Safe (same address on every chain). */
+const safe = () => devnet.deployment.custody!.safe
+const distributorKey = devAccount(ROLES.distributor)
+
+/** `call` sent by the distributor's key through its own Roles role (the Safe acts). */
+async function viaDistributorRole(to: Address, data: Hex): Promise<'success' | 'reverted'> {
+  const c = devnet.chain(CLAIMS)
+  const wrapped = encodeFunctionData({ abi: rolesAbi, functionName: 'execTransactionWithRole', args: [to, 0n, data, 0, distributorRoleKeyOf(config), true] })
+  const hash = await c.wallet(distributorKey).sendTransaction({ to: devnet.deployment.custody!.roles, data: wrapped, gas: 1_000_000n })
+  return (await c.public.waitForTransactionReceipt({ hash })).status
+}
 
 async function write(account: number, address: Address, abi: readonly unknown[], functionName: string, args: unknown[], chain = CLAIMS): Promise<'success' | 'reverted'> {
   const c = devnet.chain(chain)
@@ -69,7 +96,8 @@ async function chainNow(): Promise<number> {
 
 function distributor(now: () => number, hooks?: DistributorDeps['hooks']) {
   const clients = Object.fromEntries(config.chains.map((c) => [c.name, devnet.chain(c.name).public as PublicClient]))
-  const s = sender(devnet, config, store, chainClient(config, CLAIMS))
+  // The distributor's own key (#7) through its own role, as agents/distributor.ts wires it.
+  const s = distributorSender(config, CLAIMS, sender(devnet, config, store, chainClient(config, CLAIMS), {}, devKey(ROLES.distributor)))
   return createDistributor({ common: { config, logger: silentLogger }, store, clients, sender: s, now, ...(hooks ? { hooks } : {}) })
 }
 
@@ -80,9 +108,11 @@ describe('CumulativeMerkleDistributor on chain', () => {
     const B = devnet.accounts.delegators[1]!.address
     const W = wallet1271()
     const tree = buildTree(new Map([[A.toLowerCase(), 5_000n], [W.toLowerCase(), 7_000n], [B.toLowerCase(), 1n]]))
+    const setRoot = (epoch: bigint, root: string) => encodeFunctionData({ abi: distributorAbi, functionName: 'setRoot', args: [epoch, root as Hex] })
     expect(await write(3, d, distributorAbi, 'setRoot', [1n, tree.root])).toBe('reverted') // not the owner
-    expect(await write(1, d, distributorAbi, 'setRoot', [1n, tree.root])).toBe('success')
-    expect(await write(1, d, distributorAbi, 'setRoot', [1n, tree.root])).toBe('reverted') // epoch not after
+    expect(await write(ROLES.distributor, d, distributorAbi, 'setRoot', [1n, tree.root])).toBe('reverted') // the distributor's key itself is not the owner: only through its role, as the Safe
+    expect(await viaDistributorRole(d, setRoot(1n, tree.root))).toBe('success')
+    expect(await viaDistributorRole(d, setRoot(1n, tree.root))).toBe('reverted') // epoch not after
     await devnet.chain(CLAIMS).wallet(0).writeContract({ address: collateral(), abi: simLstAbi, functionName: 'mint', args: [d, 20_000n] }).then((h) => eth().public.waitForTransactionReceipt({ hash: h }))
     const pa = proofFor(tree, A)!
     const pw = proofFor(tree, W)!
@@ -104,7 +134,7 @@ describe('CumulativeMerkleDistributor on chain', () => {
     expect(await balance(d)).toBe(d0 - 12_000n)
     // A later epoch's cumulative amount pays only the difference.
     const tree2 = buildTree(new Map([[A.toLowerCase(), 8_000n], [W.toLowerCase(), 7_000n]]))
-    expect(await write(1, d, distributorAbi, 'setRoot', [3n, tree2.root])).toBe('success')
+    expect(await viaDistributorRole(d, setRoot(3n, tree2.root))).toBe('success')
     expect(await write(5, d, distributorAbi, 'claim', [A, 8_000n, proofFor(tree2, A)!.proof])).toBe('success')
     expect(await balance(A)).toBe(a0 + 8_000n)
     expect(await eth().public.readContract({ address: d, abi: distributorAbi, functionName: 'rootOf', args: [1n] })).toBe(tree.root)
@@ -120,7 +150,7 @@ describe('the distributor closes epochs from chain data', () => {
     const w1 = epochWindow(len, first)
     let now = t0
     const clock = () => now
-    const pool = devnet.accounts.pool.address
+    const pool = safe()
     const shares = (chain: string) => devnet.deployment.chains[chain]!.poolShare
 
     // Epoch 1: mid-epoch, #2 moves shares to #3 on ethereum; the pool earns 10 wstETH on ethereum.
@@ -190,7 +220,13 @@ describe('the distributor closes epochs from chain data', () => {
     await mineAt(w2.startTime + 30)
     const core = devnet.deployment.chains[CLAIMS]!.venues.find((v) => v.kind === 'erc4626')!
     const lost = parseEther('5')
-    expect(await write(1, collateral(), erc20Abi, 'transfer', [(core as { vault: Address }).vault, lost])).toBe('success')
+    // The loss: the Safe's collateral leaves it (the test acts as the Safe: anvil impersonation).
+    const t = eth().test
+    await t.impersonateAccount({ address: pool })
+    await t.setBalance({ address: pool, value: parseEther('1') })
+    const asSafe = createWalletClient({ account: pool, chain: eth().chain, transport: http(eth().url) })
+    await eth().public.waitForTransactionReceipt({ hash: await asSafe.writeContract({ address: collateral(), abi: erc20Abi, functionName: 'transfer', args: [(core as { vault: Address }).vault, lost] }) })
+    await t.stopImpersonatingAccount({ address: pool })
     await mineAt(w2.endTime + 5)
     now = w2.endTime + r().settleSeconds + 1
     const epochBefore = await eth().public.readContract({ address: r().distributor, abi: distributorAbi, functionName: 'epoch' })
@@ -207,7 +243,43 @@ describe('the distributor closes epochs from chain data', () => {
     expect(e2.carriedLoss > 0n && e2.carriedLoss <= lost).toBe(true)
     expect(await eth().public.readContract({ address: r().distributor, abi: distributorAbi, functionName: 'epoch' })).toBe(epochBefore)
     expect(await store.alerts.isOpen(`rewards-losing:${first + 1}`)).toBe(true)
-    void encodeFunctionData
+    // Every reward tx went from the distributor's own key to the Roles modifier (its own role):
+    // never from the executor's key, never straight to the distributor or the token.
+    const intents = await store.intents.list({ keyPrefix: 'rewards:' })
+    expect(intents.map((i) => [i.key, i.from, i.to, i.status])).toEqual([
+      [`rewards:${first}:root`, distributorKey.address.toLowerCase(), devnet.deployment.custody!.roles.toLowerCase(), 'confirmed'],
+      [`rewards:${first}:fund`, distributorKey.address.toLowerCase(), devnet.deployment.custody!.roles.toLowerCase(), 'confirmed'],
+    ])
+  })
+
+  it('custody "safe": a funding above rewards.fundingAllowance.amount waits after the root with a critical alert naming the setting (no funding intent, nothing moved); raised, the same epoch is funded once', async () => {
+    const len = r().epochSeconds
+    const first = Math.floor((await chainNow()) / len) + 1
+    await store.rewards.initMeta('firstEpoch', String(first))
+    const w = epochWindow(len, first)
+    await mineAt(w.startTime + 1)
+    await eth().wallet(0).writeContract({ address: collateral(), abi: simLstAbi, functionName: 'mint', args: [safe(), parseEther('10')] }).then((h) => eth().public.waitForTransactionReceipt({ hash: h }))
+    await mineAt(w.endTime + 5)
+    const clock = () => w.endTime + r().settleSeconds + 1
+    const d0 = await balance(r().distributor)
+    const generous = config
+    config = { ...config, rewards: { ...r(), fundingAllowance: { ...r().fundingAllowance, amount: 1 } } }
+    expect(await distributor(clock)()).toMatchObject({ status: 'built', epoch: first })
+    expect(await distributor(clock)()).toMatchObject({ status: 'rooted', epoch: first })
+    const waiting = await distributor(clock)()
+    expect(waiting).toMatchObject({ status: 'waiting', epoch: first })
+    expect(waiting.status === 'waiting' && waiting.reason).toMatch(/above rewards\.fundingAllowance\.amount 1 per period: .*raise rewards\.fundingAllowance\.amount and run npm run custody -- apply/)
+    expect(await store.alerts.isOpen(`rewards-funding-cap:${first}`)).toBe(true)
+    expect(await store.intents.get(`rewards:${first}:fund`)).toBeUndefined()
+    expect(await balance(r().distributor)).toBe(d0)
+    expect((await store.rewards.get(first))!.status).toBe('rooted')
+    // The cap raised (the chain's allowance is the devnet's 100): funded once, the alert resolved.
+    config = generous
+    expect(await distributor(clock)()).toMatchObject({ status: 'funded', epoch: first })
+    const e = (await store.rewards.get(first))!
+    expect(e.funding > parseEther('1')).toBe(true)
+    expect(await balance(r().distributor)).toBe(d0 + e.funding)
+    expect(await store.alerts.isOpen(`rewards-funding-cap:${first}`)).toBe(false)
   })
 
   it('a chain that is unreachable at the epoch end: the epoch waits with an alert and nothing is stored', async () => {
@@ -220,7 +292,7 @@ describe('the distributor closes epochs from chain data', () => {
     const clients = Object.fromEntries(config.chains.map((c) => [c.name, devnet.chain(c.name).public as PublicClient]))
     const { createPublicClient, http } = await import('viem')
     clients.base = createPublicClient({ transport: http('http://127.0.0.1:9', { retryCount: 0 }) }) as PublicClient
-    const s = sender(devnet, config, store, chainClient(config, CLAIMS))
+    const s = distributorSender(config, CLAIMS, sender(devnet, config, store, chainClient(config, CLAIMS), {}, devKey(ROLES.distributor)))
     const round = createDistributor({ common: { config, logger: silentLogger }, store, clients, sender: s, now: () => w.endTime + 60 })
     expect(await round()).toMatchObject({ status: 'waiting', epoch: first })
     expect(await store.rewards.get(first)).toBeUndefined()

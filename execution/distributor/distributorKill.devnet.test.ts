@@ -3,13 +3,15 @@ import { existsSync, readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { erc20Abi, parseEther, type Address } from 'viem'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { devAccount, devKey, ROLES } from '../../devnet/accounts'
 import { simLstAbi } from '../../devnet/abis'
+import { startLocalDevnet, type LocalDevnet } from '../../devnet/local'
 import { distributorAbi } from '../../rewards/readChain'
 import type { PublishedEpoch } from '../../rewards/tree'
 import { openStore, type Store } from '../../store'
 import { tempDir } from '../../store/testing'
-import { useDevnet } from '../../test/devnet'
+import { devnetOf, type Devnet } from '../../test/devnet'
 import { testConfig } from '../testing/devnetHelpers'
 import { epochWindow } from './closeEpoch'
 
@@ -17,9 +19,21 @@ import { epochWindow } from './closeEpoch'
  * The real distributor agent (agents/distributor.ts, a child process) killed with SIGKILL by the
  * test between building the tree and publishing the root, and between the root and the funding
  * (it pauses there, after the stored state change, writing a marker file the test waits for);
- * restarted each time. The root and the funding each land on chain exactly once.
+ * restarted each time. The root and the funding each land on chain exactly once. Custody "safe"
+ * (a devnet of its own): the agent holds only the distributor's key (no executor key in its
+ * environment) and sends through the distributor's own Roles role.
  */
-const devnet = useDevnet()
+let local: LocalDevnet
+let devnet: Devnet
+beforeAll(async () => {
+  local = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_TEST_PORT ?? 18545) + 192, custody: 'safe' })
+  devnet = devnetOf(local)
+}, 300_000)
+afterAll(async () => {
+  await local?.stop()
+})
+beforeEach(() => devnet.snapshot())
+afterEach(() => devnet.revert())
 const CLAIMS = 'ethereum'
 const AGENT = join(import.meta.dirname, '../../agents/distributor.ts')
 const CLI = join(import.meta.dirname, '../../scripts/rewards.ts')
@@ -67,7 +81,7 @@ describe('the distributor process SIGKILLed mid-epoch', () => {
     const r = config.rewards!
     const eth = devnet.chain(CLAIMS)
     const collateral = devnet.deployment.chains[CLAIMS]!.collateral
-    const pool = devnet.accounts.pool.address
+    const pool = devnet.deployment.custody!.safe
 
     // One winning epoch on the chains' clock: the pool's idle collateral grows by 10.
     const t0 = Math.max(...(await Promise.all(devnet.allChains().map(async (c) => Number((await c.public.getBlock({ blockTag: 'latest' })).timestamp)))))
@@ -82,8 +96,10 @@ describe('the distributor process SIGKILLed mid-epoch', () => {
     const now = String(w.endTime + r.settleSeconds + 1)
 
     const start = (env: Record<string, string>) => {
+      // Only the distributor's key: the executor's is removed from what the test's env passes on.
+      const { POOLWARDEN_EXECUTOR_KEY: _x, POOLWARDEN_EXECUTOR_KEY_FILE: _xf, ...inherited } = process.env
       const child = spawn(process.execPath, ['--import', 'tsx', AGENT], {
-        env: { ...process.env, POOLWARDEN_CONFIG: configPath, POOLWARDEN_EXECUTOR_KEY: devnet.poolKey, POOLWARDEN_DISTRIBUTOR_NOW: now, POOLWARDEN_POLL_MS: '200', LOG_LEVEL: 'info', ...env },
+        env: { ...inherited, POOLWARDEN_CONFIG: configPath, POOLWARDEN_DISTRIBUTOR_KEY: devKey(ROLES.distributor), POOLWARDEN_DISTRIBUTOR_NOW: now, POOLWARDEN_POLL_MS: '200', LOG_LEVEL: 'info', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       })
       children.push(child)
@@ -151,9 +167,12 @@ describe('the distributor process SIGKILLed mid-epoch', () => {
     expect(bad.code).toBe(1)
 
     const intents = await store.intents.list({ keyPrefix: `rewards:${epoch}:` })
-    expect(intents.map((i) => [i.key, i.status])).toEqual([
-      [`rewards:${epoch}:root`, 'confirmed'],
-      [`rewards:${epoch}:fund`, 'confirmed'],
+    // Both from the distributor's own key, to the Roles modifier (its own role).
+    const me = devAccount(ROLES.distributor).address.toLowerCase()
+    const roles = devnet.deployment.custody!.roles.toLowerCase()
+    expect(intents.map((i) => [i.key, i.status, i.from, i.to])).toEqual([
+      [`rewards:${epoch}:root`, 'confirmed', me, roles],
+      [`rewards:${epoch}:fund`, 'confirmed', me, roles],
     ])
   }, 240_000)
 })

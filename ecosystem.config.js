@@ -189,8 +189,9 @@ agentApps.push(
     ...common,
     name: 'telegram',
     ...node('telegram.mjs'),
-    // The only app with the bot token. Live: POOLWARDEN_TELEGRAM_TOKEN (or _FILE; the name is
-    // telegram.tokenEnv) from the launcher's environment; the devnet needs none.
+    // The bot's token (the sentinel has it too, to page when the store is stuck). Live:
+    // POOLWARDEN_TELEGRAM_TOKEN (or _FILE; the name is telegram.tokenEnv) from the launcher's
+    // environment; the devnet needs none.
     env: devnet ? agentEnv : { ...agentEnv, ...secret(secretNames.telegramToken) },
   },
   {
@@ -241,11 +242,13 @@ agentApps.push({
 }, {
   // The sentinel: watches the other agents (heartbeats, PM2 restart loops through PM2's API —
   // PM2 gives every app its PM2_HOME —, chain heads, watcher lag, sending keys' gas by address,
-  // store size, undelivered alerts) and sends the committee's plan notifications. No secret.
+  // store size, undelivered alerts) and sends the committee's plan notifications. Live, it also
+  // gets the bot token (the only secret it holds): when the store takes no write (a process frozen
+  // inside a write transaction), it pages the operator chats itself (sentinel/directPage.ts).
   ...common,
   name: 'sentinel',
   ...node('sentinel.mjs'),
-  env: agentEnv,
+  env: devnet ? agentEnv : { ...agentEnv, ...secret(secretNames.telegramToken) },
   out_file: join(logDir, 'sentinel.log'),
   error_file: join(logDir, 'sentinel.log'),
 })

@@ -12,13 +12,28 @@ import { createCommitteeNotifier } from '../notify/committee'
 import { runAgent } from '../runtime/createAgent'
 import { createPm2Reader } from '../sentinel/observe'
 import { createSentinelRound } from '../sentinel/round'
+import { createStuckStore, operatorChats, telegramDirectSend, type DirectSend } from '../sentinel/directPage'
+import { telegramConnection } from '../telegram/config'
 
 runAgent('sentinel', async (agent) => {
   const { config, logger, store, name } = agent
   const chains = config.chains.map((c) => createChainClient({ chain: c, logger, failuresToAlert: config.alerts.rpcFailures, maxBackoffMs: config.watch.maxBackoffMs }))
   const pm2 = createPm2Reader(logger)
   agent.shutdown.onShutdown(() => pm2.close())
-  const sentinel = createSentinelRound({ config, store, chains, pm2: () => pm2.list(), agent: name, logger })
+  // Direct paging when the store is stuck: the bot token (live: from the environment, the only
+  // secret the sentinel holds) and the operator chats; without them the sentinel still watches.
+  let send: DirectSend | null = null
+  if (config.telegram.enabled) {
+    try {
+      const { token, apiRoot } = telegramConnection(config.telegram)
+      const chats = operatorChats(config)
+      if (chats.length) send = telegramDirectSend(token, apiRoot, chats)
+    } catch (err) {
+      logger.warn({ err: describeError(err) }, 'sentinel: no bot token: it cannot page directly when the store is stuck')
+    }
+  }
+  const stuck = createStuckStore({ store, agent: name, boundMs: config.sentinel.storeStuckSeconds * 1000, send })
+  const sentinel = createSentinelRound({ config, store, chains, pm2: () => pm2.list(), agent: name, logger, stuck })
   const committee = createCommitteeNotifier({ store, config, agent: name, logger })
   logger.info({ everyMs: config.sentinel.everyMs, chains: chains.map((c) => c.name) }, 'sentinel started')
   // Not pausable: pausing the agents is exactly when someone should still watch them.

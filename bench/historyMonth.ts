@@ -126,12 +126,13 @@ export async function buildMonthStore(dir: string): Promise<MonthStore> {
           positions.push({ venueId, chain: c.chain, blockNumber: block, amount: (shares * rate) / 10n ** 18n, shares })
           lastPositionHour = h
         }
-        if (samples.length >= 5_000) await flush()
+        if (samples.length >= 50_000) await flush()
       }
       await flush()
     }
   }
   const venues = config.venues.map((v) => v.id)
+  if (process.env.POOLWARDEN_BENCH_VERBOSE) console.error(`month: written in ${((performance.now() - started) / 1000).toFixed(1)} s`)
   await store.history.compact({ venues, now: MONTH_END, fullRetentionSeconds: retention * DAY, batchRows: historyConfig.parse({}).compactBatchRows })
   const counts = await store.samples.countByVenue()
   let hourRows = 0

@@ -19,21 +19,30 @@ import { MONTH_END, venueIdOf } from './historyMonth'
 
 const html = (p: Page) => layout({ ...p, body: new SafeHtml(p.body.value + p.tables.map((t) => renderTable(t, { path: '/', query: {} }).value).join('')) }, { path: '/', query: {}, range: '30d', generatedAt: 0, profile: 'bench' })
 
-/** Median and max of `runs` timed calls after one warm-up call (page cache, JIT). */
+/**
+ * Median and max of `runs` timed calls after one warm-up call (page cache, JIT), and the median CPU
+ * time of the process (all its threads: SQLite runs on libuv's) per call: on a shared machine the
+ * wall time grows with the load average, the CPU time much less.
+ */
 async function timed(runs: number, f: () => Promise<unknown>): Promise<{ median: number; max: number; first: number; text: string }> {
   let t0 = performance.now()
   await f()
   const first = performance.now() - t0
   const ms: number[] = []
+  const cpu: number[] = []
   for (let i = 0; i < runs; i++) {
     t0 = performance.now()
+    const c0 = process.cpuUsage()
     await f()
+    const c = process.cpuUsage(c0)
     ms.push(performance.now() - t0)
+    cpu.push((c.user + c.system) / 1000)
   }
   ms.sort((a, b) => a - b)
+  cpu.sort((a, b) => a - b)
   const median = ms[Math.floor(ms.length / 2)]!
   const max = ms[ms.length - 1]!
-  return { median, max, first, text: `median ${median.toFixed(1)} ms, max ${max.toFixed(1)} ms (${runs} runs; first ${first.toFixed(1)} ms)` }
+  return { median, max, first, text: `median ${median.toFixed(1)} ms, max ${max.toFixed(1)} ms (${runs} runs; first ${first.toFixed(1)} ms; CPU median ${cpu[Math.floor(cpu.length / 2)]!.toFixed(1)} ms)` }
 }
 
 const page = (f: () => Promise<Page>) => async () => html(await f())

@@ -73,6 +73,14 @@ export const sentinelConfig = z.object({
     .prefault({}),
   /** An alert not delivered to Telegram this long after it was raised raises an alert (only while telegram.enabled). */
   undeliveredAfterSeconds: seconds(300),
+  /**
+   * When the sentinel cannot write the store this long (SQLITE_BUSY: a process frozen inside a
+   * write transaction holds SQLite's write lock), it sends what it could not write straight to the
+   * operator chats through the Bot API (once per condition, and the recovery), and records it in
+   * the store when writes succeed again. Only while telegram.enabled (live: the bot token is in the
+   * sentinel's environment too).
+   */
+  storeStuckSeconds: seconds(30),
 })
 
 export type MetricsConfig = z.output<typeof metricsConfig>

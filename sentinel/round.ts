@@ -4,6 +4,7 @@ import type { Config } from '../config/schema'
 import type { Logger } from '../core/logger'
 import type { Store } from '../store'
 import { applyConditions, type ApplyResult } from './apply'
+import type { StuckStore } from './directPage'
 import { observeBalances, observeChains, observeStoreSizes } from './observe'
 import { gasConditions, HeadTracker, heartbeatConditions, RestartTracker, storeConditions, undeliveredCondition, type Condition, type Pm2App } from './rules'
 
@@ -18,6 +19,8 @@ export interface SentinelDeps {
   agent: string
   logger?: Logger
   now?: () => number
+  /** Probes a write each round and pages straight through Telegram while the store is stuck (sentinel/directPage.ts). */
+  stuck?: StuckStore
 }
 
 export interface SentinelRound extends ApplyResult {
@@ -25,6 +28,8 @@ export interface SentinelRound extends ApplyResult {
   checked: number
   /** The sentinel's conditions open after the round. */
   open: string[]
+  /** Set while the store takes no write: since when (ms), and what was paged directly this round. */
+  storeStuck?: { since: number | null; paged: string[] }
 }
 
 /**
@@ -55,6 +60,16 @@ export function createSentinelRound(deps: SentinelDeps): () => Promise<SentinelR
       ...storeConditions(observeStoreSizes(store.path), cfg.store),
       undeliveredCondition(undelivered.oldestAt, undelivered.count, t, cfg.undeliveredAfterSeconds, config.telegram.enabled),
     ]
+    if (deps.stuck) {
+      // Reads work while another process holds the write lock (WAL); writes do not. While they fail,
+      // nothing is written this round: what would have been raised is paged directly once stuck long enough.
+      const before = new Set((await store.alerts.open({ agent })).map((c) => c.dedupKey))
+      const s = await deps.stuck.round(conditions, before, t)
+      if (!s.writable) {
+        if (s.paged.length) logger?.error({ paged: s.paged, since: deps.stuck.stuckSince() }, 'sentinel: the store takes no write; paged the operators directly')
+        return { raised: [], resolved: [], checked: conditions.filter((c) => c.active !== null).length, open: [...before].sort(), storeStuck: { since: deps.stuck.stuckSince(), paged: s.paged } }
+      }
+    }
     const open = new Set((await store.alerts.open({ agent })).map((c) => c.dedupKey))
     const r = await applyConditions(store, agent, conditions, open, t)
     for (const k of r.raised) open.add(k)

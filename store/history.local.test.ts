@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Store } from './db.js'
 import { openStore } from './db.js'
 import { tempDir } from './testing.js'
+import { openDb } from './sqlite.js'
 import { readingAtTime, readVenuePoints } from '../web/data.js'
 import type { SampleInput } from './types.js'
 
@@ -280,5 +281,57 @@ describe("the dashboard's page data over the compacted month", () => {
     const e = await readingAtTime(store, 'arb-vault', recent)
     const at = [...raw['arb-vault']!].reverse().find((x) => x.t <= recent)!
     expect([e!.tier, e!.blockTime, e!.exchangeRate]).toEqual(['raw', at.t, 10n ** 18n + BigInt((at.t - T0) / STEP)])
+  })
+})
+
+describe('seriesMany: the dashboard fast path answers exactly what series answers, venue by venue', () => {
+  const ranges = [
+    { name: '30 days in 6-hour buckets', from: T0 + 7, to: T0 + 30 * DAY, opts: { positions: true, rawBucketSeconds: 21_600, hourBucketSeconds: 21_600 } },
+    { name: '7 days hourly', from: T0 + 23 * DAY - 1_000, to: T0 + 30 * DAY, opts: { positions: true, rawBucketSeconds: 5_040, hourBucketSeconds: 3_600 } },
+    { name: 'a range starting mid-bucket across both tiers', from: T0 + 20 * DAY + 5 * 3600 + 17, to: T0 + 25 * DAY, opts: { positions: true, rawBucketSeconds: 3_600, hourBucketSeconds: 4 * 3_600 } },
+    { name: '1 day of raw samples, thinned', from: T0 + 29 * DAY, to: T0 + 30 * DAY, opts: { positions: true, rawBucketSeconds: 720 } },
+    { name: '1 day of raw samples, every one, no positions', from: T0 + 29 * DAY, to: T0 + 30 * DAY, opts: {} },
+  ] as const
+  const both = async (r: (typeof ranges)[number]) => {
+    const many = await store.history.seriesMany([...VENUES, 'no-such-venue'], { from: r.from, to: r.to }, r.opts)
+    for (const v of [...VENUES, 'no-such-venue']) expect({ v, r: r.name, points: many.get(v) }).toEqual({ v, r: r.name, points: await store.history.series(v, { from: r.from, to: r.to }, r.opts) })
+    return many
+  }
+
+  it('equal on every range and option the pages use, on a store with both tiers (read twice: the second answer comes from the in-memory hours)', async () => {
+    for (const r of ranges) {
+      const first = await both(r)
+      expect(first.get('arb-vault')!.length).toBeGreaterThan(20)
+      const again = await both(r)
+      // Unchanged buckets are the same point objects (what the dashboard's score memo keys on).
+      const hourPts = first.get('arb-vault')!.filter((p) => p.tier === 'hour')
+      if (hourPts.length > 2) expect(again.get('arb-vault')![1]).toBe(first.get('arb-vault')![1])
+    }
+    const thirty = await store.history.seriesMany(VENUES, { from: T0 + 7, to: T0 + 30 * DAY }, ranges[0].opts)
+    expect(thirty.get('arb-vault')!.filter((p) => p.tier === 'hour')).toHaveLength(120)
+  })
+
+  it('a write of sample_hours moves the venue\'s version and the next answer reads it (no stale hour is served)', async () => {
+    const opts = ranges[0].opts
+    const range = { from: T0 + 7, to: T0 + 30 * DAY }
+    const before = await store.history.seriesMany(VENUES, range, opts)
+    // Rewrite one old hour of arb-vault by hand (as a re-fold would): its bucket's close APY changes.
+    const hour = T0 + 10 * DAY + 5 * 3600
+    const [h] = await store.history.hours('arb-vault', { from: hour, to: hour + 3600 })
+    expect(h).toBeDefined()
+    // Through a second connection: the version is the database's (a trigger), not this process's.
+    const other = await openDb({ path })
+    try {
+      await other.run('UPDATE sample_hours SET apy_close = ? WHERE venue_id = ? AND hour = ?', [0.5, 'arb-vault', hour])
+    } finally {
+      await other.close()
+    }
+    const after = await store.history.seriesMany(VENUES, range, opts)
+    const bucket = after.get('arb-vault')!.find((p) => p.time === T0 + 10 * DAY)!
+    expect(bucket.apy).toBe(0.5)
+    expect(before.get('arb-vault')!.find((p) => p.time === T0 + 10 * DAY)!.apy).not.toBe(0.5)
+    expect(after.get('arb-vault')).toEqual(await store.history.series('arb-vault', range, opts))
+    // The other venue's hours did not move: its points are the same objects as before.
+    expect(after.get('arb-lending')![3]).toBe(before.get('arb-lending')![3])
   })
 })

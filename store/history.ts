@@ -17,7 +17,7 @@
  * backtest (ranges), and the dashboard (series and stats, which pick the tier).
  */
 import { amountFromDb, intFromDb, intToDb, num, optAmountFromDb, optRealFromDb } from './convert.js'
-import type { PositionsQueries } from './positions.js'
+import { positionFromRow, type PositionRow, type PositionsQueries } from './positions.js'
 import type { SamplesQueries } from './samples.js'
 import { sampleFromRow } from './samples.js'
 import type { Db } from './sqlite.js'
@@ -220,6 +220,17 @@ export interface HistoryQueries {
    * for the rest.
    */
   series(venueId: string, range: { from: number; to: number }, opts?: SeriesOptions): Promise<HistoryPoint[]>
+  /**
+   * The series of many venues over one range, each exactly what `series(venueId, range, opts)`
+   * returns, read with one query per step for all venues (where the tier starts, the hours, the
+   * close rows of the buckets, the raw tail, its positions) instead of four to six per venue: a
+   * page's cost does not grow with round trips per venue. The hourly part reads only the narrow
+   * columns of every hour (the bucket's APY sum is added in hour order, as `series` adds it, so
+   * the mean is the same double) and the full row of each bucket's close hour only.
+   */
+  seriesMany(venueIds: readonly string[], range: { from: number; to: number }, opts?: SeriesOptions): Promise<Map<string, HistoryPoint[]>>
+  /** The newest sample and the newest position of each given venue (two statements for all venues: an index seek each). */
+  latestMany(venueIds: readonly string[]): Promise<{ samples: Map<string, Sample>; positions: Map<string, Position> }>
   /** Mean/min/max APY and TVL over [from, to): full hours from aggregates (exact), edges from raw rows where they exist. */
   stats(venueId: string, range: { from: number; to: number }): Promise<RangeStats>
   /** The pool's position in a venue at a time: exact while raw rows exist, else the position at the close of that hour. */
@@ -316,6 +327,54 @@ const UPSERT_HOUR = `INSERT OR REPLACE INTO sample_hours (
 const minOf = <T extends number | bigint>(a: T | null, b: T | null): T | null => (a === null ? b : b === null ? a : b < a ? b : a)
 const maxOf = <T extends number | bigint>(a: T | null, b: T | null): T | null => (a === null ? b : b === null ? a : b > a ? b : a)
 
+/** A series point from an hour (or a bucket merged into its close hour) starting at `start`. */
+function hourPoint(h: HourAggregate, start: number, withPositions: boolean | undefined): HistoryPoint {
+  return {
+    tier: 'hour', time: start, closeTime: h.lastTime, block: h.lastBlock,
+    apy: h.apy.close, apyMin: h.apy.min, apyMax: h.apy.max, apyMean: h.apy.n ? h.apy.sum! / h.apy.n : null,
+    tvl: h.tvl.close, utilisation: h.utilisation.close, peg: h.peg.close, available: h.available > 0,
+    exchangeRate: h.exchangeRateClose, withdrawable: h.withdrawableClose, paused: h.pausedAny, apySpanSeconds: null,
+    ...(withPositions ? { position: h.positionClose } : {}),
+  }
+}
+
+/** A series point from a raw sample (with the pool's position at its block when asked). */
+function rawPoint(r: Sample, position: bigint | null | undefined, withPositions: boolean | undefined): HistoryPoint {
+  return {
+    tier: 'raw', time: r.blockTime, closeTime: r.blockTime, block: r.blockNumber,
+    apy: r.apy, apyMin: r.apy, apyMax: r.apy, apyMean: r.apy,
+    tvl: r.tvl, utilisation: r.utilisation, peg: r.peg, available: r.available,
+    exchangeRate: r.exchangeRate, withdrawable: r.withdrawable, paused: r.paused, apySpanSeconds: r.apySpanSeconds ?? null,
+    ...(withPositions ? { position: position ?? null } : {}),
+  }
+}
+
+/** The hour bucket of `series` options: a multiple of an hour, at least one. */
+const hourBucketOf = (opts: SeriesOptions): number => (opts.hourBucketSeconds && opts.hourBucketSeconds > HOUR ? Math.floor(opts.hourBucketSeconds / HOUR) * HOUR : HOUR)
+
+/**
+ * Hours (ascending) merged per `bucket` seconds (unix-aligned): each bucket the close hour's
+ * aggregate with the bucket's APY sum/count/min/max, availability and sample counts (exact; the
+ * sum added in hour order). `start`: the bucket's first hour present.
+ */
+export function mergeBuckets(hs: readonly HourAggregate[], bucket: number): Array<{ h: HourAggregate; start: number }> {
+  const out: Array<{ h: HourAggregate; start: number }> = []
+  for (const h of hs) {
+    const last = out.at(-1)
+    if (!last || Math.floor(last.start / bucket) !== Math.floor(h.hour / bucket)) {
+      out.push({ h: { ...h, apy: { ...h.apy } }, start: h.hour })
+      continue
+    }
+    const m = last.h
+    const apy = { ...h.apy, n: m.apy.n + h.apy.n, sum: m.apy.sum === null ? h.apy.sum : h.apy.sum === null ? m.apy.sum : m.apy.sum + h.apy.sum, min: minOf(m.apy.min, h.apy.min), max: maxOf(m.apy.max, h.apy.max) }
+    last.h = { ...h, apy, available: m.available + h.available, samples: m.samples + h.samples }
+  }
+  return out
+}
+
+/** Ranges up to this long are served from the in-memory hours of `seriesMany` (the dashboard's longest range is 30 days). */
+const CACHED_SPAN_SECONDS = 32 * 86_400
+
 export function createHistory(db: Db, samples: SamplesQueries, positions: PositionsQueries): HistoryQueries {
   /**
    * The first raw block of a venue at or after time `t`. Block times grow with block numbers: the
@@ -368,17 +427,47 @@ export function createHistory(db: Db, samples: SamplesQueries, positions: Positi
   }
 
   /** Hours of [from, to) merged per `bucket` seconds: the close hour's aggregate with the bucket's APY sum/count/min/max (exact). */
-  const hourBuckets = async (venueId: string, range: { from: number; to: number }, bucket: number): Promise<Array<{ h: HourAggregate; start: number }>> => {
-    const out: Array<{ h: HourAggregate; start: number }> = []
-    for (const h of await hours(venueId, range)) {
-      const last = out.at(-1)
-      if (!last || Math.floor(last.start / bucket) !== Math.floor(h.hour / bucket)) {
-        out.push({ h: { ...h, apy: { ...h.apy } }, start: h.hour })
-        continue
-      }
-      const m = last.h
-      const apy = { ...h.apy, n: m.apy.n + h.apy.n, sum: m.apy.sum === null ? h.apy.sum : h.apy.sum === null ? m.apy.sum : m.apy.sum + h.apy.sum, min: minOf(m.apy.min, h.apy.min), max: maxOf(m.apy.max, h.apy.max) }
-      last.h = { ...h, apy, available: m.available + h.available, samples: m.samples + h.samples }
+  const hourBuckets = async (venueId: string, range: { from: number; to: number }, bucket: number): Promise<Array<{ h: HourAggregate; start: number }>> =>
+    mergeBuckets(await hours(venueId, range), bucket)
+
+  /**
+   * The dashboard's hours in memory, per venue: every hour from `from` on as last read, with the
+   * venue's `history_versions` version at the time (read before the hours: the hours are at least
+   * as new as the version says) and the bucket points built from them. A venue whose version moved
+   * (a compaction folded an hour; any write of sample_hours bumps it, by trigger) or whose cached
+   * hours start after the range is read again: one statement for all such venues.
+   */
+  const hourCache = new Map<string, { version: number; from: number; hours: HourAggregate[]; merged: Map<string, HistoryPoint> }>()
+  const cachedHours = async (venueIds: readonly string[], range: { from: number; to: number }): Promise<Map<string, { all: HourAggregate[]; lo: number; hi: number }>> => {
+    const fromHour = hourOf(range.from)
+    const cacheable = range.to - range.from <= CACHED_SPAN_SECONDS
+    const versions = new Map<string, number>()
+    if (cacheable) {
+      const rows = await db.all<{ v: string; version: number }>('SELECT j.value AS v, COALESCE((SELECT version FROM history_versions WHERE venue_id = j.value), 0) AS version FROM json_each(?) j', [JSON.stringify(venueIds)])
+      for (const r of rows) versions.set(r.v, num(r.version))
+    }
+    const reload = venueIds.filter((v) => {
+      const e = hourCache.get(v)
+      return !cacheable || !e || e.version !== versions.get(v) || e.from > fromHour
+    })
+    const loaded = new Map<string, HourAggregate[]>(reload.map((v) => [v, []]))
+    if (reload.length > 0) {
+      const rows = await db.all<HourRow>(
+        `SELECT h.* FROM json_each(?) j JOIN sample_hours h ON h.venue_id = j.value AND h.hour >= ?${cacheable ? '' : ' AND h.hour < ?'} ORDER BY j.key, h.hour`,
+        cacheable ? [JSON.stringify(reload), fromHour] : [JSON.stringify(reload), fromHour, range.to],
+      )
+      for (const r of rows) loaded.get(r.venue_id)!.push(hourFromRow(r))
+      if (cacheable) for (const [v, hours] of loaded) hourCache.set(v, { version: versions.get(v)!, from: fromHour, hours, merged: new Map() })
+    }
+    const out = new Map<string, { all: HourAggregate[]; lo: number; hi: number }>()
+    for (const v of venueIds) {
+      const all = cacheable ? hourCache.get(v)!.hours : loaded.get(v)!
+      // hours() reads hour >= hourOf(from) and hour < to.
+      let lo = 0
+      while (lo < all.length && all[lo]!.hour < fromHour) lo++
+      let hi = all.length
+      while (hi > lo && all[hi - 1]!.hour >= range.to) hi--
+      out.set(v, { all, lo, hi })
     }
     return out
   }
@@ -506,32 +595,125 @@ export function createHistory(db: Db, samples: SamplesQueries, positions: Positi
       const out: HistoryPoint[] = []
       let rawFrom = range.from
       if (useHours) {
-        const bucket = opts.hourBucketSeconds && opts.hourBucketSeconds > HOUR ? Math.floor(opts.hourBucketSeconds / HOUR) * HOUR : HOUR
+        const bucket = hourBucketOf(opts)
         const hs = bucket > HOUR ? await hourBuckets(venueId, range, bucket) : (await hours(venueId, range)).map((h) => ({ h, start: h.hour }))
         for (const { h, start } of hs) {
           if (h.hour < range.from && h.hour + HOUR <= range.from) continue
-          out.push({
-            tier: 'hour', time: start, closeTime: h.lastTime, block: h.lastBlock,
-            apy: h.apy.close, apyMin: h.apy.min, apyMax: h.apy.max, apyMean: h.apy.n ? h.apy.sum! / h.apy.n : null,
-            tvl: h.tvl.close, utilisation: h.utilisation.close, peg: h.peg.close, available: h.available > 0,
-            exchangeRate: h.exchangeRateClose, withdrawable: h.withdrawableClose, paused: h.pausedAny, apySpanSeconds: null,
-            ...(opts.positions ? { position: h.positionClose } : {}),
-          })
+          out.push(hourPoint(h, start, opts.positions))
           rawFrom = Math.max(rawFrom, h.hour + HOUR)
         }
       }
       const raws = opts.rawBucketSeconds && opts.rawBucketSeconds > 1 ? await rawBuckets(venueId, rawFrom, range.to, Math.floor(opts.rawBucketSeconds)) : await rawRows(venueId, rawFrom, range.to)
       const pos = opts.positions ? await positionsAt(venueId, raws.map((r) => r.blockNumber)) : []
-      for (const [i, r] of raws.entries()) {
-        out.push({
-          tier: 'raw', time: r.blockTime, closeTime: r.blockTime, block: r.blockNumber,
-          apy: r.apy, apyMin: r.apy, apyMax: r.apy, apyMean: r.apy,
-          tvl: r.tvl, utilisation: r.utilisation, peg: r.peg, available: r.available,
-          exchangeRate: r.exchangeRate, withdrawable: r.withdrawable, paused: r.paused, apySpanSeconds: r.apySpanSeconds ?? null,
-          ...(opts.positions ? { position: pos[i]! } : {}),
-        })
+      for (const [i, r] of raws.entries()) out.push(rawPoint(r, pos[i], opts.positions))
+      return out
+    },
+
+    async seriesMany(venueIds, range, opts = {}) {
+      const out = new Map<string, HistoryPoint[]>(venueIds.map((v) => [v, []]))
+      if (venueIds.length === 0) return out
+      const ids = JSON.stringify(venueIds)
+      const rawUpTo = opts.rawUpToSeconds ?? 2 * 86_400
+      // Where each venue's full tier starts (rawStart of each).
+      const starts = await db.all<{ v: string; t: number | null }>(
+        'SELECT j.value AS v, (SELECT block_time FROM samples WHERE venue_id = j.value ORDER BY block_number LIMIT 1) AS t FROM json_each(?) j',
+        [ids],
+      )
+      const useHours = new Set(starts.filter((r) => range.to - range.from > rawUpTo || r.t === null || r.t > range.from).map((r) => r.v))
+      const rawFrom = new Map<string, number>(venueIds.map((v) => [v, range.from]))
+      if (useHours.size > 0) {
+        const bucket = hourBucketOf(opts)
+        const hourIds = venueIds.filter((v) => useHours.has(v))
+        for (const [v, hs] of await cachedHours(hourIds, range)) {
+          // Bucket boundaries first (integers only); a bucket's merged point is built once per
+          // version of the venue's hours and reused (its key names exactly the hours merged).
+          const memo = hourCache.get(v)?.hours === hs.all ? hourCache.get(v)!.merged : undefined
+          for (let i = hs.lo; i < hs.hi; ) {
+            const slot = Math.floor(hs.all[i]!.hour / bucket)
+            let j = i + 1
+            while (j < hs.hi && Math.floor(hs.all[j]!.hour / bucket) === slot) j++
+            const close = hs.all[j - 1]!
+            if (!(close.hour < range.from && close.hour + HOUR <= range.from)) {
+              const key = `${bucket}|${i}|${j}|${opts.positions ? 1 : 0}`
+              let point = memo?.get(key)
+              if (!point) {
+                const [m] = mergeBuckets(hs.all.slice(i, j), bucket)
+                point = hourPoint(m!.h, m!.start, opts.positions)
+                memo?.set(key, point)
+              }
+              out.get(v)!.push(point)
+              rawFrom.set(v, Math.max(rawFrom.get(v)!, close.hour + HOUR))
+            }
+            i = j
+          }
+        }
+      }
+      // The raw tail of each venue: from its first raw block at or after its own start (firstRawBlock of each).
+      const los = await db.all<{ v: string; lo: number | null }>(
+        `SELECT j.value ->> 0 AS v, (SELECT MIN(block_number) FROM samples WHERE venue_id = j.value ->> 0
+            AND block_number > COALESCE((SELECT last_block FROM sample_hours WHERE venue_id = j.value ->> 0 AND hour < j.value ->> 2 ORDER BY hour DESC LIMIT 1), -1)
+            AND block_time >= j.value ->> 1) AS lo
+           FROM json_each(?) j`,
+        [JSON.stringify(venueIds.map((v) => [v, rawFrom.get(v)!, hourOf(rawFrom.get(v)!)]))],
+      )
+      const tails = los.filter((r) => r.lo !== null)
+      if (tails.length === 0) return out
+      const tailIds = JSON.stringify(tails.map((r) => [r.v, r.lo]))
+      const bucketed = opts.rawBucketSeconds && opts.rawBucketSeconds > 1
+      // SQLite: with MAX() the bare columns come from the row holding the maximum.
+      const rows = await db.all<Parameters<typeof sampleFromRow>[0]>(
+        bucketed
+          ? `SELECT s.*, MAX(s.block_number) AS newest FROM json_each(?) j JOIN samples s ON s.venue_id = j.value ->> 0 AND s.block_number >= j.value ->> 1 AND s.block_time < ?
+               GROUP BY j.key, s.block_time / ? ORDER BY j.key, s.block_number`
+          : 'SELECT s.* FROM json_each(?) j JOIN samples s ON s.venue_id = j.value ->> 0 AND s.block_number >= j.value ->> 1 AND s.block_time < ? ORDER BY j.key, s.block_number',
+        bucketed ? [tailIds, range.to, Math.floor(opts.rawBucketSeconds!)] : [tailIds, range.to],
+      )
+      const raws = new Map<string, Sample[]>()
+      for (const r of rows) {
+        const x = sampleFromRow(r)
+        let list = raws.get(x.venueId)
+        if (!list) raws.set(x.venueId, (list = []))
+        list.push(x)
+      }
+      // The positions between each tail's first and last block (positionsAt of each), in one read.
+      const pos = new Map<string, Array<{ b: bigint; amount: bigint }>>()
+      if (opts.positions && raws.size > 0) {
+        const spans = [...raws].map(([v, list]) => [v, intToDb(list[0]!.blockNumber, 'block'), intToDb(list.at(-1)!.blockNumber, 'block')])
+        const prows = await db.all<PositionRow>(
+          `SELECT p.* FROM json_each(?) j JOIN positions p ON p.venue_id = j.value ->> 0 AND p.block_number <= j.value ->> 2
+              AND p.block_number >= COALESCE((SELECT MAX(block_number) FROM positions WHERE venue_id = j.value ->> 0 AND block_number <= j.value ->> 1), 0)
+            ORDER BY j.key, p.block_number`,
+          [JSON.stringify(spans)],
+        )
+        for (const r of prows) {
+          const p = positionFromRow(r)
+          let list = pos.get(p.venueId)
+          if (!list) pos.set(p.venueId, (list = []))
+          list.push({ b: p.blockNumber, amount: p.amount })
+        }
+      }
+      for (const [v, list] of raws) {
+        const ps = pos.get(v) ?? []
+        let i = -1
+        for (const r of list) {
+          while (i + 1 < ps.length && ps[i + 1]!.b <= r.blockNumber) i++
+          out.get(v)!.push(rawPoint(r, i >= 0 ? ps[i]!.amount : null, opts.positions))
+        }
       }
       return out
+    },
+
+    async latestMany(venueIds) {
+      const ids = JSON.stringify(venueIds)
+      const srows = await db.all<Parameters<typeof sampleFromRow>[0]>(
+        'SELECT s.* FROM json_each(?) j JOIN samples s ON s.venue_id = j.value AND s.block_number = (SELECT MAX(block_number) FROM samples WHERE venue_id = j.value) ORDER BY j.key',
+        [ids],
+      )
+      const prows = await db.all<PositionRow>(
+        'SELECT p.* FROM json_each(?) j JOIN positions p ON p.venue_id = j.value AND p.block_number = (SELECT MAX(block_number) FROM positions WHERE venue_id = j.value) ORDER BY j.key',
+        [ids],
+      )
+      return { samples: new Map(srows.map((r) => [r.venue_id, sampleFromRow(r)])), positions: new Map(prows.map((r) => [r.venue_id, positionFromRow(r)])) }
     },
 
     async stats(venueId, range) {

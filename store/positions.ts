@@ -16,7 +16,7 @@ export interface PositionsQueries {
   latest(venueId: string, opts?: { atBlock?: bigint }): Promise<Position | undefined>
 }
 
-interface PositionRow {
+export interface PositionRow {
   venue_id: string
   chain: string
   block_number: number
@@ -25,8 +25,12 @@ interface PositionRow {
   created_at: number
 }
 
-const UPSERT = `INSERT INTO positions (venue_id, chain, block_number, amount, shares, created_at) VALUES (?, ?, ?, ?, ?, ?)
+/** Rows per statement (6 parameters each). */
+const ROWS_PER_UPSERT = 200
+const upsertOf = (n: number) => `INSERT INTO positions (venue_id, chain, block_number, amount, shares, created_at) VALUES ${new Array(n).fill('(?, ?, ?, ?, ?, ?)').join(', ')}
   ON CONFLICT (venue_id, block_number) DO UPDATE SET chain = excluded.chain, amount = excluded.amount, shares = excluded.shares, created_at = excluded.created_at`
+const UPSERT = upsertOf(1)
+const UPSERT_FULL = upsertOf(ROWS_PER_UPSERT)
 
 function toRow(p: PositionInput, now: number): (string | number | null)[] {
   const where = `position ${p.venueId}@${String(p.blockNumber)}`
@@ -34,7 +38,7 @@ function toRow(p: PositionInput, now: number): (string | number | null)[] {
   return [p.venueId, p.chain, intToDb(p.blockNumber, `${where} blockNumber`), amountToDb(p.amount, `${where} amount`), optAmountToDb(p.shares, `${where} shares`), now]
 }
 
-function fromRow(r: PositionRow): Position {
+export function positionFromRow(r: PositionRow): Position {
   return {
     venueId: str(r.venue_id),
     chain: str(r.chain),
@@ -61,7 +65,11 @@ export function createPositions(db: Db, fence: FenceRef = {}): PositionsQueries 
       const rows = positions.map((p) => toRow(p, now))
       await db.transaction(async () => {
         await checkFence(db, fence)
-        for (const row of rows) await db.run(UPSERT, row)
+        // Many rows per statement; a (venue, block) given twice keeps the later row, as row by row did.
+        for (let i = 0; i < rows.length; i += ROWS_PER_UPSERT) {
+          const chunk = rows.slice(i, i + ROWS_PER_UPSERT)
+          await db.run(chunk.length === ROWS_PER_UPSERT ? UPSERT_FULL : upsertOf(chunk.length), chunk.flat())
+        }
       })
     },
 
@@ -73,7 +81,7 @@ export function createPositions(db: Db, fence: FenceRef = {}): PositionsQueries 
          ORDER BY p.chain, p.venue_id`,
         opts.chain === undefined ? [] : [opts.chain],
       )
-      return rows.map(fromRow)
+      return rows.map(positionFromRow)
     },
 
     async latest(venueId, opts = {}) {
@@ -81,7 +89,7 @@ export function createPositions(db: Db, fence: FenceRef = {}): PositionsQueries 
         opts.atBlock === undefined
           ? await db.get<PositionRow>('SELECT * FROM positions WHERE venue_id = ? ORDER BY block_number DESC LIMIT 1', [venueId])
           : await db.get<PositionRow>('SELECT * FROM positions WHERE venue_id = ? AND block_number <= ? ORDER BY block_number DESC LIMIT 1', [venueId, intToDb(opts.atBlock, 'atBlock')])
-      return row ? fromRow(row) : undefined
+      return row ? positionFromRow(row) : undefined
     },
   }
 }

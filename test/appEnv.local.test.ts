@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
  * daemon from a launcher whose environment holds every secret (and an unrelated one), and the
  * environment each process really got is read from /proc/<pid>/environ. Only the app that uses a
  * secret may have it: the executor its key, the governor its voting key and the Snapshot API key,
- * the distributor its own key (never the executor's), the bot its token; the watchers, the
- * strategist and the devnet's processes none.
+ * the distributor its own key (never the executor's), the bot its token (and the sentinel, which
+ * pages directly when the store is stuck); the watchers, the strategist and the devnet's processes none.
  */
 
 const ROOT = join(import.meta.dirname, '..')
@@ -71,7 +71,8 @@ describe('app environments under PM2 (real daemon, /proc/<pid>/environ)', { time
       telegram: ['POOLWARDEN_TELEGRAM_TOKEN'],
       strategist: [],
       metrics: [],
-      sentinel: [],
+      // The sentinel pages the operators itself when the store takes no write (sentinel/directPage.ts).
+      sentinel: ['POOLWARDEN_TELEGRAM_TOKEN'],
       'watcher-ethereum': [],
       'watcher-arbitrum': [],
       'watcher-base': [],
@@ -81,6 +82,7 @@ describe('app environments under PM2 (real daemon, /proc/<pid>/environ)', { time
     expect(envs.executor!.POOLWARDEN_EXECUTOR_KEY).toBe(SECRETS.POOLWARDEN_EXECUTOR_KEY)
     expect(envs.governor!.POOLWARDEN_VOTER_KEY_FILE).toBe(SECRETS.POOLWARDEN_VOTER_KEY_FILE)
     expect(envs.telegram!.POOLWARDEN_TELEGRAM_TOKEN).toBe(SECRETS.POOLWARDEN_TELEGRAM_TOKEN)
+    expect(envs.sentinel!.POOLWARDEN_TELEGRAM_TOKEN).toBe(SECRETS.POOLWARDEN_TELEGRAM_TOKEN)
     // The sentinel reads PM2's process list: PM2 gives it the daemon's home.
     expect(envs.sentinel!.PM2_HOME).toBe(join(dir, 'live-pm2'))
     for (const env of Object.values(envs)) {

@@ -4,7 +4,7 @@ import { apyWindowSecondsOf } from '../config/schema'
 import { scoreVenue, type ScoreSample, type VenueScore } from '../strategies/risk'
 import { scoreWindowSecondsOf } from '../strategies/policy'
 import { collateralVenueOf, holdsCollateral, unitOf, valueInCollateral } from '../watch/units'
-import { latestPerVenue, readVenuePoints, type VenuePoint } from './data'
+import { latestPerVenue, readVenuesPoints, type VenuePoint } from './data'
 import { RANGES, type RangeName } from './html'
 import { holdAt, timeGrid, weightedMean } from './series'
 
@@ -41,7 +41,8 @@ export interface VenueHistory {
 
 /** Readings of the given venues over the window (store.history: full samples, hourly aggregates beyond them). */
 export async function venueHistories(deps: WebDeps, w: RangeWindow, venues: readonly VenueConfig[]): Promise<VenueHistory[]> {
-  return Promise.all(venues.map(async (v) => ({ venue: v, points: await readVenuePoints(deps.store, v.id, w, deps.config.web.chartPoints) })))
+  const points = await readVenuesPoints(deps.store, venues.map((v) => v.id), w, deps.config.web.chartPoints)
+  return venues.map((v) => ({ venue: v, points: points.get(v.id) ?? [] }))
 }
 
 /** The venue's APY as the pool earns it: vaults and markets over the collateral add the collateral's own yield. */
@@ -69,6 +70,49 @@ export function scoreOf(config: Config, v: VenueConfig, samples: readonly ScoreS
     },
     config.strategy,
   )
+}
+
+/** Windows of at most this many points are memoised (longer ones are scored each time: the 1-day chart's raw windows). */
+const MEMO_MAX_POINTS = 32
+/** Memoised scores kept per config before the memo starts afresh. */
+const MEMO_MAX_ENTRIES = 50_000
+
+/** A trie over the window's point objects, then the position and the collateral's APY. */
+interface MemoNode {
+  next: Map<ScoreSample, MemoNode>
+  scores: Map<bigint, Map<number | null, number>>
+}
+const newNode = (): MemoNode => ({ next: new Map(), scores: new Map() })
+const scoreMemo = new WeakMap<Config, { venues: Map<string, MemoNode>; entries: number }>()
+
+/**
+ * `scoreOf(...).score`, memoised: the key is everything the score reads — the venue, the window's
+ * point objects (by identity: points are never mutated, so the same object is the same reading),
+ * the position and the collateral's APY — under one config object, so a cached value is the value
+ * the call would return and there is nothing to invalidate: a reading that changes (a new close, a
+ * re-folded hour, a reorg) is a new point object and a new key. The store hands out the same point
+ * objects for buckets whose hours did not change (store.history.seriesMany), so the 30-day chart
+ * scores only its newest points on each render.
+ */
+export function cachedScore(config: Config, v: VenueConfig, window: readonly ScoreSample[], position: bigint, collateralApy: number | null): number {
+  if (window.length > MEMO_MAX_POINTS) return scoreOf(config, v, window, position, collateralApy).score
+  let memo = scoreMemo.get(config)
+  if (!memo || memo.entries >= MEMO_MAX_ENTRIES) scoreMemo.set(config, (memo = { venues: new Map(), entries: 0 }))
+  let node: MemoNode | undefined = memo.venues.get(v.id)
+  if (!node) memo.venues.set(v.id, (node = newNode()))
+  for (const p of window) {
+    let n: MemoNode | undefined = node.next.get(p)
+    if (!n) node.next.set(p, (n = newNode()))
+    node = n
+  }
+  let byApy = node.scores.get(position)
+  if (!byApy) node.scores.set(position, (byApy = new Map()))
+  const hit = byApy.get(collateralApy)
+  if (hit !== undefined) return hit
+  const score = scoreOf(config, v, window, position, collateralApy).score
+  byApy.set(collateralApy, score)
+  memo.entries++
+  return score
 }
 
 export interface PoolSeries {
@@ -133,8 +177,8 @@ export function poolSeries(config: Config, histories: readonly VenueHistory[], w
         let j = i
         while (j > 0 && h.points[j - 1]!.blockTime > from) j--
         const window = h.points.slice(j, i + 1)
-        const s = scoreOf(config, h.venue, window, h.points[i]!.position ?? 0n, collApy)
-        risk.push({ w: wgt, x: Number.isFinite(s.score) ? s.score : 0 })
+        const score = cachedScore(config, h.venue, window, h.points[i]!.position ?? 0n, collApy)
+        risk.push({ w: wgt, x: Number.isFinite(score) ? score : 0 })
       }
     }
     blendedApy.push(weightedMean(blend))

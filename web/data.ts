@@ -32,7 +32,16 @@ export interface VenuePoint extends ScoreSample {
 
 type Reader = Pick<Store, 'history'>
 
+/** Points already converted: the store hands out the same HistoryPoint for an unchanged bucket, so the page gets the same VenuePoint (and its memoised score key). */
+const converted = new WeakMap<HistoryPoint, VenuePoint>()
+
 export function pointOf(p: HistoryPoint): VenuePoint {
+  let v = converted.get(p)
+  if (!v) converted.set(p, (v = toPoint(p)))
+  return v
+}
+
+function toPoint(p: HistoryPoint): VenuePoint {
   return {
     tier: p.tier,
     blockNumber: p.block,
@@ -50,12 +59,25 @@ export function pointOf(p: HistoryPoint): VenuePoint {
   }
 }
 
+/** The series options of a chart of about `points` points over the window: raw slots and whole-hour buckets of about range/points. */
+export function chartSeriesOptions(w: { from: number; to: number }, points: number): { positions: true; rawBucketSeconds: number; hourBucketSeconds: number } {
+  const bucket = Math.max(1, Math.floor((w.to - w.from) / Math.max(1, points)))
+  return { positions: true, rawBucketSeconds: bucket, hourBucketSeconds: Math.max(1, Math.round(bucket / HOUR)) * HOUR }
+}
+
 /** A venue's readings over [from, to] (unix seconds, inclusive), oldest first, about `points` of them for the raw part. */
 export async function readVenuePoints(store: Reader, venueId: string, w: { from: number; to: number }, points: number): Promise<VenuePoint[]> {
-  const bucket = Math.max(1, Math.floor((w.to - w.from) / Math.max(1, points)))
-  const hourBucket = Math.max(1, Math.round(bucket / HOUR)) * HOUR
-  const series = await store.history.series(venueId, { from: w.from, to: w.to + 1 }, { positions: true, rawBucketSeconds: bucket, hourBucketSeconds: hourBucket })
+  const series = await store.history.series(venueId, { from: w.from, to: w.to + 1 }, chartSeriesOptions(w, points))
   return series.map(pointOf)
+}
+
+/**
+ * Many venues' readings over the same window: for each, exactly `readVenuePoints`'s answer, read
+ * with a handful of statements for all venues (`store.history.seriesMany`) instead of a handful per venue.
+ */
+export async function readVenuesPoints(store: Reader, venueIds: readonly string[], w: { from: number; to: number }, points: number): Promise<Map<string, VenuePoint[]>> {
+  const many = await store.history.seriesMany(venueIds, { from: w.from, to: w.to + 1 }, chartSeriesOptions(w, points))
+  return new Map([...many].map(([id, series]) => [id, series.map(pointOf)]))
 }
 
 /** The newest `n` samples of a venue (the strategist's score window: the full tier). */
@@ -80,16 +102,10 @@ export async function readingAtTime(store: Reader, venueId: string, t: number): 
 }
 
 /**
- * The newest sample and position of each given venue: one indexed lookup each (a GROUP BY over
- * the samples table would read every row of the full tier: millions at the mainnet profile).
+ * The newest sample and position of each given venue: one indexed lookup each, in two statements
+ * for all venues (a GROUP BY over the samples table would read every row of the full tier:
+ * millions at the mainnet profile).
  */
 export async function latestPerVenue(store: Reader, venueIds: readonly string[]): Promise<{ samples: Map<string, Sample>; positions: Map<string, Position> }> {
-  const rows = await Promise.all(venueIds.map(async (id) => [id, (await store.history.window(id, 1))[0], await store.history.positionAtBlock(id)] as const))
-  const samples = new Map<string, Sample>()
-  const positions = new Map<string, Position>()
-  for (const [id, s, p] of rows) {
-    if (s) samples.set(id, s)
-    if (p) positions.set(id, p)
-  }
-  return { samples, positions }
+  return store.history.latestMany(venueIds)
 }

@@ -34,6 +34,12 @@ describe('evaluateVenue', () => {
     expect(rule({ rateChangeBps: 0.001 }).slashing!.active).toBe(false)
     expect(rule({ rateChangeBps: null }).slashing!.active).toBeNull()
   })
+  it('holds the APY verdict while the loss is still inside the APY window (the slashing alert speaks for it), and judges it again after', () => {
+    // The block after a 50 bps slash: the rate grows again, but the window's APY is the loss annualised.
+    expect(rule({ rateChangeBps: 0.01, apy: -1, lossInWindow: true })['apy-drop']!.active).toBeNull()
+    // The window has moved past the loss: a yield really 2.01 % below the baseline alerts.
+    expect(rule({ rateChangeBps: 0.01, apy: 0.0199, lossInWindow: false })['apy-drop']!.active).toBe(true)
+  })
   it('cannot tell an APY drop without a baseline', () => {
     expect(rule({ apyBaseline: null })['apy-drop']!.active).toBeNull()
   })

@@ -27,6 +27,12 @@ export interface VenueFacts {
   apyBaseline: number | null
   /** Exchange-rate change since the previous sample, in bps (negative: the rate fell — slashing); null without one. */
   rateChangeBps: number | null
+  /**
+   * The exchange rate fell somewhere inside the APY's window (a loss the slashing rule has already
+   * reported): the window's APY is the loss annualised (−100 % after a 50 bps slash over minutes),
+   * not the venue's yield, so the APY-drop verdict waits until the window has moved past it.
+   */
+  lossInWindow?: boolean
   peg: number | null
   paused: boolean | null
   position: bigint | null
@@ -110,7 +116,8 @@ export function evaluateVenue(f: VenueFacts, thresholds: Pick<Config['alerts'], 
   if (!f.available) return out
 
   // A falling exchange rate is a loss of principal (slashing), not a low yield: its own alert,
-  // which clears once the rate grows again. The APY-drop verdict waits meanwhile.
+  // which clears once the rate grows again. The APY-drop verdict waits meanwhile, and as long as
+  // the loss is inside the APY's window (one shock, one alert).
   const fell = f.rateChangeBps !== null && f.rateChangeBps < 0
   out.push({
     dedupKey: `slashing:${v.chain}:${v.id}`,
@@ -124,7 +131,7 @@ export function evaluateVenue(f: VenueFacts, thresholds: Pick<Config['alerts'], 
 
   // APY drop against the baseline.
   const dropKey = `apy-drop:${v.chain}:${v.id}`
-  if (fell || f.apy === null || f.apyBaseline === null) {
+  if (fell || f.lossInWindow || f.apy === null || f.apyBaseline === null) {
     out.push({ dedupKey: dropKey, rule: 'apy-drop', subject: v.id, severity: 'warning', active: null, title: '', body: '' })
   } else {
     const dropBps = (f.apyBaseline - f.apy) * 10_000

@@ -153,6 +153,9 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     hydrated = true
   }
 
+  /** Whether the exchange rate fell between two kept points (the kept points span the APY window). */
+  const lossIn = (rates: readonly RatePoint[]): boolean => rates.some((p, i) => i > 0 && p.exchangeRate < rates[i - 1]!.exchangeRate)
+
   /** Appends a rate point, thins points closer than thinSeconds, drops those the window no longer needs. */
   function keepRate(rates: RatePoint[], p: RatePoint): void {
     const prev = rates.at(-1)
@@ -229,7 +232,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       })
       if (r.position !== null) positions.push({ chain: chain.name, venueId: venue.id, blockNumber: block.number, amount: r.position, shares: r.positionShares })
       const venueConditions = evaluateVenue(
-        { venue, available: r.available, error: r.error, apy, apyBaseline: baseline, rateChangeBps, peg: r.peg, paused: r.paused, position: r.position, withdrawable: refused ? null : r.withdrawable },
+        { venue, available: r.available, error: r.error, apy, apyBaseline: baseline, rateChangeBps, lossInWindow: lossIn(mem.rates), peg: r.peg, paused: r.paused, position: r.position, withdrawable: refused ? null : r.withdrawable },
         config.alerts,
         (k) => openKeys.has(k),
       )

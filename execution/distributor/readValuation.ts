@@ -49,7 +49,7 @@ export async function collateralAt(config: Config, client: PublicClient, chain: 
 
 /**
  * Collateral transfers of the pool on one chain in (startBlock, endBlock]: to or from a venue, the
- * token bridge or the zero address (a bridge mint or burn) are internal moves; to the distributor
+ * chain's SlippageRouter, the token bridge or the zero address (a bridge mint or burn) are internal moves; to the distributor
  * is rewards funding; anything else is principal (a deposit in, a withdrawal out).
  */
 export async function collateralFlows(config: Config, client: PublicClient, b: ChainBlocks): Promise<{ deposits: bigint; withdrawals: bigint; rewardsFunded: bigint }> {
@@ -62,6 +62,10 @@ export async function collateralFlows(config: Config, client: PublicClient, b: C
     internal.add(v.address.toLowerCase())
     if (v.kind === 'aave-v3') internal.add(v.aToken.toLowerCase())
   }
+  // The chain's SlippageRouter pulls the pool's collateral and deposits it for the pool (and hands
+  // withdrawn assets back) in the same transaction: a move between venues, never principal.
+  const router = config.chains.find((c) => c.name === b.chain)?.router
+  if (router) internal.add(router.toLowerCase())
   const wh = config.wormhole?.chains.find((c) => c.chain === b.chain)
   if (wh) internal.add(wh.tokenBridge.toLowerCase())
   const distributor = config.rewards && config.rewards.chain === b.chain ? config.rewards.distributor.toLowerCase() : null

@@ -19,6 +19,8 @@ import { address } from './address'
  *                        key could move (it also sets the root, so it could pay itself up to this).
  *                        periodSeconds defaults to epochSeconds: one funding per epoch, so the cap
  *                        reads "per epoch" and each epoch's funding finds a refilled allowance.
+ *   maxEpochApy          an epoch whose gain annualises above this (default 1 = 100 %/yr) is not
+ *                        published: misread valuation or flows would pay principal out as rewards
  *   settleSeconds        how long after an epoch's end before it is closed (chains' blocks settle)
  *   dataDir              where published trees are written as files (default: beside the store, rewards/)
  */
@@ -42,6 +44,8 @@ export const rewardsConfig = z.object({
       periodSeconds: z.number().int().positive().optional(),
     })
     .prefault({ amount: 100 }),
+  /** Above this annualised gain (1 = 100 %/yr) an epoch waits for a person instead of paying (rewards/earnings.ts implausibleGain). */
+  maxEpochApy: z.number().positive({ error: 'maxEpochApy: the highest believable annualised gain of an epoch, as a fraction (1 = 100 %/yr)' }).default(1),
   settleSeconds: z.number().int().nonnegative().default(10),
   /** First epoch to close (default: the first that starts after the distributor first ran). */
   firstEpoch: z.number().int().nonnegative().optional(),

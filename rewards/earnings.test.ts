@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { epochEarnings, type EarningsInput } from './earnings'
+import { epochEarnings, implausibleGain, type EarningsInput } from './earnings'
 
 const base: EarningsInput = { valueStart: 1_000_000n, valueEnd: 1_000_000n, deposits: 0n, withdrawals: 0n, rewardsFunded: 0n, costs: 0n, commissionBps: 1000, carriedLoss: 0n, carriedRemainder: 0n }
 
@@ -31,5 +31,20 @@ describe('epoch earnings', () => {
     expect(epochEarnings({ ...base, valueEnd: 1_000_019n, commissionBps: 500 }).commission).toBe(0n)
     expect(() => epochEarnings({ ...base, commissionBps: 10_001 })).toThrow(/commissionBps/)
     expect(() => epochEarnings({ ...base, costs: -1n })).toThrow(/costs/)
+  })
+})
+
+describe('implausibleGain', () => {
+  const W = 10n ** 18n
+  it('passes a realistic epoch and refuses one no staking pool earns', () => {
+    // 2,000 wstETH, a 180 s epoch: 0.000194 wstETH gained is 1.7 %/yr (the live calm devnet).
+    expect(implausibleGain(194_000_000_000_000n, 2_000n * W, 180, 1)).toBeNull()
+    // The live misread: 200.5 wstETH in 180 s on 2,000 = 10.025 % per epoch × 175,200 epochs a year = 1,756,380 %/yr.
+    expect(implausibleGain(200_500_000_000_000_000_000n, 2_000n * W, 180, 1)).toMatch(/^the epoch's gain annualises to 1,756,380 % of the pool's value, above rewards.maxEpochApy 100 %/)
+    // The bound itself: exactly 100 %/yr over a 365-day epoch passes, one wei more does not.
+    expect(implausibleGain(2_000n * W, 2_000n * W, 365 * 24 * 3600, 1)).toBeNull()
+    expect(implausibleGain(2_000n * W + 1n, 2_000n * W, 365 * 24 * 3600, 1)).not.toBeNull()
+    // A losing or empty epoch is not this check's business.
+    expect(implausibleGain(-5n, 2_000n * W, 180, 1)).toBeNull()
   })
 })

@@ -60,3 +60,21 @@ export function epochEarnings(i: EarningsInput): Earnings {
   const commission = (net * BigInt(i.commissionBps)) / 10_000n
   return { gain, net, losing: false, commission, distributable: net - commission + i.carriedRemainder, funding: net, carriedLoss: 0n }
 }
+
+const YEAR_SECONDS = 365 * 24 * 3600
+
+/**
+ * Earnings no pool of this kind can make: the epoch's gain (before commission) above `maxApy` of the
+ * starting value, annualised over the epoch. Such a figure means the valuation or the principal
+ * flows were misread (e.g. the pool's own moves taken for principal leaving), and paying it would
+ * pay principal out as rewards: the epoch must wait for a person. Returns the reason, or null.
+ */
+export function implausibleGain(gain: bigint, valueStart: bigint, epochSeconds: number, maxApy: number): string | null {
+  if (gain <= 0n || valueStart <= 0n) return null
+  // gain / valueStart × YEAR / epochSeconds > maxApy, in integers (maxApy in parts per million).
+  const lhs = gain * BigInt(YEAR_SECONDS) * 1_000_000n
+  const rhs = valueStart * BigInt(epochSeconds) * BigInt(Math.round(maxApy * 1_000_000))
+  if (lhs <= rhs) return null
+  const apy = Number((gain * BigInt(YEAR_SECONDS) * 10_000n) / (valueStart * BigInt(epochSeconds))) / 100
+  return `the epoch's gain annualises to ${apy.toLocaleString('en-US', { maximumFractionDigits: 2 })} % of the pool's value, above rewards.maxEpochApy ${maxApy * 100} %: the valuation or the principal flows were misread; nothing is published or paid (check the epoch's inputs with npm run rewards -- show, fix, or raise rewards.maxEpochApy if the gain is real)`
+}

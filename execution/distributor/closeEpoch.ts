@@ -5,7 +5,7 @@ import type { Config } from '../../config/schema'
 import { describeError, isRetryable } from '../../core/errors'
 import type { Logger } from '../../core/logger'
 import type { RewardEpoch, Store } from '../../store'
-import { epochEarnings, type Earnings } from '../../rewards/earnings'
+import { epochEarnings, implausibleGain, type Earnings } from '../../rewards/earnings'
 import { timeWeights, type ChainShareHistory } from '../../rewards/entitlements'
 import { boundaryBlocks, decodeShareCursor, distributorAbi, encodeShareCursor, readShareHistory, type ShareCursor } from '../../rewards/readChain'
 import { loadKeccak } from '../../rewards/merkle'
@@ -166,6 +166,8 @@ export function createDistributor(d: DistributorDeps) {
       notCounted: [...notCounted].join(','),
       blocks: JSON.stringify(inputs),
     }
+    const implausible = implausibleGain(earnings.gain, valueStart, r!.epochSeconds, r!.maxEpochApy)
+    if (implausible) throw new Error(implausible)
     if (earnings.losing) {
       await d.store.rewards.insert({ epoch, ...w, status: 'losing', root: null, funding: 0n, carriedLoss: earnings.carriedLoss, remainder: carriedRemainder, tree: null, summary })
       await saveCursors()

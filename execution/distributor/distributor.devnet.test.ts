@@ -44,7 +44,11 @@ beforeEach(async () => {
   const t = await openTempStore()
   store = t.store
   cleanup = t.cleanup
-  config = testConfig(devnet, { storePath: t.path })
+  // The tests mint 10 wstETH of "earnings" into a pool of ~2,000 within one short devnet epoch: far
+  // above any believable APY, so the plausibility bound (rewards.maxEpochApy) is lifted here; its
+  // own test below keeps it.
+  const base = testConfig(devnet, { storePath: t.path })
+  config = { ...base, rewards: { ...base.rewards!, maxEpochApy: 1e9 } }
 })
 afterEach(async () => {
   await store.close()
@@ -280,6 +284,24 @@ describe('the distributor closes epochs from chain data', () => {
     expect(e.funding > parseEther('1')).toBe(true)
     expect(await balance(r().distributor)).toBe(d0 + e.funding)
     expect(await store.alerts.isOpen(`rewards-funding-cap:${first}`)).toBe(false)
+  })
+
+  it('earnings no pool makes (10 wstETH on ~2,000 in one short epoch) under the default rewards.maxEpochApy: the epoch waits with a critical alert, nothing stored, nothing sent', async () => {
+    config = { ...config, rewards: { ...r(), maxEpochApy: 1 } }
+    const len = r().epochSeconds
+    const t0 = await chainNow()
+    const first = Math.floor(t0 / len) + 1
+    await store.rewards.initMeta('firstEpoch', String(first))
+    const w = epochWindow(len, first)
+    await mineAt(w.startTime + 1)
+    await eth().wallet(0).writeContract({ address: collateral(), abi: simLstAbi, functionName: 'mint', args: [safe(), parseEther('10')] }).then((h) => eth().public.waitForTransactionReceipt({ hash: h }))
+    await mineAt(w.endTime + 5)
+    const out = await distributor(() => w.endTime + 60)()
+    expect(out).toMatchObject({ status: 'waiting', epoch: first })
+    expect(out.status === 'waiting' && out.reason).toMatch(/^the epoch's gain annualises to [\d,.]+ % of the pool's value, above rewards\.maxEpochApy 100 %/)
+    expect(await store.rewards.get(first)).toBeUndefined()
+    expect(await store.alerts.isOpen(`rewards-waiting:${first}`)).toBe(true)
+    expect(await store.intents.list({ keyPrefix: `rewards:${first}:` })).toEqual([])
   })
 
   it('a chain that is unreachable at the epoch end: the epoch waits with an alert and nothing is stored', async () => {

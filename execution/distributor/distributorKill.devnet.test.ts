@@ -75,7 +75,8 @@ describe('the distributor process SIGKILLed mid-epoch', () => {
   it('killed -9 after the tree is stored, then after the root: restarted, one setRoot and one funding on chain; the verify CLI says MATCH, and MISMATCH on a tampered tree JSON', async () => {
     const storePath = join(dir, 'poolwarden.sqlite')
     const base = testConfig(devnet, { storePath })
-    const config = { ...base, runtime: { ...base.runtime, leaseSeconds: 1 } }
+    // 10 wstETH minted as the epoch's earnings: far above a believable APY (rewards.maxEpochApy lifted).
+    const config = { ...base, runtime: { ...base.runtime, leaseSeconds: 1 }, rewards: { ...base.rewards!, maxEpochApy: 1e9 } }
     const configPath = join(dir, 'config.json')
     await writeFile(configPath, JSON.stringify(config))
     const r = config.rewards!

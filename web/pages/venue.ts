@@ -4,6 +4,7 @@ import { latestPerVenue, latestPosition, recentSamples } from '../data'
 import { scoreWindowSecondsOf } from '../../strategies/policy'
 import { fmtPct, fmtTime, fmtUnits, html, renderChart, type Chart, type Page, type RangeName, type Table } from '../html'
 import { alertColumns, alertRows } from './shared'
+import { spanOf } from '../spanCache'
 
 /** Every venue with its newest reading. */
 export async function renderVenues(deps: WebDeps, range: RangeName): Promise<Page> {
@@ -69,8 +70,9 @@ export async function renderVenue(deps: WebDeps, venueId: string, range: RangeNa
     chart({ id: 'position', title: `Pool position (${unit.symbol})`, series: [{ label: 'position', values: points.map((p) => f(p.position ?? 0n)), unit: 'amount' }] }),
   ]
 
-  // The risk score as the strategist computes it now (its window: the newest samples of the score's span).
-  const window = await store.history.span(venue.id, scoreWindowSecondsOf(config.strategy, venue.chain))
+  // The risk score as the strategist computes it now (its window: the newest samples of the score's
+  // span, kept in memory between renders: only the rows stored since are read, web/spanCache.ts).
+  const window = (await spanOf(store, venue.id, scoreWindowSecondsOf(config.strategy, venue.chain))).rows
   const collApy = cv ? ((await recentSamples(store, cv.id, 1))[0]?.apy ?? null) : null
   const position = (await latestPosition(store, venue.id))?.amount ?? 0n
   const score = scoreOf(config, venue, window, position, collApy)

@@ -1,8 +1,10 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startBotApi } from '../devnet/telegram/botApi'
 import { buildApps } from '../scripts/build'
+import { agentConfig, until } from './agentProcess'
 
 /**
  * Every PM2 app runs an esbuild bundle (dist/), not the sources the other tests import: a bundle
@@ -34,4 +36,32 @@ describe('the PM2 apps\' bundles load', () => {
     }
     expect(crashed).toEqual([])
   }, 600_000)
+})
+
+describe('the bundled Telegram bot reaches the Bot API', () => {
+  // Seen live: bundling renamed abort-controller's class to "AbortSignal2", and node-fetch (under
+  // grammY) refuses a signal whose constructor is not named "AbortSignal": every Bot API call of
+  // the bundled bot failed ("Expected signal to be an instanceof AbortSignal") while the tests of
+  // the sources passed. The bundle, started as PM2 starts it, must register its commands.
+  it('dist/telegram.mjs registers its commands on the local Bot API server', async () => {
+    const server = await startBotApi({ chats: [{ id: -100100, type: 'supergroup', title: 'ops' }] })
+    const c = await agentConfig('poolwarden-bundle-tg-', {
+      telegram: { enabled: true, mode: 'devnet', apiRoot: server.url, users: [{ id: 4242, name: 'olga', role: 'operator' }], chats: [{ id: -100100, alerts: ['warning', 'critical'] }] },
+    })
+    const child = spawn(process.execPath, [join(out, 'telegram.mjs')], { env: { PATH: process.env.PATH, POOLWARDEN_CONFIG: c.configPath, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (d) => (output += String(d)))
+    child.stderr.on('data', (d) => (output += String(d)))
+    const exited = new Promise((r) => child.on('exit', r))
+    try {
+      await until(() => server.calls('setMyCommands').length > 0 || output.includes('instanceof AbortSignal') || child.exitCode !== null)
+      expect(output).not.toContain('instanceof AbortSignal')
+      expect(server.calls('setMyCommands').length).toBeGreaterThan(0)
+    } finally {
+      child.kill('SIGINT')
+      await exited
+      await server.close()
+      await c.cleanup()
+    }
+  }, 120_000)
 })

@@ -23,6 +23,11 @@ export async function bundle(entries: Record<string, string>, outDir: string): P
     format: 'esm',
     target: 'node20',
     sourcemap: 'linked',
+    // Keep every class's and function's .name: node-fetch (under grammY) accepts a signal only if
+    // its constructor is named "AbortSignal", and bundling renamed abort-controller's class to
+    // "AbortSignal2" (a global of that name is referenced elsewhere) — every Bot API call of the
+    // bundled bot failed with "Expected signal to be an instanceof AbortSignal".
+    keepNames: true,
     external: ['sqlite3', 'pino'],
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     logLevel: 'warning',

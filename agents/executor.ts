@@ -36,7 +36,7 @@ runAgent('executor', async (agent) => {
     if (r.length) logger.info({ chain: s.chain, intents: r }, 'reconciled open intents')
   }
   // Cross-chain steps go through the Wormhole token bridge when the config has a wormhole section.
-  const bridgePort: BridgePort | undefined = config.wormhole ? createSdkBridgePort(config) : undefined
+  const bridgePort: BridgePort | undefined = config.wormhole ? createSdkBridgePort(config, undefined, pacing ? { pacing, maxPacingWaitMs: config.limits.maxWaitMs } : {}) : undefined
   const bridge = bridgePort ? { port: bridgePort, options: { signal, stuckAfterSeconds: config.execution.bridgeStuckAfterSeconds, waitMs: config.execution.bridgeWaitSeconds * 1000 } } : undefined
   logger.info({ signer: account.address, custody: config.custody.kind, pool: config.pool.account, wormhole: !!bridgePort }, 'executor started')
   // A committee plan waiting for signatures: its confirmations are read again at execution.signaturePollMs.

@@ -52,6 +52,13 @@ export class BlockReorgedError extends RetryableError {
 /** The node answered a read at a block with no data where code must be (its state for that block is not served): read again. */
 export class StateNotServedError extends RetryableError {
   override name = 'StateNotServedError'
+  constructor(
+    message: string,
+    /** The block's header: still the chain's block at its number when the read came back empty. */
+    readonly block: BlockHeader,
+  ) {
+    super(message)
+  }
 }
 
 /**
@@ -187,6 +194,6 @@ export async function readBlock(chain: ChainClient, plan: readonly Planned[], nu
   // No code answered at the configured Multicall3: the node holds no state for this block (seen
   // with anvil right after an anvil_reorg: a block's state not served yet), never "no venues".
   // Not data: the block is read again.
-  if (callR.value === '0x') throw new StateNotServedError(`${chain.name}: multicall at block ${number} (${block.hash}) returned no data: the node serves no state for this block yet; read again`)
+  if (callR.value === '0x') throw new StateNotServedError(`${chain.name}: multicall at block ${number} (${block.hash}) returned no data: the node serves no state for this block yet; read again`, block)
   return { block, head, readings: decodeReads(chain.name, plan, flat, callR.value as Hex) }
 }

@@ -243,6 +243,12 @@ export const watch = z
      */
     readBehindHead: z.number().int().nonnegative().default(1),
     /**
+     * Reads of one block that the node answers with no state (no code at Multicall3: the node
+     * does not serve that block's state) before the watcher records the block as a gap — its
+     * header kept, no samples, a warning alert — and goes on with the next block.
+     */
+    stateNotServedRetries: z.number().int().positive().default(5),
+    /**
      * Store a sample at most every this many seconds (0: every block); per chain:
      * chains[i].sampleEverySeconds. Unset: every block on chains whose blocks take ≥ 2 s, and
      * minSampleIntervalSeconds on faster ones. Blocks with an alert-worthy change are always stored.

@@ -31,6 +31,12 @@ export const wormholeConfig = z
     network: z.enum(['Mainnet', 'Testnet', 'Devnet']),
     /** Base URL of the API serving signed VAAs at the real API's paths (https://api.wormholescan.io; the devnet guardian). */
     api: z.url({ error: 'expected the http(s) URL of the Wormhole API, e.g. "https://api.wormholescan.io"' }),
+    /**
+     * Requests per second to the Wormhole API (VAA fetches), shared by every process through the
+     * pacing file (config `limits`) like an RPC URL's limit; a 429/503 Retry-After seen by one
+     * process holds them all. Default 2 (wormholescan's public API limits per IP).
+     */
+    apiMaxPerSecond: z.number().positive({ error: 'expected a positive number of requests per second, e.g. 2' }).default(2),
     /** The chain where the LST is native (its token bridge locks; the others mint wrapped). */
     lstHomeChain: z.string().min(1),
     chains: z.array(wormholeChain).min(2, { error: 'cross-chain moves need at least two chains in wormhole.chains' }),

@@ -1,8 +1,10 @@
-import { Wormhole, deserialize, toNative, UniversalAddress, type Chain, type Network, type TokenBridge } from '@wormhole-foundation/sdk-connect'
-import { getVaaBytes } from '@wormhole-foundation/sdk-connect/whscan-api'
+import { Wormhole, deserialize, toChainId, toNative, type Chain, type Network, type TokenBridge } from '@wormhole-foundation/sdk-connect'
 import { getAddress, toHex, type Address, type Hex } from 'viem'
 import { createWormhole, sdkChainOf, wormholeChainOf } from '../chains/wormhole'
+import { createPacer, parseRetryAfter, type EndpointPacer } from '../chains/pacing'
 import type { Config } from '../config/schema'
+import { RetryableError } from '../core/errors'
+import type { RateLimits } from '../store/rateLimits'
 import type { BridgePort, BridgeTx } from './bridge'
 import { toUniversal } from './bridgeVaa'
 
@@ -14,8 +16,23 @@ import { toUniversal } from './bridgeVaa'
  * receipt). VAAs come from the Wormhole API at its real paths (`/v1/signed_vaa/…`, the SDK's
  * getVaaBytes: null on 404) — wormholescan live, the local guardian on the devnet.
  */
-export function createSdkBridgePort(config: Pick<Config, 'chains' | 'wormhole'>, wh: Wormhole<Network> = createWormhole(config)): BridgePort {
-  const api = config.wormhole!.api
+export interface SdkBridgePortOptions {
+  /** The shared pacing file (runtime/pacing.ts): the API's rate and Retry-After hold across processes. */
+  pacing?: RateLimits
+  /** A VAA fetch whose shared slot is further away than this fails at once (retried later). Default 30 s. */
+  maxPacingWaitMs?: number
+  timeoutMs?: number
+}
+
+/** The Wormhole API is rate-limited (429/503, Retry-After): every process waits; the VAA is fetched later. */
+export class WormholeApiRateLimitedError extends RetryableError {
+  override name = 'WormholeApiRateLimitedError'
+}
+
+export function createSdkBridgePort(config: Pick<Config, 'chains' | 'wormhole'>, wh: Wormhole<Network> = createWormhole(config), opts: SdkBridgePortOptions = {}): BridgePort {
+  const api = config.wormhole!.api.replace(/\/+$/, '')
+  const u = new URL(api)
+  const pacer: EndpointPacer = createPacer(opts.pacing, { url: api, label: `${u.protocol}//${u.host}`, intervalMs: 1000 / config.wormhole!.apiMaxPerSecond, maxWaitMs: opts.maxPacingWaitMs ?? 30_000 })
   const chainOf = (name: string): Chain => sdkChainOf(config, name)
   const bridges = new Map<string, Promise<TokenBridge<Network, Chain>>>()
   const tokenBridge = (name: string) => {
@@ -56,8 +73,21 @@ export function createSdkBridgePort(config: Pick<Config, 'chains' | 'wormhole'>,
     },
 
     async fetchVaa(sourceChain, m) {
-      const bytes = await getVaaBytes(api, { chain: chainOf(sourceChain), emitter: new UniversalAddress(m.emitter), sequence: m.sequence })
-      return bytes ? toHex(bytes) : null
+      // The API's real path (what the SDK's getVaaBytes requests), paced per endpoint across
+      // processes; a 429/503 with Retry-After holds every process off the API for that long.
+      await pacer.wait()
+      const url = `${api}/v1/signed_vaa/${toChainId(chainOf(sourceChain))}/${m.emitter.replace(/^0x/, '')}/${m.sequence}`
+      const res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000) })
+      if (res.status === 429 || res.status === 503) {
+        const ms = parseRetryAfter(res.headers.get('retry-after'), Date.now()) ?? 1_000
+        await pacer.retryAfter(ms)
+        throw new WormholeApiRateLimitedError(`Wormhole API ${u.host} answered ${res.status}: every process waits ${Math.ceil(ms / 1000)} s (Retry-After)`)
+      }
+      if (res.status === 404) return null
+      if (!res.ok) throw new RetryableError(`Wormhole API ${u.host}: HTTP ${res.status} for a VAA`)
+      const body = (await res.json()) as { vaaBytes?: unknown }
+      if (typeof body.vaaBytes !== 'string') throw new RetryableError(`Wormhole API ${u.host}: a VAA answer without vaaBytes`)
+      return toHex(Buffer.from(body.vaaBytes, 'base64'))
     },
 
     async guardianSet(chain, index) {

@@ -4,7 +4,7 @@ import { childLogger, type Logger } from '../core/logger'
 import { BlockNotYetAvailableError, describeError, isRetryable } from '../core/errors'
 import { sleep } from '../core/shutdown'
 import type { ChainClient, EndpointEvent } from '../chains/createChainClient'
-import { BlockReorgedError, planReads, readBlock, ReorgDetectedError, type BlockRead } from '../chains/readBlock'
+import { BlockReorgedError, planReads, readBlock, ReorgDetectedError, StateNotServedError, type BlockRead } from '../chains/readBlock'
 import type { CompactStats, Store } from '../store'
 import { pauseKey } from '../store/controls'
 import { unwritableCode } from '../store/errors'
@@ -36,6 +36,10 @@ export type TickResult =
   /** The chain reorganised under the stored blocks: everything above `ancestor` was withdrawn. */
   | { status: 'reorg'; ancestor: bigint; depth: number; deep: boolean }
   | { status: 'failed'; error: string; retryable: boolean }
+  /** The node served no state for this block (attempt `tries` of watch.stateNotServedRetries): read again. */
+  | { status: 'unserved'; block: bigint; tries: number }
+  /** The node never served this block's state: recorded as a gap (header kept, no samples, an alert). */
+  | { status: 'gap'; block: bigint; tries: number }
 
 export interface Watcher {
   readonly agent: string
@@ -111,6 +115,10 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   const persistenceOf = (c: Condition) => persistenceFor(config.alerts.persistence, c.rule, c.severity)
   let hydrated = false
   let consecutiveFailures = 0
+  /** Reads of one block (by hash) answered with no state, and the blocks recorded as gaps for it. */
+  let unserved: { hash: string; tries: number } | undefined
+  let gapsTotal = 0
+  let gapRunStart: bigint | undefined
   /** Sampling cadence (watch/cadence.ts): seconds between stored samples (0: every block), and each venue's state. */
   const sampleEvery = sampleEverySecondsOf(config, chain.name)
   const cadence = new Map<string, VenueCadence>()
@@ -520,6 +528,44 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     return { status: 'reorg', ancestor: ancestor.number, depth, deep }
   }
 
+  /**
+   * A read of block `err.block` came back with no state. Below watch.stateNotServedRetries
+   * attempts: read again (status 'unserved'). Then: the block is committed as a gap — its header
+   * (hash and parent, so the hash chain and reorg detection still hold) with no sample and no
+   * position — one warning alert per run of consecutive gaps, counted in the heartbeat (`gaps`),
+   * and the watcher reads the next block. Nothing is ever decoded from an empty answer.
+   */
+  async function notServed(err: StateNotServedError, held: { number: bigint; hash: `0x${string}` } | null): Promise<TickResult> {
+    const block = err.block
+    const tries = unserved?.hash === block.hash ? unserved.tries + 1 : 1
+    unserved = { hash: block.hash, tries }
+    const max = config.watch.stateNotServedRetries
+    if (tries < max) {
+      logger.warn({ block: String(block.number), hash: block.hash, tries, max }, 'node served no state for the block: reading it again')
+      return { status: 'unserved', block: block.number, tries }
+    }
+    const runStart = gapRunStart ?? block.number
+    await store.transaction(async () => {
+      await store.cursors.commitBlock({ chain: chain.name, blockNumber: block.number, blockHash: block.hash, parentHash: block.parentHash, keepBlocks, samples: [], positions: [] })
+      await store.alerts.raise({
+        dedupKey: `state-not-served:${chain.name}:${runStart}`,
+        agent,
+        chain: chain.name,
+        rule: 'gap',
+        subject: chain.name,
+        severity: 'warning',
+        title: `${chain.name}: no state served for block${block.number === runStart ? ` ${block.number}` : `s ${runStart}..${block.number}`}: recorded as a gap`,
+        body: `${tries} reads of block ${block.number} (${block.hash}) at ${held ? `parent ${held.hash}` : 'the start'} returned no data at Multicall3: the node holds the block but serves no state for it. No samples are stored for it; the watcher goes on with the next block. If this repeats, check the node (state pruning, a deep reorg it has not re-executed).`,
+      })
+    })
+    gapsTotal++
+    gapRunStart = runStart
+    unserved = undefined
+    cursor = { number: block.number, hash: block.hash }
+    logger.warn({ block: String(block.number), hash: block.hash, tries, gaps: gapsTotal }, 'node never served the block state: recorded as a gap, going on')
+    return { status: 'gap', block: block.number, tries }
+  }
+
   const tick = async (): Promise<TickResult> => {
     // URLs the fallback skips are probed on their own schedule, so their recovery is noticed.
     void chain.probeDown()
@@ -563,6 +609,9 @@ export function createWatcher(deps: WatcherDeps): Watcher {
           logger.warn({ block: String(next), err: describeError(err) }, 'block reorged while read: read discarded')
           return { status: 'waiting', next }
         }
+        // The node holds this block as canonical but serves no state for it: never data. Read
+        // again a bounded number of times, then record the block as a gap and go on.
+        if (err instanceof StateNotServedError) return await notServed(err, cursor ?? null)
         throw err
       }
 
@@ -601,9 +650,11 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       remember(samples)
       if (live) await implausibleAlerts(read.block.number)
       cursor = { number: read.block.number, hash: read.block.hash }
+      unserved = undefined
+      gapRunStart = undefined
       consecutiveFailures = 0
       await rpcAllAlert(false, '')
-      await store.heartbeats.beat(agent, { chain: chain.name, block: String(read.block.number), head: String(read.head), lag: Number(read.head - read.block.number), venues: venues.length, pendingAlerts: pending.size, glitches: glitchCounts ?? {}, implausible: implausibleTotal, blockTimeMs: Math.round(blockTimeMs), ...(live ? {} : { backfill: String(backfillUntil) }) })
+      await store.heartbeats.beat(agent, { chain: chain.name, block: String(read.block.number), head: String(read.head), lag: Number(read.head - read.block.number), venues: venues.length, pendingAlerts: pending.size, glitches: glitchCounts ?? {}, implausible: implausibleTotal, gaps: gapsTotal, blockTimeMs: Math.round(blockTimeMs), ...(live ? {} : { backfill: String(backfillUntil) }) })
       return { status: 'processed', block: read.block.number, head: read.head, alerts }
     } catch (err) {
       consecutiveFailures++
@@ -668,8 +719,11 @@ export function createWatcher(deps: WatcherDeps): Watcher {
         failures = 0
         if (r.head > r.block) continue // back-fill without waiting
         await sleep(blockMs, signal)
-      } else if (r.status === 'reorg') {
+      } else if (r.status === 'reorg' || r.status === 'gap') {
         failures = 0 // read the new blocks at once
+      } else if (r.status === 'unserved') {
+        failures = 0
+        await sleep(Math.max(250, Math.floor(blockMs / 2)), signal)
       } else if (r.status === 'waiting') {
         failures = 0
         await sleep(Math.max(250, Math.floor(blockMs / 4)), signal)

@@ -33,6 +33,8 @@ export type GuardianFault =
   | { kind: 'bad-signature'; times?: number }
   /** Served token transfer VAAs name another target chain (validly signed; the token bridge must refuse them). */
   | { kind: 'wrong-target'; toChain?: number; times?: number }
+  /** VAA requests (`/v1/signed_vaa/…`) are answered 429 with `Retry-After: retryAfterSeconds` (the API's rate limit). */
+  | { kind: 'rate-limited'; retryAfterSeconds: number; times?: number }
 
 export interface GuardianOptions {
   config: Pick<Config, 'chains' | 'wormhole'>
@@ -54,6 +56,8 @@ export interface GuardianStatus {
   observed: number
   signed: number
   chains: Record<string, { head: number | null; scannedTo: number | null; finality: number; error: string | null }>
+  /** VAA requests received at `/v1/signed_vaa/…` (each one, whatever the answer). */
+  vaaRequests: number
 }
 
 export interface Guardian {
@@ -214,6 +218,7 @@ export async function startGuardian(opts: GuardianOptions): Promise<Guardian> {
   // ── serving ─────────────────────────────────────────────────────────────────────────────────
 
   let fault: GuardianFault = { kind: 'none' }
+  let vaaRequests = 0
   const otherKey = generatePrivateKey()
 
   /** The VAA to serve for a stored message: its signed bytes, unless a fault is set. */
@@ -223,7 +228,7 @@ export async function startGuardian(opts: GuardianOptions): Promise<Guardian> {
     // Never serve a VAA whose block was reorganised (or reverted) away.
     if (c && (await blockHash(c, m.blockNumber)) !== m.blockHash) return null
     const f = fault
-    if (f.kind === 'none') return m.vaa
+    if (f.kind === 'none' || f.kind === 'rate-limited') return m.vaa
     if (f.times !== undefined) fault = f.times <= 1 ? { kind: 'none' } : { ...f, times: f.times - 1 }
     if (f.kind === 'bad-signature') return signVaa(bodyOf(m), [otherKey])
     const payload = m.payload
@@ -264,6 +269,14 @@ export async function startGuardian(opts: GuardianOptions): Promise<Guardian> {
     const parts = url.pathname.split('/').filter(Boolean)
     const route = parts.join('/')
     if (req.method === 'GET' && parts.length === 5 && route.startsWith('v1/signed_vaa/')) {
+      vaaRequests++
+      const f = fault
+      if (f.kind === 'rate-limited') {
+        if (f.times !== undefined) fault = f.times <= 1 ? { kind: 'none' } : { ...f, times: f.times - 1 }
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(f.retryAfterSeconds) })
+        res.end(JSON.stringify({ code: 8, message: 'rate limit exceeded', details: [] }))
+        return
+      }
       const m = await lookup(parts[2]!, parts[3]!, parts[4]!)
       const vaa = m && (await served(m))
       return vaa ? send(res, 200, { vaaBytes: base64OfHex(vaa) }) : notFound(res)
@@ -315,7 +328,7 @@ export async function startGuardian(opts: GuardianOptions): Promise<Guardian> {
     }
     if (req.method === 'POST' && route === 'devnet/fault') {
       const body = JSON.parse((await readBody(req)) || '{}') as GuardianFault
-      if (!['none', 'bad-signature', 'wrong-target'].includes(body.kind)) return send(res, 400, { message: 'fault kind: one of none, bad-signature, wrong-target' })
+      if (!['none', 'bad-signature', 'wrong-target', 'rate-limited'].includes(body.kind)) return send(res, 400, { message: 'fault kind: one of none, bad-signature, wrong-target, rate-limited' })
       fault = body
       return send(res, 200, { fault })
     }
@@ -325,6 +338,7 @@ export async function startGuardian(opts: GuardianOptions): Promise<Guardian> {
   const status = async (): Promise<GuardianStatus> => ({
     paused,
     fault,
+    vaaRequests,
     ...(await db.count()),
     chains: Object.fromEntries(chains.map((c) => [c.name, { head: c.head, scannedTo: c.scannedTo, finality: c.finality, error: c.error }])),
   })

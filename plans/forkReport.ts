@@ -29,7 +29,11 @@ export function noForkText(chain: string): string {
 }
 
 function signed(x: bigint, unit: AmountUnit, digits: number): string {
-  const s = formatAmount(x < 0n ? -x : x, unit, { digits })
+  // Rounded to the shown digit, not cut: an Aave supply of 15 that mints 15 minus 1 wei of aToken
+  // (ray rounding) reads +15.000, not +14.999.
+  const abs = x < 0n ? -x : x
+  const half = digits < unit.decimals ? 5n * 10n ** BigInt(unit.decimals - digits - 1) : 0n
+  const s = formatAmount(abs + half, unit, { digits })
   if (/^0(\.0*)? /.test(s)) return `±${s}`
   return `${x < 0n ? '−' : '+'}${s}`
 }

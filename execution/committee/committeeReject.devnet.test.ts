@@ -160,5 +160,5 @@ describe('an ended committee plan\'s Safe transaction is made unexecutable', () 
     expect(out.map((o) => o.outcome).sort()).toEqual(['rejection-pending', 'rejection-proposed'])
     const pending = (await service().getPendingTransactions(safe())).results
     expect(pending.map((t) => [getAddress(t.to), Number(t.nonce), t.data ?? '0x'])).toEqual([[safe(), old.nonce, '0x']])
-  })
+  }, 300_000) // several Safe transactions, each simulated on its own anvil fork first: slow on a loaded machine
 })

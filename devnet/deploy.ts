@@ -1,9 +1,8 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import {
   createPublicClient,
   createWalletClient,
-  defineChain,
   encodeFunctionData,
   getAddress,
   http,
@@ -25,6 +24,7 @@ import { poolShareAbi, simAaveMarketAbi, simLstAbi } from './abis'
 import { getArtifact, type Artifacts } from './compile'
 import { bpsToRay, bpsToWad, checkScenario, type AaveBase, type LstBase, type Scenario, type VaultBase, type VenueModel } from './market'
 import { rpcRequest } from './anvil'
+import { devnetChain } from './deploymentFile'
 import { simWallet1271Abi } from './governance/abis'
 import { DEVNET_SAFE_TX_SERVICE_URL, txServiceUrlFor } from './safe/txService'
 import { DEVNET_GOVERNANCE_POLICY, DEVNET_HUB_URL, DEVNET_SPACES, GOV_ROLES, WALLET_SHARES } from './governance/constants'
@@ -198,16 +198,7 @@ export function defaultChainSpecs(basePort = 8545, host = '127.0.0.1'): DevnetCh
   return DEFAULT_DEVNET_CHAINS.map((c, i) => ({ name: c.name, chainId: c.chainId, url: `http://${host}:${basePort + i}/` }))
 }
 
-/** A viem chain for a devnet chain (Multicall3 at its canonical address). */
-export function devnetChain(spec: { name: string; chainId: number; url: string }): Chain {
-  return defineChain({
-    id: spec.chainId,
-    name: spec.name,
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [spec.url] } },
-    contracts: { multicall3: { address: MULTICALL3_ADDRESS } },
-  })
-}
+export { devnetChain, readDeployment, simVenues } from './deploymentFile'
 
 /**
  * Market and funding profile per chain position (cycled): base APRs differ a little between
@@ -987,9 +978,6 @@ export async function deployDevnet(opts: DeployOptions): Promise<DeployResult> {
 }
 
 /** Every simulated venue of a deployment, all chains. */
-export function simVenues(deployment: Deployment): SimVenue[] {
-  return Object.values(deployment.chains).flatMap((c) => c.venues)
-}
 
 /** Writes the config (e.g. .devnet/config.json) and deployment.json beside it. */
 export async function writeDevnetConfig(result: DeployResult, configPath = '.devnet/config.json'): Promise<{ configPath: string; deploymentPath: string }> {
@@ -1001,15 +989,4 @@ export async function writeDevnetConfig(result: DeployResult, configPath = '.dev
   return { configPath, deploymentPath }
 }
 
-export async function readDeployment(file = '.devnet/deployment.json'): Promise<Deployment> {
-  let json: unknown
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'))
-  } catch (err) {
-    throw new Error(`cannot read the devnet deployment ${file}: ${(err as Error).message} (start the devnet first: npm start)`)
-  }
-  const d = json as Deployment
-  if (d?.version !== 1 || typeof d.chains !== 'object') throw new Error(`${file}: not a devnet deployment (version ${String(d?.version)})`)
-  return d
-}
 

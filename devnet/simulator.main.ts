@@ -8,7 +8,7 @@ import { createPublicClient, http } from 'viem'
 import { describeError } from '../core/errors'
 import { createLogger } from '../core/logger'
 import { createShutdown } from '../core/shutdown'
-import { readDeployment } from './deploy'
+import { readDeployment } from './deploymentFile'
 import { loadScenario } from './scenario'
 import { createSimulator } from './simulator'
 

@@ -15,7 +15,8 @@ import { describeError } from '../core/errors'
 import { sleep } from '../core/shutdown'
 import { devAccount, ROLES } from './accounts'
 import { simControllerAbi } from './abis'
-import { devnetChain, simVenues, type ChainDeployment, type Deployment } from './deploy'
+import type { ChainDeployment, Deployment } from './deploy'
+import { devnetChain, simVenues } from './deploymentFile'
 import { bpsInt, bpsToRay, bpsToWad, checkScenario, slashBpsBetween, venueParamsAt, type Scenario } from './market'
 
 /**

@@ -8,7 +8,7 @@
 import { describeError } from '../../core/errors'
 import { createLogger } from '../../core/logger'
 import { createShutdown } from '../../core/shutdown'
-import { readDeployment } from '../deploy'
+import { readDeployment } from '../deploymentFile'
 import { DEVNET_SAFE_TX_SERVICE_PORT, startSafeTxService } from './txService'
 
 async function main(): Promise<void> {

@@ -9,7 +9,7 @@
 import { describeError } from '../../core/errors'
 import { createLogger } from '../../core/logger'
 import { createShutdown } from '../../core/shutdown'
-import { readDeployment } from '../deploy'
+import { readDeployment } from '../deploymentFile'
 import { DEVNET_HUB_PORT, DEVNET_SPACES } from '../governance/constants'
 import { hubChainHooks } from '../governance/hubHooks'
 import { loadScenario } from '../scenario'

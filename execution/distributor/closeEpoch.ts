@@ -19,7 +19,8 @@ import { collateralAt, collateralFlows, ethPerCollateral, gasPaid, inFlightAt } 
  *   epoch e ended (+ settleSeconds) and every chain settled past its end
  *     → read boundary blocks, share histories, valuations, flows, gas (any chain unreachable or
  *       not settled: the epoch waits, alert `rewards-waiting`, nothing stored)
- *     → losing: row `losing` (no root, loss carried), alert `rewards-losing`
+ *     → losing: row `losing` (no root, loss carried), alert `rewards-losing` (one per loss episode,
+ *       resolved when an epoch publishes a root again)
  *     → else: tree built, the published JSON stored as row `built` (and written to the data dir)
  *   built  → setRoot(e, root) as intent `rewards:<e>:root` (through the distributor's Roles role in custody "safe") → `rooted`
  *   rooted → collateral.transfer(distributor, funding) as intent `rewards:<e>:fund` → `funded`
@@ -29,6 +30,8 @@ import { collateralAt, collateralFlows, ethPerCollateral, gasPaid, inFlightAt } 
  * second setRoot or funding). Epochs are closed in order; the next waits for the previous one.
  */
 export const DISTRIBUTOR_AGENT = 'distributor'
+/** The dedup key of the loss-episode alert: open from the first losing epoch until an epoch publishes a root. */
+export const REWARDS_LOSING = 'rewards-losing'
 
 export type DistributorPoint = 'built' | 'rooted' | 'funded'
 
@@ -171,7 +174,10 @@ export function createDistributor(d: DistributorDeps) {
     if (earnings.losing) {
       await d.store.rewards.insert({ epoch, ...w, status: 'losing', root: null, funding: 0n, carriedLoss: earnings.carriedLoss, remainder: carriedRemainder, tree: null, summary })
       await saveCursors()
-      await alert(`rewards-losing:${epoch}`, 'rewards-losing', 'warning', `Reward epoch ${epoch} lost ${-earnings.net} (collateral wei): nothing distributed`, `No root published; the loss ${earnings.carriedLoss} is carried to the next epoch (high-water mark). Value ${valueStart} → ${valueEnd}.`)
+      // One alert per loss episode, not per epoch: while the pool stays under its high-water mark
+      // every epoch is "losing" (the carried loss), and one shock (a slash) would page the operators
+      // again every epochSeconds. The alert stays open until an epoch publishes a root again.
+      await alert(REWARDS_LOSING, 'rewards-losing', 'warning', `Reward epoch ${epoch} lost ${-earnings.net} (collateral wei): nothing distributed`, `No root published; the loss ${earnings.carriedLoss} is carried to the next epoch (high-water mark). Value ${valueStart} → ${valueEnd}.`)
       return { status: 'losing', epoch, carriedLoss: String(earnings.carriedLoss) }
     }
     const base = await d.store.rewards.latestWithRoot(epoch)
@@ -199,6 +205,7 @@ export function createDistributor(d: DistributorDeps) {
     const json = JSON.stringify(published, null, 1)
     const { epoch: row } = await d.store.rewards.insert({ epoch, ...w, status: 'built', root: tree.root, funding: earnings.funding, carriedLoss: 0n, remainder: leaves.remainder, tree: json, summary })
     await saveCursors()
+    await resolve(REWARDS_LOSING, `Reward epoch ${epoch} earned again: the pool is back above its high-water mark`)
     await writeTreeFile(config, row)
     await d.hooks?.at?.('built', epoch)
     logger.info({ epoch, root: tree.root, leaves: published.leaves.length, distributable: published.distributable, commission: published.commission }, 'reward epoch built')

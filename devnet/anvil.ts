@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import net from 'node:net'
 import path from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
+import { spawnTied } from '../core/tiedChild'
 
 /**
  * Local anvil chains: the binary shipped in `@foundry-rs/anvil-<platform>-<arch>`, started as a
@@ -133,26 +133,15 @@ export async function findFreePort(from: number, opts: { host?: string; tries?: 
   throw new AnvilStartError(`no free port in ${from}..${from + (opts.tries ?? 200) - 1}`)
 }
 
-// Children still running when this process exits are killed (no anvil left behind by a crash).
-const running = new Set<ChildProcess>()
-let exitHookInstalled = false
-function installExitHook(): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.once('exit', () => {
-    for (const child of running) child.kill('SIGKILL')
-  })
-}
-
 /** Starts anvil and resolves once its RPC answers. Throws (and leaves nothing running) on failure. */
 export async function startAnvil(opts: AnvilOptions): Promise<AnvilInstance> {
   const host = opts.host ?? '127.0.0.1'
   const url = `http://${host}:${opts.port}/`
   if (!(await isPortFree(opts.port, host))) throw new AnvilStartError(`port ${opts.port} on ${host} is in use`)
 
-  const child = spawn(anvilBinaryPath(), anvilArgs(opts), { stdio: ['ignore', opts.verbose ? 'inherit' : 'ignore', 'pipe'] })
-  running.add(child)
-  installExitHook()
+  // Tied to this process (core/tiedChild.ts): killed when it exits or dies, SIGKILL included (a killed
+  // test run or devnet script leaves no anvil holding its port).
+  const child = spawnTied(anvilBinaryPath(), anvilArgs(opts), { stdio: ['ignore', opts.verbose ? 'inherit' : 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4_000)
@@ -161,12 +150,10 @@ export async function startAnvil(opts: AnvilOptions): Promise<AnvilInstance> {
   const exitPromise = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
       exited = `anvil exited (${signal ?? `code ${code}`}) ${stderr.trim()}`.trim()
-      running.delete(child)
       resolve()
     })
     child.once('error', (err) => {
       exited = `anvil failed to start: ${err.message}`
-      running.delete(child)
       resolve()
     })
   })

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { BaseError, createPublicClient, decodeAbiParameters, encodeFunctionData, toFunctionSelector, getAddress, http, numberToHex, pad, parseAbi, parseEventLogs, type Address, type Hex, type PublicClient } from 'viem'
 import type { Config, VenueConfig } from '../../config/schema'
+import { spawnTied, type Tie } from '../../core/tiedChild'
 import type { SafeTxData, SafeTxForkSimulation } from '../../store'
 import type { Sample } from '../../store/types'
 import { collateralVenueOf, valueInCollateral } from '../../watch/units'
@@ -23,8 +23,11 @@ import { SAFE_READ_ABI } from './planSafeTx'
  * committee approves, shown beside the approval request.
  *
  * The fork's anvil is short-lived (started per simulation on a free port, killed after, no RPC cache
- * written). It cannot start (no anvil binary, the chain's RPC down or refusing the fork block): a
- * `ForkUnavailableError` — the caller holds the plan with that reason, never a silent pass.
+ * written) and tied to this process (core/tiedChild.ts): killed on every path out of forkSimulate
+ * (finally), at a normal exit, and when this process dies, SIGKILL included (no orphaned anvil
+ * holding memory and a port). It cannot start (no anvil binary, the chain's RPC down or refusing
+ * the fork block): a `ForkUnavailableError` — the caller holds the plan with that reason, never a
+ * silent pass.
  */
 
 export class ForkUnavailableError extends Error {
@@ -82,14 +85,21 @@ export function forkAnvilPath(configured: string | undefined): string {
   return bin
 }
 
-interface Fork {
+export interface Fork {
   url: string
+  /** The fork's anvil process. */
+  pid: number
   client: PublicClient
+  /** Kills the anvil (SIGKILL) and resolves once it has exited. Idempotent. */
   stop(): Promise<void>
 }
 
-/** Starts `anvil --fork-url` on a port the OS picks; resolves once it listens, or throws ForkUnavailableError. */
-export async function startFork(o: { anvil: string; rpcUrl: string; block: bigint; timeoutMs: number }): Promise<Fork> {
+/**
+ * Starts `anvil --fork-url` on a port the OS picks; resolves once it listens, or throws
+ * ForkUnavailableError (leaving nothing running). `tie`: how the anvil is tied to this process
+ * (tests choose; default core/tiedChild.ts's).
+ */
+export async function startFork(o: { anvil: string; rpcUrl: string; block: bigint; timeoutMs: number; tie?: Tie }): Promise<Fork> {
   const args = [
     '--fork-url', o.rpcUrl, '--fork-block-number', o.block.toString(),
     '--host', '127.0.0.1', '--port', '0',
@@ -97,7 +107,9 @@ export async function startFork(o: { anvil: string; rpcUrl: string; block: bigin
     '--code-size-limit', '32768',
     '--no-storage-caching', '--accounts', '1', '--retries', '1', '--timeout', String(o.timeoutMs),
   ]
-  const child = spawn(o.anvil, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawnTied(o.anvil, args, { stdio: ['ignore', 'pipe', 'pipe'], tie: o.tie })
+  const stdout = child.stdout!
+  const stderr = child.stderr!
   let out = ''
   let exited: string | undefined
   const exit = new Promise<void>((resolve) => {
@@ -105,13 +117,9 @@ export async function startFork(o: { anvil: string; rpcUrl: string; block: bigin
     child.once('error', (err) => ((exited = `anvil could not run: ${err.message}`), resolve()))
   })
   const stop = async () => {
-    if (exited === undefined) {
-      child.kill('SIGKILL')
-      await exit
-    }
+    if (exited === undefined) child.kill('SIGKILL')
+    await exit
   }
-  const killOnExit = () => child.kill('SIGKILL')
-  process.once('exit', killOnExit)
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new ForkUnavailableError(`the fork did not start within ${o.timeoutMs} ms${out ? `: ${tail(out)}` : ''}`)), o.timeoutMs)
     const onData = (d: Buffer) => {
@@ -122,28 +130,21 @@ export async function startFork(o: { anvil: string; rpcUrl: string; block: bigin
         resolve(`http://${m[1]}`)
       }
     }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
+    stdout.on('data', onData)
+    stderr.on('data', onData)
     void exit.then(() => {
       clearTimeout(timer)
       reject(new ForkUnavailableError(`${exited}${out ? `: ${tail(out)}` : ''}`))
     })
   }).catch(async (err: unknown) => {
     await stop()
-    process.removeListener('exit', killOnExit)
     throw err
   })
   // Drained from here on (anvil logs every request).
-  child.stdout.removeAllListeners('data').resume()
-  child.stderr.removeAllListeners('data').resume()
+  stdout.removeAllListeners('data').resume()
+  stderr.removeAllListeners('data').resume()
   const client = createPublicClient({ transport: http(url, { retryCount: 0, timeout: o.timeoutMs }) })
-  return {
-    url, client,
-    async stop() {
-      await stop()
-      process.removeListener('exit', killOnExit)
-    },
-  }
+  return { url, pid: child.pid ?? -1, client, stop }
 }
 
 const tail = (s: string) => s.trim().split('\n').slice(-3).join(' | ').slice(0, 600)

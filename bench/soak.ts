@@ -2,8 +2,8 @@
  * `npm run bench -- soak [--minutes N]` (default 60): the whole network (`npm start -- --scenario
  * stress`) on a network of its own — ports POOLWARDEN_DEVNET_PORTS (default
  * POOLWARDEN_BENCH_PORT + 200, else 28745), data in .devnet/soak, a private PM2_HOME — sampled
- * every minute: resident memory of every app (with what it spawned) and of the PM2 daemon (from
- * /proc: RSS per app for its growth, the devnet's total as a sum of PSS — bench/procMem.ts), log bytes (every
+ * every minute: resident memory of every app and of the PM2 daemon (from /proc: RSS per app
+ * for its growth, the devnet's total as a sum of PSS with what the apps spawned — bench/procMem.ts), log bytes (every
  * file of the log directory, rotated ones included), store bytes (every SQLite file with its WAL).
  * At the end: growth of every app after minute 10 (target: none over 10 %), the devnet's peak
  * (target: under 1.2 GB), the logs against their rotation bounds, and the alerts the stress
@@ -35,7 +35,7 @@ const run = (args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | n
 
 interface Sample {
   minute: number
-  /** Per app: RSS of the app's process tree (the app and what it spawned, e.g. a forked anvil). */
+  /** Per app: RSS of the app's own process. */
   rss: Record<string, number>
   /** Sum of the apps' RSS: counts every shared page (the node binary's text…) once per process. */
   rssSumMb: number
@@ -86,9 +86,10 @@ export async function benchSoak(opts: { minutes: number; log?: (line: string) =>
     for (const p of pm2Apps(pm2Home)) {
       const name = names.get(p.pid) ?? environOf(p.pid).get('name') ?? String(p.pid)
       names.set(p.pid, name)
-      const m = treeMem(p.pid)
-      rss[name] = m.rssMb
-      totalMb += m.pssMb
+      // Growth is judged on the app's own process; what it spawned (the executor's forked anvil
+      // for a committee plan: seconds, ~40 MB) counts in the devnet's total only.
+      rss[name] = procMem(p.pid).rssMb
+      totalMb += treeMem(p.pid).pssMb
     }
     const daemon = pm2DaemonPid(pm2Home)
     if (daemon) {

@@ -36,7 +36,7 @@ const PER_SECOND = 10
  * wire and cannot be called back: it may land this long after the 429 (loopback: a few ms; the
  * pacing spaces two requests 1000 / PER_SECOND = 100 ms apart, so at most one can be that close).
  */
-const IN_FLIGHT_MS = 250
+const IN_FLIGHT_MS = 1_000
 
 const procs: AgentProcess[] = []
 const proxies: RpcProxy[] = []
@@ -167,9 +167,10 @@ it(`a ${STORM_MS / 1000}-second 429 storm with Retry-After: ${RETRY_AFTER_S} on 
     }
     // The URL's shared rate held across both processes the whole test (back-fill included): the
     // pacing gives out slots 1000 / PER_SECOND ms apart, so any 5 s hold at most 5 × PER_SECOND
-    // of them, and 3 more for requests that left late at the window's start (up to 300 ms behind their slot: timers on a busy machine).
+    // of them, and 10 more for requests that left late at the window's start (timers on a busy CI
+    // machine); a process ignoring the shared limit doubles the rate (~100), far above.
     const busiest = [a, b].map((p) => busiestWindow(p.arrivals, 5_000))
-    for (const n of busiest) expect(n).toBeLessThanOrEqual(5 * PER_SECOND + 3)
+    for (const n of busiest) expect(n).toBeLessThanOrEqual(5 * PER_SECOND + 10)
 
     // No process crashed or restarted: both are the processes started, still running, never
     // logged an error; the sentinel kept running rounds through the storm.
@@ -216,7 +217,7 @@ it(`a ${STORM_MS / 1000}-second 429 storm with Retry-After: ${RETRY_AFTER_S} on 
     const others = (await store.alerts.recent(1000)).filter((r) => r.id > alertsBefore && r.rule !== 'rpc')
     expect(others.map((r) => [r.agent, r.dedupKey, r.kind, r.title])).toEqual([])
 
-    const figures = `requests reaching each URL during the ${STORM_MS / 1000} s: ${during.join(' / ')} (bound ${bound}; none inside a Retry-After) from the watcher and sentinel processes; blocks ${cursorInStorm + 1n}..${headAtStormEnd} (${backfilled}) back-filled, no gap; alerts: ${keys.join(', ')}, each opened and recovered once; busiest 5 s per URL ${busiest.join(' / ')} requests (limit ${5 * PER_SECOND}, +3 allowed for late timers); no restart`
+    const figures = `requests reaching each URL during the ${STORM_MS / 1000} s: ${during.join(' / ')} (bound ${bound}; none inside a Retry-After) from the watcher and sentinel processes; blocks ${cursorInStorm + 1n}..${headAtStormEnd} (${backfilled}) back-filled, no gap; alerts: ${keys.join(', ')}, each opened and recovered once; busiest 5 s per URL ${busiest.join(' / ')} requests (limit ${5 * PER_SECOND}, +10 allowed for late timers); no restart`
     console.log(`rate-limit-storm: ${figures}`)
     const notes = process.env.POOLWARDEN_FAULT_NOTES
     if (notes) {

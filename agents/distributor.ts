@@ -19,6 +19,7 @@ import { createTxSender, txSenderOptions } from '../execution'
 import { distributorSender } from '../execution/custody'
 import { createDistributor, DISTRIBUTOR_AGENT, type DistributorPoint } from '../execution/distributor/closeEpoch'
 import { runAgent } from '../runtime/createAgent'
+import { openSharedPacing, pacedClient } from '../runtime/pacing'
 
 runAgent(DISTRIBUTOR_AGENT, async (agent) => {
   const { config, logger, store, signal, common, name } = agent
@@ -31,8 +32,10 @@ runAgent(DISTRIBUTOR_AGENT, async (agent) => {
   const account = readDistributorSigner(config)
   const clients: Record<string, PublicClient> = {}
   let claimsChain
+  const pacing = await openSharedPacing(config, logger)
+  if (pacing) agent.shutdown.onShutdown(() => pacing.close())
   for (const c of config.chains) {
-    const chain = createChainClient({ chain: c, logger })
+    const chain = createChainClient({ ...pacedClient(config, pacing), chain: c, logger })
     clients[c.name] = chain.client
     if (c.name === r.chain) claimsChain = chain
   }

@@ -10,6 +10,7 @@ import { createChainClient } from '../chains/createChainClient'
 import { describeError } from '../core/errors'
 import { createCommitteeNotifier } from '../notify/committee'
 import { runAgent } from '../runtime/createAgent'
+import { openSharedPacing, pacedClient } from '../runtime/pacing'
 import { createPm2Reader } from '../sentinel/observe'
 import { createSentinelRound } from '../sentinel/round'
 import { createStuckStore, operatorChats, telegramDirectSend, type DirectSend } from '../sentinel/directPage'
@@ -17,7 +18,11 @@ import { telegramConnection } from '../telegram/config'
 
 runAgent('sentinel', async (agent) => {
   const { config, logger, store, name } = agent
-  const chains = config.chains.map((c) => createChainClient({ chain: c, logger, failuresToAlert: config.alerts.rpcFailures, maxBackoffMs: config.watch.maxBackoffMs }))
+  // The sentinel reads every chain's head and balances each round: over the shared pacing, like the
+  // watchers, so a URL's rate and a Retry-After one process was given hold for it too.
+  const pacing = await openSharedPacing(config, logger)
+  if (pacing) agent.shutdown.onShutdown(() => pacing.close())
+  const chains = config.chains.map((c) => createChainClient({ ...pacedClient(config, pacing), chain: c, logger, failuresToAlert: config.alerts.rpcFailures, maxBackoffMs: config.watch.maxBackoffMs }))
   const pm2 = createPm2Reader(logger)
   agent.shutdown.onShutdown(() => pm2.close())
   // Direct paging when the store is stuck: the bot token (live: from the environment, the only

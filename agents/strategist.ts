@@ -12,6 +12,7 @@ import { readFeeHistory } from '../chains/feeHistory'
 import { describeError } from '../core/errors'
 import { holdOf, proposePlan } from '../plans/proposePlan'
 import { runAgent } from '../runtime/createAgent'
+import { openSharedPacing, pacedClient } from '../runtime/pacing'
 import { newestBlockOf, type FeeHistoryReading } from '../strategies/gasPrice'
 import type { HoldReason } from '../strategies/hold'
 
@@ -22,7 +23,9 @@ runAgent('strategist', async (agent) => {
   /** Per chain, why the last round made no plan (strategies/hold.ts; empty when it made one): beaten with the heartbeat. */
   const hold: Record<string, HoldReason[]> = {}
   const gas = config.strategy.costs.gas
-  const clients = gas.source === 'fee-history' ? config.chains.map((c) => createChainClient({ chain: c, logger })) : []
+  const pacing = gas.source === 'fee-history' ? await openSharedPacing(config, logger) : undefined
+  if (pacing) agent.shutdown.onShutdown(() => pacing.close())
+  const clients = gas.source === 'fee-history' ? config.chains.map((c) => createChainClient({ ...pacedClient(config, pacing), chain: c, logger })) : []
   /**
    * Every chain's fee history for a round that plans (null where the read failed). A reading is
    * reused for up to a quarter of costs.gas.maxAgeSeconds (at most 15 s) while the chain's cursor

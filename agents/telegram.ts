@@ -7,6 +7,7 @@
 import { ConfigError } from '../core/errors'
 import { sleep } from '../core/shutdown'
 import { runAgent } from '../runtime/createAgent'
+import { openSharedPacing, pacedClient } from '../runtime/pacing'
 import { createTelegramBot } from '../telegram/bot'
 import { telegramConnection } from '../telegram/config'
 import { describeBotError, registerCommands } from '../telegram/createBot'
@@ -29,7 +30,9 @@ runAgent('telegram', async (agent) => {
   // /rewards: claimed amounts from the distributor on the claims chain.
   const r = config.rewards
   const claimsChain = r ? config.chains.find((c) => c.name === r.chain) : undefined
-  const claimsClient = claimsChain ? createChainClient({ chain: claimsChain, logger }).client : undefined
+  const pacing = claimsChain ? await openSharedPacing(config, logger) : undefined
+  if (pacing) agent.shutdown.onShutdown(() => pacing.close())
+  const claimsClient = claimsChain ? createChainClient({ ...pacedClient(config, pacing), chain: claimsChain, logger }).client : undefined
   const rewards = storeRewardsReader({
     config,
     store,

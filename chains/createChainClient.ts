@@ -125,8 +125,15 @@ export function createChainClient(opts: CreateChainClientOptions): ChainClient {
     const limiter = new Bottleneck({ maxConcurrent: rpc.maxConcurrent, minTime })
     const pacer = createPacer(opts.pacing, { url: rpc.url, label: ep.label, intervalMs: minTime, maxWaitMs: opts.maxPacingWaitMs ?? 30_000, now })
     const fetchFn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-      if (ep.openUntil > now()) {
-        throw new RpcUnavailableError(`${ep.label} is backing off after ${ep.consecutiveFailures} failure(s)`)
+      const t = now()
+      if (ep.openUntil > t) {
+        // Skipped without a request: its own back-off, or a Retry-After (this process's or, through
+        // the pacing file, another's) that is not over yet.
+        throw new RpcUnavailableError(
+          pacer.blockedUntil() >= ep.openUntil
+            ? `${ep.label} asked us to wait (Retry-After) for ${Math.ceil((ep.openUntil - t) / 1000)} s more`
+            : `${ep.label} is backing off after ${ep.consecutiveFailures} failure(s)`,
+        )
       }
       let res: Response
       let started = 0

@@ -17,3 +17,12 @@ export async function openSharedPacing(config: Config, logger: Logger): Promise<
     return undefined
   }
 }
+
+/**
+ * What createChainClient takes to pace over the shared file: every process that reads a chain
+ * passes it, or its requests escape the URL's shared rate and another process's Retry-After
+ * (issue 16: a 429 storm on a chain's URLs). Empty without a pacing file.
+ */
+export function pacedClient(config: Config, pacing: RateLimits | undefined): { pacing: RateLimits; maxPacingWaitMs: number } | Record<string, never> {
+  return pacing ? { pacing, maxPacingWaitMs: config.limits.maxWaitMs } : {}
+}

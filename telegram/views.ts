@@ -57,10 +57,10 @@ export async function statusText(config: Config, store: Store, now: number): Pro
   if (beats.length === 0) lines.push('  no heartbeat yet')
   for (const h of beats) {
     const age = now - h.beatAt
-    const info = h.info as { block?: string } | null
+    const info = h.info as { block?: string; failing?: unknown } | null
     // Paused by the store's controls (its own pause or "all"), whatever the agent last reported.
     const paused = pauseOf(pauses, h.agent)
-    lines.push(`  ${age > STALE_MS ? '✗' : '✓'} ${h.agent} — beat ${fmtAge(age)} ago${age > STALE_MS ? ' (STALE)' : ''}${paused ? ` — paused (${paused.target === 'all' ? 'all' : 'its own pause'})` : ''}${info?.block ? ` — block ${info.block}` : ''}`)
+    lines.push(`  ${age > STALE_MS ? '✗' : '✓'} ${h.agent} — beat ${fmtAge(age)} ago${age > STALE_MS ? ' (STALE)' : ''}${paused ? ` — paused (${paused.target === 'all' ? 'all' : 'its own pause'})` : ''}${info?.block ? ` — block ${info.block}` : ''}${info?.failing ? ' — failing (reads no block)' : ''}`)
   }
   lines.push('', renderPauses(pauses, now))
   if (mutes.length) lines.push(`Mutes: ${mutes.map((m) => `${m.rule} for ${formatDuration(m.until - now)}`).join(', ')}`)

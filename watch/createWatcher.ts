@@ -115,6 +115,8 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   const persistenceOf = (c: Condition) => persistenceFor(config.alerts.persistence, c.rule, c.severity)
   let hydrated = false
   let consecutiveFailures = 0
+  /** The heartbeat of the last stored block (a failing tick beats it again, marked failing). */
+  let lastBeat: Record<string, unknown> = { chain: chain.name }
   /** Reads of one block (by hash) answered with no state, and the blocks recorded as gaps for it. */
   let unserved: { hash: string; tries: number } | undefined
   let gapsTotal = 0
@@ -654,7 +656,8 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       gapRunStart = undefined
       consecutiveFailures = 0
       await rpcAllAlert(false, '')
-      await store.heartbeats.beat(agent, { chain: chain.name, block: String(read.block.number), head: String(read.head), lag: Number(read.head - read.block.number), venues: venues.length, pendingAlerts: pending.size, glitches: glitchCounts ?? {}, implausible: implausibleTotal, gaps: gapsTotal, blockTimeMs: Math.round(blockTimeMs), ...(live ? {} : { backfill: String(backfillUntil) }) })
+      lastBeat = { chain: chain.name, block: String(read.block.number), head: String(read.head), lag: Number(read.head - read.block.number), venues: venues.length, pendingAlerts: pending.size, glitches: glitchCounts ?? {}, implausible: implausibleTotal, gaps: gapsTotal, blockTimeMs: Math.round(blockTimeMs), ...(live ? {} : { backfill: String(backfillUntil) }) }
+      await store.heartbeats.beat(agent, lastBeat)
       return { status: 'processed', block: read.block.number, head: read.head, alerts }
     } catch (err) {
       consecutiveFailures++
@@ -706,6 +709,21 @@ export function createWatcher(deps: WatcherDeps): Watcher {
     }
   }
 
+  /**
+   * A failing watcher is alive: it beats with its last block's figures, why it fails, and its next
+   * tick as its period (`periodMs`), so the sentinel's heartbeat rule does not call a watcher that
+   * waits out an RPC outage (a 429 storm, every URL down) stopped or hung — the outage has its own
+   * alert (rpc-all), and a watcher falling behind the sentinel's watcher-lag rule. A watcher that
+   * does stop ticking still goes stale. Never throws (a full store refuses the beat too).
+   */
+  const beatFailing = async (error: string, failures: number, nextMs: number): Promise<void> => {
+    try {
+      await store.heartbeats.beat(agent, { ...lastBeat, periodMs: nextMs, failing: { ticks: failures, error: error.slice(0, 300) } })
+    } catch (err) {
+      logger.debug({ err: describeError(err) }, 'heartbeat of a failing tick not written')
+    }
+  }
+
   const ticks = async (signal: AbortSignal): Promise<void> => {
     const blockMs = chain.config.blockTimeMs
     let failures = 0
@@ -730,6 +748,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
       } else {
         failures++
         const backoff = Math.min(config.watch.maxBackoffMs, 250 * 2 ** Math.min(failures, 12))
+        await beatFailing(r.error, failures, backoff)
         await sleep(backoff, signal)
       }
     }

@@ -61,9 +61,11 @@ const fmtAmount = (x: bigint | null, decimals: number) => {
 export const fmtAge = (ms: number) => (ms < -60_000 ? '—' : ms < 120_000 ? `${Math.max(0, Math.round(ms / 1000))}s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)}m` : `${Math.round(ms / 3_600_000)}h`)
 
 /** A watcher's alert streaks under way and glitches (conditions that never persisted: nothing pushed). */
-function watchDetail(info: { pendingAlerts?: number; glitches?: Record<string, number> } | null): string {
+function watchDetail(info: { pendingAlerts?: number; glitches?: Record<string, number>; failing?: { ticks?: number; error?: string } } | null): string {
   const glitches = Object.entries(info?.glitches ?? {}).filter(([, n]) => typeof n === 'number' && n > 0)
   const parts: string[] = []
+  // A watcher beats while its ticks fail (an RPC outage): alive, but not reading blocks.
+  if (info?.failing) parts.push(`  FAILING (${info.failing.ticks ?? '?'} ticks: ${info.failing.error ?? 'unknown'})`)
   if (info?.pendingAlerts) parts.push(`  ${info.pendingAlerts} alert${info.pendingAlerts === 1 ? '' : 's'} pending persistence`)
   if (glitches.length) parts.push(`  glitches (not pushed): ${glitches.map(([rule, n]) => `${rule} ${n}`).join(', ')}`)
   return parts.join('')

@@ -155,6 +155,15 @@ export const LIMIT_CASES: FaultCase[] = [
     project: 'local',
     file: 'chains/pacing.local.test.ts',
   },
+  {
+    kind: 'test',
+    id: 'rate-limit-storm',
+    group: 'rpc',
+    fault: 'a 60-second 429 storm with Retry-After: 5 on every URL of a chain',
+    expected: 'every process using the chain (its watcher and the sentinel, as processes) honours the shared per-URL limit and every Retry-After, whichever process got it: about one request per URL per 5 s during the storm; no process crashes or restarts; the watcher back-fills every block it missed (no gap); each RPC alert of the outage (“no RPC endpoint answers”; a URL’s own when the watcher got its 429s) raised once and recovered once, nothing else raised (no “watcher stopped”)',
+    project: 'devnet',
+    file: 'scripts/faults/rateLimitStorm.devnet.test.ts',
+  },
 ]
 
 export const EXECUTION_CASES: FaultCase[] = [

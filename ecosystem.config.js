@@ -95,11 +95,18 @@ const devnetEnv = {
 
 /**
  * anvil for long runs: no log line per RPC call or block (--quiet: ~30,000 lines in 11 minutes
- * before). Its state-history options do not bound its memory (measured on anvil 1.7.1, see
- * bench/soak.ts and the README: `--prune-history <N>` grows like the default, the bare flag keeps
- * no past state at all, so the watcher's read one block behind the head fails).
+ * before), and the Cancun rules instead of Prague's: under Prague every block writes its parent's
+ * hash into the EIP-2935 history contract, so the state anvil 1.7.1 copies for every block grows
+ * with the chain. Measured on the stress devnet (bench/soak.ts, 6 minutes): each anvil grew
+ * 13–14 MB/min under Prague, 6–7 MB/min under Cancun. Nothing the devnet runs needs Prague
+ * (no EIP-7702, no BLS precompile; PUSH0, MCOPY and transient storage are Shanghai/Cancun).
+ * Still not bounded: anvil 1.7.1 (the newest on npm) keeps a per-block cost that none of its
+ * flags removes — `--prune-history <N>` and `--transaction-block-keeper <N>` barely change it,
+ * the bare `--prune-history` keeps no past state at all (the watcher reads one block behind the
+ * head; the distributor reads epoch boundaries). Foundry's fix (structurally shared history
+ * snapshots, PR #15715, July 2026) is in no anvil release on npm yet.
  */
-const ANVIL_LONG_RUN = ['--quiet']
+const ANVIL_LONG_RUN = ['--quiet', '--hardfork', 'cancun']
 
 /** The devnet's own processes: anvil chains and the market simulator. */
 export const devnetApps = devnet

@@ -41,6 +41,8 @@ interface Sample {
   rssSumMb: number
   /** Sum of PSS: what the devnet's processes really hold of the machine's memory (bench/procMem.ts). */
   totalMb: number
+  /** The same without the anvil chains (poolwarden's agents, the devnet's services, PM2). */
+  appsMb: number
   logBytes: number
   biggestLog: { file: string; bytes: number }
   storeBytes: number
@@ -83,19 +85,23 @@ export async function benchSoak(opts: { minutes: number; log?: (line: string) =>
   const sample = (minute: number): Sample => {
     const rss: Record<string, number> = {}
     let totalMb = 0
+    let appsMb = 0
     for (const p of pm2Apps(pm2Home)) {
       const name = names.get(p.pid) ?? environOf(p.pid).get('name') ?? String(p.pid)
       names.set(p.pid, name)
       // Growth is judged on the app's own process; what it spawned (the executor's forked anvil
       // for a committee plan: seconds, ~40 MB) counts in the devnet's total only.
       rss[name] = procMem(p.pid).rssMb
-      totalMb += treeMem(p.pid).pssMb
+      const pss = treeMem(p.pid).pssMb
+      totalMb += pss
+      if (!name.startsWith('anvil-')) appsMb += pss
     }
     const daemon = pm2DaemonPid(pm2Home)
     if (daemon) {
       const m = procMem(daemon)
       rss['pm2 daemon'] = m.rssMb
       totalMb += m.pssMb
+      appsMb += m.pssMb
     }
     let logBytes = 0
     let biggestLog = { file: '', bytes: 0 }
@@ -107,7 +113,7 @@ export async function benchSoak(opts: { minutes: number; log?: (line: string) =>
     let storeBytes = 0
     for (const f of readdirSync(devnetDir)) if (/\.sqlite(-wal|-shm)?$/.test(f)) storeBytes += statSync(join(devnetDir, f)).size
     const rssSumMb = Object.values(rss).reduce((a, b) => a + b, 0)
-    return { minute, rss, rssSumMb, totalMb, logBytes, biggestLog, storeBytes }
+    return { minute, rss, rssSumMb, totalMb, appsMb, logBytes, biggestLog, storeBytes }
   }
   try {
     const tStart = Date.now()
@@ -139,6 +145,12 @@ export async function benchSoak(opts: { minutes: number; log?: (line: string) =>
     const peak = Math.max(...samples.map((s) => s.totalMb))
     say(`largest growth: ${worst.name} ${worst.pct >= 0 ? '+' : ''}${worst.pct.toFixed(1)} %${opts.minutes < 11 ? ' (run shorter than 11 minutes: measured from minute 0, so start-up is included)' : ''}; target ≤ 10 %: ${worst.pct <= 10 ? 'met' : 'NOT met'}`)
     const rssPeak = Math.max(...samples.map((s) => s.rssSumMb))
+    const appsPeak = Math.max(...samples.map((s) => s.appsMb))
+    const appsWorst = Object.keys(last.rss)
+      .filter((n) => !n.startsWith('anvil-') && ref.rss[n])
+      .map((n) => ({ n, pct: ((last.rss[n]! - ref.rss[n]!) / ref.rss[n]!) * 100 }))
+      .sort((a, b) => b.pct - a.pct)[0]
+    say(`without the three anvil chains (agents, the devnet's services, PM2): peak ${appsPeak.toFixed(0)} MB, at the end ${last.appsMb.toFixed(0)} MB; largest growth after minute ${ref.minute}: ${appsWorst ? `${appsWorst.n} ${appsWorst.pct >= 0 ? '+' : ''}${appsWorst.pct.toFixed(1)} %` : '—'}`)
     say(`devnet peak ${peak.toFixed(0)} MB (sum of PSS: shared pages counted once), at the end ${last.totalMb.toFixed(0)} MB; target < 1229 MB (1.2 GB): ${peak < 1.2 * 1024 ? 'met' : 'NOT met'} (sum of RSS, each shared page once per process: peak ${rssPeak.toFixed(0)} MB)`)
     const bound = config.logs.maxBytes
     const files = readdirSync(logDir)

@@ -22,9 +22,9 @@ import { MULTICALL3_ADDRESS, erc4626Abi, aavePoolAbi } from '../venues/abis'
 import { devAccount, ROLES } from './accounts'
 import { poolShareAbi, simAaveMarketAbi, simLstAbi } from './abis'
 import { getArtifact, type Artifacts } from './compile'
-import { bpsToRay, bpsToWad, checkScenario, type AaveBase, type LstBase, type Scenario, type VaultBase, type VenueModel } from './market'
+import { bpsToRay, bpsToWad, checkScenario, type Scenario, type VenueModel } from './market'
 import { rpcRequest } from './anvil'
-import { devnetChain } from './deploymentFile'
+import { devnetChain, type ChainDeployment, type DaoDeployment, type Deployment, type SimVenue } from './deploymentFile'
 import { simWallet1271Abi } from './governance/abis'
 import { DEVNET_SAFE_TX_SERVICE_URL, txServiceUrlFor } from './safe/txService'
 import { DEVNET_GOVERNANCE_POLICY, DEVNET_HUB_URL, DEVNET_SPACES, GOV_ROLES, WALLET_SHARES } from './governance/constants'
@@ -52,101 +52,7 @@ export interface DevnetChainSpec {
   url: string
 }
 
-export type SimVenue =
-  | {
-      id: string
-      kind: 'lst'
-      symbol: 'wstETH' | 'rETH'
-      /** The token the pool holds (off the LST's home chain: the Wormhole-wrapped one). */
-      token: Address
-      feed: Address
-      rateMethod: 'stEthPerToken' | 'getExchangeRate'
-      /** Where the exchange rate is read and driven (the chain's SimWstETH) when `token` has none (a wrapped token). */
-      rateSource?: Address
-      base: LstBase
-    }
-  | { id: string; kind: 'erc4626'; vault: Address; asset: Address; base: VaultBase }
-  | { id: string; kind: 'aave-v3'; market: Address; aToken: Address; asset: Address; base: AaveBase }
-
-export interface ChainDeployment {
-  name: string
-  chainId: number
-  url: string
-  /** Block number at the end of the deployment. The simulator's run loop maps scenario index i to block originBlock + i. */
-  originBlock: number
-  multicall3: Address
-  controller: Address
-  /** poolwarden's SlippageRouter (contracts/SlippageRouter.sol): every venue move goes through it. */
-  router: Address
-  /** The pool's collateral on this chain (wstETH). */
-  collateral: Address
-  tokens: { wstETH: Address; rETH: Address }
-  /** SimPriceFeed per LST: market price in the backing asset, 18 decimals. */
-  feeds: { wstETH: Address; rETH: Address }
-  poolShare: Address
-  venues: SimVenue[]
-  /** The pool's position per venue right after deployment, in wei of the venue's asset (decimal strings). */
-  poolPositions: Record<string, string>
-  /** Pool shares minted per delegator (wei, decimal strings); each delegator self-delegated. The EIP-1271 wallet is one of them where it holds shares. */
-  shareHolders: Record<Address, string>
-  /** The EIP-1271 wallet delegator (SimWallet1271, owner dev #8) where it is deployed and holds shares. */
-  wallet1271?: Address
-  /**
-   * The upstream DAO on this chain (the first chain only): its ERC20Votes token, in which the pool
-   * holds weight delegated to the governor's voting key, and its OpenZeppelin Governor with
-   * fractional counting.
-   * Optional: deployments written before it existed have none.
-   */
-  dao?: DaoDeployment
-  /** Wormhole on this chain (core bridge, token bridge, the LST there); devnet/wormhole/deploy.ts. */
-  wormhole?: WormholeChainDeployment
-  /** Off the LST's home chain: the SimYieldReserve paying the venues' yield in wrapped wstETH. */
-  yieldReserve?: Address
-  /** Custody "safe": the pool's Safe and Roles modifier (the same on every chain); the pool's positions belong to the Safe. */
-  custody?: CustodyDeployment
-  /** The reward distributor (CumulativeMerkleDistributor of the collateral, owner = the pool): on the first chain only. */
-  rewardsDistributor?: Address
-}
-
-export interface DaoDeployment {
-  /** The DAO's token: a PoolShare contract (ERC20Votes, timestamp clock) named "Sim DAO". */
-  token: Address
-  /** PoolGovernor (GovernorCountingFractional; clock from the token: timestamps). */
-  governor: Address
-  /** Voting delay and period in seconds (the governor's clock is the token's timestamp clock). */
-  votingDelay: number
-  votingPeriod: number
-  /** Quorum, percent of the total supply at the snapshot. */
-  quorumPercent: number
-  /** DAO tokens minted per holder (wei, decimal strings), the pool among them; self-delegated unless in `delegates`. */
-  holders: Record<Address, string>
-  /** Holders whose votes are delegated to another account: in custody "eoa" the pool's to the governor's voting key (dev #10). Optional in older files. */
-  delegates?: Record<Address, Address>
-  /**
-   * Whose votes the Governor counts for the pool: custody "safe", the pool's Safe (it holds the
-   * pool's DAO tokens and delegates them to itself; the governor casts them through its Roles
-   * role); custody "eoa", the governor's voting key (the pool's EOA delegates to it). Optional in older files.
-   */
-  poolVoter?: Address
-  /** Gnosis' DelegateRegistry (contracts/DelegateRegistry.sol): the Safe delegates its Snapshot power in the upstream space to the voting key there. */
-  delegateRegistry?: Address
-}
-
-export interface Deployment {
-  version: 1
-  deployedAt: string
-  /** voter: the governor's voting key (dev #10); optional in files written before it existed. */
-  accounts: { deployer: Address; pool: Address; voter?: Address; operator: Address; delegators: Address[] }
-  chains: Record<string, ChainDeployment>
-  /** Contract delegators (EIP-1271 wallets) holding pool shares: address (the same on every chain it is on), owner, chains. Optional in older files. */
-  contractDelegators?: Array<{ address: Address; owner: Address; chains: string[] }>
-  /**
-   * Custody "safe" (the default): the pool's Safe (owners: the devnet committee) holds the pool's
-   * collateral and positions on every chain; `accounts.pool` (#1) is then the executor, a member of
-   * the Roles modifier's role. Absent: custody "eoa", the pool is account #1 itself.
-   */
-  custody?: CustodyDeployment
-}
+export type { ChainDeployment, DaoDeployment, Deployment, SimVenue } from './deploymentFile'
 
 export interface DeployResult {
   deployment: Deployment

@@ -103,12 +103,19 @@ export async function readRole(client: PublicClient, roles: Address, roleKey: He
   }
 }
 
-/** The allowances' parameters and balances as they are on chain. */
-export async function readAllowances(client: PublicClient, roles: Address, keys: readonly Hex[]): Promise<RoleAllowance[]> {
+/** The allowances' parameters and balances as they are on chain (stored, not accrued: allowance.ts), at `blockNumber` (default latest). */
+export async function readAllowances(client: PublicClient, roles: Address, keys: readonly Hex[], blockNumber?: bigint): Promise<RoleAllowance[]> {
   return Promise.all(
     keys.map(async (key) => {
-      const [refill, maxRefill, period, balance, timestamp] = await client.readContract({ address: getAddress(roles), abi: rolesAbi, functionName: 'allowances', args: [key] })
+      const [refill, maxRefill, period, balance, timestamp] = await client.readContract({ address: getAddress(roles), abi: rolesAbi, functionName: 'allowances', args: [key], ...(blockNumber !== undefined ? { blockNumber } : {}) })
       return { key, refill, maxRefill, period: BigInt(period), balance, timestamp: BigInt(timestamp) }
     }),
   )
+}
+
+/** One allowance as stored at the chain's latest block, with that block's number and timestamp (the time the modifier would accrue it to). */
+export async function readAllowanceAtHead(client: PublicClient, roles: Address, key: Hex): Promise<{ allowance: RoleAllowance; blockNumber: bigint; blockTime: bigint }> {
+  const head = await client.getBlock({ blockTag: 'latest' })
+  const [allowance] = await readAllowances(client, roles, [key], head.number)
+  return { allowance: allowance!, blockNumber: head.number, blockTime: head.timestamp }
 }

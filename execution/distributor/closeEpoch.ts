@@ -11,6 +11,9 @@ import { boundaryBlocks, decodeShareCursor, distributorAbi, encodeShareCursor, r
 import { loadKeccak } from '../../rewards/merkle'
 import { buildTree, epochLeaves, leavesOf, publishedLeaves, type PublishedEpoch } from '../../rewards/tree'
 import type { TxSender } from '../createTxSender'
+import { accruedAllowance, allowanceFitsAt, nextRefillAt } from '../custody/allowance'
+import { rewardsAllowanceKey } from '../custody/distributorRole'
+import { readAllowanceAtHead } from '../custody/readRole'
 import { collateralAt, collateralFlows, ethPerCollateral, gasPaid, inFlightAt } from './readValuation'
 
 /**
@@ -25,7 +28,9 @@ import { collateralAt, collateralFlows, ethPerCollateral, gasPaid, inFlightAt } 
  *   built  → setRoot(e, root) as intent `rewards:<e>:root` (through the distributor's Roles role in custody "safe") → `rooted`
  *   rooted → collateral.transfer(distributor, funding) as intent `rewards:<e>:fund` → `funded`
  *            (custody "safe": through the distributor's own role; a funding above
- *            rewards.fundingAllowance.amount waits with an alert, nothing sent)
+ *            rewards.fundingAllowance.amount waits with a critical alert, one above what the role's
+ *            allowance holds on chain now (used earlier this period, refill not yet come) waits with
+ *            a warning naming the refill time; nothing sent either way)
  * Every step is stored before the next side effect; a restart resumes the same intents (never a
  * second setRoot or funding). Epochs are closed in order; the next waits for the previous one.
  */
@@ -212,6 +217,53 @@ export function createDistributor(d: DistributorDeps) {
     return { status: 'built', epoch, root: tree.root }
   }
 
+  const tokens = (x: bigint) => `${formatUnits(x, collateral.decimals)} ${collateral.symbol}`
+  const isoTime = (t: bigint) => new Date(Number(t) * 1000).toISOString().replace('.000Z', 'Z')
+
+  /**
+   * Custody "safe", before the funding transfer: does the distributor's role allowance cover it?
+   *   - above rewards.fundingAllowance.amount (the config's cap): critical `rewards-funding-cap:<e>`,
+   *     a person raises the setting (and applies it on chain);
+   *   - above what the allowance holds on chain now (accrued as the Roles modifier does, at the
+   *     latest block: an earlier funding this period used part of it, or the period's refill has not
+   *     come): warning `rewards-funding-allowance:<e>` naming the figures and the refill that covers
+   *     it — the epoch waits for time, and a later round funds it;
+   *   - above anything a refill reaches (the allowance on chain is not the configured one: custody
+   *     not applied): critical `rewards-funding-cap:<e>`, a person runs custody diff/apply.
+   * Undefined: the funding fits now. A chain read that fails throws (nothing sent).
+   */
+  async function fundingWaits(e: RewardEpoch): Promise<RoundResult | undefined> {
+    const cap = parseUnits(String(r!.fundingAllowance.amount), collateral.decimals)
+    if (e.funding > cap) {
+      const reason = `the epoch's funding ${tokens(e.funding)} is above rewards.fundingAllowance.amount ${r!.fundingAllowance.amount} per period: the distributor's role would refuse it; raise rewards.fundingAllowance.amount and run npm run custody -- apply (the committee signs)`
+      await alert(`rewards-funding-cap:${e.epoch}`, 'rewards-waiting', 'critical', `Reward epoch ${e.epoch} waits: funding above the distributor's allowance`, reason)
+      logger.warn({ epoch: e.epoch, funding: String(e.funding), cap: String(cap) }, 'reward funding above the role allowance: waits')
+      return { status: 'waiting', epoch: e.epoch, reason }
+    }
+    const custody = config.custody.chains.find((c) => c.chain === r!.chain)
+    if (!custody) throw new Error(`config: custody.chains has no Roles modifier for the claims chain "${r!.chain}"`)
+    const client = d.clients[r!.chain]
+    if (!client) throw new Error(`no client for chain ${r!.chain}`)
+    const key = rewardsAllowanceKey(collateral.symbol)
+    const { allowance: a, blockNumber, blockTime } = await readAllowanceAtHead(client, getAddress(custody.roles), key)
+    const available = accruedAllowance(a, blockTime).balance
+    if (e.funding <= available) return undefined
+    const fitsAt = allowanceFitsAt(a, e.funding, blockTime)
+    const next = nextRefillAt(a, blockTime)
+    const held = `the distributor's Roles allowance (rewards-${collateral.symbol.toLowerCase()}) holds ${tokens(available)} at block ${blockNumber} (${isoTime(blockTime)}; refills ${tokens(a.refill)} up to ${tokens(a.maxRefill)} every ${a.period} s)`
+    const figures = { epoch: e.epoch, funding: String(e.funding), available: String(available), block: String(blockNumber), nextRefill: next === null ? null : Number(next), fitsAt: fitsAt === null ? null : Number(fitsAt) }
+    if (fitsAt === null) {
+      const reason = `the epoch's funding ${tokens(e.funding)} is above what ${held} and no refill reaches it: the allowance on chain is not rewards.fundingAllowance (${r!.fundingAllowance.amount} per period); run npm run custody -- diff and apply (the committee signs)`
+      await alert(`rewards-funding-cap:${e.epoch}`, 'rewards-waiting', 'critical', `Reward epoch ${e.epoch} waits: the distributor's allowance on chain never covers its funding`, reason)
+      logger.warn(figures, 'reward funding above what the role allowance can ever hold: waits')
+      return { status: 'waiting', epoch: e.epoch, reason }
+    }
+    const reason = `the epoch's funding ${tokens(e.funding)} is above what ${held}: the next refill is at ${isoTime(next!)} (unix ${next}), the funding fits from ${isoTime(fitsAt)} (unix ${fitsAt}); nothing sent, the epoch is funded then`
+    await alert(`rewards-funding-allowance:${e.epoch}`, 'rewards-waiting', 'warning', `Reward epoch ${e.epoch} waits for the distributor's allowance to refill (${isoTime(fitsAt)})`, reason)
+    logger.warn(figures, 'reward funding above what the role allowance holds now: waits for the refill')
+    return { status: 'waiting', epoch: e.epoch, reason }
+  }
+
   async function advance(e: RewardEpoch): Promise<RoundResult> {
     if (e.status === 'built') {
       await d.sender.send({ key: `rewards:${e.epoch}:root`, to: distributor, data: encodeFunctionData({ abi: distributorAbi, functionName: 'setRoot', args: [BigInt(e.epoch), e.root as Hex] }), abi: distributorAbi })
@@ -222,20 +274,18 @@ export function createDistributor(d: DistributorDeps) {
     }
     if (e.status === 'rooted') {
       const fundKey = `rewards:${e.epoch}:fund`
-      // Custody "safe": the funding goes through the distributor's role, whose allowance caps it
-      // (rewards.fundingAllowance). A funding above the cap would be refused on chain and fail its
-      // intent for good: the epoch waits instead, with an alert naming the setting (nothing sent).
-      const cap = config.custody.kind === 'safe' ? parseUnits(String(r!.fundingAllowance.amount), collateral.decimals) : undefined
-      if (cap !== undefined && e.funding > cap && !(await d.store.intents.get(fundKey))) {
-        const reason = `the epoch's funding ${formatUnits(e.funding, collateral.decimals)} ${collateral.symbol} is above rewards.fundingAllowance.amount ${r!.fundingAllowance.amount} per period: the distributor's role would refuse it; raise rewards.fundingAllowance.amount and run npm run custody -- apply (the committee signs)`
-        await alert(`rewards-funding-cap:${e.epoch}`, 'rewards-waiting', 'critical', `Reward epoch ${e.epoch} waits: funding above the distributor's allowance`, reason)
-        logger.warn({ epoch: e.epoch, funding: String(e.funding), cap: String(cap) }, 'reward funding above the role allowance: waits')
-        return { status: 'waiting', epoch: e.epoch, reason }
+      // Custody "safe": the funding goes through the distributor's role, whose allowance caps it.
+      // A transfer the allowance does not cover would be refused on chain and fail its intent for
+      // good: the epoch waits instead, nothing sent (once the intent exists, it is only resumed).
+      if (config.custody.kind === 'safe' && e.funding > 0n && !(await d.store.intents.get(fundKey))) {
+        const waiting = await fundingWaits(e)
+        if (waiting) return waiting
       }
       if (e.funding > 0n) {
         await d.sender.send({ key: fundKey, to: getAddress(collateral.token), data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [distributor as Address, e.funding] }) })
       }
       await resolve(`rewards-funding-cap:${e.epoch}`, `Reward epoch ${e.epoch} funded`)
+      await resolve(`rewards-funding-allowance:${e.epoch}`, `Reward epoch ${e.epoch} funded`)
       await d.store.rewards.advance(e.epoch, 'rooted', 'funded')
       await d.hooks?.at?.('funded', e.epoch)
       await alert(`rewards-epoch:${e.epoch}`, 'rewards-epoch', 'info', `Reward epoch ${e.epoch} published`, `Root ${e.root}; ${e.funding} funded to the distributor.`)

@@ -1,4 +1,4 @@
-import { createWalletClient, encodeFunctionData, erc20Abi, getAddress, http, parseEther, type Address, type Hex, type PublicClient } from 'viem'
+import { createWalletClient, encodeFunctionData, erc20Abi, formatEther, getAddress, http, parseEther, type Address, type Hex, type PublicClient } from 'viem'
 import { rolesAbi } from 'zodiac-roles-sdk'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Config } from '../../config/schema'
@@ -12,7 +12,10 @@ import { verifyEpoch } from '../../rewards/verify'
 import type { Store } from '../../store'
 import { openTempStore } from '../../store/testing'
 import { devnetOf, type Devnet } from '../../test/devnet'
-import { distributorRoleKeyOf, distributorSender } from '../custody'
+import { devnetSigningKeys } from '../../devnet/safe/setUpCustody'
+import { distributorRoleKeyOf, distributorSender, rewardsAllowanceKey } from '../custody'
+import { applyCustodyDiff } from '../custody/applyDiff'
+import { describeDiff, diffChainCustody } from '../custody/diffRole'
 import { chainClient, sender, silentLogger, testConfig } from '../testing/devnetHelpers'
 import { createDistributor, epochWindow, type DistributorDeps, type DistributorPoint } from './closeEpoch'
 
@@ -21,8 +24,9 @@ import { createDistributor, epochWindow, type DistributorDeps, type DistributorP
  * the distributor and holds the funds; the distributor's key #7 sends setRoot and the funding
  * through its OWN Roles role, never the executor's): the contract's refusals, epochs closed end to
  * end (tree → root → funding), claims by an EOA and by the EIP-1271 wallet, verify MATCH /
- * MISMATCH, a losing epoch, and a crash right after each stored step resumed by a fresh
- * distributor exactly once.
+ * MISMATCH, a losing epoch, a crash right after each stored step resumed by a fresh distributor
+ * exactly once, and fundings the role's allowance does not cover (above the configured cap; above
+ * what is left on chain in the period) waiting with nothing sent.
  */
 let local: LocalDevnet
 let devnet: Devnet
@@ -306,6 +310,79 @@ describe('the distributor closes epochs from chain data', () => {
     expect(e.funding > parseEther('1')).toBe(true)
     expect(await balance(r().distributor)).toBe(d0 + e.funding)
     expect(await store.alerts.isOpen(`rewards-funding-cap:${first}`)).toBe(false)
+  })
+
+  it('custody "safe": two epochs funded in one allowance period, the second above what the first left: it waits after its root with a warning naming the figures and the next refill (no funding intent, nothing moved); one second before the refill it still waits, at the refill it is funded once', async () => {
+    // The distributor's allowance, set on chain the product's way (custody apply, the committee
+    // signs): 15 wstETH per 10 epochs, so two epochs of ~10 wstETH fundings fall in one period.
+    const len = r().epochSeconds
+    const period = 10 * len
+    const fifteen = parseEther('15')
+    config = { ...config, rewards: { ...r(), fundingAllowance: { amount: 15, periodSeconds: period } } }
+    const diff = await diffChainCustody(config, CLAIMS, eth().public as PublicClient)
+    expect(describeDiff(diff)).toEqual([`~ allowance rewards-wsteth: ${fifteen} per ${period} s (balance set to ${fifteen})`])
+    expect(await applyCustodyDiff(config, eth().url, diff, { ownerKeys: devnetSigningKeys(), submitterKey: devKey(ROLES.deployer) })).toHaveLength(1)
+    const allowance = async () => {
+      const [refill, maxRefill, p, left, timestamp] = await eth().public.readContract({ address: devnet.deployment.custody!.roles, abi: rolesAbi, functionName: 'allowances', args: [rewardsAllowanceKey('wstETH')] })
+      return { refill, maxRefill, period: BigInt(p), balance: left, timestamp: BigInt(timestamp) }
+    }
+    const set = await allowance()
+    expect(set).toMatchObject({ refill: fifteen, maxRefill: fifteen, period: BigInt(period), balance: fifteen })
+    const refillAt = Number(set.timestamp) + period // the period's window is anchored at the apply's block
+    const iso = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', 'Z')
+
+    const first = Math.floor((await chainNow()) / len) + 1
+    await store.rewards.initMeta('firstEpoch', String(first))
+    const d0 = await balance(r().distributor)
+    const earn = async (epoch: number) => {
+      const w = epochWindow(len, epoch)
+      await mineAt(w.startTime + 1)
+      await eth().wallet(0).writeContract({ address: collateral(), abi: simLstAbi, functionName: 'mint', args: [safe(), parseEther('10')] }).then((h) => eth().public.waitForTransactionReceipt({ hash: h }))
+      await mineAt(w.endTime + 5)
+      return () => w.endTime + r().settleSeconds + 1
+    }
+    // Epoch 1: funded from the full allowance.
+    const clock1 = await earn(first)
+    expect(await distributor(clock1)()).toMatchObject({ status: 'built', epoch: first })
+    expect(await distributor(clock1)()).toMatchObject({ status: 'rooted', epoch: first })
+    expect(await distributor(clock1)()).toMatchObject({ status: 'funded', epoch: first })
+    const e1 = (await store.rewards.get(first))!
+    const left = fifteen - e1.funding
+    expect((await allowance()).balance).toBe(left)
+
+    // Epoch 2, in the same period: its funding is above what epoch 1 left.
+    const clock2 = await earn(first + 1)
+    expect(await chainNow()).toBeLessThan(refillAt)
+    expect(await distributor(clock2)()).toMatchObject({ status: 'built', epoch: first + 1 })
+    expect(await distributor(clock2)()).toMatchObject({ status: 'rooted', epoch: first + 1 })
+    const e2 = (await store.rewards.get(first + 1))!
+    expect(e2.funding > left && e2.funding <= fifteen).toBe(true)
+    const waiting = await distributor(clock2)()
+    expect(waiting).toMatchObject({ status: 'waiting', epoch: first + 1 })
+    const reason = waiting.status === 'waiting' ? waiting.reason : ''
+    expect(reason).toContain(`the epoch's funding ${formatEther(e2.funding)} wstETH is above what the distributor's Roles allowance (rewards-wsteth) holds ${formatEther(left)} wstETH at block `)
+    expect(reason).toContain(`refills 15 wstETH up to 15 wstETH every ${period} s)`)
+    expect(reason).toContain(`the next refill is at ${iso(refillAt)} (unix ${refillAt}), the funding fits from ${iso(refillAt)} (unix ${refillAt}); nothing sent`)
+    const open = await store.alerts.open({ rule: 'rewards-waiting' })
+    expect(open.map((a) => [a.dedupKey, a.severity])).toEqual([[`rewards-funding-allowance:${first + 1}`, 'warning']])
+    expect(await store.intents.get(`rewards:${first + 1}:fund`)).toBeUndefined()
+    expect(await balance(r().distributor)).toBe(d0 + e1.funding)
+    expect((await store.rewards.get(first + 1))!.status).toBe('rooted')
+
+    // One second before the refill: still waiting, still nothing sent.
+    await mineAt(refillAt - 1)
+    expect(await distributor(clock2)()).toMatchObject({ status: 'waiting', epoch: first + 1 })
+    expect(await store.intents.get(`rewards:${first + 1}:fund`)).toBeUndefined()
+    // At the refill (15 wstETH again, the cap): funded once, the alert resolved.
+    await mineAt(refillAt)
+    expect(await distributor(clock2)()).toMatchObject({ status: 'funded', epoch: first + 1 })
+    expect(await distributor(clock2)()).toMatchObject({ status: 'idle' })
+    expect(await balance(r().distributor)).toBe(d0 + e1.funding + e2.funding)
+    const funds = await eth().public.getContractEvents({ address: collateral(), abi: erc20Abi, eventName: 'Transfer', args: { from: safe(), to: r().distributor }, fromBlock: 0n })
+    expect(funds.map((f) => f.args.value)).toEqual([e1.funding, e2.funding])
+    expect((await store.intents.get(`rewards:${first + 1}:fund`))!.status).toBe('confirmed')
+    expect(await store.alerts.isOpen(`rewards-funding-allowance:${first + 1}`)).toBe(false)
+    expect(await allowance()).toMatchObject({ balance: fifteen - e2.funding, timestamp: BigInt(refillAt) })
   })
 
   it('earnings no pool makes (10 wstETH on ~2,000 in one short epoch) under the default rewards.maxEpochApy: the epoch waits with a critical alert, nothing stored, nothing sent', async () => {

@@ -100,3 +100,45 @@ describe('npm start mode: a chain with 1 s interval mining', () => {
     }
   })
 })
+
+describe('anvil_reorg on a chain with a long history (why watch/reorg.devnet.test.ts runs on a devnet of its own)', () => {
+  it('once 1000 blocks were mined (and reverted), a 3-block anvil_reorg replays its new blocks without the code anvil_setCode set; a 1-block reorg, and any reorg on a fresh chain, keep it', async () => {
+    const port = await findFreePort(Number(process.env.POOLWARDEN_TEST_PORT ?? 18545) + 240)
+    const node = await startAnvil({ port, chainId: 4243, timestampInterval: 1 })
+    try {
+      const rpc = <T>(method: string, params: unknown[] = []) => rpcRequest<T>(node.url, method, params)
+      // Returns 42 as one word: PUSH1 2a PUSH1 0 MSTORE PUSH1 20 PUSH1 0 RETURN.
+      const target = '0x00000000000000000000000000000000000000aa'
+      const code = '0x602a60005260206000f3'
+      await rpc('anvil_setCode', [target, code])
+      await rpc('anvil_mine', ['0x5', '0x1'])
+      const [from] = await rpc<string[]>('eth_accounts')
+      /** Between a snapshot and its revert: 5 blocks, a reorg of `depth` (a transfer in its first new block), 3 more; the code at each of the last 6 blocks' hashes. */
+      const codesAfterReorg = async (depth: number): Promise<string[]> => {
+        const snap = await rpc<string>('evm_snapshot')
+        await rpc('anvil_mine', ['0x5', '0x1'])
+        await rpc('anvil_reorg', [depth, [[{ from, to: '0x00000000000000000000000000000000000000bb', value: '0x1' }, 0]]])
+        await rpc('anvil_mine', ['0x3', '0x1'])
+        const head = BigInt(await rpc<string>('eth_blockNumber'))
+        const codes: string[] = []
+        for (let n = head - 5n; n <= head; n++) {
+          const block = await rpc<{ hash: string }>('eth_getBlockByNumber', [`0x${n.toString(16)}`, false])
+          codes.push(await rpc<string>('eth_getCode', [target, { blockHash: block.hash }]))
+        }
+        await rpc('evm_revert', [snap])
+        return codes
+      }
+      const served = Array<string>(6).fill(code)
+      expect(await codesAfterReorg(1)).toEqual(served)
+      expect(await codesAfterReorg(3)).toEqual(served)
+      // A long history: anvil's in-memory limit of states shrinks, older states go to its disk tier.
+      const snap = await rpc<string>('evm_snapshot')
+      for (let i = 0; i < 10; i++) await rpc('anvil_mine', ['0x64', '0x1'])
+      await rpc('evm_revert', [snap])
+      expect(await codesAfterReorg(1)).toEqual(served)
+      expect(await codesAfterReorg(3)).toEqual(Array<string>(6).fill('0x'))
+    } finally {
+      await node.stop()
+    }
+  })
+})

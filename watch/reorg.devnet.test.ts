@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Hex } from 'viem'
 import { createChainClient } from '../chains/createChainClient'
 import type { Config, ConfigInput } from '../config/schema'
@@ -6,16 +6,41 @@ import { configSchema } from '../config/schema'
 import { createLogger } from '../core/logger'
 import { rpcRequest } from '../devnet/anvil'
 import { PER_BLOCK_WATCH } from '../devnet/deploy'
+import { startLocalDevnet, type LocalDevnet } from '../devnet/local'
 import type { Store } from '../store'
 import { openTempStore } from '../store/testing'
-import { useDevnet } from '../test/devnet'
+import { devnetOf, type Devnet } from '../test/devnet'
 import { createWatcher, type TickResult, type Watcher } from './createWatcher'
 
 /**
  * Reorgs made by anvil itself (anvil_reorg: the last N blocks replaced by new ones at the same
  * height; anvil_rollback: the last N blocks removed) under a watcher that has stored them.
+ *
+ * On a devnet of this file's own, not the shared one, whose history depends on the files run
+ * before. Once an anvil (1.7.1) has stored many block states (its source: past 500 in memory, older
+ * ones go to a disk tier and the in-memory limit shrinks), an anvil_reorg of 3 blocks replays the
+ * new blocks on a state without the code set by anvil_setCode — Multicall3's included — so the
+ * node serves no state for any new block (eth_call at their hashes answers 0x). Measured in
+ * devnet/anvil.devnet.test.ts: 1000 blocks mined and reverted, then 5 blocks and an anvil_reorg of
+ * 3: the code at each new block's hash is 0x (after a reorg of 1 it is not; on a fresh chain
+ * never; by hand, with --max-persisted-states 0, never). The same 1000 blocks mined and reverted on
+ * the shared devnet before this file made exactly the three failures of a full run: in those three
+ * tests every block after the reorg was recorded as a gap (rightly: the watcher did what it must)
+ * and none was read (another 3-block reorg of the file was served: what triggers it is anvil's
+ * state bookkeeping, not the depth alone). On a fresh chain every state is served, and each test
+ * knows exactly what the watcher must read.
  */
-const devnet = useDevnet()
+let local: LocalDevnet
+let devnet: Devnet
+beforeAll(async () => {
+  local = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_TEST_PORT ?? 18545) + 220, custody: 'eoa' })
+  devnet = devnetOf(local)
+}, 300_000)
+afterAll(async () => {
+  await local?.stop()
+})
+beforeEach(() => devnet.snapshot())
+afterEach(() => devnet.revert())
 const logger = createLogger({ test: 'reorg' }, 'silent')
 const CHAIN = 'ethereum'
 
@@ -41,16 +66,15 @@ function makeWatcher(config: Config): Watcher {
   return createWatcher({ common: { config, logger }, store, chain: createChainClient({ chain: config.chains.find((c) => c.name === CHAIN)!, timeoutMs: 5_000 }) })
 }
 
-/** Blocks the watcher recorded as gaps (their state never served) during the last catchUp. */
-let gaps: bigint[] = []
+/**
+ * Ticks until the watcher waits for the next block; returns the blocks processed. Any other tick
+ * (a gap or a read the node did not serve among them: this devnet serves every state) fails.
+ */
 async function catchUp(w: Watcher): Promise<number> {
   let processed = 0
-  gaps = []
   for (let i = 0; i < 400; i++) {
     const r = await w.tick()
     if (r.status === 'processed') processed++
-    else if (r.status === 'unserved') continue
-    else if (r.status === 'gap') gaps.push(r.block)
     else if (r.status === 'waiting') return processed
     else throw new Error(`unexpected tick: ${JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`)
   }
@@ -223,18 +247,13 @@ describe('reorgs under a watcher (devnet, real anvil reorgs)', () => {
     await reorg(70)
     expect(await w.tick()).toEqual({ status: 'reorg', ancestor: top - 70n, depth: 70, deep: true })
     await devnet.mine(CHAIN, 1)
-    // Every new block is read, or — where anvil serves no state for a re-mined block (seen in some
-    // runs: Multicall3 has no code at the block's hash) — recorded as a gap after the bounded
-    // retries: never data, never a stall.
-    const processed = await catchUp(w)
-    expect(processed + gaps.length).toBe(71)
+    // Every new block is read (the node serves every state: see the top of the file): no gap.
+    expect(await catchUp(w)).toBe(71)
     const newHead = await head()
-    expect(await store.samples.missingBlocks(CHAIN, start, newHead)).toEqual(gaps)
+    expect(newHead).toBe(top + 1n)
+    expect(await store.samples.missingBlocks(CHAIN, start, newHead)).toEqual([])
     await expectAllCanonical(start, newHead)
-    // Each gap's hash is kept (the hash chain goes on through it) and raised a gap alert.
-    const kept = await store.cursors.storedHashes(CHAIN, start, newHead)
-    for (const g of gaps) expect(kept.get(g), `kept hash of gap ${g}`).toBe(await hashAt(g))
-    if (gaps.length > 0) expect((await store.alerts.recent(50)).filter((a) => a.dedupKey.startsWith(`state-not-served:${CHAIN}:`)).length).toBeGreaterThan(0)
+    expect((await store.alerts.recent(50)).filter((a) => a.dedupKey.startsWith(`state-not-served:${CHAIN}:`))).toEqual([])
   })
 
   it('a block whose state the node never serves: bounded retries, then a gap (hash kept, no samples, one alert), and the watcher goes on', async () => {

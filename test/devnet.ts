@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, inject } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest'
 import {
   createPublicClient,
   createTestClient,
@@ -16,7 +16,7 @@ import type { PrivateKeyAccount } from 'viem/accounts'
 import type { Config } from '../config/schema'
 import { devAccount, devKey, ROLES } from '../devnet/accounts'
 import { devnetChain, type Deployment, type SimVenue } from '../devnet/deploy'
-import type { LocalDevnet } from '../devnet/local'
+import { startLocalDevnet, type LocalDevnet } from '../devnet/local'
 import type { Scenario } from '../devnet/market'
 import { loadScenario } from '../devnet/scenario'
 import { createSimulator, type Simulator, type SimulatorOptions } from '../devnet/simulator'
@@ -174,4 +174,30 @@ export function useDevnet(opts: { isolate?: boolean } = {}): Devnet {
     afterEach(() => devnet.revert())
   }
   return devnet
+}
+
+/**
+ * A devnet of this test file's own (startLocalDevnet on POOLWARDEN_TEST_PORT + `offset`: custody
+ * "safe" where the shared devnet is "eoa", or a fresh chain history), started once for the file and
+ * stopped after it; every test runs between a snapshot and a revert. The devnet starts in beforeAll,
+ * after the file's top level ran, so what is returned forwards to it: use it in hooks and tests.
+ */
+export function useOwnDevnet(offset: number, opts: { custody: 'safe' | 'eoa' }): Devnet {
+  let local: LocalDevnet | undefined
+  let devnet: Devnet | undefined
+  beforeAll(async () => {
+    local = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_TEST_PORT ?? 18545) + offset, custody: opts.custody })
+    devnet = devnetOf(local)
+  }, 300_000)
+  afterAll(async () => {
+    await local?.stop()
+  })
+  beforeEach(() => devnet!.snapshot())
+  afterEach(() => devnet!.revert())
+  return new Proxy({} as Devnet, {
+    get(_target, key) {
+      if (!devnet) throw new Error(`useOwnDevnet: the devnet starts in beforeAll (read .${String(key)} in a hook or a test)`)
+      return Reflect.get(devnet, key)
+    },
+  })
 }

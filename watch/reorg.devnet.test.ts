@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Hex } from 'viem'
 import { createChainClient } from '../chains/createChainClient'
 import type { Config, ConfigInput } from '../config/schema'
@@ -6,10 +6,9 @@ import { configSchema } from '../config/schema'
 import { createLogger } from '../core/logger'
 import { rpcRequest } from '../devnet/anvil'
 import { PER_BLOCK_WATCH } from '../devnet/deploy'
-import { startLocalDevnet, type LocalDevnet } from '../devnet/local'
 import type { Store } from '../store'
 import { openTempStore } from '../store/testing'
-import { devnetOf, type Devnet } from '../test/devnet'
+import { useOwnDevnet } from '../test/devnet'
 import { createWatcher, type TickResult, type Watcher } from './createWatcher'
 
 /**
@@ -30,17 +29,7 @@ import { createWatcher, type TickResult, type Watcher } from './createWatcher'
  * state bookkeeping, not the depth alone). On a fresh chain every state is served, and each test
  * knows exactly what the watcher must read.
  */
-let local: LocalDevnet
-let devnet: Devnet
-beforeAll(async () => {
-  local = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_TEST_PORT ?? 18545) + 220, custody: 'eoa' })
-  devnet = devnetOf(local)
-}, 300_000)
-afterAll(async () => {
-  await local?.stop()
-})
-beforeEach(() => devnet.snapshot())
-afterEach(() => devnet.revert())
+const devnet = useOwnDevnet(220, { custody: 'eoa' })
 const logger = createLogger({ test: 'reorg' }, 'silent')
 const CHAIN = 'ethereum'
 

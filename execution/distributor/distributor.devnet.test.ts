@@ -1,9 +1,8 @@
 import { createWalletClient, encodeFunctionData, erc20Abi, formatEther, getAddress, http, parseEther, type Address, type Hex, type PublicClient } from 'viem'
 import { rolesAbi } from 'zodiac-roles-sdk'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Config } from '../../config/schema'
 import { devAccount, devKey, ROLES } from '../../devnet/accounts'
-import { startLocalDevnet, type LocalDevnet } from '../../devnet/local'
 import { GOV_ROLES } from '../../devnet/governance/constants'
 import { simLstAbi } from '../../devnet/abis'
 import { distributorAbi } from '../../rewards/readChain'
@@ -11,7 +10,7 @@ import { buildTree, leavesOf, proofFor, type PublishedEpoch } from '../../reward
 import { verifyEpoch } from '../../rewards/verify'
 import type { Store } from '../../store'
 import { openTempStore } from '../../store/testing'
-import { devnetOf, type Devnet } from '../../test/devnet'
+import { useOwnDevnet } from '../../test/devnet'
 import { devnetSigningKeys } from '../../devnet/safe/setUpCustody'
 import { distributorRoleKeyOf, distributorSender, rewardsAllowanceKey } from '../custody'
 import { applyCustodyDiff } from '../custody/applyDiff'
@@ -28,17 +27,7 @@ import { createDistributor, epochWindow, type DistributorDeps, type DistributorP
  * exactly once, and fundings the role's allowance does not cover (above the configured cap; above
  * what is left on chain in the period) waiting with nothing sent.
  */
-let local: LocalDevnet
-let devnet: Devnet
-beforeAll(async () => {
-  local = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_TEST_PORT ?? 18545) + 186, custody: 'safe' })
-  devnet = devnetOf(local)
-}, 300_000)
-afterAll(async () => {
-  await local?.stop()
-})
-beforeEach(() => devnet.snapshot())
-afterEach(() => devnet.revert())
+const devnet = useOwnDevnet(186, { custody: 'safe' })
 const CLAIMS = 'ethereum'
 
 let config: Config

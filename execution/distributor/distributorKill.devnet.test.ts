@@ -3,15 +3,14 @@ import { existsSync, readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { erc20Abi, parseEther, type Address } from 'viem'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { devAccount, devKey, ROLES } from '../../devnet/accounts'
 import { simLstAbi } from '../../devnet/abis'
-import { startLocalDevnet, type LocalDevnet } from '../../devnet/local'
 import { distributorAbi } from '../../rewards/readChain'
 import type { PublishedEpoch } from '../../rewards/tree'
 import { openStore, type Store } from '../../store'
 import { tempDir } from '../../store/testing'
-import { devnetOf, type Devnet } from '../../test/devnet'
+import { useOwnDevnet } from '../../test/devnet'
 import { testConfig } from '../testing/devnetHelpers'
 import { epochWindow } from './closeEpoch'
 
@@ -23,17 +22,7 @@ import { epochWindow } from './closeEpoch'
  * (a devnet of its own): the agent holds only the distributor's key (no executor key in its
  * environment) and sends through the distributor's own Roles role.
  */
-let local: LocalDevnet
-let devnet: Devnet
-beforeAll(async () => {
-  local = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_TEST_PORT ?? 18545) + 192, custody: 'safe' })
-  devnet = devnetOf(local)
-}, 300_000)
-afterAll(async () => {
-  await local?.stop()
-})
-beforeEach(() => devnet.snapshot())
-afterEach(() => devnet.revert())
+const devnet = useOwnDevnet(192, { custody: 'safe' })
 const CLAIMS = 'ethereum'
 const AGENT = join(import.meta.dirname, '../../agents/distributor.ts')
 const CLI = join(import.meta.dirname, '../../scripts/rewards.ts')

@@ -1,15 +1,14 @@
 import { BaseError, ContractFunctionRevertedError, encodeFunctionData, erc20Abi, keccak256, maxUint256, parseEther, toHex, type Address, type Hex } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
 import { rolesAbi } from 'zodiac-roles-sdk'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { fundingPeriodSeconds } from '../../config/rewards'
 import { configSchema, type ConfigInput } from '../../config/schema'
 import { devAccount, devKey, ROLES } from '../../devnet/accounts'
 import { compileContracts } from '../../devnet/compile'
-import { startLocalDevnet, type LocalDevnet } from '../../devnet/local'
 import { devnetSigningKeys } from '../../devnet/safe/setUpCustody'
 import { distributorAbi } from '../../rewards/readChain'
-import { devnetOf, type Devnet } from '../../test/devnet'
+import { useOwnDevnet } from '../../test/devnet'
 import { aavePoolAbi, erc4626Abi } from '../../venues/abis'
 import { slippageRouterAbi } from '../abis'
 import { distributorRoleKeyOf, roleKeyOf } from '../custody'
@@ -24,28 +23,18 @@ import { describeDiff, diffChainCustody } from '../custody/diffRole'
  * Safe's and the outsider's balances unchanged.
  */
 
-let local: LocalDevnet
-let devnet: Devnet
-beforeAll(async () => {
-  local = await startLocalDevnet({ basePort: Number(process.env.POOLWARDEN_TEST_PORT ?? 18545) + 180, custody: 'safe' })
-  devnet = devnetOf(local)
-}, 300_000)
-afterAll(async () => {
-  await local?.stop()
-})
-beforeEach(() => devnet.snapshot())
-afterEach(() => devnet.revert())
+const devnet = useOwnDevnet(180, { custody: 'safe' })
 
 const CLAIMS = 'ethereum'
 const distributorKey = devAccount(ROLES.distributor)
 const executorKey = devAccount(ROLES.pool)
 const outsider = '0x000000000000000000000000000000000000dEaD' as Address
-const safe = () => local.deployment.custody!.safe
-const roles = () => local.deployment.custody!.roles
-const rewards = () => local.config.rewards!
-const collateral = (chain = CLAIMS) => local.deployment.chains[chain]!.collateral
+const safe = () => devnet.deployment.custody!.safe
+const roles = () => devnet.deployment.custody!.roles
+const rewards = () => devnet.config.rewards!
+const collateral = (chain = CLAIMS) => devnet.deployment.chains[chain]!.collateral
 const balance = (who: Address, token = collateral(), chain = CLAIMS) => devnet.chain(chain).public.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [who] })
-const venue = (id: string) => local.config.venues.find((v) => v.id === id)!
+const venue = (id: string) => devnet.config.venues.find((v) => v.id === id)!
 
 /** Roles v2 `Status` of ConditionViolation (contracts/Types.sol). */
 const STATUS = [
@@ -57,7 +46,7 @@ const STATUS = [
 
 interface RoleCall { to: Address; data: Hex; operation?: 0 | 1 }
 interface As { account?: PrivateKeyAccount; roleKey?: Hex; chain?: string }
-const asDistributor = (): Required<As> => ({ account: distributorKey, roleKey: distributorRoleKeyOf(local.config), chain: CLAIMS })
+const asDistributor = (): Required<As> => ({ account: distributorKey, roleKey: distributorRoleKeyOf(devnet.config), chain: CLAIMS })
 
 /** What `execTransactionWithRole` does for `as` (default: the distributor's key in its own role): the refusal's name, or 'ok'. */
 async function simulateRole(call: RoleCall, as: As = {}): Promise<string> {
@@ -116,12 +105,12 @@ describe('the distributor\'s own role: what it may do', () => {
     expect(await balance(distributorKey.address)).toBe(0n) // the key never holds the funds
 
     // The executor's role no longer holds the distributor's permissions (one key, one job).
-    const executor: As = { account: executorKey, roleKey: roleKeyOf(local.config) }
+    const executor: As = { account: executorKey, roleKey: roleKeyOf(devnet.config) }
     await expectRefused({ to: d, data: setRoot(2n, ROOT) }, 'TargetAddressNotAllowed', executor)
     await expectRefused({ to: collateral(), data: transfer(d, 1n) }, 'FunctionNotAllowed', executor)
     // Neither key may use the other's role.
     await expectRefused({ to: d, data: setRoot(2n, ROOT) }, 'NoMembership', { account: executorKey })
-    await expectRefused({ to: collateral(), data: approve(local.config.chains.find((c) => c.name === CLAIMS)!.router!, 1n) }, 'NoMembership', { account: distributorKey, roleKey: roleKeyOf(local.config) })
+    await expectRefused({ to: collateral(), data: approve(devnet.config.chains.find((c) => c.name === CLAIMS)!.router!, 1n) }, 'NoMembership', { account: distributorKey, roleKey: roleKeyOf(devnet.config) })
     expect(await rootOf(d, 2n)).toBe(ZERO)
     expect(await balance(d)).toBe(d0 + parseEther('10'))
   })
@@ -136,7 +125,7 @@ describe('distributor-role escapes: refused on chain, nothing moved', () => {
     await expectRefused({ to: collateral(), data: approve(outsider, maxUint256) }, 'FunctionNotAllowed')
     await expectRefused({ to: collateral(), data: approve(rewards().distributor, maxUint256) }, 'FunctionNotAllowed')
     // Another token of the Safe (rETH): not a target of the role at all.
-    const reth = local.deployment.chains[CLAIMS]!.tokens.rETH
+    const reth = devnet.deployment.chains[CLAIMS]!.tokens.rETH
     await expectRefused({ to: reth, data: transfer(rewards().distributor, 1n) }, 'TargetAddressNotAllowed')
     expect(await balance(safe())).toBe(before)
     expect(await balance(outsider)).toBe(0n)
@@ -165,7 +154,7 @@ describe('distributor-role escapes: refused on chain, nothing moved', () => {
   it('(c) a venue\'s deposit or withdraw — the venue itself, through the slippage router, Aave, the token bridge', async () => {
     const before = await balance(safe())
     const vault = venue(`${CLAIMS}-vault-core`).address
-    const router = local.config.chains.find((c) => c.name === CLAIMS)!.router!
+    const router = devnet.config.chains.find((c) => c.name === CLAIMS)!.router!
     await expectRefused({ to: vault, data: encodeFunctionData({ abi: erc4626Abi, functionName: 'deposit', args: [parseEther('1'), safe()] }) }, 'TargetAddressNotAllowed')
     await expectRefused({ to: vault, data: encodeFunctionData({ abi: erc4626Abi, functionName: 'withdraw', args: [parseEther('1'), distributorKey.address, safe()] }) }, 'TargetAddressNotAllowed')
     await expectRefused({ to: router, data: encodeFunctionData({ abi: slippageRouterAbi, functionName: 'depositChecked', args: [vault, parseEther('1'), safe(), 0n] }) }, 'TargetAddressNotAllowed')
@@ -173,7 +162,7 @@ describe('distributor-role escapes: refused on chain, nothing moved', () => {
     const aave = venue(`${CLAIMS}-aave`) as { address: Address; asset: Address }
     await expectRefused({ to: aave.address, data: encodeFunctionData({ abi: aavePoolAbi, functionName: 'supply', args: [aave.asset, parseEther('1'), safe(), 0] }) }, 'TargetAddressNotAllowed')
     await expectRefused({ to: collateral(), data: approve(router, parseEther('1')) }, 'FunctionNotAllowed')
-    const bridge = local.config.wormhole!.chains.find((c) => c.chain === CLAIMS)!.tokenBridge
+    const bridge = devnet.config.wormhole!.chains.find((c) => c.chain === CLAIMS)!.tokenBridge
     await expectRefused({ to: bridge, data: '0x0f5287b0' }, 'TargetAddressNotAllowed') // transferTokens
     expect(await balance(safe())).toBe(before)
     expect(await balance(vault, vault)).toBe(0n)
@@ -208,8 +197,8 @@ describe('distributor-role escapes: refused on chain, nothing moved', () => {
 
 describe('custody diff and apply cover the distributor\'s role', () => {
   it('in sync on every chain after deployment; a lower funding cap shows as the distributor\'s allowance, apply (committee-signed) sets it, and the chain then refuses a funding above the new cap', async () => {
-    for (const c of local.config.chains) expect([c.name, describeDiff(await diffChainCustody(local.config, c.name, devnet.chain(c.name).public))]).toEqual([c.name, []])
-    const input = structuredClone(local.config) as ConfigInput
+    for (const c of devnet.config.chains) expect([c.name, describeDiff(await diffChainCustody(devnet.config, c.name, devnet.chain(c.name).public))]).toEqual([c.name, []])
+    const input = structuredClone(devnet.config) as ConfigInput
     input.rewards = { ...input.rewards!, fundingAllowance: { amount: 5 } }
     const next = configSchema.parse(input)
     const client = devnet.chain(CLAIMS).public
@@ -222,7 +211,7 @@ describe('custody diff and apply cover the distributor\'s role', () => {
     expect(lines).toEqual(expect.arrayContaining([`+ member ${devAccount(ROLES.delegators[0]!).address} (role poolwarden-distributor)`, `- member ${distributorKey.address} (role poolwarden-distributor)`]))
     expect(lines.some((l) => l.includes('poolwarden-executor'))).toBe(false)
 
-    const applied = await applyCustodyDiff(next, local.deployment.chains[CLAIMS]!.url, d1, { ownerKeys: devnetSigningKeys(), submitterKey: devKey(ROLES.deployer) })
+    const applied = await applyCustodyDiff(next, devnet.deployment.chains[CLAIMS]!.url, d1, { ownerKeys: devnetSigningKeys(), submitterKey: devKey(ROLES.deployer) })
     expect(applied).toHaveLength(1)
     expect(describeDiff(await diffChainCustody(next, CLAIMS, client))).toEqual([])
     await startOfPeriod()

@@ -11,6 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
+import sqlite3 from 'sqlite3'
 import { openStore, type Store } from '../../store'
 
 export interface FaultRow {
@@ -78,6 +79,19 @@ async function until(what: string, waitMs: number, cond: () => Promise<boolean> 
   }
 }
 
+/** Whether a write transaction can start on the store right now (one try, 1 s of SQLite busy wait). */
+async function writable(path: string): Promise<boolean> {
+  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
+    const d = new sqlite3.Database(path, (err) => (err ? reject(err) : resolve(d)))
+  })
+  try {
+    db.configure('busyTimeout', 1000)
+    return await new Promise<boolean>((resolve) => db.exec('BEGIN IMMEDIATE; ROLLBACK', (err) => resolve(!err)))
+  } finally {
+    await new Promise<void>((resolve) => db.close(() => resolve()))
+  }
+}
+
 const pidOf = (holder: string | undefined) => (holder ? Number(holder.split(':').at(-2)) : undefined)
 
 /** Runs the three lease faults against `t`; every process it started is gone when it returns. */
@@ -142,7 +156,17 @@ export async function leaseFaults(t: LeaseFaultTarget): Promise<FaultRow[]> {
     try {
       const c = run()
       await until(`a third ${t.label} to report standby`, waitMs, () => standby(c) || c.code !== undefined)
-      b.child.kill('SIGSTOP')
+      // SIGSTOP lands wherever the holder is. Inside a write transaction it would keep SQLite's
+      // write lock: then no lease can change hands at all (the store itself is stuck — the
+      // sentinel's direct page, sentinel/directPage.ts —, not what fencing is about). So the
+      // holder is stopped at a moment it holds no write lock: resumed and stopped again otherwise.
+      for (let i = 0; ; i++) {
+        b.child.kill('SIGSTOP')
+        if (await writable(t.storePath)) break
+        b.child.kill('SIGCONT')
+        if (i >= 20) throw new Error(`the holder held the store's write lock at each of ${i + 1} SIGSTOPs`)
+        await new Promise((r) => setTimeout(r, 150 + 50 * i))
+      }
       await until(`the standby ${t.label} to take over from the stopped one`, waitMs, async () => (await holderPid()) === c.pid)
       const stale = await writes(b.pid)
       b.child.kill('SIGCONT')

@@ -31,7 +31,7 @@ import { txServiceUrlFor } from '../devnet/safe/txService'
 import { openStore } from '../store'
 import { buildStatus, renderStatus } from '../watch/statusReport'
 import { buildApps } from './build'
-import { connect, disconnect, list, loadEcosystem, refusePm2, startApps } from './lib/pm2'
+import { connect, disconnect, list, loadEcosystem, pm2Settled, refusePm2, startApps } from './lib/pm2'
 import { network } from './lib/network'
 import { pm2DaemonPid } from './lib/procs'
 import { waitForHttp } from '../devnet/ready'
@@ -73,6 +73,8 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 /** Ends every process of this network and releases the lock; false if something is left listening. */
 async function endAll(why: string): Promise<boolean> {
   if (lockHeld) updateLock(net.lockFile, { ...lockState, phase: 'stopping', step: why })
+  // A connect still pending may be launching the daemon: let it come up, then sweep it too.
+  await pm2Settled(20_000)
   const report = await teardown({ pm2Home: net.pm2Home, ports: net.named, log: (l) => console.error(l) })
   if (lockHeld) releaseLock(net.lockFile)
   lockHeld = false

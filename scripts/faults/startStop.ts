@@ -6,7 +6,7 @@
  * none of its ports listens, the lock is released, and the next start succeeds.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -189,11 +189,32 @@ export async function startThenStop(net: TestNetwork): Promise<FaultResult & { o
   const passed = started && stop.code === 0 && clean
   const observed = [
     started ? `start succeeded (${lastStep(out)})` : `start did not succeed (${ended ? `exit ${ended.code}` : 'still running after 300 s'}: ${lastLine(out)})`,
+    started ? undefined : missingModule(out),
     `stop: "${lastLine(stop.output)}" (exit ${stop.code})`,
     left.processes.length ? `left: ${left.processes.join('; ')}` : 'no process left',
     left.listening.length ? `listening: ${left.listening.join(', ')}` : 'ports free',
-  ].join('; ')
+  ]
+    .filter(Boolean)
+    .join('; ')
   return { observed, passed, nothingLost: clean, output: `${out}\n--- npm stop ---\n${stop.output}` }
+}
+
+/**
+ * A start that died loading a module (CI once saw node resolve viem's abitype to a
+ * `node_modules/viem/node_modules/abitype` that the lock file does not have): what is on disk at
+ * that path now, to tell a file-system race from a broken install.
+ */
+function missingModule(out: string): string | undefined {
+  const m = /Cannot find (?:package|module) '([^']+)'/.exec(out)
+  if (!m) return undefined
+  const dir = m[1]!.replace(/\/(index\.js|package\.json)$/, '')
+  let seen: string
+  try {
+    seen = existsSync(dir) ? `now holds [${readdirSync(dir).slice(0, 8).join(', ')}]` : 'does not exist now'
+  } catch (e) {
+    seen = `unreadable (${(e as Error).message})`
+  }
+  return `module not found: ${m[1]} (${dir} ${seen})`
 }
 
 /** The start/stop cases of the fault list, in the order they run (the last one starts for real). */

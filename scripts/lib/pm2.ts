@@ -28,8 +28,28 @@ export function refusePm2(reason: string): void {
   refused = reason
 }
 
-const call = <T>(fn: (cb: (err: Error | null, v: T) => void) => void): Promise<T> =>
-  refused !== undefined ? Promise.reject(new Error(refused)) : new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))))
+/** Calls sent to PM2 that have not answered yet (a connect may be launching the daemon). */
+const inFlight = new Set<Promise<unknown>>()
+
+const call = <T>(fn: (cb: (err: Error | null, v: T) => void) => void): Promise<T> => {
+  if (refused !== undefined) return Promise.reject(new Error(refused))
+  const p = new Promise<T>((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))))
+  inFlight.add(p)
+  const done = () => inFlight.delete(p)
+  p.then(done, done)
+  return p
+}
+
+/**
+ * Resolves once every PM2 call already sent has answered (or failed), or after `ms`: a teardown
+ * waits for it so that a daemon a pending connect is launching is up (and found) before the sweep.
+ */
+export async function pm2Settled(ms: number): Promise<void> {
+  if (inFlight.size === 0) return
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => (timer = setTimeout(r, ms)))])
+  clearTimeout(timer)
+}
 
 export async function connect(): Promise<void> {
   await call<void>((cb) => pm2.connect((err) => cb(err ?? null, undefined)))

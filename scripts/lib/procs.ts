@@ -83,10 +83,22 @@ export function pm2Apps(pm2Home: string): ProcEntry[] {
     .map(entry)
 }
 
-/** The daemon's pid from `$PM2_HOME/pm2.pid` when it is alive. */
+/**
+ * The daemon of `pm2Home` when it is alive: its pid from `$PM2_HOME/pm2.pid`, or else a process
+ * of that PM2_HOME that is a daemon (`node …/pm2/lib/Daemon.js` while it loads, "PM2 vX: God
+ * Daemon (home)" once up). The daemon writes its pid file only when it is up: an `npm start`
+ * interrupted while PM2's client was launching the daemon found no pid file, said "nothing had
+ * started" and left the daemon running (seen in CI: `npm stop` 3 s into `npm start`).
+ */
 export function pm2DaemonPid(pm2Home: string): number | undefined {
   const pid = Number((read(join(pm2Home, 'pm2.pid')) ?? '').trim())
-  return alive(pid) ? pid : undefined
+  if (alive(pid)) return pid
+  const skip = selfAndAncestors()
+  return allPids().find((p) => {
+    if (skip.has(p) || !/God Daemon|pm2\/lib\/Daemon\.js/.test(cmdOf(p))) return false
+    const env = environOf(p)
+    return env.get('PM2_HOME') === pm2Home && !env.has('pm_id') && alive(p)
+  })
 }
 
 const real = (p: string): string => {

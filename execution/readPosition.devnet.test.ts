@@ -2,15 +2,17 @@ import { describe, expect, it } from 'vitest'
 import { getAddress, type Hex } from 'viem'
 import { createChainClient } from '../chains/createChainClient'
 import { rpcRequest } from '../devnet/anvil'
-import { useDevnet } from '../test/devnet'
+import { useOwnDevnet } from '../test/devnet'
 import { readPosition } from './readPosition'
 
 /**
  * The executor verifies each step by reading the pool's position at the mined block and its
  * parent. An ERC-4626 position is two reads (shares, then their value): pinned to the block's
  * hash (EIP-1898) they read one block or fail; by number, a reorg between them mixes two forks.
+ * On a devnet of its own: an anvil 1.7.1 reorg after a long history can lose `anvil_setCode`
+ * code (devnet/anvil.devnet.test.ts), and the shared devnet's history is the files run before.
  */
-const devnet = useDevnet()
+const devnet = useOwnDevnet(280, { custody: 'eoa' })
 const CHAIN = 'ethereum'
 const rpc = <T>(method: string, params: unknown[]) => rpcRequest<T>(devnet.chain(CHAIN).url, method, params)
 

@@ -63,17 +63,26 @@ async function simulateRole(call: RoleCall, as: As = {}): Promise<string> {
 
 /** Sends it anyway (fixed gas: no estimate) and returns the receipt's status. */
 async function sendRole(call: RoleCall, as: As = {}): Promise<'success' | 'reverted'> {
+  return (await sendRoleMined(call, as)).status
+}
+
+/** Sends it anyway; its status and where it was mined (block, timestamp). */
+async function sendRoleMined(call: RoleCall, as: As = {}): Promise<{ status: 'success' | 'reverted'; where: string }> {
   const a = { ...asDistributor(), ...as }
   const c = devnet.chain(a.chain)
   const data = encodeFunctionData({ abi: rolesAbi, functionName: 'execTransactionWithRole', args: [call.to, 0n, call.data, call.operation ?? 0, a.roleKey, true] })
   const hash = await c.wallet(a.account).sendTransaction({ to: roles(), data, gas: 1_000_000n })
-  return (await c.public.waitForTransactionReceipt({ hash, pollingInterval: 20 })).status
+  const receipt = await c.public.waitForTransactionReceipt({ hash, pollingInterval: 20 })
+  const block = await c.public.getBlock({ blockNumber: receipt.blockNumber })
+  const period = fundingPeriodSeconds(rewards())
+  return { status: receipt.status, where: `block ${receipt.blockNumber} at ${block.timestamp} (funding period ${block.timestamp / BigInt(period)})` }
 }
 
-/** Refused in pre-flight with `status`, then mined reverted. */
-async function expectRefused(call: RoleCall, status: string, as: As = {}) {
+/** Refused in pre-flight with `status`, then mined reverted (the message says where it was mined). */
+async function expectRefused(call: RoleCall, status: string, as: As = {}, before = '') {
   expect(await simulateRole(call, as)).toBe(status)
-  expect(await sendRole(call, as)).toBe('reverted')
+  const sent = await sendRoleMined(call, as)
+  expect(sent.status, `mined in ${sent.where}${before ? `; ${before}` : ''}`).toBe('reverted')
 }
 
 const transfer = (to: Address, amount: bigint) => encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [to, amount] })
@@ -143,8 +152,9 @@ describe('distributor-role escapes: refused on chain, nothing moved', () => {
     await expectRefused({ to: collateral(), data: transfer(d, cap + 1n) }, 'AllowanceExceeded')
     expect(await balance(d)).toBe(d0)
     const first = cap - parseEther('40')
-    expect(await sendRole({ to: collateral(), data: transfer(d, first) })).toBe('success')
-    await expectRefused({ to: collateral(), data: transfer(d, parseEther('40') + 1n) }, 'AllowanceExceeded')
+    const firstSent = await sendRoleMined({ to: collateral(), data: transfer(d, first) })
+    expect(firstSent.status).toBe('success')
+    await expectRefused({ to: collateral(), data: transfer(d, parseEther('40') + 1n) }, 'AllowanceExceeded', {}, `the first funding in ${firstSent.where}`)
     expect(await balance(d)).toBe(d0 + first)
     expect(await balance(safe())).toBe(s0 - first)
     // What is left of the period's allowance still passes.

@@ -549,6 +549,11 @@ export function crossFieldIssues(input: unknown): CrossFieldIssue[] {
     if (prev !== undefined) out.push({ path: ['venues', i, 'id'], message: `duplicate venue id "${v.id}" (also venues[${prev}]): venue ids must be unique` })
     else ids.set(v.id, i)
   })
+  const upstream = isRecord(input.governance) && isRecord(input.governance.upstream) ? input.governance.upstream : undefined
+  if (upstream) {
+    entries(upstream.governors).forEach((g, i) => refersTo(g, ['governance', 'upstream', 'governors', i]))
+    refersTo(upstream.delegateRegistry, ['governance', 'upstream', 'delegateRegistry'])
+  }
   if (isRecord(input.pool)) {
     entries(input.pool.collateral).forEach((c, i) => refersTo(c, ['pool', 'collateral', i]))
     entries(input.pool.shareToken).forEach((c, i) => refersTo(c, ['pool', 'shareToken', i]))

@@ -767,6 +767,10 @@ export function buildDevnetConfig(
       upstream: {
         spaces: [spaces.upstream],
         governors: chains.flatMap((c) => (c.dao ? [{ chain: c.name, address: c.dao.governor }] : [])),
+        ...(() => {
+          const withRegistry = chains.find((c) => c.dao?.delegateRegistry)
+          return withRegistry ? { delegateRegistry: { chain: withRegistry.name, address: withRegistry.dao!.delegateRegistry! } } : {}
+        })(),
       },
       signalling: { space: spaces.signals, chain: (chains.find((c) => c.dao) ?? chains[0])?.name },
       policy: { ...DEVNET_GOVERNANCE_POLICY },

@@ -64,6 +64,13 @@ export const upstreamSchema = z.object({
   /** Snapshot spaces whose proposals the pool votes on (e.g. "aave.eth"). */
   spaces: z.array(z.string().min(1)).default([]),
   governors: z.array(upstreamGovernorSchema).default([]),
+  /**
+   * Custody "safe": Gnosis' DelegateRegistry (the one the spaces' `delegation` strategy reads;
+   * 0x469788fE6E9E9681C6ebF3bF78e7Fd26Fc015446 on Ethereum) where the Safe delegates its Snapshot
+   * power in each space to `governance.voter.account`. Set, `npm run custody -- diff` checks that
+   * delegation and `apply` re-points it (a rotated voting key otherwise votes with no power).
+   */
+  delegateRegistry: z.object({ chain: chainName, address: evmAddress }).optional(),
 })
 
 export const signallingSchema = z.object({

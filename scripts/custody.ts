@@ -3,10 +3,13 @@
  *
  * diff   the pool's Safe and every Roles role on each chain against what the config implies
  *        (execution/custody/roles.ts: the executor's role, permissions.ts, and the distributor's,
- *        distributorRole.ts): owners, threshold, module enabled, and the Roles calls that would
- *        reconcile the roles (each line names its role). Exit code 1 when anything differs.
+ *        distributorRole.ts): owners, threshold, module enabled, the Roles calls that would
+ *        reconcile the roles (each line names its role), and on the chain of
+ *        governance.upstream.delegateRegistry the Safe's Snapshot delegation in each upstream
+ *        space (it must be governance.voter.account). Exit code 1 when anything differs.
  * apply  one Safe transaction per chain that reconciles it (enableModule and/or a
- *        MultiSendCallOnly batch of the Roles calls), built and hashed by protocol-kit. On the
+ *        MultiSendCallOnly batch of the Roles calls and the delegation re-points), built and
+ *        hashed by protocol-kit. On the
  *        devnet (profile "devnet") the devnet committee signs (alice, bob: the threshold) and the
  *        deployer submits it; live, it prints the Safe transaction for the committee to propose
  *        and sign in Safe{Wallet} (no key of the committee is ever here).
@@ -50,7 +53,7 @@ async function main() {
     console.log(`${c.name}: Safe ${d.safe}, Roles ${d.roles}: ${lines.length === 0 ? 'in sync with the config' : `${lines.length} difference(s)`}`)
     for (const l of lines) console.log(`  ${l}`)
     if (lines.length > 0) differs = true
-    if (cmd === 'apply' && (d.calls.length > 0 || !d.moduleEnabled)) await apply(config, c.rpc[0]!.url, d)
+    if (cmd === 'apply' && (d.encoded.length > 0 || !d.moduleEnabled)) await apply(config, c.rpc[0]!.url, d)
   }
   if (cmd === 'diff' && differs) process.exitCode = 1
 }

@@ -1,8 +1,9 @@
-import { encodeFunctionData, getAddress, stringToHex, type Address, type Hex } from 'viem'
+import { encodeFunctionData, getAddress, type Address, type Hex } from 'viem'
 import { callsPlannedForApply, encodeCalls } from 'zodiac-roles-sdk'
 import type { Config } from '../../config/schema'
 import { roleOf } from '../../execution/custody/permissions'
 import { chainRoles } from '../../execution/custody/roles'
+import { snapshotSpaceId } from '../../execution/custody/snapshotDelegation'
 import { buildSafeTx, contractNetworksOf, safeKit, signAndExecute, type SafeTarget } from '../../execution/custody/safeTx'
 import { delegateRegistryAbi } from '../governance/abis'
 import { COMMITTEE, committeeAccount, committeeKey, devAccount, devKey, ROLES, type CommitteeName } from '../accounts'
@@ -75,9 +76,6 @@ export async function setUpRoles(s: ChainSession, config: Config, chain: string)
 }
 
 const votesAbi = [{ type: 'function', name: 'delegate', stateMutability: 'nonpayable', inputs: [{ name: 'delegatee', type: 'address' }], outputs: [] }] as const
-
-/** A Snapshot space id as DelegateRegistry's `id` (bytes32: the name's UTF-8 bytes, right-padded, as Snapshot's formatBytes32String). */
-export const snapshotSpaceId = (space: string): Hex => stringToHex(space, { size: 32 })
 
 /**
  * The pool's voting weight, custody "safe" on the devnet: ONE committee Safe transaction (alice and

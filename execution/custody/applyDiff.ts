@@ -5,7 +5,8 @@ import { buildSafeTx, contractNetworksOf, safeKit, signAndExecute, type SafeCall
 
 /**
  * The Safe transactions reconciling one chain's custody diff: enableModule (when the Roles modifier
- * is not enabled) and one MultiSendCallOnly batch of the Roles calls. With `signers` (the devnet:
+ * is not enabled) and one MultiSendCallOnly batch of the Roles calls and the Snapshot delegation
+ * re-points. With `signers` (the devnet:
  * owner keys up to the threshold and a submitter) they are signed and executed; without, they are
  * only built and hashed, for the committee to propose and sign in Safe{Wallet}.
  */
@@ -30,7 +31,8 @@ export async function applyCustodyDiff(config: Config, url: string, d: ChainCust
   if (d.encoded.length > 0) {
     // Built after the enableModule tx ran: protocol-kit takes the Safe's current nonce.
     const kit = await safeKit(target, signers?.submitterKey)
-    out.push(await finish(target, `${d.encoded.length} Roles call(s)`, await buildSafeTx(kit, d.encoded as SafeCall[]), signers))
+    const what = [d.calls.length ? `${d.calls.length} Roles call(s)` : '', d.delegations.length ? `${d.delegations.length} Snapshot delegation(s)` : ''].filter(Boolean).join(' and ')
+    out.push(await finish(target, what, await buildSafeTx(kit, d.encoded as SafeCall[]), signers))
   }
   return out
 }

@@ -4,6 +4,7 @@ import type { Config } from '../../config/schema'
 import { roleOf, type RoleAllowance } from './permissions'
 import { chainRoles } from './roles'
 import { readAllowances, readRole } from './readRole'
+import { delegationTarget, describeDelegation, driftedDelegations, readSpaceDelegations, repointCalls, type SpaceDelegation } from './snapshotDelegation'
 
 /**
  * Custody state of one chain against what the config implies: the Safe's owners and threshold,
@@ -11,7 +12,10 @@ import { readAllowances, readRole } from './readRole'
  * the executor's, the distributor's) — the Roles calls (zodiac-roles-sdk
  * `callsPlannedForApply`: assignRoles, scope/allow/revoke target and function, setAllowance) that
  * turn the role on chain into the configured one. An allowance whose parameters match is left
- * alone (re-setting it would refill the period's budget).
+ * alone (re-setting it would refill the period's budget). On the chain of the configured
+ * DelegateRegistry, also the Safe's Snapshot delegation in each upstream space
+ * (snapshotDelegation.ts): a delegation off `governance.voter.account` is re-pointed in the same
+ * Safe transaction.
  */
 
 const safeReadAbi = [
@@ -29,7 +33,9 @@ export interface ChainCustodyDiff {
   moduleEnabled: boolean
   /** Roles calls reconciling the role (empty: in sync). */
   calls: Call[]
-  /** The calls encoded for the Roles modifier (the Safe transaction's inner calls). */
+  /** Snapshot delegations that differ from governance.voter.account (empty: in sync, or not checked on this chain). */
+  delegations: SpaceDelegation[]
+  /** The Safe transaction's inner calls: the Roles calls encoded for the modifier, then the delegation re-points. */
   encoded: Array<{ to: Address; data: Hex }>
 }
 
@@ -42,12 +48,14 @@ export async function diffChainCustody(config: Config, chain: string, client: Pu
   const desired = chainRoles(config, chain)
   const keys = new Set(desired.map((r) => r.roleKey.toLowerCase()))
   if (keys.size !== desired.length) throw new Error(`config: two roles share one key on chain "${chain}" (custody.roleKey, rewards.roleKey): give each its own`)
-  const [owners, threshold, moduleEnabled, current, allowances] = await Promise.all([
+  const delegation = delegationTarget(config, chain)
+  const [owners, threshold, moduleEnabled, current, allowances, delegations] = await Promise.all([
     client.readContract({ address: safe, abi: safeReadAbi, functionName: 'getOwners' }),
     client.readContract({ address: safe, abi: safeReadAbi, functionName: 'getThreshold' }),
     client.readContract({ address: safe, abi: safeReadAbi, functionName: 'isModuleEnabled', args: [c.roles] }),
     Promise.all(desired.map((r) => readRole(client, c.roles, r.roleKey, opts))),
     readAllowances(client, c.roles, desired.flatMap((r) => r.allowances.map((a) => a.key))),
+    delegation ? readSpaceDelegations(client, delegation, safe) : Promise.resolve([]),
   ])
   // An allowance never set reads as all zeros: absent.
   const currentAllowances = allowances.filter((a) => a.maxRefill !== 0n || a.refill !== 0n || a.period !== 0n || a.balance !== 0n)
@@ -56,6 +64,7 @@ export async function diffChainCustody(config: Config, chain: string, client: Pu
     return have && sameParams(have, want) ? have : want
   })
   const calls = callsPlannedForApply({ roles: current as never[], allowances: currentAllowances }, { roles: desired.map((r) => roleOf(r)) as never[], allowances: nextAllowances })
+  const drifted = driftedDelegations(delegations)
   return {
     chain,
     safe,
@@ -64,7 +73,8 @@ export async function diffChainCustody(config: Config, chain: string, client: Pu
     threshold: { onChain: Number(threshold), configured: config.custody.threshold },
     moduleEnabled,
     calls,
-    encoded: encodeCalls(calls, c.roles) as Array<{ to: Address; data: Hex }>,
+    delegations: drifted,
+    encoded: [...(encodeCalls(calls, c.roles) as Array<{ to: Address; data: Hex }>), ...(delegation ? repointCalls(delegation.registry, drifted) : [])],
   }
 }
 
@@ -76,6 +86,7 @@ export function describeDiff(d: ChainCustodyDiff): string[] {
   if (d.threshold.configured !== undefined && d.threshold.onChain !== d.threshold.configured) out.push(`threshold: on chain ${d.threshold.onChain}, config ${d.threshold.configured}`)
   if (!d.moduleEnabled) out.push(`module: the Roles modifier ${d.roles} is not enabled on the Safe`)
   for (const c of d.calls) out.push(describeCall(c))
+  for (const x of d.delegations) out.push(describeDelegation(x))
   return out
 }
 

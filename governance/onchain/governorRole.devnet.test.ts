@@ -3,11 +3,15 @@ import { rolesAbi } from 'zodiac-roles-sdk'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createTxSender } from '../../execution/createTxSender'
 import { governorRoleKeyOf, governorSenders, roleKeyOf } from '../../execution/custody'
-import { diffChainCustody } from '../../execution/custody/diffRole'
+import { applyCustodyDiff } from '../../execution/custody/applyDiff'
+import { describeDiff, diffChainCustody } from '../../execution/custody/diffRole'
 import { readRole } from '../../execution/custody/readRole'
 import { slippageRouterAbi } from '../../execution/abis'
 import { chainClient, silentLogger } from '../../execution/testing/devnetHelpers'
-import { devAccount, ROLES } from '../../devnet/accounts'
+import { devAccount, devKey, ROLES } from '../../devnet/accounts'
+import { devnetSigningKeys } from '../../devnet/safe/setUpCustody'
+import type { Config } from '../../config/schema'
+import { privateKeyToAccount } from 'viem/accounts'
 import { poolShareAbi } from '../../devnet/abis'
 import { compileContracts } from '../../devnet/compile'
 import { ChainSession } from '../../devnet/deploy'
@@ -145,6 +149,8 @@ describe('custody "safe": the pool\'s voting weight is the Safe\'s', () => {
   it('the governor\'s role on chain is what the config implies: custody diff has nothing to do; the voting key is its only member', async () => {
     const diff = await diffChainCustody(d.config, CHAIN, pub())
     expect(diff.calls).toEqual([])
+    expect(diff.delegations).toEqual([]) // the Snapshot delegation is checked here (the registry's chain) and holds
+    expect(describeDiff(diff)).toEqual([])
     const onChain = await readRole(pub(), roles(), governorRoleKeyOf(d.config))
     expect(onChain.members).toEqual([voter.address.toLowerCase()])
     expect(onChain.targets.map((t) => t.address)).toEqual([dao().governor.toLowerCase()])
@@ -152,6 +158,34 @@ describe('custody "safe": the pool\'s voting weight is the Safe\'s', () => {
     const arb = d.deployment.chains.arbitrum!
     const arbSession = new ChainSession({ name: 'arbitrum', chainId: arb.chainId, url: arb.url })
     expect((await readRole(arbSession.public, roles(), governorRoleKeyOf(d.config))).members).toEqual([])
+  })
+})
+
+describe('custody "safe": a rotated voting key', () => {
+  it('custody diff names the role member and the Snapshot delegation to move; apply (the committee signs) moves both in one Safe tx; then in sync, and the hub counts the Safe\'s power for the new key', async () => {
+    const next = privateKeyToAccount(keccak256(toHex('poolwarden rotated voting key'))).address
+    const rotated: Config = { ...d.config, governance: { ...d.config.governance, voter: { ...d.config.governance.voter, account: next } } }
+    const spaceId = stringToHex(DEVNET_SPACES.upstream, { size: 32 })
+    const delegation = () => pub().readContract({ address: dao().delegateRegistry!, abi: delegateRegistryAbi, functionName: 'delegation', args: [safe(), spaceId] })
+
+    const before = await diffChainCustody(rotated, CHAIN, pub())
+    expect(before.delegations).toEqual([{ space: DEVNET_SPACES.upstream, onChain: voter.address, configured: next }])
+    const lines = describeDiff(before)
+    expect(lines).toContain(`~ Snapshot delegation in ${DEVNET_SPACES.upstream}: ${voter.address} → ${next} (governance.voter.account)`)
+    expect(lines.filter((l) => /member/.test(l)).map((l) => l.toLowerCase()).sort()).toEqual([`+ member ${next.toLowerCase()} (role poolwarden-governor)`, `- member ${voter.address.toLowerCase()} (role poolwarden-governor)`])
+
+    const applied = await applyCustodyDiff(rotated, d.deployment.chains[CHAIN]!.url, before, { ownerKeys: devnetSigningKeys(), submitterKey: devKey(ROLES.deployer) })
+    expect(applied).toHaveLength(1) // one Safe transaction: the role and the delegation together
+    expect(applied[0]!.what).toMatch(/^\d+ Roles call\(s\) and 1 Snapshot delegation\(s\)$/)
+    expect(await delegation()).toBe(next)
+    expect(describeDiff(await diffChainCustody(rotated, CHAIN, pub()))).toEqual([])
+    // The old config now sees the drift the other way.
+    expect((await diffChainCustody(d.config, CHAIN, pub())).delegations).toEqual([{ space: DEVNET_SPACES.upstream, onChain: next, configured: voter.address }])
+
+    const hooks = hubChainHooks(d.deployment, DEVNET_SPACES)
+    const proposal = { snapshot: String(await pub().getBlockNumber({ cacheTime: 0 })), network: String(d.deployment.chains[CHAIN]!.chainId) } as HubProposal
+    expect(await hooks.vp({ voter: next, space: DEVNET_SPACES.upstream, proposal })).toEqual([0, 1000])
+    expect(await hooks.vp({ voter: voter.address, space: DEVNET_SPACES.upstream, proposal })).toEqual([0, 0])
   })
 })
 

@@ -9,6 +9,7 @@ import { createChainClient } from '../chains/createChainClient'
 import { readOptionalSecret, readVoterSigner } from '../config/secrets'
 import { createTxSender, txSenderOptions, type TxSender } from '../execution/createTxSender'
 import { governorSenders } from '../execution/custody'
+import { checkSnapshotDelegation } from '../governance/delegationCheck'
 import { verifyVotes } from '../governance/fastVerify'
 import { AGENT, createGovernorRound } from '../governance/governorRound'
 import { createSnapshotClient } from '../governance/snapshotClient'
@@ -56,9 +57,14 @@ runAgent(AGENT, async (agent) => {
     round: async () => {
       paused = await agent.isPaused().catch(() => true)
       const r = await round()
+      // The Safe's Snapshot delegation (custody "safe"): alerts while it is off the voting key.
+      const delegation = await checkSnapshotDelegation({ config, clients, store, logger, agent: name }).catch((err: unknown) => {
+        logger.warn({ err: String(err) }, 'Snapshot delegation not checked')
+        return undefined
+      })
       if (r.discovered.length || r.mirrored.length || r.cast.length) logger.info({ discovered: r.discovered, mirrored: r.mirrored, cast: r.cast }, 'governance round')
       for (const e of r.errors) logger.warn({ proposal: e.key, err: e.error }, 'governance round: skipped')
-      return { discovered: r.discovered.length, mirrored: r.mirrored.length, cast: r.cast.length, held: r.held.length, errors: r.errors.length, verified: r.verified, restored: r.restored }
+      return { discovered: r.discovered.length, mirrored: r.mirrored.length, cast: r.cast.length, held: r.held.length, errors: r.errors.length, verified: r.verified, restored: r.restored, ...(delegation ? { delegationsOff: delegation.length } : {}) }
     },
     info: () => ({ paused }),
   })

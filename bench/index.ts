@@ -37,6 +37,7 @@ async function isolated<T>(devnet: LocalDevnet, section: () => Promise<T>): Prom
 import { benchCustodyGas } from './custody'
 import { benchSignToMined } from './custodySignToMined'
 import { benchSoak } from './soak'
+import { benchAnvilFloor } from './anvilFloor'
 import { benchRewards } from './rewards'
 import { benchGovernorCpu } from './governorCpu'
 import { benchGovernorRound } from './governorRound'
@@ -119,6 +120,12 @@ async function main() {
     const minutes = minutesAt >= 0 ? Number(argv[minutesAt + 1]) : 60
     if (!Number.isInteger(minutes) || minutes < 1) throw new Error(`--minutes: expected a whole number of minutes ≥ 1, got "${argv[minutesAt + 1]}"`)
     await benchSoak({ minutes })
+  }
+  // anvil's own per-block growth, only when asked for (3 minutes by default): `npm run bench -- anvil-floor [--minutes N]`.
+  if (only.includes('anvil-floor')) {
+    const minutes = minutesAt >= 0 ? Number(argv[minutesAt + 1]) : 3
+    if (!(minutes >= 1)) throw new Error(`--minutes: expected a number of minutes ≥ 1, got "${argv[minutesAt + 1]}"`)
+    for (const line of await benchAnvilFloor(minutes)) console.log(line)
   }
   // The governor's harness runs only when asked for (its own devnet, minutes of CPU sampling, then a
   // 100,000-signal round): `npm run bench -- governor`.

@@ -31,6 +31,8 @@ export interface AnvilOptions {
   gasLimit?: number
   /** Keep anvil's own log (default: quiet, output discarded). */
   verbose?: boolean
+  /** More anvil flags, appended as given (bench/anvilFloor.ts: the history flags). */
+  extraArgs?: string[]
   /** How long to wait for the RPC to answer (default 15 s). */
   startTimeoutMs?: number
 }
@@ -79,6 +81,7 @@ export function anvilArgs(opts: Omit<AnvilOptions, 'timestampInterval' | 'startT
   if (opts.blockTime !== undefined) args.push('--block-time', String(opts.blockTime))
   if (opts.gasLimit !== undefined) args.push('--gas-limit', String(opts.gasLimit))
   if (!opts.verbose) args.push('--quiet')
+  args.push(...(opts.extraArgs ?? []))
   return args
 }
 

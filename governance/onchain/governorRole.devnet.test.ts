@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createTxSender } from '../../execution/createTxSender'
 import { governorRoleKeyOf, governorSenders, roleKeyOf } from '../../execution/custody'
 import { applyCustodyDiff } from '../../execution/custody/applyDiff'
+import { checkSnapshotDelegation, DELEGATION_ALERT } from '../delegationCheck'
 import { describeDiff, diffChainCustody } from '../../execution/custody/diffRole'
 import { readRole } from '../../execution/custody/readRole'
 import { slippageRouterAbi } from '../../execution/abis'
@@ -174,11 +175,25 @@ describe('custody "safe": a rotated voting key', () => {
     expect(lines).toContain(`~ Snapshot delegation in ${DEVNET_SPACES.upstream}: ${voter.address} → ${next} (governance.voter.account)`)
     expect(lines.filter((l) => /member/.test(l)).map((l) => l.toLowerCase()).sort()).toEqual([`+ member ${next.toLowerCase()} (role poolwarden-governor)`, `- member ${voter.address.toLowerCase()} (role poolwarden-governor)`])
 
+    // The governor's round check: one warning naming the space, the holder and the fix.
+    const check = (config: Config) => checkSnapshotDelegation({ config, clients: { [CHAIN]: pub() }, store, logger: silentLogger, agent: 'governor' })
+    expect(await check(d.config)).toEqual([])
+    expect((await check(rotated))!.map((x) => x.space)).toEqual([DEVNET_SPACES.upstream])
+    const [open] = await store.alerts.open({ rule: DELEGATION_ALERT })
+    expect(open).toMatchObject({ severity: 'warning', title: 'Snapshot delegation off the voting key in 1 space(s)' })
+    const sent = (await store.alerts.recent(10)).find((a) => a.id === open!.alertId)!
+    expect(sent.body).toContain(`${DEVNET_SPACES.upstream}: delegated to ${voter.address}, not to the voting key ${next}`)
+    expect(sent.body).toContain('npm run custody -- apply')
+    expect(await check(rotated)).toHaveLength(1)
+    expect(await store.alerts.open({ rule: DELEGATION_ALERT })).toHaveLength(1) // still one alert
+
     const applied = await applyCustodyDiff(rotated, d.deployment.chains[CHAIN]!.url, before, { ownerKeys: devnetSigningKeys(), submitterKey: devKey(ROLES.deployer) })
     expect(applied).toHaveLength(1) // one Safe transaction: the role and the delegation together
     expect(applied[0]!.what).toMatch(/^\d+ Roles call\(s\) and 1 Snapshot delegation\(s\)$/)
     expect(await delegation()).toBe(next)
     expect(describeDiff(await diffChainCustody(rotated, CHAIN, pub()))).toEqual([])
+    expect(await check(rotated)).toEqual([])
+    expect(await store.alerts.isOpen(DELEGATION_ALERT)).toBe(false)
     // The old config now sees the drift the other way.
     expect((await diffChainCustody(d.config, CHAIN, pub())).delegations).toEqual([{ space: DEVNET_SPACES.upstream, onChain: next, configured: voter.address }])
 

@@ -1,6 +1,7 @@
 import { isAddress, isHex, type Address, type Hex, type PublicClient } from 'viem'
 import { z } from 'zod'
 import { describeError } from '../core/errors.js'
+import { canonicalJson } from './receipt.js'
 import { hubVoteSchema, type SnapshotClient } from './snapshotClient.js'
 import type { Signal } from './types.js'
 import { verifyVoteEnvelope, voteKindOf, voteTypesFor, type VerifiedVote, type VoteEnvelope } from './verify.js'
@@ -99,16 +100,7 @@ function envelopeOf(e: VoteEnvelope): { envelope?: VoteEnvelope } {
 }
 
 /** Deterministic JSON of a choice (object keys sorted): compares the hub's choice with the signed one, or two casts' choices. */
-export function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`
-  }
-  return JSON.stringify(v)
-}
+export const canonical = (v: unknown): string => canonicalJson(v)
 
 export async function collectSignals(args: CollectSignalsArgs): Promise<Signal[]> {
   const raws = await rawVotes(args.hub, args.proposalId, args.pageSize ?? 1000, args.since)

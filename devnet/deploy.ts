@@ -703,6 +703,8 @@ export function buildDevnetConfig(
   } = {},
 ): Config {
   const chains = Object.values(deployment.chains)
+  // The chain whose DAO has Gnosis' DelegateRegistry: custody diff checks the Safe's Snapshot delegation there.
+  const registryChain = chains.find((c) => c.dao?.delegateRegistry)
   const spaces = opts.spaces ?? DEVNET_SPACES
   const hubUrl = opts.hubUrl ?? DEVNET_HUB_URL
   const whChains = chains.filter((c): c is ChainDeployment & { wormhole: WormholeChainDeployment } => c.wormhole !== undefined)
@@ -767,10 +769,7 @@ export function buildDevnetConfig(
       upstream: {
         spaces: [spaces.upstream],
         governors: chains.flatMap((c) => (c.dao ? [{ chain: c.name, address: c.dao.governor }] : [])),
-        ...(() => {
-          const withRegistry = chains.find((c) => c.dao?.delegateRegistry)
-          return withRegistry ? { delegateRegistry: { chain: withRegistry.name, address: withRegistry.dao!.delegateRegistry! } } : {}
-        })(),
+        ...(registryChain ? { delegateRegistry: { chain: registryChain.name, address: registryChain.dao!.delegateRegistry! } } : {}),
       },
       signalling: { space: spaces.signals, chain: (chains.find((c) => c.dao) ?? chains[0])?.name },
       policy: { ...DEVNET_GOVERNANCE_POLICY },

@@ -1,4 +1,5 @@
 import { parseAbi } from 'viem'
+import { delegateRegistryAbi as registryCustodyAbi } from '../../execution/custody/snapshotDelegation'
 
 /** ABIs the devnet governance world uses (seeding, the EIP-1271 wallet, hub voting power). */
 
@@ -25,11 +26,16 @@ export const devnetGovernorAbi = parseAbi([
 /** OpenZeppelin IGovernor.ProposalState order. */
 export const PROPOSAL_STATES = ['Pending', 'Active', 'Canceled', 'Defeated', 'Succeeded', 'Queued', 'Expired', 'Executed'] as const
 
-/** Gnosis' DelegateRegistry (contracts/DelegateRegistry.sol): Snapshot's delegation registry. */
-export const delegateRegistryAbi = parseAbi([
-  'function delegation(address delegator, bytes32 id) view returns (address)',
-  'function setDelegate(bytes32 id, address delegate)',
-  'function clearDelegate(bytes32 id)',
-  'event SetDelegate(address indexed delegator, bytes32 indexed id, address indexed delegate)',
-  'event ClearDelegate(address indexed delegator, bytes32 indexed id, address indexed delegate)',
-])
+/**
+ * Gnosis' DelegateRegistry (contracts/DelegateRegistry.sol): Snapshot's delegation registry — the
+ * two functions custody reads and calls (execution/custody/snapshotDelegation.ts), then what the
+ * devnet's hub and tests also use.
+ */
+export const delegateRegistryAbi = [
+  ...registryCustodyAbi,
+  ...parseAbi([
+    'function clearDelegate(bytes32 id)',
+    'event SetDelegate(address indexed delegator, bytes32 indexed id, address indexed delegate)',
+    'event ClearDelegate(address indexed delegator, bytes32 indexed id, address indexed delegate)',
+  ]),
+] as const

@@ -83,7 +83,9 @@ const common = {
   time: false,
   ...isolated,
 }
-const agentEnv = { ...pick(HARMLESS), POOLWARDEN_CONFIG: configPath, NODE_ENV: devnet ? 'development' : 'production' }
+// MALLOC_ARENA_MAX: glibc gives every thread that mallocs (libuv's pool: SQLite, crypto, zlib) an
+// arena of its own, and each keeps what it once held; two arenas bound that part of RSS.
+const agentEnv = { ...pick(HARMLESS), POOLWARDEN_CONFIG: configPath, NODE_ENV: devnet ? 'development' : 'production', MALLOC_ARENA_MAX: '2' }
 /** The devnet's own processes also take their (non-secret) overrides from the launcher. */
 const devnetEnv = {
   ...agentEnv,

@@ -46,6 +46,8 @@ interface Sample {
   logBytes: number
   biggestLog: { file: string; bytes: number }
   storeBytes: number
+  /** Per agent, from its last heartbeat: V8's committed heap and external memory, MB. */
+  heap: Record<string, { totalMb: number; externalMb: number }>
 }
 
 /** The dedup key a stress shock opens (as watch/stress.devnet.test.ts expects). */
@@ -113,13 +115,31 @@ export async function benchSoak(opts: { minutes: number; log?: (line: string) =>
     let storeBytes = 0
     for (const f of readdirSync(devnetDir)) if (/\.sqlite(-wal|-shm)?$/.test(f)) storeBytes += statSync(join(devnetDir, f)).size
     const rssSumMb = Object.values(rss).reduce((a, b) => a + b, 0)
-    return { minute, rss, rssSumMb, totalMb, appsMb, logBytes, biggestLog, storeBytes }
+    return { minute, rss, rssSumMb, totalMb, appsMb, logBytes, biggestLog, storeBytes, heap: {} }
+  }
+  // The agents' own view of their memory (heartbeats, core/metrics.ts): tells V8 heap growth (live
+  // objects, a leak) from the rest of RSS (compiled code, malloc arenas, SQLite's cache).
+  const heapOf = async (): Promise<Sample['heap']> => {
+    const out: Sample['heap'] = {}
+    const store = await openStore({ path: join(ROOT, config.store.path) })
+    try {
+      for (const hb of await store.heartbeats.all()) {
+        const p = (hb.info as { process?: { heapTotalBytes?: number; externalBytes?: number } } | null)?.process
+        if (p?.heapTotalBytes !== undefined) out[hb.agent] = { totalMb: p.heapTotalBytes / MB, externalMb: (p.externalBytes ?? 0) / MB }
+      }
+    } catch {
+      // a busy store: this minute has no heap figures
+    } finally {
+      await store.close()
+    }
+    return out
   }
   try {
     const tStart = Date.now()
     for (let m = 0; m <= opts.minutes; m++) {
       await sleep(Math.max(0, tStart + m * 60_000 - Date.now()))
       const s = sample(m)
+      s.heap = await heapOf()
       samples.push(s)
       say(
         `min ${String(m).padStart(3)}  devnet ${s.totalMb.toFixed(0).padStart(5)} MB (PSS; RSS sum ${s.rssSumMb.toFixed(0)})  logs ${(s.logBytes / MB).toFixed(2).padStart(6)} MB (largest ${s.biggestLog.file} ${(s.biggestLog.bytes / MB).toFixed(2)} MB)  store ${(s.storeBytes / MB).toFixed(2).padStart(6)} MB  ` +
@@ -146,6 +166,12 @@ export async function benchSoak(opts: { minutes: number; log?: (line: string) =>
       const pct = pctOf(a, b)
       if (pct > worst.pct) worst = { name, pct }
       say(`  ${name.padEnd(18)} ${a?.toFixed(0) ?? '—'} → ${b.toFixed(0)} MB  ${fmt(pct)} (${fmt(pctOf(mid.rss[name], b))})${pct > 10 ? '  ← over 10 %' : ''}`)
+    }
+    const heapNames = Object.keys(last.heap).sort()
+    if (heapNames.length) {
+      say(`V8 heap per agent (committed / external, from heartbeats), minute ${ref.minute} → ${mid.minute} → ${last.minute}:`)
+      const h = (s: Sample, n: string) => (s.heap[n] ? `${s.heap[n].totalMb.toFixed(0)}/${s.heap[n].externalMb.toFixed(0)}` : '—')
+      for (const n of heapNames) say(`  ${n.padEnd(18)} ${h(ref, n)} → ${h(mid, n)} → ${h(last, n)} MB`)
     }
     const peak = Math.max(...samples.map((s) => s.totalMb))
     say(`largest growth: ${worst.name} ${worst.pct >= 0 ? '+' : ''}${worst.pct.toFixed(1)} %${opts.minutes < 11 ? ' (run shorter than 11 minutes: measured from minute 0, so start-up is included)' : ''}; target ≤ 10 %: ${worst.pct <= 10 ? 'met' : 'NOT met'}`)

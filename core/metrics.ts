@@ -33,6 +33,10 @@ export interface ProcessStats {
   cpuSeconds: number
   rssBytes: number
   heapUsedBytes: number
+  /** V8's committed heap (what the heap holds of RSS, live or not). */
+  heapTotalBytes: number
+  /** Memory of C++ objects tied to JS ones (Buffers, ArrayBuffers). */
+  externalBytes: number
   /** Process start, ms since the epoch. */
   startedAt: number
 }
@@ -42,7 +46,7 @@ const startedAt = Date.now() - Math.round(process.uptime() * 1000)
 export function processStats(): ProcessStats {
   const cpu = process.cpuUsage()
   const mem = process.memoryUsage()
-  return { cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, startedAt }
+  return { cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, heapTotalBytes: mem.heapTotal, externalBytes: mem.external, startedAt }
 }
 
 /** The fields every heartbeat carries (runtime/createAgent.ts adds them through the store). */

@@ -17,7 +17,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { loadConfig } from '../config/load'
 import { shockWindows } from '../devnet/market'
 import { loadScenario } from '../devnet/scenario'
-import { openStore } from '../store'
+import { agentFromHeartbeat } from '../metrics/snapshot'
+import { openStore, type Store } from '../store'
 import { ROOT } from '../scripts/lib/pm2'
 import { environOf, pm2Apps, pm2DaemonPid } from '../scripts/lib/procs'
 import { procMem, treeMem } from './procMem'
@@ -84,7 +85,7 @@ export async function benchSoak(opts: { minutes: number; log?: (line: string) =>
   const logDir = join(devnetDir, 'logs')
   const samples: Sample[] = []
   const names = new Map<number, string>()
-  const sample = (minute: number): Sample => {
+  const sample = (minute: number, heap: Sample['heap']): Sample => {
     const rss: Record<string, number> = {}
     let totalMb = 0
     let appsMb = 0
@@ -115,31 +116,29 @@ export async function benchSoak(opts: { minutes: number; log?: (line: string) =>
     let storeBytes = 0
     for (const f of readdirSync(devnetDir)) if (/\.sqlite(-wal|-shm)?$/.test(f)) storeBytes += statSync(join(devnetDir, f)).size
     const rssSumMb = Object.values(rss).reduce((a, b) => a + b, 0)
-    return { minute, rss, rssSumMb, totalMb, appsMb, logBytes, biggestLog, storeBytes, heap: {} }
+    return { minute, rss, rssSumMb, totalMb, appsMb, logBytes, biggestLog, storeBytes, heap }
   }
-  // The agents' own view of their memory (heartbeats, core/metrics.ts): tells V8 heap growth (live
-  // objects, a leak) from the rest of RSS (compiled code, malloc arenas, SQLite's cache).
+  // The agents' own view of their memory (heartbeats, parsed as the exporter does): tells V8 heap
+  // growth (live objects, a leak) from the rest of RSS (compiled code, malloc arenas, SQLite's cache).
+  let store: Store | undefined
   const heapOf = async (): Promise<Sample['heap']> => {
     const out: Sample['heap'] = {}
-    const store = await openStore({ path: join(ROOT, config.store.path) })
     try {
-      for (const hb of await store.heartbeats.all()) {
-        const p = (hb.info as { process?: { heapTotalBytes?: number; externalBytes?: number } } | null)?.process
-        if (p?.heapTotalBytes !== undefined) out[hb.agent] = { totalMb: p.heapTotalBytes / MB, externalMb: (p.externalBytes ?? 0) / MB }
+      for (const hb of await store!.heartbeats.all()) {
+        const a = agentFromHeartbeat(hb.agent, hb.beatAt, hb.info)
+        if (a.heapTotalBytes !== null) out[hb.agent] = { totalMb: a.heapTotalBytes / MB, externalMb: (a.externalBytes ?? 0) / MB }
       }
     } catch {
       // a busy store: this minute has no heap figures
-    } finally {
-      await store.close()
     }
     return out
   }
   try {
+    store = await openStore({ path: join(ROOT, config.store.path) })
     const tStart = Date.now()
     for (let m = 0; m <= opts.minutes; m++) {
       await sleep(Math.max(0, tStart + m * 60_000 - Date.now()))
-      const s = sample(m)
-      s.heap = await heapOf()
+      const s = sample(m, await heapOf())
       samples.push(s)
       say(
         `min ${String(m).padStart(3)}  devnet ${s.totalMb.toFixed(0).padStart(5)} MB (PSS; RSS sum ${s.rssSumMb.toFixed(0)})  logs ${(s.logBytes / MB).toFixed(2).padStart(6)} MB (largest ${s.biggestLog.file} ${(s.biggestLog.bytes / MB).toFixed(2)} MB)  store ${(s.storeBytes / MB).toFixed(2).padStart(6)} MB  ` +
@@ -197,26 +196,22 @@ export async function benchSoak(opts: { minutes: number; log?: (line: string) =>
     // A slash takes principal: the reward epoch it falls in loses, and the distributor's one
     // loss-episode alert (execution/distributor/closeEpoch.ts) is that shock's too.
     if (windows.some((w) => w.kind === 'slash')) expected.add('rewards-losing')
-    const store = await openStore({ path: join(ROOT, config.store.path) })
-    try {
-      const alerts = (await store.alerts.recent(1_000_000)).filter((a) => a.kind === 'open')
-      // Not alarms about the pool's health but what it is for: a plan put to the committee (issue 11:
-      // "no operator pushes except plans") and governance events of the scenario's delegators
-      // (signals moved near the end). Counted and shown apart, never hidden.
-      const isNotice = (a: { rule: string }) => a.rule === 'plan' || a.rule.startsWith('gov-')
-      const notices = alerts.filter((a) => a.severity !== 'info' && isNotice(a))
-      const alarms = alerts.filter((a) => a.severity !== 'info' && !isNotice(a))
-      const unexplained = alarms.filter((a) => !expected.has(a.dedupKey))
-      const byRule = new Map<string, number>()
-      for (const a of unexplained) byRule.set(`${a.rule} (${a.dedupKey})`, (byRule.get(`${a.rule} (${a.dedupKey})`) ?? 0) + 1)
-      const shockHits = alarms.filter((a) => expected.has(a.dedupKey)).length
-      say(`notices of real events (plans for the committee, governance): ${notices.length}${notices.length ? ` (${notices.map((a) => a.rule).join(', ')})` : ''}`)
-      say(`alerts: ${alarms.length} warning/critical opened (${shockHits} by the scenario's ${expected.size} shocks), ${alerts.length - alarms.length} info; not caused by a shock: ${unexplained.length} (target 0)${unexplained.length ? `: ${[...byRule].map(([k, n]) => `${n}× ${k}`).join('; ')}` : ''}`)
-    } finally {
-      await store.close()
-    }
+    const alerts = (await store.alerts.recent(1_000_000)).filter((a) => a.kind === 'open')
+    // Not alarms about the pool's health but what it is for: a plan put to the committee (issue 11:
+    // "no operator pushes except plans") and governance events of the scenario's delegators
+    // (signals moved near the end). Counted and shown apart, never hidden.
+    const isNotice = (a: { rule: string }) => a.rule === 'plan' || a.rule.startsWith('gov-')
+    const notices = alerts.filter((a) => a.severity !== 'info' && isNotice(a))
+    const alarms = alerts.filter((a) => a.severity !== 'info' && !isNotice(a))
+    const unexplained = alarms.filter((a) => !expected.has(a.dedupKey))
+    const byRule = new Map<string, number>()
+    for (const a of unexplained) byRule.set(`${a.rule} (${a.dedupKey})`, (byRule.get(`${a.rule} (${a.dedupKey})`) ?? 0) + 1)
+    const shockHits = alarms.filter((a) => expected.has(a.dedupKey)).length
+    say(`notices of real events (plans for the committee, governance): ${notices.length}${notices.length ? ` (${notices.map((a) => a.rule).join(', ')})` : ''}`)
+    say(`alerts: ${alarms.length} warning/critical opened (${shockHits} by the scenario's ${expected.size} shocks), ${alerts.length - alarms.length} info; not caused by a shock: ${unexplained.length} (target 0)${unexplained.length ? `: ${[...byRule].map(([k, n]) => `${n}× ${k}`).join('; ')}` : ''}`)
     return lines
   } finally {
+    await store?.close()
     const stopped = await run(['stop'], env)
     say(`stopped: ${stopped.out.trim().split('\n').at(-1)}`)
     if (!process.env.POOLWARDEN_SOAK_PM2_HOME) rmSync(pm2Home, { recursive: true, force: true })

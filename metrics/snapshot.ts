@@ -21,6 +21,9 @@ export interface AgentSnapshot {
   cpuSeconds: number | null
   rssBytes: number | null
   heapUsedBytes: number | null
+  /** V8's committed heap and external (Buffer) memory: core/metrics.ts processStats. */
+  heapTotalBytes: number | null
+  externalBytes: number | null
   /** By URL host (scheme://host[:port], never a path). */
   rpc: Record<string, RpcCounters>
 }
@@ -83,6 +86,8 @@ export function agentFromHeartbeat(agent: string, beatAt: number, info: unknown)
     cpuSeconds: finite(proc.cpuSeconds),
     rssBytes: finite(proc.rssBytes),
     heapUsedBytes: finite(proc.heapUsedBytes),
+    heapTotalBytes: finite(proc.heapTotalBytes),
+    externalBytes: finite(proc.externalBytes),
     rpc,
   }
 }

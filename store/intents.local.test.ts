@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Store } from './db.js'
+import { fillableDisk } from '../scripts/faults/diskFull.js'
+import { openStore, type Store } from './db.js'
+import { unwritableCode } from './errors.js'
 import { openTempStore } from './testing.js'
 import type { Hex, IntentInput, SignedTx } from './types.js'
 
@@ -125,5 +127,32 @@ describe('intents', () => {
     await store.intents.sign('a', { minNonce: 3n, sign: async (n) => signed(1, n) })
     // nonce table lost or behind: the highest intent nonce still wins
     expect((await store.intents.sign('b', { minNonce: 0n, sign: async (n) => signed(2, n) })).intent.nonce).toBe(4n)
+  })
+})
+
+describe('intents: the store fills while a tx is being signed', () => {
+  it('the write after sign() fails: the signature is dropped with the rollback, the intent stays created with its nonce untouched, and it is signed again once space returns', async () => {
+    const disk = await fillableDisk({ sizeMb: 2, forceFallback: true })
+    const full = await openStore({ path: disk.path, maxBytes: 2 * 1024 * 1024 })
+    try {
+      await full.intents.create(input('a'))
+      await disk.fill()
+      // A raw tx too large for the pages left: the row written after the signature needs new pages.
+      const big = (n: number, nonce: bigint): SignedTx => ({ ...signed(n, nonce), rawTx: `0x02${'ab'.repeat(64 * 1024)}` as Hex })
+      const signedNonces: bigint[] = []
+      const err = await full.intents.sign('a', { minNonce: 3n, sign: async (n) => (signedNonces.push(n), big(1, n)) }).then(() => undefined, (e: unknown) => e)
+      expect(unwritableCode(err)).toBe('SQLITE_FULL')
+      expect(signedNonces).toEqual([3n]) // it was signed…
+      expect(await full.intents.get('a')).toMatchObject({ status: 'created', nonce: null, rawTx: null, attempts: 0 }) // …and nothing of it kept
+      expect(await full.intents.attempts('a')).toEqual([])
+      expect(await full.intents.nonce('ethereum', FROM)).toBeUndefined()
+      await disk.free()
+      const again = await full.intents.sign('a', { minNonce: 3n, sign: async (n) => (signedNonces.push(n), signed(2, n)) })
+      expect(again.intent).toMatchObject({ status: 'signed', nonce: 3n, txHash: hash(2), attempts: 1 })
+      expect(signedNonces).toEqual([3n, 3n]) // the same nonce: the dropped signature never took one
+    } finally {
+      await full.close()
+      await disk.cleanup()
+    }
   })
 })

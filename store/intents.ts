@@ -31,7 +31,9 @@ export interface IntentsQueries {
    * nonce of this account's intents + 1); `sign(nonce)` is called inside the transaction (it
    * must be local and quick: the write lock is held) and its raw tx is stored as attempt 1; the
    * next nonce advances. When the intent is not 'created' (already signed by someone) nothing is
-   * signed and `signed` is false.
+   * signed and `signed` is false. When the transaction cannot commit (a full disk between the
+   * signature and COMMIT) the signed bytes are dropped with the rollback — never returned, so
+   * never sent — and the intent stays 'created' with no nonce taken.
    */
   sign(key: string, opts: { minNonce: bigint; sign: (nonce: bigint) => Promise<SignedTx>; at?: number }): Promise<{ signed: boolean; intent: Intent }>
   /**

@@ -6,14 +6,16 @@
  *
  * Expected: every agent stops writing cleanly (its writes fail, nothing half-written), logs it
  * once, one alert reaches Telegram directly (the outbox is in the full store), nothing is signed
- * that is not recorded first (no executor signature without its intent, no vote signature without
- * its cast row), the processes keep running, and once space returns every agent resumes by itself:
+ * that is not recorded first (no executor signature without its intent — a signature whose
+ * recording commit the full disk refuses is dropped, never sent — no vote signature without its
+ * cast row), the processes keep running, and once space returns every agent resumes by itself:
  * the watcher back-fills every block it could not store, the executor and the governor carry on,
  * each transaction and vote exactly once.
  */
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pino } from 'pino'
+import { keccak256, type Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterEach, expect, it } from 'vitest'
 import { createChainClient } from '../../chains/createChainClient'
@@ -102,8 +104,18 @@ it.each([
 
   const executor = await start('executor')
   const poolKey = privateKeyToAccount(devnet.poolKey)
+  // Every tx the executor's key signs, by hash (the hash of a signed tx is keccak256 of its bytes).
+  const signedHashes: Hex[] = []
   let txSignatures = 0
-  const execAccount = { ...poolKey, signTransaction: ((...a: Parameters<typeof poolKey.signTransaction>) => (txSignatures++, poolKey.signTransaction(...a))) as typeof poolKey.signTransaction }
+  const execAccount = {
+    ...poolKey,
+    signTransaction: (async (...a: Parameters<typeof poolKey.signTransaction>) => {
+      txSignatures++
+      const raw = await poolKey.signTransaction(...a)
+      signedHashes.push(keccak256(raw))
+      return raw
+    }) as typeof poolKey.signTransaction,
+  }
   const sender = createTxSender({ common: executor.common, store: executor.store, chain: client(), account: execAccount, options: { pollIntervalMs: 20 } })
   const to = devnet.accounts.deployer.address
   let round = 0
@@ -183,7 +195,17 @@ it.each([
   if (directErr !== undefined) expect(await executor.store.intents.get('disk-full:direct')).toBeUndefined()
   else intents.push((await executor.store.intents.get('disk-full:direct'))!)
   expect(intents.length).toBeLessThan(keysTried.length) // the round that hit the full disk has no intent: it was never signed
-  expect(txSignatures).toBe(intents.reduce((s, i) => s + i.attempts, 0))
+  // A tx is signed inside the store transaction that records it (intents.sign): when the disk
+  // fills between the signature and that transaction's COMMIT, the commit fails and the signed
+  // bytes are dropped with it — at most one such signature (the agents stop signing once the store
+  // says it is full), and it never leaves the process: the node has never seen it. Every other
+  // signature is a recorded attempt.
+  const recorded = new Set((await Promise.all(intents.map((i) => executor.store.intents.attempts(i.key)))).flat().map((a) => a.txHash.toLowerCase()))
+  expect(recorded.size).toBe(intents.reduce((s, i) => s + i.attempts, 0))
+  const dropped = signedHashes.filter((h) => !recorded.has(h.toLowerCase()))
+  expect(dropped.length).toBeLessThanOrEqual(1)
+  expect(txSignatures).toBe(recorded.size + dropped.length)
+  for (const h of dropped) expect(await devnet.chain(CHAIN).public.request({ method: 'eth_getTransactionByHash', params: [h] })).toBeNull()
   const confirmed = intents.filter((i) => i.status === 'confirmed')
   expect(new Set(confirmed.map((i) => i.nonce)).size).toBe(confirmed.length)
   // The vote: signed once, after its row was recorded, and landed once.
@@ -210,7 +232,7 @@ it.each([
     mkdirSync(notes, { recursive: true })
     appendFileSync(
       join(notes, 'disk-full.txt'),
-      `${disk.mechanism} (${disk.why}; filler ${(filled / 1024 / 1024).toFixed(1)} MB): ${stopped.length} agents stopped, 1 Telegram push, ${txSignatures} tx signatures = ${intents.length} recorded intents, vote signed once; blocks ${cursorFull + 1n}..${headAtFree} back-filled\n`,
+      `${disk.mechanism} (${disk.why}; filler ${(filled / 1024 / 1024).toFixed(1)} MB): ${stopped.length} agents stopped, 1 Telegram push, ${txSignatures} tx signatures = ${recorded.size} recorded attempts + ${dropped.length} dropped with a failed commit (never sent), vote signed once; blocks ${cursorFull + 1n}..${headAtFree} back-filled\n`,
     )
   }
 })

@@ -71,7 +71,7 @@ const isolated = { filter_env: [''] }
 // loads only what the agent uses. PM2 starts node itself as the program (interpreter 'none'), so
 // no PM2 wrapper is loaded into the agent, and V8 is told to favour memory over speed: each agent
 // stays near 75 MB resident.
-const NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--v8-pool-size=1']
+export const NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--v8-pool-size=1']
 const node = (bundle) => ({ script: process.execPath, interpreter: 'none', args: [...NODE_FLAGS, join(distDir, bundle)] })
 const common = {
   cwd: root,
@@ -85,7 +85,8 @@ const common = {
 }
 // MALLOC_ARENA_MAX: glibc gives every thread that mallocs (libuv's pool: SQLite, crypto, zlib) an
 // arena of its own, and each keeps what it once held; two arenas bound that part of RSS.
-const agentEnv = { ...pick(HARMLESS), POOLWARDEN_CONFIG: configPath, NODE_ENV: devnet ? 'development' : 'production', MALLOC_ARENA_MAX: '2' }
+export const MALLOC_ENV = { MALLOC_ARENA_MAX: '2' }
+const agentEnv = { ...pick(HARMLESS), POOLWARDEN_CONFIG: configPath, NODE_ENV: devnet ? 'development' : 'production', ...MALLOC_ENV }
 /** The devnet's own processes also take their (non-secret) overrides from the launcher. */
 const devnetEnv = {
   ...agentEnv,

@@ -85,7 +85,7 @@ export async function benchGovernorCpu(opts: {
     config.governance.snapshot = { ...config.governance.snapshot, graphqlUrl: hub.graphqlUrl, sequencerUrl: hub.url, ipfsUrl: `${hub.url}/ipfs/` }
     const configPath = join(dir, 'config.json')
     writeFileSync(configPath, JSON.stringify(config))
-    const NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--v8-pool-size=1']
+    const { NODE_FLAGS } = (await import(join(root, 'ecosystem.config.js'))) as { NODE_FLAGS: string[] }
     let rounds = 0
     const prof = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(opts.cpuProfDir)}`] : []
     child = spawn(process.execPath, [...NODE_FLAGS, ...prof, script], {

@@ -37,6 +37,7 @@ async function isolated<T>(devnet: LocalDevnet, section: () => Promise<T>): Prom
 import { benchCustodyGas } from './custody'
 import { benchSignToMined } from './custodySignToMined'
 import { benchSoak } from './soak'
+import { benchTxServiceRounds, txServiceRoundLines } from './txServiceRounds'
 import { benchAnvilFloor } from './anvilFloor'
 import { benchRewards } from './rewards'
 import { benchGovernorCpu } from './governorCpu'
@@ -44,7 +45,9 @@ import { benchGovernorRound } from './governorRound'
 
 const argv = process.argv.slice(2)
 const minutesAt = argv.indexOf('--minutes')
-const only = argv.filter((a, i) => !a.startsWith('--') && (minutesAt < 0 || i !== minutesAt + 1))
+const roundsAt = argv.indexOf('--rounds')
+/** The sections asked for: every word that is neither an option nor an option's value. */
+const only = argv.filter((a, i) => !a.startsWith('--') && (minutesAt < 0 || i !== minutesAt + 1) && (roundsAt < 0 || i !== roundsAt + 1))
 const want = (name: string) => only.length === 0 || only.includes(name)
 
 async function main() {
@@ -126,6 +129,14 @@ async function main() {
     const minutes = minutesAt >= 0 ? Number(argv[minutesAt + 1]) : 3
     if (!(minutes >= 1)) throw new Error(`--minutes: expected a number of minutes ≥ 1, got "${argv[minutesAt + 1]}"`)
     for (const line of await benchAnvilFloor(minutes)) console.log(line)
+  }
+  // The Safe tx service over committee plans, only when asked for (40 rounds by default, some minutes):
+  // `npm run bench -- tx-service [--rounds N]`.
+  if (only.includes('tx-service')) {
+    const rounds = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : 40
+    if (!Number.isInteger(rounds) || rounds < 2) throw new Error(`--rounds: expected a whole number of rounds ≥ 2, got "${argv[roundsAt + 1]}"`)
+    console.log(`\n## The devnet's Safe Transaction Service over ${rounds} committee plans (propose, 2 confirmations, execute, 20 reads each; the bundle and flags npm start runs; target: RSS after round 1 grows ≤ 10 %)`)
+    for (const line of txServiceRoundLines(await benchTxServiceRounds({ rounds, basePort: Number(process.env.POOLWARDEN_BENCH_PORT ?? 28545) + 50 }))) console.log(line)
   }
   // The governor's harness runs only when asked for (its own devnet, minutes of CPU sampling, then a
   // 100,000-signal round): `npm run bench -- governor`.

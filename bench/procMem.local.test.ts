@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { descendants, parseSmapsRollup, procMem, treeMem } from './procMem'
+import { descendants, mallocHeapMb, parseSmapsRollup, procMem, treeMem } from './procMem'
 
 describe('process memory from /proc', () => {
   it('reads RSS, PSS and USS (private clean + private dirty) from smaps_rollup text', () => {
@@ -40,5 +40,12 @@ describe('process memory from /proc', () => {
 
   it('a pid that does not exist reads as zero', () => {
     expect(procMem(2 ** 22 + 7)).toEqual({ rssMb: 0, pssMb: 0, ussMb: 0 })
+  })
+
+  it("reads the [heap] mapping of a live process (part of its private memory) and 0 for a gone one", () => {
+    const heap = mallocHeapMb(process.pid)
+    expect(heap).toBeGreaterThan(0)
+    expect(heap).toBeLessThan(procMem(process.pid).ussMb)
+    expect(mallocHeapMb(2 ** 22 + 7)).toBe(0)
   })
 })

@@ -33,6 +33,22 @@ export function procMem(pid: number): ProcMem {
   }
 }
 
+/**
+ * Resident MB of the process's `[heap]` mapping: glibc malloc's main arena (grown with brk), where
+ * the main thread's native allocations live — Buffers, the HTTP parser, native modules. It only
+ * shrinks from the top, so a burst of allocations leaves it high (0 when unreadable).
+ */
+export function mallocHeapMb(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps`, 'utf8')
+    const at = text.search(/^[0-9a-f]+-[0-9a-f]+ .*\[heap\]$/m)
+    if (at < 0) return 0
+    return Number(/^Rss:\s+(\d+) kB/m.exec(text.slice(at))?.[1] ?? 0) / 1024
+  } catch {
+    return 0
+  }
+}
+
 /** Every live descendant of `pid` (children, their children…), from /proc/<n>/stat. */
 export function descendants(pid: number): number[] {
   const children = new Map<number, number[]>()

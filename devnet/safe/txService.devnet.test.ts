@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import SafeApiKit, { HttpError } from '@safe-global/api-kit'
+import sqlite3 from 'sqlite3'
 import { createPublicClient, encodeFunctionData, erc20Abi, http, parseEther, type Address, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -214,5 +215,44 @@ describe('local Safe Transaction Service through api-kit', () => {
     const stale = await payTx(committeeAccount('carol').address, 1n, current - 1)
     const s = await sign(stale, committeeKey('alice'))
     expect(await statusOf(api.proposeTransaction({ safeAddress: safe(), safeTransactionData: stale.data, safeTxHash: s.hash, senderAddress: s.signer, senderSignature: s.signature }))).toBe(422)
+  })
+})
+
+describe('the service checks every chain and Safe before it listens', () => {
+  const chains = () => d.config.chains.map((c) => ({ chainId: c.chainId, rpcUrl: c.rpc[0]!.url }))
+  const dbIn = (name: string) => path.join(dir, name)
+
+  it('starts with the Safe read and its executions indexed up to the head on every chain', async () => {
+    const heads = await Promise.all(d.config.chains.map((c) => createPublicClient({ transport: http(c.rpc[0]!.url) }).getBlockNumber({ cacheTime: 0 })))
+    const checked = await startSafeTxService({ dbPath: dbIn('checked.sqlite'), chains: chains(), safes: [safe()] })
+    try {
+      const rows = await new Promise<Array<{ chain_id: number; safe: string; next_block: number }>>((resolve, reject) => {
+        const db = new sqlite3.Database(dbIn('checked.sqlite'), sqlite3.OPEN_READONLY, (err) => {
+          if (err) return reject(err)
+          db.all<{ chain_id: number; safe: string; next_block: number }>('SELECT chain_id, safe, next_block FROM indexed ORDER BY chain_id', (e, r) => db.close(() => (e ? reject(e) : resolve(r))))
+        })
+      })
+      expect(rows.map((r) => r.chain_id)).toEqual(d.config.chains.map((c) => c.chainId).sort((a, b) => a - b))
+      for (const r of rows) {
+        expect(r.safe).toBe(safe())
+        const i = d.config.chains.findIndex((c) => c.chainId === r.chain_id)
+        expect(r.next_block).toBeGreaterThan(Number(heads[i]!))
+      }
+      expect((await new SafeApiKit({ chainId: BigInt(chain().chainId), txServiceUrl: checked.urlFor(chain().chainId) }).getSafeInfo(safe())).threshold).toBe(2)
+    } finally {
+      await checked.close()
+    }
+  })
+
+  it('refuses to start on an RPC of another chain, a Safe with no code, an RPC that does not answer, naming the chain', async () => {
+    const [first, second] = chains()
+    await expect(startSafeTxService({ dbPath: dbIn('a.sqlite'), chains: [{ chainId: first!.chainId, rpcUrl: second!.rpcUrl }] }))
+      .rejects.toThrow(`chain ${first!.chainId}: the RPC at ${second!.rpcUrl} serves chain ${second!.chainId}`)
+    const nobody: Address = '0x000000000000000000000000000000000000dEaD'
+    await expect(startSafeTxService({ dbPath: dbIn('b.sqlite'), chains: [first!], safes: [nobody] }))
+      .rejects.toThrow(`chain ${first!.chainId}: the Safe ${nobody} cannot be read (Safe=${nobody} not found)`)
+    const dead = 'http://127.0.0.1:9'
+    await expect(startSafeTxService({ dbPath: dbIn('c.sqlite'), chains: [{ chainId: first!.chainId, rpcUrl: dead }] }))
+      .rejects.toThrow(`chain ${first!.chainId}: the RPC at ${dead} does not answer`)
   })
 })

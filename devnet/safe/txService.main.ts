@@ -20,11 +20,14 @@ async function main(): Promise<void> {
   const dbPath = process.env.POOLWARDEN_SAFE_TX_SERVICE_DB ?? '.devnet/safe-tx-service.sqlite'
   const deployment = await readDeployment(process.env.POOLWARDEN_DEPLOYMENT ?? '.devnet/deployment.json')
   const chains = Object.values(deployment.chains).map((c) => ({ chainId: c.chainId, rpcUrl: c.url }))
-  const svc = await startSafeTxService({ dbPath, port, chains }).catch((err: unknown) => {
-    throw new Error(`cannot listen on 127.0.0.1:${port} (${(err as Error).message}): stop what listens there or set POOLWARDEN_SAFE_TX_SERVICE_PORT`)
+  const safes = deployment.custody ? [deployment.custody.safe] : []
+  const svc = await startSafeTxService({ dbPath, port, chains, safes }).catch((err: unknown) => {
+    const e = err as NodeJS.ErrnoException
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') throw new Error(`cannot listen on 127.0.0.1:${port} (${e.message}): stop what listens there or set POOLWARDEN_SAFE_TX_SERVICE_PORT`)
+    throw err
   })
   shutdown.onShutdown(() => svc.close())
-  logger.info({ url: svc.url, chains: chains.map((c) => svc.urlFor(c.chainId)), db: dbPath }, 'safe transaction service started')
+  logger.info({ url: svc.url, chains: chains.map((c) => svc.urlFor(c.chainId)), safes, db: dbPath }, 'safe transaction service started: every chain and Safe checked')
   await new Promise<void>((resolve) => shutdown.signal.addEventListener('abort', () => resolve(), { once: true }))
 }
 

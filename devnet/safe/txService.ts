@@ -57,6 +57,13 @@ export interface SafeTxServiceOptions {
   dbPath: string
   chains: SafeTxServiceChain[]
   port?: number
+  /**
+   * Safes the service is there for (the devnet's custody Safe, the same address on every chain).
+   * Before it listens, the service checks each chain and each of these Safes as it will when
+   * transactions arrive (see `selfCheck`): a wrong RPC or a missing Safe stops the start with the
+   * reason, and the first proposal does not pay for a scan from block 0.
+   */
+  safes?: Address[]
 }
 
 export interface SafeTxService {
@@ -445,6 +452,32 @@ export async function startSafeTxService(opts: SafeTxServiceOptions): Promise<Sa
       results: await Promise.all(rows.map((r) => txJson(r, info.threshold))),
     }
   }
+
+  /**
+   * Before listening: every chain's RPC answers with the chain id it is served under; each Safe of
+   * `opts.safes` has code, a threshold within its owners, and its executions indexed up to the head
+   * (so the index is current and a request never scans the whole chain); the stored transactions
+   * of each are listed once as a request would. Throws the first failure, naming chain and Safe.
+   */
+  async function selfCheck(): Promise<void> {
+    for (const { chainId, rpcUrl } of opts.chains) {
+      const answered = await client(chainId).getChainId().catch((err: unknown) => {
+        throw new Error(`chain ${chainId}: the RPC at ${rpcUrl} does not answer (${(err as Error).message.split('\n')[0]})`)
+      })
+      if (answered !== chainId) throw new Error(`chain ${chainId}: the RPC at ${rpcUrl} serves chain ${answered}`)
+      for (const safe of opts.safes ?? []) {
+        const info = await readSafe(chainId, getAddress(safe)).catch((err: unknown) => {
+          throw new Error(`chain ${chainId}: the Safe ${safe} cannot be read (${(err as Error).message.split('\n')[0]})`)
+        })
+        if (info.threshold < 1 || info.threshold > info.owners.length) throw new Error(`chain ${chainId}: the Safe ${safe} has threshold ${info.threshold} with ${info.owners.length} owner(s)`)
+        await list(chainId, getAddress(safe), new URLSearchParams({ executed: 'false', ordering: 'nonce' }), `http://127.0.0.1/${chainId}/api/v2/safes/${safe}/multisig-transactions/`)
+      }
+    }
+  }
+  await selfCheck().catch(async (err: unknown) => {
+    await db.close()
+    throw err
+  })
 
   const send = (res: ServerResponse, status: number, body?: unknown) => {
     res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' })

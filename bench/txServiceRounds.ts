@@ -20,6 +20,7 @@ import type { Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { committeeKey, devKey, ROLES } from '../devnet/accounts'
 import { startLocalDevnet } from '../devnet/local'
+import { waitForHttp } from '../devnet/ready'
 import { signAndSubmit } from '../execution/committee/planSafeTx'
 import { runCommitteePlan, type RunCommitteePlanDeps } from '../execution/committee/runCommitteePlan'
 import { createTxSender } from '../execution/createTxSender'
@@ -69,11 +70,7 @@ export async function benchTxServiceRounds(opts: { rounds: number; basePort: num
     })
     const chainId = d.config.chains.find((c) => c.name === CHAIN)!.chainId
     const url = `http://127.0.0.1:${port}/${chainId}/api`
-    for (let i = 0; ; i++) {
-      if (await fetch(`${url}/v1/about/`).then((r) => r.ok, () => false)) break
-      if (i > 300 || child.exitCode !== null) throw new Error(`the Safe tx service did not answer at ${url} (exit code ${child.exitCode})`)
-      await new Promise((r) => setTimeout(r, 100))
-    }
+    await waitForHttp('the Safe tx service under the bench', `${url}/v1/about/`)
     const figures: TxServiceRoundFigure[] = []
     const sample = async (after: string) => {
       const m = await memOf(child!)
